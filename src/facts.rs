@@ -1,0 +1,367 @@
+//! The facts record: everything amtready knows about one host.
+//!
+//! This is the one schema shared by every stage: `scan` writes it (one JSON object
+//! per host), `validate` reads it back, and every report format renders it. Every
+//! field is optional so that a record from a partial scan, a hand-written file or
+//! an older amtready still loads; the rules decide what a missing fact means.
+//! Unknown fields are ignored so newer records can be judged by older builds.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// One host: its target, how reading it went, and what was learnt.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FactsRecord {
+    /// What the user asked for (`10.0.0.5`, `host:16992`, `[::1]:16992`).
+    pub target: String,
+    /// How reading the host went. Absent in hand-written facts files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<HostStatus>,
+    /// Why the status is not `ok`, in one line. Never contains a secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amt: Option<AmtFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteFacts>,
+}
+
+/// The outcome of reading one host over the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostStatus {
+    /// Everything we were allowed to read was read (a class missing on old
+    /// firmware still counts as read: the fact is simply unknown).
+    Ok,
+    /// Nothing answered in time: connection refused, reset or timed out.
+    Unreachable,
+    /// The device rejected the credentials (or the account is locked; AMT
+    /// sends the same 401 for both).
+    AuthFailed,
+    /// Something answered, but it is not Intel AMT.
+    NotAmt,
+    /// It is AMT but the answer could not be used (bad XML, protocol error).
+    Error,
+}
+
+impl HostStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostStatus::Ok => "ok",
+            HostStatus::Unreachable => "unreachable",
+            HostStatus::AuthFailed => "auth_failed",
+            HostStatus::NotAmt => "not_amt",
+            HostStatus::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for HostStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a fact came from. Reported beside every fact because the sources differ
+/// in strength: a `Server` banner can be sent by non-Intel DASH firmware, while a
+/// CIM_SoftwareIdentity read is authenticated and authoritative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactSource {
+    /// Authenticated WS-Management read.
+    Wsman,
+    /// Authenticated EOI SOAP call (AMT 1.x to 8.x).
+    Eoi,
+    /// The unauthenticated HTTP `Server` header.
+    ServerHeader,
+    /// The RMCP presence pong (unauthenticated, major.minor only).
+    Rmcp,
+    /// Given by the user in a facts file.
+    File,
+}
+
+impl FactSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactSource::Wsman => "wsman",
+            FactSource::Eoi => "eoi",
+            FactSource::ServerHeader => "server_header",
+            FactSource::Rmcp => "rmcp",
+            FactSource::File => "file",
+        }
+    }
+}
+
+impl fmt::Display for FactSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// AMT's provisioning state (AMT_SetupAndConfigurationService.ProvisioningState).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvisioningState {
+    /// 0: factory state, not set up.
+    Pre,
+    /// 1: set-up started but not finished.
+    In,
+    /// 2: provisioned.
+    Post,
+}
+
+impl ProvisioningState {
+    pub fn from_wire(value: u32) -> Option<Self> {
+        match value {
+            0 => Some(Self::Pre),
+            1 => Some(Self::In),
+            2 => Some(Self::Post),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pre => "pre",
+            Self::In => "in",
+            Self::Post => "post",
+        }
+    }
+}
+
+/// AMT_SetupAndConfigurationService.ProvisioningMode. The numbers changed meaning
+/// in AMT 7.0, so the raw value is decoded with the firmware major version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvisioningMode {
+    /// Before 7.0: value 1.
+    Enterprise,
+    /// Before 7.0: value 2.
+    SmallBusiness,
+    /// Before 7.0: value 3.
+    RemoteConnectivity,
+    /// From 7.0: value 1.
+    AdminControl,
+    /// From 7.0: value 4.
+    ClientControl,
+}
+
+impl ProvisioningMode {
+    /// `major` is the firmware major version when known; without it the pre-7.0
+    /// meaning is not assumed for 1 (ambiguous), only for the unambiguous values.
+    pub fn from_wire(value: u32, major: Option<u32>) -> Option<Self> {
+        match (value, major) {
+            (1, Some(m)) if m < 7 => Some(Self::Enterprise),
+            (1, Some(_)) => Some(Self::AdminControl),
+            (2, _) => Some(Self::SmallBusiness),
+            (3, _) => Some(Self::RemoteConnectivity),
+            (4, _) => Some(Self::ClientControl),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enterprise => "enterprise",
+            Self::SmallBusiness => "small_business",
+            Self::RemoteConnectivity => "remote_connectivity",
+            Self::AdminControl => "admin_control",
+            Self::ClientControl => "client_control",
+        }
+    }
+}
+
+/// IPS_HostBasedSetupService.CurrentControlMode (AMT 6.1 and later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlMode {
+    None,
+    Client,
+    Admin,
+}
+
+impl ControlMode {
+    pub fn from_wire(value: u32) -> Option<Self> {
+        match value {
+            0 => Some(Self::None),
+            1 => Some(Self::Client),
+            2 => Some(Self::Admin),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Client => "client",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// One AMT_ProvisioningCertificateHash instance: a trusted root for remote provisioning.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CertHash {
+    pub instance_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `md5`, `sha1`, `sha256`, `sha384` (wire values 0 to 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_type: Option<String>,
+    /// Lower-case hex of the hash (AMT sends base64).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_hex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+}
+
+/// What the device itself told us. Every field may be unknown: old firmware lacks
+/// classes, and without credentials only the probe's facts are there.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AmtFacts {
+    /// Firmware version as the best source gave it: `5.2.10`, `11.8.50.3425`, `7.1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Where `version` came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<FactSource>,
+    /// CIM_SoftwareIdentity `Build Number`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<String>,
+    /// CIM_SoftwareIdentity `Sku` (decimal, as the firmware sends it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<ProvisioningState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_mode: Option<ProvisioningMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control_mode: Option<ControlMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ztc_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dhcp_dns_suffix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_dns_suffix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest_realm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_interface_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amt_network_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_hashes: Option<Vec<CertHash>>,
+    /// The raw unauthenticated `Server` header, kept as evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_header: Option<String>,
+    /// Which source gave each fact, keyed by the field name above.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, FactSource>,
+    /// Classes or calls that the firmware did not answer (faulted or absent),
+    /// so a reader knows why a fact is unknown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unavailable: Vec<String>,
+}
+
+/// Facts about the host operating system of the AMT machine. Not read over the
+/// network yet (WinRM comes later); they arrive in a facts file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HostFacts {
+    /// The OS as people have it: WMI Caption, a full string
+    /// (`Windows Vista Business SP2 x64`) or a short form (`xp-sp3`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// WMI CSDVersion style (`Service Pack 3`) or short (`SP3`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_pack: Option<String>,
+    /// WMI OSArchitecture style (`32-bit`, `64-bit`) or `x86`, `x64`, `ia64`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_core: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rras_running: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ics_enabled: Option<bool>,
+    /// Whether the admin intends to provision this machine in band.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inband_provisioning: Option<bool>,
+    /// Hotfixes installed on the host (`KB970093`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kbs: Option<Vec<String>>,
+}
+
+/// Facts about the Configuration Manager site that will manage the machine.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SiteFacts {
+    /// `mixed` or `native`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console_os: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_point_os: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_point_kbs: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrade_from: Option<String>,
+    /// `eval`, `sp` or `complete`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+}
+
+impl FactsRecord {
+    /// A record for a target that has not been read yet.
+    pub fn new(target: impl Into<String>) -> Self {
+        Self {
+            target: target.into(),
+            ..Self::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_example_record_loads() {
+        let json = r#"{"target": "10.0.0.5",
+           "amt": {"version": "5.2.10.1023", "provisioning_state": "pre"},
+           "host": {"os": "Microsoft Windows XP Professional", "service_pack": "Service Pack 3",
+                    "architecture": "32-bit", "edition": "Professional", "server_core": false,
+                    "rras_running": false, "ics_enabled": false, "inband_provisioning": true},
+           "site": {"mode": "native", "console_os": "Windows XP Professional SP3",
+                    "service_point_os": "Windows Server 2003 SP2", "service_point_kbs": ["KB942841"],
+                    "sql": "SQL Server 2005 Enterprise SP2 x64", "upgrade_from": "SMS 2003 SP3",
+                    "release": "complete"}}"#;
+        let rec: FactsRecord = serde_json::from_str(json).unwrap();
+        assert_eq!(rec.amt.as_ref().unwrap().provisioning_state, Some(ProvisioningState::Pre));
+        assert_eq!(rec.site.as_ref().unwrap().service_point_kbs.as_ref().unwrap()[0], "KB942841");
+        let back: FactsRecord = serde_json::from_str(&serde_json::to_string(&rec).unwrap()).unwrap();
+        assert_eq!(back, rec);
+    }
+
+    #[test]
+    fn provisioning_mode_meaning_depends_on_release() {
+        assert_eq!(ProvisioningMode::from_wire(1, Some(5)), Some(ProvisioningMode::Enterprise));
+        assert_eq!(ProvisioningMode::from_wire(1, Some(7)), Some(ProvisioningMode::AdminControl));
+        assert_eq!(ProvisioningMode::from_wire(1, None), None);
+    }
+}

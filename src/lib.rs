@@ -1,0 +1,14 @@
+//! amtready: tells an administrator which Intel AMT machines are ready for
+//! Configuration Manager 2007 SP1 out-of-band management, and why the others are not.
+//!
+//! Data flows one way: targets → probe → inventory → [`facts`] → [`rules`] → findings → [`report`].
+//! The network layers ([`wsman`], [`amt`]) only produce facts; the rules never touch the network.
+#![forbid(unsafe_code)]
+
+pub mod amt;
+pub mod cli;
+pub mod facts;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod wsman;
