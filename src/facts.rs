@@ -324,6 +324,27 @@ pub struct SiteFacts {
     /// `eval`, `sp` or `complete`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub release: Option<String>,
+    /// OS of the primary site server (`Windows Server 2008 SP2 x64`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_server_os: Option<String>,
+    /// The OS the site server was upgraded *in place* from, or `none` for a
+    /// clean install (the seed forbids 2003 → 2008 in place).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_server_os_upgraded_from: Option<String>,
+    /// The SQL Server release the site database instance was upgraded in
+    /// place from, or `none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sql_upgraded_from: Option<String>,
+    /// Site system roles installed on the console computer
+    /// (`primary-site-server`, `management-point`...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console_roles: Option<Vec<String>>,
+    /// OS of other site system roles, keyed by role (`reporting-point`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_os: Option<BTreeMap<String, String>>,
+    /// Hotfixes on the site server, SMS Provider and console computers (`KB955262`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_kbs: Option<Vec<String>>,
 }
 
 impl FactsRecord {
@@ -352,16 +373,34 @@ mod tests {
                     "sql": "SQL Server 2005 Enterprise SP2 x64", "upgrade_from": "SMS 2003 SP3",
                     "release": "complete"}}"#;
         let rec: FactsRecord = serde_json::from_str(json).unwrap();
-        assert_eq!(rec.amt.as_ref().unwrap().provisioning_state, Some(ProvisioningState::Pre));
-        assert_eq!(rec.site.as_ref().unwrap().service_point_kbs.as_ref().unwrap()[0], "KB942841");
-        let back: FactsRecord = serde_json::from_str(&serde_json::to_string(&rec).unwrap()).unwrap();
+        assert_eq!(
+            rec.amt.as_ref().unwrap().provisioning_state,
+            Some(ProvisioningState::Pre)
+        );
+        assert_eq!(
+            rec.site
+                .as_ref()
+                .unwrap()
+                .service_point_kbs
+                .as_ref()
+                .unwrap()[0],
+            "KB942841"
+        );
+        let back: FactsRecord =
+            serde_json::from_str(&serde_json::to_string(&rec).unwrap()).unwrap();
         assert_eq!(back, rec);
     }
 
     #[test]
     fn provisioning_mode_meaning_depends_on_release() {
-        assert_eq!(ProvisioningMode::from_wire(1, Some(5)), Some(ProvisioningMode::Enterprise));
-        assert_eq!(ProvisioningMode::from_wire(1, Some(7)), Some(ProvisioningMode::AdminControl));
+        assert_eq!(
+            ProvisioningMode::from_wire(1, Some(5)),
+            Some(ProvisioningMode::Enterprise)
+        );
+        assert_eq!(
+            ProvisioningMode::from_wire(1, Some(7)),
+            Some(ProvisioningMode::AdminControl)
+        );
         assert_eq!(ProvisioningMode::from_wire(1, None), None);
     }
 }

@@ -1,1 +1,62 @@
-fn main(){}
+//! The `amtready` binary: argument parsing and dispatch only.
+#![forbid(unsafe_code)]
+
+use clap::{Parser, Subcommand};
+
+use amtready::cli::{self, exit};
+
+/// Tells which Intel AMT (vPro) machines are ready for Configuration Manager 2007 SP1
+/// out-of-band management, and exactly why the others are not.
+#[derive(Debug, Parser)]
+#[command(name = "amtready", version, about, long_about = None)]
+struct Cli {
+    /// Log verbosity for diagnostics on stderr (error, warn, info, debug, trace).
+    #[arg(long, global = true, default_value = "warn", env = "AMTREADY_LOG")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read AMT devices over the network and judge them against the rules.
+    Scan(cli::scan::ScanArgs),
+    /// Start a mock AMT fleet on loopback and scan it: the whole product, offline.
+    Demo(cli::demo::DemoArgs),
+    /// List every rule with its id, what it checks and its seed section.
+    Rules(cli::rules::RulesArgs),
+    /// Judge saved facts (a scan's JSON or JSON Lines, or a hand-written file) offline.
+    Validate(cli::validate::ValidateArgs),
+    /// Check the Configuration Manager site side alone.
+    Site(cli::site::SiteArgs),
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::INPUT
+            } else {
+                exit::READY
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+
+    let code = match &cli.command {
+        Command::Scan(args) => cli::scan::run(args),
+        Command::Demo(args) => cli::demo::run(args),
+        Command::Rules(args) => cli::rules::run(args),
+        Command::Validate(args) => cli::validate::run(args),
+        Command::Site(args) => cli::site::run(args),
+    };
+    std::process::exit(code);
+}

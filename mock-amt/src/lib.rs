@@ -1,1 +1,34 @@
+//! A mock Intel AMT device for testing AMT tooling.
+//!
+//! It behaves like firmware on the wire, release by release (see the profiles
+//! under `profiles/`): the unauthenticated `GET /` that nmap fingerprints,
+//! Digest authentication with the firmware's challenge spelling, nonce expiry
+//! and account lockout, WS-Management Get/Enumerate/Pull in the firmware's
+//! envelope shape and chunking, and the EOI SOAP calls amttool makes. Many
+//! devices share one tokio runtime, so one process can stand in for a fleet.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use mock_amt::{start_device, DeviceConfig, Profile};
+//! let profile = Profile::builtin("amt-5.2.10").expect("built-in profile");
+//! let device = start_device(DeviceConfig::new(profile, "127.0.0.1:0".parse().unwrap())).await?;
+//! println!("listening on {}", device.addr());
+//! device.shutdown().await;
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+
+mod device;
+mod digest;
+mod eoi;
+pub mod fault;
+mod http;
+pub mod profile;
+mod wsman;
+
+pub use device::{
+    fleet_addresses, fleet_addresses_unchecked, start_device, start_fleet, DeviceConfig,
+    DeviceHandle, DeviceStats, Fleet, FleetError, DEFAULT_PASSWORD, DEFAULT_USER,
+};
+pub use fault::{Fault, FaultParseError};
+pub use profile::{Password, Profile, ProfileError};

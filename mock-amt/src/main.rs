@@ -1,1 +1,272 @@
-fn main(){}
+//! `mock-amt`: run one mock Intel AMT device, or a fleet, on loopback.
+#![forbid(unsafe_code)]
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use mock_amt::{
+    fleet_addresses, fleet_addresses_unchecked, start_fleet, DeviceConfig, Fault, Profile,
+};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mock-amt",
+    version,
+    about = "A mock Intel AMT device for testing AMT tooling"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Print the built-in profile names and exit.
+    #[arg(long)]
+    list_profiles: bool,
+    #[command(flatten)]
+    device: DeviceArgs,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run many devices in one process, one per loopback address.
+    Fleet(FleetArgs),
+}
+
+#[derive(Args, Debug)]
+struct DeviceArgs {
+    /// Built-in profile name (see --list-profiles) or a path to a profile TOML file.
+    #[arg(long, default_value = "amt-5.2.10")]
+    profile: String,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    listen: IpAddr,
+}
+
+#[derive(Args, Debug)]
+struct CommonArgs {
+    /// TCP port (0 picks a free one per device).
+    #[arg(long, default_value_t = 16992, global = true)]
+    http_port: u16,
+    /// Digest user.
+    #[arg(long, default_value = mock_amt::DEFAULT_USER, global = true)]
+    user: String,
+    /// Name of an environment variable holding the password (default password otherwise).
+    #[arg(long, global = true)]
+    password_env: Option<String>,
+    /// Inject a fault: stall, close, http500, malformed-xml, empty-400,
+    /// delay=MS, missing-class=NAME, oversized=BYTES. Repeatable.
+    #[arg(long = "fault", global = true)]
+    faults: Vec<Fault>,
+    /// Failed logins that lock the account (0 = never).
+    #[arg(long, global = true)]
+    lockout_threshold: Option<u32>,
+    /// Lockout duration in seconds.
+    #[arg(long, global = true)]
+    lockout_seconds: Option<u64>,
+    /// Nonce lifetime in seconds.
+    #[arg(long, global = true)]
+    nonce_lifetime: Option<u64>,
+    /// Allow listening on addresses outside 127.0.0.0/8 and ::1.
+    #[arg(long, global = true)]
+    allow_non_loopback: bool,
+}
+
+#[derive(Args, Debug)]
+struct FleetArgs {
+    /// How many devices.
+    #[arg(long, default_value_t = 10)]
+    count: usize,
+    /// The first address; the others follow it.
+    #[arg(long, default_value = "127.1.0.1")]
+    first: Ipv4Addr,
+    /// Profiles to assign round-robin, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "amt-5.2.10")]
+    profiles: Vec<String>,
+    /// A fleet file instead: one `ADDRESS PROFILE` per line (`#` comments),
+    /// or TOML with `[[device]] address = "…" profile = "…"`.
+    #[arg(long)]
+    fleet_file: Option<PathBuf>,
+}
+
+fn resolve_profile(name: &str) -> Result<Profile, String> {
+    if let Some(p) = Profile::builtin(name) {
+        return Ok(p);
+    }
+    let path = Path::new(name);
+    if path.exists() {
+        return Profile::load(path).map_err(|e| e.to_string());
+    }
+    Err(format!(
+        "unknown profile `{name}` (built-in: {})",
+        Profile::builtin_names().join(", ")
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct FleetFile {
+    device: Vec<FleetEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct FleetEntry {
+    address: IpAddr,
+    profile: String,
+}
+
+fn read_fleet_file(path: &Path) -> Result<Vec<(IpAddr, String)>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read fleet file {}: {e}", path.display()))?;
+    if let Ok(file) = toml::from_str::<FleetFile>(&text) {
+        return Ok(file
+            .device
+            .into_iter()
+            .map(|d| (d.address, d.profile))
+            .collect());
+    }
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut parts = line.split_whitespace();
+        let (Some(addr), Some(profile), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(format!(
+                "{}:{}: expected `ADDRESS PROFILE`",
+                path.display(),
+                n + 1
+            ));
+        };
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("{}:{}: bad address `{addr}`", path.display(), n + 1))?;
+        out.push((addr, profile.to_owned()));
+    }
+    Ok(out)
+}
+
+fn build_config(
+    profile: Profile,
+    addr: SocketAddr,
+    common: &CommonArgs,
+    password: &Option<String>,
+) -> DeviceConfig {
+    let mut cfg = DeviceConfig::new(profile, addr);
+    cfg.user = common.user.clone();
+    if let Some(p) = password {
+        cfg.password = p.clone();
+    }
+    if let Some(n) = common.lockout_threshold {
+        cfg.lockout_threshold = n;
+    }
+    if let Some(s) = common.lockout_seconds {
+        cfg.lockout_duration = Duration::from_secs(s);
+    }
+    if let Some(s) = common.nonce_lifetime {
+        cfg.nonce_lifetime = Duration::from_secs(s);
+    }
+    cfg.faults = common.faults.clone();
+    cfg.allow_non_loopback = common.allow_non_loopback;
+    cfg
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let common = &cli.common;
+    let password = match &common.password_env {
+        Some(var) => {
+            Some(std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?)
+        }
+        None => None,
+    };
+    let mut configs = Vec::new();
+    match &cli.command {
+        None => {
+            let profile = resolve_profile(&cli.device.profile)?;
+            let addr = SocketAddr::new(cli.device.listen, common.http_port);
+            configs.push(build_config(profile, addr, common, &password));
+        }
+        Some(Command::Fleet(fleet)) => {
+            let entries: Vec<(IpAddr, String)> = match &fleet.fleet_file {
+                Some(path) => read_fleet_file(path)?,
+                None => {
+                    let addrs = if common.allow_non_loopback {
+                        fleet_addresses_unchecked(fleet.first, fleet.count)
+                    } else {
+                        fleet_addresses(fleet.first, fleet.count)
+                    }
+                    .map_err(|e| e.to_string())?;
+                    if fleet.profiles.is_empty() {
+                        return Err("--profiles is empty".into());
+                    }
+                    addrs
+                        .into_iter()
+                        .zip(fleet.profiles.iter().cycle())
+                        .map(|(a, p)| (IpAddr::V4(a), p.clone()))
+                        .collect()
+                }
+            };
+            for (addr, name) in entries {
+                let profile = resolve_profile(&name)?;
+                configs.push(build_config(
+                    profile,
+                    SocketAddr::new(addr, common.http_port),
+                    common,
+                    &password,
+                ));
+            }
+        }
+    }
+    let fleet = start_fleet(configs)
+        .await
+        .map_err(|e| format!("cannot start: {e}"))?;
+    // Scripts wait for these lines, so they go to stdout once every listener is bound.
+    for d in &fleet.devices {
+        println!("listening {} {}", d.addr(), d.profile().name);
+    }
+    tracing::info!(
+        devices = fleet.devices.len(),
+        "mock-amt running; Ctrl-C stops"
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    fleet.shutdown().await;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    if cli.list_profiles {
+        for name in Profile::builtin_names() {
+            println!("{name}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mock-amt: cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mock-amt: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,1 +1,30 @@
-//! cli
+//! The command line: one file per subcommand. `main.rs` only parses and dispatches.
+
+pub mod demo;
+pub mod password;
+pub mod rules;
+pub mod scan;
+pub mod site;
+pub mod validate;
+
+use std::fmt::Display;
+
+/// Exit codes, the same for every subcommand (documented in the README).
+pub mod exit {
+    /// Every host was read and is ready.
+    pub const READY: i32 = 0;
+    /// At least one host is not ready.
+    pub const NOT_READY: i32 = 1;
+    /// Nothing failed, but at least one verdict is unknown (facts missing).
+    pub const UNKNOWN: i32 = 2;
+    /// Bad usage or unreadable input (target, password source, policy, facts file).
+    pub const INPUT: i32 = 3;
+    /// At least one device could not be read (unreachable, auth failed, not AMT, error).
+    pub const UNREAD: i32 = 4;
+}
+
+/// Reports a usage or input error on stderr and gives its exit code.
+pub fn input_error(message: impl Display) -> i32 {
+    eprintln!("amtready: {message}");
+    exit::INPUT
+}

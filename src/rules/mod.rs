@@ -1,1 +1,30 @@
-//! rules
+//! The rules engine: the Configuration Manager 2007 SP1 support matrix (the
+//! seed) as data, and pure checks that turn a facts record into findings and
+//! a verdict. Nothing here touches the network.
+//!
+//! - [`policy`]: the data file (`configmgr-2007-sp1.toml`, embedded; others via
+//!   [`Policy::load`]), one entry per seed statement, each with its seed section.
+//! - [`version`]: AMT versions (2 to 4 parts, numeric, prefix-aware).
+//! - [`os`]: OS / SQL Server / product strings into typed values.
+//! - [`engine`]: [`Policy::evaluate`] and [`Policy::evaluate_site`].
+//! - [`finding`]: [`Finding`], [`Verdict`], [`Evaluation`], [`exit_code`].
+//!
+//! Verdicts: `not_ready` if any error finding; otherwise `unknown` if a rule
+//! lacked a fact it needed (listed in `missing`); otherwise `ready`. The AMT
+//! version is always needed. Every other rule runs when at least one of its
+//! trigger facts is present and is otherwise listed in `not_checked`. A fact
+//! that is absent is expanded to every value it could take; the rule passes
+//! only if all of them pass, fails only if all fail, and is undecided (the
+//! fact is reported missing) otherwise. Removing a fact therefore never turns
+//! a failure into a pass.
+
+pub mod engine;
+pub mod finding;
+pub mod os;
+pub mod policy;
+pub mod version;
+
+pub use finding::{exit_code, Evaluation, Finding, Severity, Verdict};
+pub use os::{parse_os, Arch, Os, OsFamily};
+pub use policy::{Policy, PolicyError, RuleInfo, RuleKind, SiteRole};
+pub use version::Version;

@@ -1,1 +1,267 @@
-//! wsman
+//! A WS-Management client: envelopes, response parsing, faults,
+//! Enumerate/Pull, and an HTTP transport with Digest authentication and
+//! limits on time and size.
+//!
+//! Nothing here knows about AMT: resource URIs and what the answers mean are
+//! the caller's business (see [`crate::amt`]).
+
+pub mod digest;
+pub mod envelope;
+pub mod response;
+pub mod session;
+pub mod transport;
+pub mod xml;
+
+#[cfg(test)]
+mod loopback_tests;
+#[cfg(test)]
+pub(crate) mod testserver;
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::facts::HostStatus;
+
+pub use digest::{Challenge, DigestSession};
+pub use envelope::{EnvelopeOptions, Selector};
+pub use response::{Fault, PullPage, Response};
+pub use session::Session;
+pub use transport::{RawResponse, Transport, TransportOptions};
+pub use xml::{Element, XmlError};
+
+/// A password. Its `Debug` prints `***` so it cannot leak through logs,
+/// error chains or panic messages.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    /// Wraps a password.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The secret itself, for computing a Digest answer and nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<String> for Password {
+    fn from(secret: String) -> Self {
+        Self(secret)
+    }
+}
+
+/// A user name and password for Digest authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The account name (`admin` on AMT).
+    pub user: String,
+    /// The password (Debug prints `***`).
+    pub password: Password,
+}
+
+/// Limits for one call: the whole exchange, Digest round trip included,
+/// must finish within `deadline`, and no response body may exceed `body_cap`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallLimits {
+    /// Total time for the call, from the first byte sent to the last read.
+    pub deadline: Duration,
+    /// Largest response body accepted, in bytes.
+    pub body_cap: usize,
+}
+
+impl Default for CallLimits {
+    fn default() -> Self {
+        Self {
+            deadline: Duration::from_secs(10),
+            body_cap: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// Where a device listens.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    /// Host name, IPv4 address, or IPv6 address (bracketed or not).
+    pub host: String,
+    /// TCP port (16992 plain, 16993 TLS on AMT).
+    pub port: u16,
+    /// Whether to speak TLS.
+    pub tls: bool,
+}
+
+impl Endpoint {
+    /// An endpoint on plain HTTP.
+    pub fn http(host: impl Into<String>, port: u16) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            tls: false,
+        }
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// `scheme://host:port`, with an IPv6 host in brackets.
+    pub fn base_url(&self) -> String {
+        let host = self.host.trim();
+        if host.contains(':') && !host.starts_with('[') {
+            format!("{}://[{}]:{}", self.scheme(), host, self.port)
+        } else {
+            format!("{}://{}:{}", self.scheme(), host, self.port)
+        }
+    }
+
+    /// The full URL of `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url(), path)
+    }
+}
+
+/// Everything that can go wrong in a WS-Management (or plain SOAP) call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Nothing listens on the port (TCP RST to our SYN).
+    #[error("connection refused")]
+    ConnectionRefused,
+    /// The device closed or reset the connection mid-exchange.
+    #[error("connection reset or closed by the device")]
+    ConnectionReset,
+    /// The TCP (or TLS) connection was not established in time.
+    #[error("timed out connecting after {0:?}")]
+    ConnectTimeout(Duration),
+    /// Connected, but the whole answer did not arrive before the deadline.
+    #[error("no complete answer within the {0:?} deadline")]
+    Timeout(Duration),
+    /// Any other failure to connect (no route, name not resolved, TLS handshake).
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    /// The device refused the credentials after a fresh challenge. AMT sends
+    /// the same 401 for a locked account, and counts every failure toward
+    /// lockout, so this is never retried.
+    #[error("authentication failed (wrong user or password, or the account is locked)")]
+    AuthFailed,
+    /// An HTTP status the call cannot use.
+    #[error("HTTP status {0}")]
+    HttpStatus(u16),
+    /// HTTP 400 with an empty body, which AMT 12.x sends instead of a fault.
+    #[error("HTTP 400 with an empty body (the device rejected the request without a SOAP fault)")]
+    EmptyBadRequest,
+    /// The body grew past the cap; reading stopped there.
+    #[error("response body larger than the {0}-byte cap")]
+    BodyTooLarge(usize),
+    /// The body is not well-formed XML.
+    #[error("bad XML: {0}")]
+    BadXml(#[from] XmlError),
+    /// The device answered with a SOAP fault.
+    #[error("SOAP fault {0}")]
+    Fault(Fault),
+    /// Well-formed, but not the answer the protocol calls for.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// Any other HTTP-level failure.
+    #[error("HTTP error: {0}")]
+    Http(String),
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    ClientBuild(String),
+}
+
+impl Error {
+    /// The host status this error means for a facts record.
+    pub fn host_status(&self) -> HostStatus {
+        match self {
+            Error::ConnectionRefused
+            | Error::ConnectionReset
+            | Error::ConnectTimeout(_)
+            | Error::Timeout(_)
+            | Error::Connect(_) => HostStatus::Unreachable,
+            Error::AuthFailed => HostStatus::AuthFailed,
+            Error::HttpStatus(_)
+            | Error::EmptyBadRequest
+            | Error::BodyTooLarge(_)
+            | Error::BadXml(_)
+            | Error::Fault(_)
+            | Error::Protocol(_)
+            | Error::Http(_)
+            | Error::ClientBuild(_) => HostStatus::Error,
+        }
+    }
+
+    /// Whether the device answered the call with "I cannot do that" (a SOAP
+    /// fault, an empty 400, or a status such as 404 or 500) rather than
+    /// failing to answer: for a class read this means "not available on this
+    /// firmware", not a broken host.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::Fault(_) | Error::EmptyBadRequest | Error::HttpStatus(_)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_never_shows_in_debug() {
+        let c = Credentials {
+            user: "admin".into(),
+            password: Password::new("hunter2-secret"),
+        };
+        let shown = format!("{c:?} {:?}", c.password);
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("***"));
+        assert_eq!(c.password.expose(), "hunter2-secret");
+    }
+
+    #[test]
+    fn base_url_brackets_ipv6() {
+        assert_eq!(
+            Endpoint::http("10.0.0.5", 16992).base_url(),
+            "http://10.0.0.5:16992"
+        );
+        assert_eq!(
+            Endpoint::http("::1", 16992).base_url(),
+            "http://[::1]:16992"
+        );
+        assert_eq!(Endpoint::http("[::1]", 1).base_url(), "http://[::1]:1");
+        let tls = Endpoint {
+            host: "amt.example".into(),
+            port: 16993,
+            tls: true,
+        };
+        assert_eq!(tls.url("/wsman"), "https://amt.example:16993/wsman");
+    }
+
+    #[test]
+    fn errors_classify_into_host_status() {
+        assert_eq!(
+            Error::ConnectionRefused.host_status(),
+            HostStatus::Unreachable
+        );
+        assert_eq!(
+            Error::Timeout(Duration::from_secs(1)).host_status(),
+            HostStatus::Unreachable
+        );
+        assert_eq!(Error::AuthFailed.host_status(), HostStatus::AuthFailed);
+        assert_eq!(Error::EmptyBadRequest.host_status(), HostStatus::Error);
+        assert!(Error::EmptyBadRequest.is_refusal());
+        assert!(!Error::AuthFailed.is_refusal());
+    }
+}

@@ -1,0 +1,148 @@
+//! EOI SOAP 1.1 (AMT 1.x to 8.x): the few calls amttool's `info` makes.
+//!
+//! amttool (SOAP::Lite) reads the first child of the response element as the
+//! result and the following children, by position, as the output parameters,
+//! so element order matters more than names here.
+
+use quick_xml::events::Event;
+use quick_xml::NsReader;
+
+use crate::profile::Profile;
+use crate::wsman::escape;
+
+const NS_SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+const SCHEMA_BASE: &str = "http://schemas.intel.com/platform/client";
+
+/// The EOI service for a request path, if it is one we serve.
+pub fn service_for_path(path: &str) -> Option<&'static str> {
+    match path.split('?').next().unwrap_or(path) {
+        "/SecurityAdministrationService" => Some("SecurityAdministration"),
+        "/NetworkAdministrationService" => Some("NetworkAdministration"),
+        "/RemoteControlService" => Some("RemoteControl"),
+        _ => None,
+    }
+}
+
+/// The method a request calls: from SOAPAction (`…/2004/01#Method` or
+/// `…/2004/01/Method`, quoted or not), else the first element of the Body.
+pub fn method_of(soap_action: Option<&str>, body: &[u8]) -> Option<String> {
+    if let Some(action) = soap_action {
+        let action = action.trim().trim_matches('"');
+        let method = action.rsplit(['#', '/']).next().unwrap_or("");
+        if !method.is_empty() {
+            return Some(method.to_owned());
+        }
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    let mut reader = NsReader::from_str(text);
+    let mut in_body = false;
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) | Event::Empty(e) => {
+                let local = e.local_name().as_ref().to_owned();
+                if in_body {
+                    return Some(local);
+                }
+                if local == "Body" {
+                    in_body = true;
+                }
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+/// The answer to one EOI call: `Ok(body)` or `Err(())` for an unknown method.
+pub fn respond(profile: &Profile, service: &str, method: &str) -> Option<String> {
+    // CIM PowerState 2 (on) is S0 in EOI's SystemPowerState; anything else we
+    // model as S5 (soft off).
+    let system_power_state = if profile.power_state == 2 { "0" } else { "5" };
+    let values: Vec<(&str, String)> = match (service, method) {
+        ("SecurityAdministration", "GetCoreVersion") => vec![
+            ("StatusCode", "0".into()),
+            ("Version", profile.version.clone()),
+        ],
+        ("NetworkAdministration", "GetHostName") => vec![
+            ("StatusCode", "0".into()),
+            ("HostName", profile.hostname.clone()),
+        ],
+        ("NetworkAdministration", "GetDomainName") => vec![
+            ("StatusCode", "0".into()),
+            ("DomainName", profile.domain.clone()),
+        ],
+        ("RemoteControl", "GetSystemPowerState") => vec![
+            ("Status", "0".into()),
+            ("SystemPowerState", system_power_state.into()),
+        ],
+        ("RemoteControl", "GetRemoteControlCapabilities") => vec![
+            ("Status", "0".into()),
+            // Intel's IANA enterprise number.
+            ("IanaOemNumber", "343".into()),
+            // IDER, SOL, BIOS reflash, setup, pause.
+            ("OemDefinedCapabilities", "31".into()),
+            // PXE, HD, HD safe mode, diagnostics, CD boot.
+            ("SpecialCommandsSupported", "7936".into()),
+            // power cycle, down, up, reset.
+            ("SystemCapabilitiesSupported", "15".into()),
+            ("SystemFirmwareCapabilities", "0".into()),
+        ],
+        _ => return None,
+    };
+    let p = &profile.eoi_prefix;
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{NS_SOAP11}\" xmlns:{p}=\"{SCHEMA_BASE}/{service}/2004/01\"><SOAP-ENV:Body><{p}:{method}Response>"
+    );
+    for (name, value) in values {
+        out.push_str(&format!("<{p}:{name}>{}</{p}:{name}>", escape(&value)));
+    }
+    out.push_str(&format!(
+        "</{p}:{method}Response></SOAP-ENV:Body></SOAP-ENV:Envelope>"
+    ));
+    Some(out)
+}
+
+/// A SOAP 1.1 Client fault for a method we do not implement.
+pub fn unknown_method_fault(method: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{NS_SOAP11}\"><SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:Client</faultcode><faultstring>Method '{}' not implemented</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>",
+        escape(method)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn soap_action_with_hash_slash_or_body() {
+        let base = "http://schemas.intel.com/platform/client/RemoteControl/2004/01";
+        assert_eq!(
+            method_of(Some(&format!("\"{base}#GetSystemPowerState\"")), b"").as_deref(),
+            Some("GetSystemPowerState")
+        );
+        assert_eq!(
+            method_of(Some(&format!("{base}/GetSystemPowerState")), b"").as_deref(),
+            Some("GetSystemPowerState")
+        );
+        let body = br#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetCoreVersion xmlns="x"/></soap:Body></soap:Envelope>"#;
+        assert_eq!(method_of(None, body).as_deref(), Some("GetCoreVersion"));
+    }
+
+    #[test]
+    fn status_comes_first_then_values_in_amttool_order() {
+        let p = Profile::builtin("amt-7.1").unwrap();
+        let r = respond(&p, "RemoteControl", "GetSystemPowerState").unwrap();
+        assert!(
+            r.contains("<b:Status>0</b:Status><b:SystemPowerState>0</b:SystemPowerState>"),
+            "{r}"
+        );
+        let p = Profile::builtin("amt-5.0").unwrap();
+        let r = respond(&p, "SecurityAdministration", "GetCoreVersion").unwrap();
+        assert!(
+            r.contains("<s0:StatusCode>0</s0:StatusCode><s0:Version>5.0.50</s0:Version>"),
+            "{r}"
+        );
+        assert!(respond(&p, "RemoteControl", "Explode").is_none());
+    }
+}

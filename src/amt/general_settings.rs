@@ -1,0 +1,63 @@
+//! AMT_GeneralSettings: host and domain name, Digest realm, network switches.
+
+use crate::wsman::{CallLimits, Element, Error, Session};
+
+use super::{property, property_bool};
+
+/// The class's resource URI.
+pub const RESOURCE_URI: &str = "http://intel.com/wbem/wscim/1/amt-schema/1/AMT_GeneralSettings";
+
+/// Class name, as recorded in `AmtFacts.unavailable`.
+pub const CLASS: &str = "AMT_GeneralSettings";
+
+/// What the class says. AMT sends empty strings as `<HostName></HostName>`;
+/// those read as unknown (`None`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GeneralSettings {
+    /// HostName.
+    pub hostname: Option<String>,
+    /// DomainName.
+    pub domain: Option<String>,
+    /// DigestRealm (`Digest:` + 32 hex).
+    pub digest_realm: Option<String>,
+    /// NetworkInterfaceEnabled.
+    pub network_interface_enabled: Option<bool>,
+    /// AMTNetworkEnabled (absent on 8.1; sent as `1`/`0` on 15.0).
+    pub amt_network_enabled: Option<bool>,
+    /// PingResponseEnabled.
+    pub ping_response_enabled: Option<bool>,
+    /// RmcpPingResponseEnabled.
+    pub rmcp_ping_response_enabled: Option<bool>,
+}
+
+impl GeneralSettings {
+    /// Reads the instance returned by a Get.
+    pub fn from_element(item: &Element) -> Result<Self, Error> {
+        if !item.is(RESOURCE_URI, CLASS) {
+            return Err(Error::Protocol(format!(
+                "expected {CLASS}, got {{{}}}{}",
+                item.ns, item.name
+            )));
+        }
+        let text = |name| {
+            property(item, name)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        Ok(Self {
+            hostname: text("HostName"),
+            domain: text("DomainName"),
+            digest_realm: text("DigestRealm"),
+            network_interface_enabled: property_bool(item, "NetworkInterfaceEnabled"),
+            amt_network_enabled: property_bool(item, "AMTNetworkEnabled"),
+            ping_response_enabled: property_bool(item, "PingResponseEnabled"),
+            rmcp_ping_response_enabled: property_bool(item, "RmcpPingResponseEnabled"),
+        })
+    }
+}
+
+/// Gets the singleton instance.
+pub async fn read(session: &Session, limits: &CallLimits) -> Result<GeneralSettings, Error> {
+    let item = session.get(RESOURCE_URI, &[], limits).await?;
+    GeneralSettings::from_element(&item)
+}

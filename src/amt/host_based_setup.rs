@@ -1,0 +1,77 @@
+//! IPS_HostBasedSetupService (AMT 6.1 and later): the control mode.
+
+use crate::facts::ControlMode;
+use crate::wsman::{CallLimits, Element, Error, Session};
+
+use super::property_u32;
+
+/// The class's resource URI.
+pub const RESOURCE_URI: &str =
+    "http://intel.com/wbem/wscim/1/ips-schema/1/IPS_HostBasedSetupService";
+
+/// Class name, as recorded in `AmtFacts.unavailable`.
+pub const CLASS: &str = "IPS_HostBasedSetupService";
+
+/// What the class says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostBasedSetup {
+    /// CurrentControlMode (0 none, 1 client, 2 admin).
+    pub current_control_mode: Option<ControlMode>,
+    /// AllowedControlModes (a repeated element), as wire numbers.
+    pub allowed_control_modes: Vec<u32>,
+}
+
+impl HostBasedSetup {
+    /// Reads the instance returned by a Get.
+    pub fn from_element(item: &Element) -> Result<Self, Error> {
+        if !item.is(RESOURCE_URI, CLASS) {
+            return Err(Error::Protocol(format!(
+                "expected {CLASS}, got {{{}}}{}",
+                item.ns, item.name
+            )));
+        }
+        Ok(Self {
+            current_control_mode: property_u32(item, "CurrentControlMode")
+                .and_then(ControlMode::from_wire),
+            allowed_control_modes: item
+                .children_named(&item.ns, "AllowedControlModes")
+                .filter_map(|c| c.text.trim().parse().ok())
+                .collect(),
+        })
+    }
+}
+
+/// Whether firmware of this version has the class (6.1 and later).
+/// Unknown versions are tried: a fault is tolerated.
+pub fn expected_on(version: Option<&str>) -> bool {
+    let Some(version) = version else { return true };
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), _) if major > 6 => true,
+        (Some(6), Some(minor)) => minor >= 1,
+        (Some(6), None) => true,
+        (Some(_), _) => false,
+        (None, _) => true,
+    }
+}
+
+/// Gets the singleton instance.
+pub async fn read(session: &Session, limits: &CallLimits) -> Result<HostBasedSetup, Error> {
+    let item = session.get(RESOURCE_URI, &[], limits).await?;
+    HostBasedSetup::from_element(&item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn class_exists_from_6_1() {
+        assert!(!expected_on(Some("5.2.10")));
+        assert!(!expected_on(Some("6.0.40")));
+        assert!(expected_on(Some("6.1")));
+        assert!(expected_on(Some("6.2.61.3535")));
+        assert!(expected_on(Some("11.8.50")));
+        assert!(expected_on(None));
+    }
+}

@@ -1,0 +1,106 @@
+//! `amtready demo`: the whole product on one machine. Starts a mock fleet with one
+//! device per built-in firmware profile on loopback, scans it with the mock's
+//! default credentials, and prints the report: what a newcomer runs first.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use mock_amt::{start_fleet, DeviceConfig, Profile};
+
+use super::scan::{execute, ReadArgs};
+use super::{exit, input_error};
+use crate::scan::Target;
+use crate::wsman::{Credentials, Password};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Firmware profiles to start (default: every built-in profile). See `mock-amt --list-profiles`.
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub profiles: Vec<String>,
+    /// Scan without credentials: only what the unauthenticated probe tells.
+    #[arg(long)]
+    pub without_credentials: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+pub fn run(args: &DemoArgs) -> i32 {
+    let names: Vec<String> = if args.profiles.is_empty() {
+        Profile::builtin_names()
+            .into_iter()
+            .map(String::from)
+            .collect()
+    } else {
+        args.profiles.clone()
+    };
+    // One loopback address per device, in profile order, so the table (sorted
+    // by address) reads oldest firmware first; where the system has only
+    // 127.0.0.1 (not Linux), every device shares it on its own port.
+    let addresses = demo_addresses(names.len());
+    let mut configs = Vec::with_capacity(names.len());
+    for (name, ip) in names.iter().zip(addresses) {
+        let Some(profile) = Profile::builtin(name) else {
+            return input_error(format_args!(
+                "no built-in profile {name:?}; known: {}",
+                Profile::builtin_names().join(", ")
+            ));
+        };
+        // Port 0: the kernel picks free ports, so the demo never clashes with a
+        // real AMT agent or a second demo on the same machine.
+        configs.push(DeviceConfig::new(profile, SocketAddr::from((ip, 0))));
+    }
+
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return input_error(format_args!("cannot start the async runtime: {e}")),
+    };
+    let fleet = match runtime.block_on(start_fleet(configs)) {
+        Ok(fleet) => fleet,
+        Err(e) => {
+            eprintln!("amtready: cannot start the mock fleet on loopback: {e}");
+            return exit::UNREAD;
+        }
+    };
+    let targets: Vec<Target> = fleet
+        .devices
+        .iter()
+        .map(|d| Target {
+            host: d.addr().ip().to_string(),
+            port: d.addr().port(),
+        })
+        .collect();
+    eprintln!(
+        "amtready demo: started {} mock AMT devices on loopback ({}); scanning {}",
+        targets.len(),
+        names.join(", "),
+        if args.without_credentials {
+            "without credentials"
+        } else {
+            "as the mock's default admin user"
+        },
+    );
+    let credentials = (!args.without_credentials).then(|| Credentials {
+        user: mock_amt::DEFAULT_USER.to_string(),
+        password: Password::new(mock_amt::DEFAULT_PASSWORD.to_string()),
+    });
+    let total = targets.len() as u128;
+    let code = execute(targets.into_iter(), total, credentials, &args.read);
+    runtime.block_on(fleet.shutdown());
+    // The demo fleet mixes supported and unsupported firmware on purpose, so
+    // verdicts are not failures here; only an unread device is.
+    if code == exit::UNREAD || code == exit::INPUT {
+        code
+    } else {
+        exit::READY
+    }
+}
+
+/// The first demo address, away from 127.0.0.1 where real local services live.
+const DEMO_FIRST: Ipv4Addr = Ipv4Addr::new(127, 77, 0, 1);
+
+fn demo_addresses(count: usize) -> Vec<Ipv4Addr> {
+    let spread = std::net::TcpListener::bind((DEMO_FIRST, 0)).is_ok();
+    match mock_amt::fleet_addresses(DEMO_FIRST, count) {
+        Ok(addrs) if spread => addrs,
+        _ => vec![Ipv4Addr::LOCALHOST; count],
+    }
+}

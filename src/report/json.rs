@@ -1,0 +1,111 @@
+//! Machine-readable output. Both sinks write and flush each host as it arrives,
+//! so an interrupted scan loses nothing it had finished.
+
+use std::io::{self, Write};
+
+use super::{HostReport, ReportSink};
+
+/// JSON Lines: one compact object per line.
+pub struct JsonLinesSink<W: Write> {
+    out: W,
+}
+
+impl<W: Write> JsonLinesSink<W> {
+    pub fn new(out: W) -> Self {
+        Self { out }
+    }
+}
+
+impl<W: Write> ReportSink for JsonLinesSink<W> {
+    fn record(&mut self, report: &HostReport) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, report)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// A JSON array written element by element. If the scan is killed the closing
+/// bracket is missing but every finished element is on disk; `validate` reads
+/// such a file as JSON Lines would not, so prefer `jsonl` for long scans.
+pub struct JsonArraySink<W: Write> {
+    out: W,
+    written: usize,
+}
+
+impl<W: Write> JsonArraySink<W> {
+    pub fn new(out: W) -> Self {
+        Self { out, written: 0 }
+    }
+}
+
+impl<W: Write> ReportSink for JsonArraySink<W> {
+    fn record(&mut self, report: &HostReport) -> io::Result<()> {
+        self.out.write_all(if self.written == 0 {
+            b"[\n  "
+        } else {
+            b",\n  "
+        })?;
+        serde_json::to_writer(&mut self.out, report)?;
+        self.written += 1;
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out
+            .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{FactsRecord, HostStatus};
+
+    fn report(target: &str) -> HostReport {
+        HostReport {
+            facts: FactsRecord {
+                status: Some(HostStatus::Ok),
+                ..FactsRecord::new(target)
+            },
+            evaluation: None,
+        }
+    }
+
+    #[test]
+    fn array_is_valid_json_for_zero_one_and_many() {
+        for n in [0usize, 1, 3] {
+            let mut buf = Vec::new();
+            let mut sink = JsonArraySink::new(&mut buf);
+            for i in 0..n {
+                sink.record(&report(&format!("10.0.0.{i}"))).unwrap();
+            }
+            sink.finish().unwrap();
+            let parsed: Vec<serde_json::Value> = serde_json::from_slice(&buf).unwrap();
+            assert_eq!(parsed.len(), n);
+        }
+    }
+
+    #[test]
+    fn lines_are_one_object_each() {
+        let mut buf = Vec::new();
+        let mut sink = JsonLinesSink::new(&mut buf);
+        sink.record(&report("a")).unwrap();
+        sink.record(&report("b")).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let targets: Vec<String> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["target"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(targets, ["a", "b"]);
+    }
+}

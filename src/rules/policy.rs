@@ -1,0 +1,602 @@
+//! The policy file: the seed's statements as data (TOML), loaded and checked.
+//!
+//! The built-in policy is `configmgr-2007-sp1.toml`, embedded at build time.
+//! A site may load its own file in the same format (`--policy FILE`). Every
+//! error names the line, because the file is meant to be edited by hand.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use super::finding::Severity;
+use super::os::{Arch, OsFamily, Release, SqlVersion, UpgradeSource};
+use super::version::Version;
+
+/// The embedded policy text.
+pub const BUILTIN_TOML: &str = include_str!("configmgr-2007-sp1.toml");
+
+/// Largest policy file we read: the built-in one is a few dozen kilobytes.
+const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Why a policy could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// The file could not be read.
+    #[error("cannot read policy {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is larger than any sensible policy.
+    #[error("policy {path} is larger than {limit} bytes")]
+    TooLarge { path: String, limit: u64 },
+    /// TOML syntax or a field of the wrong type or value.
+    #[error("{origin}:{line}: {message}")]
+    Syntax {
+        origin: String,
+        line: usize,
+        message: String,
+    },
+    /// Well-formed, but inconsistent (a duplicate rule id, a note that does not
+    /// exist, a row whose Ø count does not match its roles).
+    #[error("{origin}:{line}: {message}")]
+    Invalid {
+        origin: String,
+        line: usize,
+        message: String,
+    },
+}
+
+/// Which check code a rule runs. The data says *what* is supported; the kind
+/// says *how* to compare the facts with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleKind {
+    AmtFirmware,
+    OsRecognised,
+    ClientOs,
+    MobileOs,
+    InbandProvisioning,
+    Rras,
+    ServerCoreOob,
+    NativeModeOs,
+    ConsoleMinServicePack,
+    ConsoleColocation,
+    SiteRoleOs,
+    SqlDatabase,
+    SqlArchExcluded,
+    UpgradePath,
+    NewInstallRelease,
+    SiteServerOsUpgrade,
+    SqlInplaceUpgrade,
+}
+
+/// A site system role: a column of the seed's two site-system tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SiteRole {
+    PrimarySiteServer,
+    SecondarySiteServer,
+    ManagementPoint,
+    StandardDistributionPoint,
+    BranchDistributionPoint,
+    ServerLocatorPoint,
+    SiteDatabaseServer,
+    FallbackStatusPoint,
+    Console,
+    SmsProvider,
+    SoftwareUpdatePoint,
+    StateMigrationPoint,
+    ReportingPoint,
+    SystemHealthValidatorPoint,
+    PxeServicePoint,
+    OutOfBandServicePoint,
+    AssetIntelligenceSynchronizationPoint,
+}
+
+impl SiteRole {
+    /// The columns of "Core Site System Requirements", in the seed's order.
+    pub const CORE: [SiteRole; 10] = [
+        SiteRole::PrimarySiteServer,
+        SiteRole::SecondarySiteServer,
+        SiteRole::ManagementPoint,
+        SiteRole::StandardDistributionPoint,
+        SiteRole::BranchDistributionPoint,
+        SiteRole::ServerLocatorPoint,
+        SiteRole::SiteDatabaseServer,
+        SiteRole::FallbackStatusPoint,
+        SiteRole::Console,
+        SiteRole::SmsProvider,
+    ];
+    /// The columns of "Feature-Specific Site System Requirements", in order.
+    pub const FEATURE: [SiteRole; 7] = [
+        SiteRole::SoftwareUpdatePoint,
+        SiteRole::StateMigrationPoint,
+        SiteRole::ReportingPoint,
+        SiteRole::SystemHealthValidatorPoint,
+        SiteRole::PxeServicePoint,
+        SiteRole::OutOfBandServicePoint,
+        SiteRole::AssetIntelligenceSynchronizationPoint,
+    ];
+
+    /// Which table holds this role's column.
+    pub fn table(self) -> SiteTable {
+        if SiteRole::CORE.contains(&self) {
+            SiteTable::Core
+        } else {
+            SiteTable::Feature
+        }
+    }
+
+    /// The kebab-case name used in files and facts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteRole::PrimarySiteServer => "primary-site-server",
+            SiteRole::SecondarySiteServer => "secondary-site-server",
+            SiteRole::ManagementPoint => "management-point",
+            SiteRole::StandardDistributionPoint => "standard-distribution-point",
+            SiteRole::BranchDistributionPoint => "branch-distribution-point",
+            SiteRole::ServerLocatorPoint => "server-locator-point",
+            SiteRole::SiteDatabaseServer => "site-database-server",
+            SiteRole::FallbackStatusPoint => "fallback-status-point",
+            SiteRole::Console => "console",
+            SiteRole::SmsProvider => "sms-provider",
+            SiteRole::SoftwareUpdatePoint => "software-update-point",
+            SiteRole::StateMigrationPoint => "state-migration-point",
+            SiteRole::ReportingPoint => "reporting-point",
+            SiteRole::SystemHealthValidatorPoint => "system-health-validator-point",
+            SiteRole::PxeServicePoint => "pxe-service-point",
+            SiteRole::OutOfBandServicePoint => "out-of-band-service-point",
+            SiteRole::AssetIntelligenceSynchronizationPoint => {
+                "asset-intelligence-synchronization-point"
+            }
+        }
+    }
+
+    /// Reads a role name as written in facts (`out-of-band-service-point`,
+    /// `out_of_band_service_point`, case-insensitive).
+    pub fn parse(text: &str) -> Option<SiteRole> {
+        let wanted = text.trim().to_ascii_lowercase().replace(['_', ' '], "-");
+        SiteRole::CORE
+            .iter()
+            .chain(SiteRole::FEATURE.iter())
+            .copied()
+            .find(|role| role.as_str() == wanted)
+    }
+}
+
+/// The two site-system tables of the seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SiteTable {
+    Core,
+    Feature,
+}
+
+impl SiteTable {
+    /// Number of role columns in the seed's table.
+    pub fn columns(self) -> usize {
+        match self {
+            SiteTable::Core => SiteRole::CORE.len(),
+            SiteTable::Feature => SiteRole::FEATURE.len(),
+        }
+    }
+}
+
+/// One rule: an id, what it checks, where in the seed, and how.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleInfo {
+    /// Stable id used in findings (`AMT-FW-VERSION`).
+    pub id: String,
+    pub kind: RuleKind,
+    /// What the rule checks, in one line.
+    pub checks: String,
+    /// The seed heading it comes from.
+    pub seed_section: String,
+    /// Severity of the finding when the rule fails.
+    #[serde(default = "default_severity")]
+    pub severity: Severity,
+    /// What to do when it fails, where the seed says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// OS families the rule concerns (in-band, Server Core, native mode).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub families: Vec<OsFamily>,
+    /// Whether every Windows Server family is concerned (in-band provisioning).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub any_server: bool,
+    /// For `site-role-os`: the role whose OS fact is checked. Absent: every
+    /// role in `site.role_os`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<SiteRole>,
+    /// For `console-min-service-pack`: minimum SP per family.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub min_service_packs: Vec<MinServicePack>,
+    /// For `sql-arch-excluded`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub archs: Vec<Arch>,
+    /// For `site-server-os-upgrade`: the in-place upgrade that is unsupported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upgraded_from: Vec<OsFamily>,
+    /// For `new-install-release`: SQL releases that need the complete release.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sql_versions: Vec<SqlVersion>,
+    /// For `new-install-release`: the release that is required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<Release>,
+}
+
+fn default_severity() -> Severity {
+    Severity::Error
+}
+
+/// A minimum service pack for one family.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinServicePack {
+    pub family: OsFamily,
+    pub service_pack: u8,
+}
+
+/// Which OS installs a table row covers. An empty list means "any".
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OsMatch {
+    pub family: OsFamily,
+    #[serde(default)]
+    pub editions: Vec<String>,
+    #[serde(default)]
+    pub service_packs: Vec<u8>,
+    #[serde(default)]
+    pub archs: Vec<Arch>,
+}
+
+/// A supported AMT firmware range `[from, below)`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmtRange {
+    pub from: Version,
+    pub below: Version,
+    /// The seed line this range encodes.
+    pub seed: String,
+}
+
+/// A footnote or note: a condition on a matched row that adds a finding.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Note {
+    pub id: String,
+    /// Rule id its finding carries.
+    pub rule: String,
+    pub severity: Severity,
+    pub seed_section: String,
+    pub message: String,
+    #[serde(default)]
+    pub fix: Option<String>,
+    /// A hotfix that satisfies the note when present on the machine.
+    #[serde(default)]
+    pub kb: Option<String>,
+    #[serde(default)]
+    pub when_families: Vec<OsFamily>,
+    #[serde(default)]
+    pub when_editions: Vec<String>,
+    #[serde(default)]
+    pub when_service_packs: Vec<u8>,
+    #[serde(default)]
+    pub when_archs: Vec<Arch>,
+    #[serde(default)]
+    pub when_server_core: Option<bool>,
+    #[serde(default)]
+    pub when_roles: Vec<SiteRole>,
+}
+
+/// A row of the computer client OS table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientOsRow {
+    pub os: OsMatch,
+    #[serde(default)]
+    pub notes: Vec<String>,
+    pub seed: String,
+}
+
+/// A row of the mobile device client table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MobileOsRow {
+    pub os: OsMatch,
+    /// Supported only in mixed-mode sites (Windows CE 4.2).
+    #[serde(default)]
+    pub mixed_mode_only: bool,
+    #[serde(default)]
+    pub notes: Vec<String>,
+    pub seed: String,
+}
+
+/// A row of one of the two site-system tables, reconstructed from its Ø marks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteOsRow {
+    pub table: SiteTable,
+    pub os: OsMatch,
+    /// The columns we read as supported.
+    pub supported_roles: Vec<SiteRole>,
+    /// How many Ø the seed's row carries; must equal columns − supported.
+    pub unsupported_marks: toml::Spanned<usize>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+    pub seed: String,
+    /// How we read the row, and how sure we are.
+    pub reading: String,
+}
+
+/// A row of the SQL Server site database table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlRow {
+    pub version: SqlVersion,
+    pub editions: Vec<String>,
+    pub service_packs: Vec<u8>,
+    pub archs: Vec<Arch>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+    pub seed: String,
+}
+
+/// One cell group of the upgrade table: from one product, per release.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeRow {
+    pub from: UpgradeSource,
+    /// `None` is the seed's "n/a".
+    pub eval: Option<bool>,
+    pub sp: bool,
+    pub complete: bool,
+    pub seed: String,
+}
+
+/// A supported in-place SQL Server upgrade.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlUpgrade {
+    pub from: SqlVersion,
+    pub to: SqlVersion,
+    #[serde(default)]
+    pub notes: Vec<String>,
+    pub seed: String,
+}
+
+/// The parsed rules data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub name: String,
+    pub description: String,
+    #[serde(rename = "rule")]
+    pub rule_list: Vec<RuleInfo>,
+    #[serde(default)]
+    pub amt_supported: Vec<AmtRange>,
+    #[serde(default, rename = "note")]
+    pub notes: Vec<Note>,
+    #[serde(default)]
+    pub client_os: Vec<ClientOsRow>,
+    #[serde(default)]
+    pub mobile_os: Vec<MobileOsRow>,
+    #[serde(default)]
+    pub site_os: Vec<SiteOsRow>,
+    #[serde(default)]
+    pub sql: Vec<SqlRow>,
+    #[serde(default)]
+    pub upgrade: Vec<UpgradeRow>,
+    #[serde(default)]
+    pub sql_upgrade: Vec<SqlUpgrade>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()
+        .get(..end)
+        .map(|head| head.iter().filter(|b| **b == b'\n').count() + 1)
+        .unwrap_or(1)
+}
+
+/// Line of the first occurrence of `needle` (for errors about a value the
+/// deserialiser kept no position for).
+fn line_of_needle(text: &str, needle: &str) -> usize {
+    text.find(needle).map(|at| line_of(text, at)).unwrap_or(1)
+}
+
+impl Policy {
+    /// The embedded `configmgr-2007-sp1` policy.
+    pub fn builtin() -> &'static Policy {
+        static BUILTIN: OnceLock<Policy> = OnceLock::new();
+        BUILTIN.get_or_init(
+            || match Policy::from_toml_str(BUILTIN_TOML, "configmgr-2007-sp1") {
+                Ok(policy) => policy,
+                // The embedded file is checked by the unit tests; a failure here is a
+                // build defect, not bad input.
+                Err(error) => panic!("built-in policy is invalid: {error}"),
+            },
+        )
+    }
+
+    /// Parses a policy. `origin` names it in errors (a path or `builtin`).
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Policy, PolicyError> {
+        let policy: Policy = toml::from_str(text).map_err(|error| PolicyError::Syntax {
+            origin: origin.to_string(),
+            line: error.span().map(|s| line_of(text, s.start)).unwrap_or(1),
+            message: error.message().trim().to_string(),
+        })?;
+        policy.check(text, origin)?;
+        Ok(policy)
+    }
+
+    /// Reads and parses a policy file (at most 4 MiB).
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        let shown = path.display().to_string();
+        let io = |source| PolicyError::Io {
+            path: shown.clone(),
+            source,
+        };
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        if size > MAX_POLICY_BYTES {
+            return Err(PolicyError::TooLarge {
+                path: shown,
+                limit: MAX_POLICY_BYTES,
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        Policy::from_toml_str(&text, &shown)
+    }
+
+    /// Every rule, in file order.
+    pub fn rules(&self) -> impl Iterator<Item = &RuleInfo> {
+        self.rule_list.iter()
+    }
+
+    /// Looks up a note by id.
+    pub fn note(&self, id: &str) -> Option<&Note> {
+        self.notes.iter().find(|note| note.id == id)
+    }
+
+    fn check(&self, text: &str, origin: &str) -> Result<(), PolicyError> {
+        let invalid = |line: usize, message: String| PolicyError::Invalid {
+            origin: origin.to_string(),
+            line,
+            message,
+        };
+        let mut seen = std::collections::HashSet::new();
+        for rule in &self.rule_list {
+            if !seen.insert(rule.id.as_str()) {
+                return Err(invalid(
+                    line_of_needle(text, &format!("\"{}\"", rule.id)),
+                    format!("duplicate rule id `{}`", rule.id),
+                ));
+            }
+        }
+        for range in &self.amt_supported {
+            if range.from >= range.below {
+                return Err(invalid(
+                    line_of_needle(text, &format!("\"{}\"", range.from)),
+                    format!("AMT range {} .. {} is empty", range.from, range.below),
+                ));
+            }
+        }
+        let note_lists = self
+            .client_os
+            .iter()
+            .map(|r| &r.notes)
+            .chain(self.mobile_os.iter().map(|r| &r.notes))
+            .chain(self.site_os.iter().map(|r| &r.notes))
+            .chain(self.sql.iter().map(|r| &r.notes))
+            .chain(self.sql_upgrade.iter().map(|r| &r.notes));
+        for list in note_lists {
+            for id in list {
+                if self.note(id).is_none() {
+                    return Err(invalid(
+                        line_of_needle(text, &format!("\"{id}\"")),
+                        format!("note `{id}` is referenced but not defined"),
+                    ));
+                }
+            }
+        }
+        for row in &self.site_os {
+            let columns = row.table.columns();
+            let wrong_table = row.supported_roles.iter().find(|r| r.table() != row.table);
+            if let Some(role) = wrong_table {
+                return Err(invalid(
+                    line_of_needle(text, &format!("\"{}\"", row.seed)),
+                    format!(
+                        "role `{}` is not a column of the {:?} table",
+                        role.as_str(),
+                        row.table
+                    ),
+                ));
+            }
+            let marks = *row.unsupported_marks.get_ref();
+            if columns.checked_sub(row.supported_roles.len()) != Some(marks) {
+                return Err(invalid(
+                    line_of(text, row.unsupported_marks.span().start),
+                    format!(
+                        "row `{}`: {} Ø marks but {} of {} columns read as supported",
+                        row.seed,
+                        marks,
+                        row.supported_roles.len(),
+                        columns
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_loads() {
+        let policy = Policy::builtin();
+        assert!(policy.rules().count() >= 15);
+        assert!(policy.rules().any(|r| r.id == "AMT-FW-VERSION"));
+    }
+
+    /// The seed's headings: every entry must cite one, and every heading
+    /// that states a requirement must be cited.
+    const SEED_SECTIONS: [&str; 9] = [
+        "Supported Upgrade Paths",
+        "Computer Client Operating System Requirements",
+        "Mobile Device Client Operating System Requirements",
+        "Core Site System Requirements",
+        "Feature-Specific Site System Requirements",
+        "Unsupported Operating Systems",
+        "SQL Server Site Database Configurations",
+        "Out of Band Management",
+        "Upgrade Considerations",
+    ];
+
+    #[test]
+    fn every_entry_cites_a_seed_section_and_every_section_is_cited() {
+        let policy = Policy::builtin();
+        let cited: Vec<&str> = policy
+            .rules()
+            .map(|r| r.seed_section.as_str())
+            .chain(policy.notes.iter().map(|n| n.seed_section.as_str()))
+            .collect();
+        for section in &cited {
+            assert!(
+                SEED_SECTIONS.iter().any(|s| section.starts_with(s)),
+                "{section}"
+            );
+        }
+        for section in SEED_SECTIONS {
+            assert!(cited.iter().any(|c| c.starts_with(section)), "{section}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let bad = BUILTIN_TOML.replacen("kind = \"amt-firmware\"", "kind = \"amt-firmwre\"", 1);
+        let line = line_of_needle(&bad, "amt-firmwre");
+        match Policy::from_toml_str(&bad, "x.toml") {
+            Err(PolicyError::Syntax { line: got, .. }) => assert_eq!(got, line),
+            other => panic!("{other:?}"),
+        }
+        let bad = BUILTIN_TOML.replacen("unsupported_marks = 8", "unsupported_marks = 7", 1);
+        let line = line_of_needle(&bad, "unsupported_marks = 7");
+        match Policy::from_toml_str(&bad, "x.toml") {
+            Err(PolicyError::Invalid { line: got, .. }) => assert_eq!(got, line),
+            other => panic!("{other:?}"),
+        }
+        let bad = BUILTIN_TOML.replacen("from = \"3.2.1\"", "from = \"3.2.x\"", 1);
+        let line = line_of_needle(&bad, "3.2.x");
+        match Policy::from_toml_str(&bad, "x.toml") {
+            Err(PolicyError::Syntax { line: got, .. }) => assert_eq!(got, line),
+            other => panic!("{other:?}"),
+        }
+    }
+}

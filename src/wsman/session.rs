@@ -1,0 +1,259 @@
+//! One authenticated conversation with one host: Get, Enumerate + Pull,
+//! Identify, and plain SOAP 1.1 posts, all sharing one Digest nonce.
+
+use std::time::Instant;
+
+use reqwest::StatusCode;
+
+use super::envelope::{self, EnvelopeOptions, Request, Selector};
+use super::response::{self, Response};
+use super::transport::{RawResponse, Transport};
+use super::xml::Element;
+use super::{CallLimits, Credentials, DigestSession, Endpoint, Error};
+
+/// The path AMT serves WS-Management on.
+pub const WSMAN_PATH: &str = "/wsman";
+
+/// The content type of a WS-Management request.
+const SOAP12_CONTENT_TYPE: &str = "application/soap+xml;charset=UTF-8";
+
+/// A per-host session. Create one per host and use it for every call to
+/// that host, so the Digest nonce is reused instead of re-challenged.
+#[derive(Debug)]
+pub struct Session {
+    transport: Transport,
+    endpoint: Endpoint,
+    creds: Credentials,
+    digest: DigestSession,
+    envelope: EnvelopeOptions,
+    max_pages: u32,
+}
+
+impl Session {
+    /// Default bound on Pulls per enumeration: a device that never sends
+    /// EndOfSequence must not keep us forever, even within the deadline.
+    pub const DEFAULT_MAX_PAGES: u32 = 1_000;
+
+    /// A session on `endpoint` with these credentials.
+    pub fn new(
+        transport: Transport,
+        endpoint: Endpoint,
+        creds: Credentials,
+        envelope: EnvelopeOptions,
+    ) -> Self {
+        Self {
+            transport,
+            endpoint,
+            creds,
+            digest: DigestSession::new(),
+            envelope,
+            max_pages: Self::DEFAULT_MAX_PAGES,
+        }
+    }
+
+    /// Changes the bound on Pulls per enumeration.
+    pub fn with_max_pages(mut self, max_pages: u32) -> Self {
+        self.max_pages = max_pages.max(1);
+        self
+    }
+
+    /// The endpoint this session talks to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// WS-Transfer Get: the instance element (the Body's first child).
+    pub async fn get(
+        &self,
+        resource_uri: &str,
+        selectors: &[Selector],
+        limits: &CallLimits,
+    ) -> Result<Element, Error> {
+        let request = envelope::get(&self.to(), resource_uri, selectors, &self.envelope);
+        let response = self.call(&request, limits).await?;
+        response
+            .payload()
+            .cloned()
+            .ok_or_else(|| Error::Protocol("Get answered with an empty Body".into()))
+    }
+
+    /// Enumerate, then Pull until EndOfSequence: every item of every page.
+    /// `limits.deadline` bounds the whole enumeration, not each page.
+    pub async fn enumerate(
+        &self,
+        resource_uri: &str,
+        limits: &CallLimits,
+    ) -> Result<Vec<Element>, Error> {
+        let started = Instant::now();
+        let remaining = || -> Result<CallLimits, Error> {
+            let left = limits.deadline.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Err(Error::Timeout(limits.deadline));
+            }
+            Ok(CallLimits {
+                deadline: left,
+                body_cap: limits.body_cap,
+            })
+        };
+        let to = self.to();
+        let request = envelope::enumerate(&to, resource_uri, &self.envelope);
+        let response = self.call(&request, &remaining()?).await?;
+        let mut context = response::enumerate_context(&response)?;
+        let mut items = Vec::new();
+        for _ in 0..self.max_pages {
+            let request = envelope::pull(&to, resource_uri, &context, &self.envelope);
+            let response = match self.call(&request, &remaining()?).await {
+                Err(Error::Timeout(_)) => return Err(Error::Timeout(limits.deadline)),
+                other => other?,
+            };
+            let page = response::pull_page(&response)?;
+            items.extend(page.items);
+            if page.end_of_sequence {
+                return Ok(items);
+            }
+            // WS-Enumeration: a new context replaces the old; none means
+            // the old one still holds.
+            if let Some(next) = page.context {
+                context = next;
+            }
+        }
+        Err(Error::Protocol(format!(
+            "enumeration of {resource_uri} did not end after {} pages",
+            self.max_pages
+        )))
+    }
+
+    /// WS-Management Identify (authenticated): the IdentifyResponse element.
+    pub async fn identify(&self, limits: &CallLimits) -> Result<Element, Error> {
+        let request = envelope::identify();
+        let raw = self
+            .transport
+            .post(
+                &self.endpoint,
+                &self.digest,
+                &self.creds,
+                WSMAN_PATH,
+                SOAP12_CONTENT_TYPE,
+                None,
+                request.xml.as_bytes(),
+                limits,
+            )
+            .await?;
+        let response = interpret(raw, |body| response::parse_response(body, None))?;
+        response
+            .payload()
+            .cloned()
+            .ok_or_else(|| Error::Protocol("Identify answered with an empty Body".into()))
+    }
+
+    /// A SOAP 1.1 call (`text/xml`, `SOAPAction` header) to `path`, sharing
+    /// this session's Digest nonce: the Body element of the answer.
+    pub async fn soap11(
+        &self,
+        path: &str,
+        soap_action: &str,
+        xml: &str,
+        limits: &CallLimits,
+    ) -> Result<Element, Error> {
+        let quoted = format!("\"{soap_action}\"");
+        let raw = self
+            .transport
+            .post(
+                &self.endpoint,
+                &self.digest,
+                &self.creds,
+                path,
+                "text/xml; charset=utf-8",
+                Some(&quoted),
+                xml.as_bytes(),
+                limits,
+            )
+            .await?;
+        interpret(raw, response::parse_soap11)
+    }
+
+    async fn call(&self, request: &Request, limits: &CallLimits) -> Result<Response, Error> {
+        let raw = self
+            .transport
+            .post(
+                &self.endpoint,
+                &self.digest,
+                &self.creds,
+                WSMAN_PATH,
+                SOAP12_CONTENT_TYPE,
+                None,
+                request.xml.as_bytes(),
+                limits,
+            )
+            .await?;
+        interpret(raw, |body| {
+            response::parse_response(body, Some(&request.message_id))
+        })
+    }
+
+    fn to(&self) -> String {
+        self.endpoint.url(WSMAN_PATH)
+    }
+}
+
+/// Maps an HTTP answer to the parsed SOAP body or the right error. Faults
+/// come as 400 (or 500) with a SOAP body; AMT 12.x may send a bare 400.
+pub fn interpret<T>(
+    raw: RawResponse,
+    parse: impl FnOnce(&[u8]) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let status = raw.status;
+    if status == StatusCode::OK {
+        return parse(&raw.body);
+    }
+    if raw.body.iter().all(u8::is_ascii_whitespace) {
+        if status == StatusCode::BAD_REQUEST {
+            return Err(Error::EmptyBadRequest);
+        }
+        return Err(Error::HttpStatus(status.as_u16()));
+    }
+    match parse(&raw.body) {
+        Err(fault @ Error::Fault(_)) => Err(fault),
+        _ => Err(Error::HttpStatus(status.as_u16())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderMap;
+
+    fn raw(status: u16, body: &str) -> RawResponse {
+        RawResponse {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn empty_400_is_its_own_error() {
+        let r = interpret(raw(400, ""), |b| response::parse_response(b, None));
+        assert_eq!(r.unwrap_err(), Error::EmptyBadRequest);
+    }
+
+    #[test]
+    fn non_soap_error_body_keeps_the_status() {
+        let r = interpret(raw(404, "<html>nope</html>"), |b| {
+            response::parse_response(b, None)
+        });
+        assert_eq!(r.unwrap_err(), Error::HttpStatus(404));
+        let r = interpret(raw(500, ""), |b| response::parse_response(b, None));
+        assert_eq!(r.unwrap_err(), Error::HttpStatus(500));
+    }
+
+    #[test]
+    fn fault_in_400_is_a_fault() {
+        let body = r#"<a:Envelope xmlns:a="http://www.w3.org/2003/05/soap-envelope" xmlns:b="urn:b"><a:Body><a:Fault><a:Code><a:Value>a:Sender</a:Value><a:Subcode><a:Value>b:X</a:Value></a:Subcode></a:Code><a:Reason><a:Text>r</a:Text></a:Reason></a:Fault></a:Body></a:Envelope>"#;
+        let r = interpret(raw(400, body), |b| response::parse_response(b, None));
+        let Err(Error::Fault(f)) = r else {
+            panic!("expected fault")
+        };
+        assert_eq!(f.subcode.as_deref(), Some("X"));
+    }
+}
