@@ -198,7 +198,8 @@ async fn expired_nonce_is_renewed_without_a_failed_attempt() {
     let addr = handle.addr();
     let endpoint = Endpoint::http(addr.ip().to_string(), addr.port());
     let client = client();
-    let session = client.session(&endpoint, &creds(&password));
+    let transport = client.host_transport().unwrap();
+    let session = client.session(&transport, &endpoint, &creds(&password));
     let limits = client.options().limits;
 
     let first = amtready::amt::software_identity::read(&session, &limits)

@@ -54,8 +54,10 @@ impl Default for ClientOptions {
     }
 }
 
-/// The client a scan shares across all hosts: one HTTP connection pool.
-/// Cloning is cheap (an `Arc`).
+/// The client a scan shares across all hosts: the options every host is read
+/// with. Each host gets its own transport (connection pool) and Digest session,
+/// both dropped when the host is done, so a subnet scan's memory follows the
+/// concurrency, not the number of hosts. Cloning is cheap (an `Arc`).
 #[derive(Debug, Clone)]
 pub struct AmtClient {
     inner: Arc<Inner>,
@@ -63,17 +65,19 @@ pub struct AmtClient {
 
 #[derive(Debug)]
 struct Inner {
-    transport: Transport,
+    transport: TransportOptions,
     opts: ClientOptions,
 }
 
 impl AmtClient {
-    /// Builds the client (and its HTTP connection pool) once per scan.
+    /// Builds the client once per scan. Fails early, before any host is
+    /// touched, if the HTTP stack cannot be set up.
     pub fn new(opts: ClientOptions) -> Result<Self, wsman::Error> {
-        let transport = Transport::new(&TransportOptions {
+        let transport = TransportOptions {
             connect_timeout: opts.connect_timeout,
             accept_any_certificate: opts.accept_any_certificate,
-        })?;
+        };
+        Transport::new(&transport)?;
         Ok(Self {
             inner: Arc::new(Inner { transport, opts }),
         })
@@ -84,26 +88,27 @@ impl AmtClient {
         &self.inner.opts
     }
 
-    /// The shared transport.
-    pub fn transport(&self) -> &Transport {
-        &self.inner.transport
+    /// A transport (connection pool) for one host. A host's reads reuse its
+    /// connections; dropping it closes them.
+    pub fn host_transport(&self) -> Result<Transport, wsman::Error> {
+        Transport::new(&self.inner.transport)
     }
 
-    /// A new per-host session (its own Digest nonce) on this client's pool.
-    pub fn session(&self, endpoint: &Endpoint, creds: &Credentials) -> Session {
+    /// A new per-host session (its own Digest nonce) on that host's transport.
+    pub fn session(
+        &self,
+        transport: &Transport,
+        endpoint: &Endpoint,
+        creds: &Credentials,
+    ) -> Session {
         let opts = &self.inner.opts;
         let envelope = EnvelopeOptions {
             max_elements: opts.max_elements,
             operation_timeout_secs: opts.operation_timeout_secs,
             ..EnvelopeOptions::default()
         };
-        Session::new(
-            self.inner.transport.clone(),
-            endpoint.clone(),
-            creds.clone(),
-            envelope,
-        )
-        .with_max_pages(opts.max_pages)
+        Session::new(transport.clone(), endpoint.clone(), creds.clone(), envelope)
+            .with_max_pages(opts.max_pages)
     }
 }
 
@@ -123,7 +128,15 @@ pub async fn read_host(
     let mut record = FactsRecord::new(target_label);
     let limits = client.options().limits;
 
-    let probed = match probe::probe(client.transport(), endpoint, &limits).await {
+    let transport = match client.host_transport() {
+        Ok(t) => t,
+        Err(e) => {
+            record.status = Some(HostStatus::Error);
+            record.error = Some(format!("cannot set up HTTP for this host: {e}"));
+            return record;
+        }
+    };
+    let probed = match probe::probe(&transport, endpoint, &limits).await {
         Ok(p) => p,
         Err(e) => {
             record.status = Some(e.host_status());
@@ -158,7 +171,7 @@ pub async fn read_host(
             record.status = Some(HostStatus::Ok);
         }
         Some(creds) => {
-            let session = client.session(endpoint, creds);
+            let session = client.session(&transport, endpoint, creds);
             match inventory::read(&session, &limits, &mut facts, banner_version).await {
                 Ok(outcome) => match outcome.problem {
                     None => record.status = Some(HostStatus::Ok),
@@ -262,9 +275,13 @@ mod tests {
             deadline: std::time::Duration::from_secs(10),
             body_cap: 1024,
         };
-        let result = probe::probe(client().transport(), &server.endpoint(), &limits)
-            .await
-            .unwrap();
+        let result = probe::probe(
+            &client().host_transport().unwrap(),
+            &server.endpoint(),
+            &limits,
+        )
+        .await
+        .unwrap();
         assert_eq!(result.status, 303);
         assert_eq!(result.location.as_deref(), Some("/logon.htm"));
         assert_eq!(

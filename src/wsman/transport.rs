@@ -69,6 +69,10 @@ impl Transport {
             // AMT's lockout, so nothing is ever resent behind our back.
             .retry(reqwest::retry::never())
             .connect_timeout(opts.connect_timeout)
+            // Keep-alive within one host's reads; the pool dies with the host's
+            // transport (see `for_host`), so a finished host holds nothing.
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(2)
             .no_proxy()
             .tls_danger_accept_invalid_certs(opts.accept_any_certificate)
             .tls_danger_accept_invalid_hostnames(opts.accept_any_certificate)

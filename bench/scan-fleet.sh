@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Full-inventory scan throughput and peak memory against a mock fleet on loopback.
+#
+#   bench/scan-fleet.sh [COUNT] [PROFILE] [CONCURRENCY]
+#
+# Starts COUNT mock devices (one per loopback address from 127.90.0.1, port
+# 16992) in one mock-amt process, scans them all with credentials (probe plus
+# every class read), and prints hosts/s and the scanner's peak RSS. Both
+# processes share the machine, so the figure is a floor for the scanner alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-500}
+profile=${2:-amt-15.0}
+concurrency=${3:-128}
+first=127.90.0.1
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+cargo build --release --quiet --bins --workspace
+work=$(mktemp -d)
+trap 'kill "$mock_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+target/release/mock-amt fleet --count "$count" --first "$first" --profiles "$profile" \
+  --lockout-threshold 0 >"$work/fleet.out" 2>"$work/fleet.err" &
+mock_pid=$!
+for _ in $(seq 1 200); do
+  [ "$(grep -c '^listening' "$work/fleet.out" || true)" -ge "$count" ] && break
+  sleep 0.1
+done
+[ "$(grep -c '^listening' "$work/fleet.out" || true)" -ge "$count" ] || { cat "$work/fleet.err"; exit 1; }
+
+last=$(python3 -c "import ipaddress,sys; print(ipaddress.IPv4Address('$first') + $count - 1)")
+export BENCH_AMT_PASSWORD='P@ssw0rd'
+start=$(date +%s.%N)
+/usr/bin/time -f '%M' -o "$work/rss" target/release/amtready scan "$first-$last" \
+  --password-env BENCH_AMT_PASSWORD --format jsonl --concurrency "$concurrency" --no-progress \
+  >"$work/scan.jsonl" || true
+end=$(date +%s.%N)
+
+ok=$(grep -c '"status":"ok"' "$work/scan.jsonl" || true)
+python3 - "$count" "$ok" "$start" "$end" "$(tail -n 1 "$work/rss")" "$profile" "$concurrency" <<'PY'
+import sys
+count, ok, start, end, rss_kib, profile, conc = sys.argv[1:]
+secs = float(end) - float(start)
+print(f"profile={profile} devices={count} concurrency={conc} ok={ok} "
+      f"elapsed={secs:.2f}s rate={int(ok)/secs:.0f} full inventories/s peak_rss={int(rss_kib)/1024:.1f} MiB")
+PY
