@@ -342,13 +342,28 @@ async fn a_saved_scan_is_judged_again_by_validate() {
         "5.2.9 is not ready: {}",
         String::from_utf8_lossy(&judged.stderr)
     );
-    let text = String::from_utf8_lossy(&judged.stdout);
-    for rec in scanned {
-        let verdict = rec["verdict"].as_str().unwrap().to_string();
-        assert!(
-            text.contains(&verdict),
-            "validate keeps scan's verdict {verdict}"
+    let rejudged: Vec<Value> =
+        serde_json::from_slice(&judged.stdout).expect("validate --format json is a JSON array");
+    assert_eq!(rejudged.len(), scanned.len());
+    for rec in &scanned {
+        let again = by_target(&rejudged, rec["target"].as_str().unwrap());
+        assert_eq!(
+            again["verdict"], rec["verdict"],
+            "same facts, same policy, same verdict"
+        );
+        assert_eq!(again["findings"], rec["findings"]);
+        assert_eq!(
+            again["amt"], rec["amt"],
+            "validate keeps the facts as scanned"
         );
     }
+    let verdicts: Vec<&str> = scanned
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap())
+        .collect();
+    assert!(
+        verdicts.contains(&"ready") && verdicts.contains(&"not_ready"),
+        "{verdicts:?}"
+    );
     fleet.shutdown().await;
 }

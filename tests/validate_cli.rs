@@ -40,7 +40,7 @@ fn jsonl_with_a_bad_line_reports_it_and_judges_the_rest() {
         "validate",
         file.path().to_str().unwrap(),
         "--format",
-        "json",
+        "jsonl",
     ]);
     assert_eq!(out.status.code(), Some(3), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -89,7 +89,7 @@ fn exit_codes_follow_the_verdicts() {
         "validate",
         unknown.path().to_str().unwrap(),
         "--format",
-        "json",
+        "jsonl",
     ]);
     let record = &stdout_json_lines(&out)[0];
     assert_eq!(record["verdict"], "unknown");

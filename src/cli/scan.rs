@@ -11,7 +11,7 @@ use super::{exit, input_error};
 use crate::amt::{AmtClient, ClientOptions};
 use crate::facts::HostStatus;
 use crate::report::{self, Format, HostReport};
-use crate::rules::{self, Policy, Verdict};
+use crate::rules::{self, Verdict};
 use crate::scan::{scan, ScanOptions, Target, TargetSpec};
 use crate::wsman::{CallLimits, Credentials, Password};
 
@@ -83,9 +83,13 @@ pub fn execute<I>(targets: I, total: u128, credentials: Option<Credentials>, rea
 where
     I: Iterator<Item = Target> + Send,
 {
-    let policy = match load_policy(read) {
-        Ok(p) => p,
-        Err(code) => return code,
+    let policy = if read.no_rules {
+        None
+    } else {
+        match super::rules::load_policy(read.policy.as_ref()) {
+            Ok(p) => Some(p),
+            Err(code) => return code,
+        }
     };
     let limits = match limits(read) {
         Ok(l) => l,
@@ -128,16 +132,6 @@ where
         tracing::debug!("cannot finish the report: {e}");
     }
     outcome.exit_code()
-}
-
-fn load_policy(read: &ReadArgs) -> Result<Option<Policy>, i32> {
-    if read.no_rules {
-        return Ok(None);
-    }
-    match &read.policy {
-        None => Ok(Some(Policy::builtin().clone())),
-        Some(path) => Policy::load(path).map(Some).map_err(input_error),
-    }
 }
 
 fn secs(value: f64) -> Option<Duration> {

@@ -8,17 +8,11 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::facts::FactsRecord;
-use crate::rules::{exit_code, Evaluation, Policy, Verdict};
+use crate::report::{self, Format, HostReport};
+use crate::rules::{exit_code, Policy, Verdict};
 
 /// Largest facts file read: a saved scan of a large fleet is tens of MiB.
 const MAX_FACTS_BYTES: u64 = 256 * 1024 * 1024;
-
-/// Output formats of `validate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ValidateFormat {
-    Table,
-    Json,
-}
 
 /// Arguments of `amtready validate`.
 #[derive(Debug, Clone, clap::Args)]
@@ -29,9 +23,10 @@ pub struct ValidateArgs {
     /// Judge with this policy file instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
-    /// Output format (json prints one JSON object per line).
-    #[arg(long, value_enum, default_value_t = ValidateFormat::Table)]
-    pub format: ValidateFormat,
+    /// Output format, as for `scan`: the records come back with `verdict`,
+    /// `findings`, `missing` and `not_checked` added.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// One record read from the file, or why it could not be read.
@@ -92,48 +87,20 @@ fn read_bounded(path: &PathBuf) -> Result<String, String> {
     Ok(text)
 }
 
-/// The record as read plus the evaluation (`verdict`, `findings`, `missing`,
-/// `not_checked`), as one JSON object.
-pub fn judged_record(record: &FactsRecord, evaluation: &Evaluation) -> Value {
-    let mut out = serde_json::to_value(record).unwrap_or(Value::Null);
-    if let (Value::Object(map), Ok(Value::Object(extra))) =
-        (&mut out, serde_json::to_value(evaluation))
-    {
-        map.extend(extra);
-    }
-    out
-}
-
-fn findings_cell(evaluation: &Evaluation) -> String {
-    let mut lines: Vec<String> = evaluation
-        .findings
-        .iter()
-        .map(|f| format!("{} {}: {}", f.severity.as_str(), f.rule, f.message))
-        .collect();
-    if !evaluation.missing.is_empty() {
-        lines.push(format!("missing: {}", evaluation.missing.join(", ")));
-    }
-    lines.join("\n")
-}
-
-/// Judges records with a policy and prints them; returns the exit code
-/// (0 ready, 1 any not ready, 2 only unknowns, 3 if any record was unreadable).
+/// Judges records with a policy and writes them in `format`; returns the exit
+/// code (0 ready, 1 any not ready, 2 only unknowns, 3 if any record was unreadable).
 pub fn judge_and_print(
     policy: &Policy,
-    records: &[InputRecord],
-    format: ValidateFormat,
+    records: Vec<InputRecord>,
+    format: Format,
     origin: &str,
 ) -> i32 {
     let mut verdicts: Vec<Verdict> = Vec::new();
     let mut bad_records = 0usize;
-    let mut table = comfy_table::Table::new();
-    // No terminal probing (comfy-table's tty feature is off): wrap to a fixed width.
-    table
-        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-        .set_width(150);
-    table.set_header(["target", "verdict", "findings", "not checked"]);
+    let stdout = std::io::stdout();
+    let mut sink = report::sink(format, stdout.lock());
     for input in records {
-        match &input.record {
+        match input.record {
             Err(error) => {
                 bad_records += 1;
                 eprintln!(
@@ -141,25 +108,21 @@ pub fn judge_and_print(
                     input.position
                 );
             }
-            Ok(record) => {
-                let evaluation = policy.evaluate(record);
+            Ok(facts) => {
+                let evaluation = policy.evaluate(&facts);
                 verdicts.push(evaluation.verdict);
-                match format {
-                    ValidateFormat::Json => println!("{}", judged_record(record, &evaluation)),
-                    ValidateFormat::Table => {
-                        table.add_row([
-                            record.target.clone(),
-                            evaluation.verdict.as_str().to_string(),
-                            findings_cell(&evaluation),
-                            evaluation.not_checked.join(", "),
-                        ]);
-                    }
+                let line = HostReport {
+                    facts,
+                    evaluation: Some(evaluation),
+                };
+                if let Err(e) = sink.record(&line) {
+                    return super::input_error(format_args!("cannot write the report: {e}"));
                 }
             }
         }
     }
-    if format == ValidateFormat::Table && !verdicts.is_empty() {
-        println!("{table}");
+    if let Err(e) = sink.finish() {
+        return super::input_error(format_args!("cannot write the report: {e}"));
     }
     if bad_records > 0 {
         super::exit::INPUT
@@ -187,7 +150,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
     }
     judge_and_print(
         &policy,
-        &records,
+        records,
         args.format,
         &args.file.display().to_string(),
     )

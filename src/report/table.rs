@@ -46,7 +46,7 @@ impl<W: Write> ReportSink for TableSink<W> {
             "SKU",
         ];
         if with_verdicts {
-            header.extend(["VERDICT", "WHY"]);
+            header.extend(["VERDICT", "FINDINGS"]);
         } else {
             header.push("NOTE");
         }
@@ -55,6 +55,9 @@ impl<W: Write> ReportSink for TableSink<W> {
             table.add_row(row(r, with_verdicts));
         }
         writeln!(self.out, "{table}")?;
+        if let Some(summary) = not_checked_summary(&self.rows) {
+            writeln!(self.out, "{summary}")?;
+        }
         self.out.flush()
     }
 }
@@ -75,28 +78,63 @@ fn row(r: &HostReport, with_verdicts: bool) -> Vec<String> {
     if with_verdicts {
         cells.push(text(r.evaluation.as_ref().map(|e| e.verdict.as_str())));
     }
-    cells.push(why(r));
+    cells.push(findings(r));
     cells
 }
 
-/// The one thing an admin should read first: the read error, else the first
-/// blocking finding, else the first action item, else the missing facts.
-fn why(r: &HostReport) -> String {
-    if let Some(err) = &r.facts.error {
-        return err.clone();
-    }
-    let Some(eval) = &r.evaluation else {
-        return String::new();
-    };
-    for wanted in [Severity::Error, Severity::Warning] {
-        if let Some(f) = eval.findings.iter().find(|f| f.severity == wanted) {
-            return format!("{}: {}", f.rule, f.message);
+/// Why the host is where it is, one line each: the read error first, then the
+/// findings by severity (blocking ones first), then the facts the rules lacked.
+fn findings(r: &HostReport) -> String {
+    let mut lines: Vec<String> = r.facts.error.iter().cloned().collect();
+    if let Some(eval) = &r.evaluation {
+        for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+            lines.extend(
+                eval.findings
+                    .iter()
+                    .filter(|f| f.severity == severity)
+                    .map(|f| format!("{} {}: {}", severity.as_str(), f.rule, f.message)),
+            );
+        }
+        if !eval.missing.is_empty() {
+            lines.push(format!("missing: {}", eval.missing.join(", ")));
         }
     }
-    if !eval.missing.is_empty() {
-        return format!("missing: {}", eval.missing.join(", "));
+    lines.join("\n")
+}
+
+/// Rules left unchecked for lack of facts, once for the whole table rather than
+/// per row: after a network scan they are the same host and site rules on
+/// every line, and an admin needs to know they were not judged.
+fn not_checked_summary(rows: &[HostReport]) -> Option<String> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for rule in rows
+        .iter()
+        .filter_map(|r| r.evaluation.as_ref())
+        .flat_map(|e| &e.not_checked)
+    {
+        match counts.iter_mut().find(|(id, _)| id == rule) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((rule, 1)),
+        }
     }
-    String::new()
+    if counts.is_empty() {
+        return None;
+    }
+    let judged = rows.iter().filter(|r| r.evaluation.is_some()).count();
+    let list: Vec<String> = counts
+        .iter()
+        .map(|(id, n)| {
+            if *n == judged {
+                id.to_string()
+            } else {
+                format!("{id} ({n} of {judged})")
+            }
+        })
+        .collect();
+    Some(format!(
+        "Not checked (no facts for them): {}",
+        list.join(", ")
+    ))
 }
 
 /// Addresses sort numerically (10.0.0.9 before 10.0.0.10), names after them.
