@@ -2,7 +2,7 @@
 
 use crate::wsman::{CallLimits, Element, Error, Session};
 
-use super::{property, property_bool};
+use super::{expect_class, property_bool, property_text};
 
 /// The class's resource URI.
 pub const RESOURCE_URI: &str = "http://intel.com/wbem/wscim/1/amt-schema/1/AMT_GeneralSettings";
@@ -33,21 +33,11 @@ pub struct GeneralSettings {
 impl GeneralSettings {
     /// Reads the instance returned by a Get.
     pub fn from_element(item: &Element) -> Result<Self, Error> {
-        if !item.is(RESOURCE_URI, CLASS) {
-            return Err(Error::Protocol(format!(
-                "expected {CLASS}, got {{{}}}{}",
-                item.ns, item.name
-            )));
-        }
-        let text = |name| {
-            property(item, name)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
+        expect_class(item, RESOURCE_URI, CLASS)?;
         Ok(Self {
-            hostname: text("HostName"),
-            domain: text("DomainName"),
-            digest_realm: text("DigestRealm"),
+            hostname: property_text(item, "HostName"),
+            domain: property_text(item, "DomainName"),
+            digest_realm: property_text(item, "DigestRealm"),
             network_interface_enabled: property_bool(item, "NetworkInterfaceEnabled"),
             amt_network_enabled: property_bool(item, "AMTNetworkEnabled"),
             ping_response_enabled: property_bool(item, "PingResponseEnabled"),

@@ -3,7 +3,7 @@
 use crate::facts::ControlMode;
 use crate::wsman::{CallLimits, Element, Error, Session};
 
-use super::property_u32;
+use super::{expect_class, property_u32};
 
 /// The class's resource URI.
 pub const RESOURCE_URI: &str =
@@ -24,12 +24,7 @@ pub struct HostBasedSetup {
 impl HostBasedSetup {
     /// Reads the instance returned by a Get.
     pub fn from_element(item: &Element) -> Result<Self, Error> {
-        if !item.is(RESOURCE_URI, CLASS) {
-            return Err(Error::Protocol(format!(
-                "expected {CLASS}, got {{{}}}{}",
-                item.ns, item.name
-            )));
-        }
+        expect_class(item, RESOURCE_URI, CLASS)?;
         Ok(Self {
             current_control_mode: property_u32(item, "CurrentControlMode")
                 .and_then(ControlMode::from_wire),

@@ -192,6 +192,31 @@ pub async fn read_host(
     record
 }
 
+/// Checks that a Get or Pull answered with an instance of the class asked for:
+/// a device that answers with something else is misbehaving, not missing data.
+pub(crate) fn expect_class(
+    item: &Element,
+    resource_uri: &str,
+    class: &str,
+) -> Result<(), wsman::Error> {
+    if item.is(resource_uri, class) {
+        Ok(())
+    } else {
+        Err(wsman::Error::Protocol(format!(
+            "expected {class}, got {{{}}}{}",
+            item.ns, item.name
+        )))
+    }
+}
+
+/// A string property, owned. AMT sends empty strings as `<X></X>`; those read
+/// as unknown.
+pub(crate) fn property_text(item: &Element, name: &str) -> Option<String> {
+    property(item, name)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
 /// The trimmed text of a property of a class instance. Properties share the
 /// instance element's namespace (the class's resource URI).
 pub(crate) fn property<'a>(item: &'a Element, name: &str) -> Option<&'a str> {

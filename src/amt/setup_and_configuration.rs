@@ -3,7 +3,7 @@
 
 use crate::wsman::{CallLimits, Element, Error, Session};
 
-use super::{property, property_bool, property_u32};
+use super::{expect_class, property_bool, property_text, property_u32};
 
 /// The class's resource URI.
 pub const RESOURCE_URI: &str =
@@ -34,24 +34,14 @@ pub struct SetupAndConfiguration {
 impl SetupAndConfiguration {
     /// Reads the instance returned by a Get (or one item of a Pull).
     pub fn from_element(item: &Element) -> Result<Self, Error> {
-        if !item.is(RESOURCE_URI, CLASS) {
-            return Err(Error::Protocol(format!(
-                "expected {CLASS}, got {{{}}}{}",
-                item.ns, item.name
-            )));
-        }
-        let text = |name| {
-            property(item, name)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
+        expect_class(item, RESOURCE_URI, CLASS)?;
         Ok(Self {
             provisioning_state: property_u32(item, "ProvisioningState"),
             provisioning_mode: property_u32(item, "ProvisioningMode"),
             ztc_enabled: property_bool(item, "ZeroTouchConfigurationEnabled"),
             password_model: property_u32(item, "PasswordModel"),
-            dhcp_dns_suffix: text("DhcpDNSSuffix"),
-            trusted_dns_suffix: text("TrustedDNSSuffix"),
+            dhcp_dns_suffix: property_text(item, "DhcpDNSSuffix"),
+            trusted_dns_suffix: property_text(item, "TrustedDNSSuffix"),
         })
     }
 }

@@ -205,6 +205,33 @@ fn push_unique<T: PartialEq>(list: &mut Vec<T>, value: T) {
     }
 }
 
+/// The values a host fact may take: what the OS string and the separate field
+/// say (both, when they disagree), or else every value the OS family allows.
+/// The fact is named in `unknown` whenever that leaves more than one value, so
+/// a rule left undecided by it can say which fact was missing.
+fn candidates<T: PartialEq>(
+    from_os_string: Option<T>,
+    from_field: Option<T>,
+    fact: &str,
+    domain: impl FnOnce() -> Vec<T>,
+    unknown: &mut Vec<String>,
+) -> Vec<T> {
+    let mut values = Vec::new();
+    for value in [from_os_string, from_field].into_iter().flatten() {
+        push_unique(&mut values, value);
+    }
+    if values.len() > 1 {
+        unknown.push(format!("{fact} (conflicting values)"));
+    }
+    if values.is_empty() {
+        values = domain();
+        if values.len() > 1 {
+            unknown.push(fact.to_string());
+        }
+    }
+    values
+}
+
 fn kb_present(kbs: Option<&[String]>, kb: &str) -> bool {
     let wanted = kb.trim_start_matches(|c: char| c.is_ascii_alphabetic());
     kbs.unwrap_or_default().iter().any(|have| {
@@ -453,56 +480,27 @@ fn host_os(policy: &Policy, host: Option<&HostFacts>) -> OsFact {
     let family = parsed.family;
     let mut unknown = Vec::new();
 
-    let mut service_packs = Vec::new();
-    if let Some(sp) = parsed.service_pack {
-        push_unique(&mut service_packs, sp);
-    }
-    if let Some(sp) = host.service_pack.as_deref().and_then(parse_service_pack) {
-        push_unique(&mut service_packs, sp);
-    }
-    if service_packs.len() > 1 {
-        // The OS string and the separate field disagree: keep both as
-        // candidates, and name the fact if that leaves the rule undecided.
-        unknown.push("host.service_pack (conflicting values)".to_string());
-    }
-    if service_packs.is_empty() {
-        service_packs = sp_domain(family);
-        unknown.push("host.service_pack".to_string());
-    }
-
-    let mut archs = Vec::new();
-    if let Some(arch) = parsed.arch {
-        push_unique(&mut archs, arch);
-    }
-    if let Some(arch) = host.architecture.as_deref().and_then(Arch::parse) {
-        push_unique(&mut archs, arch);
-    }
-    if archs.len() > 1 {
-        // The OS string and the separate field disagree: keep both as
-        // candidates, and name the fact if that leaves the rule undecided.
-        unknown.push("host.architecture (conflicting values)".to_string());
-    }
-    if archs.is_empty() {
-        archs = arch_domain(family);
-        unknown.push("host.architecture".to_string());
-    }
-
-    let mut editions = Vec::new();
-    if let Some(edition) = parsed.edition {
-        push_unique(&mut editions, Some(edition));
-    }
-    if let Some(field) = non_empty(host.edition.as_ref()) {
-        push_unique(&mut editions, parse_edition(family, field));
-    }
-    if editions.len() > 1 {
-        // The OS string and the separate field disagree: keep both as
-        // candidates, and name the fact if that leaves the rule undecided.
-        unknown.push("host.edition (conflicting values)".to_string());
-    }
-    if editions.is_empty() {
-        editions = edition_domain(policy, family, false);
-        unknown.push("host.edition".to_string());
-    }
+    let service_packs = candidates(
+        parsed.service_pack,
+        host.service_pack.as_deref().and_then(parse_service_pack),
+        "host.service_pack",
+        || sp_domain(family),
+        &mut unknown,
+    );
+    let archs = candidates(
+        parsed.arch,
+        host.architecture.as_deref().and_then(Arch::parse),
+        "host.architecture",
+        || arch_domain(family),
+        &mut unknown,
+    );
+    let editions = candidates(
+        parsed.edition.map(Some),
+        non_empty(host.edition.as_ref()).map(|field| parse_edition(family, field)),
+        "host.edition",
+        || edition_domain(policy, family, false),
+        &mut unknown,
+    );
 
     let mut contradictions = Vec::new();
     let sp_range = sp_domain(family);
@@ -525,24 +523,13 @@ fn host_os(policy: &Policy, host: Option<&HostFacts>) -> OsFact {
         }
     }
 
-    let mut cores = Vec::new();
-    if let Some(core) = parsed.server_core {
-        push_unique(&mut cores, core);
-    }
-    if let Some(core) = host.server_core {
-        push_unique(&mut cores, core);
-    }
-    if cores.len() > 1 {
-        // The OS string and the separate field disagree: keep both as
-        // candidates, and name the fact if that leaves the rule undecided.
-        unknown.push("host.server_core (conflicting values)".to_string());
-    }
-    if cores.is_empty() {
-        cores = core_domain(family);
-        if cores.len() > 1 {
-            unknown.push("host.server_core".to_string());
-        }
-    }
+    let cores = candidates(
+        parsed.server_core,
+        host.server_core,
+        "host.server_core",
+        || core_domain(family),
+        &mut unknown,
+    );
     OsFact::Known(OsCandidates {
         family,
         editions,

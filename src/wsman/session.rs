@@ -126,19 +126,8 @@ impl Session {
     /// WS-Management Identify (authenticated): the IdentifyResponse element.
     pub async fn identify(&self, limits: &CallLimits) -> Result<Element, Error> {
         let request = envelope::identify();
-        let raw = self
-            .transport
-            .post(
-                &self.endpoint,
-                &self.digest,
-                &self.creds,
-                WSMAN_PATH,
-                SOAP12_CONTENT_TYPE,
-                None,
-                request.xml.as_bytes(),
-                limits,
-            )
-            .await?;
+        // Identify answers carry no WS-Addressing header, so nothing to relate.
+        let raw = self.post_wsman(&request, limits).await?;
         let response = interpret(raw, |body| response::parse_response(body, None))?;
         response
             .payload()
@@ -173,8 +162,18 @@ impl Session {
     }
 
     async fn call(&self, request: &Request, limits: &CallLimits) -> Result<Response, Error> {
-        let raw = self
-            .transport
+        let raw = self.post_wsman(request, limits).await?;
+        interpret(raw, |body| {
+            response::parse_response(body, Some(&request.message_id))
+        })
+    }
+
+    async fn post_wsman(
+        &self,
+        request: &Request,
+        limits: &CallLimits,
+    ) -> Result<RawResponse, Error> {
+        self.transport
             .post(
                 &self.endpoint,
                 &self.digest,
@@ -185,10 +184,7 @@ impl Session {
                 request.xml.as_bytes(),
                 limits,
             )
-            .await?;
-        interpret(raw, |body| {
-            response::parse_response(body, Some(&request.message_id))
-        })
+            .await
     }
 
     fn to(&self) -> String {
