@@ -68,6 +68,13 @@ pub fn run(args: &ScanArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return input_error(e),
     };
+    if password.is_none() {
+        eprintln!(
+            "amtready: no password source given, so only the unauthenticated probe runs \
+             (version from the Server header; no provisioning facts). \
+             Use --password-env, --password-file or --ask-password for the full inventory."
+        );
+    }
     let credentials = password.map(|p| Credentials {
         user: args.user.clone(),
         password: Password::new(p),

@@ -199,6 +199,29 @@ fn core_domain(family: OsFamily) -> Vec<bool> {
     }
 }
 
+/// A half-open firmware range as an admin reads it: `3.2.1`..`3.3` is
+/// "3.2.1 to 3.2.x", `5.0`..`5.1` is "5.0.x". Ranges whose end cannot be
+/// stepped back one release (`6.0`) keep the exact form.
+fn human_range(from: &str, below: &str) -> String {
+    let parts: Option<Vec<u32>> = below.split('.').map(|p| p.parse().ok()).collect();
+    let last_release = parts.and_then(|mut parts| {
+        let last = parts.last_mut()?;
+        *last = last.checked_sub(1)?;
+        Some(
+            parts
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join("."),
+        )
+    });
+    match last_release {
+        Some(last) if last == from => format!("{from}.x"),
+        Some(last) => format!("{from} to {last}.x"),
+        None => format!("{from} up to, not including, {below}"),
+    }
+}
+
 fn push_unique<T: PartialEq>(list: &mut Vec<T>, value: T) {
     if !list.contains(&value) {
         list.push(value);
@@ -953,7 +976,7 @@ impl Policy {
                 let supported: Vec<String> = self
                     .amt_supported
                     .iter()
-                    .map(|r| format!("{}..<{}", r.from, r.below))
+                    .map(|r| human_range(&r.from.to_string(), &r.below.to_string()))
                     .collect();
                 format!(
                     "AMT {version} is not a supported firmware release (supported: {})",
@@ -1473,4 +1496,18 @@ fn clip(text: &str) -> &str {
         end -= 1;
     }
     text.get(..end).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_range;
+
+    #[test]
+    fn firmware_ranges_read_as_releases() {
+        assert_eq!(human_range("3.2.1", "3.3"), "3.2.1 to 3.2.x");
+        assert_eq!(human_range("4.0", "4.3"), "4.0 to 4.2.x");
+        assert_eq!(human_range("5.0", "5.1"), "5.0.x");
+        assert_eq!(human_range("5.2.10", "5.3"), "5.2.10 to 5.2.x");
+        assert_eq!(human_range("5.3", "6.0"), "5.3 up to, not including, 6.0");
+    }
 }
