@@ -256,10 +256,18 @@ async fn misbehaving_devices_become_statuses() {
     assert_eq!(amt.hostname, None, "no EOI on 15.0 to fall back to");
     assert_eq!(amt.source, Some(FactSource::Wsman));
 
-    // Every SOAP call refused: nothing but the banner is known, and that is
-    // said plainly rather than failing the host.
+    // Every SOAP call refused: nothing authenticated was read, so the host
+    // was not inventoried (an error), though the banner is still reported
+    // for what it is.
     let r = read_with_fault("amt-15.0", Fault::EmptyBadRequest, normal).await;
-    assert_eq!(r.status, Some(HostStatus::Ok), "{r:?}");
+    assert_eq!(r.status, Some(HostStatus::Error), "{r:?}");
+    assert!(
+        r.error
+            .as_deref()
+            .unwrap()
+            .contains("no authenticated read"),
+        "{r:?}"
+    );
     let amt = r.amt.unwrap();
     assert_eq!(amt.source, Some(FactSource::ServerHeader));
     assert!(amt.unavailable.iter().any(|c| c == "CIM_SoftwareIdentity"));

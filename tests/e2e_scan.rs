@@ -367,3 +367,33 @@ async fn a_saved_scan_is_judged_again_by_validate() {
     );
     fleet.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_that_refuses_every_authenticated_read_is_not_taken_as_read() {
+    // The banner says 5.2.10 (supported), but every SOAP answer is HTTP 500:
+    // that device was not inventoried, and the banner alone must not make it
+    // look read and ready.
+    let mut cfg = DeviceConfig::new(Profile::builtin("amt-5.2.10").unwrap(), loopback_any_port());
+    cfg.faults = vec![Fault::Http500];
+    let dev = start_device(cfg).await.unwrap();
+    let out = amtready(
+        scan_args(&[target_of(&dev)], &["--password-env", PASSWORD_VAR]),
+        Some(mock_amt::DEFAULT_PASSWORD),
+    )
+    .await;
+    let rec = &records(&out)[0];
+    assert_eq!(rec["status"], "error", "{rec}");
+    assert!(
+        rec["error"]
+            .as_str()
+            .unwrap()
+            .contains("no authenticated read"),
+        "{rec}"
+    );
+    assert_eq!(
+        rec["amt"]["source"], "server_header",
+        "the banner is still reported, as such: {rec}"
+    );
+    assert_eq!(out.status.code(), Some(4));
+    dev.shutdown().await;
+}

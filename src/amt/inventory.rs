@@ -222,7 +222,21 @@ pub async fn read(
         }
     }
 
-    let problem = t.problem.take();
+    let mut problem = t.problem.take();
+    // Every class may be missing on some firmware, but not all of them on a
+    // device that accepted our credentials: if nothing authenticated was read,
+    // the device was not inventoried, and its banner alone must not pass for
+    // a read (the banner is the weakest evidence there is).
+    let authenticated_read = facts
+        .sources
+        .values()
+        .any(|s| matches!(s, FactSource::Wsman | FactSource::Eoi));
+    if problem.is_none() && !authenticated_read {
+        problem = Some(format!(
+            "no authenticated read succeeded ({} unavailable)",
+            facts.unavailable.join(", ")
+        ));
+    }
     finish_version(facts, banner_version);
     Ok(InventoryOutcome { problem })
 }
