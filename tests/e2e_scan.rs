@@ -397,3 +397,58 @@ async fn a_device_that_refuses_every_authenticated_read_is_not_taken_as_read() {
     assert_eq!(out.status.code(), Some(4));
     dev.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_scan_keeps_every_host_it_finished() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    // Four quick devices and one that never answers: the scan cannot finish
+    // while the stalled one holds it, so killing it then is killing a scan
+    // in flight, deterministically.
+    let mut configs: Vec<DeviceConfig> = ["amt-3.2.1", "amt-4.2", "amt-5.0", "amt-7.1"]
+        .iter()
+        .map(|n| DeviceConfig::new(Profile::builtin(n).unwrap(), loopback_any_port()))
+        .collect();
+    let mut stalled =
+        DeviceConfig::new(Profile::builtin("amt-5.2.10").unwrap(), loopback_any_port());
+    stalled.faults = vec![Fault::Stall];
+    configs.push(stalled);
+    let fleet = start_fleet(configs).await.unwrap();
+    let targets: Vec<String> = fleet.devices.iter().map(target_of).collect();
+
+    let finished = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .args(scan_args(
+                &targets,
+                &["--timeout", "120", "--password-env", PASSWORD_VAR],
+            ))
+            .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            got.push(lines.next().expect("a line per finished host").unwrap());
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the scan is still waiting on the stalled device"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        got
+    })
+    .await
+    .unwrap();
+
+    for line in &finished {
+        let rec: Value = serde_json::from_str(line).expect("each written line is a whole record");
+        assert_eq!(rec["status"], "ok", "{rec}");
+    }
+    let stalled_target = target_of(&fleet.devices[4]);
+    assert!(finished.iter().all(|l| !l.contains(&stalled_target)));
+    fleet.shutdown().await;
+}
