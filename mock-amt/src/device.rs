@@ -752,6 +752,19 @@ pub async fn start_fleet(configs: Vec<DeviceConfig>) -> std::io::Result<Fleet> {
     Ok(Fleet { devices })
 }
 
+/// One device per address, profiles assigned round-robin, each with the
+/// default credentials and `port` (0: a free port per device). Returns no
+/// configs when `profiles` is empty.
+pub fn round_robin(addrs: &[Ipv4Addr], port: u16, profiles: &[Profile]) -> Vec<DeviceConfig> {
+    addrs
+        .iter()
+        .zip(profiles.iter().cycle())
+        .map(|(addr, profile)| {
+            DeviceConfig::new(profile.clone(), SocketAddr::new((*addr).into(), port))
+        })
+        .collect()
+}
+
 /// Why a fleet address range was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FleetError {

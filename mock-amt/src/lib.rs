@@ -27,8 +27,8 @@ pub mod profile;
 mod wsman;
 
 pub use device::{
-    fleet_addresses, fleet_addresses_unchecked, start_device, start_fleet, DeviceConfig,
-    DeviceHandle, DeviceStats, Fleet, FleetError, DEFAULT_PASSWORD, DEFAULT_USER,
+    fleet_addresses, fleet_addresses_unchecked, round_robin, start_device, start_fleet,
+    DeviceConfig, DeviceHandle, DeviceStats, Fleet, FleetError, DEFAULT_PASSWORD, DEFAULT_USER,
 };
 pub use fault::{Fault, FaultParseError};
 pub use profile::{Password, Profile, ProfileError};

@@ -5,28 +5,23 @@
 
 mod common;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 
 use common::*;
 use mock_amt::{
-    fleet_addresses, start_fleet, DeviceConfig, Profile, DEFAULT_PASSWORD, DEFAULT_USER,
+    fleet_addresses, round_robin, start_fleet, Profile, DEFAULT_PASSWORD, DEFAULT_USER,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nine_hundred_devices_on_one_runtime() {
     let addrs = fleet_addresses(Ipv4Addr::new(127, 99, 0, 1), 900).unwrap();
-    let names = Profile::builtin_names();
-    let configs = addrs
-        .iter()
-        .zip(names.iter().cycle())
-        .map(|(a, n)| {
-            DeviceConfig::new(
-                Profile::builtin(n).unwrap(),
-                SocketAddr::new((*a).into(), 0),
-            )
-        })
+    let profiles: Vec<Profile> = Profile::builtin_names()
+        .into_iter()
+        .filter_map(Profile::builtin)
         .collect();
-    let fleet = start_fleet(configs).await.unwrap();
+    let fleet = start_fleet(round_robin(&addrs, 0, &profiles))
+        .await
+        .unwrap();
     assert_eq!(fleet.devices.len(), 900);
     let uri = format!("{AMT}AMT_GeneralSettings");
     // Every 60th device: the probe, and an authenticated read where WS-Man exists.

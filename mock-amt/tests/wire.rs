@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use common::*;
 use mock_amt::{
-    fleet_addresses, start_device, start_fleet, DeviceConfig, DeviceHandle, Fault, Profile,
-    DEFAULT_PASSWORD, DEFAULT_USER,
+    fleet_addresses, round_robin, start_device, start_fleet, DeviceConfig, DeviceHandle, Fault,
+    Profile, DEFAULT_PASSWORD, DEFAULT_USER,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -674,18 +674,13 @@ async fn non_loopback_listen_is_refused() {
 #[tokio::test]
 async fn a_fleet_on_many_loopback_addresses_in_one_runtime() {
     let addrs = fleet_addresses(Ipv4Addr::new(127, 77, 0, 1), 40).unwrap();
-    let names = Profile::builtin_names();
-    let configs = addrs
-        .iter()
-        .zip(names.iter().cycle())
-        .map(|(a, n)| {
-            DeviceConfig::new(
-                Profile::builtin(n).unwrap(),
-                SocketAddr::new((*a).into(), 0),
-            )
-        })
+    let profiles: Vec<Profile> = Profile::builtin_names()
+        .into_iter()
+        .filter_map(Profile::builtin)
         .collect();
-    let fleet = start_fleet(configs).await.unwrap();
+    let fleet = start_fleet(round_robin(&addrs, 0, &profiles))
+        .await
+        .unwrap();
     assert_eq!(fleet.devices.len(), 40);
     for d in &fleet.devices {
         let r = exchange(d.addr(), b"GET / HTTP/1.0\r\n\r\n").await;

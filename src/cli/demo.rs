@@ -2,9 +2,9 @@
 //! device per built-in firmware profile on loopback, scans it with the mock's
 //! default credentials, and prints the report: what a newcomer runs first.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 
-use mock_amt::{start_fleet, DeviceConfig, Profile};
+use mock_amt::{round_robin, start_fleet, Profile};
 
 use super::scan::{execute, ReadArgs};
 use super::{exit, input_error};
@@ -32,22 +32,22 @@ pub fn run(args: &DemoArgs) -> i32 {
     } else {
         args.profiles.clone()
     };
-    // One loopback address per device, in profile order, so the table (sorted
-    // by address) reads oldest firmware first; where the system has only
-    // 127.0.0.1 (not Linux), every device shares it on its own port.
-    let addresses = demo_addresses(names.len());
-    let mut configs = Vec::with_capacity(names.len());
-    for (name, ip) in names.iter().zip(addresses) {
+    let mut profiles = Vec::with_capacity(names.len());
+    for name in &names {
         let Some(profile) = Profile::builtin(name) else {
             return input_error(format_args!(
                 "no built-in profile {name:?}; known: {}",
                 Profile::builtin_names().join(", ")
             ));
         };
-        // Port 0: the kernel picks free ports, so the demo never clashes with a
-        // real AMT agent or a second demo on the same machine.
-        configs.push(DeviceConfig::new(profile, SocketAddr::from((ip, 0))));
+        profiles.push(profile);
     }
+    // One loopback address per device, in profile order, so the table (sorted
+    // by address) reads oldest firmware first; where the system has only
+    // 127.0.0.1 (not Linux), every device shares it on its own port. Port 0:
+    // the kernel picks free ports, so the demo never clashes with a real AMT
+    // agent or a second demo on the same machine.
+    let configs = round_robin(&demo_addresses(profiles.len()), 0, &profiles);
 
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
