@@ -452,3 +452,51 @@ async fn a_killed_scan_keeps_every_host_it_finished() {
     assert!(finished.iter().all(|l| !l.contains(&stalled_target)));
     fleet.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_prints_the_table_an_admin_reads() {
+    let out = amtready(
+        ["demo", "--profiles", "amt-5.2.10,amt-5.2.9,amt-2.6"]
+            .map(String::from)
+            .to_vec(),
+        None,
+    )
+    .await;
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "every mock device read: {table}"
+    );
+    for column in [
+        "HOST",
+        "STATUS",
+        "VERSION",
+        "SOURCE",
+        "PROVISIONING",
+        "VERDICT",
+        "FINDINGS",
+    ] {
+        assert!(table.contains(column), "column {column} in {table}");
+    }
+    let row = |version: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(&format!(" {version} ")))
+            .unwrap_or_else(|| panic!("a row for {version} in {table}"))
+            .to_string()
+    };
+    assert!(row("5.2.10").contains(" ready "), "{table}");
+    assert!(
+        row("5.2.9").contains("not_ready") && row("5.2.9").contains("AMT-FW-VERSION"),
+        "{table}"
+    );
+    assert!(
+        row("2.6.3").contains(" eoi "),
+        "2.6 is read over EOI: {table}"
+    );
+    assert!(
+        table.contains("Not checked"),
+        "unchecked rules are said: {table}"
+    );
+}
