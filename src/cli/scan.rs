@@ -98,15 +98,11 @@ where
             Err(code) => return code,
         }
     };
-    let limits = match limits(read) {
-        Ok(l) => l,
+    let options = match client_options(read) {
+        Ok(o) => o,
         Err(code) => return code,
     };
-    let client = match AmtClient::new(ClientOptions {
-        limits,
-        connect_timeout: secs(read.connect_timeout).unwrap_or(Duration::from_secs(5)),
-        ..ClientOptions::default()
-    }) {
+    let client = match AmtClient::new(options) {
         Ok(c) => c,
         Err(e) => return input_error(format_args!("cannot set up the HTTP client: {e}")),
     };
@@ -145,10 +141,11 @@ fn secs(value: f64) -> Option<Duration> {
     (value.is_finite() && value > 0.0 && value <= 3600.0).then(|| Duration::from_secs_f64(value))
 }
 
-fn limits(read: &ReadArgs) -> Result<CallLimits, i32> {
+/// Checks the user's limits and turns them into the client's options, once.
+fn client_options(read: &ReadArgs) -> Result<ClientOptions, i32> {
     let deadline = secs(read.timeout)
         .ok_or_else(|| input_error("--timeout must be between 0 and 3600 seconds"))?;
-    secs(read.connect_timeout)
+    let connect_timeout = secs(read.connect_timeout)
         .ok_or_else(|| input_error("--connect-timeout must be between 0 and 3600 seconds"))?;
     if read.body_cap < 4096 {
         return Err(input_error(
@@ -158,9 +155,13 @@ fn limits(read: &ReadArgs) -> Result<CallLimits, i32> {
     if read.concurrency == 0 {
         return Err(input_error("--concurrency must be at least 1"));
     }
-    Ok(CallLimits {
-        deadline,
-        body_cap: read.body_cap,
+    Ok(ClientOptions {
+        limits: CallLimits {
+            deadline,
+            body_cap: read.body_cap,
+        },
+        connect_timeout,
+        ..ClientOptions::default()
     })
 }
 

@@ -92,12 +92,7 @@ impl Transport {
         limits: &CallLimits,
     ) -> Result<RawResponse, Error> {
         let exchange = async {
-            let response = self
-                .http
-                .get(endpoint.url(path))
-                .send()
-                .await
-                .map_err(|e| self.map_error(&e))?;
+            let response = self.send_get(endpoint, path).await?;
             self.read(response, limits.body_cap).await
         };
         tokio::time::timeout(limits.deadline, exchange)
@@ -114,17 +109,20 @@ impl Transport {
         limits: &CallLimits,
     ) -> Result<(StatusCode, HeaderMap), Error> {
         let exchange = async {
-            let response = self
-                .http
-                .get(endpoint.url(path))
-                .send()
-                .await
-                .map_err(|e| self.map_error(&e))?;
+            let response = self.send_get(endpoint, path).await?;
             Ok((response.status(), response.headers().clone()))
         };
         tokio::time::timeout(limits.deadline, exchange)
             .await
             .map_err(|_| Error::Timeout(limits.deadline))?
+    }
+
+    async fn send_get(&self, endpoint: &Endpoint, path: &str) -> Result<reqwest::Response, Error> {
+        self.http
+            .get(endpoint.url(path))
+            .send()
+            .await
+            .map_err(|e| self.map_error(&e))
     }
 
     /// A `POST` with Digest authentication.
