@@ -5,6 +5,7 @@ pub mod password;
 pub mod rules;
 pub mod scan;
 pub mod site;
+pub mod tls;
 pub mod validate;
 
 use std::fmt::Display;

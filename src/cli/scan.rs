@@ -42,6 +42,8 @@ pub struct ReadArgs {
     /// Never draw a progress bar (it is drawn only on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    #[command(flatten)]
+    pub tls: super::tls::TlsArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -119,6 +121,7 @@ where
         concurrency: read.concurrency,
         credentials,
     };
+    let tofu = client.options().tls.tofu().cloned();
     runtime.block_on(scan(&client, targets, &options, |facts| {
         let evaluation = policy.as_ref().map(|p| p.evaluate(&facts));
         outcome.add(facts.status, evaluation.as_ref().map(|e| e.verdict));
@@ -133,6 +136,16 @@ where
     progress.finish_and_clear();
     if let Err(e) = sink.finish() {
         tracing::debug!("cannot finish the report: {e}");
+    }
+    if let Some(store) = tofu {
+        let learnt = store.learnt();
+        if !learnt.is_empty() {
+            eprintln!(
+                "amtready: trusted {} new device certificate(s) on first use; review {}",
+                learnt.len(),
+                store.path().display()
+            );
+        }
     }
     outcome.exit_code()
 }
@@ -155,12 +168,15 @@ fn client_options(read: &ReadArgs) -> Result<ClientOptions, i32> {
     if read.concurrency == 0 {
         return Err(input_error("--concurrency must be at least 1"));
     }
+    let tls = read.tls.policy().map_err(input_error)?;
     Ok(ClientOptions {
         limits: CallLimits {
             deadline,
             body_cap: read.body_cap,
         },
         connect_timeout,
+        tls,
+        tls_mode: read.tls.tls,
         ..ClientOptions::default()
     })
 }
