@@ -177,6 +177,9 @@ impl TestPki {
         for ip in ips {
             params.subject_alt_names.push(SanType::IpAddress(*ip));
         }
+        // A random serial: two devices made in the same second must not get
+        // byte-identical certificates (RSA signatures are deterministic).
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(&rand::random::<[u8; 16]>()));
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,

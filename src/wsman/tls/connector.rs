@@ -137,12 +137,18 @@ impl Connector {
                 Ok((Box::new(stream), Some(info)))
             }
             Ok(Err(e)) => {
-                let error = handshake_error(&e);
-                if error.1 && self.legacy_available() {
-                    tracing::debug!(%host, reason = %error.0, "modern TLS refused; trying legacy");
+                let (error, legacy_may_help) = handshake_error(&e);
+                if !legacy_may_help {
+                    return Err(error);
+                }
+                if self.legacy_available() {
+                    tracing::debug!(%host, reason = %error, "modern TLS refused; trying legacy");
                     return self.legacy(host, endpoint.port).await;
                 }
-                Err(error.0)
+                Err(Error::Tls(format!(
+                    "{}; the device may speak only legacy TLS 1.0/1.1, which this scan does not use",
+                    error.to_string().trim_start_matches("TLS: ")
+                )))
             }
         }
     }
