@@ -1,16 +1,14 @@
 //! `amtready scan`: read AMT devices and say which are ready.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
-
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::password::PasswordArgs;
 use super::{exit, input_error};
 use crate::amt::{AmtClient, ClientOptions};
 use crate::facts::HostStatus;
-use crate::report::{self, Format, HostReport};
+use crate::report::progress::{HostDone, Progress};
+use crate::report::{self, Format, HostReport, ReportOptions};
 use crate::rules::{self, Verdict};
 use crate::scan::{scan, ScanOptions, Target, TargetSpec};
 use crate::wsman::{CallLimits, Credentials, Password};
@@ -42,6 +40,24 @@ pub struct ReadArgs {
     /// Never draw a progress bar (it is drawn only on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    /// Table: list every rule not checked and each finding's source.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// JSON Lines: end with a `{"summary": ...}` line.
+    #[arg(long)]
+    pub summary: bool,
+}
+
+impl ReadArgs {
+    /// How reports are shaped for these arguments (width from `COLUMNS` or the terminal).
+    pub fn report_options(&self) -> ReportOptions {
+        ReportOptions {
+            width: report::text::output_width(),
+            verbose: self.verbose,
+            jsonl_summary: self.summary,
+            ..ReportOptions::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -111,9 +127,13 @@ where
         Err(e) => return input_error(format_args!("cannot start the async runtime: {e}")),
     };
 
-    let progress = progress_bar(total, read);
+    let progress = Progress::new(u64::try_from(total).unwrap_or(u64::MAX), !read.no_progress);
     let stdout = std::io::stdout();
-    let mut sink = report::sink(read.format, stdout.lock());
+    let mut sink = report::sink(
+        read.format,
+        std::io::BufWriter::new(stdout.lock()),
+        &read.report_options(),
+    );
     let mut outcome = Outcome::default();
     let options = ScanOptions {
         concurrency: read.concurrency,
@@ -121,16 +141,23 @@ where
     };
     runtime.block_on(scan(&client, targets, &options, |facts| {
         let evaluation = policy.as_ref().map(|p| p.evaluate(&facts));
-        outcome.add(facts.status, evaluation.as_ref().map(|e| e.verdict));
-        progress.inc(1);
+        let verdict = evaluation.as_ref().map(|e| e.verdict);
+        outcome.add(facts.status, verdict);
+        progress.host_done(HostDone {
+            amt_found: matches!(
+                facts.status,
+                Some(HostStatus::Ok | HostStatus::AuthFailed | HostStatus::Error)
+            ),
+            verdict,
+        });
         let line = HostReport { facts, evaluation };
-        if let Err(e) = sink.record(&line) {
+        if let Err(e) = progress.suspend(|| sink.record(&line)) {
             // A closed stdout (`| head`) is no reason to keep probing devices,
             // but the scan is cheap to let finish and nothing else can be done.
             tracing::debug!("cannot write a result: {e}");
         }
     }));
-    progress.finish_and_clear();
+    progress.finish();
     if let Err(e) = sink.finish() {
         tracing::debug!("cannot finish the report: {e}");
     }
@@ -163,19 +190,6 @@ fn client_options(read: &ReadArgs) -> Result<ClientOptions, i32> {
         connect_timeout,
         ..ClientOptions::default()
     })
-}
-
-fn progress_bar(total: u128, read: &ReadArgs) -> ProgressBar {
-    if read.no_progress || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} {pos}/{len} hosts [{elapsed_precise}] {wide_bar} {per_sec}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// Tallies host outcomes into the exit code documented in the README.
