@@ -27,7 +27,10 @@ impl<W: Write> HtmlSink<W> {
         Self {
             out,
             options,
-            collected: Collected::default(),
+            collected: Collected {
+                projector: super::row::Projector::detailed(),
+                ..Collected::default()
+            },
         }
     }
 }

@@ -302,11 +302,21 @@ pub fn decode_sku(raw: &str, major: Option<u32>) -> Option<String> {
 #[derive(Default)]
 pub struct Projector {
     strings: HashMap<String, Arc<str>>,
+    /// Keep [`Row::details`] (only the HTML report shows them).
+    details: bool,
 }
 
 impl Projector {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A projector that also keeps each host's further facts.
+    pub fn detailed() -> Self {
+        Self {
+            details: true,
+            ..Self::default()
+        }
     }
 
     fn intern(&mut self, s: &str) -> Arc<str> {
@@ -351,7 +361,7 @@ impl Projector {
             missing = eval.missing.iter().map(|m| clean(m).into_owned()).collect();
         }
         let mut details: Vec<(&'static str, String)> = Vec::new();
-        if let Some(a) = amt {
+        if let (true, Some(a)) = (self.details, amt) {
             let mut push = |label: &'static str, v: Option<String>| {
                 if let Some(v) = v {
                     details.push((label, clean(&v).into_owned()));
@@ -380,7 +390,7 @@ impl Projector {
                 push("Not answered", Some(a.unavailable.join(", ")));
             }
         }
-        if let Some(h) = &facts.host {
+        if let (true, Some(h)) = (self.details, &facts.host) {
             let os: Vec<&str> = [&h.os, &h.service_pack, &h.architecture]
                 .into_iter()
                 .flatten()

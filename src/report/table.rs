@@ -125,8 +125,8 @@ impl<W: Write> ReportSink for TableSink<W> {
             writeln!(self.out, "{line}")?;
         }
         writeln!(self.out, "{}", grid.rule())?;
-        for (row, cells) in self.collected.rows.iter().zip(&rows) {
-            for line in grid.render(cells) {
+        for row in &self.collected.rows {
+            for line in grid.render(&cells(row)) {
                 writeln!(self.out, "{line}")?;
             }
             for line in detail_lines(row, width, self.options.verbose) {

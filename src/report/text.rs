@@ -160,16 +160,16 @@ impl Grid {
     /// is at its minimum and the row is still too wide, the widest shrink
     /// first, down to one column if the terminal is absurdly narrow, so no
     /// line is ever wider than asked. A cell may hold several lines (`\n`).
-    pub fn fit<'a>(
+    pub fn fit<R: AsRef<[String]>>(
         header: &[&str],
-        rows: impl Iterator<Item = &'a [String]>,
+        rows: impl Iterator<Item = R>,
         mins: &[usize],
         hard_mins: &[usize],
         total: usize,
     ) -> Grid {
         let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
         for row in rows {
-            for (w, cell) in widths.iter_mut().zip(row.iter()) {
+            for (w, cell) in widths.iter_mut().zip(row.as_ref().iter()) {
                 *w = (*w).max(cell.split('\n').map(width).max().unwrap_or(0));
             }
         }
