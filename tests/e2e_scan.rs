@@ -244,28 +244,48 @@ async fn wrong_password_is_one_attempt_and_auth_failed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_closed_port_is_unreachable_within_the_deadline() {
+async fn a_closed_port_is_a_silent_address_not_an_unread_device() {
     let port = {
         let listener = std::net::TcpListener::bind(loopback_any_port()).unwrap();
         listener.local_addr().unwrap().port()
     };
+    let target = format!("127.0.0.1:{port}");
     let started = Instant::now();
     let out = amtready(
         scan_args(
-            &[format!("127.0.0.1:{port}")],
-            &["--timeout", "2", "--connect-timeout", "2"],
+            std::slice::from_ref(&target),
+            &["--timeout", "2", "--connect-timeout", "2", "--rmcp", "off"],
         ),
         None,
     )
     .await;
-    let rec = &records(&out)[0];
-    assert_eq!(rec["status"], "unreachable", "{rec}");
+    assert!(
+        records(&out).is_empty(),
+        "silent addresses are only counted"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 silent address"), "{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a silent address is no unread device"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "took {:?}",
         started.elapsed()
     );
-    assert_eq!(out.status.code(), Some(4));
+
+    let out = amtready(
+        scan_args(std::slice::from_ref(&target), &["--all", "--rmcp", "off"]),
+        None,
+    )
+    .await;
+    let recs = records(&out);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["target"], target.as_str());
+    assert_eq!(recs[0]["status"], "silent", "{}", recs[0]);
+    assert_eq!(out.status.code(), Some(0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

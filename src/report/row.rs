@@ -66,10 +66,14 @@ impl AmtStatus {
         if unsupported_fw {
             return AmtStatus::NotSupported;
         }
-        match amt.and_then(|a| a.provisioning_state) {
+        let state = amt.and_then(|a| {
+            a.provisioning_state
+                .or_else(|| a.rmcp.as_ref().and_then(|r| r.provisioning_state))
+        });
+        match state {
             Some(ProvisioningState::Post) => AmtStatus::Provisioned,
             Some(ProvisioningState::Pre | ProvisioningState::In) => AmtStatus::NotProvisioned,
-            None if amt.is_some_and(|a| a.version.is_some())
+            None if amt.is_some_and(|a| a.version.is_some() || a.rmcp.is_some())
                 || matches!(facts.status, Some(HostStatus::AuthFailed)) =>
             {
                 AmtStatus::Detected
@@ -101,6 +105,8 @@ pub struct Row {
     pub error: Option<String>,
     pub version: Option<String>,
     pub version_source: Option<FactSource>,
+    /// AMT answered in some way (a version, an RMCP pong).
+    pub amt_seen: bool,
     pub amt_status: AmtStatus,
     /// "Not Provisioned", "Provisioned, Enterprise mode", ...
     pub provisioning: Option<String>,
@@ -118,7 +124,7 @@ impl Row {
     /// Whether anything answered at the address (for the summary).
     pub fn answered(&self) -> bool {
         match self.status {
-            Some(HostStatus::Unreachable) => false,
+            Some(HostStatus::Unreachable | HostStatus::Silent) => false,
             Some(_) => true,
             None => self.version.is_some(),
         }
@@ -126,10 +132,12 @@ impl Row {
 
     /// Whether the host is known to run Intel AMT.
     pub fn amt_found(&self) -> bool {
-        matches!(
-            self.status,
-            Some(HostStatus::Ok | HostStatus::AuthFailed | HostStatus::Error)
-        ) || self.version.is_some()
+        self.amt_seen
+            || matches!(
+                self.status,
+                Some(HostStatus::Ok | HostStatus::AuthFailed | HostStatus::Error)
+            )
+            || self.version.is_some()
     }
 
     /// Findings that block readiness, first.
@@ -174,6 +182,7 @@ pub fn status_label(status: HostStatus) -> &'static str {
         HostStatus::AuthFailed => "authentication failed",
         HostStatus::NotAmt => "not Intel AMT",
         HostStatus::Error => "read error",
+        HostStatus::Silent => "silent",
     }
 }
 
@@ -407,6 +416,7 @@ impl Projector {
             error: text(facts.error.as_ref()),
             version: text(amt.and_then(|a| a.version.as_ref())),
             version_source: amt.and_then(|a| a.source),
+            amt_seen: amt.is_some_and(|a| a.version.is_some() || a.rmcp.is_some()),
             amt_status: AmtStatus::derive(report),
             provisioning: amt.and_then(|a| {
                 provisioning_words(a.provisioning_state, a.provisioning_mode, a.control_mode)
