@@ -51,6 +51,9 @@ pub enum HostStatus {
     /// signed by a trusted CA, wrong name, not the pinned one, or changed
     /// since first use). Nothing was sent to it, credentials least of all.
     TlsUntrusted,
+    /// Nothing answered on TCP 16992/16993 or the RMCP ping, twice: an
+    /// address without a device, not an unread device. Listed only with `--all`.
+    Silent,
 }
 
 impl HostStatus {
@@ -62,6 +65,7 @@ impl HostStatus {
             HostStatus::NotAmt => "not_amt",
             HostStatus::Error => "error",
             HostStatus::TlsUntrusted => "tls_untrusted",
+            HostStatus::Silent => "silent",
         }
     }
 }
@@ -284,6 +288,9 @@ pub struct AmtFacts {
     /// Which source gave each fact, keyed by the field name above.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub sources: BTreeMap<String, FactSource>,
+    /// What the RMCP presence pong said, when the device answered the ping.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rmcp: Option<RmcpFacts>,
     /// Classes or calls that the firmware did not answer (faulted or absent),
     /// so a reader knows why a fact is unknown.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -374,6 +381,25 @@ pub struct TlsSettingsFacts {
     /// AcceptNonSecureConnections: 16992 stays open next to TLS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accept_non_secure_connections: Option<bool>,
+}
+
+/// The RMCP presence pong (UDP 623): unauthenticated, but it answers before
+/// provisioning and names the generation even when TCP is closed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RmcpFacts {
+    /// `major.minor` (6.0 and later; none for the 4.x/5.x layouts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The layout's firmware range: `4.0-5.0`, `5.1-5.x`, `6.0-15.x`, `16+`.
+    pub generation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<ProvisioningState>,
+    /// The ports the device says are open (16992 or 16993; none before setup).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub open_ports: Vec<u16>,
+    /// DASH supported.
+    pub dash: bool,
 }
 
 /// Facts about the host operating system of the AMT machine. Not read over the

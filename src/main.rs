@@ -20,13 +20,15 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Read AMT devices over the network and judge them against the rules.
-    Scan(cli::scan::ScanArgs),
+    Scan(Box<cli::scan::ScanArgs>),
     /// Start a mock AMT fleet on loopback and scan it: the whole product, offline.
     Demo(cli::demo::DemoArgs),
     /// List every rule with its id, what it checks and its seed section.
     Rules(cli::rules::RulesArgs),
     /// Judge saved facts (a scan's JSON or JSON Lines, or a hand-written file) offline.
     Validate(cli::validate::ValidateArgs),
+    /// Render a saved scan (JSON Lines or JSON) as a table, CSV, JUnit, Markdown or HTML, judged again.
+    Report(cli::report::ReportArgs),
     /// Check the Configuration Manager site side alone.
     Site(cli::site::SiteArgs),
 }
@@ -56,6 +58,7 @@ fn main() {
         Command::Demo(args) => cli::demo::run(args),
         Command::Rules(args) => cli::rules::run(args),
         Command::Validate(args) => cli::validate::run(args),
+        Command::Report(args) => cli::report::run(args),
         Command::Site(args) => cli::site::run(args),
     };
     std::process::exit(code);

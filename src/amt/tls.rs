@@ -100,7 +100,16 @@ pub(crate) async fn probe_as_configured(
     let plain = Endpoint::http(host.clone(), target.port);
     let tls = |port: u16| Endpoint::https(host.clone(), port);
     match mode {
-        TlsMode::Off => probe_at(transport, plain, limits).await,
+        TlsMode::Off => {
+            // Discovery hands over 16993 when only that was open; off means
+            // AMT's plain port then, not plain HTTP spoken to a TLS listener.
+            let port = if target.tls && target.port == TLS_PORT {
+                HTTP_PORT
+            } else {
+                target.port
+            };
+            probe_at(transport, Endpoint::http(host.clone(), port), limits).await
+        }
         TlsMode::On => probe_at(transport, tls(tls_port(target.port)), limits).await,
         TlsMode::Auto => {
             let only_tls_open =

@@ -6,9 +6,9 @@ use std::net::Ipv4Addr;
 
 use mock_amt::{round_robin, start_fleet, Profile};
 
-use super::scan::{execute, ReadArgs};
+use super::scan::{execute, ReadArgs, SweepArgs};
 use super::{exit, input_error};
-use crate::scan::Target;
+use crate::scan::PlanInput;
 use crate::wsman::{Credentials, Password};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -60,14 +60,7 @@ pub fn run(args: &DemoArgs) -> i32 {
             return exit::UNREAD;
         }
     };
-    let targets: Vec<Target> = fleet
-        .devices
-        .iter()
-        .map(|d| Target {
-            host: d.addr().ip().to_string(),
-            port: d.addr().port(),
-        })
-        .collect();
+    let targets: Vec<String> = fleet.devices.iter().map(|d| d.addr().to_string()).collect();
     eprintln!(
         "amtready demo: started {} mock AMT devices on loopback ({}); scanning {}",
         targets.len(),
@@ -82,13 +75,22 @@ pub fn run(args: &DemoArgs) -> i32 {
         user: mock_amt::DEFAULT_USER.to_string(),
         password: Password::new(mock_amt::DEFAULT_PASSWORD.to_string()),
     });
-    let total = targets.len() as u128;
     let mut read = args.read.clone();
     let ca_file = match demo_trust(&mut read) {
         Ok(f) => f,
         Err(e) => return input_error(e),
     };
-    let code = execute(targets.into_iter(), total, credentials, &read);
+    let input = PlanInput {
+        targets,
+        resolve_timeout: std::time::Duration::from_secs(5),
+        ..PlanInput::default()
+    };
+    // The mock fleet answers no RMCP on the demo's ports; do not ping 623.
+    let sweep = SweepArgs {
+        rmcp: false,
+        ..SweepArgs::default()
+    };
+    let code = execute(input, credentials, &read, &sweep);
     drop(ca_file);
     runtime.block_on(fleet.shutdown());
     // The demo fleet mixes supported and unsupported firmware on purpose, so

@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod password;
+pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod site;
@@ -20,8 +21,11 @@ pub mod exit {
     pub const UNKNOWN: i32 = 2;
     /// Bad usage or unreadable input (target, password source, policy, facts file).
     pub const INPUT: i32 = 3;
-    /// At least one device could not be read (unreachable, auth failed, not AMT, error).
+    /// At least one device answered but could not be read (unreachable after
+    /// answering the sweep, auth failed, error).
     pub const UNREAD: i32 = 4;
+    /// The scan was interrupted (Ctrl-C); every finished host was written.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 /// Reports a usage or input error on stderr and gives its exit code.

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::rules::engine::facts_read;
 use crate::rules::{Policy, RuleInfo};
 
 /// Output formats of `rules`.
@@ -56,14 +55,14 @@ fn entries(policy: &Policy) -> Vec<Entry> {
 }
 
 fn rule_entry(rule: &RuleInfo) -> Entry {
-    let (reads, triggers) = facts_read(rule.kind, rule.role);
+    let facts = rule.facts();
     Entry {
         id: rule.id.clone(),
         severity: rule.severity.as_str(),
         checks: rule.checks.clone(),
         seed_section: rule.seed_section.clone(),
-        reads: reads.to_vec(),
-        applies_when_any_of: triggers.to_vec(),
+        reads: facts.reads.iter().map(|f| f.name()).collect(),
+        applies_when_any_of: facts.triggers.iter().map(|f| f.name()).collect(),
     }
 }
 

@@ -1,18 +1,21 @@
 //! `amtready scan`: read AMT devices and say which are ready.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
-
-use indicatif::{ProgressBar, ProgressStyle};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::password::PasswordArgs;
 use super::{exit, input_error};
 use crate::amt::{AmtClient, ClientOptions};
 use crate::facts::HostStatus;
-use crate::report::{self, Format, HostReport};
+use crate::report::progress::{HostDone, Progress as ProgressBar};
+use crate::report::{self, Format, HostReport, ReportOptions};
 use crate::rules::{self, Verdict};
-use crate::scan::{scan, ScanOptions, Target, TargetSpec};
+use crate::scan::discover::{self, DEFAULT_RATE};
+use crate::scan::{
+    pipeline, DiscoveryOptions, PipelineOptions, Plan, PlanInput, Progress, ScanEvent, Shard,
+};
 use crate::wsman::{CallLimits, Credentials, Password};
 
 /// Options shared by `scan` and `demo`: how to talk to devices and what to print.
@@ -44,14 +47,46 @@ pub struct ReadArgs {
     pub no_progress: bool,
     #[command(flatten)]
     pub tls: super::tls::TlsArgs,
+    /// Table: list every rule not checked and each finding's source.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// JSON Lines: end with a `{"summary": ...}` line.
+    #[arg(long)]
+    pub summary: bool,
+}
+
+impl ReadArgs {
+    /// How reports are shaped for these arguments (width from `COLUMNS` or the terminal).
+    pub fn report_options(&self) -> ReportOptions {
+        ReportOptions {
+            width: report::text::output_width(),
+            verbose: self.verbose,
+            jsonl_summary: self.summary,
+            ..ReportOptions::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ScanArgs {
     /// Devices to read: HOST, HOST:PORT, [IPv6]:PORT, a CIDR block (10.0.0.0/24) or
     /// an IPv4 range (10.0.0.5-10.0.0.20, 10.0.0.5-20), each with an optional :PORT.
-    #[arg(required = true, value_name = "TARGET")]
+    #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
+    /// Read more targets from FILE (`-`: stdin), one or more per line, `#` comments.
+    #[arg(long, value_name = "FILE")]
+    pub targets_file: Option<PathBuf>,
+    /// Leave these out (same forms as targets; without :PORT, every port). Repeatable.
+    #[arg(long, value_name = "TARGET")]
+    pub exclude: Vec<String>,
+    /// Scan only part K of N (K from 0): the parts of one target list are
+    /// disjoint and add up to the whole.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// Skip the targets already recorded in this JSON Lines file and append the
+    /// rest to it (a missing file starts a new scan).
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
     /// AMT user for the authenticated inventory (only used with a password source).
     #[arg(long, default_value = "admin")]
     pub user: String,
@@ -59,13 +94,91 @@ pub struct ScanArgs {
     pub password: PasswordArgs,
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub sweep: SweepArgs,
+}
+
+/// How the discovery sweep runs and what the run reports.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SweepArgs {
+    /// New TCP connection attempts per second during the sweep (each address
+    /// costs two: 16992 and 16993). The default is gentle enough for a
+    /// production LAN.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RATE)]
+    pub rate: u32,
+    /// Ceiling of the sweep's adaptive timeout, in seconds (it learns from the
+    /// round-trip times of hosts that answer and starts here).
+    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    pub max_rtt: f64,
+    /// Addresses probed at once by the sweep (default: as many as the open-file
+    /// limit allows, at most 4096).
+    #[arg(long, value_name = "N")]
+    pub sweep_concurrency: Option<usize>,
+    /// Send the RMCP presence ping (UDP 623) too: it finds AMT 6.1+ before
+    /// provisioning and names the generation.
+    #[arg(long, value_name = "on|off", default_value = "on", action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub rmcp: bool,
+    /// UDP port for the RMCP ping (for tests against a mock on an unprivileged port).
+    #[arg(long, value_name = "PORT", default_value_t = crate::scan::rmcp::RMCP_PORT, hide = true)]
+    pub rmcp_port: u16,
+    /// Stop offering the credentials after N devices in a row rejected them
+    /// (0: never). AMT locks accounts after repeated failures.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub auth_fail_limit: u32,
+    /// Also write every finished host to FILE as JSON Lines, flushed per host
+    /// (with --resume, the resume file).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// List silent addresses too (status `silent`); otherwise they are only counted.
+    #[arg(long)]
+    pub all: bool,
+    /// What makes the exit code non-zero: unread devices only, or also
+    /// not-ready verdicts (error), unknown verdicts (unknown, the default), or
+    /// warning findings (warning).
+    #[arg(long, value_enum, default_value_t = FailOn::Unknown)]
+    pub fail_on: FailOn,
+}
+
+impl Default for SweepArgs {
+    fn default() -> Self {
+        Self {
+            rate: DEFAULT_RATE,
+            max_rtt: 1.0,
+            sweep_concurrency: None,
+            rmcp: true,
+            rmcp_port: crate::scan::rmcp::RMCP_PORT,
+            auth_fail_limit: 3,
+            output: None,
+            all: false,
+            fail_on: FailOn::Unknown,
+        }
+    }
+}
+
+/// `--fail-on`: the least serious outcome that still fails the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum FailOn {
+    /// Only devices that answered but could not be read (exit 4).
+    Unread,
+    /// Also hosts that are not ready (exit 1).
+    Error,
+    /// Also unknown verdicts (exit 2).
+    Unknown,
+    /// Also ready hosts with a warning finding (exit 1).
+    Warning,
 }
 
 pub fn run(args: &ScanArgs) -> i32 {
-    let specs: Vec<TargetSpec> = match args.targets.iter().map(|t| t.parse()).collect() {
-        Ok(specs) => specs,
-        Err(e) => return input_error(format_args!("bad target: {e}")),
-    };
+    if args.targets.is_empty() && args.targets_file.is_none() && args.resume.is_none() {
+        return input_error("no targets: give TARGET arguments, --targets-file or --resume");
+    }
+    if let (Some(out), Some(resume)) = (&args.sweep.output, &args.resume) {
+        if out != resume {
+            return input_error(
+                "--resume appends to its own file; give --output the same file or leave it out",
+            );
+        }
+    }
     let password = match args.password.resolve() {
         Ok(p) => p,
         Err(e) => return input_error(e),
@@ -81,22 +194,33 @@ pub fn run(args: &ScanArgs) -> i32 {
         user: args.user.clone(),
         password: Password::new(p),
     });
-    let total: u128 = specs.iter().map(TargetSpec::len).sum();
-    let targets = specs.iter().flat_map(|s| s.targets());
-    execute(targets, total, credentials, &args.read)
+    let input = PlanInput {
+        targets: args.targets.clone(),
+        targets_file: args.targets_file.clone(),
+        excludes: args.exclude.clone(),
+        shard: args.shard,
+        resume: args.resume.clone(),
+        resolve_timeout: RESOLVE_TIMEOUT,
+    };
+    execute(input, credentials, &args.read, &args.sweep)
 }
 
-/// Reads `targets`, judges each record, streams the report to stdout, and returns
-/// the exit code. Shared by `scan` and `demo`.
-pub fn execute<I>(targets: I, total: u128, credentials: Option<Credentials>, read: &ReadArgs) -> i32
-where
-    I: Iterator<Item = Target> + Send,
-{
+/// Bound on resolving each host name, once, before the scan starts.
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Plans, sweeps, reads and judges the targets, streams the report to
+/// stdout (and `--output`), and returns the exit code. Shared by `scan` and `demo`.
+pub fn execute(
+    input: PlanInput,
+    credentials: Option<Credentials>,
+    read: &ReadArgs,
+    sweep: &SweepArgs,
+) -> i32 {
     let policy = if read.no_rules {
         None
     } else {
         match super::rules::load_policy(read.policy.as_ref()) {
-            Ok(p) => Some(p),
+            Ok(p) => Some(Arc::new(p.into_owned())),
             Err(code) => return code,
         }
     };
@@ -104,36 +228,149 @@ where
         Ok(o) => o,
         Err(code) => return code,
     };
+    let Some(max_rtt) = secs(sweep.max_rtt) else {
+        return input_error("--max-rtt must be between 0 and 3600 seconds");
+    };
     let client = match AmtClient::new(options) {
         Ok(c) => c,
         Err(e) => return input_error(format_args!("cannot set up the HTTP client: {e}")),
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    let client_tofu = client.options().tls.tofu().cloned();
+    // Both cores: each host's Digest, XML and rules run on its own task.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return input_error(format_args!("cannot start the async runtime: {e}")),
     };
-
-    let progress = progress_bar(total, read);
-    let stdout = std::io::stdout();
-    let mut sink = report::sink(read.format, stdout.lock());
-    let mut outcome = Outcome::default();
-    let options = ScanOptions {
-        concurrency: read.concurrency,
-        credentials,
+    let plan = match runtime.block_on(Plan::build(&input)) {
+        Ok(p) => Arc::new(p),
+        Err(e) => return input_error(e),
     };
-    let tofu = client.options().tls.tofu().cloned();
-    runtime.block_on(scan(&client, targets, &options, |facts| {
-        let evaluation = policy.as_ref().map(|p| p.evaluate(&facts));
-        outcome.add(facts.status, evaluation.as_ref().map(|e| e.verdict));
-        progress.inc(1);
-        let line = HostReport { facts, evaluation };
-        if let Err(e) = sink.record(&line) {
-            // A closed stdout (`| head`) is no reason to keep probing devices,
-            // but the scan is cheap to let finish and nothing else can be done.
-            tracing::debug!("cannot write a result: {e}");
+    let tofu = client_tofu.clone();
+    if plan.duplicates > 0 {
+        eprintln!(
+            "amtready: {} target(s) named an address already planned; each address is read once",
+            plan.duplicates
+        );
+    }
+    if plan.resumed > 0 {
+        eprintln!(
+            "amtready: resuming: {} host(s) already in {}; {} to go",
+            plan.resumed,
+            input
+                .resume
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            plan.total()
+        );
+    }
+    let output_path = input.resume.clone().or_else(|| sweep.output.clone());
+    let mut output = match output_path {
+        Some(path) => match open_output(&path, plan.resume_valid_len) {
+            Ok(f) => Some(report::sink(
+                Format::Jsonl,
+                std::io::BufWriter::new(f),
+                &ReportOptions::default(),
+            )),
+            Err(e) => return input_error(format_args!("cannot write {}: {e}", path.display())),
+        },
+        None => None,
+    };
+
+    let in_flight = sweep.sweep_concurrency.unwrap_or_else(|| {
+        // Two sockets per address, plus room for the inventory's connections.
+        let limit = discover::open_file_limit().unwrap_or(1024);
+        let room = limit.saturating_sub(read.concurrency as u64 * 2 + 256) / 2;
+        room.clamp(16, 4096) as usize
+    });
+    let pipeline = PipelineOptions {
+        credentials,
+        concurrency: read.concurrency,
+        auth_fail_limit: sweep.auth_fail_limit,
+        discovery: Some(DiscoveryOptions {
+            rate: sweep.rate,
+            max_rtt,
+            in_flight: in_flight.max(1),
+            rmcp: sweep.rmcp,
+            rmcp_port: sweep.rmcp_port,
+            ..DiscoveryOptions::default()
+        }),
+        policy,
+    };
+
+    let progress = Arc::new(Progress::default());
+    let bar = ProgressBar::new(plan.total(), !read.no_progress);
+    let stdout = std::io::stdout();
+    let mut sink = report::sink(
+        read.format,
+        std::io::BufWriter::new(stdout.lock()),
+        &read.report_options(),
+    );
+    let mut outcome = Outcome::new(sweep.fail_on);
+    let started = Instant::now();
+    let interrupted = runtime.block_on(async {
+        let mut events =
+            pipeline::start(client, Arc::clone(&plan), pipeline, Arc::clone(&progress)).await;
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        loop {
+            let event = tokio::select! {
+                event = events.recv() => event,
+                _ = &mut ctrl_c => return true,
+            };
+            let Some(event) = event else { return false };
+            match event {
+                ScanEvent::AuthLimitReached { limit } => {
+                    bar.suspend(|| {
+                        eprintln!(
+                            "amtready: {limit} devices in a row rejected the credentials; \
+                             not offering them to the rest (--auth-fail-limit {limit})"
+                        )
+                    });
+                }
+                ScanEvent::Host(report) => {
+                    bar.host_done(HostDone {
+                        amt_found: report
+                            .facts
+                            .amt
+                            .as_ref()
+                            .is_some_and(|a| a.version.is_some())
+                            || matches!(
+                                report.facts.status,
+                                Some(HostStatus::Ok | HostStatus::AuthFailed | HostStatus::Error)
+                            ),
+                        verdict: report.evaluation.as_ref().map(|e| e.verdict),
+                    });
+                    outcome.add(&report);
+                    if report.facts.status == Some(HostStatus::Silent) && !sweep.all {
+                        continue;
+                    }
+                    if let Some(out) = output.as_mut() {
+                        if let Err(e) = out.record(&report) {
+                            bar.suspend(|| eprintln!("amtready: cannot write --output: {e}"));
+                        }
+                    }
+                    if let Err(e) = bar.suspend(|| sink.record(&report)) {
+                        // A closed stdout (`| head`) is no reason to stop:
+                        // --output still gets every host.
+                        tracing::debug!("cannot write a result: {e}");
+                    }
+                }
+            }
         }
-    }));
-    progress.finish_and_clear();
+    });
+    bar.finish();
+    if interrupted {
+        sink.mark_partial();
+        eprintln!(
+            "amtready: interrupted: the report holds the {} of {} host(s) finished (partial)",
+            progress.done.load(Ordering::Relaxed),
+            plan.total()
+        );
+    }
     if let Err(e) = sink.finish() {
         tracing::debug!("cannot finish the report: {e}");
     }
@@ -147,7 +384,63 @@ where
             );
         }
     }
+    if let Some(mut out) = output {
+        if let Err(e) = out.finish() {
+            eprintln!("amtready: cannot finish --output: {e}");
+        }
+    }
+    summary(&progress, sweep.all, started.elapsed());
+    // The scan's tasks may still hold connections; do not wait for them.
+    runtime.shutdown_background();
+    if interrupted {
+        return exit::INTERRUPTED;
+    }
     outcome.exit_code()
+}
+
+/// The `--output` file: appended after the resume file's last complete line
+/// (a killed scan may have left half a record), or created afresh.
+fn open_output(path: &std::path::Path, resume_len: Option<u64>) -> std::io::Result<std::fs::File> {
+    match resume_len {
+        Some(len) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
+            file.set_len(len)?;
+            Ok(file)
+        }
+        None => std::fs::File::create(path),
+    }
+}
+
+fn summary(progress: &Progress, all: bool, elapsed: Duration) {
+    let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+    let devices = n(&progress.ok)
+        + n(&progress.unreachable)
+        + n(&progress.auth_failed)
+        + n(&progress.error)
+        + n(&progress.not_amt)
+        + n(&progress.tls_untrusted);
+    let mut parts = vec![format!("{} ok", n(&progress.ok))];
+    for (count, name) in [
+        (n(&progress.auth_failed), "auth_failed"),
+        (n(&progress.error), "error"),
+        (n(&progress.unreachable), "unreachable"),
+        (n(&progress.not_amt), "not_amt"),
+        (n(&progress.tls_untrusted), "tls_untrusted"),
+    ] {
+        if count > 0 {
+            parts.push(format!("{count} {name}"));
+        }
+    }
+    eprintln!(
+        "amtready: {devices} device(s) answered ({}); {} silent address(es){}; {:.1} s",
+        parts.join(", "),
+        n(&progress.silent),
+        if all { "" } else { " (list them with --all)" },
+        elapsed.as_secs_f64()
+    );
 }
 
 fn secs(value: f64) -> Option<Duration> {
@@ -181,42 +474,60 @@ fn client_options(read: &ReadArgs) -> Result<ClientOptions, i32> {
     })
 }
 
-fn progress_bar(total: u128, read: &ReadArgs) -> ProgressBar {
-    if read.no_progress || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} {pos}/{len} hosts [{elapsed_precise}] {wide_bar} {per_sec}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
-}
-
 /// Tallies host outcomes into the exit code documented in the README.
-#[derive(Default)]
 struct Outcome {
+    fail_on: FailOn,
     unread: usize,
+    warnings: bool,
     verdicts: Vec<Verdict>,
 }
 
 impl Outcome {
-    fn add(&mut self, status: Option<HostStatus>, verdict: Option<Verdict>) {
-        if status != Some(HostStatus::Ok) {
-            self.unread += 1;
-        }
-        if let Some(v) = verdict {
-            self.verdicts.push(v);
+    fn new(fail_on: FailOn) -> Self {
+        Self {
+            fail_on,
+            unread: 0,
+            warnings: false,
+            verdicts: Vec::new(),
         }
     }
 
-    /// A host that could not be read outranks every verdict: its readiness is not known.
+    fn add(&mut self, report: &HostReport) {
+        // A device that answered but could not be read. A silent address is
+        // no device, and something that is not AMT is no AMT device.
+        if matches!(
+            report.facts.status,
+            Some(
+                HostStatus::AuthFailed
+                    | HostStatus::Error
+                    | HostStatus::Unreachable
+                    | HostStatus::TlsUntrusted
+            )
+        ) {
+            self.unread += 1;
+        }
+        if let Some(e) = &report.evaluation {
+            self.verdicts.push(e.verdict);
+            self.warnings |= e
+                .findings
+                .iter()
+                .any(|f| f.severity == rules::Severity::Warning);
+        }
+    }
+
+    /// An unread device outranks every verdict: its readiness is not known.
     fn exit_code(&self) -> i32 {
         if self.unread > 0 {
-            exit::UNREAD
-        } else {
-            rules::exit_code(self.verdicts.iter().copied())
+            return exit::UNREAD;
+        }
+        let code = rules::exit_code(self.verdicts.iter().copied());
+        match self.fail_on {
+            FailOn::Unread => exit::READY,
+            FailOn::Error if code == exit::NOT_READY => code,
+            FailOn::Error => exit::READY,
+            FailOn::Unknown => code,
+            FailOn::Warning if code == exit::READY && self.warnings => exit::NOT_READY,
+            FailOn::Warning => code,
         }
     }
 }

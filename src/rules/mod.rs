@@ -3,10 +3,17 @@
 //! a verdict. Nothing here touches the network.
 //!
 //! - [`policy`]: the data file (`configmgr-2007-sp1.toml`, embedded; others via
-//!   [`Policy::load`]), one entry per seed statement, each with its seed section.
+//!   [`Policy::load`]), one entry per seed statement, each with its seed
+//!   section; each `[[rule]]` typed once into [`RuleParams`].
+//! - [`checks`]: one file per kind of check, each with its own tests (the
+//!   recipe for adding one is at the top of that module).
+//! - [`fact`]: [`FactId`], the facts a rule can read.
+//! - [`candidates`]: deciding a rule over every value an unknown fact could take.
+//! - [`parsed`]: a record's strings parsed once, before any rule runs.
 //! - [`version`]: AMT versions (2 to 4 parts, numeric, prefix-aware).
-//! - [`os`]: OS / SQL Server / product strings into typed values.
-//! - [`engine`]: [`Policy::evaluate`] and [`Policy::evaluate_site`].
+//! - [`os`], [`sql`], [`product`]: OS, SQL Server and product strings into
+//!   typed values.
+//! - [`engine`]: the driver, [`Policy::evaluate`] and [`Policy::evaluate_site`].
 //! - [`finding`]: [`Finding`], [`Verdict`], [`Evaluation`], [`exit_code`].
 //!
 //! Verdicts: `not_ready` if any error finding; otherwise `unknown` if a rule
@@ -18,13 +25,20 @@
 //! fact is reported missing) otherwise. Removing a fact therefore never turns
 //! a failure into a pass.
 
+pub mod candidates;
+pub mod checks;
 pub mod engine;
+pub mod fact;
 pub mod finding;
 pub mod os;
+pub mod parsed;
 pub mod policy;
+pub mod product;
+pub mod sql;
 pub mod version;
 
+pub use fact::{FactId, FactUse};
 pub use finding::{exit_code, Evaluation, Finding, Severity, Verdict};
 pub use os::{parse_os, Arch, Os, OsFamily};
-pub use policy::{Policy, PolicyError, RuleInfo, RuleKind, SiteRole};
+pub use policy::{Policy, PolicyError, RuleInfo, RuleKind, RuleParams, SiteRole};
 pub use version::Version;

@@ -1,5 +1,4 @@
-//! Normalising the operating-system, SQL Server and Configuration Manager
-//! strings people actually have into typed values.
+//! Normalising the operating-system strings people actually have into typed values.
 //!
 //! Input comes from WMI (`Caption`, `CSDVersion`, `OSArchitecture`), from
 //! Configuration Manager inventory, or from admins typing short forms such as
@@ -9,6 +8,11 @@
 //! edition) stay `None` and the engine decides over every possible value.
 
 use serde::{Deserialize, Serialize};
+
+// SQL Server and product strings have their own modules; re-exported so
+// existing callers keep their paths.
+pub use super::product::{parse_upgrade_source, Release, UpgradeSource};
+pub use super::sql::{parse_sql, Sql, SqlVersion};
 
 /// An operating-system family as the seed's tables name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -91,6 +95,71 @@ impl OsFamily {
             OsFamily::WindowsMobilePocketPc => "Windows Mobile for Pocket PC",
             OsFamily::WindowsMobileSmartphone => "Windows Mobile Smartphone",
             OsFamily::WindowsCe => "Windows CE",
+        }
+    }
+}
+
+impl OsFamily {
+    /// Every service pack level released for the family (0 is "none"): the
+    /// values an unknown service pack could take.
+    pub fn service_packs(self) -> Vec<u8> {
+        use OsFamily::*;
+        let max = match self {
+            Windows2000 => 4,
+            WindowsXp | WindowsXpTablet | WindowsXpEmbedded => 3,
+            WindowsEmbeddedStandard2009
+            | WindowsEmbeddedPos
+            | WindowsEmbeddedPosready2009
+            | WindowsFlp => 3,
+            WindowsVista | Server2008 | StorageServer2008 => 2,
+            Windows7 | Server2008R2 => 1,
+            Server2003 | Server2003R2 | StorageServer2003 => 2,
+            WindowsMobilePocketPc | WindowsMobileSmartphone | WindowsCe => 0,
+        };
+        (0..=max).collect()
+    }
+
+    /// Every architecture the family ships for.
+    pub fn archs(self) -> Vec<Arch> {
+        use OsFamily::*;
+        match self {
+            Windows2000
+            | WindowsXpTablet
+            | WindowsXpEmbedded
+            | WindowsEmbeddedStandard2009
+            | WindowsEmbeddedPos
+            | WindowsEmbeddedPosready2009
+            | WindowsFlp => vec![Arch::X86],
+            WindowsXp | Server2003 | Server2003R2 | Server2008 => {
+                vec![Arch::X86, Arch::X64, Arch::Ia64]
+            }
+            WindowsVista | Windows7 | StorageServer2003 | StorageServer2008 => {
+                vec![Arch::X86, Arch::X64]
+            }
+            Server2008R2 => vec![Arch::X64, Arch::Ia64],
+            WindowsMobilePocketPc | WindowsMobileSmartphone => vec![Arch::Arm],
+            WindowsCe => vec![Arch::Arm, Arch::X86],
+        }
+    }
+
+    /// The architecture a single product-name string implies when it carries
+    /// no mark: 64-bit and Itanium editions say so in their names, so an
+    /// unmarked pre-Vista name is the x86 build, a 2008-era name is x86 or x64.
+    pub fn implied_archs(self) -> Vec<Arch> {
+        use OsFamily::*;
+        match self {
+            WindowsVista | Windows7 | Server2008 | StorageServer2008 => vec![Arch::X86, Arch::X64],
+            Server2008R2 => vec![Arch::X64],
+            other => other.archs().into_iter().take(1).collect(),
+        }
+    }
+
+    /// Whether an install can be Server Core: only 2008 and 2008 R2 had it.
+    pub fn server_core_options(self) -> Vec<bool> {
+        if matches!(self, OsFamily::Server2008 | OsFamily::Server2008R2) {
+            vec![false, true]
+        } else {
+            vec![false]
         }
     }
 }
@@ -181,7 +250,7 @@ fn clip(text: &str) -> &str {
 
 /// Lower-cased words; trademark marks and punctuation become separators, but a
 /// dot between digits is kept so that `6.1` and `5.0` survive.
-fn tokens(lower: &str) -> Vec<String> {
+pub(crate) fn tokens(lower: &str) -> Vec<String> {
     let cleaned = clip(lower)
         .replace("(r)", " ")
         .replace("(tm)", " ")
@@ -220,7 +289,7 @@ fn tokens(lower: &str) -> Vec<String> {
     split
 }
 
-fn arch_token(token: &str) -> Option<Arch> {
+pub(crate) fn arch_token(token: &str) -> Option<Arch> {
     match token {
         "x86" | "32" | "i386" | "i686" | "x32" => Some(Arch::X86),
         "x64" | "amd64" | "x86_64" | "64" | "em64t" => Some(Arch::X64),
@@ -231,7 +300,7 @@ fn arch_token(token: &str) -> Option<Arch> {
 }
 
 /// `SP2`, `Service Pack 2`, `sp 2`, `no service pack`, `RTM` → level.
-fn service_pack_in(tokens: &[String]) -> Option<u8> {
+pub(crate) fn service_pack_in(tokens: &[String]) -> Option<u8> {
     for (i, token) in tokens.iter().enumerate() {
         if let Some(rest) = token.strip_prefix("sp") {
             if let Ok(n) = rest.parse::<u8>() {
@@ -270,7 +339,7 @@ pub fn parse_service_pack(text: &str) -> Option<u8> {
     service_pack_in(&tokens(&lower))
 }
 
-fn has(tokens: &[String], word: &str) -> bool {
+pub(crate) fn has(tokens: &[String], word: &str) -> bool {
     tokens.iter().any(|t| t == word)
 }
 
@@ -499,181 +568,6 @@ pub fn parse_os(
     })
 }
 
-/// A SQL Server release as the seed's database table names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SqlVersion {
-    #[serde(rename = "sql-2000")]
-    Sql2000,
-    #[serde(rename = "sql-2005")]
-    Sql2005,
-    #[serde(rename = "sql-2008")]
-    Sql2008,
-    #[serde(rename = "sql-2008-r2")]
-    Sql2008R2,
-    /// A later release (2012 and on): not in the seed, so unsupported.
-    SqlLater,
-}
-
-impl SqlVersion {
-    /// Name for messages.
-    pub fn display_name(self) -> &'static str {
-        match self {
-            SqlVersion::Sql2000 => "SQL Server 2000",
-            SqlVersion::Sql2005 => "SQL Server 2005",
-            SqlVersion::Sql2008 => "SQL Server 2008",
-            SqlVersion::Sql2008R2 => "SQL Server 2008 R2",
-            SqlVersion::SqlLater => "SQL Server (later than 2008 R2)",
-        }
-    }
-}
-
-/// What we know of the SQL Server hosting the site database.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Sql {
-    pub version: SqlVersion,
-    pub edition: Option<String>,
-    pub service_pack: Option<u8>,
-    pub arch: Option<Arch>,
-}
-
-/// Reads `SQL Server 2005 Enterprise SP2 x64`, `sql2008r2 std x64`...
-/// `None` when no release can be recognised.
-pub fn parse_sql(text: &str) -> Option<Sql> {
-    let lower = text.to_ascii_lowercase().replace("sql2", "sql 2");
-    let t = tokens(&lower);
-    let r2 = has(&t, "r2");
-    let version = if has(&t, "2008") {
-        if r2 {
-            SqlVersion::Sql2008R2
-        } else {
-            SqlVersion::Sql2008
-        }
-    } else if has(&t, "2005") {
-        SqlVersion::Sql2005
-    } else if has(&t, "2000") {
-        SqlVersion::Sql2000
-    } else if ["2012", "2014", "2016", "2017", "2019", "2022", "2025"]
-        .iter()
-        .any(|y| has(&t, y))
-    {
-        SqlVersion::SqlLater
-    } else {
-        return None;
-    };
-    let edition = [
-        "standard",
-        "enterprise",
-        "express",
-        "workgroup",
-        "developer",
-        "web",
-        "datacenter",
-    ]
-    .iter()
-    .find(|w| has(&t, w))
-    .map(|w| w.to_string())
-    .or_else(|| {
-        if has(&t, "std") {
-            Some("standard".into())
-        } else if has(&t, "ent") {
-            Some("enterprise".into())
-        } else {
-            None
-        }
-    });
-    Some(Sql {
-        version,
-        edition,
-        service_pack: service_pack_in(&t),
-        arch: t.iter().find_map(|tok| arch_token(tok)),
-    })
-}
-
-/// The product a site is upgraded from (rows of the seed's upgrade table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum UpgradeSource {
-    /// A new installation (no upgrade).
-    NewInstall,
-    #[serde(rename = "sms-2003-sp1")]
-    Sms2003Sp1,
-    #[serde(rename = "sms-2003-sp2")]
-    Sms2003Sp2,
-    #[serde(rename = "sms-2003-sp3")]
-    Sms2003Sp3,
-    /// SMS 2003 without a service pack: not a row of the table.
-    #[serde(rename = "sms-2003-rtm")]
-    Sms2003Rtm,
-    #[serde(rename = "cm-2007-rtm")]
-    Cm2007Rtm,
-    #[serde(rename = "cm-2007-eval")]
-    Cm2007Eval,
-    #[serde(rename = "cm-2007-sp1-eval")]
-    Cm2007Sp1Eval,
-}
-
-/// Reads `SMS 2003 SP3`, `Configuration Manager 2007`, `ConfigMgr 2007 SP1 Evaluation`, `none`.
-pub fn parse_upgrade_source(text: &str) -> Option<UpgradeSource> {
-    let lower = text.to_ascii_lowercase();
-    let t = tokens(&lower);
-    if t.is_empty() || has(&t, "none") || has(&t, "new") || has(&t, "fresh") {
-        return Some(UpgradeSource::NewInstall);
-    }
-    let eval = has(&t, "evaluation") || has(&t, "eval") || has(&t, "trial");
-    if has(&t, "sms") || (has(&t, "2003") && !has(&t, "2007")) {
-        return match service_pack_in(&t) {
-            Some(1) => Some(UpgradeSource::Sms2003Sp1),
-            Some(2) => Some(UpgradeSource::Sms2003Sp2),
-            Some(3) => Some(UpgradeSource::Sms2003Sp3),
-            Some(0) => Some(UpgradeSource::Sms2003Rtm),
-            _ if has(&t, "2003") => None,
-            _ => None,
-        };
-    }
-    let cm = has(&t, "2007")
-        && (has(&t, "configmgr") || has(&t, "configuration") || has(&t, "cm") || has(&t, "sccm"));
-    if !cm {
-        return None;
-    }
-    match (service_pack_in(&t), eval) {
-        (Some(1), true) => Some(UpgradeSource::Cm2007Sp1Eval),
-        (Some(0) | None, true) => Some(UpgradeSource::Cm2007Eval),
-        (Some(0) | None, false) => Some(UpgradeSource::Cm2007Rtm),
-        _ => None,
-    }
-}
-
-/// The form of Configuration Manager 2007 SP1 being installed (columns of the upgrade table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Release {
-    Eval,
-    Sp,
-    Complete,
-}
-
-impl Release {
-    /// Reads `eval`, `evaluation`, `sp`, `service pack`, `complete`, `full`.
-    pub fn parse(text: &str) -> Option<Release> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "eval" | "evaluation" => Some(Release::Eval),
-            "sp" | "service pack" | "service-pack" | "servicepack" => Some(Release::Sp),
-            "complete" | "full" => Some(Release::Complete),
-            _ => None,
-        }
-    }
-
-    /// Name as the seed's table heads it.
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Release::Eval => "evaluation release",
-            Release::Sp => "service pack release",
-            Release::Complete => "complete release",
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -748,40 +642,5 @@ mod tests {
         );
         assert!(parse_os("Ubuntu 22.04", None, None, None).is_none());
         assert!(parse_os("", None, None, None).is_none());
-    }
-
-    #[test]
-    fn sql_and_products() {
-        let sql = parse_sql("SQL Server 2005 Enterprise SP2 x64").unwrap();
-        assert_eq!(
-            (
-                sql.version,
-                sql.edition.as_deref(),
-                sql.service_pack,
-                sql.arch
-            ),
-            (
-                SqlVersion::Sql2005,
-                Some("enterprise"),
-                Some(2),
-                Some(Arch::X64)
-            )
-        );
-        assert_eq!(
-            parse_sql("sql2008r2 std x86").unwrap().version,
-            SqlVersion::Sql2008R2
-        );
-        assert_eq!(
-            parse_upgrade_source("SMS 2003 SP3"),
-            Some(UpgradeSource::Sms2003Sp3)
-        );
-        assert_eq!(
-            parse_upgrade_source("Configuration Manager 2007 SP1 Evaluation"),
-            Some(UpgradeSource::Cm2007Sp1Eval)
-        );
-        assert_eq!(
-            parse_upgrade_source("ConfigMgr 2007"),
-            Some(UpgradeSource::Cm2007Rtm)
-        );
     }
 }

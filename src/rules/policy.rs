@@ -4,13 +4,17 @@
 //! A site may load its own file in the same format (`--policy FILE`). Every
 //! error names the line, because the file is meant to be edited by hand.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use super::candidates::Concrete;
+pub use super::checks::{RuleKind, RuleParams};
+use super::fact::FactUse;
 use super::finding::Severity;
-use super::os::{Arch, OsFamily, Release, SqlVersion, UpgradeSource};
+use super::os::{Arch, OsFamily, SqlVersion, UpgradeSource};
 use super::version::Version;
 
 /// The embedded policy text.
@@ -47,30 +51,6 @@ pub enum PolicyError {
         line: usize,
         message: String,
     },
-}
-
-/// Which check code a rule runs. The data says *what* is supported; the kind
-/// says *how* to compare the facts with it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RuleKind {
-    AmtFirmware,
-    OsRecognised,
-    ClientOs,
-    MobileOs,
-    InbandProvisioning,
-    Rras,
-    ServerCoreOob,
-    NativeModeOs,
-    ConsoleMinServicePack,
-    ConsoleColocation,
-    SiteRoleOs,
-    SqlDatabase,
-    SqlArchExcluded,
-    UpgradePath,
-    NewInstallRelease,
-    SiteServerOsUpgrade,
-    SqlInplaceUpgrade,
 }
 
 /// A site system role: a column of the seed's two site-system tables.
@@ -185,60 +165,53 @@ impl SiteTable {
     }
 }
 
-/// One rule: an id, what it checks, where in the seed, and how.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One rule: an id, what it checks, where it comes from, and its typed check.
+#[derive(Debug, Clone)]
 pub struct RuleInfo {
     /// Stable id used in findings (`AMT-FW-VERSION`).
     pub id: String,
-    pub kind: RuleKind,
     /// What the rule checks, in one line.
     pub checks: String,
-    /// The seed heading it comes from.
+    /// The document section it comes from.
     pub seed_section: String,
     /// Severity of the finding when the rule fails.
-    #[serde(default = "default_severity")]
     pub severity: Severity,
-    /// What to do when it fails, where the seed says.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What to do when it fails, where the source says.
     pub fix: Option<String>,
-    /// OS families the rule concerns (in-band, Server Core, native mode).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub families: Vec<OsFamily>,
-    /// Whether every Windows Server family is concerned (in-band provisioning).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub any_server: bool,
-    /// For `site-role-os`: the role whose OS fact is checked. Absent: every
-    /// role in `site.role_os`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<SiteRole>,
-    /// For `console-min-service-pack`: minimum SP per family.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub min_service_packs: Vec<MinServicePack>,
-    /// For `sql-arch-excluded`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub archs: Vec<Arch>,
-    /// For `site-server-os-upgrade`: the in-place upgrade that is unsupported.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub upgraded_from: Vec<OsFamily>,
-    /// For `new-install-release`: SQL releases that need the complete release.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sql_versions: Vec<SqlVersion>,
-    /// For `new-install-release`: the release that is required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub release: Option<Release>,
+    /// The check and its parameters, one variant per kind.
+    pub params: RuleParams,
+    /// Line of the rule's first field in its file.
+    pub line: usize,
 }
+
+impl RuleInfo {
+    /// Which check the rule runs.
+    pub fn kind(&self) -> RuleKind {
+        self.params.kind()
+    }
+
+    /// The facts the rule reads and those that make it apply.
+    pub fn facts(&self) -> FactUse {
+        self.params.check().facts()
+    }
+}
+
+/// The fields every `[[rule]]` has, whatever its kind.
+#[derive(Debug, Deserialize)]
+struct RuleHeader {
+    id: String,
+    checks: String,
+    seed_section: String,
+    #[serde(default = "default_severity")]
+    severity: Severity,
+    #[serde(default)]
+    fix: Option<String>,
+}
+
+const HEADER_FIELDS: [&str; 6] = ["id", "kind", "checks", "seed_section", "severity", "fix"];
 
 fn default_severity() -> Severity {
     Severity::Error
-}
-
-/// A minimum service pack for one family.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MinServicePack {
-    pub family: OsFamily,
-    pub service_pack: u8,
 }
 
 /// Which OS installs a table row covers. An empty list means "any".
@@ -252,6 +225,19 @@ pub struct OsMatch {
     pub service_packs: Vec<u8>,
     #[serde(default)]
     pub archs: Vec<Arch>,
+}
+
+impl OsMatch {
+    /// Whether the row covers this install.
+    pub fn matches(&self, c: &Concrete) -> bool {
+        self.family == c.family
+            && (self.editions.is_empty()
+                || c.edition
+                    .as_ref()
+                    .is_some_and(|e| self.editions.contains(e)))
+            && (self.service_packs.is_empty() || self.service_packs.contains(&c.service_pack))
+            && (self.archs.is_empty() || self.archs.contains(&c.arch))
+    }
 }
 
 /// A supported AMT firmware range `[from, below)`.
@@ -291,6 +277,24 @@ pub struct Note {
     pub when_server_core: Option<bool>,
     #[serde(default)]
     pub when_roles: Vec<SiteRole>,
+}
+
+impl Note {
+    /// Whether the note's conditions hold for this install (and role).
+    pub fn applies(&self, c: &Concrete, role: Option<SiteRole>) -> bool {
+        (self.when_families.is_empty() || self.when_families.contains(&c.family))
+            && (self.when_editions.is_empty()
+                || c.edition
+                    .as_ref()
+                    .is_some_and(|e| self.when_editions.contains(e)))
+            && (self.when_service_packs.is_empty()
+                || self.when_service_packs.contains(&c.service_pack))
+            && (self.when_archs.is_empty() || self.when_archs.contains(&c.arch))
+            && self
+                .when_server_core
+                .is_none_or(|core| core == c.server_core)
+            && (self.when_roles.is_empty() || role.is_some_and(|r| self.when_roles.contains(&r)))
+    }
 }
 
 /// A row of the computer client OS table.
@@ -370,29 +374,48 @@ pub struct SqlUpgrade {
 }
 
 /// The parsed rules data.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     pub name: String,
     pub description: String,
-    #[serde(rename = "rule")]
     pub rule_list: Vec<RuleInfo>,
-    #[serde(default)]
     pub amt_supported: Vec<AmtRange>,
-    #[serde(default, rename = "note")]
     pub notes: Vec<Note>,
-    #[serde(default)]
     pub client_os: Vec<ClientOsRow>,
-    #[serde(default)]
     pub mobile_os: Vec<MobileOsRow>,
-    #[serde(default)]
     pub site_os: Vec<SiteOsRow>,
-    #[serde(default)]
     pub sql: Vec<SqlRow>,
-    #[serde(default)]
     pub upgrade: Vec<UpgradeRow>,
-    #[serde(default)]
     pub sql_upgrade: Vec<SqlUpgrade>,
+}
+
+/// A `[[rule]]` as written: every field with its position.
+type RawRule = BTreeMap<String, toml::Spanned<toml::Value>>;
+
+/// The file as written, before the rules are typed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    name: String,
+    description: String,
+    #[serde(rename = "rule")]
+    rule_list: Vec<RawRule>,
+    #[serde(default)]
+    amt_supported: Vec<AmtRange>,
+    #[serde(default, rename = "note")]
+    notes: Vec<Note>,
+    #[serde(default)]
+    client_os: Vec<ClientOsRow>,
+    #[serde(default)]
+    mobile_os: Vec<MobileOsRow>,
+    #[serde(default)]
+    site_os: Vec<SiteOsRow>,
+    #[serde(default)]
+    sql: Vec<SqlRow>,
+    #[serde(default)]
+    upgrade: Vec<UpgradeRow>,
+    #[serde(default)]
+    sql_upgrade: Vec<SqlUpgrade>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -425,11 +448,29 @@ impl Policy {
 
     /// Parses a policy. `origin` names it in errors (a path or `builtin`).
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Policy, PolicyError> {
-        let policy: Policy = toml::from_str(text).map_err(|error| PolicyError::Syntax {
+        let raw: RawPolicy = toml::from_str(text).map_err(|error| PolicyError::Syntax {
             origin: origin.to_string(),
             line: error.span().map(|s| line_of(text, s.start)).unwrap_or(1),
             message: error.message().trim().to_string(),
         })?;
+        let rule_list = raw
+            .rule_list
+            .into_iter()
+            .map(|rule| type_rule(rule, text, origin))
+            .collect::<Result<Vec<_>, _>>()?;
+        let policy = Policy {
+            name: raw.name,
+            description: raw.description,
+            rule_list,
+            amt_supported: raw.amt_supported,
+            notes: raw.notes,
+            client_os: raw.client_os,
+            mobile_os: raw.mobile_os,
+            site_os: raw.site_os,
+            sql: raw.sql,
+            upgrade: raw.upgrade,
+            sql_upgrade: raw.sql_upgrade,
+        };
         policy.check(text, origin)?;
         Ok(policy)
     }
@@ -534,6 +575,154 @@ impl Policy {
     }
 }
 
+/// Converts one `[[rule]]` table into its typed form, once: the common
+/// header, then the parameters of its kind. A field the kind does not take,
+/// or a value of the wrong type, is an error naming its line.
+fn type_rule(raw: RawRule, text: &str, origin: &str) -> Result<RuleInfo, PolicyError> {
+    let first_line = raw
+        .values()
+        .map(|value| line_of(text, value.span().start))
+        .min()
+        .unwrap_or(1);
+    let (header, params): (RawRule, RawRule) = raw
+        .into_iter()
+        .partition(|(key, _)| HEADER_FIELDS.contains(&key.as_str()));
+    let syntax = |line: usize, message: String| PolicyError::Syntax {
+        origin: origin.to_string(),
+        line,
+        message,
+    };
+    let kind_line = header
+        .get("kind")
+        .map(|value| line_of(text, value.span().start))
+        .unwrap_or(first_line);
+    // The kind first: every other error is read in its light.
+    let kind = match header.get("kind").map(|value| value.get_ref()) {
+        Some(toml::Value::String(name)) => RuleKind::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = RuleKind::ALL.iter().map(|k| k.name()).collect();
+            syntax(
+                kind_line,
+                format!("unknown rule kind `{name}` (known: {})", known.join(", ")),
+            )
+        })?,
+        _ => {
+            return Err(syntax(
+                kind_line,
+                "a [[rule]] needs `kind`, a string".to_string(),
+            ))
+        }
+    };
+    let header_fields = fields::Fields::new(&header);
+    let head = RuleHeader::deserialize(&header_fields).map_err(|error| {
+        syntax(
+            header_fields.error_line(text).unwrap_or(first_line),
+            error.to_string(),
+        )
+    })?;
+    let param_fields = fields::Fields::new(&params);
+    let typed = RuleParams::deserialize(kind, &param_fields).map_err(|error| {
+        syntax(
+            param_fields.error_line(text).unwrap_or(kind_line),
+            format!("rule `{}` (kind `{}`): {error}", head.id, kind.name()),
+        )
+    })?;
+    Ok(RuleInfo {
+        id: head.id,
+        checks: head.checks,
+        seed_section: head.seed_section,
+        severity: head.severity,
+        fix: head.fix,
+        params: typed,
+        line: first_line,
+    })
+}
+
+/// A serde deserializer over a rule's fields that remembers which field it
+/// was reading, so an error can name the line of that field.
+mod fields {
+    use std::cell::Cell;
+
+    use serde::de::{self, value::Error, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+
+    use super::{line_of, RawRule};
+
+    pub struct Fields<'a> {
+        fields: &'a RawRule,
+        /// Byte offset of the value being read when deserialisation stopped.
+        at: Cell<Option<usize>>,
+    }
+
+    impl<'a> Fields<'a> {
+        pub fn new(fields: &'a RawRule) -> Fields<'a> {
+            Fields {
+                fields,
+                at: Cell::new(None),
+            }
+        }
+
+        /// The line of the field read last (the one an error is about).
+        pub fn error_line(&self, text: &str) -> Option<usize> {
+            self.at.get().map(|offset| line_of(text, offset))
+        }
+    }
+
+    struct Access<'a, 'b> {
+        owner: &'b Fields<'a>,
+        iter: std::collections::btree_map::Iter<'a, String, toml::Spanned<toml::Value>>,
+        value: Option<&'a toml::Spanned<toml::Value>>,
+    }
+
+    impl<'de> MapAccess<'de> for Access<'_, '_> {
+        type Error = Error;
+
+        fn next_key_seed<K: DeserializeSeed<'de>>(
+            &mut self,
+            seed: K,
+        ) -> Result<Option<K::Value>, Error> {
+            match self.iter.next() {
+                None => {
+                    // Past the last field: an error now (a missing field) is
+                    // about the rule, not a field.
+                    self.owner.at.set(None);
+                    Ok(None)
+                }
+                Some((key, value)) => {
+                    self.owner.at.set(Some(value.span().start));
+                    self.value = Some(value);
+                    seed.deserialize(key.as_str().into_deserializer()).map(Some)
+                }
+            }
+        }
+
+        fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+            let value = self
+                .value
+                .take()
+                .ok_or_else(|| <Error as de::Error>::custom("value without a key"))?;
+            seed.deserialize(value.get_ref().clone())
+                .map_err(|error| <Error as de::Error>::custom(error.message().trim()))
+        }
+    }
+
+    impl<'de> de::Deserializer<'de> for &Fields<'_> {
+        type Error = Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_map(Access {
+                owner: self,
+                iter: self.fields.iter(),
+                value: None,
+            })
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map struct enum identifier ignored_any
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,6 +779,39 @@ mod tests {
         let line = line_of_needle(&bad, "unsupported_marks = 7");
         match Policy::from_toml_str(&bad, "x.toml") {
             Err(PolicyError::Invalid { line: got, .. }) => assert_eq!(got, line),
+            other => panic!("{other:?}"),
+        }
+        // A field of another kind: `archs` belongs to sql-arch-excluded.
+        let bad = BUILTIN_TOML.replacen(
+            "kind = \"rras\"\n",
+            "kind = \"rras\"\narchs = [\"x86\"]\n",
+            1,
+        );
+        let line = line_of_needle(&bad, "archs = [\"x86\"]");
+        match Policy::from_toml_str(&bad, "x.toml") {
+            Err(PolicyError::Syntax {
+                line: got, message, ..
+            }) => {
+                assert_eq!(got, line, "{message}");
+                assert!(
+                    message.contains("archs") && message.contains("HOST-RRAS"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // A value of the wrong type names its own line.
+        let bad = BUILTIN_TOML.replacen("any_server = true", "any_server = \"yes\"", 1);
+        let line = line_of_needle(&bad, "any_server = \"yes\"");
+        match Policy::from_toml_str(&bad, "x.toml") {
+            Err(PolicyError::Syntax { line: got, .. }) => assert_eq!(got, line),
+            other => panic!("{other:?}"),
+        }
+        // A missing parameter names the rule's kind line.
+        let bad = BUILTIN_TOML.replacen("archs = [\"ia64\"]\n", "", 1);
+        let line = line_of_needle(&bad, "kind = \"sql-arch-excluded\"");
+        match Policy::from_toml_str(&bad, "x.toml") {
+            Err(PolicyError::Syntax { line: got, .. }) => assert_eq!(got, line),
             other => panic!("{other:?}"),
         }
         let bad = BUILTIN_TOML.replacen("from = \"3.2.1\"", "from = \"3.2.x\"", 1);

@@ -1,0 +1,292 @@
+//! One file per kind of check. A check compares the typed facts of one record
+//! with its rule's typed parameters and the policy's tables, and returns
+//! findings and the facts it lacked. No check touches the network.
+//!
+//! # Adding a rule
+//!
+//! 1. Write `src/rules/checks/my_check.rs`:
+//!    - `pub struct Params` deriving `Debug, Clone, serde::Deserialize` with
+//!      `#[serde(deny_unknown_fields)]`: the fields a `[[rule]]` of this kind
+//!      may carry besides the common ones (`id`, `kind`, `checks`,
+//!      `seed_section`, `severity`, `fix`). Any other field in the policy file
+//!      is then an error naming its line.
+//!    - `impl Check for Params`: [`Check::facts`] names the [`FactId`]s read and
+//!      those whose presence makes the rule apply; [`Check::run`] reads them
+//!      from [`Ctx::parsed`] (parsed once per record) and returns an
+//!      [`Outcome`]. Use [`crate::rules::candidates::decide`] when a fact may
+//!      be unknown, so a missing fact never turns a failure into a pass.
+//!    - `#[cfg(test)] mod tests` using [`testkit`]: the rule alone, on records.
+//! 2. Add one line to the `checks!` list below: `"my-check" => MyCheck(my_check)`.
+//! 3. Add a `[[rule]]` with `kind = "my-check"` and its source (document and
+//!    section) to a policy file under `src/rules/`.
+
+use serde::Deserialize;
+
+use super::fact::FactUse;
+use super::finding::Finding;
+use super::parsed::Parsed;
+use super::policy::{Note, Policy, RuleInfo, SiteRole};
+use crate::rules::candidates::{Concrete, Judged};
+
+/// What a check needs: the rule being run, its policy, and the record.
+pub struct Ctx<'a> {
+    pub policy: &'a Policy,
+    pub rule: &'a RuleInfo,
+    pub parsed: &'a Parsed<'a>,
+}
+
+/// The result of one rule on one record.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    /// `missing` entries: facts the rule needed and did not have.
+    pub missing: Vec<String>,
+}
+
+impl Outcome {
+    pub fn pass() -> Outcome {
+        Outcome::default()
+    }
+    pub fn findings(findings: Vec<Finding>) -> Outcome {
+        Outcome {
+            findings,
+            missing: Vec::new(),
+        }
+    }
+    pub fn missing(missing: Vec<String>) -> Outcome {
+        Outcome {
+            findings: Vec::new(),
+            missing,
+        }
+    }
+    pub fn from_judged(judged: Judged) -> Outcome {
+        match judged {
+            Judged::Decided(findings) => Outcome::findings(findings),
+            Judged::Undecided(missing) => Outcome::missing(missing),
+        }
+    }
+}
+
+/// A kind of check, implemented by its parameters.
+pub trait Check {
+    /// Which facts the check reads, and which make it apply.
+    fn facts(&self) -> FactUse;
+    /// Judges one record.
+    fn run(&self, cx: &Ctx<'_>) -> Outcome;
+}
+
+impl Ctx<'_> {
+    /// A finding of this rule with its severity, source and fix.
+    pub fn finding(&self, message: String) -> Finding {
+        Finding {
+            rule: self.rule.id.clone(),
+            severity: self.rule.severity,
+            message,
+            seed_section: self.rule.seed_section.clone(),
+            fix: self.rule.fix.clone(),
+        }
+    }
+
+    /// Findings of the notes `ids` that apply to `c` (and `role`) and are not
+    /// satisfied by a hotfix in `kbs`.
+    pub fn note_findings(
+        &self,
+        ids: &[String],
+        c: &Concrete,
+        role: Option<SiteRole>,
+        kbs: Option<&[String]>,
+    ) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for note in ids.iter().filter_map(|id| self.policy.note(id)) {
+            if !note.applies(c, role) {
+                continue;
+            }
+            if note.kb.as_deref().is_some_and(|kb| kb_present(kbs, kb)) {
+                continue;
+            }
+            out.push(Finding {
+                rule: note.rule.clone(),
+                severity: note.severity,
+                // The family only: the note must read the same for every
+                // candidate service pack or architecture it holds for.
+                message: format!("{}: {}", c.family.display_name(), note.message),
+                seed_section: note.seed_section.clone(),
+                fix: note.fix.clone(),
+            });
+        }
+        out
+    }
+
+    /// Findings of SQL Server notes, prefixed with the configuration.
+    pub fn sql_notes(
+        &self,
+        ids: &[String],
+        describe: &str,
+        kbs: Option<&[String]>,
+    ) -> Vec<Finding> {
+        ids.iter()
+            .filter_map(|id| self.policy.note(id))
+            .filter(|note: &&Note| !note.kb.as_deref().is_some_and(|kb| kb_present(kbs, kb)))
+            .map(|note| Finding {
+                rule: note.rule.clone(),
+                severity: note.severity,
+                message: format!("{describe}: {}", note.message),
+                seed_section: note.seed_section.clone(),
+                fix: note.fix.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Whether hotfix `kb` is among `kbs` (`KB942841`, `kb942841` and `942841` match).
+pub fn kb_present(kbs: Option<&[String]>, kb: &str) -> bool {
+    let wanted = kb.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    kbs.unwrap_or_default().iter().any(|have| {
+        let have = have.trim();
+        have.eq_ignore_ascii_case(kb)
+            || have.trim_start_matches(|c: char| c.is_ascii_alphabetic()) == wanted
+    })
+}
+
+/// Words that mean "no previous version" in an `..._upgraded_from` fact.
+pub fn is_none_word(text: &str) -> bool {
+    matches!(
+        text.trim().to_ascii_lowercase().as_str(),
+        "none" | "no" | "clean" | "new" | "n/a"
+    )
+}
+
+/// Bounds user text echoed into messages.
+pub fn clip(text: &str) -> &str {
+    const MAX: usize = 80;
+    if text.len() <= MAX {
+        return text;
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or("")
+}
+
+/// Declares the check modules and, from the same list, the [`RuleKind`] and
+/// [`RuleParams`] enums with one variant per kind.
+macro_rules! checks {
+    ($($kind:literal => $variant:ident($module:ident)),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// Which check a rule runs, named in the policy file by `kind`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum RuleKind {
+            $(#[doc = concat!("`", $kind, "`")] $variant,)*
+        }
+
+        impl RuleKind {
+            /// Every kind, in the order of the list.
+            pub const ALL: &'static [RuleKind] = &[$(RuleKind::$variant),*];
+
+            /// The name written in policy files.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(RuleKind::$variant => $kind,)*
+                }
+            }
+
+            /// Looks a kind up by its policy-file name.
+            pub fn parse(name: &str) -> Option<RuleKind> {
+                RuleKind::ALL.iter().copied().find(|kind| kind.name() == name)
+            }
+        }
+
+        /// A rule's parameters, typed: one variant per kind.
+        #[derive(Debug, Clone)]
+        pub enum RuleParams {
+            $($variant($module::Params),)*
+        }
+
+        impl RuleParams {
+            /// Reads the parameters of a rule of `kind`; a field the kind does
+            /// not take is an error.
+            pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+                kind: RuleKind,
+                deserializer: D,
+            ) -> Result<RuleParams, D::Error> {
+                match kind {
+                    $(RuleKind::$variant => {
+                        $module::Params::deserialize(deserializer).map(RuleParams::$variant)
+                    })*
+                }
+            }
+
+            /// The kind these parameters belong to.
+            pub fn kind(&self) -> RuleKind {
+                match self {
+                    $(RuleParams::$variant(_) => RuleKind::$variant,)*
+                }
+            }
+
+            /// The check itself.
+            pub fn check(&self) -> &dyn Check {
+                match self {
+                    $(RuleParams::$variant(params) => params,)*
+                }
+            }
+        }
+    };
+}
+
+checks! {
+    "amt-firmware" => AmtFirmware(amt_firmware),
+    "os-recognised" => OsRecognised(os_recognised),
+    "client-os" => ClientOs(client_os),
+    "mobile-os" => MobileOs(mobile_os),
+    "inband-provisioning" => InbandProvisioning(inband_provisioning),
+    "rras" => Rras(rras),
+    "server-core-oob" => ServerCoreOob(server_core_oob),
+    "native-mode-os" => NativeModeOs(native_mode_os),
+    "console-min-service-pack" => ConsoleMinServicePack(console_min_service_pack),
+    "console-colocation" => ConsoleColocation(console_colocation),
+    "site-role-os" => SiteRoleOs(site_role_os),
+    "sql-database" => SqlDatabase(sql_database),
+    "sql-arch-excluded" => SqlArchExcluded(sql_arch_excluded),
+    "upgrade-path" => UpgradePath(upgrade_path),
+    "new-install-release" => NewInstallRelease(new_install_release),
+    "site-server-os-upgrade" => SiteServerOsUpgrade(site_server_os_upgrade),
+    "sql-inplace-upgrade" => SqlInplaceUpgrade(sql_inplace_upgrade),
+}
+
+/// Running one rule alone, for the checks' unit tests.
+#[cfg(test)]
+pub(crate) mod testkit {
+    use super::{Ctx, Outcome};
+    use crate::facts::FactsRecord;
+    use crate::rules::parsed::Parsed;
+    use crate::rules::Policy;
+
+    /// Runs rule `id` of `policy` on `record` (JSON), whether or not it
+    /// would apply; returns the outcome.
+    pub fn run_in(policy: &Policy, id: &str, record: serde_json::Value) -> Outcome {
+        let record: FactsRecord = serde_json::from_value(record).expect("test record");
+        let rule = policy
+            .rules()
+            .find(|rule| rule.id == id)
+            .unwrap_or_else(|| panic!("no rule {id}"));
+        let parsed = Parsed::new(policy, &record);
+        let cx = Ctx {
+            policy,
+            rule,
+            parsed: &parsed,
+        };
+        rule.params.check().run(&cx)
+    }
+
+    /// Runs rule `id` of the built-in seed policy.
+    pub fn run(id: &str, record: serde_json::Value) -> Outcome {
+        run_in(crate::rules::Policy::builtin(), id, record)
+    }
+
+    /// The rule ids of an outcome's findings.
+    pub fn rules(outcome: &Outcome) -> Vec<&str> {
+        outcome.findings.iter().map(|f| f.rule.as_str()).collect()
+    }
+}

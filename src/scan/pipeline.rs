@@ -1,0 +1,472 @@
+//! The stages after the plan: discover → inventory → judge, each host on its
+//! own task of the multi-threaded runtime, results handed over as they come.
+//!
+//! ```text
+//! plan ─(bounded)→ sweep ─(bounded)→ inventory+judge ─(bounded)→ events
+//!                    └── silent addresses ───────────────────────→ events
+//! ```
+//!
+//! Every channel is bounded, so a slow writer slows the sweep instead of
+//! piling results up in memory. Digest, XML parsing and the rules run inside
+//! each host's task, so both cores work.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, Notify, Semaphore};
+
+use super::discover::{DiscoveryOptions, Sweeper, Swept};
+use super::plan::{Plan, PlannedTarget};
+use super::target::AMT_HTTPS_PORT;
+use crate::amt::{read_host, AmtClient};
+use crate::facts::{AmtFacts, FactSource, FactsRecord, HostStatus};
+use crate::report::HostReport;
+use crate::rules::Policy;
+use crate::wsman::{Credentials, Endpoint};
+
+/// How a scan runs.
+#[derive(Debug, Clone)]
+pub struct PipelineOptions {
+    /// Without credentials only the unauthenticated probe runs.
+    pub credentials: Option<Credentials>,
+    /// Devices inventoried at the same time.
+    pub concurrency: usize,
+    /// Stop offering the credentials after this many devices in a row
+    /// rejected them (0: never stop).
+    pub auth_fail_limit: u32,
+    /// The sweep; `None` reads every target directly (a list of known devices).
+    pub discovery: Option<DiscoveryOptions>,
+    /// Judge each record with this policy (in the host's task).
+    pub policy: Option<Arc<Policy>>,
+}
+
+/// What the pipeline tells the writer, the progress bar and the summary.
+#[derive(Debug)]
+pub enum ScanEvent {
+    /// One host is finished (silent addresses included, status `silent`).
+    Host(Box<HostReport>),
+    /// `limit` devices in a row rejected the credentials; the rest are not
+    /// offered them (their records say so).
+    AuthLimitReached { limit: u32 },
+}
+
+/// Live counters, readable at any time (the progress bar polls them).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Hosts this run will report (from the plan).
+    pub total: AtomicU64,
+    /// Addresses the sweep has finished with.
+    pub swept: AtomicU64,
+    /// Of those, silent.
+    pub silent: AtomicU64,
+    /// Devices whose inventory has started.
+    pub reading: AtomicU64,
+    /// Hosts finished (silent ones included).
+    pub done: AtomicU64,
+    /// Finished devices by status (ok, unreachable, auth_failed, not_amt, error).
+    pub ok: AtomicU64,
+    pub unreachable: AtomicU64,
+    pub auth_failed: AtomicU64,
+    pub not_amt: AtomicU64,
+    pub error: AtomicU64,
+    /// TLS devices whose certificate the policy refused.
+    pub tls_untrusted: AtomicU64,
+}
+
+impl Progress {
+    fn count(&self, status: Option<HostStatus>) {
+        let slot = match status {
+            Some(HostStatus::Ok) => &self.ok,
+            Some(HostStatus::Unreachable) => &self.unreachable,
+            Some(HostStatus::AuthFailed) => &self.auth_failed,
+            Some(HostStatus::NotAmt) => &self.not_amt,
+            Some(HostStatus::Error) | None => &self.error,
+            Some(HostStatus::Silent) => &self.silent,
+            Some(HostStatus::TlsUntrusted) => &self.tls_untrusted,
+        };
+        slot.fetch_add(1, Ordering::Relaxed);
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Channel depths between stages: enough to keep the next stage busy,
+/// small enough that memory follows the concurrency.
+const STAGE_DEPTH: usize = 256;
+
+/// Starts the scan on the current (multi-threaded) runtime and returns the
+/// events as they come; the channel closes when the last host is done.
+/// Dropping the receiver stops the scan (Ctrl-C).
+pub async fn start(
+    client: AmtClient,
+    plan: Arc<Plan>,
+    options: PipelineOptions,
+    progress: Arc<Progress>,
+) -> mpsc::Receiver<ScanEvent> {
+    progress.total.store(plan.total(), Ordering::Relaxed);
+    let (events, rx) = mpsc::channel(STAGE_DEPTH);
+    let (found_tx, found_rx) = mpsc::channel::<Swept>(STAGE_DEPTH);
+
+    // Names that did not resolve are hosts we cannot read: say so first.
+    for u in plan.unresolved() {
+        let mut record = FactsRecord::new(&u.label);
+        record.status = Some(HostStatus::Error);
+        record.error = Some(u.error.clone());
+        progress.count(record.status);
+        let _ = events
+            .send(ScanEvent::Host(Box::new(judge(record, &options.policy))))
+            .await;
+    }
+
+    let sweeper = match &options.discovery {
+        Some(d) => Some(Arc::new(Sweeper::new(d.clone()).await)),
+        None => None,
+    };
+    tokio::spawn(sweep_stage(
+        plan,
+        sweeper,
+        found_tx,
+        events.clone(),
+        Arc::clone(&progress),
+    ));
+    tokio::spawn(inventory_stage(client, found_rx, events, options, progress));
+    rx
+}
+
+async fn sweep_stage(
+    plan: Arc<Plan>,
+    sweeper: Option<Arc<Sweeper>>,
+    found: mpsc::Sender<Swept>,
+    events: mpsc::Sender<ScanEvent>,
+    progress: Arc<Progress>,
+) {
+    let Some(sweeper) = sweeper else {
+        for target in plan.targets() {
+            let swept = Swept {
+                open: vec![target.addr.port()],
+                target,
+                pong: None,
+                local_error: None,
+            };
+            if found.send(swept).await.is_err() {
+                return;
+            }
+        }
+        return;
+    };
+    let window = Arc::new(Semaphore::new(sweeper.opts.in_flight.max(1)));
+    for target in plan.targets() {
+        let Ok(permit) = Arc::clone(&window).acquire_owned().await else {
+            return;
+        };
+        if found.is_closed() {
+            return;
+        }
+        let (sweeper, found, events, progress) = (
+            Arc::clone(&sweeper),
+            found.clone(),
+            events.clone(),
+            Arc::clone(&progress),
+        );
+        tokio::spawn(async move {
+            let swept = sweeper.sweep(target).await;
+            drop(permit);
+            progress.swept.fetch_add(1, Ordering::Relaxed);
+            if swept.is_silent() {
+                let mut record = FactsRecord::new(&swept.target.label);
+                record.status = Some(HostStatus::Silent);
+                progress.count(record.status);
+                let report = HostReport {
+                    facts: record,
+                    evaluation: None,
+                };
+                let _ = events.send(ScanEvent::Host(Box::new(report))).await;
+            } else {
+                let _ = found.send(swept).await;
+            }
+        });
+    }
+}
+
+async fn inventory_stage(
+    client: AmtClient,
+    mut found: mpsc::Receiver<Swept>,
+    events: mpsc::Sender<ScanEvent>,
+    options: PipelineOptions,
+    progress: Arc<Progress>,
+) {
+    let slots = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let gate = Arc::new(AuthGate::new(options.auth_fail_limit));
+    let credentials = options.credentials.map(Arc::new);
+    while let Some(swept) = found.recv().await {
+        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
+            return;
+        };
+        let (client, events, policy, progress, gate, credentials) = (
+            client.clone(),
+            events.clone(),
+            options.policy.clone(),
+            Arc::clone(&progress),
+            Arc::clone(&gate),
+            credentials.clone(),
+        );
+        progress.reading.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(async move {
+            let record = read_one(&client, swept, credentials.as_deref(), &gate, &events).await;
+            drop(permit);
+            progress.count(record.status);
+            let report = judge(record, &policy);
+            let _ = events.send(ScanEvent::Host(Box::new(report))).await;
+        });
+    }
+}
+
+fn judge(facts: FactsRecord, policy: &Option<Arc<Policy>>) -> HostReport {
+    // A silent address or a device that could not be read has nothing to judge
+    // beyond what the rules say about missing facts; they still run, so the
+    // verdict is `unknown` rather than absent, as before.
+    let evaluation = match facts.status {
+        Some(HostStatus::Silent) => None,
+        _ => policy.as_ref().map(|p| p.evaluate(&facts)),
+    };
+    HostReport { facts, evaluation }
+}
+
+/// Reads one device that answered the sweep.
+async fn read_one(
+    client: &AmtClient,
+    swept: Swept,
+    credentials: Option<&Credentials>,
+    gate: &AuthGate,
+    events: &mpsc::Sender<ScanEvent>,
+) -> FactsRecord {
+    let Swept {
+        target,
+        open,
+        pong,
+        local_error,
+    } = swept;
+    if let Some(error) = local_error {
+        let mut record = FactsRecord::new(&target.label);
+        record.status = Some(HostStatus::Error);
+        record.error = Some(error);
+        return record;
+    }
+    let Some(&port) = open.first() else {
+        // It answered the RMCP ping only: AMT is there (maybe not set up),
+        // but nothing can be read over TCP.
+        let mut record = FactsRecord::new(&target.label);
+        record.status = Some(HostStatus::Unreachable);
+        record.error = Some(
+            "answers the RMCP presence ping but not on TCP 16992/16993 (not set up, or filtered)"
+                .into(),
+        );
+        let mut facts = AmtFacts::default();
+        add_pong(&mut facts, pong.as_ref());
+        record.amt = Some(facts);
+        return record;
+    };
+    let endpoint = endpoint_of(&target, port);
+    let mut record = match credentials {
+        None => read_host(client, &endpoint, None, &target.label).await,
+        Some(creds) => match gate.enter().await {
+            Ticket::Try => {
+                let record = read_host(client, &endpoint, Some(creds), &target.label).await;
+                if gate.leave(record.status) {
+                    let _ = events
+                        .send(ScanEvent::AuthLimitReached { limit: gate.limit })
+                        .await;
+                }
+                record
+            }
+            Ticket::Skip => {
+                let mut record = read_host(client, &endpoint, None, &target.label).await;
+                if record.status == Some(HostStatus::Ok) {
+                    record.status = Some(HostStatus::AuthFailed);
+                    record.error = Some(format!(
+                        "credentials not tried: {} devices in a row rejected them \
+                         (--auth-fail-limit {}); only the unauthenticated probe ran",
+                        gate.limit, gate.limit
+                    ));
+                }
+                record
+            }
+        },
+    };
+    if pong.is_some() {
+        add_pong(
+            record.amt.get_or_insert_with(AmtFacts::default),
+            pong.as_ref(),
+        );
+    }
+    record
+}
+
+fn endpoint_of(target: &PlannedTarget, port: u16) -> Endpoint {
+    Endpoint {
+        host: target.addr.ip().to_string(),
+        port,
+        // 16993 is AMT's TLS port; a user-given port is taken as plain HTTP.
+        tls: port == AMT_HTTPS_PORT && !target.port_given,
+    }
+}
+
+/// Records the pong, and fills the version and provisioning state from it
+/// when no stronger source gave them.
+fn add_pong(facts: &mut AmtFacts, pong: Option<&super::rmcp::Pong>) {
+    let Some(pong) = pong else { return };
+    let rmcp = pong.facts();
+    if facts.version.is_none() {
+        if let Some(v) = &rmcp.version {
+            facts.version = Some(v.clone());
+            facts.source = Some(FactSource::Rmcp);
+            facts.sources.insert("version".into(), FactSource::Rmcp);
+        }
+    }
+    if facts.provisioning_state.is_none() {
+        if let Some(state) = rmcp.provisioning_state {
+            facts.provisioning_state = Some(state);
+            facts
+                .sources
+                .insert("provisioning_state".into(), FactSource::Rmcp);
+        }
+    }
+    facts.rmcp = Some(rmcp);
+}
+
+/// One credential try per device, and no more than `limit` devices in a row
+/// rejecting them. Until a device has accepted the credentials, no more tries
+/// are in flight than the limit leaves room for, so a mistyped password costs
+/// exactly `limit` failed logins however high the concurrency.
+#[derive(Debug)]
+pub struct AuthGate {
+    limit: u32,
+    state: Mutex<GateState>,
+    changed: Notify,
+    stopped: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    accepted: bool,
+    rejected_in_a_row: u32,
+    in_flight: u32,
+}
+
+/// Whether a device may be offered the credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ticket {
+    Try,
+    Skip,
+}
+
+impl AuthGate {
+    pub fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            state: Mutex::new(GateState::default()),
+            changed: Notify::new(),
+            stopped: AtomicBool::new(false),
+        }
+    }
+
+    pub async fn enter(&self) -> Ticket {
+        if self.limit == 0 {
+            return Ticket::Try;
+        }
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let Ok(mut s) = self.state.lock() else {
+                    return Ticket::Skip;
+                };
+                if self.stopped.load(Ordering::Relaxed) {
+                    return Ticket::Skip;
+                }
+                if s.accepted || s.rejected_in_a_row + s.in_flight < self.limit {
+                    s.in_flight += 1;
+                    return Ticket::Try;
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Records a try's outcome; true when this one reached the limit.
+    pub fn leave(&self, status: Option<HostStatus>) -> bool {
+        if self.limit == 0 {
+            return false;
+        }
+        let mut tripped = false;
+        if let Ok(mut s) = self.state.lock() {
+            s.in_flight = s.in_flight.saturating_sub(1);
+            match status {
+                Some(HostStatus::AuthFailed) => {
+                    s.rejected_in_a_row += 1;
+                    if s.rejected_in_a_row >= self.limit
+                        && !self.stopped.swap(true, Ordering::Relaxed)
+                    {
+                        tripped = true;
+                    }
+                }
+                // Read with the credentials (an error after login still
+                // means they were accepted).
+                Some(HostStatus::Ok) => {
+                    s.accepted = true;
+                    s.rejected_in_a_row = 0;
+                }
+                _ => {}
+            }
+        }
+        self.changed.notify_waiters();
+        tripped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_gate_lets_exactly_the_limit_fail_before_any_success() {
+        let gate = Arc::new(AuthGate::new(3));
+        let mut tries = 0;
+        let mut handles = Vec::new();
+        for _ in 0..20 {
+            let gate = Arc::clone(&gate);
+            handles.push(tokio::spawn(async move {
+                match gate.enter().await {
+                    Ticket::Try => {
+                        tokio::task::yield_now().await;
+                        gate.leave(Some(HostStatus::AuthFailed));
+                        1
+                    }
+                    Ticket::Skip => 0,
+                }
+            }));
+        }
+        for h in handles {
+            tries += h.await.unwrap();
+        }
+        assert_eq!(tries, 3);
+    }
+
+    #[tokio::test]
+    async fn a_success_opens_the_gate_and_resets_the_count() {
+        let gate = AuthGate::new(2);
+        assert_eq!(gate.enter().await, Ticket::Try);
+        gate.leave(Some(HostStatus::Ok));
+        for _ in 0..10 {
+            assert_eq!(gate.enter().await, Ticket::Try);
+        }
+        for _ in 0..10 {
+            gate.leave(Some(HostStatus::Ok));
+        }
+        assert_eq!(gate.enter().await, Ticket::Try);
+        assert!(!gate.leave(Some(HostStatus::AuthFailed)));
+        assert_eq!(gate.enter().await, Ticket::Try);
+        assert!(gate.leave(Some(HostStatus::AuthFailed)));
+        assert_eq!(gate.enter().await, Ticket::Skip);
+    }
+}
