@@ -421,10 +421,9 @@ impl Projector {
             provisioning: amt.and_then(|a| {
                 provisioning_words(a.provisioning_state, a.provisioning_mode, a.control_mode)
             }),
-            sku: amt
-                .and_then(|a| a.sku.as_deref())
-                .and_then(|s| decode_sku(s, major))
-                .map(|s| clean(&s).into_owned()),
+            sku: amt.and_then(|a| a.sku.as_deref()).map(|s| {
+                decode_sku(s, major).unwrap_or_else(|| format!("unrecognised SKU {}", clean(s)))
+            }),
             sku_raw: text(amt.and_then(|a| a.sku.as_ref())),
             verdict: report.evaluation.as_ref().map(|e| e.verdict),
             findings,
