@@ -1,26 +1,23 @@
 //! `amtready rules`: lists every rule of the policy with what it checks and
 //! where in the seed it comes from.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::report::listing::write_listing;
+use crate::report::row::source_title;
+use crate::report::{text, Format};
 use crate::rules::{Policy, RuleInfo};
-
-/// Output formats of `rules`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RulesFormat {
-    Table,
-    Json,
-    Markdown,
-}
 
 /// Arguments of `amtready rules`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RulesArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
-    pub format: RulesFormat,
+    /// (`junit` has no meaning for a rule list and is refused.)
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     /// List the rules of this policy file instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -85,41 +82,49 @@ pub fn run(args: &RulesArgs) -> i32 {
         Err(code) => return code,
     };
     let list = entries(&policy);
-    match args.format {
-        RulesFormat::Json => match serde_json::to_string_pretty(&list) {
-            Ok(text) => println!("{text}"),
-            Err(error) => return super::input_error(error),
-        },
-        RulesFormat::Markdown => {
-            println!("| Rule | Severity | Checks | Seed section |");
-            println!("|---|---|---|---|");
-            for entry in &list {
-                println!(
-                    "| `{}` | {} | {} | {} |",
-                    entry.id,
-                    entry.severity,
-                    entry.checks.replace('|', "\\|"),
-                    entry.seed_section
-                );
-            }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match args.format {
+        Format::Json => serde_json::to_writer_pretty(&mut out, &list)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+        Format::Jsonl => list.iter().try_for_each(|e| {
+            serde_json::to_writer(&mut out, e)?;
+            writeln!(out)
+        }),
+        Format::Junit => {
+            return super::input_error(
+                "rules: junit describes hosts; use table, json, jsonl, csv, markdown or html",
+            )
         }
-        RulesFormat::Table => {
-            let mut table = comfy_table::Table::new();
-            // No terminal probing (comfy-table's tty feature is off): wrap to a fixed width.
-            table
-                .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-                .set_width(150);
-            table.set_header(["rule", "severity", "checks", "seed section"]);
-            for entry in &list {
-                table.add_row([
-                    entry.id.as_str(),
-                    entry.severity,
-                    entry.checks.as_str(),
-                    entry.seed_section.as_str(),
-                ]);
-            }
-            println!("{table}");
+        format => {
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.id.clone(),
+                        e.severity.to_string(),
+                        e.checks.clone(),
+                        source_title(&e.seed_section),
+                    ]
+                })
+                .collect();
+            write_listing(
+                &mut out,
+                format,
+                &format!("Rules of policy {}", policy.name),
+                &["Rule", "Severity", "Checks", "Source"],
+                &[18, 8, 30, 24],
+                &rows,
+                text::output_width(),
+            )
         }
+    };
+    match written.and_then(|()| out.flush()) {
+        // `| head` closed the pipe: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return super::input_error(format_args!("cannot write the rules: {e}")),
+        Ok(()) => {}
     }
     super::exit::READY
 }
