@@ -40,8 +40,7 @@ fn the_bar_shares_a_terminal_without_splitting_report_lines() {
         // taken off the screen (control sequences), never bar text: with the
         // bar not suspended, the record would follow the bar's padding.
         assert!(
-            strip_csi(&raw[..at]).chars().all(|c| c == '\r')
-                || ends_with_csi(&raw[..at]),
+            strip_csi(&raw[..at]).chars().all(|c| c == '\r') || ends_with_csi(&raw[..at]),
             "bar text before a record: {raw:?}"
         );
         let json = raw[at..].trim_end_matches('\r');
