@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::facts::FactsRecord;
 use crate::report::{self, Format, HostReport};
-use crate::rules::{exit_code, Policy, Verdict};
+use crate::rules::{exit_code, PolicySet, Verdict};
 
 /// Largest facts file read: a saved scan of a large fleet is tens of MiB.
 const MAX_FACTS_BYTES: u64 = 256 * 1024 * 1024;
@@ -20,9 +20,10 @@ pub struct ValidateArgs {
     /// Facts file: one JSON object, a JSON array of objects, or JSON Lines.
     #[arg(value_name = "FACTS.json|FACTS.jsonl")]
     pub file: PathBuf,
-    /// Judge with this policy file instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    /// Judge with this built-in policy or policy file; repeat to combine.
+    /// Default: configmgr-2007-sp1 and configmgr-2007-sp1-provisioning.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
     /// Output format, as for `scan`: the records come back with `verdict`,
     /// `findings`, `missing` and `not_checked` added.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -90,7 +91,7 @@ fn read_bounded(path: &PathBuf) -> Result<String, String> {
 /// Judges records with a policy and writes them in `format`; returns the exit
 /// code (0 ready, 1 any not ready, 2 only unknowns, 3 if any record was unreadable).
 pub fn judge_and_print(
-    policy: &Policy,
+    policy: &PolicySet,
     records: Vec<InputRecord>,
     format: Format,
     origin: &str,
@@ -133,7 +134,7 @@ pub fn judge_and_print(
 
 /// Runs `amtready validate`; returns the exit code.
 pub fn run(args: &ValidateArgs) -> i32 {
-    let policy = match super::rules::load_policy(args.policy.as_ref()) {
+    let policy = match super::rules::load_policies(&args.policy) {
         Ok(policy) => policy,
         Err(code) => return code,
     };

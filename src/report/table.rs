@@ -42,6 +42,7 @@ impl<W: Write> ReportSink for TableSink<W> {
             "VERSION",
             "SOURCE",
             "PROVISIONING",
+            "CM AMT STATUS",
             "CONTROL",
             "SKU",
         ];
@@ -72,6 +73,7 @@ fn row(r: &HostReport, with_verdicts: bool) -> Vec<String> {
         text(amt.and_then(|a| a.version.as_deref())),
         text(amt.and_then(|a| a.source).map(|s| s.as_str())),
         text(amt.and_then(|a| a.provisioning_state).map(|s| s.as_str())),
+        r.configmgr().amt_status.with_value(),
         text(amt.and_then(|a| a.control_mode).map(|m| m.as_str())),
         text(amt.and_then(|a| a.sku.as_deref())),
     ];
