@@ -75,7 +75,9 @@ fn exit_codes_follow_the_verdicts() {
         (format!("[{READY},{UNKNOWN}]"), 2),
         (format!("{UNKNOWN}\n{READY}\n"), 2),
         (
-            READY.replace("5.2.10.1023", "4.1").replace(",\"", ",\n  \""),
+            READY
+                .replace("5.2.10.1023", "4.1")
+                .replace(",\"", ",\n  \""),
             0,
         ),
         (VERSION_ONLY.to_string(), 2),

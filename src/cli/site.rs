@@ -1,7 +1,6 @@
 //! `amtready site`: checks the Configuration Manager site side alone (service
 //! point, console, SQL Server, upgrade path and release), without any AMT host.
 
-
 use crate::facts::SiteFacts;
 use crate::rules::exit_code;
 

@@ -29,7 +29,8 @@ pub fn password_problems(password: &str) -> Vec<String> {
     if length > 32 {
         problems.push("longer than 32 characters".to_string());
     }
-    let checks: [(&str, fn(char) -> bool); 4] = [
+    type Test = fn(char) -> bool;
+    let checks: [(&str, Test); 4] = [
         ("no upper-case letter", |c| c.is_ascii_uppercase()),
         ("no lower-case letter", |c| c.is_ascii_lowercase()),
         ("no digit", |c| c.is_ascii_digit()),

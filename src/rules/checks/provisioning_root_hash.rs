@@ -31,11 +31,11 @@ pub fn usable_type(hash_type: Option<&str>, major: Option<u32>, sha2_from_major:
 }
 
 /// The device's enabled hashes that its firmware can use.
-pub fn usable_enabled<'a>(
-    hashes: &'a [CertHash],
+pub fn usable_enabled(
+    hashes: &[CertHash],
     major: Option<u32>,
     sha2_from_major: u32,
-) -> impl Iterator<Item = &'a CertHash> {
+) -> impl Iterator<Item = &CertHash> {
     hashes.iter().filter(move |h| {
         h.enabled == Some(true) && usable_type(h.hash_type.as_deref(), major, sha2_from_major)
     })
