@@ -27,6 +27,8 @@ enum Command {
     Rules(cli::rules::RulesArgs),
     /// Judge saved facts (a scan's JSON or JSON Lines, or a hand-written file) offline.
     Validate(cli::validate::ValidateArgs),
+    /// Render a saved scan (JSON Lines or JSON) as a table, CSV, JUnit, Markdown or HTML, judged again.
+    Report(cli::report::ReportArgs),
     /// Check the Configuration Manager site side alone.
     Site(cli::site::SiteArgs),
 }
@@ -56,6 +58,7 @@ fn main() {
         Command::Demo(args) => cli::demo::run(args),
         Command::Rules(args) => cli::rules::run(args),
         Command::Validate(args) => cli::validate::run(args),
+        Command::Report(args) => cli::report::run(args),
         Command::Site(args) => cli::site::run(args),
     };
     std::process::exit(code);

@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod password;
+pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod site;

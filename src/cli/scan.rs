@@ -1,18 +1,16 @@
 //! `amtready scan`: read AMT devices and say which are ready.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
-
 use super::password::PasswordArgs;
 use super::{exit, input_error};
 use crate::amt::{AmtClient, ClientOptions};
 use crate::facts::{CredentialFacts, HostStatus};
-use crate::report::{self, Format, HostReport};
+use crate::report::progress::{HostDone, Progress as ProgressBar};
+use crate::report::{self, Format, HostReport, ReportOptions};
 use crate::rules::checks::provisioning_password::password_problems;
 use crate::rules::{self, Verdict};
 use crate::scan::discover::{self, DEFAULT_RATE};
@@ -51,6 +49,24 @@ pub struct ReadArgs {
     /// Never draw a progress bar (it is drawn only on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    /// Table: list every rule not checked and each finding's source.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// JSON Lines: end with a `{"summary": ...}` line.
+    #[arg(long)]
+    pub summary: bool,
+}
+
+impl ReadArgs {
+    /// How reports are shaped for these arguments (width from `COLUMNS` or the terminal).
+    pub fn report_options(&self) -> ReportOptions {
+        ReportOptions {
+            width: report::text::output_width(),
+            verbose: self.verbose,
+            jsonl_summary: self.summary,
+            ..ReportOptions::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -254,7 +270,11 @@ pub fn execute(
     let output_path = input.resume.clone().or_else(|| sweep.output.clone());
     let mut output = match output_path {
         Some(path) => match open_output(&path, plan.resume_valid_len) {
-            Ok(f) => Some(report::sink(Format::Jsonl, std::io::BufWriter::new(f))),
+            Ok(f) => Some(report::sink(
+                Format::Jsonl,
+                std::io::BufWriter::new(f),
+                &ReportOptions::default(),
+            )),
             Err(e) => return input_error(format_args!("cannot write {}: {e}", path.display())),
         },
         None => None,
@@ -284,9 +304,13 @@ pub fn execute(
     };
 
     let progress = Arc::new(Progress::default());
-    let bar = progress_bar(plan.total(), read);
+    let bar = ProgressBar::new(plan.total(), !read.no_progress);
     let stdout = std::io::stdout();
-    let mut sink = report::sink(read.format, stdout.lock());
+    let mut sink = report::sink(
+        read.format,
+        std::io::BufWriter::new(stdout.lock()),
+        &read.report_options(),
+    );
     let mut outcome = Outcome::new(sweep.fail_on);
     let started = Instant::now();
     let interrupted = runtime.block_on(async {
@@ -310,7 +334,18 @@ pub fn execute(
                     });
                 }
                 ScanEvent::Host(report) => {
-                    bar.inc(1);
+                    bar.host_done(HostDone {
+                        amt_found: report
+                            .facts
+                            .amt
+                            .as_ref()
+                            .is_some_and(|a| a.version.is_some())
+                            || matches!(
+                                report.facts.status,
+                                Some(HostStatus::Ok | HostStatus::AuthFailed | HostStatus::Error)
+                            ),
+                        verdict: report.evaluation.as_ref().map(|e| e.verdict),
+                    });
                     outcome.add(&report);
                     if report.facts.status == Some(HostStatus::Silent) && !sweep.all {
                         continue;
@@ -320,7 +355,7 @@ pub fn execute(
                             bar.suspend(|| eprintln!("amtready: cannot write --output: {e}"));
                         }
                     }
-                    if let Err(e) = sink.record(&report) {
+                    if let Err(e) = bar.suspend(|| sink.record(&report)) {
                         // A closed stdout (`| head`) is no reason to stop:
                         // --output still gets every host.
                         tracing::debug!("cannot write a result: {e}");
@@ -329,8 +364,9 @@ pub fn execute(
             }
         }
     });
-    bar.finish_and_clear();
+    bar.finish();
     if interrupted {
+        sink.mark_partial();
         eprintln!(
             "amtready: interrupted: the report holds the {} of {} host(s) finished (partial)",
             progress.done.load(Ordering::Relaxed),
@@ -436,19 +472,6 @@ fn client_options(read: &ReadArgs) -> Result<ClientOptions, i32> {
         connect_timeout,
         ..ClientOptions::default()
     })
-}
-
-fn progress_bar(total: u64, read: &ReadArgs) -> ProgressBar {
-    if read.no_progress || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} {pos}/{len} hosts [{elapsed_precise}] {wide_bar} {per_sec}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// Tallies host outcomes into the exit code documented in the README.

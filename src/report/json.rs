@@ -3,47 +3,100 @@
 
 use std::io::{self, Write};
 
+use serde::Serialize;
+
+use super::row::Projector;
+use super::summary::{Summary, SummaryBuilder};
 use super::{HostReport, ReportSink};
 
-/// JSON Lines: one compact object per line.
+/// The object a JSON report ends with: `{"summary": {...}}`. Readers of saved
+/// scans (`validate`, `report`) recognise and skip it.
+#[derive(Serialize)]
+struct SummaryObject<'a> {
+    summary: &'a Summary,
+}
+
+/// Running counts for the final summary object, kept only when one is written.
+#[derive(Default)]
+struct Tally {
+    projector: Projector,
+    summary: SummaryBuilder,
+    partial: bool,
+}
+
+impl Tally {
+    fn add(&mut self, report: &HostReport) {
+        let row = self.projector.row(report);
+        self.summary.add(report, &row);
+    }
+}
+
+/// JSON Lines: one compact object per line; with `--summary`, a last
+/// `{"summary": ...}` line (off by default so line-per-host consumers are
+/// not surprised).
 pub struct JsonLinesSink<W: Write> {
     out: W,
+    tally: Option<Tally>,
 }
 
 impl<W: Write> JsonLinesSink<W> {
-    pub fn new(out: W) -> Self {
-        Self { out }
+    pub fn new(out: W, with_summary: bool) -> Self {
+        Self {
+            out,
+            tally: with_summary.then(Tally::default),
+        }
     }
 }
 
 impl<W: Write> ReportSink for JsonLinesSink<W> {
     fn record(&mut self, report: &HostReport) -> io::Result<()> {
+        if let Some(t) = &mut self.tally {
+            t.add(report);
+        }
         serde_json::to_writer(&mut self.out, report)?;
         self.out.write_all(b"\n")?;
         self.out.flush()
     }
 
     fn finish(&mut self) -> io::Result<()> {
+        if let Some(t) = &self.tally {
+            let summary = t.summary.finish(t.partial);
+            serde_json::to_writer(&mut self.out, &SummaryObject { summary: &summary })?;
+            self.out.write_all(b"\n")?;
+        }
         self.out.flush()
+    }
+
+    fn mark_partial(&mut self) {
+        if let Some(t) = &mut self.tally {
+            t.partial = true;
+        }
     }
 }
 
 /// A JSON array written element by element. If the scan is killed the closing
 /// bracket is missing but every finished element is on disk; `validate` reads
 /// such a file as JSON Lines would not, so prefer `jsonl` for long scans.
+/// The last element is the `{"summary": ...}` object.
 pub struct JsonArraySink<W: Write> {
     out: W,
     written: usize,
+    tally: Tally,
 }
 
 impl<W: Write> JsonArraySink<W> {
     pub fn new(out: W) -> Self {
-        Self { out, written: 0 }
+        Self {
+            out,
+            written: 0,
+            tally: Tally::default(),
+        }
     }
 }
 
 impl<W: Write> ReportSink for JsonArraySink<W> {
     fn record(&mut self, report: &HostReport) -> io::Result<()> {
+        self.tally.add(report);
         self.out.write_all(if self.written == 0 {
             b"[\n  "
         } else {
@@ -55,9 +108,19 @@ impl<W: Write> ReportSink for JsonArraySink<W> {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.out
-            .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        let summary = self.tally.summary.finish(self.tally.partial);
+        self.out.write_all(if self.written == 0 {
+            b"[\n  "
+        } else {
+            b",\n  "
+        })?;
+        serde_json::to_writer(&mut self.out, &SummaryObject { summary: &summary })?;
+        self.out.write_all(b"\n]\n")?;
         self.out.flush()
+    }
+
+    fn mark_partial(&mut self) {
+        self.tally.partial = true;
     }
 }
 
@@ -86,14 +149,15 @@ mod tests {
             }
             sink.finish().unwrap();
             let parsed: Vec<serde_json::Value> = serde_json::from_slice(&buf).unwrap();
-            assert_eq!(parsed.len(), n);
+            assert_eq!(parsed.len(), n + 1);
+            assert_eq!(parsed[n]["summary"]["hosts"], n);
         }
     }
 
     #[test]
     fn lines_are_one_object_each() {
         let mut buf = Vec::new();
-        let mut sink = JsonLinesSink::new(&mut buf);
+        let mut sink = JsonLinesSink::new(&mut buf, false);
         sink.record(&report("a")).unwrap();
         sink.record(&report("b")).unwrap();
         let text = String::from_utf8(buf).unwrap();

@@ -1,9 +1,19 @@
-//! Reports: one file per output format. Every format renders the same
-//! [`HostReport`] (the facts record plus, when rules ran, its evaluation), so a
-//! saved JSON scan and a fresh table never disagree.
+//! Reports: one file per output format, over one shared row projection
+//! ([`row::Row`]). Machine formats (JSON, JSON Lines) write whole records as
+//! each host finishes; every other format projects each host to a compact row
+//! first, so a format that needs the whole scan before printing (the sorted
+//! table, JUnit, HTML) holds rows, never records.
 
+pub mod csv;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod progress;
+pub mod row;
+pub mod summary;
 pub mod table;
+pub mod text;
 
 use std::io::{self, Write};
 
@@ -12,15 +22,48 @@ use serde::Serialize;
 use crate::facts::{ConfigMgrView, FactsRecord};
 use crate::rules::Evaluation;
 
-/// The output formats of `scan` and `demo`.
+/// The output formats of `scan`, `demo`, `validate`, `report` and `site`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// A table for people, printed when the scan ends.
+    /// A table for people, fitted to the terminal, printed when the scan ends.
     Table,
-    /// A JSON array, one object per host, written as each host finishes.
+    /// A JSON array, one object per host, written as each host finishes, then
+    /// a final `{"summary": ...}` element.
     Json,
     /// JSON Lines: one object per line, flushed per host (best for big scans).
     Jsonl,
+    /// CSV, one row per host, for Excel.
+    Csv,
+    /// JUnit XML: one test case per host, for CI dashboards.
+    Junit,
+    /// Markdown, for tickets and wikis.
+    Markdown,
+    /// One self-contained HTML file with charts and a filterable host table.
+    Html,
+}
+
+/// Choices that shape human-readable output.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// Columns the table must fit.
+    pub width: usize,
+    /// Show every unchecked rule and each finding's source in the table.
+    pub verbose: bool,
+    /// JSON Lines: end with a `{"summary": ...}` line.
+    pub jsonl_summary: bool,
+    /// Title for documents (HTML, Markdown, JUnit suite name).
+    pub title: String,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        Self {
+            width: text::DEFAULT_WIDTH,
+            verbose: false,
+            jsonl_summary: false,
+            title: "amtready: Configuration Manager 2007 SP1 out-of-band readiness".to_string(),
+        }
+    }
 }
 
 /// One host's line in any report: what was read, what Configuration Manager
@@ -63,13 +106,45 @@ pub trait ReportSink {
     fn record(&mut self, report: &HostReport) -> io::Result<()>;
     /// Called once after the last record.
     fn finish(&mut self) -> io::Result<()>;
+    /// The scan was interrupted: what follows in `finish` is partial.
+    fn mark_partial(&mut self) {}
 }
 
 /// The sink for `format`, writing to `out`.
-pub fn sink<'a, W: Write + 'a>(format: Format, out: W) -> Box<dyn ReportSink + 'a> {
+pub fn sink<'a, W: Write + 'a>(
+    format: Format,
+    out: W,
+    options: &ReportOptions,
+) -> Box<dyn ReportSink + 'a> {
     match format {
-        Format::Table => Box::new(table::TableSink::new(out)),
+        Format::Table => Box::new(table::TableSink::new(out, options.clone())),
         Format::Json => Box::new(json::JsonArraySink::new(out)),
-        Format::Jsonl => Box::new(json::JsonLinesSink::new(out)),
+        Format::Jsonl => Box::new(json::JsonLinesSink::new(out, options.jsonl_summary)),
+        Format::Csv => Box::new(csv::CsvSink::new(out)),
+        Format::Junit => Box::new(junit::JunitSink::new(out, options.clone())),
+        Format::Markdown => Box::new(markdown::MarkdownSink::new(out, options.clone())),
+        Format::Html => Box::new(html::HtmlSink::new(out, options.clone())),
+    }
+}
+
+/// Rows and the running summary: what every format that waits for the end keeps.
+#[derive(Default)]
+pub struct Collected {
+    pub projector: row::Projector,
+    pub rows: Vec<row::Row>,
+    pub summary: summary::SummaryBuilder,
+    pub partial: bool,
+}
+
+impl Collected {
+    pub fn add(&mut self, report: &HostReport) {
+        let row = self.projector.row(report);
+        self.summary.add(report, &row);
+        self.rows.push(row);
+    }
+
+    /// Rows sorted by address (numerically), names after addresses.
+    pub fn sort(&mut self) {
+        self.rows.sort_by_cached_key(|r| table::sort_key(&r.target));
     }
 }

@@ -1,146 +1,148 @@
-//! The table for people. Rows are collected and printed sorted by address when
-//! the scan ends, because column widths need every row; machine formats stream.
+//! The table for people: one row per host with the columns an SCCM admin
+//! scans for, findings on indented lines below it, and the summary at the
+//! end. Everything fits the width it is given; rows are compact projections,
+//! sorted by address when the scan ends.
 
 use std::io::{self, Write};
 use std::net::IpAddr;
 
-use comfy_table::{presets, ContentArrangement, Table};
-
-use super::{HostReport, ReportSink};
-use crate::facts::HostStatus;
-use crate::rules::Severity;
+use super::row::Row;
+use super::text::{hanging, Grid};
+use super::{Collected, HostReport, ReportOptions, ReportSink};
+use crate::facts::{FactSource, HostStatus};
 
 pub struct TableSink<W: Write> {
     out: W,
-    rows: Vec<HostReport>,
+    options: ReportOptions,
+    collected: Collected,
 }
 
 impl<W: Write> TableSink<W> {
-    pub fn new(out: W) -> Self {
+    pub fn new(out: W, options: ReportOptions) -> Self {
         Self {
             out,
-            rows: Vec::new(),
+            options,
+            collected: Collected::default(),
         }
     }
+}
+
+pub const HEADER: [&str; 6] = [
+    "HOST",
+    "AMT",
+    "AMT STATUS",
+    "PROVISIONING",
+    "SKU",
+    "VERDICT",
+];
+/// Width each column keeps while wordier ones can still wrap (an IPv4
+/// address with port, "11.8.50", "Not Provisioned (2)", ...).
+const MINS: [usize; 6] = [21, 7, 19, 13, 20, 9];
+/// Widths kept on a narrow (80-column) screen before anything else gives.
+const HARD_MINS: [usize; 6] = [16, 6, 13, 10, 9, 9];
+
+/// The row's cells, in [`HEADER`] order.
+pub fn cells(r: &Row) -> Vec<String> {
+    let dash = || "-".to_string();
+    let version = match (&r.version, r.version_source) {
+        (Some(v), Some(FactSource::ServerHeader)) => format!("{v} (banner)"),
+        (Some(v), Some(FactSource::Rmcp)) => format!("{v} (RMCP)"),
+        (Some(v), _) => v.clone(),
+        (None, _) => dash(),
+    };
+    vec![
+        match &r.hostname {
+            Some(h) => format!("{}\n{h}", r.target),
+            None => r.target.clone(),
+        },
+        version,
+        r.amt_status.with_value(),
+        r.provisioning.clone().unwrap_or_else(dash),
+        r.sku.clone().unwrap_or_else(dash),
+        r.verdict_label().to_string(),
+    ]
+}
+
+/// The indented lines under a host: why it could not be read, its findings
+/// (blocking first) with their fixes, and the facts the rules lacked.
+pub fn detail_lines(r: &Row, width: usize, verbose: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if r.status.is_some_and(|s| s != HostStatus::Ok) || r.error.is_some() {
+        let what = r.status_label().unwrap_or("error");
+        let text = match &r.error {
+            Some(e) => format!("{what}: {e}"),
+            None => what.to_string(),
+        };
+        out.extend(hanging("    ", &text, width));
+    }
+    for f in &r.findings {
+        let first = format!("    {} {}: ", f.severity.as_str(), f.rule);
+        out.extend(hanging(&first, &f.message, width));
+        if let Some(fix) = &f.fix {
+            out.extend(hanging("        fix: ", fix, width));
+        }
+        if verbose {
+            out.extend(hanging("        source: ", &f.source, width));
+        }
+    }
+    if !r.missing.is_empty() {
+        out.extend(hanging("    missing facts: ", &r.missing.join(", "), width));
+    }
+    out
 }
 
 impl<W: Write> ReportSink for TableSink<W> {
     fn record(&mut self, report: &HostReport) -> io::Result<()> {
-        self.rows.push(report.clone());
+        self.collected.add(report);
         Ok(())
     }
 
+    fn mark_partial(&mut self) {
+        self.collected.partial = true;
+    }
+
     fn finish(&mut self) -> io::Result<()> {
-        self.rows.sort_by_key(|r| sort_key(&r.facts.target));
-        let with_verdicts = self.rows.iter().any(|r| r.evaluation.is_some());
-        let mut table = Table::new();
-        table.load_preset(presets::ASCII_BORDERS_ONLY_CONDENSED);
-        table.set_content_arrangement(ContentArrangement::Disabled);
-        let mut header = vec![
-            "HOST",
-            "STATUS",
-            "VERSION",
-            "SOURCE",
-            "PROVISIONING",
-            "CM AMT STATUS",
-            "CONTROL",
-            "SKU",
-        ];
-        if with_verdicts {
-            header.extend(["VERDICT", "FINDINGS"]);
-        } else {
-            header.push("NOTE");
+        self.collected.sort();
+        let width = self.options.width;
+        let rows: Vec<Vec<String>> = self.collected.rows.iter().map(cells).collect();
+        let grid = Grid::fit(
+            &HEADER,
+            rows.iter().map(Vec::as_slice),
+            &MINS,
+            &HARD_MINS,
+            width,
+        );
+        if self.collected.partial {
+            for line in hanging(
+                "",
+                "PARTIAL: the scan was interrupted; these are the hosts it finished.",
+                width,
+            ) {
+                writeln!(self.out, "{line}")?;
+            }
         }
-        table.set_header(header);
-        for r in &self.rows {
-            table.add_row(row(r, with_verdicts));
+        for line in grid.render(&HEADER) {
+            writeln!(self.out, "{line}")?;
         }
-        writeln!(self.out, "{table}")?;
-        if let Some(summary) = not_checked_summary(&self.rows) {
-            writeln!(self.out, "{summary}")?;
+        writeln!(self.out, "{}", grid.rule())?;
+        for row in &self.collected.rows {
+            for line in grid.render(&cells(row)) {
+                writeln!(self.out, "{line}")?;
+            }
+            for line in detail_lines(row, width, self.options.verbose) {
+                writeln!(self.out, "{line}")?;
+            }
+        }
+        let summary = self.collected.summary.finish(self.collected.partial);
+        for line in summary.text_lines(width, self.options.verbose) {
+            writeln!(self.out, "{line}")?;
         }
         self.out.flush()
     }
 }
 
-fn row(r: &HostReport, with_verdicts: bool) -> Vec<String> {
-    let amt = r.facts.amt.as_ref();
-    let text = |v: Option<&str>| v.unwrap_or("-").to_string();
-    let status = r.facts.status.map(HostStatus::as_str);
-    let mut cells = vec![
-        r.facts.target.clone(),
-        text(status),
-        text(amt.and_then(|a| a.version.as_deref())),
-        text(amt.and_then(|a| a.source).map(|s| s.as_str())),
-        text(amt.and_then(|a| a.provisioning_state).map(|s| s.as_str())),
-        r.configmgr().amt_status.with_value(),
-        text(amt.and_then(|a| a.control_mode).map(|m| m.as_str())),
-        text(amt.and_then(|a| a.sku.as_deref())),
-    ];
-    if with_verdicts {
-        cells.push(text(r.evaluation.as_ref().map(|e| e.verdict.as_str())));
-    }
-    cells.push(findings(r));
-    cells
-}
-
-/// Why the host is where it is, one line each: the read error first, then the
-/// findings by severity (blocking ones first), then the facts the rules lacked.
-fn findings(r: &HostReport) -> String {
-    let mut lines: Vec<String> = r.facts.error.iter().cloned().collect();
-    if let Some(eval) = &r.evaluation {
-        for severity in [Severity::Error, Severity::Warning, Severity::Info] {
-            lines.extend(
-                eval.findings
-                    .iter()
-                    .filter(|f| f.severity == severity)
-                    .map(|f| format!("{} {}: {}", severity.as_str(), f.rule, f.message)),
-            );
-        }
-        if !eval.missing.is_empty() {
-            lines.push(format!("missing: {}", eval.missing.join(", ")));
-        }
-    }
-    lines.join("\n")
-}
-
-/// Rules left unchecked for lack of facts, once for the whole table rather than
-/// per row: after a network scan they are the same host and site rules on
-/// every line, and an admin needs to know they were not judged.
-fn not_checked_summary(rows: &[HostReport]) -> Option<String> {
-    let mut counts: Vec<(&str, usize)> = Vec::new();
-    for rule in rows
-        .iter()
-        .filter_map(|r| r.evaluation.as_ref())
-        .flat_map(|e| &e.not_checked)
-    {
-        match counts.iter_mut().find(|(id, _)| id == rule) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((rule, 1)),
-        }
-    }
-    if counts.is_empty() {
-        return None;
-    }
-    let judged = rows.iter().filter(|r| r.evaluation.is_some()).count();
-    let list: Vec<String> = counts
-        .iter()
-        .map(|(id, n)| {
-            if *n == judged {
-                id.to_string()
-            } else {
-                format!("{id} ({n} of {judged})")
-            }
-        })
-        .collect();
-    Some(format!(
-        "Not checked (no facts for them): {}",
-        list.join(", ")
-    ))
-}
-
 /// Addresses sort numerically (10.0.0.9 before 10.0.0.10), names after them.
-fn sort_key(target: &str) -> (u8, Option<IpAddr>, u16, String) {
+pub fn sort_key(target: &str) -> (u8, Option<IpAddr>, u16, String) {
     let (host, port) = match target.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') || h.ends_with(']') => {
             (h.trim_matches(['[', ']']), p.parse().unwrap_or(0))

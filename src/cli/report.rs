@@ -1,0 +1,336 @@
+//! `amtready report`: renders a saved scan in any format, judged again with
+//! the given policy. Reading streams: JSON Lines line by line, a JSON array
+//! element by element, so memory follows the format's needs (a compact row
+//! per host at most), not the file's size.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use serde_json::Value;
+
+use super::{exit, input_error};
+use crate::facts::FactsRecord;
+use crate::report::{self, Format, HostReport, ReportOptions};
+use crate::rules::{exit_code, PolicySet, Verdict};
+
+/// Longest line (one host's record) read from a JSON Lines file.
+const MAX_LINE: usize = 16 * 1024 * 1024;
+/// Largest single pretty-printed document read whole.
+const MAX_DOCUMENT: u64 = 256 * 1024 * 1024;
+
+/// Arguments of `amtready report`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// A saved scan: JSON Lines, a JSON array or one JSON object (`-` for stdin).
+    #[arg(value_name = "SCAN.jsonl")]
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Judge with this built-in policy or policy file; repeat to combine.
+    /// Default: configmgr-2007-sp1 and configmgr-2007-sp1-provisioning.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
+    /// Render what was read without judging it.
+    #[arg(long)]
+    pub no_rules: bool,
+    /// Table: list every rule not checked and each finding's source.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// JSON Lines: end with a `{"summary": ...}` line.
+    #[arg(long)]
+    pub summary: bool,
+    /// Title of the HTML, Markdown and JUnit documents.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+}
+
+/// One record of a saved scan, or why it could not be read.
+#[derive(Debug)]
+pub struct Input {
+    /// 1-based line (JSON Lines) or element number (array).
+    pub position: usize,
+    pub record: Result<FactsRecord, String>,
+}
+
+/// A `{"summary": ...}` object that a JSON report ends with: not a host.
+fn is_summary(v: &Value) -> bool {
+    v.as_object()
+        .is_some_and(|o| o.contains_key("summary") && !o.contains_key("target"))
+}
+
+fn to_input(position: usize, value: Value) -> Option<Input> {
+    if is_summary(&value) {
+        return None;
+    }
+    Some(Input {
+        position,
+        record: serde_json::from_value(value).map_err(|e| e.to_string()),
+    })
+}
+
+/// Visits a top-level JSON array one element at a time.
+struct Elements<'f> {
+    each: &'f mut dyn FnMut(Input),
+}
+
+impl<'de> Visitor<'de> for Elements<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON array of facts records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut position = 0usize;
+        while let Some(value) = seq.next_element::<Value>()? {
+            position += 1;
+            if let Some(input) = to_input(position, value) {
+                (self.each)(input);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Elements<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+/// Reads a saved scan and calls `each` per record, in file order. A record
+/// that does not parse is passed on as an error for that record; only a broken
+/// JSON array (which cannot be resynchronised) or an I/O error stops early.
+pub fn read_scan(mut reader: impl BufRead, each: &mut dyn FnMut(Input)) -> Result<(), String> {
+    // Find the first significant byte without consuming the stream.
+    let first = loop {
+        let buf = reader.fill_buf().map_err(|e| e.to_string())?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => {
+                let b = buf[i];
+                reader.consume(i);
+                break b;
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    };
+    if first == b'[' {
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        return Elements { each }
+            .deserialize(&mut de)
+            .map_err(|e| format!("not a JSON array: {e}"));
+    }
+    let mut line_no = 0usize;
+    let mut buf: Vec<u8> = Vec::new();
+    loop {
+        buf.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Ok(());
+        }
+        line_no += 1;
+        if buf.len() > MAX_LINE && !buf.ends_with(b"\n") {
+            // Skip the rest of an over-long line.
+            let mut sink = Vec::new();
+            loop {
+                sink.clear();
+                let m = (&mut reader)
+                    .take(1 << 20)
+                    .read_until(b'\n', &mut sink)
+                    .map_err(|e| e.to_string())?;
+                if m == 0 || sink.ends_with(b"\n") {
+                    break;
+                }
+            }
+            each(Input {
+                position: line_no,
+                record: Err(format!("record longer than {MAX_LINE} bytes")),
+            });
+            continue;
+        }
+        let text = String::from_utf8_lossy(&buf);
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(trimmed) {
+            Ok(v) => {
+                if let Some(input) = to_input(line_no, v) {
+                    each(input);
+                }
+            }
+            // The first line opens an object it does not close: a single
+            // pretty-printed document (hand-written facts). Read it whole.
+            Err(e) if line_no == 1 && e.is_eof() => {
+                let mut doc = buf.clone();
+                (&mut reader)
+                    .take(MAX_DOCUMENT)
+                    .read_to_end(&mut doc)
+                    .map_err(|e| e.to_string())?;
+                let stream = serde_json::Deserializer::from_slice(&doc).into_iter::<Value>();
+                for (i, v) in stream.enumerate() {
+                    match v {
+                        Ok(v) => {
+                            if let Some(input) = to_input(i + 1, v) {
+                                each(input);
+                            }
+                        }
+                        Err(e) => {
+                            each(Input {
+                                position: i + 1,
+                                record: Err(e.to_string()),
+                            });
+                            break;
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            Err(e) => each(Input {
+                position: line_no,
+                record: Err(e.to_string()),
+            }),
+        }
+    }
+}
+
+/// What rendering a saved scan came to.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub verdicts: Vec<Verdict>,
+    pub bad_records: usize,
+    pub hosts: usize,
+}
+
+/// Reads `input`, judges each record with `policy` (when given), and renders
+/// it as `format` into `out`. Bad records are reported on stderr with their
+/// position (`origin:N`) and skipped.
+pub fn render(
+    input: impl BufRead,
+    origin: &str,
+    policy: Option<&PolicySet>,
+    format: Format,
+    options: &ReportOptions,
+    out: impl Write,
+) -> Result<Rendered, String> {
+    let mut sink = report::sink(format, out, options);
+    let mut done = Rendered::default();
+    let mut write_error: Option<io::Error> = None;
+    read_scan(input, &mut |item| {
+        if write_error.is_some() {
+            return;
+        }
+        match item.record {
+            Err(error) => {
+                done.bad_records += 1;
+                eprintln!(
+                    "amtready: {origin}:{}: bad facts record: {}",
+                    item.position,
+                    report::text::clean(&error)
+                );
+            }
+            Ok(facts) => {
+                let evaluation = policy.map(|p| p.evaluate(&facts));
+                if let Some(e) = &evaluation {
+                    done.verdicts.push(e.verdict);
+                }
+                done.hosts += 1;
+                if let Err(e) = sink.record(&HostReport { facts, evaluation }) {
+                    write_error = Some(e);
+                }
+            }
+        }
+    })
+    .map_err(|e| format!("{origin}: {e}"))?;
+    if let Some(e) = write_error {
+        return Err(format!("cannot write the report: {e}"));
+    }
+    sink.finish()
+        .map_err(|e| format!("cannot write the report: {e}"))?;
+    Ok(done)
+}
+
+/// Runs `amtready report`; returns the exit code.
+pub fn run(args: &ReportArgs) -> i32 {
+    let policy = if args.no_rules {
+        None
+    } else {
+        match super::rules::load_policies(&args.policy) {
+            Ok(p) => Some(p),
+            Err(code) => return code,
+        }
+    };
+    let mut options = ReportOptions {
+        width: report::text::output_width(),
+        verbose: args.verbose,
+        jsonl_summary: args.summary,
+        ..ReportOptions::default()
+    };
+    if let Some(t) = &args.title {
+        options.title = report::text::clean(t).into_owned();
+    }
+    let origin = args.file.display().to_string();
+    let reader: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
+        Box::new(BufReader::new(io::stdin()))
+    } else {
+        match File::open(&args.file) {
+            Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+            Err(e) => return input_error(format_args!("cannot read {origin}: {e}")),
+        }
+    };
+    let stdout = io::stdout();
+    let out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let done = match render(reader, &origin, policy.as_ref(), args.format, &options, out) {
+        Ok(done) => done,
+        Err(e) => return input_error(e),
+    };
+    if done.bad_records > 0 {
+        exit::INPUT
+    } else if done.hosts == 0 {
+        input_error(format_args!("{origin}: no facts records"))
+    } else {
+        exit_code(done.verdicts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(text: &str) -> (Vec<(usize, bool)>, Result<(), String>) {
+        let mut got = Vec::new();
+        let r = read_scan(text.as_bytes(), &mut |i| {
+            got.push((i.position, i.record.is_ok()))
+        });
+        (got, r)
+    }
+
+    #[test]
+    fn reads_lines_arrays_and_pretty_objects_and_skips_summaries() {
+        let (lines, r) = collect(
+            "{\"target\":\"a\"}\n\nnot json\n{\"target\":\"c\"}\n{\"summary\":{\"hosts\":2}}\n",
+        );
+        assert!(r.is_ok());
+        assert_eq!(lines, [(1, true), (3, false), (4, true)]);
+        let (array, r) = collect(r#"  [{"target":"a"},{"target":7},{"summary":{}}]"#);
+        assert!(r.is_ok());
+        assert_eq!(array, [(1, true), (2, false)]);
+        let (one, r) = collect("{\n \"target\": \"a\",\n \"amt\": {\"version\": \"4.1\"}\n}\n");
+        assert!(r.is_ok());
+        assert_eq!(one, [(1, true)]);
+        let (_, r) = collect("[1, 2");
+        assert!(r.is_err());
+    }
+}

@@ -1,0 +1,141 @@
+//! JUnit XML: one test case per host, so a CI system shows the fleet's
+//! readiness natively. Not ready hosts fail with their findings; hosts whose
+//! verdict is unknown (unread, facts missing) are skipped with the reason;
+//! ready hosts pass. The fleet summary rides along as suite properties and
+//! the suite's system-out. Built with `quick-junit` (nextest's model), which
+//! handles XML escaping and strips characters XML cannot carry.
+
+use std::io::{self, Write};
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::row::Row;
+use super::{Collected, HostReport, ReportOptions, ReportSink};
+use crate::rules::Verdict;
+
+pub struct JunitSink<W: Write> {
+    out: W,
+    options: ReportOptions,
+    collected: Collected,
+}
+
+impl<W: Write> JunitSink<W> {
+    pub fn new(out: W, options: ReportOptions) -> Self {
+        Self {
+            out,
+            options,
+            collected: Collected::default(),
+        }
+    }
+}
+
+fn findings_text(r: &Row) -> String {
+    let mut lines = Vec::new();
+    for f in &r.findings {
+        lines.push(format!("{} {}: {}", f.severity.as_str(), f.rule, f.message));
+        if let Some(fix) = &f.fix {
+            lines.push(format!("  fix: {fix}"));
+        }
+        lines.push(format!("  source: {}", f.source));
+    }
+    lines.join("\n")
+}
+
+fn facts_text(r: &Row) -> String {
+    let mut lines = vec![
+        format!("AMT version: {}", r.version.as_deref().unwrap_or("unknown")),
+        format!("AMT status: {}", r.amt_status.label()),
+    ];
+    if let Some(p) = &r.provisioning {
+        lines.push(format!("Provisioning: {p}"));
+    }
+    if let Some(s) = &r.sku {
+        lines.push(format!("SKU: {s}"));
+    }
+    lines.join("\n")
+}
+
+fn test_case(r: &Row) -> TestCase {
+    let status = match r.verdict {
+        Some(Verdict::Ready) => TestCaseStatus::success(),
+        Some(Verdict::NotReady) => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let blocking: Vec<_> = r.blocking().collect();
+            if let Some(first) = blocking.first() {
+                let more = if blocking.len() > 1 {
+                    format!(" (and {} more)", blocking.len() - 1)
+                } else {
+                    String::new()
+                };
+                s.set_message(format!("{}: {}{more}", first.rule, first.message));
+                s.set_type(&*first.rule);
+            }
+            s.set_description(findings_text(r));
+            s
+        }
+        Some(Verdict::Unknown) | None => {
+            let mut s = TestCaseStatus::skipped();
+            let reason = match (&r.error, r.status_label(), r.missing.is_empty()) {
+                (Some(e), Some(st), _) => format!("{st}: {e}"),
+                (Some(e), None, _) => e.clone(),
+                (None, _, false) => format!("facts missing: {}", r.missing.join(", ")),
+                (None, Some(st), true) if r.verdict.is_none() => format!("not judged ({st})"),
+                _ => "verdict unknown".to_string(),
+            };
+            s.set_message(reason);
+            if !r.findings.is_empty() {
+                s.set_description(findings_text(r));
+            }
+            s
+        }
+    };
+    let mut tc = TestCase::new(r.host_label(), status);
+    tc.set_classname(format!(
+        "amtready.{}",
+        r.amt_status.label().to_lowercase().replace(' ', "_")
+    ));
+    let mut out = facts_text(r);
+    if r.verdict == Some(Verdict::Ready) && !r.findings.is_empty() {
+        out.push('\n');
+        out.push_str(&findings_text(r));
+    }
+    tc.set_system_out(out);
+    tc
+}
+
+impl<W: Write> ReportSink for JunitSink<W> {
+    fn record(&mut self, report: &HostReport) -> io::Result<()> {
+        self.collected.add(report);
+        Ok(())
+    }
+
+    fn mark_partial(&mut self) {
+        self.collected.partial = true;
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.collected.sort();
+        let summary = self.collected.summary.finish(self.collected.partial);
+        let mut suite = TestSuite::new("Configuration Manager 2007 SP1 out-of-band readiness");
+        suite.add_property(Property::new("hosts", summary.hosts.to_string()));
+        suite.add_property(Property::new("answered", summary.answered.to_string()));
+        suite.add_property(Property::new("amt_found", summary.amt_found.to_string()));
+        for c in &summary.verdicts {
+            suite.add_property(Property::new(
+                format!("verdict.{}", c.name.replace(' ', "_")),
+                c.count.to_string(),
+            ));
+        }
+        suite.add_property(Property::new("partial", summary.partial.to_string()));
+        suite.set_system_out(summary.text_lines(100, true).join("\n"));
+        for r in &self.collected.rows {
+            suite.add_test_case(test_case(r));
+        }
+        let mut report = Report::new(self.options.title.as_str());
+        report.add_test_suite(suite);
+        report
+            .serialize(&mut self.out)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        self.out.flush()
+    }
+}

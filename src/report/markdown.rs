@@ -1,0 +1,163 @@
+//! Markdown for tickets and wikis: the host table, each host's findings with
+//! fixes and sources, then the summary. Device text is escaped so a hostname
+//! cannot inject markup, links or HTML into the page it is pasted into.
+
+use std::io::{self, Write};
+
+use super::row::Row;
+use super::summary::Summary;
+use super::table::{cells, HEADER};
+use super::{Collected, HostReport, ReportOptions, ReportSink};
+
+pub struct MarkdownSink<W: Write> {
+    out: W,
+    options: ReportOptions,
+    collected: Collected,
+}
+
+impl<W: Write> MarkdownSink<W> {
+    pub fn new(out: W, options: ReportOptions) -> Self {
+        Self {
+            out,
+            options,
+            collected: Collected::default(),
+        }
+    }
+}
+
+/// Backslash-escapes the punctuation CommonMark and GFM tables give meaning to.
+pub fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '~'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn write_findings(out: &mut impl Write, r: &Row) -> io::Result<()> {
+    if r.findings.is_empty() && r.error.is_none() && r.missing.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "### {} ({})\n", md(&r.host_label()), r.verdict_label())?;
+    if let Some(e) = &r.error {
+        writeln!(
+            out,
+            "- **{}**: {}",
+            r.status_label().unwrap_or("error"),
+            md(e)
+        )?;
+    }
+    for f in &r.findings {
+        writeln!(
+            out,
+            "- **{}** `{}`: {}",
+            f.severity.as_str(),
+            f.rule,
+            md(&f.message)
+        )?;
+        if let Some(fix) = &f.fix {
+            writeln!(out, "  - Fix: {}", md(fix))?;
+        }
+        writeln!(out, "  - Source: {}", md(&f.source))?;
+    }
+    if !r.missing.is_empty() {
+        writeln!(out, "- Facts missing: {}", md(&r.missing.join(", ")))?;
+    }
+    writeln!(out)
+}
+
+fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
+    writeln!(out, "## Summary\n")?;
+    if s.partial {
+        writeln!(
+            out,
+            "**Partial:** the scan was interrupted; these are the hosts it finished.\n"
+        )?;
+    }
+    writeln!(out, "| | Hosts |\n|---|---:|")?;
+    writeln!(out, "| Hosts scanned | {} |", s.hosts)?;
+    writeln!(out, "| Answered | {} |", s.answered)?;
+    writeln!(out, "| AMT found | {} |", s.amt_found)?;
+    for c in &s.verdicts {
+        writeln!(out, "| Verdict: {} | {} |", md(&c.name), c.count)?;
+    }
+    for c in &s.amt_status {
+        writeln!(out, "| AMT status: {} | {} |", md(&c.name), c.count)?;
+    }
+    for c in s.firmware.iter().take(20) {
+        writeln!(out, "| Firmware {} | {} |", md(&c.name), c.count)?;
+    }
+    writeln!(out)?;
+    if !s.top_blocking.is_empty() {
+        writeln!(out, "Most common blocking findings:\n")?;
+        for b in &s.top_blocking {
+            write!(out, "1. `{}`: {} hosts", b.rule, b.hosts)?;
+            match &b.fix {
+                Some(fix) => writeln!(out, " (fix: {})", md(fix))?,
+                None => writeln!(out)?,
+            }
+        }
+        writeln!(out)?;
+    }
+    if !s.not_checked.is_empty() {
+        let list: Vec<String> = s
+            .not_checked
+            .iter()
+            .map(|c| format!("`{}`", c.name))
+            .collect();
+        writeln!(
+            out,
+            "Not checked (no facts for them): {}\n",
+            list.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+impl<W: Write> ReportSink for MarkdownSink<W> {
+    fn record(&mut self, report: &HostReport) -> io::Result<()> {
+        self.collected.add(report);
+        Ok(())
+    }
+
+    fn mark_partial(&mut self) {
+        self.collected.partial = true;
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.collected.sort();
+        let out = &mut self.out;
+        writeln!(out, "# {}\n", md(&self.options.title))?;
+        writeln!(out, "| {} |", HEADER.join(" | "))?;
+        writeln!(out, "|{}", "---|".repeat(HEADER.len()))?;
+        for r in &self.collected.rows {
+            // A cell holding two lines (address, FQDN) keeps them apart with <br>.
+            let row: Vec<String> = cells(r)
+                .iter()
+                .map(|c| c.split('\n').map(md).collect::<Vec<_>>().join("<br>"))
+                .collect();
+            writeln!(out, "| {} |", row.join(" | "))?;
+        }
+        writeln!(out)?;
+        if self
+            .collected
+            .rows
+            .iter()
+            .any(|r| !r.findings.is_empty() || r.error.is_some())
+        {
+            writeln!(out, "## Findings\n")?;
+            for r in &self.collected.rows {
+                write_findings(out, r)?;
+            }
+        }
+        let summary = self.collected.summary.finish(self.collected.partial);
+        write_summary(out, &summary)?;
+        out.flush()
+    }
+}

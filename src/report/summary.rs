@@ -1,0 +1,305 @@
+//! The fleet summary: counts every report ends with. Built incrementally from
+//! rows, so it costs a few counters however large the scan.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::row::{verdict_label, AmtStatus, Row};
+use super::text::{hanging, Grid};
+use super::HostReport;
+use crate::rules::Verdict;
+
+/// Distinct firmware versions tracked; a fleet has a few dozen, a hostile
+/// input could have millions.
+const MAX_VERSIONS: usize = 4096;
+
+#[derive(Debug, Default)]
+pub struct SummaryBuilder {
+    hosts: usize,
+    answered: usize,
+    amt_found: usize,
+    judged: usize,
+    verdicts: [usize; 4],
+    amt_status: HashMap<AmtStatus, usize>,
+    firmware: HashMap<String, usize>,
+    firmware_other: usize,
+    blocking: HashMap<Arc<str>, (usize, Option<Arc<str>>)>,
+    not_checked: HashMap<String, usize>,
+}
+
+/// One count with its label, in the order reports show them.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Count {
+    pub name: String,
+    pub count: usize,
+}
+
+/// A blocking rule and how many hosts it stops.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BlockingCount {
+    pub rule: String,
+    pub hosts: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// The finished summary (also the JSON `summary` object).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    /// Hosts in the report.
+    pub hosts: usize,
+    /// Something answered at the address.
+    pub answered: usize,
+    /// Known to run Intel AMT.
+    pub amt_found: usize,
+    /// Judged by the rules.
+    pub judged: usize,
+    pub verdicts: Vec<Count>,
+    /// By Configuration Manager's AMT status.
+    pub amt_status: Vec<Count>,
+    /// By firmware version (major.minor.micro, as Configuration Manager
+    /// records `AMTFullVersion`), most common first.
+    pub firmware: Vec<Count>,
+    /// The most common blocking findings, most hosts first.
+    pub top_blocking: Vec<BlockingCount>,
+    /// Rules not checked for lack of facts, with how many hosts lacked them.
+    pub not_checked: Vec<Count>,
+    /// The scan was interrupted: these are the hosts finished before it stopped.
+    pub partial: bool,
+}
+
+fn verdict_index(v: Option<Verdict>) -> usize {
+    match v {
+        Some(Verdict::Ready) => 0,
+        Some(Verdict::NotReady) => 1,
+        Some(Verdict::Unknown) => 2,
+        None => 3,
+    }
+}
+
+/// The version as Configuration Manager groups it: at most three parts.
+fn version_group(v: &str) -> String {
+    v.split('.').take(3).collect::<Vec<_>>().join(".")
+}
+
+impl SummaryBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, report: &HostReport, row: &Row) {
+        self.hosts += 1;
+        self.answered += usize::from(row.answered());
+        self.amt_found += usize::from(row.amt_found());
+        self.verdicts[verdict_index(row.verdict)] += 1;
+        *self.amt_status.entry(row.amt_status).or_default() += 1;
+        if row.amt_found() {
+            let key = row
+                .version
+                .as_deref()
+                .map(version_group)
+                .unwrap_or_else(|| "unknown".to_string());
+            if let Some(n) = self.firmware.get_mut(&key) {
+                *n += 1;
+            } else if self.firmware.len() < MAX_VERSIONS {
+                self.firmware.insert(key, 1);
+            } else {
+                self.firmware_other += 1;
+            }
+        }
+        let mut seen: Vec<&Arc<str>> = Vec::new();
+        for f in row.blocking() {
+            if seen.contains(&&f.rule) {
+                continue;
+            }
+            seen.push(&f.rule);
+            let e = self
+                .blocking
+                .entry(f.rule.clone())
+                .or_insert((0, f.fix.clone()));
+            e.0 += 1;
+        }
+        if let Some(eval) = &report.evaluation {
+            self.judged += 1;
+            for rule in &eval.not_checked {
+                if let Some(n) = self.not_checked.get_mut(rule) {
+                    *n += 1;
+                } else if self.not_checked.len() < MAX_VERSIONS {
+                    self.not_checked.insert(rule.clone(), 1);
+                }
+            }
+        }
+    }
+
+    pub fn finish(&self, partial: bool) -> Summary {
+        let verdict_names = [
+            Some(Verdict::Ready),
+            Some(Verdict::NotReady),
+            Some(Verdict::Unknown),
+            None,
+        ];
+        let verdicts = verdict_names
+            .iter()
+            .zip(self.verdicts)
+            .filter(|(v, n)| v.is_some() || *n > 0)
+            .map(|(v, n)| Count {
+                name: verdict_label(*v).to_string(),
+                count: n,
+            })
+            .collect();
+        let amt_status = AmtStatus::ALL
+            .iter()
+            .filter_map(|s| {
+                self.amt_status.get(s).map(|&n| Count {
+                    name: s.label().to_string(),
+                    count: n,
+                })
+            })
+            .collect();
+        let mut firmware: Vec<Count> = self
+            .firmware
+            .iter()
+            .map(|(k, &n)| Count {
+                name: k.clone(),
+                count: n,
+            })
+            .collect();
+        firmware.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| version_cmp(&a.name, &b.name))
+        });
+        if self.firmware_other > 0 {
+            firmware.push(Count {
+                name: "other".to_string(),
+                count: self.firmware_other,
+            });
+        }
+        let mut top_blocking: Vec<BlockingCount> = self
+            .blocking
+            .iter()
+            .map(|(rule, (n, fix))| BlockingCount {
+                rule: rule.to_string(),
+                hosts: *n,
+                fix: fix.as_deref().map(str::to_string),
+            })
+            .collect();
+        top_blocking.sort_by(|a, b| b.hosts.cmp(&a.hosts).then_with(|| a.rule.cmp(&b.rule)));
+        top_blocking.truncate(10);
+        let mut not_checked: Vec<Count> = self
+            .not_checked
+            .iter()
+            .map(|(k, &n)| Count {
+                name: k.clone(),
+                count: n,
+            })
+            .collect();
+        not_checked.sort_by(|a, b| a.name.cmp(&b.name));
+        Summary {
+            hosts: self.hosts,
+            answered: self.answered,
+            amt_found: self.amt_found,
+            judged: self.judged,
+            verdicts,
+            amt_status,
+            firmware,
+            top_blocking,
+            not_checked,
+            partial,
+        }
+    }
+}
+
+/// Numeric part-by-part order for version-like labels; others by text.
+pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let parse = |s: &str| -> Option<Vec<u32>> { s.split('.').map(|p| p.parse().ok()).collect() };
+    match (parse(a), parse(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
+}
+
+fn counts_line(counts: &[Count]) -> String {
+    counts
+        .iter()
+        .map(|c| format!("{} {}", c.name, c.count))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Summary {
+    /// The summary as text lines for the table, each at most `width` columns.
+    /// `verbose` lists every unchecked rule; otherwise they are listed only
+    /// when the list fits on one line.
+    pub fn text_lines(&self, width: usize, verbose: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        out.push(String::new());
+        let title = if self.partial {
+            "Summary (PARTIAL: the scan was interrupted)"
+        } else {
+            "Summary"
+        };
+        out.push(title.to_string());
+        let grid = Grid {
+            widths: vec![18, width.saturating_sub(20).max(10)],
+        };
+        let mut kv = |k: &str, v: String| out.extend(grid.render(&[k.to_string(), v]));
+        kv("Hosts scanned", self.hosts.to_string());
+        kv("Answered", self.answered.to_string());
+        kv("AMT found", self.amt_found.to_string());
+        kv("Verdicts", counts_line(&self.verdicts));
+        if !self.amt_status.is_empty() {
+            kv("AMT status", counts_line(&self.amt_status));
+        }
+        if !self.firmware.is_empty() {
+            let shown: Vec<Count> = self.firmware.iter().take(12).cloned().collect();
+            let mut line = counts_line(&shown);
+            if self.firmware.len() > 12 {
+                let rest: usize = self.firmware[12..].iter().map(|c| c.count).sum();
+                line.push_str(&format!(
+                    ", {} more versions {rest}",
+                    self.firmware.len() - 12
+                ));
+            }
+            kv("Firmware", line);
+        }
+        if !self.top_blocking.is_empty() {
+            kv(
+                "Top blocking",
+                self.top_blocking
+                    .iter()
+                    .take(5)
+                    .map(|b| format!("{} ({} hosts)", b.rule, b.hosts))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        }
+        if !self.not_checked.is_empty() {
+            let list: Vec<String> = self
+                .not_checked
+                .iter()
+                .map(|c| {
+                    if c.count == self.judged {
+                        c.name.clone()
+                    } else {
+                        format!("{} ({} of {})", c.name, c.count, self.judged)
+                    }
+                })
+                .collect();
+            let full = format!("Not checked (no facts for them): {}", list.join(", "));
+            if verbose || super::text::width(&full) <= width {
+                out.extend(hanging("", &full, width));
+            } else {
+                out.push(format!(
+                    "{} rules not checked for lack of facts (-v lists them)",
+                    list.len()
+                ));
+            }
+        }
+        out
+    }
+}
