@@ -170,7 +170,7 @@ fn the_html_report_works_in_headless_chromium() {
     assert_eq!(attr(&dom, "<body", "data-visible"), Some("12"));
     assert_eq!(visible_hosts(&dom).len(), 12);
 
-    // Filtered by verdict through the fragment: only the four not ready hosts.
+    // Filtered by verdict through the fragment: only the six not ready hosts.
     let dom = String::from_utf8(
         browse(
             &browser,
@@ -181,11 +181,21 @@ fn the_html_report_works_in_headless_chromium() {
         .stdout,
     )
     .unwrap();
-    assert_eq!(attr(&dom, "<body", "data-visible"), Some("4"));
+    assert_eq!(attr(&dom, "<body", "data-visible"), Some("6"));
     let mut shown = visible_hosts(&dom);
     shown.sort();
-    assert_eq!(shown, ["10.20.0.10", "10.20.0.6", "10.20.0.8", "10.20.0.9"]);
-    assert!(dom.contains("Showing 4 of 12 hosts"));
+    assert_eq!(
+        shown,
+        [
+            "10.20.0.10",
+            "10.20.0.12",
+            "10.20.0.15",
+            "10.20.0.6",
+            "10.20.0.8",
+            "10.20.0.9"
+        ]
+    );
+    assert!(dom.contains("Showing 6 of 12 hosts"));
 
     // Free text and status together: words match anywhere in a host's row.
     let dom = String::from_utf8(

@@ -14,9 +14,9 @@ const FLEET: &str = concat!(
 );
 /// Hosts in the fixture, and how the built-in policy judges them.
 const HOSTS: usize = 12;
-const READY: usize = 5;
-const NOT_READY: usize = 4;
-const UNKNOWN: usize = 3;
+const READY: usize = 4;
+const NOT_READY: usize = 6;
+const UNKNOWN: usize = 2;
 
 fn report(format: &str, columns: usize, extra: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_amtready"))
@@ -146,6 +146,7 @@ fn csv_reads_back_with_stable_columns() {
             "amt_version",
             "version_source",
             "amt_status",
+            "amt_status_value",
             "provisioning",
             "sku",
             "sku_raw",
@@ -170,7 +171,8 @@ fn csv_reads_back_with_stable_columns() {
     assert_eq!(&r[col("blocking_rules")], "AMT-FW-VERSION");
     assert!(r[col("findings")].contains("5.2.9"));
     assert!(r[col("fixes")].contains("update the AMT firmware"));
-    assert_eq!(&r[col("amt_status")], "Not Supported");
+    assert_eq!(&r[col("amt_status")], "Provisioned");
+    assert_eq!(&r[col("amt_status_value")], "3");
     assert_eq!(&r[col("sku")], "Intel AMT, corporate");
     assert_eq!(&r[col("sku_raw")], "16392");
     assert_eq!(&row("10.20.0.7")[col("amt_status")], "Not Provisioned");
@@ -231,7 +233,7 @@ for suite in xml:
         for r in case.result:
             if isinstance(r, Failure):
                 failures += 1
-                assert r.type == "AMT-FW-VERSION", r.type
+                assert r.type in ("AMT-FW-VERSION", "PROV-AMT-STATUS", "PROV-MODE"), r.type
                 assert "fix:" in (r.text or ""), r.text
             elif isinstance(r, Skipped):
                 skipped += 1

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 
 use amtready::cli::report::render;
 use amtready::report::{Format, ReportOptions};
-use amtready::rules::Policy;
+use amtready::rules::PolicySet;
 
 const HOSTS: usize = 65_536;
 const LIMIT_KIB: u64 = 256 * 1024;
@@ -76,7 +76,7 @@ fn report_of_65536_hosts_stays_under_256_mib() {
     let scan = dir.path().join("scan.jsonl");
     write_scan(&scan);
     let size_mib = std::fs::metadata(&scan).unwrap().len() / (1024 * 1024);
-    let policy = Policy::builtin();
+    let policy = PolicySet::default_set();
     let mut peaks = Vec::new();
     for format in [Format::Table, Format::Junit, Format::Html] {
         assert!(reset_hwm(), "cannot reset VmHWM");
@@ -85,7 +85,7 @@ fn report_of_65536_hosts_stays_under_256_mib() {
         let done = render(
             input,
             "scan.jsonl",
-            Some(policy),
+            Some(&policy),
             format,
             &ReportOptions::default(),
             std::io::sink(),

@@ -1,15 +1,16 @@
-//! `amtready rules`: lists every rule of the policy with what it checks and
-//! where in the seed it comes from.
+//! `amtready rules`: lists every rule of the policies with what it checks and
+//! the document and section it comes from, in any listing format.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::report::listing::write_listing;
-use crate::report::row::source_title;
+use crate::report::row::source_of;
 use crate::report::{text, Format};
-use crate::rules::{Policy, RuleInfo};
+use crate::rules::policy::BUILTINS;
+use crate::rules::policy_set::DEFAULT_POLICIES;
+use crate::rules::{Policy, PolicySet, RuleInfo};
 
 /// Arguments of `amtready rules`.
 #[derive(Debug, Clone, clap::Args)]
@@ -18,17 +19,26 @@ pub struct RulesArgs {
     /// (`junit` has no meaning for a rule list and is refused.)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// List the rules of this policy file instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    /// List this built-in policy or policy file (repeatable) instead of every
+    /// built-in one.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
 }
 
 /// One line of the listing: a rule, or a footnote that yields its own finding id.
 #[derive(Debug, Serialize)]
 struct Entry {
     id: String,
+    /// The policy that holds it.
+    policy: String,
+    /// Whether `scan` and `validate` use that policy when none is named.
+    default: bool,
     severity: &'static str,
     checks: String,
+    /// The source document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    document: Option<String>,
+    /// The section of the document (a seed heading for the seed's matrix).
     seed_section: String,
     /// Facts the rule reads (empty for footnotes: they ride on their table's rule).
     reads: Vec<&'static str>,
@@ -36,52 +46,67 @@ struct Entry {
     applies_when_any_of: Vec<&'static str>,
 }
 
-fn entries(policy: &Policy) -> Vec<Entry> {
-    let mut out: Vec<Entry> = policy.rules().map(rule_entry).collect();
-    for note in &policy.notes {
-        out.push(Entry {
-            id: note.rule.clone(),
-            severity: note.severity.as_str(),
-            checks: note.message.clone(),
-            seed_section: note.seed_section.clone(),
-            reads: Vec::new(),
-            applies_when_any_of: Vec::new(),
-        });
+fn entries(set: &PolicySet) -> Vec<Entry> {
+    let mut out = Vec::new();
+    for policy in set.policies() {
+        out.extend(policy.rules().map(|rule| rule_entry(policy, rule)));
+        for note in &policy.notes {
+            out.push(Entry {
+                id: note.rule.clone(),
+                policy: policy.name.clone(),
+                default: DEFAULT_POLICIES.contains(&policy.name.as_str()),
+                severity: note.severity.as_str(),
+                checks: note.message.clone(),
+                document: policy.document.clone(),
+                seed_section: note.seed_section.clone(),
+                reads: Vec::new(),
+                applies_when_any_of: Vec::new(),
+            });
+        }
     }
     out
 }
 
-fn rule_entry(rule: &RuleInfo) -> Entry {
+fn rule_entry(policy: &Policy, rule: &RuleInfo) -> Entry {
     let facts = rule.facts();
     Entry {
         id: rule.id.clone(),
+        policy: policy.name.clone(),
+        default: DEFAULT_POLICIES.contains(&policy.name.as_str()),
         severity: rule.severity.as_str(),
         checks: rule.checks.clone(),
+        document: rule.document.clone().or_else(|| policy.document.clone()),
         seed_section: rule.seed_section.clone(),
         reads: facts.reads.iter().map(|f| f.name()).collect(),
         applies_when_any_of: facts.triggers.iter().map(|f| f.name()).collect(),
     }
 }
 
-/// Loads `--policy` or the built-in policy; on error reports it and gives the exit code.
-pub(crate) fn load_policy(
-    path: Option<&PathBuf>,
-) -> Result<std::borrow::Cow<'static, Policy>, i32> {
-    match path {
-        None => Ok(std::borrow::Cow::Borrowed(Policy::builtin())),
-        Some(path) => Policy::load(path)
-            .map(std::borrow::Cow::Owned)
-            .map_err(super::input_error),
+impl Entry {
+    /// Document title and section, as every report names a rule's source.
+    fn source(&self) -> String {
+        source_of(self.document.as_deref(), &self.seed_section)
     }
+}
+
+/// Loads the `--policy` values (built-in names or files; none: the default
+/// set); on error reports it and gives the exit code.
+pub(crate) fn load_policies(args: &[String]) -> Result<PolicySet, i32> {
+    PolicySet::from_args(args).map_err(super::input_error)
 }
 
 /// Runs `amtready rules`; returns the exit code.
 pub fn run(args: &RulesArgs) -> i32 {
-    let policy = match load_policy(args.policy.as_ref()) {
-        Ok(policy) => policy,
+    let names: Vec<String> = if args.policy.is_empty() {
+        BUILTINS.iter().map(|(name, _)| name.to_string()).collect()
+    } else {
+        args.policy.clone()
+    };
+    let set = match load_policies(&names) {
+        Ok(set) => set,
         Err(code) => return code,
     };
-    let list = entries(&policy);
+    let list = entries(&set);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = match args.format {
@@ -103,18 +128,19 @@ pub fn run(args: &RulesArgs) -> i32 {
                 .map(|e| {
                     vec![
                         e.id.clone(),
+                        e.policy.clone(),
                         e.severity.to_string(),
                         e.checks.clone(),
-                        source_title(&e.seed_section),
+                        e.source(),
                     ]
                 })
                 .collect();
             write_listing(
                 &mut out,
                 format,
-                &format!("Rules of policy {}", policy.name),
-                &["Rule", "Severity", "Checks", "Source"],
-                &[18, 8, 30, 24],
+                "amtready rules",
+                &["Rule", "Policy", "Severity", "Checks", "Source"],
+                &[18, 12, 8, 30, 24],
                 &rows,
                 text::output_width(),
             )

@@ -1,8 +1,6 @@
 //! `amtready site`: checks the Configuration Manager site side alone (service
 //! point, console, SQL Server, upgrade path and release), without any AMT host.
 
-use std::path::PathBuf;
-
 use std::io::Write;
 
 use crate::facts::{FactsRecord, SiteFacts};
@@ -55,9 +53,10 @@ pub struct SiteArgs {
     /// Hotfix on the site server / SMS Provider / console computers (repeatable).
     #[arg(long = "site-kb", value_name = "KB")]
     pub site_kbs: Vec<String>,
-    /// Judge with this policy file instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    /// Judge with this built-in policy or policy file (repeatable); only
+    /// their site rules run.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
     /// Output format.
     /// `json` is the evaluation itself; csv, junit, markdown and html render the
     /// site as one row named `site`, as the host reports do.
@@ -93,7 +92,7 @@ impl SiteArgs {
 
 /// Runs `amtready site`; returns the exit code.
 pub fn run(args: &SiteArgs) -> i32 {
-    let policy = match super::rules::load_policy(args.policy.as_ref()) {
+    let policy = match super::rules::load_policies(&args.policy) {
         Ok(policy) => policy,
         Err(code) => return code,
     };
