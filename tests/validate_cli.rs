@@ -179,8 +179,21 @@ fn rules_lists_every_rule() {
         .all(|r| !r["seed_section"].as_str().unwrap().is_empty()));
     let md = amtready(&["rules", "--format", "markdown"]);
     assert!(String::from_utf8_lossy(&md.stdout).starts_with("| Rule | Policy | Severity |"));
-    let table = amtready(&["rules"]);
-    assert!(String::from_utf8_lossy(&table.stdout).contains("Out of Band Management"));
+    // Wide enough that no source wraps; the table fits whatever it is given.
+    for columns in [80, 400] {
+        let table = Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .arg("rules")
+            .env("COLUMNS", columns.to_string())
+            .output()
+            .expect("run amtready");
+        let text = String::from_utf8_lossy(&table.stdout);
+        assert!(text.lines().all(|l| l.chars().count() <= columns), "{text}");
+        if columns == 400 {
+            assert!(text.contains(
+                "Configuration Manager 2007 SP1 Supported Configurations — Out of Band Management"
+            ));
+        }
+    }
 }
 
 #[test]

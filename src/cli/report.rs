@@ -212,6 +212,8 @@ pub struct Rendered {
     pub verdicts: Vec<Verdict>,
     pub bad_records: usize,
     pub hosts: usize,
+    /// The reader closed the output early (`| head`): not an error.
+    pub closed: bool,
 }
 
 /// Reads `input`, judges each record with `policy` (when given), and renders
@@ -254,11 +256,15 @@ pub fn render(
         }
     })
     .map_err(|e| format!("{origin}: {e}"))?;
-    if let Some(e) = write_error {
-        return Err(format!("cannot write the report: {e}"));
+    let finished = match write_error {
+        Some(e) => Err(e),
+        None => sink.finish(),
+    };
+    match finished {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => done.closed = true,
+        Err(e) => return Err(format!("cannot write the report: {e}")),
+        Ok(()) => {}
     }
-    sink.finish()
-        .map_err(|e| format!("cannot write the report: {e}"))?;
     Ok(done)
 }
 
@@ -296,7 +302,9 @@ pub fn run(args: &ReportArgs) -> i32 {
         Ok(done) => done,
         Err(e) => return input_error(e),
     };
-    if done.bad_records > 0 {
+    if done.closed {
+        exit::READY
+    } else if done.bad_records > 0 {
         exit::INPUT
     } else if done.hosts == 0 {
         input_error(format_args!("{origin}: no facts records"))

@@ -1,26 +1,24 @@
 //! `amtready rules`: lists every rule of the policies with what it checks and
-//! the document and section it comes from.
+//! the document and section it comes from, in any listing format.
+
+use std::io::Write;
 
 use serde::Serialize;
 
+use crate::report::listing::write_listing;
+use crate::report::row::source_of;
+use crate::report::{text, Format};
 use crate::rules::policy::BUILTINS;
 use crate::rules::policy_set::DEFAULT_POLICIES;
 use crate::rules::{Policy, PolicySet, RuleInfo};
-
-/// Output formats of `rules`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RulesFormat {
-    Table,
-    Json,
-    Markdown,
-}
 
 /// Arguments of `amtready rules`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RulesArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
-    pub format: RulesFormat,
+    /// (`junit` has no meaning for a rule list and is refused.)
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     /// List this built-in policy or policy file (repeatable) instead of every
     /// built-in one.
     #[arg(long, value_name = "NAME|FILE")]
@@ -85,12 +83,9 @@ fn rule_entry(policy: &Policy, rule: &RuleInfo) -> Entry {
 }
 
 impl Entry {
-    /// `document: section`, or the section alone.
+    /// Document title and section, as every report names a rule's source.
     fn source(&self) -> String {
-        match &self.document {
-            Some(document) => format!("{document}: {}", self.seed_section),
-            None => self.seed_section.clone(),
-        }
+        source_of(self.document.as_deref(), &self.seed_section)
     }
 }
 
@@ -112,43 +107,50 @@ pub fn run(args: &RulesArgs) -> i32 {
         Err(code) => return code,
     };
     let list = entries(&set);
-    match args.format {
-        RulesFormat::Json => match serde_json::to_string_pretty(&list) {
-            Ok(text) => println!("{text}"),
-            Err(error) => return super::input_error(error),
-        },
-        RulesFormat::Markdown => {
-            println!("| Rule | Policy | Severity | Checks | Source |");
-            println!("|---|---|---|---|---|");
-            for entry in &list {
-                println!(
-                    "| `{}` | {} | {} | {} | {} |",
-                    entry.id,
-                    entry.policy,
-                    entry.severity,
-                    entry.checks.replace('|', "\\|"),
-                    entry.source().replace('|', "\\|")
-                );
-            }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match args.format {
+        Format::Json => serde_json::to_writer_pretty(&mut out, &list)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+        Format::Jsonl => list.iter().try_for_each(|e| {
+            serde_json::to_writer(&mut out, e)?;
+            writeln!(out)
+        }),
+        Format::Junit => {
+            return super::input_error(
+                "rules: junit describes hosts; use table, json, jsonl, csv, markdown or html",
+            )
         }
-        RulesFormat::Table => {
-            let mut table = comfy_table::Table::new();
-            // No terminal probing (comfy-table's tty feature is off): wrap to a fixed width.
-            table
-                .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-                .set_width(150);
-            table.set_header(["rule", "policy", "severity", "checks", "source"]);
-            for entry in &list {
-                table.add_row([
-                    entry.id.as_str(),
-                    entry.policy.as_str(),
-                    entry.severity,
-                    entry.checks.as_str(),
-                    entry.source().as_str(),
-                ]);
-            }
-            println!("{table}");
+        format => {
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.id.clone(),
+                        e.policy.clone(),
+                        e.severity.to_string(),
+                        e.checks.clone(),
+                        e.source(),
+                    ]
+                })
+                .collect();
+            write_listing(
+                &mut out,
+                format,
+                "amtready rules",
+                &["Rule", "Policy", "Severity", "Checks", "Source"],
+                &[18, 12, 8, 30, 24],
+                &rows,
+                text::output_width(),
+            )
         }
+    };
+    match written.and_then(|()| out.flush()) {
+        // `| head` closed the pipe: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return super::input_error(format_args!("cannot write the rules: {e}")),
+        Ok(()) => {}
     }
     super::exit::READY
 }

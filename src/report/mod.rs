@@ -8,6 +8,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod listing;
 pub mod markdown;
 pub mod progress;
 pub mod row;

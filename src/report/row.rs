@@ -209,6 +209,16 @@ pub fn source_title(section: &str) -> String {
     }
 }
 
+/// A source from a finding's or rule's own `document` (when it names one)
+/// and its section: "Document — Section".
+pub fn source_of(document: Option<&str>, section: &str) -> String {
+    match document.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) if section.trim().is_empty() => d.to_string(),
+        Some(d) => format!("{d} — {}", section.trim()),
+        None => source_title(section),
+    }
+}
+
 /// Provisioning state and mode in the admin's words.
 pub fn provisioning_words(
     state: Option<ProvisioningState>,
@@ -366,7 +376,8 @@ impl Projector {
                         severity,
                         message: clean(&f.message).into_owned(),
                         fix: f.fix.as_deref().map(|x| self.intern(&clean(x))),
-                        source: self.intern(&clean(&source_title(&f.seed_section))),
+                        source: self
+                            .intern(&clean(&source_of(f.document.as_deref(), &f.seed_section))),
                     });
                 }
             }
@@ -424,10 +435,9 @@ impl Projector {
             provisioning: amt.and_then(|a| {
                 provisioning_words(a.provisioning_state, a.provisioning_mode, a.control_mode)
             }),
-            sku: amt
-                .and_then(|a| a.sku.as_deref())
-                .and_then(|s| decode_sku(s, major))
-                .map(|s| clean(&s).into_owned()),
+            sku: amt.and_then(|a| a.sku.as_deref()).map(|s| {
+                decode_sku(s, major).unwrap_or_else(|| format!("unrecognised SKU {}", clean(s)))
+            }),
             sku_raw: text(amt.and_then(|a| a.sku.as_ref())),
             verdict: report.evaluation.as_ref().map(|e| e.verdict),
             findings,

@@ -37,9 +37,9 @@ pub const HEADER: [&str; 6] = [
 ];
 /// Width each column keeps while wordier ones can still wrap (an IPv4
 /// address with port, "11.8.50", "Not Provisioned (2)", ...).
-const MINS: [usize; 6] = [21, 7, 19, 13, 20, 9];
+const MINS: [usize; 6] = [24, 11, 19, 15, 11, 9];
 /// Widths kept on a narrow (80-column) screen before anything else gives.
-const HARD_MINS: [usize; 6] = [16, 6, 13, 10, 9, 9];
+const HARD_MINS: [usize; 6] = [16, 7, 13, 12, 9, 9];
 
 /// The row's cells, in [`HEADER`] order.
 pub fn cells(r: &Row) -> Vec<String> {
