@@ -297,10 +297,11 @@ impl Summary {
             if verbose || super::text::width(&full) <= width {
                 out.extend(hanging("", &full, width));
             } else {
-                out.push(format!(
+                let line = format!(
                     "{} rules not checked for lack of facts (-v lists them)",
                     list.len()
-                ));
+                );
+                out.extend(hanging("", &line, width));
             }
         }
         out
