@@ -49,10 +49,32 @@ fn records(out: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// The mock's test CA in a file, for `--ca`: TLS-only firmware (16.1) is
+/// read over TLS and must be trusted like any other device.
+fn mock_ca_file() -> String {
+    static FILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!("amtready-e2e-ca-{}.pem", std::process::id()));
+        std::fs::write(&path, mock_amt::test_pki().unwrap().ca_pem()).unwrap();
+        path.to_string_lossy().into_owned()
+    })
+    .clone()
+}
+
 fn scan_args(targets: &[String], extra: &[&str]) -> Vec<String> {
     let mut args = vec!["scan".to_string()];
     args.extend(targets.iter().cloned());
     args.extend(["--format", "jsonl"].map(String::from));
+    let trust = [
+        "--ca",
+        "--pin",
+        "--pins",
+        "--tofu",
+        "--insecure-skip-verify",
+    ];
+    if !extra.iter().any(|a| trust.contains(a)) {
+        args.extend(["--ca".to_string(), mock_ca_file()]);
+    }
     args.extend(extra.iter().map(|s| s.to_string()));
     if !extra.contains(&"--timeout") {
         args.extend(["--timeout", "5"].map(String::from));

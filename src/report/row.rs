@@ -186,6 +186,7 @@ pub fn status_label(status: HostStatus) -> &'static str {
         HostStatus::NotAmt => "not Intel AMT",
         HostStatus::Error => "read error",
         HostStatus::Silent => "silent",
+        HostStatus::TlsUntrusted => "certificate not trusted",
     }
 }
 
