@@ -8,6 +8,7 @@
 pub mod amt;
 pub mod cli;
 pub mod facts;
+pub mod hostfacts;
 pub mod report;
 pub mod rules;
 pub mod scan;
