@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand. `main.rs` only parses and dispatches.
 
 pub mod demo;
+pub mod host_facts;
 pub mod password;
 pub mod report;
 pub mod rules;

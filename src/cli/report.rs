@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::{exit, input_error};
 use crate::facts::FactsRecord;
+use crate::hostfacts::Inventory;
 use crate::report::{self, Format, HostReport, ReportOptions};
 use crate::rules::{exit_code, PolicySet, Verdict};
 
@@ -46,6 +47,8 @@ pub struct ReportArgs {
     /// Title of the HTML, Markdown and JUnit documents.
     #[arg(long, value_name = "TEXT")]
     pub title: Option<String>,
+    #[command(flatten)]
+    pub host_facts: super::host_facts::HostFactsArgs,
 }
 
 /// One record of a saved scan, or why it could not be read.
@@ -68,7 +71,8 @@ fn to_input(position: usize, value: Value) -> Option<Input> {
     }
     Some(Input {
         position,
-        record: serde_json::from_value(value).map_err(|e| e.to_string()),
+        record: crate::hostfacts::check_record_keys(&value)
+            .and_then(|()| serde_json::from_value(value).map_err(|e| e.to_string())),
     })
 }
 
@@ -227,6 +231,20 @@ pub fn render(
     options: &ReportOptions,
     out: impl Write,
 ) -> Result<Rendered, String> {
+    render_with(input, origin, None, policy, format, options, out)
+}
+
+/// [`render`], with the host facts of an inventory export joined to each
+/// record before it is judged (`--host-facts`).
+pub fn render_with(
+    input: impl BufRead,
+    origin: &str,
+    inventory: Option<&Inventory>,
+    policy: Option<&PolicySet>,
+    format: Format,
+    options: &ReportOptions,
+    out: impl Write,
+) -> Result<Rendered, String> {
     let mut sink = report::sink(format, out, options);
     let mut done = Rendered::default();
     let mut write_error: Option<io::Error> = None;
@@ -243,7 +261,12 @@ pub fn render(
                     report::text::clean(&error)
                 );
             }
-            Ok(facts) => {
+            Ok(mut facts) => {
+                if let Some(inventory) = inventory {
+                    if facts.status != Some(crate::facts::HostStatus::Silent) {
+                        inventory.apply(&mut facts, None);
+                    }
+                }
                 let evaluation = policy.map(|p| p.evaluate(&facts));
                 if let Some(e) = &evaluation {
                     done.verdicts.push(e.verdict);
@@ -288,6 +311,10 @@ pub fn run(args: &ReportArgs) -> i32 {
         options.title = report::text::clean(t).into_owned();
     }
     let origin = args.file.display().to_string();
+    let inventory = match args.host_facts.load() {
+        Ok(i) => i,
+        Err(e) => return input_error(e),
+    };
     let reader: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
         Box::new(BufReader::new(io::stdin()))
     } else {
@@ -298,10 +325,27 @@ pub fn run(args: &ReportArgs) -> i32 {
     };
     let stdout = io::stdout();
     let out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let done = match render(reader, &origin, policy.as_ref(), args.format, &options, out) {
+    let done = match render_with(
+        reader,
+        &origin,
+        inventory.as_ref(),
+        policy.as_ref(),
+        args.format,
+        &options,
+        out,
+    ) {
         Ok(done) => done,
         Err(e) => return input_error(e),
     };
+    if let Some(inventory) = &inventory {
+        super::host_facts::report(inventory);
+    }
+    if done.bad_records > 0 && origin.to_ascii_lowercase().ends_with(".csv") {
+        eprintln!(
+            "amtready: {origin} is read as facts records (JSON); an inventory export \
+             goes to --host-facts, beside a scan's records"
+        );
+    }
     if done.closed {
         exit::READY
     } else if done.bad_records > 0 {

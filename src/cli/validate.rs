@@ -27,6 +27,8 @@ pub struct ValidateArgs {
     /// JSON Lines: end with a `{"summary": ...}` line.
     #[arg(long)]
     pub summary: bool,
+    #[command(flatten)]
+    pub host_facts: super::host_facts::HostFactsArgs,
 }
 
 /// Runs `amtready validate`; returns the exit code (0 ready, 1 any not ready,
@@ -40,5 +42,6 @@ pub fn run(args: &ValidateArgs) -> i32 {
         verbose: args.verbose,
         summary: args.summary,
         title: None,
+        host_facts: args.host_facts.clone(),
     })
 }

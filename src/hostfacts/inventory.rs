@@ -539,7 +539,10 @@ fn short(name: &str) -> String {
 
 /// `corp.example.com` and `CORP` (a NetBIOS domain) are the same domain.
 fn same_domain(amt: &str, row: &str) -> bool {
-    let (a, r) = (amt.trim().to_ascii_lowercase(), row.trim().to_ascii_lowercase());
+    let (a, r) = (
+        amt.trim().to_ascii_lowercase(),
+        row.trim().to_ascii_lowercase(),
+    );
     if r.contains('.') {
         a == r
     } else {
@@ -569,12 +572,10 @@ fn csv_rows(body: &[u8], problems: &mut Vec<String>) -> Result<Vec<Row>, String>
         .map_err(|e| format!("line 1: cannot read the header: {e}"))?
         .clone();
     let cols: Vec<Option<Col>> = headers.iter().map(column).collect();
-    if !cols.iter().any(|c| {
-        matches!(
-            c,
-            Some(Col::Address | Col::Name | Col::Computer)
-        )
-    }) {
+    if !cols
+        .iter()
+        .any(|c| matches!(c, Some(Col::Address | Col::Name | Col::Computer)))
+    {
         return Err(
             "line 1: no column to join on (address, IP_Addresses0, Name0, Netbios_Name0, ...)"
                 .into(),
@@ -588,7 +589,7 @@ fn csv_rows(body: &[u8], problems: &mut Vec<String>) -> Result<Vec<Row>, String>
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(|p| line_at(body, p.byte())).unwrap_or(0);
                 problems.push(format!("line {line}: {}", clean(&e.to_string())));
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     break;
@@ -596,7 +597,10 @@ fn csv_rows(body: &[u8], problems: &mut Vec<String>) -> Result<Vec<Row>, String>
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = record
+            .position()
+            .map(|p| line_at(body, p.byte()))
+            .unwrap_or(0);
         if record.len() != headers.len() {
             problems.push(format!(
                 "line {line}: {} field(s) where the header has {}",
@@ -624,6 +628,17 @@ fn csv_rows(body: &[u8], problems: &mut Vec<String>) -> Result<Vec<Row>, String>
         }
     }
     Ok(rows)
+}
+
+/// The 1-based line at a byte offset. On CRLF files the csv crate puts a
+/// record's start at the `\n` of the line before, so line breaks there are
+/// skipped first.
+fn line_at(body: &[u8], byte: u64) -> usize {
+    let mut end = (byte as usize).min(body.len());
+    while end < body.len() && matches!(body[end], b'\r' | b'\n') {
+        end += 1;
+    }
+    body[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 fn json_rows(body: &[u8], problems: &mut Vec<String>) -> Result<Vec<Row>, String> {
@@ -713,11 +728,18 @@ BAD,\"unterminated
         // XP: SharedAccess is the firewall too.
         assert_eq!(pc1.ics_enabled, None);
         let srv = &inv.machines[1].facts;
-        assert_eq!((srv.server_core, srv.rras_running), (Some(true), Some(false)));
+        assert_eq!(
+            (srv.server_core, srv.rras_running),
+            (Some(true), Some(false))
+        );
         let w7 = &inv.machines[2].facts;
         assert_eq!((w7.server_core, w7.ics_enabled), (Some(false), Some(true)));
         assert_eq!(inv.problems.len(), 2, "{:?}", inv.problems);
-        assert!(inv.problems[0].starts_with("line 6: `not-an-ip` is not an IP address"), "{:?}", inv.problems);
+        assert!(
+            inv.problems[0].starts_with("line 6: `not-an-ip` is not an IP address"),
+            "{:?}",
+            inv.problems
+        );
         assert!(inv.problems[1].starts_with("line 7"), "{:?}", inv.problems);
     }
 
@@ -726,7 +748,10 @@ BAD,\"unterminated
         let inv = Inventory::parse(CM.as_bytes()).unwrap();
         let mut by_ip = FactsRecord::new("10.0.0.2:16992");
         assert!(inv.apply(&mut by_ip, None));
-        assert_eq!(by_ip.host.unwrap().sources.get("os"), Some(&FactSource::Inventory));
+        assert_eq!(
+            by_ip.host.unwrap().sources.get("os"),
+            Some(&FactSource::Inventory)
+        );
         let mut by_name = FactsRecord::new("10.9.9.9");
         by_name.amt = Some(crate::facts::AmtFacts {
             hostname: Some("w7-3".into()),
@@ -737,8 +762,18 @@ BAD,\"unterminated
         let mut lost = FactsRecord::new("10.9.9.8");
         assert!(!inv.apply(&mut lost, None));
         let report = inv.report(10);
-        assert!(report.iter().any(|l| l.contains("1 row(s) matched no AMT device: line 2 (10.0.0.1, PC-1)")), "{report:?}");
-        assert!(report.iter().any(|l| l.contains("1 device(s) had no inventory row: 10.9.9.8")), "{report:?}");
+        assert!(
+            report
+                .iter()
+                .any(|l| l.contains("1 row(s) matched no AMT device: line 2 (10.0.0.1, PC-1)")),
+            "{report:?}"
+        );
+        assert!(
+            report
+                .iter()
+                .any(|l| l.contains("1 device(s) had no inventory row: 10.9.9.8")),
+            "{report:?}"
+        );
     }
 
     #[test]
@@ -753,7 +788,10 @@ BAD,\"unterminated
         let inv = Inventory::parse(wmi.as_bytes()).unwrap();
         let f = &inv.machines[0].facts;
         assert_eq!(f.os.as_deref(), Some("Microsoft Windows 7 Professional"));
-        assert_eq!((f.architecture.as_deref(), f.server_core, f.ics_enabled), (Some("x64"), Some(false), Some(false)));
+        assert_eq!(
+            (f.architecture.as_deref(), f.server_core, f.ics_enabled),
+            (Some("x64"), Some(false), Some(false))
+        );
     }
 
     #[test]

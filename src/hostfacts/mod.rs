@@ -178,7 +178,12 @@ fn unknown(key: &str, known: &[&str], prefix: &str) -> Result<(), String> {
     let shown = crate::report::text::clean(&key.chars().take(64).collect::<String>()).into_owned();
     let nearest = known
         .iter()
-        .map(|k| (strsim::damerau_levenshtein(&key.to_ascii_lowercase(), &k.to_ascii_lowercase()), k))
+        .map(|k| {
+            (
+                strsim::damerau_levenshtein(&key.to_ascii_lowercase(), &k.to_ascii_lowercase()),
+                k,
+            )
+        })
         .min_by_key(|(d, _)| *d)
         .filter(|(d, _)| *d <= 3);
     Err(match nearest {
@@ -199,14 +204,21 @@ mod tests {
     fn unknown_keys_are_named_with_a_suggestion() {
         let e = check_record_keys(&json!({"target": "t", "hostt": {}})).unwrap_err();
         assert_eq!(e, "unknown key `hostt` (did you mean `host`?)");
-        let e = check_record_keys(&json!({"target": "t", "host": {"rras_runing": true}})).unwrap_err();
-        assert!(e.contains("`host.rras_runing`") && e.contains("`host.rras_running`"), "{e}");
+        let e =
+            check_record_keys(&json!({"target": "t", "host": {"rras_runing": true}})).unwrap_err();
+        assert!(
+            e.contains("`host.rras_runing`") && e.contains("`host.rras_running`"),
+            "{e}"
+        );
         let ok = json!({"target": "t", "host": {"Caption": "Microsoft Windows XP Professional",
                         "CSDVersion": "Service Pack 3"}, "verdict": "ready"});
         assert!(check_record_keys(&ok).is_ok());
         let rec: crate::facts::FactsRecord = serde_json::from_value(ok).unwrap();
         let host = rec.host.unwrap();
-        assert_eq!(host.os.as_deref(), Some("Microsoft Windows XP Professional"));
+        assert_eq!(
+            host.os.as_deref(),
+            Some("Microsoft Windows XP Professional")
+        );
         assert_eq!(host.service_pack.as_deref(), Some("Service Pack 3"));
     }
 
@@ -227,8 +239,14 @@ mod tests {
         assert_eq!(host.os.as_deref(), Some("xp-sp3"));
         assert_eq!(host.rras_running, None);
         assert_eq!(host.ics_enabled, Some(false));
-        assert_eq!(host.conflicts, ["rras_running: file says false, inventory says true"]);
-        assert_eq!(host.sources.get("ics_enabled"), Some(&FactSource::Inventory));
+        assert_eq!(
+            host.conflicts,
+            ["rras_running: file says false, inventory says true"]
+        );
+        assert_eq!(
+            host.sources.get("ics_enabled"),
+            Some(&FactSource::Inventory)
+        );
         // A third source does not quietly settle a disputed fact.
         merge(&mut host, &inv, FactSource::Winrm);
         assert_eq!(host.rras_running, None);

@@ -155,11 +155,20 @@ mod tests {
     fn shared_access_is_read_with_the_os() {
         let mut s = Services::default();
         s.add("SharedAccess", Some("Running".into()), Some("Auto".into()));
-        assert_eq!(s.ics_enabled(Some("Microsoft Windows XP Professional"), None), None);
+        assert_eq!(
+            s.ics_enabled(Some("Microsoft Windows XP Professional"), None),
+            None
+        );
         assert_eq!(s.ics_enabled(None, Some("6.1.7601")), Some(true));
-        assert_eq!(s.ics_enabled(Some("Microsoft Windows 7 Enterprise"), None), Some(true));
+        assert_eq!(
+            s.ics_enabled(Some("Microsoft Windows 7 Enterprise"), None),
+            Some(true)
+        );
         s.add("SharedAccess", Some("Stopped".into()), None);
-        assert_eq!(s.ics_enabled(Some("Microsoft Windows XP Professional"), None), Some(false));
+        assert_eq!(
+            s.ics_enabled(Some("Microsoft Windows XP Professional"), None),
+            Some(false)
+        );
         assert_eq!(s.rras_running(), None);
         s.add("RemoteAccess", None, Some("Disabled".into()));
         assert_eq!(s.rras_running(), Some(false));
