@@ -35,6 +35,8 @@ pub enum TlsRoute {
 pub struct Connector {
     connect_timeout: Duration,
     modern: Result<tokio_rustls::TlsConnector, String>,
+    /// The policy's verifier, for chains another stack received.
+    #[cfg_attr(not(feature = "legacy-tls"), allow(dead_code))]
     verifier: Option<Arc<dyn ServerCertVerifier>>,
     #[cfg(feature = "legacy-tls")]
     legacy: Option<super::legacy::LegacyConnector>,
