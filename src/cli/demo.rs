@@ -85,7 +85,7 @@ pub fn run(args: &DemoArgs) -> i32 {
         rmcp: false,
         ..SweepArgs::default()
     };
-    let code = execute(input, credentials, &args.read, &sweep);
+    let code = execute(input, credentials, &args.read, &sweep, None);
     runtime.block_on(fleet.shutdown());
     // The demo fleet mixes supported and unsupported firmware on purpose, so
     // verdicts are not failures here; only an unread device is.

@@ -1,10 +1,13 @@
 //! `amtready site`: checks the Configuration Manager site side alone (service
-//! point, console, SQL Server, upgrade path and release), without any AMT host.
+//! point, console, SQL Server, upgrade path and release), without any AMT host;
+//! and the site facts every judging command takes ([`SiteFactsArgs`]).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::facts::SiteFacts;
-use crate::rules::exit_code;
+use crate::report::{self, Format, ReportOptions, SiteReport};
+use crate::rules::{exit_code, Judge};
 
 /// The SP1 release being installed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -21,16 +24,15 @@ pub enum SiteModeArg {
     Native,
 }
 
-/// Output formats of `site`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SiteFormat {
-    Table,
-    Json,
-}
-
-/// Arguments of `amtready site`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct SiteArgs {
+/// The site facts of a run: `--site FILE` and the flags that override it.
+/// Shared by `site`, `scan`, `validate` and `report`.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Site facts (the flags override --site FILE)")]
+pub struct SiteFactsArgs {
+    /// The Configuration Manager site, described in a TOML or JSON file
+    /// (see docs/site.example.toml); judged once for the whole run.
+    #[arg(long = "site", value_name = "FILE")]
+    pub site_file: Option<PathBuf>,
     /// OS of the out-of-band service point (`Windows Server 2003 SP2`).
     #[arg(long, value_name = "OS")]
     pub service_point_os: Option<String>,
@@ -58,17 +60,11 @@ pub struct SiteArgs {
     /// Hotfix on the site server / SMS Provider / console computers (repeatable).
     #[arg(long = "site-kb", value_name = "KB")]
     pub site_kbs: Vec<String>,
-    /// Judge with this policy file instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = SiteFormat::Table)]
-    pub format: SiteFormat,
 }
 
-impl SiteArgs {
-    /// The site facts these arguments describe.
-    pub fn facts(&self) -> SiteFacts {
+impl SiteFactsArgs {
+    /// The site facts the flags give (without the file).
+    pub fn flag_facts(&self) -> SiteFacts {
         let kbs = |list: &Vec<String>| (!list.is_empty()).then(|| list.clone());
         SiteFacts {
             mode: self.site_mode.map(|m| match m {
@@ -90,54 +86,81 @@ impl SiteArgs {
             ..SiteFacts::default()
         }
     }
+
+    /// The run's site facts: the file's, overridden by the flags; `None`
+    /// when neither gives any. A bad file is a one-line error.
+    pub fn resolve(&self) -> Result<Option<SiteFacts>, String> {
+        let mut facts = match &self.site_file {
+            Some(path) => crate::site_file::load(path)?,
+            None => SiteFacts::default(),
+        };
+        facts.overlay(self.flag_facts());
+        Ok((!facts.is_empty()).then_some(facts))
+    }
 }
 
-/// Runs `amtready site`; returns the exit code.
+/// Arguments of `amtready site`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SiteArgs {
+    #[command(flatten)]
+    pub site: SiteFactsArgs,
+    /// Judge with this policy file instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Output format (the same report sinks as `scan`: the site section alone).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Table: list the site rules not checked and each finding's source.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Runs `amtready site`: the site judged alone, through the same judge and
+/// the same report sinks as a scan with `--site`; returns the exit code.
 pub fn run(args: &SiteArgs) -> i32 {
     let policy = match super::rules::load_policy(args.policy.as_ref()) {
         Ok(policy) => policy,
         Err(code) => return code,
     };
-    let facts = args.facts();
-    if facts == SiteFacts::default() {
-        return super::input_error("site: give at least one of --service-point-os, --console-os, --sql, --upgrade-from, --release, --site-server-os");
-    }
-    let evaluation = policy.evaluate_site(&facts);
-    match args.format {
-        SiteFormat::Json => match serde_json::to_string_pretty(&evaluation) {
-            Ok(text) => println!("{text}"),
-            Err(error) => return super::input_error(error),
-        },
-        SiteFormat::Table => {
-            println!("verdict: {}", evaluation.verdict.as_str());
-            if !evaluation.findings.is_empty() {
-                let mut table = comfy_table::Table::new();
-                // No terminal probing (comfy-table's tty feature is off): wrap to a fixed width.
-                table
-                    .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-                    .set_width(150);
-                table.set_header(["severity", "rule", "finding", "seed section", "fix"]);
-                for f in &evaluation.findings {
-                    table.add_row([
-                        f.severity.as_str(),
-                        f.rule.as_str(),
-                        f.message.as_str(),
-                        f.seed_section.as_str(),
-                        f.fix.as_deref().unwrap_or(""),
-                    ]);
-                }
-                println!("{table}");
-            }
-            if !evaluation.missing.is_empty() {
-                println!("missing facts: {}", evaluation.missing.join(", "));
-            }
-            if !evaluation.not_checked.is_empty() {
-                println!(
-                    "not checked (no facts given): {}",
-                    evaluation.not_checked.join(", ")
-                );
-            }
+    let facts = match args.site.resolve() {
+        Ok(Some(facts)) => facts,
+        Ok(None) => {
+            return super::input_error(
+                "site: give --site FILE or at least one of --service-point-os, --console-os, --sql, --upgrade-from, --release, --site-mode, --site-server-os",
+            )
         }
+        Err(e) => return super::input_error(e),
+    };
+    let judge = Judge::new(Arc::new(policy.into_owned()), Some(facts));
+    let Some(report) = site_report(&judge, true) else {
+        return super::input_error("site: no site facts");
+    };
+    let options = ReportOptions {
+        width: report::text::output_width(),
+        verbose: args.verbose,
+        ..ReportOptions::default()
+    };
+    let stdout = std::io::stdout();
+    let mut sink = report::sink(
+        args.format,
+        std::io::BufWriter::new(stdout.lock()),
+        &options,
+    );
+    if let Err(e) = sink.site(&report).and_then(|()| sink.finish()) {
+        return super::input_error(format_args!("cannot write the report: {e}"));
     }
-    exit_code([evaluation.verdict])
+    site_exit_code(&report)
+}
+
+/// The run's site judged by `judge` (facts only when `rules` is false);
+/// `None` when the run has no site facts.
+pub fn site_report(judge: &Judge, rules: bool) -> Option<SiteReport> {
+    let facts = judge.site()?.clone();
+    let evaluation = if rules { judge.judge_site() } else { None };
+    Some(SiteReport { facts, evaluation })
+}
+
+/// The exit code of a site alone.
+pub fn site_exit_code(site: &SiteReport) -> i32 {
+    exit_code(site.evaluation.iter().map(|e| e.verdict))
 }

@@ -8,7 +8,7 @@ use super::candidates::{has_error, push_unique};
 use super::checks::{Ctx, Outcome};
 use super::finding::{Evaluation, Verdict};
 use super::parsed::Parsed;
-use super::policy::{Policy, RuleInfo, RuleKind};
+use super::policy::{Policy, RuleInfo};
 use crate::facts::{FactsRecord, SiteFacts};
 
 impl Policy {
@@ -25,13 +25,10 @@ impl Policy {
             site: Some(site.clone()),
             ..FactsRecord::default()
         };
-        self.evaluate_rules(&record, |rule| {
-            rule.kind() == RuleKind::OsRecognised
-                || rule.facts().reads.iter().all(|fact| fact.is_site())
-        })
+        self.evaluate_rules(&record, super::judge::site_scope)
     }
 
-    fn evaluate_rules(
+    pub(crate) fn evaluate_rules(
         &self,
         record: &FactsRecord,
         in_scope: impl Fn(&RuleInfo) -> bool,

@@ -21,7 +21,7 @@ use super::target::AMT_HTTPS_PORT;
 use crate::amt::{read_host, AmtClient};
 use crate::facts::{AmtFacts, FactSource, FactsRecord, HostStatus};
 use crate::report::HostReport;
-use crate::rules::Policy;
+use crate::rules::Judge;
 use crate::wsman::{Credentials, Endpoint};
 
 /// How a scan runs.
@@ -36,8 +36,9 @@ pub struct PipelineOptions {
     pub auth_fail_limit: u32,
     /// The sweep; `None` reads every target directly (a list of known devices).
     pub discovery: Option<DiscoveryOptions>,
-    /// Judge each record with this policy (in the host's task).
-    pub policy: Option<Arc<Policy>>,
+    /// Judge each record with this policy and the run's site facts (in the
+    /// host's task); the site itself is judged once, by the caller.
+    pub judge: Option<Arc<Judge>>,
 }
 
 /// What the pipeline tells the writer, the progress bar and the summary.
@@ -110,7 +111,7 @@ pub async fn start(
         record.error = Some(u.error.clone());
         progress.count(record.status);
         let _ = events
-            .send(ScanEvent::Host(Box::new(judge(record, &options.policy))))
+            .send(ScanEvent::Host(Box::new(judge(record, &options.judge))))
             .await;
     }
 
@@ -198,10 +199,10 @@ async fn inventory_stage(
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
             return;
         };
-        let (client, events, policy, progress, gate, credentials) = (
+        let (client, events, judge_with, progress, gate, credentials) = (
             client.clone(),
             events.clone(),
-            options.policy.clone(),
+            options.judge.clone(),
             Arc::clone(&progress),
             Arc::clone(&gate),
             credentials.clone(),
@@ -211,19 +212,19 @@ async fn inventory_stage(
             let record = read_one(&client, swept, credentials.as_deref(), &gate, &events).await;
             drop(permit);
             progress.count(record.status);
-            let report = judge(record, &policy);
+            let report = judge(record, &judge_with);
             let _ = events.send(ScanEvent::Host(Box::new(report))).await;
         });
     }
 }
 
-fn judge(facts: FactsRecord, policy: &Option<Arc<Policy>>) -> HostReport {
+fn judge(facts: FactsRecord, judge: &Option<Arc<Judge>>) -> HostReport {
     // A silent address or a device that could not be read has nothing to judge
     // beyond what the rules say about missing facts; they still run, so the
     // verdict is `unknown` rather than absent, as before.
     let evaluation = match facts.status {
         Some(HostStatus::Silent) => None,
-        _ => policy.as_ref().map(|p| p.evaluate(&facts)),
+        _ => judge.as_ref().map(|j| j.judge_host(&facts)),
     };
     HostReport { facts, evaluation }
 }
