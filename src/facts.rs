@@ -29,6 +29,115 @@ pub struct FactsRecord {
     pub host: Option<HostFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub site: Option<SiteFacts>,
+    /// What was checked about the credentials given to `scan` (never the
+    /// credentials themselves).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<CredentialFacts>,
+}
+
+/// The password given to `scan`, judged against the rules Configuration
+/// Manager enforces for an AMT Provisioning and Discovery Account. Only the
+/// outcome is kept: which rules it breaks, in words that reveal nothing of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CredentialFacts {
+    /// The AMT user the scan logged in as (`admin`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Whether a password was given at all.
+    pub password_given: bool,
+    /// The password rules it breaks (`shorter than 8 characters`); empty when
+    /// it meets them all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub password_problems: Vec<String>,
+}
+
+/// The AMT status Configuration Manager 2007 SP1 shows for a computer after
+/// discovery ("About the AMT Status and Out of Band Management"), and the
+/// value of `SMS_R_System.AMTStatus` that its queries use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AmtStatus {
+    /// Not known yet: discovery has not reached it. `AMTStatus is null`.
+    Unknown,
+    /// AMT cannot be detected over the network interface: no AMT, or its
+    /// network interface is closed. `AMTStatus=0`.
+    NotSupported,
+    /// AMT answers, but the out of band service point cannot provision it
+    /// (provisioned elsewhere, password unknown). `AMTStatus=1`.
+    Detected,
+    /// AMT answers and can be provisioned. `AMTStatus=2`.
+    NotProvisioned,
+    /// AMT answers and can be managed out of band. `AMTStatus=3`.
+    Provisioned,
+}
+
+impl AmtStatus {
+    /// Every status, in query-value order.
+    pub const ALL: [AmtStatus; 5] = [
+        AmtStatus::Unknown,
+        AmtStatus::NotSupported,
+        AmtStatus::Detected,
+        AmtStatus::NotProvisioned,
+        AmtStatus::Provisioned,
+    ];
+
+    /// `SMS_R_System.AMTStatus`: `None` is the query's `is null`.
+    pub fn query_value(self) -> Option<u8> {
+        match self {
+            AmtStatus::Unknown => None,
+            AmtStatus::NotSupported => Some(0),
+            AmtStatus::Detected => Some(1),
+            AmtStatus::NotProvisioned => Some(2),
+            AmtStatus::Provisioned => Some(3),
+        }
+    }
+
+    /// The snake_case name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AmtStatus::Unknown => "unknown",
+            AmtStatus::NotSupported => "not_supported",
+            AmtStatus::Detected => "detected",
+            AmtStatus::NotProvisioned => "not_provisioned",
+            AmtStatus::Provisioned => "provisioned",
+        }
+    }
+
+    /// The name the Configuration Manager console shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            AmtStatus::Unknown => "Unknown",
+            AmtStatus::NotSupported => "Not Supported",
+            AmtStatus::Detected => "Detected",
+            AmtStatus::NotProvisioned => "Not Provisioned",
+            AmtStatus::Provisioned => "Provisioned",
+        }
+    }
+
+    /// `Detected (1)`, `Unknown (null)`: the label with the query value.
+    pub fn with_value(self) -> String {
+        match self.query_value() {
+            Some(value) => format!("{} ({value})", self.label()),
+            None => format!("{} (null)", self.label()),
+        }
+    }
+}
+
+impl fmt::Display for AmtStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What Configuration Manager would make of one host, as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigMgrView {
+    pub amt_status: AmtStatus,
+    /// `SMS_R_System.AMTStatus`: null, 0, 1, 2 or 3.
+    pub sms_r_system_amtstatus: Option<u8>,
+    /// Why, in one line.
+    pub reason: String,
 }
 
 /// The outcome of reading one host over the network.

@@ -517,7 +517,7 @@ async fn the_demo_prints_the_table_an_admin_reads() {
         "findings and fixes below the row: {table}"
     );
     assert!(
-        row("5.2.10").contains("Intel AMT, corporate"),
+        row("5.2.10").contains("Intel AMT") && table.contains("corporate"),
         "SKU decoded: {table}"
     );
     assert!(table.contains("Hosts scanned       3"), "summary: {table}");

@@ -402,7 +402,10 @@ pub fn instances(profile: &Profile, class: &str) -> Option<Vec<Instance>> {
                     "InstanceID".to_owned(),
                     text("Intel(r) AMT: General Settings"),
                 ),
-                ("NetworkInterfaceEnabled".to_owned(), text("true")),
+                (
+                    "NetworkInterfaceEnabled".to_owned(),
+                    bool_text(profile.network_interface_enabled),
+                ),
                 ("PingResponseEnabled".to_owned(), text("true")),
                 ("PowerSource".to_owned(), text("0")),
                 ("PreferredAddressFamily".to_owned(), text("0")),

@@ -15,7 +15,7 @@ use super::site::SiteFactsArgs;
 use super::{exit, input_error};
 use crate::facts::{FactsRecord, SiteFacts};
 use crate::report::{self, Format, HostReport, ReportOptions, SiteReport, SITE_KIND};
-use crate::rules::{exit_code, Judge, Policy, Verdict};
+use crate::rules::{exit_code, Judge, PolicySet, Verdict};
 
 /// Longest line (one host's record) read from a JSON Lines file.
 const MAX_LINE: usize = 16 * 1024 * 1024;
@@ -31,9 +31,10 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Judge with this policy file instead of the built-in configmgr-2007-sp1.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    /// Judge with this built-in policy or policy file; repeat to combine.
+    /// Default: configmgr-2007-sp1 and configmgr-2007-sp1-provisioning.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
     /// Render what was read without judging it.
     #[arg(long)]
     pub no_rules: bool,
@@ -252,6 +253,8 @@ pub struct Rendered {
     pub verdicts: Vec<Verdict>,
     pub bad_records: usize,
     pub hosts: usize,
+    /// The reader closed the output early (`| head`): not an error.
+    pub closed: bool,
     /// The run's site was judged (and its verdict, when rules ran).
     pub site: Option<Option<Verdict>>,
     /// Records that named a site other than the run's (without `--site`).
@@ -259,10 +262,13 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// The exit code: 3 for unreadable or conflicting records or an empty
-    /// input, else from the host verdicts and the site's together.
+    /// The exit code: 0 when the reader closed the output early, 3 for
+    /// unreadable or conflicting records or an empty input, else from the
+    /// host verdicts and the site's together.
     pub fn exit_code(&self, origin: &str) -> i32 {
-        if self.bad_records > 0 || self.site_conflicts > 0 {
+        if self.closed {
+            exit::READY
+        } else if self.bad_records > 0 || self.site_conflicts > 0 {
             exit::INPUT
         } else if self.hosts == 0 && self.site.is_none() {
             input_error(format_args!("{origin}: no facts records"))
@@ -278,7 +284,7 @@ impl Rendered {
 pub fn render(
     input: impl BufRead,
     origin: &str,
-    policy: Option<&Policy>,
+    policy: Option<&PolicySet>,
     format: Format,
     options: &ReportOptions,
     out: impl Write,
@@ -305,7 +311,7 @@ struct RunSite {
 pub fn render_with_site(
     input: impl BufRead,
     origin: &str,
-    policy: Option<&Policy>,
+    policy: Option<&PolicySet>,
     site: Option<SiteFacts>,
     format: Format,
     options: &ReportOptions,
@@ -335,7 +341,7 @@ pub fn render_with_site(
     };
     if let Some(facts) = run.facts.clone() {
         if let Err(e) = emit_site(&facts, &judge, &mut sink, &mut done) {
-            return Err(format!("cannot write the report: {e}"));
+            write_error = Some(e);
         }
     }
     read_scan(input, &mut |item| {
@@ -404,11 +410,15 @@ pub fn render_with_site(
         }
     })
     .map_err(|e| format!("{origin}: {e}"))?;
-    if let Some(e) = write_error {
-        return Err(format!("cannot write the report: {e}"));
+    let finished = match write_error {
+        Some(e) => Err(e),
+        None => sink.finish(),
+    };
+    match finished {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => done.closed = true,
+        Err(e) => return Err(format!("cannot write the report: {e}")),
+        Ok(()) => {}
     }
-    sink.finish()
-        .map_err(|e| format!("cannot write the report: {e}"))?;
     Ok(done)
 }
 
@@ -441,7 +451,7 @@ pub fn run(args: &ReportArgs) -> i32 {
     let policy = if args.no_rules {
         None
     } else {
-        match super::rules::load_policy(args.policy.as_ref()) {
+        match super::rules::load_policies(&args.policy) {
             Ok(p) => Some(p),
             Err(code) => return code,
         }
@@ -473,7 +483,7 @@ pub fn run(args: &ReportArgs) -> i32 {
     let done = match render_with_site(
         reader,
         &origin,
-        policy.as_deref(),
+        policy.as_ref(),
         site,
         args.format,
         &options,

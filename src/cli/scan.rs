@@ -9,9 +9,10 @@ use super::password::PasswordArgs;
 use super::site::SiteFactsArgs;
 use super::{exit, input_error};
 use crate::amt::{AmtClient, ClientOptions};
-use crate::facts::{HostStatus, SiteFacts};
+use crate::facts::{CredentialFacts, HostStatus, SiteFacts};
 use crate::report::progress::{HostDone, Progress as ProgressBar};
 use crate::report::{self, Format, HostReport, ReportOptions, SiteReport};
+use crate::rules::checks::provisioning_password::password_problems;
 use crate::rules::{self, Judge, Verdict};
 use crate::scan::discover::{self, DEFAULT_RATE};
 use crate::scan::{
@@ -37,9 +38,12 @@ pub struct ReadArgs {
     /// Devices read at the same time.
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub concurrency: usize,
-    /// Judge with this policy file instead of the built-in configmgr-2007-sp1.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    /// Judge with this built-in policy (configmgr-2007-sp1,
+    /// configmgr-2007-sp1-provisioning, intel-advisories) or policy file;
+    /// repeat to combine. Default: configmgr-2007-sp1 and
+    /// configmgr-2007-sp1-provisioning.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
     /// Print what was read without judging it against the rules.
     #[arg(long)]
     pub no_rules: bool,
@@ -227,8 +231,8 @@ pub fn execute(
     let judge = if read.no_rules {
         None
     } else {
-        match super::rules::load_policy(read.policy.as_ref()) {
-            Ok(p) => Some(Arc::new(Judge::new(Arc::new(p.into_owned()), site.clone()))),
+        match super::rules::load_policies(&read.policy) {
+            Ok(p) => Some(Arc::new(Judge::new(Arc::new(p), site.clone()))),
             Err(code) => return code,
         }
     };
@@ -296,6 +300,7 @@ pub fn execute(
         let room = limit.saturating_sub(read.concurrency as u64 * 2 + 256) / 2;
         room.clamp(16, 4096) as usize
     });
+    let credential_facts = credential_facts(credentials.as_ref());
     let pipeline = PipelineOptions {
         credentials,
         concurrency: read.concurrency,
@@ -309,6 +314,7 @@ pub fn execute(
             ..DiscoveryOptions::default()
         }),
         judge,
+        credential_facts: Some(credential_facts),
     };
 
     let progress = Arc::new(Progress::default());
@@ -450,6 +456,19 @@ fn summary(progress: &Progress, all: bool, elapsed: Duration) {
         if all { "" } else { " (list them with --all)" },
         elapsed.as_secs_f64()
     );
+}
+
+/// What the provisioning rules need to know of the credentials: the user and
+/// which of Configuration Manager's password rules the password breaks. The
+/// password itself goes no further than this function.
+fn credential_facts(credentials: Option<&Credentials>) -> CredentialFacts {
+    CredentialFacts {
+        user: credentials.map(|c| c.user.clone()),
+        password_given: credentials.is_some(),
+        password_problems: credentials
+            .map(|c| password_problems(c.password.expose()))
+            .unwrap_or_default(),
+    }
 }
 
 fn secs(value: f64) -> Option<Duration> {

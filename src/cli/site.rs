@@ -104,9 +104,10 @@ impl SiteFactsArgs {
 pub struct SiteArgs {
     #[command(flatten)]
     pub site: SiteFactsArgs,
-    /// Judge with this policy file instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    /// Judge with this built-in policy or policy file (repeatable); only
+    /// their site rules run.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
     /// Output format (the same report sinks as `scan`: the site section alone).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -118,7 +119,7 @@ pub struct SiteArgs {
 /// Runs `amtready site`: the site judged alone, through the same judge and
 /// the same report sinks as a scan with `--site`; returns the exit code.
 pub fn run(args: &SiteArgs) -> i32 {
-    let policy = match super::rules::load_policy(args.policy.as_ref()) {
+    let policy = match super::rules::load_policies(&args.policy) {
         Ok(policy) => policy,
         Err(code) => return code,
     };
@@ -131,13 +132,14 @@ pub fn run(args: &SiteArgs) -> i32 {
         }
         Err(e) => return super::input_error(e),
     };
-    let judge = Judge::new(Arc::new(policy.into_owned()), Some(facts));
+    let judge = Judge::new(Arc::new(policy), Some(facts));
     let Some(report) = site_report(&judge, true) else {
         return super::input_error("site: no site facts");
     };
     let options = ReportOptions {
         width: report::text::output_width(),
         verbose: args.verbose,
+        title: "amtready: Configuration Manager 2007 SP1 site readiness".to_string(),
         ..ReportOptions::default()
     };
     let stdout = std::io::stdout();
@@ -146,8 +148,11 @@ pub fn run(args: &SiteArgs) -> i32 {
         std::io::BufWriter::new(stdout.lock()),
         &options,
     );
-    if let Err(e) = sink.site(&report).and_then(|()| sink.finish()) {
-        return super::input_error(format_args!("cannot write the report: {e}"));
+    match sink.site(&report).and_then(|()| sink.finish()) {
+        // `| head` closed the pipe: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return super::input_error(format_args!("cannot write the report: {e}")),
+        Ok(()) => {}
     }
     site_exit_code(&report)
 }

@@ -21,7 +21,7 @@ use super::row::{status_label, Projector, RowFinding};
 use super::{HostReport, ReportSink, SiteReport};
 
 /// Column names, in order. Part of the output contract: add at the end only.
-pub const COLUMNS: [&str; 17] = [
+pub const COLUMNS: [&str; 18] = [
     "target",
     "hostname",
     "read_status",
@@ -29,6 +29,7 @@ pub const COLUMNS: [&str; 17] = [
     "amt_version",
     "version_source",
     "amt_status",
+    "amt_status_value",
     "provisioning",
     "sku",
     "sku_raw",
@@ -112,15 +113,20 @@ impl<W: Write> ReportSink for CsvSink<W> {
     fn site(&mut self, site: &SiteReport) -> io::Result<()> {
         let r = self.projector.site_row(site);
         let [blocking, findings, fixes] = finding_cells(&r.findings);
-        let mut record: [String; 17] = Default::default();
-        record[0] = "site".to_string();
-        record[10] = r.verdict_label().to_string();
-        record[11] = blocking;
-        record[12] = findings;
-        record[13] = fixes;
-        record[14] = r.missing.join(", ");
-        record[15] = "site".to_string();
-        record[16] = cell(&r.facts_line());
+        let mut record: [String; 18] = Default::default();
+        let mut put = |column: &str, value: String| {
+            if let Some(i) = COLUMNS.iter().position(|c| *c == column) {
+                record[i] = value;
+            }
+        };
+        put("target", "site".to_string());
+        put("verdict", r.verdict_label().to_string());
+        put("blocking_rules", blocking);
+        put("findings", findings);
+        put("fixes", fixes);
+        put("missing_facts", r.missing.join(", "));
+        put("record", "site".to_string());
+        put("site_facts", cell(&r.facts_line()));
         let w = self.writer()?;
         w.write_record(&record)?;
         w.flush()
@@ -130,7 +136,7 @@ impl<W: Write> ReportSink for CsvSink<W> {
         let r = self.projector.row(report);
         let opt = |v: &Option<String>| v.as_deref().map(cell).unwrap_or_default();
         let [blocking, findings, fixes] = finding_cells(&r.findings);
-        let record: [String; 17] = [
+        let record: [String; 18] = [
             cell(&r.target),
             opt(&r.hostname),
             r.status.map(status_label).unwrap_or_default().to_string(),
@@ -140,6 +146,10 @@ impl<W: Write> ReportSink for CsvSink<W> {
                 .map(|s| s.as_str().to_string())
                 .unwrap_or_default(),
             r.amt_status.label().to_string(),
+            r.amt_status
+                .query_value()
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "null".to_string()),
             opt(&r.provisioning),
             opt(&r.sku),
             opt(&r.sku_raw),

@@ -458,11 +458,11 @@ td.num{text-align:right}
 #hosts thead th[aria-sort=ascending]::after{content:" ▲"}#hosts thead th[aria-sort=descending]::after{content:" ▼"}
 #hosts tbody.host{content-visibility:auto;contain-intrinsic-size:auto 34px}
 #hosts tr.main{cursor:pointer}#hosts tr.main:hover{background:#f2f6fc}
-.fqdn{display:block;color:#5b6475;font-size:12px}
+.fqdn{display:block;color:#5b6475;font-size:12px;white-space:nowrap}
 .src{color:#8a8f98;font-size:11px}
 .verdict{font-weight:600;padding:1px 8px;border-radius:10px;white-space:nowrap}
 .verdict.ready{color:var(--ok);background:#e6f4ea}.verdict.not_ready{color:var(--bad);background:#fdecea}.verdict.unknown{color:var(--warn);background:#fff4e0}.verdict.not_judged{color:var(--muted);background:#eef0f3}
-.nb{color:var(--bad);font-size:12px}
+.nb{color:var(--bad);font-size:12px;white-space:nowrap}
 tr.detail td{background:#fafbfc}
 .facts dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:4px 0 8px}
 .facts dt{color:#5b6475}.facts dd{margin:0;word-break:break-word}

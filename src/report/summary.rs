@@ -416,7 +416,10 @@ impl Summary {
                 self.top_blocking
                     .iter()
                     .take(5)
-                    .map(|b| format!("{} ({} hosts)", b.rule, b.hosts))
+                    .map(|b| {
+                        let s = if b.hosts == 1 { "" } else { "s" };
+                        format!("{} ({} host{s})", b.rule, b.hosts)
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
             );

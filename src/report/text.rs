@@ -188,7 +188,7 @@ impl Grid {
                     .iter()
                     .enumerate()
                     .filter(|(i, w)| **w > floor[*i])
-                    .max_by_key(|(i, w)| (**w, usize::MAX - *i))
+                    .max_by_key(|(i, w)| (**w - floor[*i], **w, usize::MAX - *i))
                 else {
                     break;
                 };

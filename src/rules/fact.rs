@@ -20,6 +20,8 @@ pub enum FactGroup {
     Site,
     /// How reading the device went (`status`), not a device fact.
     Read,
+    /// What `scan` was given (the credentials' checks), not a device fact.
+    Scan,
 }
 
 macro_rules! facts {
@@ -86,6 +88,7 @@ facts! {
     SiteConsoleRoles = "site.console_roles", Site;
     SiteRoleOs = "site.role_os", Site;
     SiteKbs = "site.site_kbs", Site;
+    CredentialsPassword = "credentials.password", Scan;
 }
 
 impl FactId {
@@ -157,6 +160,7 @@ impl FactId {
                 site.is_some_and(|s| s.role_os.as_ref().is_some_and(|m| !m.is_empty()))
             }
             FactId::SiteKbs => site.is_some_and(|s| s.site_kbs.is_some()),
+            FactId::CredentialsPassword => record.credentials.is_some(),
         }
     }
 }

@@ -16,28 +16,20 @@ use std::sync::Arc;
 
 use super::fact::FactId;
 use super::finding::Evaluation;
-use super::policy::{Policy, RuleInfo, RuleKind};
+use super::policy::{RuleInfo, RuleKind};
+use super::policy_set::PolicySet;
 use crate::facts::{FactsRecord, SiteFacts};
 
-/// Whether every fact the rule reads is a site fact.
-fn reads_only_site(rule: &RuleInfo) -> bool {
-    rule.facts().reads.iter().all(|fact| fact.is_site())
-}
-
-/// The rules judged once per run, on the site's facts.
-pub fn site_scope(rule: &RuleInfo) -> bool {
-    rule.kind() == RuleKind::OsRecognised || reads_only_site(rule)
-}
-
-/// The rules judged on each host.
+/// The rules judged on each host: every rule but those whose facts are all
+/// site facts (those are [`super::engine::site_scope`], judged once).
 pub fn host_scope(rule: &RuleInfo) -> bool {
-    rule.kind() == RuleKind::OsRecognised || !reads_only_site(rule)
+    rule.kind() == RuleKind::OsRecognised || !rule.facts().reads.iter().all(|f| f.is_site())
 }
 
-/// The site facts the host rules of `policy` read (`site.mode`).
-pub fn site_facts_for_hosts(policy: &Policy) -> Vec<FactId> {
+/// The site facts the host rules of `policies` read (`site.mode`).
+pub fn site_facts_for_hosts(policies: &PolicySet) -> Vec<FactId> {
     let mut out: Vec<FactId> = Vec::new();
-    for rule in policy.rules() {
+    for (_, rule) in policies.rules() {
         if rule.kind() == RuleKind::OsRecognised || !host_scope(rule) {
             continue;
         }
@@ -77,10 +69,10 @@ pub fn keep_only(site: &SiteFacts, keep: &[FactId]) -> SiteFacts {
     out
 }
 
-/// The policy and the run's site facts, shared by every host of a run.
+/// The policies and the run's site facts, shared by every host of a run.
 #[derive(Debug, Clone)]
 pub struct Judge {
-    policy: Arc<Policy>,
+    policy: Arc<PolicySet>,
     site: Option<SiteFacts>,
     /// The part of `site` host rules read.
     host_site: Option<SiteFacts>,
@@ -88,7 +80,7 @@ pub struct Judge {
 
 impl Judge {
     /// A judge for `policy`; `site` is the run's site facts, if any.
-    pub fn new(policy: Arc<Policy>, site: Option<SiteFacts>) -> Judge {
+    pub fn new(policy: Arc<PolicySet>, site: Option<SiteFacts>) -> Judge {
         let mut judge = Judge {
             policy,
             site: None,
@@ -98,7 +90,7 @@ impl Judge {
         judge
     }
 
-    pub fn policy(&self) -> &Policy {
+    pub fn policy(&self) -> &PolicySet {
         &self.policy
     }
 
@@ -140,7 +132,12 @@ impl Judge {
                 ..record.clone()
             })
         };
-        self.policy.evaluate_rules(&record, host_scope)
+        let mut evaluation = Evaluation::empty();
+        for policy in self.policy.policies() {
+            policy.evaluate_into(&record, &mut evaluation, host_scope);
+        }
+        evaluation.conclude(&record);
+        evaluation
     }
 }
 
@@ -152,7 +149,7 @@ mod tests {
 
     fn judge(site: serde_json::Value) -> Judge {
         Judge::new(
-            Arc::new(Policy::builtin().clone()),
+            Arc::new(PolicySet::default_set()),
             Some(serde_json::from_value(site).unwrap()),
         )
     }
@@ -210,7 +207,7 @@ mod tests {
     #[test]
     fn host_rules_read_only_the_site_mode() {
         assert_eq!(
-            site_facts_for_hosts(Policy::builtin()),
+            site_facts_for_hosts(&PolicySet::default_set()),
             [FactId::SiteMode],
             "a new joint rule needs its site fact kept in keep_only"
         );

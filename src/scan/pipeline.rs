@@ -19,7 +19,7 @@ use super::discover::{DiscoveryOptions, Sweeper, Swept};
 use super::plan::{Plan, PlannedTarget};
 use super::target::AMT_HTTPS_PORT;
 use crate::amt::{read_host, AmtClient};
-use crate::facts::{AmtFacts, FactSource, FactsRecord, HostStatus};
+use crate::facts::{AmtFacts, CredentialFacts, FactSource, FactsRecord, HostStatus};
 use crate::report::HostReport;
 use crate::rules::Judge;
 use crate::wsman::{Credentials, Endpoint};
@@ -36,9 +36,12 @@ pub struct PipelineOptions {
     pub auth_fail_limit: u32,
     /// The sweep; `None` reads every target directly (a list of known devices).
     pub discovery: Option<DiscoveryOptions>,
-    /// Judge each record with this policy and the run's site facts (in the
-    /// host's task); the site itself is judged once, by the caller.
+    /// Judge each record with these policies and the run's site facts (in
+    /// the host's task); the site itself is judged once, by the caller.
     pub judge: Option<Arc<Judge>>,
+    /// What was checked about the credentials (never the secret), added to
+    /// every record that is judged.
+    pub credential_facts: Option<CredentialFacts>,
 }
 
 /// What the pipeline tells the writer, the progress bar and the summary.
@@ -111,7 +114,11 @@ pub async fn start(
         record.error = Some(u.error.clone());
         progress.count(record.status);
         let _ = events
-            .send(ScanEvent::Host(Box::new(judge(record, &options.judge))))
+            .send(ScanEvent::Host(Box::new(judge(
+                record,
+                &options.judge,
+                options.credential_facts.as_ref(),
+            ))))
             .await;
     }
 
@@ -195,36 +202,45 @@ async fn inventory_stage(
     let slots = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let gate = Arc::new(AuthGate::new(options.auth_fail_limit));
     let credentials = options.credentials.map(Arc::new);
+    let credential_facts = options.credential_facts.map(Arc::new);
     while let Some(swept) = found.recv().await {
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
             return;
         };
-        let (client, events, judge_with, progress, gate, credentials) = (
+        let (client, events, judge_with, progress, gate, credentials, credential_facts) = (
             client.clone(),
             events.clone(),
             options.judge.clone(),
             Arc::clone(&progress),
             Arc::clone(&gate),
             credentials.clone(),
+            credential_facts.clone(),
         );
         progress.reading.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             let record = read_one(&client, swept, credentials.as_deref(), &gate, &events).await;
             drop(permit);
             progress.count(record.status);
-            let report = judge(record, &judge_with);
+            let report = judge(record, &judge_with, credential_facts.as_deref());
             let _ = events.send(ScanEvent::Host(Box::new(report))).await;
         });
     }
 }
 
-fn judge(facts: FactsRecord, judge: &Option<Arc<Judge>>) -> HostReport {
+fn judge(
+    mut facts: FactsRecord,
+    judge: &Option<Arc<Judge>>,
+    credential_facts: Option<&CredentialFacts>,
+) -> HostReport {
     // A silent address or a device that could not be read has nothing to judge
     // beyond what the rules say about missing facts; they still run, so the
     // verdict is `unknown` rather than absent, as before.
     let evaluation = match facts.status {
         Some(HostStatus::Silent) => None,
-        _ => judge.as_ref().map(|j| j.judge_host(&facts)),
+        _ => {
+            facts.credentials = credential_facts.cloned();
+            judge.as_ref().map(|j| j.judge_host(&facts))
+        }
     };
     HostReport { facts, evaluation }
 }
