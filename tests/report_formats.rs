@@ -353,3 +353,52 @@ fn json_ends_with_a_summary_and_jsonl_only_when_asked() {
         HOSTS + 1
     );
 }
+
+#[test]
+fn rules_and_site_use_the_same_formats() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .args(args)
+            .env("COLUMNS", "80")
+            .output()
+            .expect("run amtready")
+    };
+    let rules = run(&["rules", "--format", "csv"]);
+    assert_eq!(rules.status.code(), Some(0));
+    let text = String::from_utf8(rules.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["Rule", "Policy", "Severity", "Checks", "Source"]
+    );
+    assert!(reader
+        .records()
+        .map(|r| r.unwrap())
+        .any(|r| &r[0] == "AMT-FW-VERSION"
+            && r[4].starts_with("Configuration Manager 2007 SP1 Supported Configurations — ")));
+    let table = String::from_utf8(run(&["rules"]).stdout).unwrap();
+    assert!(table.lines().all(|l| UnicodeWidthStr::width(l) <= 80));
+    assert_eq!(run(&["rules", "--format", "junit"]).status.code(), Some(3));
+
+    let site = ["site", "--service-point-os", "Windows Server 2003 SP1"];
+    let table = run(&site);
+    assert_eq!(table.status.code(), Some(1));
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        table.starts_with("SITE ") && table.lines().next().unwrap().ends_with("not ready"),
+        "{table}"
+    );
+    assert!(
+        table.lines().all(|l| UnicodeWidthStr::width(l) <= 80),
+        "{table}"
+    );
+    let junit = run(&[&site[..], &["--format", "junit"]].concat());
+    let xml = String::from_utf8(junit.stdout).unwrap();
+    assert!(
+        xml.contains("<testcase name=\"Configuration Manager site\"") && xml.contains("<failure "),
+        "{xml}"
+    );
+    let html = run(&[&site[..], &["--format", "html"]].concat());
+    let html = String::from_utf8(html.stdout).unwrap();
+    assert!(html.contains("id=\"chart-verdicts\"") && html.contains("<section id=\"site\""));
+}

@@ -349,7 +349,7 @@ fn host_html(out: &mut String, r: &Row, index: usize) {
         let src = r.version_source.map(|s| s.as_str()).unwrap_or("unknown");
         fact("AMT version", &format!("{v} (from {src})"));
     }
-    fact("AMT status", r.amt_status.label());
+    fact("AMT status", &r.amt_status.with_value());
     if let Some(p) = &r.provisioning {
         fact("Provisioning", p);
     }

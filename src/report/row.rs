@@ -221,6 +221,7 @@ pub fn status_label(status: HostStatus) -> &'static str {
         HostStatus::NotAmt => "not Intel AMT",
         HostStatus::Error => "read error",
         HostStatus::Silent => "silent",
+        HostStatus::TlsUntrusted => "certificate not trusted",
     }
 }
 
@@ -480,6 +481,12 @@ impl Projector {
         });
         let (findings, missing) = self.findings(report.evaluation.as_ref());
         let mut details: Vec<(&'static str, String)> = Vec::new();
+        if self.details {
+            details.push((
+                "Why this AMT status",
+                clean(&report.configmgr().reason).into_owned(),
+            ));
+        }
         if let (true, Some(a)) = (self.details, amt) {
             let mut push = |label: &'static str, v: Option<String>| {
                 if let Some(v) = v {
