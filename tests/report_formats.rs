@@ -116,6 +116,11 @@ fn the_table_fits_80_100_and_120_columns() {
         // "Not checked" appears once, as one short line, not per host.
         assert_eq!(t.matches("not checked").count(), 1, "{t}");
     }
+    // Narrower than anyone should use: still no line wider, verbose or not.
+    for extra in [&[][..], &["-v"][..]] {
+        let t = text(&report("table", 40, extra));
+        assert!(t.lines().all(|l| UnicodeWidthStr::width(l) <= 40), "{t}");
+    }
     let verbose = text(&report("table", 100, &["-v"]));
     assert!(verbose.contains("Not checked (no facts for them): "));
     assert!(verbose.contains(
