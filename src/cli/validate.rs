@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use super::site::SiteFactsArgs;
 use crate::report::Format;
 
 /// Arguments of `amtready validate`.
@@ -28,11 +29,14 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub summary: bool,
     #[command(flatten)]
+    pub site: SiteFactsArgs,
+    #[command(flatten)]
     pub host_facts: super::host_facts::HostFactsArgs,
 }
 
-/// Runs `amtready validate`; returns the exit code (0 ready, 1 any not ready,
-/// 2 only unknowns, 3 if any record was unreadable).
+/// Runs `amtready validate`; returns the exit code (0 ready, 1 any host or
+/// the site not ready, 2 only unknowns, 3 if any record was unreadable or
+/// named a second site).
 pub fn run(args: &ValidateArgs) -> i32 {
     super::report::run(&super::report::ReportArgs {
         file: args.file.clone(),
@@ -42,6 +46,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
         verbose: args.verbose,
         summary: args.summary,
         title: None,
+        site: args.site.clone(),
         host_facts: args.host_facts.clone(),
     })
 }
