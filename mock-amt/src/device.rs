@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -16,6 +16,7 @@ use crate::eoi;
 use crate::fault::Fault;
 use crate::http::{self, ReadError, Request};
 use crate::profile::Profile;
+use crate::rmcp;
 use crate::wsman::{self, FaultKind, Instance, WsmanRequest};
 
 /// The default user, as on every AMT.
@@ -58,6 +59,10 @@ pub struct DeviceConfig {
     /// Allow a listen address off loopback (off by default: the mock is a
     /// test fixture and must not appear on a real network by accident).
     pub allow_non_loopback: bool,
+    /// Answer the RMCP presence ping on this UDP port of the listen address
+    /// (623 on real firmware; 0 picks a free one), for profiles of AMT 4.0
+    /// and later. `None`: no RMCP.
+    pub rmcp_port: Option<u16>,
 }
 
 impl std::fmt::Debug for DeviceConfig {
@@ -72,6 +77,7 @@ impl std::fmt::Debug for DeviceConfig {
             .field("nonce_lifetime", &self.nonce_lifetime)
             .field("faults", &self.faults)
             .field("allow_non_loopback", &self.allow_non_loopback)
+            .field("rmcp_port", &self.rmcp_port)
             .finish()
     }
 }
@@ -96,6 +102,7 @@ impl DeviceConfig {
             nonce_lifetime: Duration::from_secs(300),
             faults: Vec::new(),
             allow_non_loopback: false,
+            rmcp_port: None,
         }
     }
 }
@@ -160,6 +167,7 @@ struct Device {
 /// stops; call [`DeviceHandle::shutdown`] to stop it.
 pub struct DeviceHandle {
     addr: SocketAddr,
+    rmcp_addr: Option<SocketAddr>,
     device: Arc<Device>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
@@ -178,6 +186,11 @@ impl DeviceHandle {
     /// The address the device listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where the device answers the RMCP ping, when it does.
+    pub fn rmcp_addr(&self) -> Option<SocketAddr> {
+        self.rmcp_addr
     }
 
     /// A snapshot of the counters.
@@ -237,10 +250,25 @@ pub async fn start_device(cfg: DeviceConfig) -> std::io::Result<DeviceHandle> {
         }),
     });
     let (stop, stop_rx) = watch::channel(false);
+    let rmcp_addr = match device.cfg.rmcp_port {
+        Some(port) if rmcp::answers_ping(&device.cfg.profile) => {
+            let socket = UdpSocket::bind(SocketAddr::new(addr.ip(), port)).await?;
+            let rmcp_addr = socket.local_addr()?;
+            tokio::spawn(rmcp::serve(
+                socket,
+                device.cfg.profile.clone(),
+                addr.port(),
+                stop_rx.clone(),
+            ));
+            Some(rmcp_addr)
+        }
+        _ => None,
+    };
     let task = tokio::spawn(accept_loop(listener, Arc::clone(&device), stop_rx));
     tracing::debug!(%addr, profile = %device.cfg.profile.name, "device listening");
     Ok(DeviceHandle {
         addr,
+        rmcp_addr,
         device,
         stop,
         task,

@@ -23,7 +23,9 @@ mod digest;
 mod eoi;
 pub mod fault;
 mod http;
+pub mod manifest;
 pub mod profile;
+pub mod rmcp;
 mod wsman;
 
 pub use device::{
@@ -31,4 +33,5 @@ pub use device::{
     DeviceConfig, DeviceHandle, DeviceStats, Fleet, FleetError, DEFAULT_PASSWORD, DEFAULT_USER,
 };
 pub use fault::{Fault, FaultParseError};
+pub use manifest::{manifest_jsonl, mixed_fleet, round_robin_profiles, FleetMix, ManifestEntry};
 pub use profile::{Password, Profile, ProfileError};

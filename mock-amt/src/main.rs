@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use mock_amt::{
-    fleet_addresses, fleet_addresses_unchecked, start_fleet, DeviceConfig, Fault, Profile,
+    fleet_addresses, fleet_addresses_unchecked, manifest_jsonl, mixed_fleet, start_fleet,
+    DeviceConfig, Fault, FleetMix, Profile,
 };
 
 #[derive(Parser, Debug)]
@@ -72,6 +73,13 @@ struct CommonArgs {
     /// Allow listening on addresses outside 127.0.0.0/8 and ::1.
     #[arg(long, global = true)]
     allow_non_loopback: bool,
+    /// UDP port for the RMCP presence pong of AMT 4.0+ profiles (623 needs
+    /// root or CAP_NET_BIND_SERVICE; without it the device runs without RMCP).
+    #[arg(long, default_value_t = 623, global = true)]
+    rmcp_port: u16,
+    /// Do not answer RMCP at all.
+    #[arg(long, global = true)]
+    no_rmcp: bool,
 }
 
 #[derive(Args, Debug)]
@@ -89,6 +97,20 @@ struct FleetArgs {
     /// or TOML with `[[device]] address = "…" profile = "…"`.
     #[arg(long)]
     fleet_file: Option<PathBuf>,
+    /// Write the fleet's truth to FILE as JSON Lines, one line per address:
+    /// address, port, profile, version, provisioning_state, credentials_match,
+    /// fault (null when healthy, `closed` when nothing listens).
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// Every N-th device (by position, from 1) listens on nothing: AMT off.
+    #[arg(long, value_name = "N")]
+    closed_every: Option<usize>,
+    /// Every N-th device gets FAULT (e.g. `7:http500`). Repeatable; the first match wins.
+    #[arg(long, value_name = "N:FAULT")]
+    fault_every: Vec<String>,
+    /// Every N-th device has a password other than the fleet's.
+    #[arg(long, value_name = "N")]
+    wrong_password_every: Option<usize>,
 }
 
 fn resolve_profile(name: &str) -> Result<Profile, String> {
@@ -170,7 +192,46 @@ fn build_config(
     }
     cfg.faults = common.faults.clone();
     cfg.allow_non_loopback = common.allow_non_loopback;
+    cfg.rmcp_port = (!common.no_rmcp).then_some(common.rmcp_port);
     cfg
+}
+
+fn parse_fault_every(spec: &str) -> Result<(usize, Fault), String> {
+    let bad = || format!("--fault-every {spec:?}: expected N:FAULT, e.g. 7:http500");
+    let (n, fault) = spec.split_once(':').ok_or_else(bad)?;
+    let n: usize = n.parse().map_err(|_| bad())?;
+    let fault: Fault = fault
+        .parse()
+        .map_err(|e| format!("--fault-every {spec:?}: {e}"))?;
+    if n == 0 {
+        return Err(bad());
+    }
+    Ok((n, fault))
+}
+
+/// Starts the devices; a device whose RMCP port cannot be bound (623 without
+/// privileges) runs without RMCP rather than not at all.
+async fn start_devices(configs: Vec<DeviceConfig>) -> Result<mock_amt::Fleet, String> {
+    match start_fleet(configs.clone()).await {
+        Ok(f) => Ok(f),
+        Err(e)
+            if e.kind() == std::io::ErrorKind::PermissionDenied
+                && configs.iter().any(|c| c.rmcp_port.is_some()) =>
+        {
+            tracing::warn!("cannot bind the RMCP port ({e}); running without RMCP (use --rmcp-port or run as root)");
+            let configs = configs
+                .into_iter()
+                .map(|mut c| {
+                    c.rmcp_port = None;
+                    c
+                })
+                .collect();
+            start_fleet(configs)
+                .await
+                .map_err(|e| format!("cannot start: {e}"))
+        }
+        Err(e) => Err(format!("cannot start: {e}")),
+    }
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
@@ -182,6 +243,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         None => None,
     };
     let mut configs = Vec::new();
+    let mut manifest_out = None;
     match &cli.command {
         None => {
             let profile = resolve_profile(&cli.device.profile)?;
@@ -208,20 +270,51 @@ async fn run(cli: Cli) -> Result<(), String> {
                         .collect()
                 }
             };
+            let mut devices = Vec::with_capacity(entries.len());
             for (addr, name) in entries {
-                let profile = resolve_profile(&name)?;
-                configs.push(build_config(
-                    profile,
-                    SocketAddr::new(addr, common.http_port),
-                    common,
-                    &password,
-                ));
+                devices.push((addr, resolve_profile(&name)?));
             }
+            let mix = FleetMix {
+                closed_every: fleet.closed_every,
+                fault_every: fleet
+                    .fault_every
+                    .iter()
+                    .map(|s| parse_fault_every(s))
+                    .collect::<Result<_, _>>()?,
+                wrong_password_every: fleet.wrong_password_every,
+            };
+            let Some(first) = devices.first() else {
+                return Err("the fleet is empty".into());
+            };
+            let base = build_config(
+                first.1.clone(),
+                SocketAddr::new(first.0, common.http_port),
+                common,
+                &password,
+            );
+            let (mixed, manifest) = mixed_fleet(&devices, &base, &mix);
+            configs = mixed;
+            manifest_out = fleet.manifest.clone().map(|path| (path, manifest));
         }
     }
-    let fleet = start_fleet(configs)
-        .await
-        .map_err(|e| format!("cannot start: {e}"))?;
+    let fleet = start_devices(configs).await?;
+    if let Some((path, mut manifest)) = manifest_out {
+        // Port 0 asked for free ports: record the ones the devices got.
+        for entry in manifest
+            .iter_mut()
+            .filter(|e| e.fault.as_deref() != Some("closed"))
+        {
+            if let Some(d) = fleet
+                .devices
+                .iter()
+                .find(|d| d.addr().ip() == entry.address && entry.port == 0)
+            {
+                entry.port = d.addr().port();
+            }
+        }
+        std::fs::write(&path, manifest_jsonl(&manifest))
+            .map_err(|e| format!("cannot write the manifest {}: {e}", path.display()))?;
+    }
     // Scripts wait for these lines, so they go to stdout once every listener is bound.
     for d in &fleet.devices {
         println!("listening {} {}", d.addr(), d.profile().name);
