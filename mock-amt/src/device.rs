@@ -624,18 +624,43 @@ impl Device {
                 };
                 let ctx = st.new_context();
                 st.prune_enumerations(now);
-                st.enumerations.insert(
-                    ctx.clone(),
-                    Enumeration {
-                        class,
-                        remaining: all,
-                        touched: now,
-                    },
-                );
+                let mut remaining = all;
+                let first: Vec<Instance> = if parsed.optimize {
+                    let max = parsed
+                        .optimize_max
+                        .unwrap_or(1)
+                        .clamp(1, wsman::MAX_ELEMENTS_CAP);
+                    remaining.drain(..max.min(remaining.len())).collect()
+                } else {
+                    Vec::new()
+                };
+                let done = parsed.optimize && remaining.is_empty();
+                if !done {
+                    st.enumerations.insert(
+                        ctx.clone(),
+                        Enumeration {
+                            class,
+                            remaining,
+                            touched: now,
+                        },
+                    );
+                }
                 st.message_counter += 1;
                 let msg_id = wsman::message_id(st.message_counter);
                 drop(st);
-                self.soap_ok(wsman::enumerate_response(&relates_to, &msg_id, uri, &ctx))
+                if parsed.optimize {
+                    self.soap_ok(wsman::enumerate_response_items(
+                        &relates_to,
+                        &msg_id,
+                        class,
+                        uri,
+                        &ctx,
+                        &first,
+                        done,
+                    ))
+                } else {
+                    self.soap_ok(wsman::enumerate_response(&relates_to, &msg_id, uri, &ctx))
+                }
             }
             _ => self.pull(&parsed, &relates_to, class, uri),
         }

@@ -136,13 +136,25 @@ pub async fn read_host(
             return record;
         }
     };
-    let probed = match probe::probe(&transport, endpoint, &limits).await {
-        Ok(p) => p,
-        Err(e) => {
-            record.status = Some(e.host_status());
-            record.error = Some(format!("probe GET /: {e}"));
-            return record;
-        }
+    // With credentials the probe is the unauthenticated first leg of Digest
+    // (its 401 carries the banner and the challenge); without, `GET /`.
+    let (probed, challenge, probe_name) = match creds {
+        Some(_) => match probe::probe_wsman(&transport, endpoint, &limits).await {
+            Ok((p, c)) => (p, c, "POST /wsman"),
+            Err(e) => {
+                record.status = Some(e.host_status());
+                record.error = Some(format!("probe POST /wsman: {e}"));
+                return record;
+            }
+        },
+        None => match probe::probe(&transport, endpoint, &limits).await {
+            Ok(p) => (p, None, "GET /"),
+            Err(e) => {
+                record.status = Some(e.host_status());
+                record.error = Some(format!("probe GET /: {e}"));
+                return record;
+            }
+        },
     };
     let mut facts = AmtFacts {
         server_header: probed.server_header.clone(),
@@ -156,7 +168,7 @@ pub async fn read_host(
                 one_line(server)
             ),
             None => format!(
-                "HTTP {} to GET / without a Server header: not Intel AMT",
+                "HTTP {} to {probe_name} without a Server header: not Intel AMT",
                 probed.status
             ),
         });
@@ -172,6 +184,9 @@ pub async fn read_host(
         }
         Some(creds) => {
             let session = client.session(&transport, endpoint, creds);
+            if let Some(challenge) = challenge {
+                session.prime(challenge);
+            }
             match inventory::read(&session, &limits, &mut facts, banner_version).await {
                 Ok(outcome) => match outcome.problem {
                     None => record.status = Some(HostStatus::Ok),
@@ -272,13 +287,15 @@ mod tests {
             record.amt.unwrap().server_header.as_deref(),
             Some("Apache/2.4.62")
         );
-        // Only the probe: no credentials were offered to a stranger.
+        // Only the probe (the unauthenticated first leg of Digest): no
+        // credentials were offered to a stranger.
         let seen = server.recorded();
         assert_eq!(seen.len(), 1);
         assert_eq!(
             (seen[0].method.as_str(), seen[0].path.as_str()),
-            ("GET", "/")
+            ("POST", "/wsman")
         );
+        assert_eq!(seen[0].header("authorization"), None);
     }
 
     #[tokio::test]

@@ -5,9 +5,11 @@
 //! is weak evidence (non-Intel DASH firmware has been seen sending it), so
 //! its facts are recorded with the source `server_header`.
 
-use reqwest::header::{LOCATION, SERVER};
+use reqwest::header::{HeaderMap, LOCATION, SERVER, WWW_AUTHENTICATE};
+use reqwest::StatusCode;
 
-use crate::wsman::{CallLimits, Endpoint, Error, Transport};
+use crate::wsman::session::WSMAN_PATH;
+use crate::wsman::{CallLimits, Challenge, Endpoint, Error, Transport};
 
 /// Which Intel firmware product a banner names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,18 +123,56 @@ pub async fn probe(
     limits: &CallLimits,
 ) -> Result<ProbeResult, Error> {
     let (status, headers) = transport.get_headers(endpoint, "/", limits).await?;
+    Ok(result(status, &headers))
+}
+
+/// The probe when credentials will follow: an unauthenticated `POST /wsman`
+/// (a WS-Man Identify). AMT answers it with the 401 Digest needs anyway, and
+/// with the same `Server` banner as `GET /`, so one request does both: the
+/// banner is checked before any credentials are offered, and the challenge
+/// is returned for the session's first signed call.
+pub async fn probe_wsman(
+    transport: &Transport,
+    endpoint: &Endpoint,
+    limits: &CallLimits,
+) -> Result<(ProbeResult, Option<Challenge>), Error> {
+    let identify = crate::wsman::envelope::identify();
+    let (status, headers) = transport
+        .post_headers(
+            endpoint,
+            WSMAN_PATH,
+            "application/soap+xml;charset=UTF-8",
+            identify.xml.as_bytes(),
+            limits,
+        )
+        .await?;
+    let challenge = (status == StatusCode::UNAUTHORIZED)
+        .then(|| {
+            Challenge::from_headers(
+                headers
+                    .get_all(WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok()),
+            )
+            .ok()
+        })
+        .flatten();
+    Ok((result(status, &headers), challenge))
+}
+
+fn result(status: StatusCode, headers: &HeaderMap) -> ProbeResult {
     let header = |name| {
         headers
             .get(name)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
     };
     let server_header = header(SERVER);
-    Ok(ProbeResult {
+    ProbeResult {
         status: status.as_u16(),
         banner: server_header.as_deref().and_then(parse_server_header),
         location: header(LOCATION),
         server_header,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -117,6 +117,33 @@ impl Transport {
             .map_err(|_| Error::Timeout(limits.deadline))?
     }
 
+    /// An unauthenticated `POST`, status and headers only: the first leg of
+    /// Digest, which also carries the `Server` banner, so with credentials
+    /// it replaces the `GET /` probe.
+    pub async fn post_headers(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+        limits: &CallLimits,
+    ) -> Result<(StatusCode, HeaderMap), Error> {
+        let exchange = async {
+            let response = self
+                .http
+                .request(Method::POST, endpoint.url(path))
+                .header(CONTENT_TYPE, content_type)
+                .body(body.to_vec())
+                .send()
+                .await
+                .map_err(|e| self.map_error(&e))?;
+            Ok((response.status(), response.headers().clone()))
+        };
+        tokio::time::timeout(limits.deadline, exchange)
+            .await
+            .map_err(|_| Error::Timeout(limits.deadline))?
+    }
+
     async fn send_get(&self, endpoint: &Endpoint, path: &str) -> Result<reqwest::Response, Error> {
         self.http
             .get(endpoint.url(path))
