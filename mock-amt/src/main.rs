@@ -326,6 +326,23 @@ async fn run(cli: Cli) -> Result<(), String> {
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    // Benchmarks read requests per inventory from these totals.
+    let mut total = mock_amt::DeviceStats::default();
+    for d in &fleet.devices {
+        let s = d.stats();
+        total.requests += s.requests;
+        total.connections += s.connections;
+        total.authenticated += s.authenticated;
+        total.failed_auth += s.failed_auth;
+    }
+    eprintln!(
+        "mock-amt: stats devices={} requests={} connections={} authenticated={} failed_auth={}",
+        fleet.devices.len(),
+        total.requests,
+        total.connections,
+        total.authenticated,
+        total.failed_auth
+    );
     fleet.shutdown().await;
     Ok(())
 }
