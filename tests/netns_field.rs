@@ -9,13 +9,10 @@
 //! `AMTREADY_REQUIRE_PEERS=1` (as CI sets it).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::process::{Command, Output};
 
-use mock_amt::{
-    mixed_fleet, round_robin_profiles, start_fleet, DeviceConfig, Fault, FleetMix, ManifestEntry,
-    Profile,
-};
+use mock_amt::{mixed_fleet, start_fleet, DeviceConfig, Fault, FleetMix, ManifestEntry, Profile};
 use serde_json::Value;
 
 const INSIDE: &str = "AMTREADY_IN_NETNS";
@@ -127,17 +124,19 @@ async fn field_fleet() -> (mock_amt::Fleet, Vec<ManifestEntry>) {
         .into_iter()
         .map(|n| Profile::builtin(n).unwrap())
         .collect();
-    let mut base = DeviceConfig::new(
-        profiles[0].clone(),
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 16992)),
-    );
-    base.rmcp_port = Some(623);
     let mix = FleetMix {
         closed_every: Some(9),
         fault_every: vec![(13, Fault::Http500)],
         wrong_password_every: Some(7),
     };
-    let (configs, manifest) = mixed_fleet(&round_robin_profiles(&addrs, &profiles), &base, &mix);
+    let configs: Vec<DeviceConfig> = mock_amt::round_robin(&addrs, 16992, &profiles)
+        .into_iter()
+        .map(|mut c| {
+            c.rmcp_port = Some(623);
+            c
+        })
+        .collect();
+    let (configs, manifest) = mixed_fleet(configs, &mix);
     let fleet = start_fleet(configs)
         .await
         .expect("the fleet starts in the namespace");

@@ -366,3 +366,83 @@ proptest! {
         prop_assert!(e.missing.iter().any(|m| m == wanted));
     }
 }
+
+/// Every AMT fact a device could report, each present or not, for the
+/// authenticated-facts property below.
+fn amt_facts() -> impl Strategy<Value = AmtFacts> {
+    use amtready::facts::{CertHash, ProvisioningMode, ProvisioningState};
+    (
+        opt_pick(&["3.2.1", "4.1", "5.2.10", "5.2.10.1054", "6.2.61", "8.1.40"]),
+        prop::option::of(prop_oneof![
+            Just(ProvisioningState::Pre),
+            Just(ProvisioningState::In),
+            Just(ProvisioningState::Post)
+        ]),
+        prop::option::of(prop_oneof![
+            Just(ProvisioningMode::Enterprise),
+            Just(ProvisioningMode::SmallBusiness),
+            Just(ProvisioningMode::AdminControl)
+        ]),
+        prop::option::of(any::<bool>()),
+        prop::option::of(any::<bool>()),
+        opt_pick(&["corp.example.com", ""]),
+        prop::option::of(prop::collection::vec(any::<bool>(), 0..3)),
+    )
+        .prop_map(
+            |(version, state, mode, ztc, nic, suffix, hashes)| AmtFacts {
+                version,
+                provisioning_state: state,
+                provisioning_mode: mode,
+                ztc_enabled: ztc,
+                network_interface_enabled: nic,
+                dhcp_dns_suffix: suffix,
+                cert_hashes: hashes.map(|list| {
+                    list.into_iter()
+                        .map(|enabled| CertHash {
+                            instance_id: "h".into(),
+                            hash_type: Some("sha1".into()),
+                            hash_hex: Some("ab".into()),
+                            enabled: Some(enabled),
+                            ..CertHash::default()
+                        })
+                        .collect()
+                }),
+                ..AmtFacts::default()
+            },
+        )
+}
+
+proptest! {
+    /// A record without authenticated facts (the login failed, the device
+    /// could not be read, or the version came only from the Server banner or
+    /// the RMCP pong) is never `ready`, whatever else it holds and whichever
+    /// policies judge it.
+    #[test]
+    fn without_authenticated_facts_never_ready(
+        base in record(),
+        amt in amt_facts(),
+        how in 0usize..6,
+        policies in prop::sample::subsequence(
+            vec!["configmgr-2007-sp1", "configmgr-2007-sp1-provisioning", "intel-advisories"], 1..=3),
+    ) {
+        use amtready::facts::{CredentialFacts, FactSource, HostStatus};
+        use amtready::rules::PolicySet;
+        let mut record = base;
+        let mut amt = amt;
+        match how {
+            0 => { record.status = Some(HostStatus::AuthFailed); amt.source = Some(FactSource::ServerHeader) }
+            1 => { record.status = Some(HostStatus::AuthFailed); amt.source = None }
+            2 => { record.status = Some(HostStatus::Ok); amt.source = Some(FactSource::ServerHeader) }
+            3 => { record.status = Some(HostStatus::Ok); amt.source = Some(FactSource::Rmcp) }
+            4 => { record.status = None; amt.source = Some(FactSource::ServerHeader) }
+            _ => { record.status = Some(HostStatus::Unreachable); amt.source = None }
+        }
+        record.amt = Some(amt);
+        record.credentials = Some(CredentialFacts { password_given: true, ..CredentialFacts::default() });
+        let set = PolicySet::from_args(&policies).unwrap();
+        let e = set.evaluate(&record);
+        prop_assert_ne!(e.verdict, Verdict::Ready, "{:?}", e);
+        prop_assert!(e.missing.iter().any(|m| m.starts_with("amt (no authenticated read")), "{:?}", e.missing);
+        prop_assert_ne!(Policy::builtin().evaluate(&record).verdict, Verdict::Ready);
+    }
+}

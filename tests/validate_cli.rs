@@ -29,7 +29,11 @@ fn stdout_json_lines(output: &Output) -> Vec<Value> {
         .collect()
 }
 
-const READY: &str = r#"{"target":"10.0.0.5","amt":{"version":"5.2.10.1023"}}"#;
+/// Ready under the default policies: a supported version and every
+/// provisioning fact the provisioning policy reads.
+const READY: &str = r#"{"target":"10.0.0.5","amt":{"version":"5.2.10.1023","provisioning_state":"pre","provisioning_mode":"enterprise","ztc_enabled":true,"network_interface_enabled":true,"dhcp_dns_suffix":"corp.example.com","cert_hashes":[{"instance_id":"1","hash_type":"sha1","hash_hex":"ab","enabled":true}]}}"#;
+/// Ready under the seed's matrix alone, unknown under the default policies.
+const VERSION_ONLY: &str = r#"{"target":"10.0.0.8","amt":{"version":"5.2.10.1023"}}"#;
 const NOT_READY: &str = r#"{"target":"10.0.0.6","amt":{"version":"5.2.9"}}"#;
 const UNKNOWN: &str = r#"{"target":"10.0.0.7","amt":{"version":"5.2"}}"#;
 
@@ -71,19 +75,32 @@ fn exit_codes_follow_the_verdicts() {
         (format!("[{READY},{UNKNOWN}]"), 2),
         (format!("{UNKNOWN}\n{READY}\n"), 2),
         (
-            "{\n  \"target\": \"pretty\",\n  \"amt\": {\"version\": \"4.1\"}\n}\n".to_string(),
+            READY
+                .replace("5.2.10.1023", "4.1")
+                .replace(",\"", ",\n  \""),
             0,
         ),
+        (VERSION_ONLY.to_string(), 2),
     ];
     for (content, code) in cases {
         let file = temp_file(".json", &content);
         let out = amtready(&["validate", file.path().to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(code), "{content}: {out:?}");
+        let table = String::from_utf8_lossy(&out.stdout);
         assert!(
-            String::from_utf8_lossy(&out.stdout).contains("ready"),
+            table.contains("ready") || table.contains("unknown"),
             "table output: {out:?}"
         );
     }
+    // The seed's matrix alone judges the version only.
+    let version_only = temp_file(".json", VERSION_ONLY);
+    let out = amtready(&[
+        "validate",
+        version_only.path().to_str().unwrap(),
+        "--policy",
+        "configmgr-2007-sp1",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
     let unknown = temp_file(".json", UNKNOWN);
     let out = amtready(&[
         "validate",
@@ -161,9 +178,22 @@ fn rules_lists_every_rule() {
         .iter()
         .all(|r| !r["seed_section"].as_str().unwrap().is_empty()));
     let md = amtready(&["rules", "--format", "markdown"]);
-    assert!(String::from_utf8_lossy(&md.stdout).starts_with("| Rule | Severity |"));
-    let table = amtready(&["rules"]);
-    assert!(String::from_utf8_lossy(&table.stdout).contains("Out of Band Management"));
+    assert!(String::from_utf8_lossy(&md.stdout).starts_with("| Rule | Policy | Severity |"));
+    // Wide enough that no source wraps; the table fits whatever it is given.
+    for columns in [80, 400] {
+        let table = Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .arg("rules")
+            .env("COLUMNS", columns.to_string())
+            .output()
+            .expect("run amtready");
+        let text = String::from_utf8_lossy(&table.stdout);
+        assert!(text.lines().all(|l| l.chars().count() <= columns), "{text}");
+        if columns == 400 {
+            assert!(text.contains(
+                "Configuration Manager 2007 SP1 Supported Configurations — Out of Band Management"
+            ));
+        }
+    }
 }
 
 #[test]

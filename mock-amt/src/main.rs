@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use mock_amt::{
-    fleet_addresses, fleet_addresses_unchecked, manifest_jsonl, mixed_fleet, start_fleet,
-    DeviceConfig, Fault, FleetMix, Profile,
+    fleet_addresses, fleet_addresses_unchecked, manifest_jsonl, mixed_fleet, start_fleet, test_pki,
+    DeviceConfig, Fault, FleetMix, Profile, TlsKind,
 };
 
 #[derive(Parser, Debug)]
@@ -80,6 +80,34 @@ struct CommonArgs {
     /// Do not answer RMCP at all.
     #[arg(long, global = true)]
     no_rmcp: bool,
+    /// Serve TLS: modern, legacy (TLS 1.0, RSA key exchange), mtls (client
+    /// certificate required), expired, self-signed. AMT 3.x-8.x profiles
+    /// speak legacy TLS whatever the mode.
+    #[arg(long, global = true, value_name = "MODE")]
+    tls: Option<TlsKind>,
+    /// TLS port (default: 16993 beside 16992, the next port otherwise, a free
+    /// one with --http-port 0).
+    #[arg(long, global = true, value_name = "PORT")]
+    tls_port: Option<u16>,
+    /// Write the test CA certificate (PEM) here, for `amtready scan --ca`.
+    #[arg(long, global = true, value_name = "FILE")]
+    write_ca: Option<PathBuf>,
+    /// Write a client certificate the mtls mode accepts (PEM) here.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        requires = "write_client_key"
+    )]
+    write_client_cert: Option<PathBuf>,
+    /// Write its key (PEM) here.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        requires = "write_client_cert"
+    )]
+    write_client_key: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -93,8 +121,9 @@ struct FleetArgs {
     /// Profiles to assign round-robin, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "amt-5.2.10")]
     profiles: Vec<String>,
-    /// A fleet file instead: one `ADDRESS PROFILE` per line (`#` comments),
-    /// or TOML with `[[device]] address = "…" profile = "…"`.
+    /// A fleet file instead: one `ADDRESS PROFILE [TLS-MODE [TLS-PORT]]` per line
+    /// (`#` comments), or TOML with `[[device]] address = "…" profile = "…"`
+    /// and optional `tls = "modern"`, `tls_port = 16993`.
     #[arg(long)]
     fleet_file: Option<PathBuf>,
     /// Write the fleet's truth to FILE as JSON Lines, one line per address:
@@ -133,20 +162,45 @@ struct FleetFile {
 }
 
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FleetEntry {
     address: IpAddr,
     profile: String,
+    #[serde(default)]
+    tls: Option<String>,
+    #[serde(default)]
+    tls_port: Option<u16>,
 }
 
-fn read_fleet_file(path: &Path) -> Result<Vec<(IpAddr, String)>, String> {
+/// One device of a fleet file.
+struct Entry {
+    address: IpAddr,
+    profile: String,
+    tls: Option<TlsKind>,
+    tls_port: Option<u16>,
+}
+
+fn read_fleet_file(path: &Path) -> Result<Vec<Entry>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read fleet file {}: {e}", path.display()))?;
     if let Ok(file) = toml::from_str::<FleetFile>(&text) {
-        return Ok(file
+        return file
             .device
             .into_iter()
-            .map(|d| (d.address, d.profile))
-            .collect());
+            .map(|d| {
+                let tls = d
+                    .tls
+                    .map(|t| t.parse::<TlsKind>())
+                    .transpose()
+                    .map_err(|e| format!("{}: {} {e}", path.display(), d.address))?;
+                Ok(Entry {
+                    address: d.address,
+                    profile: d.profile,
+                    tls,
+                    tls_port: d.tls_port,
+                })
+            })
+            .collect();
     }
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -154,18 +208,36 @@ fn read_fleet_file(path: &Path) -> Result<Vec<(IpAddr, String)>, String> {
         if line.is_empty() {
             continue;
         }
-        let mut parts = line.split_whitespace();
-        let (Some(addr), Some(profile), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(format!(
-                "{}:{}: expected `ADDRESS PROFILE`",
-                path.display(),
-                n + 1
-            ));
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let (addr, profile, tls, port) = match parts.as_slice() {
+            [a, p] => (*a, *p, None, None),
+            [a, p, t] => (*a, *p, Some(*t), None),
+            [a, p, t, port] => (*a, *p, Some(*t), Some(*port)),
+            _ => {
+                return Err(format!(
+                    "{}:{}: expected `ADDRESS PROFILE [TLS-MODE [TLS-PORT]]`",
+                    path.display(),
+                    n + 1
+                ))
+            }
         };
-        let addr: IpAddr = addr
+        let at = |what: String| format!("{}:{}: {what}", path.display(), n + 1);
+        let address: IpAddr = addr
             .parse()
-            .map_err(|_| format!("{}:{}: bad address `{addr}`", path.display(), n + 1))?;
-        out.push((addr, profile.to_owned()));
+            .map_err(|_| at(format!("bad address `{addr}`")))?;
+        let tls = tls.map(str::parse::<TlsKind>).transpose().map_err(at)?;
+        let tls_port = port
+            .map(|p| {
+                p.parse::<u16>()
+                    .map_err(|_| at(format!("bad TLS port `{p}`")))
+            })
+            .transpose()?;
+        out.push(Entry {
+            address,
+            profile: profile.to_owned(),
+            tls,
+            tls_port,
+        });
     }
     Ok(out)
 }
@@ -175,6 +247,8 @@ fn build_config(
     addr: SocketAddr,
     common: &CommonArgs,
     password: &Option<String>,
+    tls: Option<TlsKind>,
+    tls_port: Option<u16>,
 ) -> DeviceConfig {
     let mut cfg = DeviceConfig::new(profile, addr);
     cfg.user = common.user.clone();
@@ -193,6 +267,14 @@ fn build_config(
     cfg.faults = common.faults.clone();
     cfg.allow_non_loopback = common.allow_non_loopback;
     cfg.rmcp_port = (!common.no_rmcp).then_some(common.rmcp_port);
+    if let Some(kind) = tls.or(common.tls) {
+        let port = tls_port
+            .or(common.tls_port)
+            .unwrap_or_else(|| DeviceConfig::tls_port_for(addr.port()));
+        cfg = cfg.with_tls(kind, port);
+    } else if let (Some(port), Some(setup)) = (common.tls_port, cfg.tls.as_mut()) {
+        setup.port = port;
+    }
     cfg
 }
 
@@ -209,8 +291,8 @@ fn parse_fault_every(spec: &str) -> Result<(usize, Fault), String> {
     Ok((n, fault))
 }
 
-/// Starts the devices; a device whose RMCP port cannot be bound (623 without
-/// privileges) runs without RMCP rather than not at all.
+/// Starts the devices; when the RMCP port cannot be bound (623 without
+/// privileges) the devices run without RMCP rather than not at all.
 async fn start_devices(configs: Vec<DeviceConfig>) -> Result<mock_amt::Fleet, String> {
     match start_fleet(configs.clone()).await {
         Ok(f) => Ok(f),
@@ -218,7 +300,9 @@ async fn start_devices(configs: Vec<DeviceConfig>) -> Result<mock_amt::Fleet, St
             if e.kind() == std::io::ErrorKind::PermissionDenied
                 && configs.iter().any(|c| c.rmcp_port.is_some()) =>
         {
-            tracing::warn!("cannot bind the RMCP port ({e}); running without RMCP (use --rmcp-port or run as root)");
+            tracing::warn!(
+                "cannot bind the RMCP port ({e}); running without RMCP (use --rmcp-port or run as root)"
+            );
             let configs = configs
                 .into_iter()
                 .map(|mut c| {
@@ -232,6 +316,24 @@ async fn start_devices(configs: Vec<DeviceConfig>) -> Result<mock_amt::Fleet, St
         }
         Err(e) => Err(format!("cannot start: {e}")),
     }
+}
+
+fn write_pki(common: &CommonArgs) -> Result<(), String> {
+    if common.write_ca.is_none() && common.write_client_cert.is_none() {
+        return Ok(());
+    }
+    let pki = test_pki().map_err(|e| format!("cannot make the test PKI: {e}"))?;
+    let write = |path: &PathBuf, text: &str| {
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    if let Some(path) = &common.write_ca {
+        write(path, pki.ca_pem())?;
+    }
+    if let (Some(cert), Some(key)) = (&common.write_client_cert, &common.write_client_key) {
+        write(cert, pki.client_cert_pem())?;
+        write(key, pki.client_key_pem())?;
+    }
+    Ok(())
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
@@ -248,10 +350,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         None => {
             let profile = resolve_profile(&cli.device.profile)?;
             let addr = SocketAddr::new(cli.device.listen, common.http_port);
-            configs.push(build_config(profile, addr, common, &password));
+            configs.push(build_config(profile, addr, common, &password, None, None));
         }
         Some(Command::Fleet(fleet)) => {
-            let entries: Vec<(IpAddr, String)> = match &fleet.fleet_file {
+            let entries: Vec<Entry> = match &fleet.fleet_file {
                 Some(path) => read_fleet_file(path)?,
                 None => {
                     let addrs = if common.allow_non_loopback {
@@ -266,13 +368,25 @@ async fn run(cli: Cli) -> Result<(), String> {
                     addrs
                         .into_iter()
                         .zip(fleet.profiles.iter().cycle())
-                        .map(|(a, p)| (IpAddr::V4(a), p.clone()))
+                        .map(|(a, p)| Entry {
+                            address: IpAddr::V4(a),
+                            profile: p.clone(),
+                            tls: None,
+                            tls_port: None,
+                        })
                         .collect()
                 }
             };
-            let mut devices = Vec::with_capacity(entries.len());
-            for (addr, name) in entries {
-                devices.push((addr, resolve_profile(&name)?));
+            for entry in entries {
+                let profile = resolve_profile(&entry.profile)?;
+                configs.push(build_config(
+                    profile,
+                    SocketAddr::new(entry.address, common.http_port),
+                    common,
+                    &password,
+                    entry.tls,
+                    entry.tls_port,
+                ));
             }
             let mix = FleetMix {
                 closed_every: fleet.closed_every,
@@ -283,33 +397,23 @@ async fn run(cli: Cli) -> Result<(), String> {
                     .collect::<Result<_, _>>()?,
                 wrong_password_every: fleet.wrong_password_every,
             };
-            let Some(first) = devices.first() else {
-                return Err("the fleet is empty".into());
-            };
-            let base = build_config(
-                first.1.clone(),
-                SocketAddr::new(first.0, common.http_port),
-                common,
-                &password,
-            );
-            let (mixed, manifest) = mixed_fleet(&devices, &base, &mix);
+            let (mixed, manifest) = mixed_fleet(std::mem::take(&mut configs), &mix);
             configs = mixed;
             manifest_out = fleet.manifest.clone().map(|path| (path, manifest));
         }
     }
+    write_pki(common)?;
     let fleet = start_devices(configs).await?;
     if let Some((path, mut manifest)) = manifest_out {
         // Port 0 asked for free ports: record the ones the devices got.
-        for entry in manifest
-            .iter_mut()
-            .filter(|e| e.fault.as_deref() != Some("closed"))
-        {
-            if let Some(d) = fleet
+        for entry in manifest.iter_mut().filter(|e| e.port == 0) {
+            let port = fleet
                 .devices
                 .iter()
-                .find(|d| d.addr().ip() == entry.address && entry.port == 0)
-            {
-                entry.port = d.addr().port();
+                .find(|d| d.addr().ip() == entry.address)
+                .map(|d| d.addr().port());
+            if let Some(port) = port {
+                entry.port = port;
             }
         }
         std::fs::write(&path, manifest_jsonl(&manifest))
@@ -317,7 +421,12 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
     // Scripts wait for these lines, so they go to stdout once every listener is bound.
     for d in &fleet.devices {
-        println!("listening {} {}", d.addr(), d.profile().name);
+        if let Some(plain) = d.plain_addr() {
+            println!("listening {plain} {}", d.profile().name);
+        }
+        if let (Some(tls), Some(kind)) = (d.tls_addr(), d.tls_kind()) {
+            println!("listening-tls {tls} {} {kind}", d.profile().name);
+        }
     }
     tracing::info!(
         devices = fleet.devices.len(),

@@ -6,13 +6,12 @@
 //! ([`ManifestEntry`], written as JSON Lines by `mock-amt fleet --manifest`)
 //! says what each address really is, so a scan can be checked against it.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 
 use serde::Serialize;
 
 use crate::device::DeviceConfig;
 use crate::fault::Fault;
-use crate::profile::Profile;
 
 /// Every how-many-th device (1-based position: device `i` when `i % n == 0`)
 /// differs from a plain healthy device. Precedence: closed, then a fault,
@@ -57,33 +56,21 @@ fn every(n: Option<usize>, position: usize) -> bool {
     n.is_some_and(|n| n > 0 && position % n == 0)
 }
 
-/// Profiles assigned round-robin to addresses.
-pub fn round_robin_profiles(addrs: &[Ipv4Addr], profiles: &[Profile]) -> Vec<(IpAddr, Profile)> {
-    addrs
-        .iter()
-        .zip(profiles.iter().cycle())
-        .map(|(a, p)| (IpAddr::V4(*a), p.clone()))
-        .collect()
-}
-
-/// Configs for the devices that listen, and the manifest of every address.
-/// `base` sets what all devices share (port 0 in `base.listen` picks a free
-/// port per device; its password is the fleet's).
+/// Applies `mix` to the configs of a fleet (each with its profile, address
+/// and the fleet's password): the configs of the devices that listen, and the
+/// manifest of every address, in the order given.
 pub fn mixed_fleet(
-    devices: &[(IpAddr, Profile)],
-    base: &DeviceConfig,
+    configs: Vec<DeviceConfig>,
     mix: &FleetMix,
 ) -> (Vec<DeviceConfig>, Vec<ManifestEntry>) {
-    let mut configs = Vec::new();
+    let mut listening = Vec::new();
     let mut manifest = Vec::new();
-    for (i, (addr, profile)) in devices.iter().enumerate() {
+    for (i, mut cfg) in configs.into_iter().enumerate() {
         let position = i + 1;
-        let mut cfg = base.clone();
-        cfg.profile = profile.clone();
-        cfg.listen = SocketAddr::new(*addr, base.listen.port());
+        let profile = &cfg.profile;
         let mut entry = ManifestEntry {
-            address: *addr,
-            port: base.listen.port(),
+            address: cfg.listen.ip(),
+            port: cfg.listen.port(),
             profile: profile.name.clone(),
             version: profile.version.clone(),
             provisioning_state: state_name(profile.provisioning_state),
@@ -103,13 +90,13 @@ pub fn mixed_fleet(
             entry.fault = Some(fault.to_string());
             cfg.faults.push(fault.clone());
         } else if every(mix.wrong_password_every, position) {
-            cfg.password = format!("{}-not-the-fleet-{position}", base.password);
+            cfg.password = format!("{}-not-the-fleet-{position}", cfg.password);
             entry.credentials_match = false;
         }
-        configs.push(cfg);
+        listening.push(cfg);
         manifest.push(entry);
     }
-    (configs, manifest)
+    (listening, manifest)
 }
 
 /// The manifest as JSON Lines.
@@ -128,6 +115,8 @@ pub fn manifest_jsonl(manifest: &[ManifestEntry]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::Profile;
+    use std::net::Ipv4Addr;
 
     #[test]
     fn a_mix_gives_each_device_one_reason_and_the_manifest_says_which() {
@@ -136,14 +125,13 @@ mod tests {
             Profile::builtin("amt-7.1").unwrap(),
             Profile::builtin("amt-11.8").unwrap(),
         ];
-        let base = DeviceConfig::new(profiles[0].clone(), "127.0.0.1:16992".parse().unwrap());
         let mix = FleetMix {
             closed_every: Some(6),
             fault_every: vec![(4, Fault::Http500)],
             wrong_password_every: Some(3),
         };
-        let (configs, manifest) =
-            mixed_fleet(&round_robin_profiles(&addrs, &profiles), &base, &mix);
+        let configs = crate::round_robin(&addrs, 16992, &profiles);
+        let (configs, manifest) = mixed_fleet(configs, &mix);
         assert_eq!(manifest.len(), 12);
         assert_eq!(configs.len(), 10, "6 and 12 are closed");
         let m = |n: usize| &manifest[n - 1];

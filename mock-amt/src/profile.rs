@@ -22,6 +22,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("amt-5.2.9", include_str!("../profiles/amt-5.2.9.toml")),
     ("amt-5.2.10", include_str!("../profiles/amt-5.2.10.toml")),
     ("amt-6.2", include_str!("../profiles/amt-6.2.toml")),
+    ("amt-6.2.61", include_str!("../profiles/amt-6.2.61.toml")),
     ("amt-7.1", include_str!("../profiles/amt-7.1.toml")),
     ("amt-8.1", include_str!("../profiles/amt-8.1.toml")),
     ("amt-11.8", include_str!("../profiles/amt-11.8.toml")),
@@ -186,6 +187,109 @@ pub struct Profile {
     /// A profile-specific default password (else [`crate::DEFAULT_PASSWORD`]).
     #[serde(default)]
     pub default_password: Option<Password>,
+    /// What this generation's TLS speaks, and whether it is on out of the box.
+    #[serde(default)]
+    pub tls: Option<TlsProfile>,
+    /// AMT_GeneralSettings.NetworkInterfaceEnabled.
+    #[serde(default = "default_true")]
+    pub network_interface_enabled: bool,
+}
+
+/// The `[tls]` section of a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsProfile {
+    /// What the firmware's TLS stack speaks.
+    pub speaks: TlsSpeaks,
+    /// TLS is on when the device starts (a device config can still turn it on).
+    #[serde(default)]
+    pub enabled: bool,
+    /// With TLS on, 16992 still answers plain HTTP (AMT_TLSSettingData
+    /// AcceptNonSecureConnections). Real AMT 16+ closes it.
+    #[serde(default = "yes")]
+    pub accept_non_secure: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The TLS a firmware generation speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsSpeaks {
+    /// TLS 1.2 and later.
+    Modern,
+    /// TLS 1.0 with RSA key exchange only (AMT 3.x to 8.x).
+    Legacy,
+}
+
+/// A set-up a device can be put in on top of its firmware profile, named
+/// after `+` in a profile name: `amt-5.2.10+small-business+ztc-off`. Each is
+/// a case Configuration Manager's provisioning readiness depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// ProvisioningMode 2: Small Business (its meaning before AMT 7.0).
+    SmallBusiness,
+    /// ZeroTouchConfigurationEnabled false: remote configuration off.
+    ZtcOff,
+    /// Every trusted root hash present but disabled.
+    HashesDisabled,
+    /// No trusted root hash at all.
+    HashesAbsent,
+    /// Provisioned (`post`) by another solution that set its own admin
+    /// password, so the default credentials are refused.
+    ProvisionedElsewhere,
+    /// The AMT network interface disabled.
+    NicOff,
+    /// Not provisioned yet (state `pre`).
+    Pre,
+}
+
+/// The admin password [`Setup::ProvisionedElsewhere`] sets (another tool's).
+pub const ELSEWHERE_PASSWORD: &str = "0ther-Tool#2008";
+
+impl Setup {
+    /// Every set-up and its name after `+`.
+    pub const ALL: [(Setup, &'static str); 7] = [
+        (Setup::SmallBusiness, "small-business"),
+        (Setup::ZtcOff, "ztc-off"),
+        (Setup::HashesDisabled, "hashes-disabled"),
+        (Setup::HashesAbsent, "hashes-absent"),
+        (Setup::ProvisionedElsewhere, "provisioned-elsewhere"),
+        (Setup::NicOff, "nic-off"),
+        (Setup::Pre, "pre"),
+    ];
+
+    /// The set-up called `name`.
+    pub fn parse(name: &str) -> Option<Setup> {
+        Setup::ALL.iter().find(|(_, n)| *n == name).map(|(s, _)| *s)
+    }
+
+    /// Applies the set-up to a profile.
+    pub fn apply(self, p: &mut Profile) {
+        match self {
+            Setup::SmallBusiness => p.provisioning_mode = Some(2),
+            Setup::ZtcOff => p.zero_touch = false,
+            Setup::HashesDisabled => {
+                if let Some(h) = &mut p.cert_hashes {
+                    h.disabled = h.count;
+                }
+            }
+            Setup::HashesAbsent => {
+                if let Some(h) = &mut p.cert_hashes {
+                    h.count = 0;
+                    h.disabled = 0;
+                }
+            }
+            Setup::ProvisionedElsewhere => {
+                p.provisioning_state = 2;
+                p.default_password = Some(Password(ELSEWHERE_PASSWORD.to_owned()));
+            }
+            Setup::NicOff => p.network_interface_enabled = false,
+            Setup::Pre => p.provisioning_state = 0,
+        }
+    }
 }
 
 /// A password from a profile file; its Debug form never shows it.
@@ -199,6 +303,9 @@ impl std::fmt::Debug for Password {
     }
 }
 
+fn default_true() -> bool {
+    true
+}
 fn default_no_wsman_status() -> u16 {
     404
 }
@@ -213,12 +320,20 @@ fn default_eoi_prefix() -> String {
 }
 
 impl Profile {
-    /// A built-in profile by name (`amt-5.2.10`), or `None`.
+    /// A built-in profile by name (`amt-5.2.10`), optionally with set-ups
+    /// after `+` (`amt-5.2.10+ztc-off+nic-off`, see [`Setup`]), or `None`.
     pub fn builtin(name: &str) -> Option<Profile> {
-        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
+        let mut parts = name.split('+');
+        let base = parts.next()?;
+        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == base)?;
         // Built-in profiles are checked by a unit test, so a parse failure here
         // can only mean a broken build; report it as "not found" rather than panic.
-        Profile::from_toml_str(text).ok()
+        let mut profile = Profile::from_toml_str(text).ok()?;
+        for setup in parts {
+            Setup::parse(setup)?.apply(&mut profile);
+        }
+        profile.name = name.to_owned();
+        Some(profile)
     }
 
     /// The names of all built-in profiles, oldest firmware first.
@@ -268,6 +383,25 @@ impl Profile {
             return Err(invalid("eoi_prefix must be a simple XML prefix"));
         }
         Ok(())
+    }
+
+    /// The TLS this generation speaks: the `[tls]` section, else legacy up
+    /// to AMT 8 and modern from 9.
+    pub fn tls_speaks(&self) -> TlsSpeaks {
+        if let Some(t) = self.tls {
+            return t.speaks;
+        }
+        let major: u32 = self
+            .version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        if major <= 8 {
+            TlsSpeaks::Legacy
+        } else {
+            TlsSpeaks::Modern
+        }
     }
 
     /// Whether `POST /wsman` is served.
@@ -338,6 +472,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn setups_apply_on_top_of_a_profile() {
+        let p =
+            Profile::builtin("amt-5.2.10+small-business+ztc-off+hashes-disabled+nic-off").unwrap();
+        assert_eq!(p.provisioning_mode, Some(2));
+        assert!(!p.zero_touch && !p.network_interface_enabled);
+        let h = p.cert_hashes.as_ref().unwrap();
+        assert_eq!(h.disabled, h.count);
+        let p = Profile::builtin("amt-5.2.10+provisioned-elsewhere").unwrap();
+        assert_eq!(p.provisioning_state, 2);
+        assert!(p.default_password.is_some());
+        assert_eq!(
+            Profile::builtin("amt-5.2.10+hashes-absent")
+                .unwrap()
+                .cert_hashes
+                .unwrap()
+                .count,
+            0
+        );
+        assert!(Profile::builtin("amt-5.2.10+bogus").is_none());
+        assert!(
+            Profile::builtin("amt-5.2.10")
+                .unwrap()
+                .network_interface_enabled
+        );
     }
 
     #[test]

@@ -5,11 +5,13 @@
 //! is weak evidence (non-Intel DASH firmware has been seen sending it), so
 //! its facts are recorded with the source `server_header`.
 
-use reqwest::header::{HeaderMap, LOCATION, SERVER, WWW_AUTHENTICATE};
-use reqwest::StatusCode;
+use std::sync::Arc;
 
-use crate::wsman::session::WSMAN_PATH;
-use crate::wsman::{CallLimits, Challenge, Endpoint, Error, Transport};
+use http::header::{LOCATION, SERVER, WWW_AUTHENTICATE};
+use http::StatusCode;
+
+use super::WSMAN_PATH;
+use crate::wsman::{CallLimits, Challenge, Endpoint, Error, Request, TlsInfo, Transport};
 
 /// Which Intel firmware product a banner names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +106,7 @@ pub fn parse_version(token: &str) -> Option<String> {
 }
 
 /// The probe's reading of one device.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProbeResult {
     /// HTTP status of the answer to `GET /`.
     pub status: u16,
@@ -114,42 +116,65 @@ pub struct ProbeResult {
     pub location: Option<String>,
     /// The banner, when the `Server` header names AMT-family firmware.
     pub banner: Option<Banner>,
+    /// What the TLS handshake saw, on https.
+    pub tls: Option<Arc<TlsInfo>>,
+    /// The Digest challenge of a `POST /wsman` probe's 401, for the
+    /// session's first signed call.
+    pub challenge: Option<Challenge>,
 }
 
 /// `GET /` without credentials and without following the redirect.
 pub async fn probe(
-    transport: &Transport,
+    transport: &dyn Transport,
     endpoint: &Endpoint,
     limits: &CallLimits,
 ) -> Result<ProbeResult, Error> {
-    let (status, headers) = transport.get_headers(endpoint, "/", limits).await?;
-    Ok(result(status, &headers))
+    probe_with(transport, endpoint, limits, false).await
 }
 
-/// The probe when credentials will follow: an unauthenticated `POST /wsman`
-/// (a WS-Man Identify). AMT answers it with the 401 Digest needs anyway, and
-/// with the same `Server` banner as `GET /`, so one request does both: the
-/// banner is checked before any credentials are offered, and the challenge
-/// is returned for the session's first signed call.
-pub async fn probe_wsman(
-    transport: &Transport,
+/// What the probe sends: `GET /`, or, when credentials will follow, an
+/// unauthenticated `POST /wsman` (a WS-Man Identify). AMT answers the POST
+/// with the 401 Digest needs anyway and the same `Server` banner as `GET /`,
+/// so one request does both: the banner is checked before any credentials
+/// are offered, and the challenge is kept for the first signed call.
+pub fn probe_name(wsman: bool) -> &'static str {
+    if wsman {
+        "POST /wsman"
+    } else {
+        "GET /"
+    }
+}
+
+/// [`probe`], or its `POST /wsman` form when `wsman` (see [`probe_name`]).
+pub async fn probe_with(
+    transport: &dyn Transport,
     endpoint: &Endpoint,
     limits: &CallLimits,
-) -> Result<(ProbeResult, Option<Challenge>), Error> {
-    let identify = crate::wsman::envelope::identify();
-    let (status, headers) = transport
-        .post_headers(
-            endpoint,
+    wsman: bool,
+) -> Result<ProbeResult, Error> {
+    let request = if wsman {
+        let identify = crate::wsman::envelope::identify();
+        Request::post(
             WSMAN_PATH,
             "application/soap+xml;charset=UTF-8",
-            identify.xml.as_bytes(),
-            limits,
+            identify.xml.into_bytes(),
         )
-        .await?;
-    let challenge = (status == StatusCode::UNAUTHORIZED)
+        .headers_only()
+    } else {
+        Request::get("/").headers_only()
+    };
+    let response = tokio::time::timeout(
+        limits.deadline,
+        transport.send(endpoint, &request, limits.body_cap),
+    )
+    .await
+    .map_err(|_| Error::Timeout(limits.deadline))??;
+    let status = response.status;
+    let challenge = (wsman && status == StatusCode::UNAUTHORIZED)
         .then(|| {
             Challenge::from_headers(
-                headers
+                response
+                    .headers
                     .get_all(WWW_AUTHENTICATE)
                     .iter()
                     .filter_map(|v| v.to_str().ok()),
@@ -157,22 +182,21 @@ pub async fn probe_wsman(
             .ok()
         })
         .flatten();
-    Ok((result(status, &headers), challenge))
-}
-
-fn result(status: StatusCode, headers: &HeaderMap) -> ProbeResult {
     let header = |name| {
-        headers
+        response
+            .headers
             .get(name)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
     };
     let server_header = header(SERVER);
-    ProbeResult {
+    Ok(ProbeResult {
         status: status.as_u16(),
         banner: server_header.as_deref().and_then(parse_server_header),
         location: header(LOCATION),
         server_header,
-    }
+        tls: response.tls,
+        challenge,
+    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::{exit, input_error};
 use crate::facts::FactsRecord;
 use crate::report::{self, Format, HostReport, ReportOptions};
-use crate::rules::{exit_code, Policy, Verdict};
+use crate::rules::{exit_code, PolicySet, Verdict};
 
 /// Longest line (one host's record) read from a JSON Lines file.
 const MAX_LINE: usize = 16 * 1024 * 1024;
@@ -30,9 +30,10 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Judge with this policy file instead of the built-in configmgr-2007-sp1.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    /// Judge with this built-in policy or policy file; repeat to combine.
+    /// Default: configmgr-2007-sp1 and configmgr-2007-sp1-provisioning.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
     /// Render what was read without judging it.
     #[arg(long)]
     pub no_rules: bool,
@@ -211,6 +212,8 @@ pub struct Rendered {
     pub verdicts: Vec<Verdict>,
     pub bad_records: usize,
     pub hosts: usize,
+    /// The reader closed the output early (`| head`): not an error.
+    pub closed: bool,
 }
 
 /// Reads `input`, judges each record with `policy` (when given), and renders
@@ -219,7 +222,7 @@ pub struct Rendered {
 pub fn render(
     input: impl BufRead,
     origin: &str,
-    policy: Option<&Policy>,
+    policy: Option<&PolicySet>,
     format: Format,
     options: &ReportOptions,
     out: impl Write,
@@ -253,11 +256,15 @@ pub fn render(
         }
     })
     .map_err(|e| format!("{origin}: {e}"))?;
-    if let Some(e) = write_error {
-        return Err(format!("cannot write the report: {e}"));
+    let finished = match write_error {
+        Some(e) => Err(e),
+        None => sink.finish(),
+    };
+    match finished {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => done.closed = true,
+        Err(e) => return Err(format!("cannot write the report: {e}")),
+        Ok(()) => {}
     }
-    sink.finish()
-        .map_err(|e| format!("cannot write the report: {e}"))?;
     Ok(done)
 }
 
@@ -266,7 +273,7 @@ pub fn run(args: &ReportArgs) -> i32 {
     let policy = if args.no_rules {
         None
     } else {
-        match super::rules::load_policy(args.policy.as_ref()) {
+        match super::rules::load_policies(&args.policy) {
             Ok(p) => Some(p),
             Err(code) => return code,
         }
@@ -291,18 +298,13 @@ pub fn run(args: &ReportArgs) -> i32 {
     };
     let stdout = io::stdout();
     let out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let done = match render(
-        reader,
-        &origin,
-        policy.as_deref(),
-        args.format,
-        &options,
-        out,
-    ) {
+    let done = match render(reader, &origin, policy.as_ref(), args.format, &options, out) {
         Ok(done) => done,
         Err(e) => return input_error(e),
     };
-    if done.bad_records > 0 {
+    if done.closed {
+        exit::READY
+    } else if done.bad_records > 0 {
         exit::INPUT
     } else if done.hosts == 0 {
         input_error(format_args!("{origin}: no facts records"))

@@ -1,37 +1,44 @@
-//! `amtready rules`: lists every rule of the policy with what it checks and
-//! where in the seed it comes from.
+//! `amtready rules`: lists every rule of the policies with what it checks and
+//! the document and section it comes from, in any listing format.
 
-use std::path::PathBuf;
+use std::io::Write;
 
 use serde::Serialize;
 
-use crate::rules::{Policy, RuleInfo};
-
-/// Output formats of `rules`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RulesFormat {
-    Table,
-    Json,
-    Markdown,
-}
+use crate::report::listing::write_listing;
+use crate::report::row::source_of;
+use crate::report::{text, Format};
+use crate::rules::policy::BUILTINS;
+use crate::rules::policy_set::DEFAULT_POLICIES;
+use crate::rules::{Policy, PolicySet, RuleInfo};
 
 /// Arguments of `amtready rules`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RulesArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
-    pub format: RulesFormat,
-    /// List the rules of this policy file instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    /// (`junit` has no meaning for a rule list and is refused.)
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// List this built-in policy or policy file (repeatable) instead of every
+    /// built-in one.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
 }
 
 /// One line of the listing: a rule, or a footnote that yields its own finding id.
 #[derive(Debug, Serialize)]
 struct Entry {
     id: String,
+    /// The policy that holds it.
+    policy: String,
+    /// Whether `scan` and `validate` use that policy when none is named.
+    default: bool,
     severity: &'static str,
     checks: String,
+    /// The source document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    document: Option<String>,
+    /// The section of the document (a seed heading for the seed's matrix).
     seed_section: String,
     /// Facts the rule reads (empty for footnotes: they ride on their table's rule).
     reads: Vec<&'static str>,
@@ -39,87 +46,111 @@ struct Entry {
     applies_when_any_of: Vec<&'static str>,
 }
 
-fn entries(policy: &Policy) -> Vec<Entry> {
-    let mut out: Vec<Entry> = policy.rules().map(rule_entry).collect();
-    for note in &policy.notes {
-        out.push(Entry {
-            id: note.rule.clone(),
-            severity: note.severity.as_str(),
-            checks: note.message.clone(),
-            seed_section: note.seed_section.clone(),
-            reads: Vec::new(),
-            applies_when_any_of: Vec::new(),
-        });
+fn entries(set: &PolicySet) -> Vec<Entry> {
+    let mut out = Vec::new();
+    for policy in set.policies() {
+        out.extend(policy.rules().map(|rule| rule_entry(policy, rule)));
+        for note in &policy.notes {
+            out.push(Entry {
+                id: note.rule.clone(),
+                policy: policy.name.clone(),
+                default: DEFAULT_POLICIES.contains(&policy.name.as_str()),
+                severity: note.severity.as_str(),
+                checks: note.message.clone(),
+                document: policy.document.clone(),
+                seed_section: note.seed_section.clone(),
+                reads: Vec::new(),
+                applies_when_any_of: Vec::new(),
+            });
+        }
     }
     out
 }
 
-fn rule_entry(rule: &RuleInfo) -> Entry {
+fn rule_entry(policy: &Policy, rule: &RuleInfo) -> Entry {
     let facts = rule.facts();
     Entry {
         id: rule.id.clone(),
+        policy: policy.name.clone(),
+        default: DEFAULT_POLICIES.contains(&policy.name.as_str()),
         severity: rule.severity.as_str(),
         checks: rule.checks.clone(),
+        document: rule.document.clone().or_else(|| policy.document.clone()),
         seed_section: rule.seed_section.clone(),
         reads: facts.reads.iter().map(|f| f.name()).collect(),
         applies_when_any_of: facts.triggers.iter().map(|f| f.name()).collect(),
     }
 }
 
-/// Loads `--policy` or the built-in policy; on error reports it and gives the exit code.
-pub(crate) fn load_policy(
-    path: Option<&PathBuf>,
-) -> Result<std::borrow::Cow<'static, Policy>, i32> {
-    match path {
-        None => Ok(std::borrow::Cow::Borrowed(Policy::builtin())),
-        Some(path) => Policy::load(path)
-            .map(std::borrow::Cow::Owned)
-            .map_err(super::input_error),
+impl Entry {
+    /// Document title and section, as every report names a rule's source.
+    fn source(&self) -> String {
+        source_of(self.document.as_deref(), &self.seed_section)
     }
+}
+
+/// Loads the `--policy` values (built-in names or files; none: the default
+/// set); on error reports it and gives the exit code.
+pub(crate) fn load_policies(args: &[String]) -> Result<PolicySet, i32> {
+    PolicySet::from_args(args).map_err(super::input_error)
 }
 
 /// Runs `amtready rules`; returns the exit code.
 pub fn run(args: &RulesArgs) -> i32 {
-    let policy = match load_policy(args.policy.as_ref()) {
-        Ok(policy) => policy,
+    let names: Vec<String> = if args.policy.is_empty() {
+        BUILTINS.iter().map(|(name, _)| name.to_string()).collect()
+    } else {
+        args.policy.clone()
+    };
+    let set = match load_policies(&names) {
+        Ok(set) => set,
         Err(code) => return code,
     };
-    let list = entries(&policy);
-    match args.format {
-        RulesFormat::Json => match serde_json::to_string_pretty(&list) {
-            Ok(text) => println!("{text}"),
-            Err(error) => return super::input_error(error),
-        },
-        RulesFormat::Markdown => {
-            println!("| Rule | Severity | Checks | Seed section |");
-            println!("|---|---|---|---|");
-            for entry in &list {
-                println!(
-                    "| `{}` | {} | {} | {} |",
-                    entry.id,
-                    entry.severity,
-                    entry.checks.replace('|', "\\|"),
-                    entry.seed_section
-                );
-            }
+    let list = entries(&set);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match args.format {
+        Format::Json => serde_json::to_writer_pretty(&mut out, &list)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+        Format::Jsonl => list.iter().try_for_each(|e| {
+            serde_json::to_writer(&mut out, e)?;
+            writeln!(out)
+        }),
+        Format::Junit => {
+            return super::input_error(
+                "rules: junit describes hosts; use table, json, jsonl, csv, markdown or html",
+            )
         }
-        RulesFormat::Table => {
-            let mut table = comfy_table::Table::new();
-            // No terminal probing (comfy-table's tty feature is off): wrap to a fixed width.
-            table
-                .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-                .set_width(150);
-            table.set_header(["rule", "severity", "checks", "seed section"]);
-            for entry in &list {
-                table.add_row([
-                    entry.id.as_str(),
-                    entry.severity,
-                    entry.checks.as_str(),
-                    entry.seed_section.as_str(),
-                ]);
-            }
-            println!("{table}");
+        format => {
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.id.clone(),
+                        e.policy.clone(),
+                        e.severity.to_string(),
+                        e.checks.clone(),
+                        e.source(),
+                    ]
+                })
+                .collect();
+            write_listing(
+                &mut out,
+                format,
+                "amtready rules",
+                &["Rule", "Policy", "Severity", "Checks", "Source"],
+                &[18, 12, 8, 30, 24],
+                &rows,
+                text::output_width(),
+            )
         }
+    };
+    match written.and_then(|()| out.flush()) {
+        // `| head` closed the pipe: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return super::input_error(format_args!("cannot write the rules: {e}")),
+        Ok(()) => {}
     }
     super::exit::READY
 }

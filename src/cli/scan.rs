@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use super::password::PasswordArgs;
 use super::{exit, input_error};
 use crate::amt::{AmtClient, ClientOptions};
-use crate::facts::HostStatus;
+use crate::facts::{CredentialFacts, HostStatus};
 use crate::report::progress::{HostDone, Progress as ProgressBar};
 use crate::report::{self, Format, HostReport, ReportOptions};
+use crate::rules::checks::provisioning_password::password_problems;
 use crate::rules::{self, Verdict};
 use crate::scan::discover::{self, DEFAULT_RATE};
 use crate::scan::{
@@ -36,15 +37,20 @@ pub struct ReadArgs {
     /// Devices read at the same time.
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub concurrency: usize,
-    /// Judge with this policy file instead of the built-in configmgr-2007-sp1.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    /// Judge with this built-in policy (configmgr-2007-sp1,
+    /// configmgr-2007-sp1-provisioning, intel-advisories) or policy file;
+    /// repeat to combine. Default: configmgr-2007-sp1 and
+    /// configmgr-2007-sp1-provisioning.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
     /// Print what was read without judging it against the rules.
     #[arg(long)]
     pub no_rules: bool,
     /// Never draw a progress bar (it is drawn only on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    #[command(flatten)]
+    pub tls: super::tls::TlsArgs,
     /// Table: list every rule not checked and each finding's source.
     #[arg(short, long)]
     pub verbose: bool,
@@ -217,8 +223,8 @@ pub fn execute(
     let policy = if read.no_rules {
         None
     } else {
-        match super::rules::load_policy(read.policy.as_ref()) {
-            Ok(p) => Some(Arc::new(p.into_owned())),
+        match super::rules::load_policies(&read.policy) {
+            Ok(p) => Some(Arc::new(p)),
             Err(code) => return code,
         }
     };
@@ -233,6 +239,7 @@ pub fn execute(
         Ok(c) => c,
         Err(e) => return input_error(format_args!("cannot set up the HTTP client: {e}")),
     };
+    let client_tofu = client.options().tls.tofu().cloned();
     // Both cores: each host's Digest, XML and rules run on its own task.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -245,6 +252,7 @@ pub fn execute(
         Ok(p) => Arc::new(p),
         Err(e) => return input_error(e),
     };
+    let tofu = client_tofu.clone();
     if plan.duplicates > 0 {
         eprintln!(
             "amtready: {} target(s) named an address already planned; each address is read once",
@@ -282,6 +290,7 @@ pub fn execute(
         let room = limit.saturating_sub(read.concurrency as u64 * 2 + 256) / 2;
         room.clamp(16, 4096) as usize
     });
+    let credential_facts = credential_facts(credentials.as_ref());
     let pipeline = PipelineOptions {
         credentials,
         concurrency: read.concurrency,
@@ -295,6 +304,7 @@ pub fn execute(
             ..DiscoveryOptions::default()
         }),
         policy,
+        credential_facts: Some(credential_facts),
     };
 
     let progress = Arc::new(Progress::default());
@@ -370,6 +380,16 @@ pub fn execute(
     if let Err(e) = sink.finish() {
         tracing::debug!("cannot finish the report: {e}");
     }
+    if let Some(store) = tofu {
+        let learnt = store.learnt();
+        if !learnt.is_empty() {
+            eprintln!(
+                "amtready: trusted {} new device certificate(s) on first use; review {}",
+                learnt.len(),
+                store.path().display()
+            );
+        }
+    }
     if let Some(mut out) = output {
         if let Err(e) = out.finish() {
             eprintln!("amtready: cannot finish --output: {e}");
@@ -406,13 +426,15 @@ fn summary(progress: &Progress, all: bool, elapsed: Duration) {
         + n(&progress.unreachable)
         + n(&progress.auth_failed)
         + n(&progress.error)
-        + n(&progress.not_amt);
+        + n(&progress.not_amt)
+        + n(&progress.tls_untrusted);
     let mut parts = vec![format!("{} ok", n(&progress.ok))];
     for (count, name) in [
         (n(&progress.auth_failed), "auth_failed"),
         (n(&progress.error), "error"),
         (n(&progress.unreachable), "unreachable"),
         (n(&progress.not_amt), "not_amt"),
+        (n(&progress.tls_untrusted), "tls_untrusted"),
     ] {
         if count > 0 {
             parts.push(format!("{count} {name}"));
@@ -425,6 +447,19 @@ fn summary(progress: &Progress, all: bool, elapsed: Duration) {
         if all { "" } else { " (list them with --all)" },
         elapsed.as_secs_f64()
     );
+}
+
+/// What the provisioning rules need to know of the credentials: the user and
+/// which of Configuration Manager's password rules the password breaks. The
+/// password itself goes no further than this function.
+fn credential_facts(credentials: Option<&Credentials>) -> CredentialFacts {
+    CredentialFacts {
+        user: credentials.map(|c| c.user.clone()),
+        password_given: credentials.is_some(),
+        password_problems: credentials
+            .map(|c| password_problems(c.password.expose()))
+            .unwrap_or_default(),
+    }
 }
 
 fn secs(value: f64) -> Option<Duration> {
@@ -445,12 +480,15 @@ fn client_options(read: &ReadArgs) -> Result<ClientOptions, i32> {
     if read.concurrency == 0 {
         return Err(input_error("--concurrency must be at least 1"));
     }
+    let tls = read.tls.policy().map_err(input_error)?;
     Ok(ClientOptions {
         limits: CallLimits {
             deadline,
             body_cap: read.body_cap,
         },
         connect_timeout,
+        tls,
+        tls_mode: read.tls.tls,
         ..ClientOptions::default()
     })
 }
@@ -478,7 +516,12 @@ impl Outcome {
         // no device, and something that is not AMT is no AMT device.
         if matches!(
             report.facts.status,
-            Some(HostStatus::AuthFailed | HostStatus::Error | HostStatus::Unreachable)
+            Some(
+                HostStatus::AuthFailed
+                    | HostStatus::Error
+                    | HostStatus::Unreachable
+                    | HostStatus::TlsUntrusted
+            )
         ) {
             self.unread += 1;
         }

@@ -1,10 +1,12 @@
 //! `amtready site`: checks the Configuration Manager site side alone (service
 //! point, console, SQL Server, upgrade path and release), without any AMT host.
 
-use std::path::PathBuf;
+use std::io::Write;
 
-use crate::facts::SiteFacts;
-use crate::rules::exit_code;
+use crate::facts::{FactsRecord, SiteFacts};
+use crate::report::row::Projector;
+use crate::report::{self, Format, HostReport, ReportOptions};
+use crate::rules::{exit_code, Evaluation};
 
 /// The SP1 release being installed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -19,13 +21,6 @@ pub enum ReleaseArg {
 pub enum SiteModeArg {
     Mixed,
     Native,
-}
-
-/// Output formats of `site`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SiteFormat {
-    Table,
-    Json,
 }
 
 /// Arguments of `amtready site`.
@@ -58,12 +53,15 @@ pub struct SiteArgs {
     /// Hotfix on the site server / SMS Provider / console computers (repeatable).
     #[arg(long = "site-kb", value_name = "KB")]
     pub site_kbs: Vec<String>,
-    /// Judge with this policy file instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    /// Judge with this built-in policy or policy file (repeatable); only
+    /// their site rules run.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = SiteFormat::Table)]
-    pub format: SiteFormat,
+    /// `json` is the evaluation itself; csv, junit, markdown and html render the
+    /// site as one row named `site`, as the host reports do.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 impl SiteArgs {
@@ -94,7 +92,7 @@ impl SiteArgs {
 
 /// Runs `amtready site`; returns the exit code.
 pub fn run(args: &SiteArgs) -> i32 {
-    let policy = match super::rules::load_policy(args.policy.as_ref()) {
+    let policy = match super::rules::load_policies(&args.policy) {
         Ok(policy) => policy,
         Err(code) => return code,
     };
@@ -103,41 +101,68 @@ pub fn run(args: &SiteArgs) -> i32 {
         return super::input_error("site: give at least one of --service-point-os, --console-os, --sql, --upgrade-from, --release, --site-server-os");
     }
     let evaluation = policy.evaluate_site(&facts);
-    match args.format {
-        SiteFormat::Json => match serde_json::to_string_pretty(&evaluation) {
-            Ok(text) => println!("{text}"),
-            Err(error) => return super::input_error(error),
-        },
-        SiteFormat::Table => {
-            println!("verdict: {}", evaluation.verdict.as_str());
-            if !evaluation.findings.is_empty() {
-                let mut table = comfy_table::Table::new();
-                // No terminal probing (comfy-table's tty feature is off): wrap to a fixed width.
-                table
-                    .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-                    .set_width(150);
-                table.set_header(["severity", "rule", "finding", "seed section", "fix"]);
-                for f in &evaluation.findings {
-                    table.add_row([
-                        f.severity.as_str(),
-                        f.rule.as_str(),
-                        f.message.as_str(),
-                        f.seed_section.as_str(),
-                        f.fix.as_deref().unwrap_or(""),
-                    ]);
-                }
-                println!("{table}");
-            }
-            if !evaluation.missing.is_empty() {
-                println!("missing facts: {}", evaluation.missing.join(", "));
-            }
-            if !evaluation.not_checked.is_empty() {
-                println!(
-                    "not checked (no facts given): {}",
-                    evaluation.not_checked.join(", ")
-                );
-            }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let width = report::text::output_width();
+    let written = match args.format {
+        Format::Json => serde_json::to_writer_pretty(&mut out, &evaluation)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+        Format::Jsonl => serde_json::to_writer(&mut out, &evaluation)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+        Format::Table => site_table(&mut out, &facts, &evaluation, width),
+        format => {
+            let options = ReportOptions {
+                width,
+                title: "amtready: Configuration Manager 2007 SP1 site readiness".to_string(),
+                ..ReportOptions::default()
+            };
+            let mut sink = report::sink(format, &mut out, &options);
+            sink.record(&site_report(&facts, &evaluation))
+                .and_then(|()| sink.finish())
         }
+    };
+    match written.and_then(|()| out.flush()) {
+        // `| head` closed the pipe: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return super::input_error(format_args!("cannot write the report: {e}")),
+        Ok(()) => {}
     }
     exit_code([evaluation.verdict])
+}
+
+fn site_report(facts: &SiteFacts, evaluation: &Evaluation) -> HostReport {
+    HostReport {
+        facts: FactsRecord {
+            site: Some(facts.clone()),
+            ..FactsRecord::new("site")
+        },
+        evaluation: Some(evaluation.clone()),
+    }
+}
+
+/// The verdict, then each finding with its fix and source, fitted to `width`
+/// like the host table's finding lines.
+fn site_table(
+    out: &mut impl Write,
+    facts: &SiteFacts,
+    evaluation: &Evaluation,
+    width: usize,
+) -> std::io::Result<()> {
+    let row = Projector::new().row(&site_report(facts, evaluation));
+    writeln!(out, "Site verdict: {}", row.verdict_label())?;
+    for line in report::table::detail_lines(&row, width, true) {
+        writeln!(out, "{line}")?;
+    }
+    if !evaluation.not_checked.is_empty() {
+        let list = format!(
+            "Not checked (no facts given): {}",
+            evaluation.not_checked.join(", ")
+        );
+        for line in report::text::hanging("", &report::text::clean(&list), width) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(())
 }

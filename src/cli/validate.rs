@@ -13,9 +13,10 @@ pub struct ValidateArgs {
     /// Facts file: one JSON object, a JSON array of objects, or JSON Lines.
     #[arg(value_name = "FACTS.json|FACTS.jsonl")]
     pub file: PathBuf,
-    /// Judge with this policy file instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    /// Judge with this built-in policy or policy file; repeat to combine.
+    /// Default: configmgr-2007-sp1 and configmgr-2007-sp1-provisioning.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
     /// Output format, as for `scan`: the records come back with `verdict`,
     /// `findings`, `missing` and `not_checked` added.
     #[arg(long, value_enum, default_value_t = Format::Table)]

@@ -12,7 +12,7 @@ use super::row::{status_label, Projector};
 use super::{HostReport, ReportSink};
 
 /// Column names, in order. Part of the output contract: add at the end only.
-pub const COLUMNS: [&str; 15] = [
+pub const COLUMNS: [&str; 16] = [
     "target",
     "hostname",
     "read_status",
@@ -20,6 +20,7 @@ pub const COLUMNS: [&str; 15] = [
     "amt_version",
     "version_source",
     "amt_status",
+    "amt_status_value",
     "provisioning",
     "sku",
     "sku_raw",
@@ -89,7 +90,7 @@ impl<W: Write> ReportSink for CsvSink<W> {
                 }
             }
         }
-        let record: [String; 15] = [
+        let record: [String; 16] = [
             cell(&r.target),
             opt(&r.hostname),
             r.status.map(status_label).unwrap_or_default().to_string(),
@@ -99,6 +100,10 @@ impl<W: Write> ReportSink for CsvSink<W> {
                 .map(|s| s.as_str().to_string())
                 .unwrap_or_default(),
             r.amt_status.label().to_string(),
+            r.amt_status
+                .query_value()
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "null".to_string()),
             opt(&r.provisioning),
             opt(&r.sku),
             opt(&r.sku_raw),

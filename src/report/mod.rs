@@ -8,6 +8,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod listing;
 pub mod markdown;
 pub mod progress;
 pub mod row;
@@ -19,7 +20,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::facts::FactsRecord;
+use crate::facts::{ConfigMgrView, FactsRecord};
 use crate::rules::Evaluation;
 
 /// The output formats of `scan`, `demo`, `validate`, `report` and `site`.
@@ -66,13 +67,39 @@ impl Default for ReportOptions {
     }
 }
 
-/// One host's line in any report: what was read, and what the rules made of it.
-#[derive(Debug, Clone, Serialize)]
+/// One host's line in any report: what was read, what Configuration Manager
+/// would show for it (`configmgr`, derived from the facts when written, so it
+/// never disagrees with them), and what the rules made of it.
+#[derive(Debug, Clone)]
 pub struct HostReport {
-    #[serde(flatten)]
     pub facts: FactsRecord,
-    #[serde(flatten)]
     pub evaluation: Option<Evaluation>,
+}
+
+impl HostReport {
+    /// The AMT status Configuration Manager would show for this host.
+    pub fn configmgr(&self) -> ConfigMgrView {
+        crate::rules::amt_status(&self.facts)
+    }
+}
+
+impl Serialize for HostReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            #[serde(flatten)]
+            facts: &'a FactsRecord,
+            configmgr: ConfigMgrView,
+            #[serde(flatten)]
+            evaluation: &'a Option<Evaluation>,
+        }
+        Line {
+            facts: &self.facts,
+            configmgr: self.configmgr(),
+            evaluation: &self.evaluation,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// Receives host reports one by one, as a scan produces them.

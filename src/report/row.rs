@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use super::text::clean;
 use super::HostReport;
-use crate::facts::{ControlMode, FactSource, HostStatus, ProvisioningMode, ProvisioningState};
+use crate::facts::{
+    self, ControlMode, FactSource, HostStatus, ProvisioningMode, ProvisioningState,
+};
 use crate::rules::{Severity, Verdict};
 
 /// Configuration Manager's AMT status for a computer, as its console words it
@@ -49,36 +51,37 @@ impl AmtStatus {
         }
     }
 
-    /// What Configuration Manager would record for this host, from what was
-    /// read and judged. Firmware the support matrix rejects is "Not Supported"
-    /// even when AMT answered, because that is what the console will show.
+    /// `SMS_R_System.AMTStatus`, the value Configuration Manager's queries
+    /// use: `None` is `is null`.
+    pub fn query_value(self) -> Option<u8> {
+        self.facts_status().query_value()
+    }
+
+    /// `Detected (1)`, `Unknown (null)`: the console's words and the query value.
+    pub fn with_value(self) -> String {
+        self.facts_status().with_value()
+    }
+
+    fn facts_status(self) -> facts::AmtStatus {
+        match self {
+            AmtStatus::Unknown => facts::AmtStatus::Unknown,
+            AmtStatus::NotSupported => facts::AmtStatus::NotSupported,
+            AmtStatus::Detected => facts::AmtStatus::Detected,
+            AmtStatus::NotProvisioned => facts::AmtStatus::NotProvisioned,
+            AmtStatus::Provisioned => facts::AmtStatus::Provisioned,
+        }
+    }
+
+    /// What Configuration Manager would record for this host: the one
+    /// derivation in [`crate::rules::amt_status`], so every format and the
+    /// JSON record's `configmgr` agree.
     fn derive(report: &HostReport) -> AmtStatus {
-        let facts = &report.facts;
-        let amt = facts.amt.as_ref();
-        if facts.status == Some(HostStatus::NotAmt) {
-            return AmtStatus::NotSupported;
-        }
-        let unsupported_fw = report.evaluation.as_ref().is_some_and(|e| {
-            e.findings
-                .iter()
-                .any(|f| f.rule == "AMT-FW-VERSION" && f.severity == Severity::Error)
-        });
-        if unsupported_fw {
-            return AmtStatus::NotSupported;
-        }
-        let state = amt.and_then(|a| {
-            a.provisioning_state
-                .or_else(|| a.rmcp.as_ref().and_then(|r| r.provisioning_state))
-        });
-        match state {
-            Some(ProvisioningState::Post) => AmtStatus::Provisioned,
-            Some(ProvisioningState::Pre | ProvisioningState::In) => AmtStatus::NotProvisioned,
-            None if amt.is_some_and(|a| a.version.is_some() || a.rmcp.is_some())
-                || matches!(facts.status, Some(HostStatus::AuthFailed)) =>
-            {
-                AmtStatus::Detected
-            }
-            None => AmtStatus::Unknown,
+        match report.configmgr().amt_status {
+            facts::AmtStatus::Unknown => AmtStatus::Unknown,
+            facts::AmtStatus::NotSupported => AmtStatus::NotSupported,
+            facts::AmtStatus::Detected => AmtStatus::Detected,
+            facts::AmtStatus::NotProvisioned => AmtStatus::NotProvisioned,
+            facts::AmtStatus::Provisioned => AmtStatus::Provisioned,
         }
     }
 }
@@ -183,6 +186,7 @@ pub fn status_label(status: HostStatus) -> &'static str {
         HostStatus::NotAmt => "not Intel AMT",
         HostStatus::Error => "read error",
         HostStatus::Silent => "silent",
+        HostStatus::TlsUntrusted => "certificate not trusted",
     }
 }
 
@@ -203,6 +207,16 @@ pub fn source_title(section: &str) -> String {
         s.to_string()
     } else {
         format!("{SEED_TITLE} — {s}")
+    }
+}
+
+/// A source from a finding's or rule's own `document` (when it names one)
+/// and its section: "Document — Section".
+pub fn source_of(document: Option<&str>, section: &str) -> String {
+    match document.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) if section.trim().is_empty() => d.to_string(),
+        Some(d) => format!("{d} — {}", section.trim()),
+        None => source_title(section),
     }
 }
 
@@ -363,13 +377,20 @@ impl Projector {
                         severity,
                         message: clean(&f.message).into_owned(),
                         fix: f.fix.as_deref().map(|x| self.intern(&clean(x))),
-                        source: self.intern(&clean(&source_title(&f.seed_section))),
+                        source: self
+                            .intern(&clean(&source_of(f.document.as_deref(), &f.seed_section))),
                     });
                 }
             }
             missing = eval.missing.iter().map(|m| clean(m).into_owned()).collect();
         }
         let mut details: Vec<(&'static str, String)> = Vec::new();
+        if self.details {
+            details.push((
+                "Why this AMT status",
+                clean(&report.configmgr().reason).into_owned(),
+            ));
+        }
         if let (true, Some(a)) = (self.details, amt) {
             let mut push = |label: &'static str, v: Option<String>| {
                 if let Some(v) = v {
@@ -421,10 +442,9 @@ impl Projector {
             provisioning: amt.and_then(|a| {
                 provisioning_words(a.provisioning_state, a.provisioning_mode, a.control_mode)
             }),
-            sku: amt
-                .and_then(|a| a.sku.as_deref())
-                .and_then(|s| decode_sku(s, major))
-                .map(|s| clean(&s).into_owned()),
+            sku: amt.and_then(|a| a.sku.as_deref()).map(|s| {
+                decode_sku(s, major).unwrap_or_else(|| format!("unrecognised SKU {}", clean(s)))
+            }),
             sku_raw: text(amt.and_then(|a| a.sku.as_ref())),
             verdict: report.evaluation.as_ref().map(|e| e.verdict),
             findings,

@@ -36,10 +36,10 @@ pub const HEADER: [&str; 6] = [
     "VERDICT",
 ];
 /// Width each column keeps while wordier ones can still wrap (an IPv4
-/// address with port, "11.8.50", "Not Provisioned", ...).
-const MINS: [usize; 6] = [21, 7, 15, 14, 12, 9];
+/// address with port, "11.8.50", "Not Provisioned (2)", ...).
+const MINS: [usize; 6] = [24, 11, 19, 15, 11, 9];
 /// Widths kept on a narrow (80-column) screen before anything else gives.
-const HARD_MINS: [usize; 6] = [16, 6, 13, 10, 9, 9];
+const HARD_MINS: [usize; 6] = [16, 7, 13, 12, 9, 9];
 
 /// The row's cells, in [`HEADER`] order.
 pub fn cells(r: &Row) -> Vec<String> {
@@ -56,7 +56,7 @@ pub fn cells(r: &Row) -> Vec<String> {
             None => r.target.clone(),
         },
         version,
-        r.amt_status.label().to_string(),
+        r.amt_status.with_value(),
         r.provisioning.clone().unwrap_or_else(dash),
         r.sku.clone().unwrap_or_else(dash),
         r.verdict_label().to_string(),

@@ -195,6 +195,7 @@ mod tests {
             severity,
             message: String::new(),
             seed_section: String::new(),
+            document: None,
             fix: None,
         }
     }

@@ -20,6 +20,8 @@ pub enum FactGroup {
     Site,
     /// How reading the device went (`status`), not a device fact.
     Read,
+    /// What `scan` was given (the credentials' checks), not a device fact.
+    Scan,
 }
 
 macro_rules! facts {
@@ -64,6 +66,10 @@ facts! {
     AmtDhcpDnsSuffix = "amt.dhcp_dns_suffix", Amt;
     AmtTrustedDnsSuffix = "amt.trusted_dns_suffix", Amt;
     AmtNetworkInterfaceEnabled = "amt.network_interface_enabled", Amt;
+    AmtHostname = "amt.hostname", Amt;
+    AmtDomain = "amt.domain", Amt;
+    AmtTlsProtocol = "amt.tls.protocol", Amt;
+    AmtTlsCertificate = "amt.tls.certificate", Amt;
     HostOs = "host.os", Host;
     HostServicePack = "host.service_pack", Host;
     HostArchitecture = "host.architecture", Host;
@@ -86,6 +92,7 @@ facts! {
     SiteConsoleRoles = "site.console_roles", Site;
     SiteRoleOs = "site.role_os", Site;
     SiteKbs = "site.site_kbs", Site;
+    CredentialsPassword = "credentials.password", Scan;
 }
 
 impl FactId {
@@ -131,6 +138,14 @@ impl FactId {
             FactId::AmtNetworkInterfaceEnabled => {
                 amt.is_some_and(|a| a.network_interface_enabled.is_some())
             }
+            FactId::AmtHostname => amt.is_some_and(|a| text(a.hostname.as_ref())),
+            FactId::AmtDomain => amt.is_some_and(|a| text(a.domain.as_ref())),
+            FactId::AmtTlsProtocol => amt
+                .and_then(|a| a.tls.as_ref())
+                .is_some_and(|t| text(t.protocol.as_ref())),
+            FactId::AmtTlsCertificate => amt
+                .and_then(|a| a.tls.as_ref())
+                .is_some_and(|t| t.certificate.is_some()),
             FactId::HostOs => host.is_some_and(|h| text(h.os.as_ref())),
             FactId::HostServicePack => host.is_some_and(|h| h.service_pack.is_some()),
             FactId::HostArchitecture => host.is_some_and(|h| text(h.architecture.as_ref())),
@@ -157,6 +172,7 @@ impl FactId {
                 site.is_some_and(|s| s.role_os.as_ref().is_some_and(|m| !m.is_empty()))
             }
             FactId::SiteKbs => site.is_some_and(|s| s.site_kbs.is_some()),
+            FactId::CredentialsPassword => record.credentials.is_some(),
         }
     }
 }

@@ -57,8 +57,12 @@ pub struct Finding {
     pub severity: Severity,
     /// One line naming the fact and the requirement.
     pub message: String,
-    /// The seed heading (and footnote) the requirement comes from.
+    /// The section (and footnote) of the source document the requirement
+    /// comes from: a seed heading for the seed's matrix.
     pub seed_section: String,
+    /// The source document, when the rule names one (every built-in does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
     /// What to do, where the seed says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,

@@ -25,6 +25,7 @@
 //! fact is reported missing) otherwise. Removing a fact therefore never turns
 //! a failure into a pass.
 
+pub mod amt_status;
 pub mod candidates;
 pub mod checks;
 pub mod engine;
@@ -33,12 +34,15 @@ pub mod finding;
 pub mod os;
 pub mod parsed;
 pub mod policy;
+pub mod policy_set;
 pub mod product;
 pub mod sql;
 pub mod version;
 
+pub use amt_status::amt_status;
 pub use fact::{FactId, FactUse};
 pub use finding::{exit_code, Evaluation, Finding, Severity, Verdict};
 pub use os::{parse_os, Arch, Os, OsFamily};
 pub use policy::{Policy, PolicyError, RuleInfo, RuleKind, RuleParams, SiteRole};
+pub use policy_set::PolicySet;
 pub use version::Version;

@@ -8,6 +8,7 @@ use super::os::{parse_edition, parse_os, parse_service_pack, Arch, Os, OsFamily}
 use super::policy::{OsMatch, Policy, SiteRole};
 use super::product::{parse_upgrade_source, Release, UpgradeSource};
 use super::sql::{parse_sql, Sql};
+use super::version::Version;
 use crate::facts::{FactsRecord, HostFacts, SiteFacts};
 
 /// A string fact: absent (or blank), or present and parsed (`None` when the
@@ -73,6 +74,8 @@ pub struct Parsed<'a> {
     pub sql_upgraded_from: Text<'a, Sql>,
     pub upgrade_from: Text<'a, UpgradeSource>,
     pub release: Text<'a, Release>,
+    /// `amt.version` as a version.
+    pub amt_version: Text<'a, Version>,
 }
 
 static EMPTY_SITE: std::sync::LazyLock<SiteFacts> = std::sync::LazyLock::new(SiteFacts::default);
@@ -132,6 +135,9 @@ impl<'a> Parsed<'a> {
             sql_upgraded_from: Text::read(site.sql_upgraded_from.as_ref(), parse_sql),
             upgrade_from: Text::read(site.upgrade_from.as_ref(), parse_upgrade_source),
             release: Text::read(site.release.as_ref(), Release::parse),
+            amt_version: Text::read(record.amt.as_ref().and_then(|a| a.version.as_ref()), |t| {
+                t.parse().ok()
+            }),
         }
     }
 

@@ -17,8 +17,18 @@ use super::finding::Severity;
 use super::os::{Arch, OsFamily, SqlVersion, UpgradeSource};
 use super::version::Version;
 
-/// The embedded policy text.
+/// The embedded seed policy text.
 pub const BUILTIN_TOML: &str = include_str!("configmgr-2007-sp1.toml");
+
+/// Every built-in policy: its name and its embedded text.
+pub const BUILTINS: [(&str, &str); 3] = [
+    ("configmgr-2007-sp1", BUILTIN_TOML),
+    (
+        "configmgr-2007-sp1-provisioning",
+        include_str!("configmgr-2007-sp1-provisioning.toml"),
+    ),
+    ("intel-advisories", include_str!("intel-advisories.toml")),
+];
 
 /// Largest policy file we read: the built-in one is a few dozen kilobytes.
 const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
@@ -33,6 +43,9 @@ pub enum PolicyError {
         #[source]
         source: std::io::Error,
     },
+    /// `--policy` named neither a built-in nor an existing file.
+    #[error("{name}: no built-in policy or file by that name (built-ins: {builtins})")]
+    NotFound { name: String, builtins: String },
     /// The file is larger than any sensible policy.
     #[error("policy {path} is larger than {limit} bytes")]
     TooLarge { path: String, limit: u64 },
@@ -174,6 +187,8 @@ pub struct RuleInfo {
     pub checks: String,
     /// The document section it comes from.
     pub seed_section: String,
+    /// The document, when it is not the policy's own.
+    pub document: Option<String>,
     /// Severity of the finding when the rule fails.
     pub severity: Severity,
     /// What to do when it fails, where the source says.
@@ -201,14 +216,28 @@ impl RuleInfo {
 struct RuleHeader {
     id: String,
     checks: String,
+    /// The section; `section` reads better in policies whose source is not
+    /// the seed.
+    #[serde(alias = "section")]
     seed_section: String,
+    #[serde(default)]
+    document: Option<String>,
     #[serde(default = "default_severity")]
     severity: Severity,
     #[serde(default)]
     fix: Option<String>,
 }
 
-const HEADER_FIELDS: [&str; 6] = ["id", "kind", "checks", "seed_section", "severity", "fix"];
+const HEADER_FIELDS: [&str; 8] = [
+    "id",
+    "kind",
+    "checks",
+    "seed_section",
+    "section",
+    "document",
+    "severity",
+    "fix",
+];
 
 fn default_severity() -> Severity {
     Severity::Error
@@ -378,6 +407,8 @@ pub struct SqlUpgrade {
 pub struct Policy {
     pub name: String,
     pub description: String,
+    /// The source document most rules cite (a rule may name its own).
+    pub document: Option<String>,
     pub rule_list: Vec<RuleInfo>,
     pub amt_supported: Vec<AmtRange>,
     pub notes: Vec<Note>,
@@ -398,6 +429,8 @@ type RawRule = BTreeMap<String, toml::Spanned<toml::Value>>;
 struct RawPolicy {
     name: String,
     description: String,
+    #[serde(default)]
+    document: Option<String>,
     #[serde(rename = "rule")]
     rule_list: Vec<RawRule>,
     #[serde(default)]
@@ -435,15 +468,29 @@ fn line_of_needle(text: &str, needle: &str) -> usize {
 impl Policy {
     /// The embedded `configmgr-2007-sp1` policy.
     pub fn builtin() -> &'static Policy {
-        static BUILTIN: OnceLock<Policy> = OnceLock::new();
-        BUILTIN.get_or_init(
-            || match Policy::from_toml_str(BUILTIN_TOML, "configmgr-2007-sp1") {
-                Ok(policy) => policy,
-                // The embedded file is checked by the unit tests; a failure here is a
-                // build defect, not bad input.
-                Err(error) => panic!("built-in policy is invalid: {error}"),
-            },
-        )
+        match Policy::named(BUILTINS[0].0) {
+            Some(policy) => policy,
+            // The embedded files are checked by the unit tests; a failure here is
+            // a build defect, not bad input.
+            None => panic!("built-in policy configmgr-2007-sp1 is invalid"),
+        }
+    }
+
+    /// A built-in policy by name, parsed once.
+    pub fn named(name: &str) -> Option<&'static Policy> {
+        static PARSED: [OnceLock<Option<Policy>>; 3] =
+            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        let index = BUILTINS.iter().position(|(n, _)| *n == name)?;
+        let (name, text) = BUILTINS[index];
+        PARSED[index]
+            .get_or_init(|| match Policy::from_toml_str(text, name) {
+                Ok(policy) => Some(policy),
+                Err(error) => {
+                    tracing::error!("built-in policy {name} is invalid: {error}");
+                    None
+                }
+            })
+            .as_ref()
     }
 
     /// Parses a policy. `origin` names it in errors (a path or `builtin`).
@@ -461,6 +508,7 @@ impl Policy {
         let policy = Policy {
             name: raw.name,
             description: raw.description,
+            document: raw.document,
             rule_list,
             amt_supported: raw.amt_supported,
             notes: raw.notes,
@@ -630,6 +678,7 @@ fn type_rule(raw: RawRule, text: &str, origin: &str) -> Result<RuleInfo, PolicyE
         id: head.id,
         checks: head.checks,
         seed_section: head.seed_section,
+        document: head.document,
         severity: head.severity,
         fix: head.fix,
         params: typed,
@@ -726,6 +775,15 @@ mod fields {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_builtin_loads() {
+        for (name, _) in BUILTINS {
+            let policy = Policy::named(name).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(policy.name, name);
+            assert!(policy.rules().all(|r| !r.seed_section.is_empty()));
+        }
+    }
 
     #[test]
     fn builtin_loads() {

@@ -16,12 +16,13 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Notify, Semaphore};
 
 use super::discover::{DiscoveryOptions, Sweeper, Swept};
-use super::plan::{Plan, PlannedTarget};
-use super::target::AMT_HTTPS_PORT;
-use crate::amt::{read_host, AmtClient};
-use crate::facts::{AmtFacts, FactSource, FactsRecord, HostStatus};
+use super::plan::Plan;
+use super::target::{AMT_HTTPS_PORT, AMT_HTTP_PORT};
+use crate::amt::tls::Discovered;
+use crate::amt::{read_host_with, AmtClient};
+use crate::facts::{AmtFacts, CredentialFacts, FactSource, FactsRecord, HostStatus};
 use crate::report::HostReport;
-use crate::rules::Policy;
+use crate::rules::PolicySet;
 use crate::wsman::{Credentials, Endpoint};
 
 /// How a scan runs.
@@ -36,8 +37,11 @@ pub struct PipelineOptions {
     pub auth_fail_limit: u32,
     /// The sweep; `None` reads every target directly (a list of known devices).
     pub discovery: Option<DiscoveryOptions>,
-    /// Judge each record with this policy (in the host's task).
-    pub policy: Option<Arc<Policy>>,
+    /// Judge each record with these policies (in the host's task).
+    pub policy: Option<Arc<PolicySet>>,
+    /// What was checked about the credentials (never the secret), added to
+    /// every record that is judged.
+    pub credential_facts: Option<CredentialFacts>,
 }
 
 /// What the pipeline tells the writer, the progress bar and the summary.
@@ -69,6 +73,8 @@ pub struct Progress {
     pub auth_failed: AtomicU64,
     pub not_amt: AtomicU64,
     pub error: AtomicU64,
+    /// TLS devices whose certificate the policy refused.
+    pub tls_untrusted: AtomicU64,
 }
 
 impl Progress {
@@ -80,6 +86,7 @@ impl Progress {
             Some(HostStatus::NotAmt) => &self.not_amt,
             Some(HostStatus::Error) | None => &self.error,
             Some(HostStatus::Silent) => &self.silent,
+            Some(HostStatus::TlsUntrusted) => &self.tls_untrusted,
         };
         slot.fetch_add(1, Ordering::Relaxed);
         self.done.fetch_add(1, Ordering::Relaxed);
@@ -110,7 +117,11 @@ pub async fn start(
         record.error = Some(u.error.clone());
         progress.count(record.status);
         let _ = events
-            .send(ScanEvent::Host(Box::new(judge(record, &options.policy))))
+            .send(ScanEvent::Host(Box::new(judge(
+                record,
+                &options.policy,
+                options.credential_facts.as_ref(),
+            ))))
             .await;
     }
 
@@ -194,36 +205,45 @@ async fn inventory_stage(
     let slots = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let gate = Arc::new(AuthGate::new(options.auth_fail_limit));
     let credentials = options.credentials.map(Arc::new);
+    let credential_facts = options.credential_facts.map(Arc::new);
     while let Some(swept) = found.recv().await {
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
             return;
         };
-        let (client, events, policy, progress, gate, credentials) = (
+        let (client, events, policy, progress, gate, credentials, credential_facts) = (
             client.clone(),
             events.clone(),
             options.policy.clone(),
             Arc::clone(&progress),
             Arc::clone(&gate),
             credentials.clone(),
+            credential_facts.clone(),
         );
         progress.reading.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             let record = read_one(&client, swept, credentials.as_deref(), &gate, &events).await;
             drop(permit);
             progress.count(record.status);
-            let report = judge(record, &policy);
+            let report = judge(record, &policy, credential_facts.as_deref());
             let _ = events.send(ScanEvent::Host(Box::new(report))).await;
         });
     }
 }
 
-fn judge(facts: FactsRecord, policy: &Option<Arc<Policy>>) -> HostReport {
+fn judge(
+    mut facts: FactsRecord,
+    policy: &Option<Arc<PolicySet>>,
+    credential_facts: Option<&CredentialFacts>,
+) -> HostReport {
     // A silent address or a device that could not be read has nothing to judge
     // beyond what the rules say about missing facts; they still run, so the
     // verdict is `unknown` rather than absent, as before.
     let evaluation = match facts.status {
         Some(HostStatus::Silent) => None,
-        _ => policy.as_ref().map(|p| p.evaluate(&facts)),
+        _ => {
+            facts.credentials = credential_facts.cloned();
+            policy.as_ref().map(|p| p.evaluate(&facts))
+        }
     };
     HostReport { facts, evaluation }
 }
@@ -248,7 +268,7 @@ async fn read_one(
         record.error = Some(error);
         return record;
     }
-    let Some(&port) = open.first() else {
+    if open.is_empty() {
         // It answered the RMCP ping only: AMT is there (maybe not set up),
         // but nothing can be read over TCP.
         let mut record = FactsRecord::new(&target.label);
@@ -261,13 +281,21 @@ async fn read_one(
         add_pong(&mut facts, pong.as_ref());
         record.amt = Some(facts);
         return record;
+    }
+    // The target's own port; which port and scheme are read follows --tls,
+    // told what the sweep saw (16993 alone open means TLS).
+    let endpoint = Endpoint::http(target.addr.ip().to_string(), target.addr.port());
+    let seen = |p: u16| (!target.port_given).then(|| open.contains(&p));
+    let discovered = Discovered {
+        plain_open: seen(AMT_HTTP_PORT),
+        tls_open: seen(AMT_HTTPS_PORT),
     };
-    let endpoint = endpoint_of(&target, port);
+    let read = |creds| read_host_with(client, &endpoint, creds, &target.label, &discovered);
     let mut record = match credentials {
-        None => read_host(client, &endpoint, None, &target.label).await,
+        None => read(None).await,
         Some(creds) => match gate.enter().await {
             Ticket::Try => {
-                let record = read_host(client, &endpoint, Some(creds), &target.label).await;
+                let record = read(Some(creds)).await;
                 if gate.leave(record.status) {
                     let _ = events
                         .send(ScanEvent::AuthLimitReached { limit: gate.limit })
@@ -276,7 +304,7 @@ async fn read_one(
                 record
             }
             Ticket::Skip => {
-                let mut record = read_host(client, &endpoint, None, &target.label).await;
+                let mut record = read(None).await;
                 if record.status == Some(HostStatus::Ok) {
                     record.status = Some(HostStatus::AuthFailed);
                     record.error = Some(format!(
@@ -296,15 +324,6 @@ async fn read_one(
         );
     }
     record
-}
-
-fn endpoint_of(target: &PlannedTarget, port: u16) -> Endpoint {
-    Endpoint {
-        host: target.addr.ip().to_string(),
-        port,
-        // 16993 is AMT's TLS port; a user-given port is taken as plain HTTP.
-        tls: port == AMT_HTTPS_PORT && !target.port_given,
-    }
 }
 
 /// Records the pong, and fills the version and provisioning state from it

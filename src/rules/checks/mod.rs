@@ -22,10 +22,11 @@
 
 use serde::Deserialize;
 
-use super::fact::FactUse;
+use super::fact::{FactId, FactUse};
 use super::finding::Finding;
 use super::parsed::Parsed;
 use super::policy::{Note, Policy, RuleInfo, SiteRole};
+use crate::facts::ProvisioningState;
 use crate::rules::candidates::{Concrete, Judged};
 
 /// What a check needs: the rule being run, its policy, and the record.
@@ -83,8 +84,17 @@ impl Ctx<'_> {
             severity: self.rule.severity,
             message,
             seed_section: self.rule.seed_section.clone(),
+            document: self.document(),
             fix: self.rule.fix.clone(),
         }
+    }
+
+    /// The rule's source document, or its policy's.
+    pub fn document(&self) -> Option<String> {
+        self.rule
+            .document
+            .clone()
+            .or_else(|| self.policy.document.clone())
     }
 
     /// Findings of the notes `ids` that apply to `c` (and `role`) and are not
@@ -111,6 +121,7 @@ impl Ctx<'_> {
                 // candidate service pack or architecture it holds for.
                 message: format!("{}: {}", c.family.display_name(), note.message),
                 seed_section: note.seed_section.clone(),
+                document: self.policy.document.clone(),
                 fix: note.fix.clone(),
             });
         }
@@ -132,9 +143,32 @@ impl Ctx<'_> {
                 severity: note.severity,
                 message: format!("{describe}: {}", note.message),
                 seed_section: note.seed_section.clone(),
+                document: self.policy.document.clone(),
                 fix: note.fix.clone(),
             })
             .collect()
+    }
+}
+
+/// The provisioning states a record allows (every one when it was not read),
+/// and the `missing` entry that names the state when it decides nothing.
+pub fn provisioning_states(cx: &Ctx<'_>) -> (Vec<ProvisioningState>, Vec<String>) {
+    match cx
+        .parsed
+        .record
+        .amt
+        .as_ref()
+        .and_then(|a| a.provisioning_state)
+    {
+        Some(state) => (vec![state], Vec::new()),
+        None => (
+            vec![
+                ProvisioningState::Pre,
+                ProvisioningState::In,
+                ProvisioningState::Post,
+            ],
+            vec![FactId::AmtProvisioningState.missing()],
+        ),
     }
 }
 
@@ -253,6 +287,20 @@ checks! {
     "new-install-release" => NewInstallRelease(new_install_release),
     "site-server-os-upgrade" => SiteServerOsUpgrade(site_server_os_upgrade),
     "sql-inplace-upgrade" => SqlInplaceUpgrade(sql_inplace_upgrade),
+    "amt-status" => AmtStatus(amt_status),
+    "provisioning-state" => ProvisioningState(provisioning_state),
+    "provisioning-mode" => ProvisioningMode(provisioning_mode),
+    "network-interface" => NetworkInterface(network_interface),
+    "remote-configuration" => RemoteConfiguration(remote_configuration),
+    "provisioning-root-hash" => ProvisioningRootHash(provisioning_root_hash),
+    "dns-suffix" => DnsSuffix(dns_suffix),
+    "provisioning-password" => ProvisioningPassword(provisioning_password),
+    "firmware-advisory" => FirmwareAdvisory(firmware_advisory),
+    "tls-certificate-validity" => TlsCertificateValidity(tls_certificate_validity),
+    "tls-certificate-name" => TlsCertificateName(tls_certificate_name),
+    "tls-certificate-issuer" => TlsCertificateIssuer(tls_certificate_issuer),
+    "tls-legacy" => TlsLegacy(tls_legacy),
+    "tls-ca-key-size" => TlsCaKeySize(tls_ca_key_size),
 }
 
 /// Running one rule alone, for the checks' unit tests.
