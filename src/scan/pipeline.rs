@@ -22,7 +22,7 @@ use crate::amt::tls::Discovered;
 use crate::amt::{read_host_with, AmtClient};
 use crate::facts::{AmtFacts, CredentialFacts, FactSource, FactsRecord, HostStatus};
 use crate::report::HostReport;
-use crate::rules::PolicySet;
+use crate::rules::Judge;
 use crate::wsman::{Credentials, Endpoint};
 
 /// How a scan runs.
@@ -37,8 +37,9 @@ pub struct PipelineOptions {
     pub auth_fail_limit: u32,
     /// The sweep; `None` reads every target directly (a list of known devices).
     pub discovery: Option<DiscoveryOptions>,
-    /// Judge each record with these policies (in the host's task).
-    pub policy: Option<Arc<PolicySet>>,
+    /// Judge each record with these policies and the run's site facts (in
+    /// the host's task); the site itself is judged once, by the caller.
+    pub judge: Option<Arc<Judge>>,
     /// What was checked about the credentials (never the secret), added to
     /// every record that is judged.
     pub credential_facts: Option<CredentialFacts>,
@@ -119,7 +120,7 @@ pub async fn start(
         let _ = events
             .send(ScanEvent::Host(Box::new(judge(
                 record,
-                &options.policy,
+                &options.judge,
                 options.credential_facts.as_ref(),
             ))))
             .await;
@@ -210,10 +211,10 @@ async fn inventory_stage(
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
             return;
         };
-        let (client, events, policy, progress, gate, credentials, credential_facts) = (
+        let (client, events, judge_with, progress, gate, credentials, credential_facts) = (
             client.clone(),
             events.clone(),
-            options.policy.clone(),
+            options.judge.clone(),
             Arc::clone(&progress),
             Arc::clone(&gate),
             credentials.clone(),
@@ -224,7 +225,7 @@ async fn inventory_stage(
             let record = read_one(&client, swept, credentials.as_deref(), &gate, &events).await;
             drop(permit);
             progress.count(record.status);
-            let report = judge(record, &policy, credential_facts.as_deref());
+            let report = judge(record, &judge_with, credential_facts.as_deref());
             let _ = events.send(ScanEvent::Host(Box::new(report))).await;
         });
     }
@@ -232,7 +233,7 @@ async fn inventory_stage(
 
 fn judge(
     mut facts: FactsRecord,
-    policy: &Option<Arc<PolicySet>>,
+    judge: &Option<Arc<Judge>>,
     credential_facts: Option<&CredentialFacts>,
 ) -> HostReport {
     // A silent address or a device that could not be read has nothing to judge
@@ -242,7 +243,7 @@ fn judge(
         Some(HostStatus::Silent) => None,
         _ => {
             facts.credentials = credential_facts.cloned();
-            policy.as_ref().map(|p| p.evaluate(&facts))
+            judge.as_ref().map(|j| j.judge_host(&facts))
         }
     };
     HostReport { facts, evaluation }
