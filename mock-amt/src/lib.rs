@@ -22,6 +22,7 @@ mod device;
 mod digest;
 mod eoi;
 pub mod fault;
+pub mod hostile;
 mod http;
 pub mod pki;
 pub mod profile;
@@ -32,7 +33,7 @@ pub use device::{
     fleet_addresses, fleet_addresses_unchecked, round_robin, start_device, start_fleet,
     DeviceConfig, DeviceHandle, DeviceStats, Fleet, FleetError, DEFAULT_PASSWORD, DEFAULT_USER,
 };
-pub use fault::{Fault, FaultParseError};
+pub use fault::{Fault, FaultParseError, SIMPLE_FAULTS};
 pub use pki::{test_pki, TestPki};
 pub use profile::{Password, Profile, ProfileError, TlsProfile, TlsSpeaks};
 pub use tls::{TlsKind, TlsSetup};
