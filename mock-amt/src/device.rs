@@ -18,6 +18,7 @@ use crate::hostile;
 use crate::http::{self, ReadError, Request};
 use crate::profile::{Profile, TlsSpeaks};
 use crate::tls::{Acceptor, TlsKind, TlsSetup};
+use crate::web;
 use crate::wsman::{self, FaultKind, Instance, WsmanRequest};
 
 /// The default user, as on every AMT.
@@ -608,6 +609,14 @@ impl Device {
         let profile = &self.cfg.profile;
         match (req.method.as_str(), path) {
             ("GET", "/") => Answer::keep(http::see_other(self.server())),
+            ("GET", web::LOGON) => Answer::keep(http::html_ok(self.server(), &web::logon_page())),
+            ("GET", p) if web::protected(p).is_some() => self.authenticated(req, |dev| {
+                let title = web::protected(p).unwrap_or_default();
+                Answer::keep(http::html_ok(
+                    dev.server(),
+                    &web::page(&dev.cfg.profile, title),
+                ))
+            }),
             ("POST", "/wsman") if !profile.has_wsman() => {
                 Answer::close(http::empty_response(profile.no_wsman_status, self.server()))
             }
@@ -910,7 +919,11 @@ impl Device {
             return Answer::close(http::empty_response(404, self.server()));
         };
         let method = eoi::method_of(req.header("soapaction"), &req.body).unwrap_or_default();
-        match eoi::respond(&self.cfg.profile, service, &method) {
+        let address = match self.cfg.listen.ip() {
+            std::net::IpAddr::V4(v4) => v4,
+            std::net::IpAddr::V6(_) => Ipv4Addr::LOCALHOST,
+        };
+        match eoi::respond(&self.cfg.profile, service, &method, address) {
             Some(body) => Answer::keep(http::soap_response(
                 200,
                 self.server(),

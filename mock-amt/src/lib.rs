@@ -27,6 +27,7 @@ mod http;
 pub mod pki;
 pub mod profile;
 pub mod tls;
+mod web;
 mod wsman;
 
 pub use device::{

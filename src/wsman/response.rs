@@ -301,7 +301,7 @@ mod tests {
             f.subcode_ns.as_deref(),
             Some("http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd")
         );
-        assert_eq!(f.to_string(), "Sender/AccessDenied: Nope at all");
+        assert_eq!(f.to_string(), "Sender/AccessDenied: \"Nope at all\"");
     }
 
     #[test]
