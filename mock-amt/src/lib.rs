@@ -24,8 +24,10 @@ mod eoi;
 pub mod fault;
 pub mod hostile;
 mod http;
+pub mod manifest;
 pub mod pki;
 pub mod profile;
+pub mod rmcp;
 pub mod tls;
 mod web;
 mod wsman;
@@ -35,6 +37,7 @@ pub use device::{
     DeviceConfig, DeviceHandle, DeviceStats, Fleet, FleetError, DEFAULT_PASSWORD, DEFAULT_USER,
 };
 pub use fault::{Fault, FaultParseError, SIMPLE_FAULTS};
+pub use manifest::{manifest_jsonl, mixed_fleet, FleetMix, ManifestEntry};
 pub use pki::{test_pki, TestPki};
 pub use profile::{Password, Profile, ProfileError, TlsProfile, TlsSpeaks};
 pub use tls::{TlsKind, TlsSetup};

@@ -20,8 +20,8 @@ use std::time::Duration;
 use crate::facts::{AmtFacts, FactsRecord, HostStatus};
 use crate::wsman::tls::Connector;
 use crate::wsman::{
-    self, CallLimits, Credentials, DigestAuth, Element, Endpoint, EnvelopeOptions, HttpTransport,
-    Session, TlsPolicy, Transport,
+    self, CallLimits, Challenge, Credentials, DigestAuth, Element, Endpoint, EnvelopeOptions,
+    HttpTransport, Session, TlsPolicy, Transport,
 };
 
 pub use status::host_status;
@@ -130,6 +130,39 @@ impl AmtClient {
     }
 }
 
+impl AmtClient {
+    /// [`AmtClient::session`] holding the challenge the probe's 401 brought,
+    /// so the first call is signed at once.
+    pub fn session_primed(
+        &self,
+        transport: Arc<dyn Transport>,
+        endpoint: &Endpoint,
+        creds: &Credentials,
+        challenge: Option<Challenge>,
+    ) -> Session {
+        let opts = &self.inner.opts;
+        let envelope = EnvelopeOptions {
+            max_elements: opts.max_elements,
+            operation_timeout_secs: opts.operation_timeout_secs,
+            max_envelope_size: EnvelopeOptions::default()
+                .max_envelope_size
+                .max(MIN_ENVELOPE_SIZE),
+        };
+        let auth = DigestAuth::new(creds.clone());
+        if let Some(c) = challenge {
+            auth.session().set_challenge(c);
+        }
+        Session::new(
+            transport,
+            endpoint.clone(),
+            Arc::new(auth),
+            WSMAN_PATH,
+            envelope,
+        )
+        .with_max_pages(opts.max_pages)
+    }
+}
+
 /// A WS-Management session the way AMT wants it: Digest, `/wsman`, and an
 /// envelope size never below [`MIN_ENVELOPE_SIZE`].
 pub fn amt_session(
@@ -225,6 +258,9 @@ async fn fill_host(
         client.options().tls_mode,
         discovered,
         &limits,
+        // With credentials the probe is the unauthenticated first leg of
+        // Digest: one request fewer per inventory.
+        creds.is_some(),
     )
     .await;
     let (endpoint, probed) = match reached {
@@ -233,9 +269,16 @@ async fn fill_host(
             record.status = Some(host_status(&failure.error));
             record.error = Some(failure.message);
             if let Some(tried) = failure.endpoint {
+                // A refused certificate is still evidence: its dates, name
+                // and issuer go to the rules like any other fact.
+                let tls = match &failure.error {
+                    wsman::Error::CertificateRejected(r) => tls::facts_of_rejected(&r.chain),
+                    _ => None,
+                };
                 let facts = AmtFacts {
                     port: Some(tried.port),
                     scheme: Some(tried.scheme().to_owned()),
+                    tls,
                     ..AmtFacts::default()
                 };
                 record.amt = Some(facts);
@@ -258,8 +301,9 @@ async fn fill_host(
                 wsman::response::quoted(server)
             ),
             None => format!(
-                "HTTP {} to GET / without a Server header: not Intel AMT",
-                probed.status
+                "HTTP {} to {} without a Server header: not Intel AMT",
+                probed.status,
+                probe::probe_name(creds.is_some())
             ),
         });
         record.amt = Some(facts);
@@ -276,7 +320,8 @@ async fn fill_host(
             record.status = Some(HostStatus::Ok);
         }
         Some(creds) => {
-            let session = client.session(transport, &endpoint, creds);
+            let session =
+                client.session_primed(transport, &endpoint, creds, probed.challenge.clone());
             match inventory::read(&session, &limits, facts, banner_version).await {
                 Ok(outcome) => match outcome.problem {
                     None => record.status = Some(HostStatus::Ok),
@@ -375,13 +420,15 @@ mod tests {
             record.amt.unwrap().server_header.as_deref(),
             Some("Apache/2.4.62")
         );
-        // Only the probe: no credentials were offered to a stranger.
+        // Only the probe (with credentials to come, the unauthenticated
+        // first leg of Digest): no credentials were offered to a stranger.
         let seen = server.recorded();
         assert_eq!(seen.len(), 1);
         assert_eq!(
             (seen[0].method.as_str(), seen[0].path.as_str()),
-            ("GET", "/")
+            ("POST", "/wsman")
         );
+        assert_eq!(seen[0].header("authorization"), None);
     }
 
     #[tokio::test]

@@ -16,12 +16,13 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Notify, Semaphore};
 
 use super::discover::{DiscoveryOptions, Sweeper, Swept};
-use super::plan::{Plan, PlannedTarget};
-use super::target::AMT_HTTPS_PORT;
-use crate::amt::{read_host, AmtClient};
+use super::plan::Plan;
+use super::target::{AMT_HTTPS_PORT, AMT_HTTP_PORT};
+use crate::amt::tls::Discovered;
+use crate::amt::{read_host_with, AmtClient};
 use crate::facts::{AmtFacts, CredentialFacts, FactSource, FactsRecord, HostStatus};
 use crate::report::HostReport;
-use crate::rules::PolicySet;
+use crate::rules::Judge;
 use crate::wsman::{Credentials, Endpoint};
 
 /// How a scan runs.
@@ -36,8 +37,9 @@ pub struct PipelineOptions {
     pub auth_fail_limit: u32,
     /// The sweep; `None` reads every target directly (a list of known devices).
     pub discovery: Option<DiscoveryOptions>,
-    /// Judge each record with these policies (in the host's task).
-    pub policy: Option<Arc<PolicySet>>,
+    /// Judge each record with these policies and the run's site facts (in
+    /// the host's task); the site itself is judged once, by the caller.
+    pub judge: Option<Arc<Judge>>,
     /// What was checked about the credentials (never the secret), added to
     /// every record that is judged.
     pub credential_facts: Option<CredentialFacts>,
@@ -118,7 +120,7 @@ pub async fn start(
         let _ = events
             .send(ScanEvent::Host(Box::new(judge(
                 record,
-                &options.policy,
+                &options.judge,
                 options.credential_facts.as_ref(),
             ))))
             .await;
@@ -209,10 +211,10 @@ async fn inventory_stage(
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
             return;
         };
-        let (client, events, policy, progress, gate, credentials, credential_facts) = (
+        let (client, events, judge_with, progress, gate, credentials, credential_facts) = (
             client.clone(),
             events.clone(),
-            options.policy.clone(),
+            options.judge.clone(),
             Arc::clone(&progress),
             Arc::clone(&gate),
             credentials.clone(),
@@ -223,7 +225,7 @@ async fn inventory_stage(
             let record = read_one(&client, swept, credentials.as_deref(), &gate, &events).await;
             drop(permit);
             progress.count(record.status);
-            let report = judge(record, &policy, credential_facts.as_deref());
+            let report = judge(record, &judge_with, credential_facts.as_deref());
             let _ = events.send(ScanEvent::Host(Box::new(report))).await;
         });
     }
@@ -231,7 +233,7 @@ async fn inventory_stage(
 
 fn judge(
     mut facts: FactsRecord,
-    policy: &Option<Arc<PolicySet>>,
+    judge: &Option<Arc<Judge>>,
     credential_facts: Option<&CredentialFacts>,
 ) -> HostReport {
     // A silent address or a device that could not be read has nothing to judge
@@ -241,7 +243,7 @@ fn judge(
         Some(HostStatus::Silent) => None,
         _ => {
             facts.credentials = credential_facts.cloned();
-            policy.as_ref().map(|p| p.evaluate(&facts))
+            judge.as_ref().map(|j| j.judge_host(&facts))
         }
     };
     HostReport { facts, evaluation }
@@ -267,7 +269,7 @@ async fn read_one(
         record.error = Some(error);
         return record;
     }
-    let Some(&port) = open.first() else {
+    if open.is_empty() {
         // It answered the RMCP ping only: AMT is there (maybe not set up),
         // but nothing can be read over TCP.
         let mut record = FactsRecord::new(&target.label);
@@ -280,13 +282,21 @@ async fn read_one(
         add_pong(&mut facts, pong.as_ref());
         record.amt = Some(facts);
         return record;
+    }
+    // The target's own port; which port and scheme are read follows --tls,
+    // told what the sweep saw (16993 alone open means TLS).
+    let endpoint = Endpoint::http(target.addr.ip().to_string(), target.addr.port());
+    let seen = |p: u16| (!target.port_given).then(|| open.contains(&p));
+    let discovered = Discovered {
+        plain_open: seen(AMT_HTTP_PORT),
+        tls_open: seen(AMT_HTTPS_PORT),
     };
-    let endpoint = endpoint_of(&target, port);
+    let read = |creds| read_host_with(client, &endpoint, creds, &target.label, &discovered);
     let mut record = match credentials {
-        None => read_host(client, &endpoint, None, &target.label).await,
+        None => read(None).await,
         Some(creds) => match gate.enter().await {
             Ticket::Try => {
-                let record = read_host(client, &endpoint, Some(creds), &target.label).await;
+                let record = read(Some(creds)).await;
                 if gate.leave(record.status) {
                     let _ = events
                         .send(ScanEvent::AuthLimitReached { limit: gate.limit })
@@ -295,7 +305,7 @@ async fn read_one(
                 record
             }
             Ticket::Skip => {
-                let mut record = read_host(client, &endpoint, None, &target.label).await;
+                let mut record = read(None).await;
                 if record.status == Some(HostStatus::Ok) {
                     record.status = Some(HostStatus::AuthFailed);
                     record.error = Some(format!(
@@ -315,15 +325,6 @@ async fn read_one(
         );
     }
     record
-}
-
-fn endpoint_of(target: &PlannedTarget, port: u16) -> Endpoint {
-    Endpoint {
-        host: target.addr.ip().to_string(),
-        port,
-        // 16993 is AMT's TLS port; a user-given port is taken as plain HTTP.
-        tls: port == AMT_HTTPS_PORT && !target.port_given,
-    }
 }
 
 /// Records the pong, and fills the version and provisioning state from it
