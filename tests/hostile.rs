@@ -156,7 +156,7 @@ async fn a_device_closing_kept_alive_connections_reads_the_same_every_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_host_timeout_bounds_a_slow_device() {
     let mut cfg = DeviceConfig::new(Profile::builtin("amt-15.0").unwrap(), any_port());
-    cfg.faults = vec![Fault::Delay(Duration::from_millis(300))];
+    cfg.faults = vec![Fault::Delay(Duration::from_millis(600))];
     let dev = start_device(cfg).await.unwrap();
     let endpoint = Endpoint::http("127.0.0.1", dev.addr().port());
     let started = Instant::now();
