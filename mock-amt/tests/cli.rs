@@ -310,3 +310,28 @@ fn fleet_files_set_tls_per_device() {
         "{err}"
     );
 }
+
+/// Issue 13: `--profile` and `--fleet-file` are read with a hard cap, so
+/// `/dev/zero` (which reports a length of 0) is refused instead of eating memory.
+#[test]
+fn profile_and_fleet_files_are_read_with_a_cap() {
+    for args in [
+        &["--profile", "/dev/zero"][..],
+        &["fleet", "--fleet-file", "/dev/zero"][..],
+    ] {
+        let mut script = String::from("ulimit -v 1048576; exec \"$0\"");
+        for i in 1..=args.len() {
+            script.push_str(&format!(" \"${i}\""));
+        }
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg(BIN)
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr.contains("larger than"), "{args:?}: {stderr}");
+    }
+}
