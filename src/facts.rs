@@ -156,6 +156,10 @@ pub enum HostStatus {
     NotAmt,
     /// It is AMT but the answer could not be used (bad XML, protocol error).
     Error,
+    /// A TLS endpoint whose certificate the scan's policy does not trust (not
+    /// signed by a trusted CA, wrong name, not the pinned one, or changed
+    /// since first use). Nothing was sent to it, credentials least of all.
+    TlsUntrusted,
     /// Nothing answered on TCP 16992/16993 or the RMCP ping, twice: an
     /// address without a device, not an unread device. Listed only with `--all`.
     Silent,
@@ -169,6 +173,7 @@ impl HostStatus {
             HostStatus::AuthFailed => "auth_failed",
             HostStatus::NotAmt => "not_amt",
             HostStatus::Error => "error",
+            HostStatus::TlsUntrusted => "tls_untrusted",
             HostStatus::Silent => "silent",
         }
     }
@@ -377,6 +382,18 @@ pub struct AmtFacts {
     /// The raw unauthenticated `Server` header, kept as evidence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_header: Option<String>,
+    /// The TCP port the device was read on (AMT: 16992 plain, 16993 TLS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// `http` or `https`: how the device was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    /// What the TLS handshake negotiated and the certificate the device showed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsFacts>,
+    /// AMT's own TLS settings (AMT_TLSSettingData), where the firmware has the class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_settings: Option<TlsSettingsFacts>,
     /// Which source gave each fact, keyed by the field name above.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub sources: BTreeMap<String, FactSource>,
@@ -387,6 +404,92 @@ pub struct AmtFacts {
     /// so a reader knows why a fact is unknown.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unavailable: Vec<String>,
+}
+
+/// What the TLS layer saw when the device was read over https.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TlsFacts {
+    /// `tls-1.2`, `tls-1.3` (modern stack), `legacy-1.0`, `legacy-1.1` (the
+    /// OpenSSL fallback for firmware that speaks nothing newer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// Whether the legacy stack carried the connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legacy: Option<bool>,
+    /// The negotiated cipher suite's IANA name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cipher: Option<String>,
+    /// The device's own certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertFacts>,
+    /// The rest of the chain the device sent, in order (CA certificates).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<CertFacts>,
+}
+
+/// One X.509 certificate, as facts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CertFacts {
+    /// Subject DN (RFC 4514 string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Issuer DN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The subject's common name, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub common_name: Option<String>,
+    /// DNS names in the subjectAltName extension.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub san_dns: Vec<String>,
+    /// IP addresses in the subjectAltName extension.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub san_ip: Vec<String>,
+    /// Start of validity, RFC 3339 UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    /// End of validity, RFC 3339 UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
+    /// `rsa`, `ec`, `ed25519`, `dsa` or the algorithm OID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<String>,
+    /// Key size in bits (RSA modulus, EC field size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_bits: Option<u32>,
+    /// Signature algorithm (`sha256WithRSAEncryption`, or the OID).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_algorithm: Option<String>,
+    /// `sha256:` and the lower-case hex SHA-256 of the DER: what `--pin` takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Whether the subject and issuer are the same (no CA vouches for it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_signed: Option<bool>,
+    /// Whether basicConstraints marks it a CA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_ca: Option<bool>,
+}
+
+/// AMT_TLSSettingData for one interface (AMT 3.0 and later over WS-Man).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TlsSettingsFacts {
+    /// `remote` (the network interface, InstanceID "Intel(r) AMT 802.3 TLS
+    /// Settings") or `local` (LMS, "Intel(r) AMT LMS TLS Settings").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    /// Enabled: TLS is on for this interface.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// MutualAuthentication: clients must show a certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutual_authentication: Option<bool>,
+    /// AcceptNonSecureConnections: 16992 stays open next to TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accept_non_secure_connections: Option<bool>,
 }
 
 /// The RMCP presence pong (UDP 623): unauthenticated, but it answers before

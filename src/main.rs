@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Read AMT devices over the network and judge them against the rules.
-    Scan(cli::scan::ScanArgs),
+    Scan(Box<cli::scan::ScanArgs>),
     /// Start a mock AMT fleet on loopback and scan it: the whole product, offline.
     Demo(cli::demo::DemoArgs),
     /// List every rule with its id, what it checks and its seed section.

@@ -62,18 +62,18 @@ impl Http {
     }
 
     fn raw(&self) -> RawResponse {
-        let mut headers = reqwest::header::HeaderMap::new();
+        let mut headers = http::HeaderMap::new();
         for (n, v) in &self.headers {
             headers.append(
-                reqwest::header::HeaderName::from_bytes(n.as_bytes()).unwrap(),
-                reqwest::header::HeaderValue::from_str(v).unwrap(),
+                http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(v).unwrap(),
             );
         }
-        RawResponse {
-            status: reqwest::StatusCode::from_u16(self.status).unwrap(),
+        RawResponse::new(
+            http::StatusCode::from_u16(self.status).unwrap(),
             headers,
-            body: self.body.clone(),
-        }
+            self.body.clone(),
+        )
     }
 }
 
@@ -114,7 +114,7 @@ fn split_http(bytes: &[u8]) -> Http {
     }
 }
 
-/// HTTP/1.1 chunked decoding (the framing reqwest undoes on the wire).
+/// HTTP/1.1 chunked decoding (the framing the transport undoes on the wire).
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
@@ -625,7 +625,7 @@ async fn real_chunked_wire_bytes_through_the_transport_at_every_split() {
     }
     let count = responses.len();
     let addr = serve_in_order(responses).await;
-    let transport = amtready::wsman::Transport::new(&Default::default()).unwrap();
+    let transport = amtready::wsman::HttpTransport::standalone(&Default::default()).unwrap();
     let endpoint = amtready::wsman::Endpoint::http("127.0.0.1", addr.port());
     let limits = amtready::wsman::CallLimits::default();
     let expected = GeneralSettings::from_element(
@@ -636,7 +636,9 @@ async fn real_chunked_wire_bytes_through_the_transport_at_every_split() {
     )
     .unwrap();
     for i in 0..count {
-        let raw = transport.get(&endpoint, "/", &limits).await.unwrap();
+        let raw = amtready::wsman::transport::get(&transport, &endpoint, "/", &limits)
+            .await
+            .unwrap();
         assert_eq!(raw.body, http.body, "response {i}");
         let parsed = interpret(raw, |b| parse_response(b, Some("0"))).unwrap();
         let settings = GeneralSettings::from_element(parsed.payload().unwrap()).unwrap();

@@ -9,11 +9,18 @@ use std::process::Output;
 
 use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, RemoteKeyPair, SignatureAlgorithm, PKCS_RSA_SHA256,
+    Issuer, KeyPair, PublicKeyData, SignatureAlgorithm, SigningKey, PKCS_RSA_SHA256,
 };
+use ring::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256};
 use serde_json::{json, Value};
-use sha1::{Digest, Sha1};
-use sha2::Sha256;
+
+fn sha1(der: &[u8]) -> Vec<u8> {
+    digest(&SHA1_FOR_LEGACY_USE_ONLY, der).as_ref().to_vec()
+}
+
+fn sha256(der: &[u8]) -> Vec<u8> {
+    digest(&SHA256, der).as_ref().to_vec()
+}
 
 const PFX_PASSWORD_VAR: &str = "AMTREADY_CERT_TEST_PFX_PASSWORD";
 const AMT_OID: [u64; 8] = [2, 16, 840, 1, 113741, 1, 2, 3];
@@ -43,15 +50,18 @@ impl BigRsa {
     }
 }
 
-impl RemoteKeyPair for BigRsa {
-    fn public_key(&self) -> &[u8] {
+impl PublicKeyData for BigRsa {
+    fn der_bytes(&self) -> &[u8] {
         &self.public
-    }
-    fn sign(&self, _msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        Ok(vec![0; 512])
     }
     fn algorithm(&self) -> &'static SignatureAlgorithm {
         &PKCS_RSA_SHA256
+    }
+}
+
+impl SigningKey for BigRsa {
+    fn sign(&self, _msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        Ok(vec![0; 512])
     }
 }
 
@@ -96,17 +106,20 @@ fn ca_params(cn: &str) -> CertificateParams {
 
 /// Root → intermediate → leaf. `big_root` gives the root a 4096-bit key.
 fn pki(leaf: Leaf, big_root: bool) -> Pki {
-    let root_key = if big_root {
-        KeyPair::from_remote(Box::new(BigRsa::new())).unwrap()
+    if big_root {
+        pki_with(leaf, BigRsa::new())
     } else {
-        KeyPair::generate().unwrap()
-    };
-    let root = ca_params("amtready test root")
-        .self_signed(&root_key)
-        .unwrap();
+        pki_with(leaf, KeyPair::generate().unwrap())
+    }
+}
+
+fn pki_with(leaf: Leaf, root_key: impl SigningKey) -> Pki {
+    let root_params = ca_params("amtready test root");
+    let root = root_params.self_signed(&root_key).unwrap();
     let inter_key = KeyPair::generate().unwrap();
-    let inter = ca_params("amtready test issuing CA")
-        .signed_by(&inter_key, &root, &root_key)
+    let inter_params = ca_params("amtready test issuing CA");
+    let inter = inter_params
+        .signed_by(&inter_key, &Issuer::new(root_params, root_key))
         .unwrap();
     let leaf_key = KeyPair::generate().unwrap();
     let mut params = CertificateParams::new(vec![leaf.name.to_string()]).unwrap();
@@ -126,7 +139,9 @@ fn pki(leaf: Leaf, big_root: bool) -> Pki {
         params.not_before = date_time_ymd(2020, 1, 1);
         params.not_after = date_time_ymd(2090, 1, 1);
     }
-    let leaf_cert = params.signed_by(&leaf_key, &inter, &inter_key).unwrap();
+    let leaf_cert = params
+        .signed_by(&leaf_key, &Issuer::new(inter_params, inter_key))
+        .unwrap();
     Pki {
         root_der: root.der().to_vec(),
         chain_pem: format!("{}{}{}", leaf_cert.pem(), inter.pem(), root.pem()),
@@ -194,8 +209,8 @@ fn hash(kind: &str, hex: &str, enabled: bool) -> Value {
 #[test]
 fn chains_that_pass_and_each_failure() {
     let good = pki(Leaf::default(), false);
-    let root_sha1 = hex(&Sha1::digest(&good.root_der));
-    let root_sha256 = hex(&Sha256::digest(&good.root_der));
+    let root_sha1 = hex(&sha1(&good.root_der));
+    let root_sha256 = hex(&sha256(&good.root_der));
     let chain = temp(".pem", good.chain_pem.as_bytes());
 
     // The hashes file: the root's SHA-1 among others.
@@ -338,7 +353,7 @@ fn chains_that_pass_and_each_failure() {
     ];
     for (case, pki, rule) in cases {
         let chain = temp(".pem", pki.chain_pem.as_bytes());
-        let root = hex(&Sha1::digest(&pki.root_der));
+        let root = hex(&sha1(&pki.root_der));
         let hashes = temp(".txt", root.as_bytes());
         let (code, out) = cert_json(
             chain.path(),
@@ -364,7 +379,7 @@ fn chains_that_pass_and_each_failure() {
         false,
     );
     let chain = temp(".pem", ou.chain_pem.as_bytes());
-    let hashes = temp(".txt", hex(&Sha1::digest(&ou.root_der)).as_bytes());
+    let hashes = temp(".txt", hex(&sha1(&ou.root_der)).as_bytes());
     let (code, out) = cert_json(
         chain.path(),
         &[
@@ -432,7 +447,7 @@ fn a_password_protected_pfx_is_read_and_the_password_stays_out_of_argv() {
     );
     let password = "Pfx-Pa55!";
     let pfx = temp(".pfx", &store.writer(password).write().unwrap());
-    let hashes = temp(".txt", hex(&Sha1::digest(&good.root_der)).as_bytes());
+    let hashes = temp(".txt", hex(&sha1(&good.root_der)).as_bytes());
     let args = [
         "--hashes",
         hashes.path().to_str().unwrap(),

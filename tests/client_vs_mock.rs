@@ -8,7 +8,7 @@ use amtready::amt::{read_host, AmtClient, ClientOptions};
 use amtready::facts::{
     ControlMode, FactSource, FactsRecord, HostStatus, ProvisioningMode, ProvisioningState,
 };
-use amtready::wsman::{CallLimits, Credentials, Endpoint, Password};
+use amtready::wsman::{CallLimits, Credentials, Endpoint, Password, TlsPolicy};
 use mock_amt::{start_device, DeviceConfig, DeviceHandle, Profile};
 
 /// A device and the password it accepts.
@@ -21,6 +21,12 @@ async fn device(profile: &str) -> (DeviceHandle, Profile, String) {
     (handle, profile, password)
 }
 
+/// Trusts the mock's test CA: TLS-only firmware (16.1) is read over TLS.
+fn mock_ca() -> TlsPolicy {
+    let pki = mock_amt::test_pki().unwrap();
+    TlsPolicy::ca_pem(pki.ca_pem().as_bytes(), std::path::Path::new("mock CA")).unwrap()
+}
+
 fn client() -> AmtClient {
     AmtClient::new(ClientOptions {
         limits: CallLimits {
@@ -28,6 +34,7 @@ fn client() -> AmtClient {
             body_cap: 4 * 1024 * 1024,
         },
         max_elements: 7,
+        tls: mock_ca(),
         ..ClientOptions::default()
     })
     .unwrap()
@@ -198,8 +205,8 @@ async fn expired_nonce_is_renewed_without_a_failed_attempt() {
     let addr = handle.addr();
     let endpoint = Endpoint::http(addr.ip().to_string(), addr.port());
     let client = client();
-    let transport = client.host_transport().unwrap();
-    let session = client.session(&transport, &endpoint, &creds(&password));
+    let transport = client.host_transport();
+    let session = client.session(transport, &endpoint, &creds(&password));
     let limits = client.options().limits;
 
     let first = amtready::amt::software_identity::read(&session, &limits)

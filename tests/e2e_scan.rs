@@ -49,10 +49,32 @@ fn records(out: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// The mock's test CA in a file, for `--ca`: TLS-only firmware (16.1) is
+/// read over TLS and must be trusted like any other device.
+fn mock_ca_file() -> String {
+    static FILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!("amtready-e2e-ca-{}.pem", std::process::id()));
+        std::fs::write(&path, mock_amt::test_pki().unwrap().ca_pem()).unwrap();
+        path.to_string_lossy().into_owned()
+    })
+    .clone()
+}
+
 fn scan_args(targets: &[String], extra: &[&str]) -> Vec<String> {
     let mut args = vec!["scan".to_string()];
     args.extend(targets.iter().cloned());
     args.extend(["--format", "jsonl"].map(String::from));
+    let trust = [
+        "--ca",
+        "--pin",
+        "--pins",
+        "--tofu",
+        "--insecure-skip-verify",
+    ];
+    if !extra.iter().any(|a| trust.contains(a)) {
+        args.extend(["--ca".to_string(), mock_ca_file()]);
+    }
     args.extend(extra.iter().map(|s| s.to_string()));
     if !extra.contains(&"--timeout") {
         args.extend(["--timeout", "5"].map(String::from));
@@ -525,4 +547,82 @@ async fn the_demo_prints_the_table_an_admin_reads() {
         table.to_lowercase().contains("not checked"),
         "unchecked rules are said: {table}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_on_a_table_scan_prints_what_was_gathered_marked_partial() {
+    use std::process::{Command, Stdio};
+
+    // As above: four quick devices and one that never answers, so the scan is
+    // still in flight when it is interrupted.
+    let mut configs: Vec<DeviceConfig> = ["amt-3.2.1", "amt-4.2", "amt-5.0", "amt-7.1"]
+        .iter()
+        .map(|n| DeviceConfig::new(Profile::builtin(n).unwrap(), loopback_any_port()))
+        .collect();
+    let mut stalled =
+        DeviceConfig::new(Profile::builtin("amt-5.2.10").unwrap(), loopback_any_port());
+    stalled.faults = vec![Fault::Stall];
+    configs.push(stalled);
+    let fleet = start_fleet(configs).await.unwrap();
+    let targets: Vec<String> = fleet.devices.iter().map(target_of).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("scan.jsonl");
+
+    let out = tokio::task::spawn_blocking(move || {
+        let mut args = vec!["scan".to_string()];
+        args.extend(targets);
+        args.extend(
+            [
+                "--format",
+                "table",
+                "--timeout",
+                "120",
+                "--password-env",
+                PASSWORD_VAR,
+                "--no-progress",
+                "--output",
+            ]
+            .map(String::from),
+        );
+        args.push(saved.display().to_string());
+        let child = Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .args(&args)
+            .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
+            .env("COLUMNS", "100")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // --output is flushed per host: wait until the four quick ones are in.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::fs::read_to_string(&saved)
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+            < 4
+        {
+            assert!(Instant::now() < deadline, "four hosts finish");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{table}");
+    assert!(table.starts_with("PARTIAL"), "{table}");
+    assert!(
+        table.contains("Summary (PARTIAL: the scan was interrupted)"),
+        "{table}"
+    );
+    assert!(table.contains("Hosts scanned       4"), "{table}");
+    for version in ["3.2.1", "4.2.", "5.0.", "7.1."] {
+        assert!(table.contains(version), "{version} in {table}");
+    }
+    fleet.shutdown().await;
 }

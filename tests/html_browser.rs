@@ -209,4 +209,20 @@ fn the_html_report_works_in_headless_chromium() {
     )
     .unwrap();
     assert_eq!(visible_hosts(&dom), ["10.20.0.5"]);
+
+    // Sorted by AMT version, newest first (numeric, not text: 11.8 above 5.2).
+    let dom = String::from_utf8(
+        browse(
+            &browser,
+            &dir.path().join("p5"),
+            &format!("{url}#sort=1&dir=desc"),
+            &["--dump-dom"],
+        )
+        .stdout,
+    )
+    .unwrap();
+    let order = visible_hosts(&dom);
+    assert_eq!(order.len(), 12);
+    assert_eq!(order[0], "10.20.0.9", "11.8.55 first: {order:?}");
+    assert_eq!(order[1], "10.20.0.10", "then 7.1.91: {order:?}");
 }

@@ -116,6 +116,11 @@ fn the_table_fits_80_100_and_120_columns() {
         // "Not checked" appears once, as one short line, not per host.
         assert_eq!(t.matches("not checked").count(), 1, "{t}");
     }
+    // Narrower than anyone should use: still no line wider, verbose or not.
+    for extra in [&[][..], &["-v"][..]] {
+        let t = text(&report("table", 40, extra));
+        assert!(t.lines().all(|l| UnicodeWidthStr::width(l) <= 40), "{t}");
+    }
     let verbose = text(&report("table", 100, &["-v"]));
     assert!(verbose.contains("Not checked (no facts for them): "));
     assert!(verbose.contains(
@@ -350,4 +355,51 @@ fn json_ends_with_a_summary_and_jsonl_only_when_asked() {
         String::from_utf8_lossy(&again.stdout).lines().count(),
         HOSTS + 1
     );
+}
+
+#[test]
+fn rules_and_site_use_the_same_formats() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .args(args)
+            .env("COLUMNS", "80")
+            .output()
+            .expect("run amtready")
+    };
+    let rules = run(&["rules", "--format", "csv"]);
+    assert_eq!(rules.status.code(), Some(0));
+    let text = String::from_utf8(rules.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["Rule", "Policy", "Severity", "Checks", "Source"]
+    );
+    assert!(reader
+        .records()
+        .map(|r| r.unwrap())
+        .any(|r| &r[0] == "AMT-FW-VERSION"
+            && r[4].starts_with("Configuration Manager 2007 SP1 Supported Configurations — ")));
+    let table = String::from_utf8(run(&["rules"]).stdout).unwrap();
+    assert!(table.lines().all(|l| UnicodeWidthStr::width(l) <= 80));
+    assert_eq!(run(&["rules", "--format", "junit"]).status.code(), Some(3));
+
+    let site = ["site", "--service-point-os", "Windows Server 2003 SP1"];
+    let table = run(&site);
+    assert_eq!(table.status.code(), Some(1));
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(table.starts_with("Site verdict: not ready"), "{table}");
+    assert!(
+        table.lines().all(|l| UnicodeWidthStr::width(l) <= 80),
+        "{table}"
+    );
+    let junit = run(&[&site[..], &["--format", "junit"]].concat());
+    let xml = String::from_utf8(junit.stdout).unwrap();
+    assert!(
+        xml.contains("<testcase name=\"site\"") && xml.contains("<failure "),
+        "{xml}"
+    );
+    let html = run(&[&site[..], &["--format", "html"]].concat());
+    assert!(String::from_utf8(html.stdout)
+        .unwrap()
+        .contains("id=\"chart-verdicts\""));
 }

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -15,7 +15,8 @@ use crate::digest::{self, AuthOutcome, DigestSettings, DigestState};
 use crate::eoi;
 use crate::fault::Fault;
 use crate::http::{self, ReadError, Request};
-use crate::profile::Profile;
+use crate::profile::{Profile, TlsSpeaks};
+use crate::tls::{Acceptor, TlsKind, TlsSetup};
 use crate::wsman::{self, FaultKind, Instance, WsmanRequest};
 
 /// The default user, as on every AMT.
@@ -26,6 +27,11 @@ pub const DEFAULT_PASSWORD: &str = "P@ssw0rd";
 
 /// How long a connection may sit idle between requests.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// AMT's plain and TLS ports.
+const HTTP_PORT: u16 = 16992;
+const TLS_PORT: u16 = 16993;
 /// How long one request may take to arrive once started.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 /// Enumeration contexts expire after this long unused.
@@ -58,6 +64,11 @@ pub struct DeviceConfig {
     /// Allow a listen address off loopback (off by default: the mock is a
     /// test fixture and must not appear on a real network by accident).
     pub allow_non_loopback: bool,
+    /// The TLS listener (on `listen`'s address), if any.
+    pub tls: Option<TlsSetup>,
+    /// Whether plain HTTP is served on `listen`. Off for firmware that
+    /// closes 16992 once TLS is on (AMT 16+).
+    pub plain: bool,
 }
 
 impl std::fmt::Debug for DeviceConfig {
@@ -72,6 +83,8 @@ impl std::fmt::Debug for DeviceConfig {
             .field("nonce_lifetime", &self.nonce_lifetime)
             .field("faults", &self.faults)
             .field("allow_non_loopback", &self.allow_non_loopback)
+            .field("tls", &self.tls)
+            .field("plain", &self.plain)
             .finish()
     }
 }
@@ -96,7 +109,53 @@ impl DeviceConfig {
             nonce_lifetime: Duration::from_secs(300),
             faults: Vec::new(),
             allow_non_loopback: false,
+            tls: None,
+            plain: true,
         }
+        .with_profile_tls()
+    }
+
+    /// The TLS port that goes with a plain port: 16993 for 16992, a free
+    /// port for 0, and the plain port plus one otherwise.
+    pub fn tls_port_for(plain: u16) -> u16 {
+        match plain {
+            0 => 0,
+            HTTP_PORT => TLS_PORT,
+            p => p.saturating_add(1),
+        }
+    }
+
+    /// Applies the profile's `[tls]` defaults (AMT 16.1: TLS only).
+    fn with_profile_tls(mut self) -> Self {
+        if let Some(t) = self.profile.tls.filter(|t| t.enabled) {
+            let kind = match t.speaks {
+                TlsSpeaks::Modern => TlsKind::Modern,
+                TlsSpeaks::Legacy => TlsKind::Legacy,
+            };
+            self.tls = Some(TlsSetup {
+                kind,
+                port: Self::tls_port_for(self.listen.port()),
+            });
+            self.plain = t.accept_non_secure;
+        }
+        self
+    }
+
+    /// Plain HTTP on `listen` and no TLS, whatever the profile says: for
+    /// tests of HTTP-level behaviour (Digest spelling, framing) over raw TCP.
+    /// Real AMT 16+ never runs this way.
+    pub fn without_tls(mut self) -> Self {
+        self.tls = None;
+        self.plain = true;
+        self
+    }
+
+    /// Turns TLS on with `kind` on `port`. Plain HTTP stays as the profile
+    /// has it with TLS on (closed on AMT 16+, open otherwise).
+    pub fn with_tls(mut self, kind: TlsKind, port: u16) -> Self {
+        self.tls = Some(TlsSetup { kind, port });
+        self.plain = self.profile.tls.is_none_or(|t| t.accept_non_secure);
+        self
     }
 }
 
@@ -160,9 +219,11 @@ struct Device {
 /// stops; call [`DeviceHandle::shutdown`] to stop it.
 pub struct DeviceHandle {
     addr: SocketAddr,
+    plain_addr: Option<SocketAddr>,
+    tls_addr: Option<SocketAddr>,
     device: Arc<Device>,
     stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for DeviceHandle {
@@ -175,9 +236,25 @@ impl std::fmt::Debug for DeviceHandle {
 }
 
 impl DeviceHandle {
-    /// The address the device listens on.
+    /// The address the device listens on: plain HTTP, or TLS when the
+    /// device serves only TLS.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The plain HTTP listener, if the device serves one.
+    pub fn plain_addr(&self) -> Option<SocketAddr> {
+        self.plain_addr
+    }
+
+    /// The TLS listener, if the device serves one.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
+    }
+
+    /// What the TLS listener serves.
+    pub fn tls_kind(&self) -> Option<TlsKind> {
+        self.device.cfg.tls.map(|t| t.kind)
     }
 
     /// A snapshot of the counters.
@@ -210,7 +287,9 @@ impl DeviceHandle {
     /// Stops listening and closes every open connection.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
-        let _ = self.task.await;
+        for task in self.tasks {
+            let _ = task.await;
+        }
     }
 }
 
@@ -225,8 +304,32 @@ pub async fn start_device(cfg: DeviceConfig) -> std::io::Result<DeviceHandle> {
             ),
         ));
     }
-    let listener = TcpListener::bind(cfg.listen).await?;
-    let addr = listener.local_addr()?;
+    let acceptor = match cfg.tls {
+        Some(setup) => {
+            let names = vec![
+                format!("{}.{}", cfg.profile.hostname, cfg.profile.domain),
+                cfg.profile.hostname.clone(),
+            ];
+            let legacy_generation = cfg.profile.tls_speaks() == TlsSpeaks::Legacy;
+            let acceptor = Acceptor::new(setup.kind, legacy_generation, &names, cfg.listen.ip())?;
+            let listener = TcpListener::bind(SocketAddr::new(cfg.listen.ip(), setup.port)).await?;
+            Some((listener, acceptor))
+        }
+        None => None,
+    };
+    let plain = if cfg.plain {
+        Some(TcpListener::bind(cfg.listen).await?)
+    } else {
+        None
+    };
+    let plain_addr = plain.as_ref().map(TcpListener::local_addr).transpose()?;
+    let tls_addr = acceptor.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
+    let Some(addr) = plain_addr.or(tls_addr) else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "a device needs a plain or a TLS listener",
+        ));
+    };
     let device = Arc::new(Device {
         cfg,
         counters: Counters::default(),
@@ -237,17 +340,40 @@ pub async fn start_device(cfg: DeviceConfig) -> std::io::Result<DeviceHandle> {
         }),
     });
     let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, Arc::clone(&device), stop_rx));
-    tracing::debug!(%addr, profile = %device.cfg.profile.name, "device listening");
+    let mut tasks = Vec::new();
+    if let Some(listener) = plain {
+        tasks.push(tokio::spawn(accept_loop(
+            listener,
+            None,
+            Arc::clone(&device),
+            stop_rx.clone(),
+        )));
+    }
+    if let Some((listener, acceptor)) = acceptor {
+        tasks.push(tokio::spawn(accept_loop(
+            listener,
+            Some(acceptor),
+            Arc::clone(&device),
+            stop_rx,
+        )));
+    }
+    tracing::debug!(%addr, ?tls_addr, profile = %device.cfg.profile.name, "device listening");
     Ok(DeviceHandle {
         addr,
+        plain_addr,
+        tls_addr,
         device,
         stop,
-        task,
+        tasks,
     })
 }
 
-async fn accept_loop(listener: TcpListener, device: Arc<Device>, mut stop: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: Option<Acceptor>,
+    device: Arc<Device>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut connections = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
@@ -257,8 +383,26 @@ async fn accept_loop(listener: TcpListener, device: Arc<Device>, mut stop: watch
                     device.counters.connections.fetch_add(1, Ordering::Relaxed);
                     let device = Arc::clone(&device);
                     let stop = stop.clone();
+                    let acceptor = acceptor.clone();
                     connections.spawn(async move {
-                        if let Err(e) = serve_connection(stream, &device, stop).await {
+                        let result = match acceptor {
+                            None => serve_connection(stream, &device, stop).await,
+                            Some(acceptor) => {
+                                let handshake = tokio::time::timeout(
+                                    HANDSHAKE_TIMEOUT,
+                                    acceptor.accept(stream),
+                                );
+                                match handshake.await {
+                                    Ok(Ok(tls)) => serve_connection(tls, &device, stop).await,
+                                    Ok(Err(e)) => {
+                                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                        Ok(())
+                                    }
+                                    Err(_) => Ok(()),
+                                }
+                            }
+                        };
+                        if let Err(e) = result {
                             tracing::debug!(%peer, error = %e, "connection ended");
                         }
                     });
@@ -275,8 +419,8 @@ async fn accept_loop(listener: TcpListener, device: Arc<Device>, mut stop: watch
     connections.shutdown().await;
 }
 
-async fn serve_connection(
-    mut stream: TcpStream,
+async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
     device: &Device,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), ReadError> {
@@ -350,7 +494,11 @@ async fn serve_connection(
 }
 
 /// Streams a 200 whose chunked body is `len` bytes without holding it in memory.
-async fn write_oversized(stream: &mut TcpStream, server: &str, len: usize) -> std::io::Result<()> {
+async fn write_oversized<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    server: &str,
+    len: usize,
+) -> std::io::Result<()> {
     let head = http::soap_response(200, server, SOAP12_CONTENT_TYPE, b"");
     // soap_response ends with the empty-body terminator; send only the head.
     let head_len = head.len().saturating_sub(b"0\r\n\r\n".len());
@@ -566,7 +714,19 @@ impl Device {
             Some(c) if !self.class_missing(c) => c,
             _ => return self.soap_fault(&relates_to, FaultKind::DestinationUnreachable),
         };
-        let Some(all) = wsman::instances(&self.cfg.profile, class) else {
+        let all = if class == "AMT_TLSSettingData" {
+            // What the device runs, not what the profile says by default.
+            let tls = self.cfg.tls;
+            Some(wsman::tls_setting_instances(
+                tls.is_some(),
+                tls.is_some_and(|t| t.kind == TlsKind::Mtls),
+                tls.is_none() || self.cfg.plain,
+            ))
+            .filter(|_| self.cfg.profile.has_class(class))
+        } else {
+            wsman::instances(&self.cfg.profile, class)
+        };
+        let Some(all) = all else {
             return self.soap_fault(&relates_to, FaultKind::DestinationUnreachable);
         };
         match action {

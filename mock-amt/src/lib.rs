@@ -23,7 +23,9 @@ mod digest;
 mod eoi;
 pub mod fault;
 mod http;
+pub mod pki;
 pub mod profile;
+pub mod tls;
 mod wsman;
 
 pub use device::{
@@ -31,4 +33,6 @@ pub use device::{
     DeviceConfig, DeviceHandle, DeviceStats, Fleet, FleetError, DEFAULT_PASSWORD, DEFAULT_USER,
 };
 pub use fault::{Fault, FaultParseError};
-pub use profile::{Password, Profile, ProfileError};
+pub use pki::{test_pki, TestPki};
+pub use profile::{Password, Profile, ProfileError, TlsProfile, TlsSpeaks};
+pub use tls::{TlsKind, TlsSetup};

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use mock_amt::{
-    fleet_addresses, fleet_addresses_unchecked, start_fleet, DeviceConfig, Fault, Profile,
+    fleet_addresses, fleet_addresses_unchecked, start_fleet, test_pki, DeviceConfig, Fault,
+    Profile, TlsKind,
 };
 
 #[derive(Parser, Debug)]
@@ -72,6 +73,34 @@ struct CommonArgs {
     /// Allow listening on addresses outside 127.0.0.0/8 and ::1.
     #[arg(long, global = true)]
     allow_non_loopback: bool,
+    /// Serve TLS: modern, legacy (TLS 1.0, RSA key exchange), mtls (client
+    /// certificate required), expired, self-signed. AMT 3.x-8.x profiles
+    /// speak legacy TLS whatever the mode.
+    #[arg(long, global = true, value_name = "MODE")]
+    tls: Option<TlsKind>,
+    /// TLS port (default: 16993 beside 16992, the next port otherwise, a free
+    /// one with --http-port 0).
+    #[arg(long, global = true, value_name = "PORT")]
+    tls_port: Option<u16>,
+    /// Write the test CA certificate (PEM) here, for `amtready scan --ca`.
+    #[arg(long, global = true, value_name = "FILE")]
+    write_ca: Option<PathBuf>,
+    /// Write a client certificate the mtls mode accepts (PEM) here.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        requires = "write_client_key"
+    )]
+    write_client_cert: Option<PathBuf>,
+    /// Write its key (PEM) here.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        requires = "write_client_cert"
+    )]
+    write_client_key: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -85,8 +114,9 @@ struct FleetArgs {
     /// Profiles to assign round-robin, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "amt-5.2.10")]
     profiles: Vec<String>,
-    /// A fleet file instead: one `ADDRESS PROFILE` per line (`#` comments),
-    /// or TOML with `[[device]] address = "…" profile = "…"`.
+    /// A fleet file instead: one `ADDRESS PROFILE [TLS-MODE [TLS-PORT]]` per line
+    /// (`#` comments), or TOML with `[[device]] address = "…" profile = "…"`
+    /// and optional `tls = "modern"`, `tls_port = 16993`.
     #[arg(long)]
     fleet_file: Option<PathBuf>,
 }
@@ -111,20 +141,45 @@ struct FleetFile {
 }
 
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FleetEntry {
     address: IpAddr,
     profile: String,
+    #[serde(default)]
+    tls: Option<String>,
+    #[serde(default)]
+    tls_port: Option<u16>,
 }
 
-fn read_fleet_file(path: &Path) -> Result<Vec<(IpAddr, String)>, String> {
+/// One device of a fleet file.
+struct Entry {
+    address: IpAddr,
+    profile: String,
+    tls: Option<TlsKind>,
+    tls_port: Option<u16>,
+}
+
+fn read_fleet_file(path: &Path) -> Result<Vec<Entry>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read fleet file {}: {e}", path.display()))?;
     if let Ok(file) = toml::from_str::<FleetFile>(&text) {
-        return Ok(file
+        return file
             .device
             .into_iter()
-            .map(|d| (d.address, d.profile))
-            .collect());
+            .map(|d| {
+                let tls = d
+                    .tls
+                    .map(|t| t.parse::<TlsKind>())
+                    .transpose()
+                    .map_err(|e| format!("{}: {} {e}", path.display(), d.address))?;
+                Ok(Entry {
+                    address: d.address,
+                    profile: d.profile,
+                    tls,
+                    tls_port: d.tls_port,
+                })
+            })
+            .collect();
     }
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -132,18 +187,36 @@ fn read_fleet_file(path: &Path) -> Result<Vec<(IpAddr, String)>, String> {
         if line.is_empty() {
             continue;
         }
-        let mut parts = line.split_whitespace();
-        let (Some(addr), Some(profile), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(format!(
-                "{}:{}: expected `ADDRESS PROFILE`",
-                path.display(),
-                n + 1
-            ));
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let (addr, profile, tls, port) = match parts.as_slice() {
+            [a, p] => (*a, *p, None, None),
+            [a, p, t] => (*a, *p, Some(*t), None),
+            [a, p, t, port] => (*a, *p, Some(*t), Some(*port)),
+            _ => {
+                return Err(format!(
+                    "{}:{}: expected `ADDRESS PROFILE [TLS-MODE [TLS-PORT]]`",
+                    path.display(),
+                    n + 1
+                ))
+            }
         };
-        let addr: IpAddr = addr
+        let at = |what: String| format!("{}:{}: {what}", path.display(), n + 1);
+        let address: IpAddr = addr
             .parse()
-            .map_err(|_| format!("{}:{}: bad address `{addr}`", path.display(), n + 1))?;
-        out.push((addr, profile.to_owned()));
+            .map_err(|_| at(format!("bad address `{addr}`")))?;
+        let tls = tls.map(str::parse::<TlsKind>).transpose().map_err(at)?;
+        let tls_port = port
+            .map(|p| {
+                p.parse::<u16>()
+                    .map_err(|_| at(format!("bad TLS port `{p}`")))
+            })
+            .transpose()?;
+        out.push(Entry {
+            address,
+            profile: profile.to_owned(),
+            tls,
+            tls_port,
+        });
     }
     Ok(out)
 }
@@ -153,6 +226,8 @@ fn build_config(
     addr: SocketAddr,
     common: &CommonArgs,
     password: &Option<String>,
+    tls: Option<TlsKind>,
+    tls_port: Option<u16>,
 ) -> DeviceConfig {
     let mut cfg = DeviceConfig::new(profile, addr);
     cfg.user = common.user.clone();
@@ -170,7 +245,33 @@ fn build_config(
     }
     cfg.faults = common.faults.clone();
     cfg.allow_non_loopback = common.allow_non_loopback;
+    if let Some(kind) = tls.or(common.tls) {
+        let port = tls_port
+            .or(common.tls_port)
+            .unwrap_or_else(|| DeviceConfig::tls_port_for(addr.port()));
+        cfg = cfg.with_tls(kind, port);
+    } else if let (Some(port), Some(setup)) = (common.tls_port, cfg.tls.as_mut()) {
+        setup.port = port;
+    }
     cfg
+}
+
+fn write_pki(common: &CommonArgs) -> Result<(), String> {
+    if common.write_ca.is_none() && common.write_client_cert.is_none() {
+        return Ok(());
+    }
+    let pki = test_pki().map_err(|e| format!("cannot make the test PKI: {e}"))?;
+    let write = |path: &PathBuf, text: &str| {
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    if let Some(path) = &common.write_ca {
+        write(path, pki.ca_pem())?;
+    }
+    if let (Some(cert), Some(key)) = (&common.write_client_cert, &common.write_client_key) {
+        write(cert, pki.client_cert_pem())?;
+        write(key, pki.client_key_pem())?;
+    }
+    Ok(())
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
@@ -186,10 +287,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         None => {
             let profile = resolve_profile(&cli.device.profile)?;
             let addr = SocketAddr::new(cli.device.listen, common.http_port);
-            configs.push(build_config(profile, addr, common, &password));
+            configs.push(build_config(profile, addr, common, &password, None, None));
         }
         Some(Command::Fleet(fleet)) => {
-            let entries: Vec<(IpAddr, String)> = match &fleet.fleet_file {
+            let entries: Vec<Entry> = match &fleet.fleet_file {
                 Some(path) => read_fleet_file(path)?,
                 None => {
                     let addrs = if common.allow_non_loopback {
@@ -204,27 +305,40 @@ async fn run(cli: Cli) -> Result<(), String> {
                     addrs
                         .into_iter()
                         .zip(fleet.profiles.iter().cycle())
-                        .map(|(a, p)| (IpAddr::V4(a), p.clone()))
+                        .map(|(a, p)| Entry {
+                            address: IpAddr::V4(a),
+                            profile: p.clone(),
+                            tls: None,
+                            tls_port: None,
+                        })
                         .collect()
                 }
             };
-            for (addr, name) in entries {
-                let profile = resolve_profile(&name)?;
+            for entry in entries {
+                let profile = resolve_profile(&entry.profile)?;
                 configs.push(build_config(
                     profile,
-                    SocketAddr::new(addr, common.http_port),
+                    SocketAddr::new(entry.address, common.http_port),
                     common,
                     &password,
+                    entry.tls,
+                    entry.tls_port,
                 ));
             }
         }
     }
+    write_pki(common)?;
     let fleet = start_fleet(configs)
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
     // Scripts wait for these lines, so they go to stdout once every listener is bound.
     for d in &fleet.devices {
-        println!("listening {} {}", d.addr(), d.profile().name);
+        if let Some(plain) = d.plain_addr() {
+            println!("listening {plain} {}", d.profile().name);
+        }
+        if let (Some(tls), Some(kind)) = (d.tls_addr(), d.tls_kind()) {
+            println!("listening-tls {tls} {} {kind}", d.profile().name);
+        }
     }
     tracing::info!(
         devices = fleet.devices.len(),

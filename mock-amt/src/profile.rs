@@ -187,9 +187,41 @@ pub struct Profile {
     /// A profile-specific default password (else [`crate::DEFAULT_PASSWORD`]).
     #[serde(default)]
     pub default_password: Option<Password>,
+    /// What this generation's TLS speaks, and whether it is on out of the box.
+    #[serde(default)]
+    pub tls: Option<TlsProfile>,
     /// AMT_GeneralSettings.NetworkInterfaceEnabled.
     #[serde(default = "default_true")]
     pub network_interface_enabled: bool,
+}
+
+/// The `[tls]` section of a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsProfile {
+    /// What the firmware's TLS stack speaks.
+    pub speaks: TlsSpeaks,
+    /// TLS is on when the device starts (a device config can still turn it on).
+    #[serde(default)]
+    pub enabled: bool,
+    /// With TLS on, 16992 still answers plain HTTP (AMT_TLSSettingData
+    /// AcceptNonSecureConnections). Real AMT 16+ closes it.
+    #[serde(default = "yes")]
+    pub accept_non_secure: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The TLS a firmware generation speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsSpeaks {
+    /// TLS 1.2 and later.
+    Modern,
+    /// TLS 1.0 with RSA key exchange only (AMT 3.x to 8.x).
+    Legacy,
 }
 
 /// A set-up a device can be put in on top of its firmware profile, named
@@ -351,6 +383,25 @@ impl Profile {
             return Err(invalid("eoi_prefix must be a simple XML prefix"));
         }
         Ok(())
+    }
+
+    /// The TLS this generation speaks: the `[tls]` section, else legacy up
+    /// to AMT 8 and modern from 9.
+    pub fn tls_speaks(&self) -> TlsSpeaks {
+        if let Some(t) = self.tls {
+            return t.speaks;
+        }
+        let major: u32 = self
+            .version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        if major <= 8 {
+            TlsSpeaks::Legacy
+        } else {
+            TlsSpeaks::Modern
+        }
     }
 
     /// Whether `POST /wsman` is served.

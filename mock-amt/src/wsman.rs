@@ -29,6 +29,10 @@ pub const ACTION_PULL: &str = "http://schemas.xmlsoap.org/ws/2004/09/enumeration
 /// The classes this mock serves, with their resource URI prefix.
 const CLASSES: &[(&str, &str)] = &[
     (
+        "AMT_TLSSettingData",
+        "http://intel.com/wbem/wscim/1/amt-schema/1/",
+    ),
+    (
         "CIM_SoftwareIdentity",
         "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/",
     ),
@@ -246,6 +250,33 @@ fn text(s: impl Into<String>) -> Prop {
 
 fn bool_text(b: bool) -> Prop {
     text(if b { "true" } else { "false" })
+}
+
+/// AMT_TLSSettingData: the network interface's settings as the device runs
+/// them, then the local (LMS) interface's, which stays off.
+pub fn tls_setting_instances(
+    enabled: bool,
+    mutual: bool,
+    accept_non_secure: bool,
+) -> Vec<Instance> {
+    let one = |id: &str, enabled: bool, mutual: bool, accept: bool| {
+        vec![
+            ("AcceptNonSecureConnections".to_owned(), bool_text(accept)),
+            ("ElementName".to_owned(), text(id)),
+            ("Enabled".to_owned(), bool_text(enabled)),
+            ("InstanceID".to_owned(), text(id)),
+            ("MutualAuthentication".to_owned(), bool_text(mutual)),
+        ]
+    };
+    vec![
+        one(
+            "Intel(r) AMT 802.3 TLS Settings",
+            enabled,
+            mutual,
+            accept_non_secure,
+        ),
+        one("Intel(r) AMT LMS TLS Settings", false, false, true),
+    ]
 }
 
 /// XML-escapes character data and attribute values.

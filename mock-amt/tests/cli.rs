@@ -41,7 +41,11 @@ fn start_with_env(
     for line in BufReader::new(stdout).lines().take(expected_lines) {
         let line = line.unwrap();
         let mut parts = line.split(' ');
-        assert_eq!(parts.next(), Some("listening"), "{line}");
+        let kind = parts.next();
+        assert!(
+            matches!(kind, Some("listening" | "listening-tls")),
+            "{line}"
+        );
         lines.push((
             parts.next().unwrap().to_owned(),
             parts.next().unwrap().to_owned(),

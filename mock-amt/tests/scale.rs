@@ -19,9 +19,12 @@ async fn nine_hundred_devices_on_one_runtime() {
         .into_iter()
         .filter_map(Profile::builtin)
         .collect();
-    let fleet = start_fleet(round_robin(&addrs, 0, &profiles))
-        .await
-        .unwrap();
+    // Raw HTTP over TCP: TLS-only profiles (16.1) are served plain here.
+    let configs = round_robin(&addrs, 0, &profiles)
+        .into_iter()
+        .map(mock_amt::DeviceConfig::without_tls)
+        .collect();
+    let fleet = start_fleet(configs).await.unwrap();
     assert_eq!(fleet.devices.len(), 900);
     let uri = format!("{AMT}AMT_GeneralSettings");
     // Every 60th device: the probe, and an authenticated read where WS-Man exists.

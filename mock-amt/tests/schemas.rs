@@ -75,10 +75,12 @@ const CLASSES: [(&str, &str); 6] = [
 ];
 
 async fn collect(corpus: &mut Corpus, profile_name: &str) {
+    // Raw HTTP over TCP: TLS-only profiles (16.1) are served plain here.
     let mut cfg = DeviceConfig::new(
         Profile::builtin(profile_name).unwrap(),
         "127.0.0.1:0".parse().unwrap(),
-    );
+    )
+    .without_tls();
     if profile_name == "amt-4.0" {
         // An empty hash list gives the empty-Items final page.
         cfg.profile.cert_hashes = None;

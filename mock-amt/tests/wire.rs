@@ -22,7 +22,9 @@ async fn device(profile: &str) -> DeviceHandle {
 }
 
 async fn device_with(profile: &str, tweak: impl FnOnce(&mut DeviceConfig)) -> DeviceHandle {
-    let mut cfg = DeviceConfig::new(Profile::builtin(profile).expect("profile"), local());
+    // Raw HTTP over TCP: TLS-only profiles (16.1) are served plain here.
+    let mut cfg =
+        DeviceConfig::new(Profile::builtin(profile).expect("profile"), local()).without_tls();
     tweak(&mut cfg);
     start_device(cfg).await.expect("start")
 }
@@ -678,9 +680,11 @@ async fn a_fleet_on_many_loopback_addresses_in_one_runtime() {
         .into_iter()
         .filter_map(Profile::builtin)
         .collect();
-    let fleet = start_fleet(round_robin(&addrs, 0, &profiles))
-        .await
-        .unwrap();
+    let configs = round_robin(&addrs, 0, &profiles)
+        .into_iter()
+        .map(DeviceConfig::without_tls)
+        .collect();
+    let fleet = start_fleet(configs).await.unwrap();
     assert_eq!(fleet.devices.len(), 40);
     for d in &fleet.devices {
         let r = exchange(d.addr(), b"GET / HTTP/1.0\r\n\r\n").await;

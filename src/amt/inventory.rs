@@ -13,7 +13,7 @@ use crate::wsman::{CallLimits, Error, Session};
 
 use super::{
     eoi, general_settings, host_based_setup, provisioning_certificate_hash,
-    setup_and_configuration, software_identity,
+    setup_and_configuration, software_identity, tls_setting_data,
 };
 
 /// How the inventory went when the host kept answering.
@@ -42,7 +42,7 @@ impl Triage<'_> {
             Ok(value) => Ok(Some(value)),
             Err(e)
                 if matches!(
-                    e.host_status(),
+                    super::host_status(&e),
                     HostStatus::AuthFailed | HostStatus::Unreachable
                 ) =>
             {
@@ -123,6 +123,7 @@ pub async fn read(
         host_based_setup::CLASS,
         general_settings::CLASS,
         provisioning_certificate_hash::CLASS,
+        tls_setting_data::CLASS,
     ];
     let mut general_available = false;
     if wsman_missing {
@@ -206,6 +207,11 @@ pub async fn read(
         let hashes = provisioning_certificate_hash::read(session, limits).await;
         if let Some(h) = t.take(provisioning_certificate_hash::CLASS, hashes)? {
             t.set("cert_hashes", |f| &mut f.cert_hashes, Some(h), wsman);
+        }
+
+        let tls = tls_setting_data::read(session, limits).await;
+        if let Some(s) = t.take(tls_setting_data::CLASS, tls)? {
+            t.set("tls_settings", |f| &mut f.tls_settings, Some(s), wsman);
         }
     }
 

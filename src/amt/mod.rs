@@ -10,23 +10,40 @@ pub mod probe;
 pub mod provisioning_certificate_hash;
 pub mod setup_and_configuration;
 pub mod software_identity;
+pub mod status;
+pub mod tls;
+pub mod tls_setting_data;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::facts::{AmtFacts, FactsRecord, HostStatus};
 use crate::wsman::response::one_line;
+use crate::wsman::tls::Connector;
 use crate::wsman::{
-    self, CallLimits, Credentials, Element, Endpoint, EnvelopeOptions, Session, Transport,
-    TransportOptions,
+    self, CallLimits, Credentials, DigestAuth, Element, Endpoint, EnvelopeOptions, HttpTransport,
+    Session, TlsPolicy, Transport,
 };
 
+pub use status::host_status;
+pub use tls::{Discovered, TlsMode};
+
+/// The path AMT serves WS-Management on.
+pub const WSMAN_PATH: &str = "/wsman";
+/// AMT's plain HTTP port.
+pub const HTTP_PORT: u16 = 16992;
+/// AMT's TLS port.
+pub const TLS_PORT: u16 = 16993;
+/// The smallest MaxEnvelopeSize sent to AMT: the SDK says AMT faults a value
+/// below 50000, so whatever a caller configures, at least this goes out.
+pub const MIN_ENVELOPE_SIZE: u32 = 51_200;
+
 /// Settings for a whole scan.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ClientOptions {
     /// Deadline and body cap of every call (an enumeration counts as one call).
     pub limits: CallLimits,
-    /// Time allowed to establish a connection.
+    /// Time allowed to establish a connection (TCP, then again the TLS handshake).
     pub connect_timeout: Duration,
     /// Items asked for per Pull.
     pub max_elements: u32,
@@ -34,30 +51,33 @@ pub struct ClientOptions {
     pub max_pages: u32,
     /// WS-Management OperationTimeout sent to the device, in seconds.
     pub operation_timeout_secs: u32,
-    /// Accept any certificate on TLS endpoints (see
-    /// [`TransportOptions::accept_any_certificate`]).
-    pub accept_any_certificate: bool,
+    /// What TLS endpoints must prove, and the client certificate shown.
+    pub tls: TlsPolicy,
+    /// Which port and scheme to read: `auto` picks TLS where the device
+    /// serves only that (see [`TlsMode`]).
+    pub tls_mode: TlsMode,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
         let envelope = EnvelopeOptions::default();
-        let transport = TransportOptions::default();
         Self {
             limits: CallLimits::default(),
-            connect_timeout: transport.connect_timeout,
+            connect_timeout: Duration::from_secs(5),
             max_elements: envelope.max_elements,
             max_pages: Session::DEFAULT_MAX_PAGES,
             operation_timeout_secs: envelope.operation_timeout_secs,
-            accept_any_certificate: transport.accept_any_certificate,
+            tls: TlsPolicy::system_roots(),
+            tls_mode: TlsMode::Auto,
         }
     }
 }
 
 /// The client a scan shares across all hosts: the options every host is read
-/// with. Each host gets its own transport (connection pool) and Digest session,
-/// both dropped when the host is done, so a subnet scan's memory follows the
-/// concurrency, not the number of hosts. Cloning is cheap (an `Arc`).
+/// with and the connector (TLS configuration, verifier, legacy context) built
+/// once. Each host gets its own transport (connection pool) and Digest
+/// session, both dropped when the host is done, so a subnet scan's memory
+/// follows the concurrency, not the number of hosts. Cloning is cheap.
 #[derive(Debug, Clone)]
 pub struct AmtClient {
     inner: Arc<Inner>,
@@ -65,21 +85,17 @@ pub struct AmtClient {
 
 #[derive(Debug)]
 struct Inner {
-    transport: TransportOptions,
+    connector: Arc<Connector>,
     opts: ClientOptions,
 }
 
 impl AmtClient {
     /// Builds the client once per scan. Fails early, before any host is
-    /// touched, if the HTTP stack cannot be set up.
+    /// touched, if the TLS configuration cannot be built (a bad client key).
     pub fn new(opts: ClientOptions) -> Result<Self, wsman::Error> {
-        let transport = TransportOptions {
-            connect_timeout: opts.connect_timeout,
-            accept_any_certificate: opts.accept_any_certificate,
-        };
-        Transport::new(&transport)?;
+        let connector = Arc::new(Connector::new(&opts.tls, opts.connect_timeout)?);
         Ok(Self {
-            inner: Arc::new(Inner { transport, opts }),
+            inner: Arc::new(Inner { connector, opts }),
         })
     }
 
@@ -90,14 +106,14 @@ impl AmtClient {
 
     /// A transport (connection pool) for one host. A host's reads reuse its
     /// connections; dropping it closes them.
-    pub fn host_transport(&self) -> Result<Transport, wsman::Error> {
-        Transport::new(&self.inner.transport)
+    pub fn host_transport(&self) -> Arc<HttpTransport> {
+        Arc::new(HttpTransport::new(self.inner.connector.clone()))
     }
 
     /// A new per-host session (its own Digest nonce) on that host's transport.
     pub fn session(
         &self,
-        transport: &Transport,
+        transport: Arc<dyn Transport>,
         endpoint: &Endpoint,
         creds: &Credentials,
     ) -> Session {
@@ -107,9 +123,26 @@ impl AmtClient {
             operation_timeout_secs: opts.operation_timeout_secs,
             ..EnvelopeOptions::default()
         };
-        Session::new(transport.clone(), endpoint.clone(), creds.clone(), envelope)
-            .with_max_pages(opts.max_pages)
+        amt_session(transport, endpoint, creds, envelope).with_max_pages(opts.max_pages)
     }
+}
+
+/// A WS-Management session the way AMT wants it: Digest, `/wsman`, and an
+/// envelope size never below [`MIN_ENVELOPE_SIZE`].
+pub fn amt_session(
+    transport: Arc<dyn Transport>,
+    endpoint: &Endpoint,
+    creds: &Credentials,
+    mut envelope: EnvelopeOptions,
+) -> Session {
+    envelope.max_envelope_size = envelope.max_envelope_size.max(MIN_ENVELOPE_SIZE);
+    Session::new(
+        transport,
+        endpoint.clone(),
+        Arc::new(DigestAuth::new(creds.clone())),
+        WSMAN_PATH,
+        envelope,
+    )
 }
 
 /// Reads one device into a facts record. Never fails and never panics: every
@@ -119,33 +152,66 @@ impl AmtClient {
 /// Without credentials only the probe runs (status `ok` when it is AMT, the
 /// version from the banner). With credentials the probe runs first (its
 /// header is kept as evidence; not AMT stops there), then the inventory.
+/// Which port and scheme are read follows the client's [`TlsMode`].
 pub async fn read_host(
     client: &AmtClient,
     endpoint: &Endpoint,
     creds: Option<&Credentials>,
     target_label: &str,
 ) -> FactsRecord {
+    read_host_with(
+        client,
+        endpoint,
+        creds,
+        target_label,
+        &Discovered::default(),
+    )
+    .await
+}
+
+/// [`read_host`] with what discovery learnt about the host's ports, which
+/// `--tls auto` uses to go straight to 16993 when only that is open.
+pub async fn read_host_with(
+    client: &AmtClient,
+    endpoint: &Endpoint,
+    creds: Option<&Credentials>,
+    target_label: &str,
+    discovered: &Discovered,
+) -> FactsRecord {
     let mut record = FactsRecord::new(target_label);
     let limits = client.options().limits;
+    let transport = client.host_transport();
 
-    let transport = match client.host_transport() {
-        Ok(t) => t,
-        Err(e) => {
-            record.status = Some(HostStatus::Error);
-            record.error = Some(format!("cannot set up HTTP for this host: {e}"));
-            return record;
-        }
-    };
-    let probed = match probe::probe(&transport, endpoint, &limits).await {
-        Ok(p) => p,
-        Err(e) => {
-            record.status = Some(e.host_status());
-            record.error = Some(format!("probe GET /: {e}"));
+    let reached = tls::probe_as_configured(
+        client,
+        &transport,
+        endpoint,
+        client.options().tls_mode,
+        discovered,
+        &limits,
+    )
+    .await;
+    let (endpoint, probed) = match reached {
+        Ok(r) => r,
+        Err(failure) => {
+            record.status = Some(host_status(&failure.error));
+            record.error = Some(failure.message);
+            if let Some(tried) = failure.endpoint {
+                let facts = AmtFacts {
+                    port: Some(tried.port),
+                    scheme: Some(tried.scheme().to_owned()),
+                    ..AmtFacts::default()
+                };
+                record.amt = Some(facts);
+            }
             return record;
         }
     };
     let mut facts = AmtFacts {
         server_header: probed.server_header.clone(),
+        port: Some(endpoint.port),
+        scheme: Some(endpoint.scheme().to_owned()),
+        tls: probed.tls.as_deref().map(tls::facts_of),
         ..AmtFacts::default()
     };
     let Some(banner) = probed.banner.clone() else {
@@ -171,7 +237,7 @@ pub async fn read_host(
             record.status = Some(HostStatus::Ok);
         }
         Some(creds) => {
-            let session = client.session(&transport, endpoint, creds);
+            let session = client.session(transport, &endpoint, creds);
             match inventory::read(&session, &limits, &mut facts, banner_version).await {
                 Ok(outcome) => match outcome.problem {
                     None => record.status = Some(HostStatus::Ok),
@@ -182,7 +248,7 @@ pub async fn read_host(
                 },
                 Err(e) => {
                     inventory::finish_version(&mut facts, banner_version);
-                    record.status = Some(e.host_status());
+                    record.status = Some(host_status(&e));
                     record.error = Some(e.to_string());
                 }
             }
@@ -301,7 +367,7 @@ mod tests {
             body_cap: 1024,
         };
         let result = probe::probe(
-            &client().host_transport().unwrap(),
+            client().host_transport().as_ref(),
             &server.endpoint(),
             &limits,
         )

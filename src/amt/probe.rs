@@ -5,9 +5,11 @@
 //! is weak evidence (non-Intel DASH firmware has been seen sending it), so
 //! its facts are recorded with the source `server_header`.
 
-use reqwest::header::{LOCATION, SERVER};
+use std::sync::Arc;
 
-use crate::wsman::{CallLimits, Endpoint, Error, Transport};
+use http::header::{LOCATION, SERVER};
+
+use crate::wsman::{CallLimits, Endpoint, Error, Request, TlsInfo, Transport};
 
 /// Which Intel firmware product a banner names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,17 +114,27 @@ pub struct ProbeResult {
     pub location: Option<String>,
     /// The banner, when the `Server` header names AMT-family firmware.
     pub banner: Option<Banner>,
+    /// What the TLS handshake saw, on https.
+    pub tls: Option<Arc<TlsInfo>>,
 }
 
 /// `GET /` without credentials and without following the redirect.
 pub async fn probe(
-    transport: &Transport,
+    transport: &dyn Transport,
     endpoint: &Endpoint,
     limits: &CallLimits,
 ) -> Result<ProbeResult, Error> {
-    let (status, headers) = transport.get_headers(endpoint, "/", limits).await?;
+    let request = Request::get("/").headers_only();
+    let response = tokio::time::timeout(
+        limits.deadline,
+        transport.send(endpoint, &request, limits.body_cap),
+    )
+    .await
+    .map_err(|_| Error::Timeout(limits.deadline))??;
+    let status = response.status;
     let header = |name| {
-        headers
+        response
+            .headers
             .get(name)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
     };
@@ -132,6 +144,7 @@ pub async fn probe(
         banner: server_header.as_deref().and_then(parse_server_header),
         location: header(LOCATION),
         server_header,
+        tls: response.tls,
     })
 }
 

@@ -18,8 +18,7 @@ pub mod roots;
 
 use std::path::Path;
 
-use sha1::Sha1;
-use sha2::{Digest, Sha256, Sha384};
+use ring::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256, SHA384};
 use x509_parser::prelude::*;
 
 use crate::facts::{CertHash, FactsRecord};
@@ -242,9 +241,10 @@ pub fn analyse(ders: &[Vec<u8>]) -> Result<ChainFacts, String> {
                     Ok(x509_parser::public_key::PublicKey::EC(ec)) => Some(ec.key_size()),
                     _ => None,
                 },
-                sha1: hex(&Sha1::digest(der)),
-                sha256: hex(&Sha256::digest(der)),
-                sha384: hex(&Sha384::digest(der)),
+                // SHA-1 is what AMT before 6.0 stores, not a security choice here.
+                sha1: hex(digest(&SHA1_FOR_LEGACY_USE_ONLY, der).as_ref()),
+                sha256: hex(digest(&SHA256, der).as_ref()),
+                sha384: hex(digest(&SHA384, der).as_ref()),
             }
         })
         .collect();

@@ -75,6 +75,11 @@ pub fn run(args: &DemoArgs) -> i32 {
         user: mock_amt::DEFAULT_USER.to_string(),
         password: Password::new(mock_amt::DEFAULT_PASSWORD.to_string()),
     });
+    let mut read = args.read.clone();
+    let ca_file = match demo_trust(&mut read) {
+        Ok(f) => f,
+        Err(e) => return input_error(e),
+    };
     let input = PlanInput {
         targets,
         resolve_timeout: std::time::Duration::from_secs(5),
@@ -85,7 +90,8 @@ pub fn run(args: &DemoArgs) -> i32 {
         rmcp: false,
         ..SweepArgs::default()
     };
-    let code = execute(input, credentials, &args.read, &sweep);
+    let code = execute(input, credentials, &read, &sweep);
+    drop(ca_file);
     runtime.block_on(fleet.shutdown());
     // The demo fleet mixes supported and unsupported firmware on purpose, so
     // verdicts are not failures here; only an unread device is.
@@ -93,6 +99,36 @@ pub fn run(args: &DemoArgs) -> i32 {
         code
     } else {
         exit::READY
+    }
+}
+
+/// Unless the user chose what to trust, the demo trusts the mock's test CA
+/// (made in this process), so its TLS-only firmware is read like a real
+/// estate's with `--ca`. The file lives as long as the returned guard.
+fn demo_trust(read: &mut ReadArgs) -> Result<Option<DemoCa>, String> {
+    let t = &read.tls.trust;
+    let chosen = t.ca.is_some()
+        || t.pin.is_some()
+        || t.pins.is_some()
+        || t.tofu.is_some()
+        || t.insecure_skip_verify;
+    if chosen {
+        return Ok(None);
+    }
+    let pki = mock_amt::test_pki().map_err(|e| format!("cannot make the mock's test PKI: {e}"))?;
+    let path = std::env::temp_dir().join(format!("amtready-demo-ca-{}.pem", std::process::id()));
+    std::fs::write(&path, pki.ca_pem())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    read.tls.trust.ca = Some(path.clone());
+    Ok(Some(DemoCa(path)))
+}
+
+/// Removes the demo's CA file when dropped.
+struct DemoCa(std::path::PathBuf);
+
+impl Drop for DemoCa {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

@@ -7,6 +7,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod site;
+pub mod tls;
 pub mod validate;
 
 use std::fmt::Display;

@@ -58,6 +58,8 @@ pub struct ReadArgs {
     /// Never draw a progress bar (it is drawn only on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    #[command(flatten)]
+    pub tls: super::tls::TlsArgs,
     /// Table: list every rule not checked and each finding's source.
     #[arg(short, long)]
     pub verbose: bool,
@@ -250,6 +252,7 @@ pub fn execute(
         Ok(c) => c,
         Err(e) => return input_error(format_args!("cannot set up the HTTP client: {e}")),
     };
+    let client_tofu = client.options().tls.tofu().cloned();
     // Both cores: each host's Digest, XML and rules run on its own task.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -262,6 +265,7 @@ pub fn execute(
         Ok(p) => Arc::new(p),
         Err(e) => return input_error(e),
     };
+    let tofu = client_tofu.clone();
     if plan.duplicates > 0 {
         eprintln!(
             "amtready: {} target(s) named an address already planned; each address is read once",
@@ -390,6 +394,16 @@ pub fn execute(
     if let Err(e) = sink.finish() {
         tracing::debug!("cannot finish the report: {e}");
     }
+    if let Some(store) = tofu {
+        let learnt = store.learnt();
+        if !learnt.is_empty() {
+            eprintln!(
+                "amtready: trusted {} new device certificate(s) on first use; review {}",
+                learnt.len(),
+                store.path().display()
+            );
+        }
+    }
     if let Some(mut out) = output {
         if let Err(e) = out.finish() {
             eprintln!("amtready: cannot finish --output: {e}");
@@ -426,13 +440,15 @@ fn summary(progress: &Progress, all: bool, elapsed: Duration) {
         + n(&progress.unreachable)
         + n(&progress.auth_failed)
         + n(&progress.error)
-        + n(&progress.not_amt);
+        + n(&progress.not_amt)
+        + n(&progress.tls_untrusted);
     let mut parts = vec![format!("{} ok", n(&progress.ok))];
     for (count, name) in [
         (n(&progress.auth_failed), "auth_failed"),
         (n(&progress.error), "error"),
         (n(&progress.unreachable), "unreachable"),
         (n(&progress.not_amt), "not_amt"),
+        (n(&progress.tls_untrusted), "tls_untrusted"),
     ] {
         if count > 0 {
             parts.push(format!("{count} {name}"));
@@ -495,12 +511,15 @@ fn client_options(read: &ReadArgs) -> Result<ClientOptions, i32> {
     if read.concurrency == 0 {
         return Err(input_error("--concurrency must be at least 1"));
     }
+    let tls = read.tls.policy().map_err(input_error)?;
     Ok(ClientOptions {
         limits: CallLimits {
             deadline,
             body_cap: read.body_cap,
         },
         connect_timeout,
+        tls,
+        tls_mode: read.tls.tls,
         ..ClientOptions::default()
     })
 }
@@ -528,7 +547,12 @@ impl Outcome {
         // no device, and something that is not AMT is no AMT device.
         if matches!(
             report.facts.status,
-            Some(HostStatus::AuthFailed | HostStatus::Error | HostStatus::Unreachable)
+            Some(
+                HostStatus::AuthFailed
+                    | HostStatus::Error
+                    | HostStatus::Unreachable
+                    | HostStatus::TlsUntrusted
+            )
         ) {
             self.unread += 1;
         }

@@ -5,7 +5,8 @@
 //! and charts are inline, so the file can be mailed or attached to a ticket.
 //!
 //! Filtering state lives in the URL fragment (`#q=text&verdict=not_ready&
-//! status=...`), so a filtered view can be bookmarked or linked.
+//! status=...`), so a filtered view can be bookmarked or linked; `sort=N`
+//! (column, from 0) and `dir=desc` pick the initial order.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -73,7 +74,8 @@ fn status_key(s: AmtStatus) -> &'static str {
 /// A sort key that orders versions numerically as text (`0005.0002.0010`).
 fn version_sort_key(v: Option<&str>) -> String {
     match v {
-        None => "~".to_string(),
+        // Empty: the script keeps hosts without a version last either way.
+        None => String::new(),
         Some(v) => v
             .split('.')
             .map(|p| match p.parse::<u32>() {
@@ -322,7 +324,7 @@ fn host_html(out: &mut String, r: &Row, index: usize) {
         let src = r.version_source.map(|s| s.as_str()).unwrap_or("unknown");
         fact("AMT version", &format!("{v} (from {src})"));
     }
-    fact("AMT status", r.amt_status.label());
+    fact("AMT status", &r.amt_status.with_value());
     if let Some(p) = &r.provisioning {
         fact("Provisioning", p);
     }
@@ -469,19 +471,28 @@ const SCRIPT: &str = r#"
     e.preventDefault(); var d = tr.nextElementSibling; if (d) d.hidden = !d.hidden;
   });
   var ths = table.querySelectorAll('thead th');
+  function sortBy(col, dir){
+    var th = ths[col]; if (!th) return;
+    Array.prototype.forEach.call(ths, function(o){ o.removeAttribute('aria-sort'); });
+    th.setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending');
+    var keyed = bodies.map(function(b, i){ var td = b.rows[0].cells[col]; var k = td.getAttribute('data-sort'); return [k === null ? td.textContent.toLowerCase() : k, i, b]; });
+    keyed.sort(function(a, b){
+      if (a[0] === '' && b[0] !== '') return 1;
+      if (b[0] === '' && a[0] !== '') return -1;
+      return a[0] < b[0] ? -dir : a[0] > b[0] ? dir : a[1] - b[1];
+    });
+    var frag = document.createDocumentFragment();
+    keyed.forEach(function(k){ frag.appendChild(k[2]); });
+    table.appendChild(frag);
+    bodies = keyed.map(function(k){ return k[2]; }); texts = null;
+  }
   Array.prototype.forEach.call(ths, function(th, col){
     th.addEventListener('click', function(){
-      var dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
-      Array.prototype.forEach.call(ths, function(o){ o.removeAttribute('aria-sort'); });
-      th.setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending');
-      var keyed = bodies.map(function(b, i){ var td = b.rows[0].cells[col]; return [td.getAttribute('data-sort') || td.textContent.toLowerCase(), i, b]; });
-      keyed.sort(function(a, b){ return a[0] < b[0] ? -dir : a[0] > b[0] ? dir : a[1] - b[1]; });
-      var frag = document.createDocumentFragment();
-      keyed.forEach(function(k){ frag.appendChild(k[2]); });
-      table.appendChild(frag);
-      bodies = keyed.map(function(k){ return k[2]; }); texts = null;
+      sortBy(col, th.getAttribute('aria-sort') === 'ascending' ? -1 : 1);
     });
   });
+  var initial = params();
+  if (initial.sort) { sortBy(parseInt(initial.sort, 10) || 0, initial.dir === 'desc' ? -1 : 1); }
   load();
   document.documentElement.setAttribute('data-ready', '1');
 })();

@@ -54,7 +54,7 @@ pub fn rate_text(per_sec: f64) -> String {
 
 /// The counts part of the bar's message.
 pub fn counts_text(amt: u64, ready: u64, not_ready: u64, unknown: u64) -> String {
-    format!("AMT {amt} · ready {ready} · not ready {not_ready} · unknown {unknown}")
+    format!("AMT found {amt} · ready {ready} · not ready {not_ready} · unknown {unknown}")
 }
 
 impl Progress {

@@ -186,6 +186,7 @@ pub fn status_label(status: HostStatus) -> &'static str {
         HostStatus::NotAmt => "not Intel AMT",
         HostStatus::Error => "read error",
         HostStatus::Silent => "silent",
+        HostStatus::TlsUntrusted => "certificate not trusted",
     }
 }
 
@@ -384,6 +385,12 @@ impl Projector {
             missing = eval.missing.iter().map(|m| clean(m).into_owned()).collect();
         }
         let mut details: Vec<(&'static str, String)> = Vec::new();
+        if self.details {
+            details.push((
+                "Why this AMT status",
+                clean(&report.configmgr().reason).into_owned(),
+            ));
+        }
         if let (true, Some(a)) = (self.details, amt) {
             let mut push = |label: &'static str, v: Option<String>| {
                 if let Some(v) = v {

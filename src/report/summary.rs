@@ -297,12 +297,113 @@ impl Summary {
             if verbose || super::text::width(&full) <= width {
                 out.extend(hanging("", &full, width));
             } else {
-                out.push(format!(
+                let line = format!(
                     "{} rules not checked for lack of facts (-v lists them)",
                     list.len()
-                ));
+                );
+                out.extend(hanging("", &line, width));
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{AmtFacts, FactsRecord, HostStatus};
+    use crate::report::row::Projector;
+    use crate::rules::{Evaluation, Finding, Severity};
+
+    fn host(
+        target: &str,
+        version: Option<&str>,
+        verdict: Verdict,
+        blocking: &[&str],
+    ) -> HostReport {
+        HostReport {
+            facts: FactsRecord {
+                status: Some(if version.is_some() {
+                    HostStatus::Ok
+                } else {
+                    HostStatus::Unreachable
+                }),
+                amt: version.map(|v| AmtFacts {
+                    version: Some(v.to_string()),
+                    ..AmtFacts::default()
+                }),
+                ..FactsRecord::new(target)
+            },
+            evaluation: Some(Evaluation {
+                verdict,
+                findings: blocking
+                    .iter()
+                    .map(|r| Finding {
+                        rule: r.to_string(),
+                        severity: Severity::Error,
+                        message: "m".into(),
+                        seed_section: "Out of Band Management".into(),
+                        document: None,
+                        fix: Some("f".into()),
+                    })
+                    .collect(),
+                missing: vec![],
+                not_checked: vec!["CLIENT-OS".into()],
+            }),
+        }
+    }
+
+    #[test]
+    fn counts_group_and_rank() {
+        let mut p = Projector::new();
+        let mut b = SummaryBuilder::new();
+        for r in [
+            host("a", Some("5.2.10.1023"), Verdict::Ready, &[]),
+            host("b", Some("5.2.10.1100"), Verdict::Ready, &[]),
+            host(
+                "c",
+                Some("2.6.3"),
+                Verdict::NotReady,
+                &["AMT-FW-VERSION", "X"],
+            ),
+            host("d", Some("5.2.9"), Verdict::NotReady, &["AMT-FW-VERSION"]),
+            host("e", None, Verdict::Unknown, &[]),
+        ] {
+            let row = p.row(&r);
+            b.add(&r, &row);
+        }
+        let s = b.finish(true);
+        assert_eq!((s.hosts, s.answered, s.amt_found, s.judged), (5, 4, 4, 5));
+        let v: Vec<(&str, usize)> = s
+            .verdicts
+            .iter()
+            .map(|c| (c.name.as_str(), c.count))
+            .collect();
+        assert_eq!(v, [("ready", 2), ("not ready", 2), ("unknown", 1)]);
+        // Builds of one release count together, as Configuration Manager groups them.
+        assert_eq!(
+            s.firmware[0],
+            Count {
+                name: "5.2.10".into(),
+                count: 2
+            }
+        );
+        assert_eq!(s.top_blocking[0].rule, "AMT-FW-VERSION");
+        assert_eq!(s.top_blocking[0].hosts, 2);
+        assert_eq!(s.top_blocking[1].rule, "X");
+        assert_eq!(
+            s.not_checked,
+            [Count {
+                name: "CLIENT-OS".into(),
+                count: 5
+            }]
+        );
+        assert!(s.partial);
+        let text = s.text_lines(60, false).join("\n");
+        assert!(text.contains("PARTIAL") && text.contains("AMT-FW-VERSION (2 hosts), X (1 host)"));
+        assert!(s
+            .text_lines(60, false)
+            .iter()
+            .all(|l| crate::report::text::width(l) <= 60));
     }
 }

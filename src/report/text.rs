@@ -120,7 +120,15 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
 /// spaces before the others (a hanging indent), every line at most `width`.
 pub fn hanging(first: &str, text: &str, width_total: usize) -> Vec<String> {
     let indent = width(first);
-    let room = width_total.saturating_sub(indent).max(10);
+    if indent + 10 > width_total {
+        // No room beside the prefix (a long rule id on a narrow screen): the
+        // prefix gets its own line(s) and the text goes under it.
+        let mut out = wrap(first, width_total);
+        let room = width_total.saturating_sub(4).max(1);
+        out.extend(wrap(text, room).into_iter().map(|l| format!("    {l}")));
+        return out;
+    }
+    let room = width_total.saturating_sub(indent);
     wrap(text, room)
         .into_iter()
         .enumerate()
@@ -261,6 +269,16 @@ mod tests {
         for max in 1..60 {
             for line in wrap(text, max) {
                 assert!(width(&line) <= max, "{max}: {line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn hanging_never_exceeds_the_width() {
+        let prefix = "    warning A-VERY-LONG-RULE-IDENTIFIER-INDEED: ";
+        for total in [12, 20, 40, 60] {
+            for line in hanging(prefix, "some words that need wrapping here", total) {
+                assert!(width(&line) <= total.max(5), "{total}: {line:?}");
             }
         }
     }

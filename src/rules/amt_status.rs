@@ -66,6 +66,12 @@ fn decide(record: &FactsRecord) -> (AmtStatus, &'static str) {
                 "AMT answered, but its answers could not be read",
             )
         }
+        Some(HostStatus::TlsUntrusted) => {
+            return (
+                AmtStatus::Unknown,
+                "a TLS listener answered, but its certificate is not trusted, so nothing was read",
+            )
+        }
         Some(HostStatus::Ok) | None => {}
     }
     let Some(amt) = amt else {

@@ -110,6 +110,8 @@ pub struct Progress {
     pub auth_failed: AtomicU64,
     pub not_amt: AtomicU64,
     pub error: AtomicU64,
+    /// TLS devices whose certificate the policy refused.
+    pub tls_untrusted: AtomicU64,
 }
 
 impl Progress {
@@ -121,6 +123,7 @@ impl Progress {
             Some(HostStatus::NotAmt) => &self.not_amt,
             Some(HostStatus::Error) | None => &self.error,
             Some(HostStatus::Silent) => &self.silent,
+            Some(HostStatus::TlsUntrusted) => &self.tls_untrusted,
         };
         slot.fetch_add(1, Ordering::Relaxed);
         self.done.fetch_add(1, Ordering::Relaxed);

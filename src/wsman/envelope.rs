@@ -32,8 +32,8 @@ pub const ACTION_PULL: &str = "http://schemas.xmlsoap.org/ws/2004/09/enumeration
 pub struct EnvelopeOptions {
     /// Items asked for per Pull. AMT clients use up to 999.
     pub max_elements: u32,
-    /// The largest response envelope we accept. The SDK says AMT faults a
-    /// value below 50000, so this is never sent below 51200.
+    /// The largest response envelope we accept. Devices may set floors of
+    /// their own (AMT's is applied in `crate::amt`).
     pub max_envelope_size: u32,
     /// How long the device may work on one request before it must answer,
     /// in seconds. The SDK says AMT enforces at least 30 s.
@@ -171,7 +171,7 @@ fn build(
         resource = escape(resource_uri),
         id = message_id,
         anon = ANONYMOUS,
-        size = opts.max_envelope_size.max(51_200),
+        size = opts.max_envelope_size.max(1),
         timeout = opts.operation_timeout_secs.max(1),
         selectors = selector_xml,
         body = body,
@@ -243,10 +243,7 @@ mod tests {
         );
         assert_eq!(pull.child_text(NS_ENUMERATION, "MaxElements"), Some("7"));
         let header = root.child(NS_SOAP12, "Header").unwrap();
-        // Never below what AMT accepts, whatever the caller configured.
-        assert_eq!(
-            header.child_text(NS_WSMAN, "MaxEnvelopeSize"),
-            Some("51200")
-        );
+        // Sent as configured: device-specific floors are the caller's.
+        assert_eq!(header.child_text(NS_WSMAN, "MaxEnvelopeSize"), Some("10"));
     }
 }

@@ -1,14 +1,19 @@
 //! A WS-Management client: envelopes, response parsing, faults,
-//! Enumerate/Pull, and an HTTP transport with Digest authentication and
-//! limits on time and size.
+//! Enumerate/Pull, and the transport seam under them: a [`Transport`] per
+//! host (plain, rustls or legacy TLS chosen per endpoint by the scan's
+//! [`tls::Connector`]), authentication as a pluggable [`auth::Auth`] (Digest,
+//! Basic), and limits on time and size.
 //!
-//! Nothing here knows about AMT: resource URIs and what the answers mean are
-//! the caller's business (see [`crate::amt`]).
+//! Nothing here knows about AMT: paths, resource URIs and what the answers
+//! mean are the caller's business (see [`crate::amt`]).
 
+pub mod auth;
 pub mod digest;
 pub mod envelope;
+pub mod fake;
 pub mod response;
 pub mod session;
+pub mod tls;
 pub mod transport;
 pub mod xml;
 
@@ -20,13 +25,13 @@ pub(crate) mod testserver;
 use std::fmt;
 use std::time::Duration;
 
-use crate::facts::HostStatus;
-
+pub use auth::{Auth, BasicAuth, DigestAuth, NoAuth};
 pub use digest::{Challenge, DigestSession};
 pub use envelope::{EnvelopeOptions, Selector};
 pub use response::{Fault, PullPage, Response};
 pub use session::Session;
-pub use transport::{RawResponse, Transport, TransportOptions};
+pub use tls::{TlsInfo, TlsPolicy};
+pub use transport::{HttpTransport, RawResponse, Request, Transport, TransportOptions};
 pub use xml::{Element, XmlError};
 
 /// A password. Its `Debug` prints `***` so it cannot leak through logs,
@@ -107,6 +112,34 @@ impl Endpoint {
         }
     }
 
+    /// An endpoint on HTTPS.
+    pub fn https(host: impl Into<String>, port: u16) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            tls: true,
+        }
+    }
+
+    /// The host without IPv6 brackets or surrounding space (what TCP and TLS
+    /// name resolution want).
+    pub fn bare_host(&self) -> &str {
+        let host = self.host.trim();
+        host.strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host)
+    }
+
+    /// `host:port` for the `Host` header, with an IPv6 host in brackets.
+    pub fn authority(&self) -> String {
+        let host = self.bare_host();
+        if host.contains(':') {
+            format!("[{host}]:{}", self.port)
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+
     /// `http` or `https`.
     pub fn scheme(&self) -> &'static str {
         if self.tls {
@@ -118,12 +151,7 @@ impl Endpoint {
 
     /// `scheme://host:port`, with an IPv6 host in brackets.
     pub fn base_url(&self) -> String {
-        let host = self.host.trim();
-        if host.contains(':') && !host.starts_with('[') {
-            format!("{}://[{}]:{}", self.scheme(), host, self.port)
-        } else {
-            format!("{}://{}:{}", self.scheme(), host, self.port)
-        }
+        format!("{}://{}", self.scheme(), self.authority())
     }
 
     /// The full URL of `path` (which starts with `/`).
@@ -147,9 +175,18 @@ pub enum Error {
     /// Connected, but the whole answer did not arrive before the deadline.
     #[error("no complete answer within the {0:?} deadline")]
     Timeout(Duration),
-    /// Any other failure to connect (no route, name not resolved, TLS handshake).
+    /// Any other failure to connect (no route, name not resolved).
     #[error("cannot connect: {0}")]
     Connect(String),
+    /// The TLS handshake failed for a reason other than the certificate
+    /// (no common protocol version or cipher, the device closed mid-handshake).
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The device's certificate is not trusted by the scan's policy (not
+    /// signed by a trusted CA, wrong name, not the pinned one, changed since
+    /// first use).
+    #[error("certificate rejected: {0}")]
+    CertificateRejected(String),
     /// The device refused the credentials after a fresh challenge. AMT sends
     /// the same 401 for a locked account, and counts every failure toward
     /// lockout, so this is never retried.
@@ -182,26 +219,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// The host status this error means for a facts record.
-    pub fn host_status(&self) -> HostStatus {
-        match self {
-            Error::ConnectionRefused
-            | Error::ConnectionReset
-            | Error::ConnectTimeout(_)
-            | Error::Timeout(_)
-            | Error::Connect(_) => HostStatus::Unreachable,
-            Error::AuthFailed => HostStatus::AuthFailed,
-            Error::HttpStatus(_)
-            | Error::EmptyBadRequest
-            | Error::BodyTooLarge(_)
-            | Error::BadXml(_)
-            | Error::Fault(_)
-            | Error::Protocol(_)
-            | Error::Http(_)
-            | Error::ClientBuild(_) => HostStatus::Error,
-        }
-    }
-
     /// Whether the device answered the call with "I cannot do that" (a SOAP
     /// fault, an empty 400, or a status such as 404 or 500) rather than
     /// failing to answer: for a class read this means "not available on this
@@ -250,18 +267,17 @@ mod tests {
     }
 
     #[test]
-    fn errors_classify_into_host_status() {
-        assert_eq!(
-            Error::ConnectionRefused.host_status(),
-            HostStatus::Unreachable
-        );
-        assert_eq!(
-            Error::Timeout(Duration::from_secs(1)).host_status(),
-            HostStatus::Unreachable
-        );
-        assert_eq!(Error::AuthFailed.host_status(), HostStatus::AuthFailed);
-        assert_eq!(Error::EmptyBadRequest.host_status(), HostStatus::Error);
+    fn refusals_are_answers_not_failures() {
         assert!(Error::EmptyBadRequest.is_refusal());
+        assert!(Error::HttpStatus(404).is_refusal());
         assert!(!Error::AuthFailed.is_refusal());
+        assert!(!Error::CertificateRejected("x".into()).is_refusal());
+    }
+
+    #[test]
+    fn authority_brackets_ipv6_once() {
+        assert_eq!(Endpoint::https("[::1]", 16993).authority(), "[::1]:16993");
+        assert_eq!(Endpoint::https(" ::1 ", 16993).bare_host(), "::1");
+        assert_eq!(Endpoint::http("h", 1).authority(), "h:1");
     }
 }

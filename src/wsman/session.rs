@@ -1,30 +1,29 @@
 //! One authenticated conversation with one host: Get, Enumerate + Pull,
 //! Identify, and plain SOAP 1.1 posts, all sharing one Digest nonce.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use reqwest::StatusCode;
+use http::StatusCode;
 
-use super::envelope::{self, EnvelopeOptions, Request, Selector};
+use super::auth::{self, Auth};
+use super::envelope::{self, EnvelopeOptions, Request as Envelope, Selector};
 use super::response::{self, Response};
-use super::transport::{RawResponse, Transport};
+use super::transport::{RawResponse, Request, Transport};
 use super::xml::Element;
-use super::{CallLimits, Credentials, DigestSession, Endpoint, Error};
-
-/// The path AMT serves WS-Management on.
-pub const WSMAN_PATH: &str = "/wsman";
+use super::{CallLimits, Endpoint, Error};
 
 /// The content type of a WS-Management request.
 const SOAP12_CONTENT_TYPE: &str = "application/soap+xml;charset=UTF-8";
 
-/// A per-host session. Create one per host and use it for every call to
-/// that host, so the Digest nonce is reused instead of re-challenged.
-#[derive(Debug)]
+/// A per-host session: one transport, one auth state (so a Digest nonce is
+/// reused instead of re-challenged), one WS-Management path.
+#[derive(Debug, Clone)]
 pub struct Session {
-    transport: Transport,
+    transport: Arc<dyn Transport>,
     endpoint: Endpoint,
-    creds: Credentials,
-    digest: DigestSession,
+    auth: Arc<dyn Auth>,
+    path: String,
     envelope: EnvelopeOptions,
     max_pages: u32,
 }
@@ -34,18 +33,19 @@ impl Session {
     /// EndOfSequence must not keep us forever, even within the deadline.
     pub const DEFAULT_MAX_PAGES: u32 = 1_000;
 
-    /// A session on `endpoint` with these credentials.
+    /// A session on `endpoint`, posting WS-Management to `path`.
     pub fn new(
-        transport: Transport,
+        transport: Arc<dyn Transport>,
         endpoint: Endpoint,
-        creds: Credentials,
+        auth: Arc<dyn Auth>,
+        path: impl Into<String>,
         envelope: EnvelopeOptions,
     ) -> Self {
         Self {
             transport,
             endpoint,
-            creds,
-            digest: DigestSession::new(),
+            auth,
+            path: path.into(),
             envelope,
             max_pages: Self::DEFAULT_MAX_PAGES,
         }
@@ -144,24 +144,27 @@ impl Session {
         xml: &str,
         limits: &CallLimits,
     ) -> Result<Element, Error> {
-        let quoted = format!("\"{soap_action}\"");
-        let raw = self
-            .transport
-            .post(
-                &self.endpoint,
-                &self.digest,
-                &self.creds,
-                path,
-                "text/xml; charset=utf-8",
-                Some(&quoted),
-                xml.as_bytes(),
-                limits,
-            )
-            .await?;
+        let request = Request::post(path, "text/xml; charset=utf-8", xml.to_owned()).header(
+            http::HeaderName::from_static("soapaction"),
+            &format!("\"{soap_action}\""),
+        )?;
+        let raw = self.send(&request, limits).await?;
         interpret(raw, response::parse_soap11)
     }
 
-    async fn call(&self, request: &Request, limits: &CallLimits) -> Result<Response, Error> {
+    /// Any request on this session's transport and auth.
+    pub async fn send(&self, request: &Request, limits: &CallLimits) -> Result<RawResponse, Error> {
+        auth::send(
+            self.transport.as_ref(),
+            &self.endpoint,
+            self.auth.as_ref(),
+            request,
+            limits,
+        )
+        .await
+    }
+
+    async fn call(&self, request: &Envelope, limits: &CallLimits) -> Result<Response, Error> {
         let raw = self.post_wsman(request, limits).await?;
         interpret(raw, |body| {
             response::parse_response(body, Some(&request.message_id))
@@ -170,25 +173,15 @@ impl Session {
 
     async fn post_wsman(
         &self,
-        request: &Request,
+        request: &Envelope,
         limits: &CallLimits,
     ) -> Result<RawResponse, Error> {
-        self.transport
-            .post(
-                &self.endpoint,
-                &self.digest,
-                &self.creds,
-                WSMAN_PATH,
-                SOAP12_CONTENT_TYPE,
-                None,
-                request.xml.as_bytes(),
-                limits,
-            )
-            .await
+        let request = Request::post(self.path.as_str(), SOAP12_CONTENT_TYPE, request.xml.clone());
+        self.send(&request, limits).await
     }
 
     fn to(&self) -> String {
-        self.endpoint.url(WSMAN_PATH)
+        self.endpoint.url(&self.path)
     }
 }
 
@@ -217,14 +210,12 @@ pub fn interpret<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderMap;
-
     fn raw(status: u16, body: &str) -> RawResponse {
-        RawResponse {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        RawResponse::new(
+            StatusCode::from_u16(status).unwrap(),
+            http::HeaderMap::new(),
+            body.as_bytes().to_vec(),
+        )
     }
 
     #[test]

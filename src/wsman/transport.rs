@@ -1,40 +1,96 @@
-//! HTTP transport: one `reqwest::Client` (one connection pool) for a whole
-//! scan, Digest authentication per host, a total deadline per call and a cap
-//! on every body.
+//! The transport seam: a [`Request`] goes in, a [`RawResponse`] (with what the
+//! TLS layer saw) comes out. [`HttpTransport`] does it over real connections,
+//! one small pool per host; [`super::fake::FakeTransport`] does it from a
+//! script, for tests of everything above.
+//!
+//! A transport sends each request exactly once: authenticated requests count
+//! toward AMT's lockout, so nothing is ever resent behind the caller's back.
+//! The one exception is a request that was never written (a pooled
+//! connection the device had already closed), which goes out on a fresh one.
 
 use std::error::Error as StdError;
+use std::fmt;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
-use reqwest::{Method, StatusCode};
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::header::{CONNECTION, CONTENT_TYPE, HOST};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
 
-use super::digest::{Challenge, DigestSession};
-use super::{CallLimits, Credentials, Endpoint, Error};
+use super::tls::connector::TlsRoute;
+use super::tls::{Connector, TlsInfo, TlsPolicy};
+use super::{Endpoint, Error};
 
-/// How the shared HTTP client is built.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransportOptions {
-    /// Time allowed to establish a TCP (and TLS) connection.
-    pub connect_timeout: Duration,
-    /// Accept any server certificate on TLS endpoints. AMT presents a
-    /// self-signed certificate that no CA vouches for; until certificate
-    /// pinning lands, TLS here protects against passive eavesdropping only.
-    /// Digest never sends the password itself, so an active attacker gains a
-    /// challenge response, not the password.
-    pub accept_any_certificate: bool,
+/// Idle connections kept per host: a host's reads are sequential, so one is
+/// used at a time; a second covers a probe racing an inventory.
+const MAX_IDLE_PER_HOST: usize = 2;
+
+/// One HTTP request, as the WS-Man layer and the auth schemes see it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// `GET` or `POST`.
+    pub method: Method,
+    /// The path (origin form: `/wsman`).
+    pub path: String,
+    /// Headers besides `Host` and the framing ones, which the transport sets.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+    /// `false`: return after the headers without reading the body (the
+    /// probe needs only status and `Server`).
+    pub read_body: bool,
 }
 
-impl Default for TransportOptions {
-    fn default() -> Self {
+impl Request {
+    /// A `GET` of `path`.
+    pub fn get(path: impl Into<String>) -> Self {
         Self {
-            connect_timeout: Duration::from_secs(5),
-            accept_any_certificate: true,
+            method: Method::GET,
+            path: path.into(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            read_body: true,
         }
+    }
+
+    /// A `POST` of `body` as `content_type`.
+    pub fn post(path: impl Into<String>, content_type: &str, body: impl Into<Bytes>) -> Self {
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(content_type) {
+            headers.insert(CONTENT_TYPE, v);
+        }
+        Self {
+            method: Method::POST,
+            path: path.into(),
+            headers,
+            body: body.into(),
+            read_body: true,
+        }
+    }
+
+    /// Adds a header (a value that is not a valid header is an error).
+    pub fn header(mut self, name: HeaderName, value: &str) -> Result<Self, Error> {
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| Error::Protocol(format!("invalid {name} header value")))?;
+        self.headers.insert(name, value);
+        Ok(self)
+    }
+
+    /// Status and headers only.
+    pub fn headers_only(mut self) -> Self {
+        self.read_body = false;
+        self
     }
 }
 
-/// A response whose body was read in full (within the cap).
+/// A response whose body was read in full (within the cap), or not at all
+/// for [`Request::headers_only`].
 #[derive(Debug, Clone)]
 pub struct RawResponse {
     /// HTTP status.
@@ -43,246 +99,268 @@ pub struct RawResponse {
     pub headers: HeaderMap,
     /// The whole body, de-chunked.
     pub body: Vec<u8>,
+    /// What the TLS layer saw on the connection that carried it.
+    pub tls: Option<Arc<TlsInfo>>,
 }
 
-/// The HTTP side of every call. Cheap to clone: the pool is shared.
-#[derive(Debug, Clone)]
-pub struct Transport {
-    http: reqwest::Client,
-    connect_timeout: Duration,
-}
-
-impl Transport {
-    /// Builds the shared client.
-    pub fn new(opts: &TransportOptions) -> Result<Self, Error> {
-        // reqwest is built without a bundled crypto provider (aws-lc needs
-        // cmake and a long C build); ring is installed as the process default
-        // once. Another part of the program may have installed one first,
-        // which is just as good.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            // GET / answers 303 to /logon.htm: the probe wants that reply
-            // itself, and following redirects would also carry requests to
-            // wherever a hostile device points.
-            .redirect(reqwest::redirect::Policy::none())
-            // Every extra attempt of an authenticated request counts toward
-            // AMT's lockout, so nothing is ever resent behind our back.
-            .retry(reqwest::retry::never())
-            .connect_timeout(opts.connect_timeout)
-            // Keep-alive within one host's reads; the pool dies with the host's
-            // transport (see `for_host`), so a finished host holds nothing.
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(2)
-            .no_proxy()
-            .tls_danger_accept_invalid_certs(opts.accept_any_certificate)
-            .tls_danger_accept_invalid_hostnames(opts.accept_any_certificate)
-            .build()
-            .map_err(|e| Error::ClientBuild(error_chain(&e)))?;
-        Ok(Self {
-            http,
-            connect_timeout: opts.connect_timeout,
-        })
-    }
-
-    /// An unauthenticated `GET` that does not follow redirects.
-    pub async fn get(
-        &self,
-        endpoint: &Endpoint,
-        path: &str,
-        limits: &CallLimits,
-    ) -> Result<RawResponse, Error> {
-        let exchange = async {
-            let response = self.send_get(endpoint, path).await?;
-            self.read(response, limits.body_cap).await
-        };
-        tokio::time::timeout(limits.deadline, exchange)
-            .await
-            .map_err(|_| Error::Timeout(limits.deadline))?
-    }
-
-    /// An unauthenticated `GET` that does not follow redirects and does not
-    /// read the body: status and headers only (all the probe needs).
-    pub async fn get_headers(
-        &self,
-        endpoint: &Endpoint,
-        path: &str,
-        limits: &CallLimits,
-    ) -> Result<(StatusCode, HeaderMap), Error> {
-        let exchange = async {
-            let response = self.send_get(endpoint, path).await?;
-            Ok((response.status(), response.headers().clone()))
-        };
-        tokio::time::timeout(limits.deadline, exchange)
-            .await
-            .map_err(|_| Error::Timeout(limits.deadline))?
-    }
-
-    async fn send_get(&self, endpoint: &Endpoint, path: &str) -> Result<reqwest::Response, Error> {
-        self.http
-            .get(endpoint.url(path))
-            .send()
-            .await
-            .map_err(|e| self.map_error(&e))
-    }
-
-    /// A `POST` with Digest authentication.
-    ///
-    /// With a nonce already held in `session`, the request is signed at once
-    /// (nc + 1). Otherwise it goes out unsigned to fetch a challenge; the
-    /// 401 carries no credentials, so it costs nothing toward lockout. A 401
-    /// to a signed request is retried once only if the server says the nonce
-    /// is `stale`; any other 401 is [`Error::AuthFailed`], never retried, so
-    /// a wrong password reaches the device exactly once.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn post(
-        &self,
-        endpoint: &Endpoint,
-        session: &DigestSession,
-        creds: &Credentials,
-        path: &str,
-        content_type: &str,
-        soap_action: Option<&str>,
-        body: &[u8],
-        limits: &CallLimits,
-    ) -> Result<RawResponse, Error> {
-        let exchange = async {
-            let mut authorization = session.authorization(creds, "POST", path, body)?;
-            let mut stale_retry_left = true;
-            loop {
-                let signed = authorization.is_some();
-                let mut request = self
-                    .http
-                    .request(Method::POST, endpoint.url(path))
-                    .header(CONTENT_TYPE, content_type)
-                    .body(body.to_vec());
-                if let Some(action) = soap_action {
-                    request = request.header("SOAPAction", action);
-                }
-                if let Some(value) = authorization.take() {
-                    let mut value = HeaderValue::from_str(&value).map_err(|_| {
-                        Error::Protocol("Digest answer is not a valid header".into())
-                    })?;
-                    value.set_sensitive(true);
-                    request = request.header(AUTHORIZATION, value);
-                }
-                let response = request.send().await.map_err(|e| self.map_error(&e))?;
-                if response.status() != StatusCode::UNAUTHORIZED {
-                    return self.read(response, limits.body_cap).await;
-                }
-                let challenge = Challenge::from_headers(
-                    response
-                        .headers()
-                        .get_all(WWW_AUTHENTICATE)
-                        .iter()
-                        .filter_map(|v| v.to_str().ok()),
-                );
-                // The 401's HTML body is of no use; dropping the response
-                // closes the connection AMT marked `Connection: close` anyway.
-                drop(response);
-                let retry = if !signed {
-                    true
-                } else if stale_retry_left && challenge.as_ref().is_ok_and(Challenge::stale) {
-                    stale_retry_left = false;
-                    true
-                } else {
-                    false
-                };
-                if !retry {
-                    session.clear();
-                    return Err(Error::AuthFailed);
-                }
-                session.set_challenge(challenge?);
-                authorization = session.authorization(creds, "POST", path, body)?;
-            }
-        };
-        tokio::time::timeout(limits.deadline, exchange)
-            .await
-            .map_err(|_| Error::Timeout(limits.deadline))?
-    }
-
-    async fn read(
-        &self,
-        mut response: reqwest::Response,
-        cap: usize,
-    ) -> Result<RawResponse, Error> {
-        let status = response.status();
-        let headers = response.headers().clone();
-        if response
-            .content_length()
-            .is_some_and(|len| len > cap as u64)
-        {
-            return Err(Error::BodyTooLarge(cap));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.map_error(&e))? {
-            if body.len().saturating_add(chunk.len()) > cap {
-                return Err(Error::BodyTooLarge(cap));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(RawResponse {
+impl RawResponse {
+    /// A response with no TLS (for fakes and tests).
+    pub fn new(status: StatusCode, headers: HeaderMap, body: Vec<u8>) -> Self {
+        Self {
             status,
             headers,
             body,
+            tls: None,
+        }
+    }
+}
+
+/// Sends one request to one endpoint and reads the answer. Implementations
+/// bound every read by `body_cap`; the caller bounds the time.
+pub trait Transport: Send + Sync + fmt::Debug {
+    /// One exchange.
+    fn send<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+        request: &'a Request,
+        body_cap: usize,
+    ) -> BoxFuture<'a, Result<RawResponse, Error>>;
+}
+
+/// How connections are opened for a scan.
+#[derive(Debug, Clone)]
+pub struct TransportOptions {
+    /// Time allowed to establish a TCP connection, and again a TLS handshake.
+    pub connect_timeout: Duration,
+    /// What TLS endpoints must prove.
+    pub tls: TlsPolicy,
+}
+
+impl Default for TransportOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            tls: TlsPolicy::system_roots(),
+        }
+    }
+}
+
+struct Conn {
+    sender: SendRequest<Full<Bytes>>,
+    tls: Option<Arc<TlsInfo>>,
+    /// The endpoint it was opened to: a host read on 16992 and then 16993
+    /// must never send a request meant for one over the other.
+    endpoint: Endpoint,
+}
+
+/// HTTP/1.1 over real connections for one host (its own small pool), opened
+/// by the scan's shared [`Connector`]. Dropping it closes the connections.
+pub struct HttpTransport {
+    connector: Arc<Connector>,
+    idle: Mutex<Vec<Conn>>,
+    legacy: AtomicBool,
+}
+
+impl fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("connector", &self.connector)
+            .field("legacy", &self.legacy.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpTransport {
+    /// A transport for one host on the scan's connector.
+    pub fn new(connector: Arc<Connector>) -> Self {
+        Self {
+            connector,
+            idle: Mutex::new(Vec::new()),
+            legacy: AtomicBool::new(false),
+        }
+    }
+
+    /// A one-off transport with its own connector (tests, single reads).
+    pub fn standalone(opts: &TransportOptions) -> Result<Self, Error> {
+        Ok(Self::new(Arc::new(Connector::new(
+            &opts.tls,
+            opts.connect_timeout,
+        )?)))
+    }
+
+    fn take_idle(&self, endpoint: &Endpoint) -> Option<Conn> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        idle.retain(|c| !c.sender.is_closed());
+        let at = idle.iter().rposition(|c| c.endpoint == *endpoint)?;
+        Some(idle.swap_remove(at))
+    }
+
+    fn put_idle(&self, conn: Conn) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < MAX_IDLE_PER_HOST {
+            idle.push(conn);
+        }
+    }
+
+    async fn open(&self, endpoint: &Endpoint) -> Result<Conn, Error> {
+        let route = if self.legacy.load(Ordering::Relaxed) {
+            TlsRoute::Legacy
+        } else {
+            TlsRoute::ModernFirst
+        };
+        let (stream, tls) = self.connector.connect(endpoint, route).await?;
+        if tls
+            .as_ref()
+            .is_some_and(|t| t.stack == super::tls::TlsStack::Legacy)
+        {
+            // The modern handshake was refused once; asking again on every
+            // connection would only cost round trips.
+            self.legacy.store(true, Ordering::Relaxed);
+        }
+        let (sender, connection) = http1::Builder::new()
+            .handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| map_hyper(&e))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::trace!(error = %e, "connection ended");
+            }
+        });
+        Ok(Conn {
+            sender,
+            tls: tls.map(Arc::new),
+            endpoint: endpoint.clone(),
         })
     }
 
-    fn map_error(&self, error: &reqwest::Error) -> Error {
-        let io_kind = io_error_kind(error);
-        if error.is_connect() {
-            if error.is_timeout() || io_kind == Some(io::ErrorKind::TimedOut) {
-                return Error::ConnectTimeout(self.connect_timeout);
+    async fn exchange(
+        &self,
+        endpoint: &Endpoint,
+        request: &Request,
+        body_cap: usize,
+    ) -> Result<RawResponse, Error> {
+        let mut fresh_tried = false;
+        loop {
+            let (mut conn, reused) = match self.take_idle(endpoint) {
+                Some(c) if !fresh_tried => (c, true),
+                _ => (self.open(endpoint).await?, false),
+            };
+            if conn.sender.ready().await.is_err() {
+                if reused {
+                    fresh_tried = true;
+                    continue;
+                }
+                return Err(Error::ConnectionReset);
             }
-            if io_kind == Some(io::ErrorKind::ConnectionRefused) {
-                return Error::ConnectionRefused;
+            let outgoing = build(endpoint, request)?;
+            let response = match conn.sender.try_send_request(outgoing).await {
+                Ok(r) => r,
+                Err(mut e) => {
+                    if reused && e.take_message().is_some() {
+                        // Never written: the device had closed the idle connection.
+                        fresh_tried = true;
+                        continue;
+                    }
+                    return Err(map_hyper(e.error()));
+                }
+            };
+            let (parts, mut body) = response.into_parts();
+            let tls = conn.tls.clone();
+            if !request.read_body {
+                return Ok(RawResponse {
+                    status: parts.status,
+                    headers: parts.headers,
+                    body: Vec::new(),
+                    tls,
+                });
             }
-            return Error::Connect(error_chain(error));
+            let declared = parts
+                .headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            if declared.is_some_and(|len| len > body_cap as u64) {
+                return Err(Error::BodyTooLarge(body_cap));
+            }
+            let mut bytes = Vec::new();
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| map_hyper(&e))?;
+                if let Ok(data) = frame.into_data() {
+                    if bytes.len().saturating_add(data.len()) > body_cap {
+                        return Err(Error::BodyTooLarge(body_cap));
+                    }
+                    bytes.extend_from_slice(&data);
+                }
+            }
+            let closing = parts
+                .headers
+                .get_all(CONNECTION)
+                .iter()
+                .any(|v| v.to_str().is_ok_and(|s| s.eq_ignore_ascii_case("close")))
+                || parts.version < http::Version::HTTP_11;
+            if !closing {
+                self.put_idle(conn);
+            }
+            return Ok(RawResponse {
+                status: parts.status,
+                headers: parts.headers,
+                body: bytes,
+                tls,
+            });
         }
-        match io_kind {
-            Some(
-                io::ErrorKind::ConnectionReset
-                | io::ErrorKind::ConnectionAborted
-                | io::ErrorKind::BrokenPipe
-                | io::ErrorKind::UnexpectedEof,
-            ) => return Error::ConnectionReset,
-            Some(io::ErrorKind::ConnectionRefused) => return Error::ConnectionRefused,
-            _ => {}
-        }
-        if closed_early(error) {
-            return Error::ConnectionReset;
-        }
-        Error::Http(error_chain(error))
     }
 }
 
-/// hyper reports a connection closed before a whole response arrived as an
-/// "incomplete message", not as an io::Error.
-fn closed_early(error: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn StdError + 'static)> = error.source();
-    while let Some(err) = source {
-        if let Some(h) = err.downcast_ref::<hyper::Error>() {
-            if h.is_incomplete_message() {
-                return true;
-            }
-        }
-        source = err.source();
+impl Transport for HttpTransport {
+    fn send<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+        request: &'a Request,
+        body_cap: usize,
+    ) -> BoxFuture<'a, Result<RawResponse, Error>> {
+        Box::pin(self.exchange(endpoint, request, body_cap))
     }
-    false
 }
 
-fn io_error_kind(error: &reqwest::Error) -> Option<io::ErrorKind> {
+fn build(endpoint: &Endpoint, request: &Request) -> Result<http::Request<Full<Bytes>>, Error> {
+    let mut builder = http::Request::builder()
+        .method(request.method.clone())
+        .uri(request.path.as_str());
+    if let Some(headers) = builder.headers_mut() {
+        headers.extend(request.headers.clone());
+        let host = HeaderValue::from_str(&endpoint.authority())
+            .map_err(|_| Error::Protocol("the host is not a valid Host header".into()))?;
+        headers.insert(HOST, host);
+    }
+    builder
+        .body(Full::new(request.body.clone()))
+        .map_err(|e| Error::Protocol(format!("cannot build the request: {e}")))
+}
+
+/// Maps hyper's errors: a connection closed before the whole answer arrived
+/// is a reset, like the io errors that mean the same.
+fn map_hyper(error: &hyper::Error) -> Error {
+    if error.is_incomplete_message() {
+        return Error::ConnectionReset;
+    }
     let mut source: Option<&(dyn StdError + 'static)> = error.source();
     while let Some(err) = source {
         if let Some(io) = err.downcast_ref::<io::Error>() {
-            return Some(io.kind());
+            match io.kind() {
+                io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+                | io::ErrorKind::UnexpectedEof => return Error::ConnectionReset,
+                io::ErrorKind::ConnectionRefused => return Error::ConnectionRefused,
+                _ => {}
+            }
         }
         source = err.source();
     }
-    None
+    Error::Http(error_chain(error))
 }
 
-/// The error and its causes in one line. reqwest's messages name the URL
-/// (never credentials: they travel in headers, which reqwest does not print).
+/// The error and its causes in one line.
 fn error_chain(error: &dyn StdError) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -295,4 +373,21 @@ fn error_chain(error: &dyn StdError) -> String {
         source = err.source();
     }
     super::response::one_line(&text)
+}
+
+/// One unauthenticated `GET` of `path`, body read within the cap, the whole
+/// exchange within the deadline. Redirects are never followed.
+pub async fn get(
+    transport: &dyn Transport,
+    endpoint: &Endpoint,
+    path: &str,
+    limits: &super::CallLimits,
+) -> Result<RawResponse, Error> {
+    let request = Request::get(path);
+    tokio::time::timeout(
+        limits.deadline,
+        transport.send(endpoint, &request, limits.body_cap),
+    )
+    .await
+    .map_err(|_| Error::Timeout(limits.deadline))?
 }
