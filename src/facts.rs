@@ -595,9 +595,73 @@ impl FactsRecord {
     }
 }
 
+impl SiteFacts {
+    /// Whether no site fact is given at all.
+    pub fn is_empty(&self) -> bool {
+        *self == SiteFacts::default()
+    }
+
+    /// Takes every fact `over` gives, keeping ours where it gives none: the
+    /// site flags over the `--site` file.
+    pub fn overlay(&mut self, over: SiteFacts) {
+        fn take<T>(mine: &mut Option<T>, theirs: Option<T>) {
+            if theirs.is_some() {
+                *mine = theirs;
+            }
+        }
+        let SiteFacts {
+            mode,
+            console_os,
+            service_point_os,
+            service_point_kbs,
+            sql,
+            upgrade_from,
+            release,
+            site_server_os,
+            site_server_os_upgraded_from,
+            sql_upgraded_from,
+            console_roles,
+            role_os,
+            site_kbs,
+        } = over;
+        take(&mut self.mode, mode);
+        take(&mut self.console_os, console_os);
+        take(&mut self.service_point_os, service_point_os);
+        take(&mut self.service_point_kbs, service_point_kbs);
+        take(&mut self.sql, sql);
+        take(&mut self.upgrade_from, upgrade_from);
+        take(&mut self.release, release);
+        take(&mut self.site_server_os, site_server_os);
+        take(
+            &mut self.site_server_os_upgraded_from,
+            site_server_os_upgraded_from,
+        );
+        take(&mut self.sql_upgraded_from, sql_upgraded_from);
+        take(&mut self.console_roles, console_roles);
+        take(&mut self.role_os, role_os);
+        take(&mut self.site_kbs, site_kbs);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flags_overlay_the_site_file() {
+        let mut file = SiteFacts {
+            mode: Some("mixed".into()),
+            sql: Some("SQL Server 2005 SP2".into()),
+            ..SiteFacts::default()
+        };
+        file.overlay(SiteFacts {
+            mode: Some("native".into()),
+            ..SiteFacts::default()
+        });
+        assert_eq!(file.mode.as_deref(), Some("native"));
+        assert_eq!(file.sql.as_deref(), Some("SQL Server 2005 SP2"));
+        assert!(!file.is_empty() && SiteFacts::default().is_empty());
+    }
 
     #[test]
     fn issue_example_record_loads() {

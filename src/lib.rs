@@ -12,4 +12,5 @@ pub mod facts;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod site_file;
 pub mod wsman;

@@ -603,8 +603,9 @@ async fn ctrl_c_on_a_table_scan_prints_what_was_gathered_marked_partial() {
             assert!(Instant::now() < deadline, "four hosts finish");
             std::thread::sleep(Duration::from_millis(50));
         }
-        let sent = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
+        // The shell's own `kill` (procps may be absent on a bare machine).
+        let sent = Command::new("sh")
+            .args(["-c", &format!("kill -INT {}", child.id())])
             .status()
             .unwrap();
         assert!(sent.success());

@@ -230,10 +230,36 @@ async fn one_mixed_fleet_every_tls_mode_trusted_on_first_use() {
     );
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 
-    // The next run trusts exactly what the file holds.
-    let again = amtready(scan(1, &files, &["--tofu", &files.tofu])).await;
-    assert!(records(&again).iter().all(|r| r["status"] == "ok"));
+    // The next run trusts exactly what the file holds, and judges what TLS
+    // showed (the default policies, rules on).
+    let mut judged = scan(1, &files, &["--tofu", &files.tofu]);
+    judged.retain(|a| a != "--no-rules");
+    let again = amtready(judged).await;
+    let recs = records(&again);
+    assert!(recs.iter().all(|r| r["status"] == "ok"), "{recs:?}");
     assert!(!String::from_utf8_lossy(&again.stderr).contains("trusted"));
+    let tls_rules = |last: u8| -> Vec<String> {
+        let r = rec(&recs, 1, last);
+        r["findings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no findings array: {r}"))
+            .iter()
+            .filter_map(|f| f["rule"].as_str())
+            .filter(|id| id.starts_with("TLS-"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(tls_rules(5), ["TLS-CERT-VALIDITY"], "expired");
+    assert_eq!(tls_rules(6), ["TLS-CERT-ISSUER"], "self-signed");
+    assert_eq!(tls_rules(3), ["TLS-LEGACY"], "legacy");
+    for modern in [1, 2, 4] {
+        assert!(
+            tls_rules(modern).is_empty(),
+            "{modern}: {:?}",
+            tls_rules(modern)
+        );
+    }
+    assert!(tls_rules(7).is_empty(), "plain HTTP: no TLS rule applies");
     fleet.shutdown().await;
 }
 

@@ -159,7 +159,9 @@ fn csv_reads_back_with_stable_columns() {
             "blocking_rules",
             "findings",
             "fixes",
-            "missing_facts"
+            "missing_facts",
+            "record",
+            "site_facts"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
@@ -387,7 +389,10 @@ fn rules_and_site_use_the_same_formats() {
     let table = run(&site);
     assert_eq!(table.status.code(), Some(1));
     let table = String::from_utf8(table.stdout).unwrap();
-    assert!(table.starts_with("Site verdict: not ready"), "{table}");
+    assert!(
+        table.starts_with("SITE ") && table.lines().next().unwrap().ends_with("not ready"),
+        "{table}"
+    );
     assert!(
         table.lines().all(|l| UnicodeWidthStr::width(l) <= 80),
         "{table}"
@@ -395,11 +400,10 @@ fn rules_and_site_use_the_same_formats() {
     let junit = run(&[&site[..], &["--format", "junit"]].concat());
     let xml = String::from_utf8(junit.stdout).unwrap();
     assert!(
-        xml.contains("<testcase name=\"site\"") && xml.contains("<failure "),
+        xml.contains("<testcase name=\"Configuration Manager site\"") && xml.contains("<failure "),
         "{xml}"
     );
     let html = run(&[&site[..], &["--format", "html"]].concat());
-    assert!(String::from_utf8(html.stdout)
-        .unwrap()
-        .contains("id=\"chart-verdicts\""));
+    let html = String::from_utf8(html.stdout).unwrap();
+    assert!(html.contains("id=\"chart-verdicts\"") && html.contains("<section id=\"site\""));
 }

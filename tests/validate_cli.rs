@@ -206,7 +206,12 @@ fn site_checks_the_site_side_alone() {
         "json",
     ]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let evaluation: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The same JSON sink as a scan: the site record, then the summary.
+    let report: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.len(), 2, "{report:?}");
+    assert_eq!(report[1]["summary"]["site"]["verdict"], "not_ready");
+    let evaluation = &report[0];
+    assert_eq!(evaluation["kind"], "site");
     assert_eq!(evaluation["verdict"], "not_ready");
     assert!(evaluation["findings"]
         .as_array()
@@ -232,7 +237,15 @@ fn site_checks_the_site_side_alone() {
         "native",
     ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("verdict: ready"));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.starts_with("SITE ") && table.contains("): ready"),
+        "{table}"
+    );
+    assert!(
+        !table.contains("HOST"),
+        "a site alone has no host table: {table}"
+    );
 
     let out = amtready(&[
         "site",

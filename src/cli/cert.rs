@@ -146,7 +146,11 @@ fn devices(args: &CertArgs) -> Result<Vec<(String, Option<DeviceView>)>, String>
     let mut out = Vec::new();
     let mut bad = Vec::new();
     super::report::read_scan(BufReader::new(file), &mut |input| match input.record {
-        Ok(record) => out.push((record.target.clone(), DeviceView::from_record(&record))),
+        Ok(super::report::Item::Host(record)) => {
+            out.push((record.target.clone(), DeviceView::from_record(&record)))
+        }
+        // The site record of a scan holds no device.
+        Ok(super::report::Item::Site(_)) => {}
         Err(e) => bad.push(format!(
             "{}:{}: bad facts record: {e}",
             path.display(),

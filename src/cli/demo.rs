@@ -90,7 +90,7 @@ pub fn run(args: &DemoArgs) -> i32 {
         rmcp: false,
         ..SweepArgs::default()
     };
-    let code = execute(input, credentials, &read, &sweep);
+    let code = execute(input, credentials, &read, &sweep, None);
     drop(ca_file);
     runtime.block_on(fleet.shutdown());
     // The demo fleet mixes supported and unsupported firmware on purpose, so

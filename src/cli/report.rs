@@ -11,10 +11,11 @@ use std::path::PathBuf;
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde_json::Value;
 
+use super::site::SiteFactsArgs;
 use super::{exit, input_error};
-use crate::facts::FactsRecord;
-use crate::report::{self, Format, HostReport, ReportOptions};
-use crate::rules::{exit_code, PolicySet, Verdict};
+use crate::facts::{FactsRecord, SiteFacts};
+use crate::report::{self, Format, HostReport, ReportOptions, SiteReport, SITE_KIND};
+use crate::rules::{exit_code, Judge, PolicySet, Verdict};
 
 /// Longest line (one host's record) read from a JSON Lines file.
 const MAX_LINE: usize = 16 * 1024 * 1024;
@@ -46,6 +47,16 @@ pub struct ReportArgs {
     /// Title of the HTML, Markdown and JUnit documents.
     #[arg(long, value_name = "TEXT")]
     pub title: Option<String>,
+    #[command(flatten)]
+    pub site: SiteFactsArgs,
+}
+
+/// One record of a saved scan: a host, or the run's site.
+#[derive(Debug)]
+pub enum Item {
+    Host(Box<FactsRecord>),
+    /// A `{"kind": "site", "site": {...}}` record.
+    Site(Box<SiteFacts>),
 }
 
 /// One record of a saved scan, or why it could not be read.
@@ -53,7 +64,7 @@ pub struct ReportArgs {
 pub struct Input {
     /// 1-based line (JSON Lines) or element number (array).
     pub position: usize,
-    pub record: Result<FactsRecord, String>,
+    pub record: Result<Item, String>,
 }
 
 /// A `{"summary": ...}` object that a JSON report ends with: not a host.
@@ -62,13 +73,43 @@ fn is_summary(v: &Value) -> bool {
         .is_some_and(|o| o.contains_key("summary") && !o.contains_key("target"))
 }
 
+/// A record's `kind`: `site`, `host`, or absent (a host, as every record
+/// was before site records).
+fn to_item(mut value: Value) -> Result<Item, String> {
+    let kind = value
+        .as_object()
+        .and_then(|o| o.get("kind"))
+        .map(|k| k.as_str().unwrap_or("?").to_string());
+    match kind.as_deref() {
+        Some(SITE_KIND) => {
+            let site = value
+                .as_object_mut()
+                .and_then(|o| o.remove("site"))
+                .ok_or_else(|| "a site record without `site` facts".to_string())?;
+            serde_json::from_value(site)
+                .map(|s| Item::Site(Box::new(s)))
+                .map_err(|e| format!("site record: {e}"))
+        }
+        None | Some("host") => serde_json::from_value(value)
+            .map(|r| Item::Host(Box::new(r)))
+            .map_err(|e| e.to_string()),
+        Some(other) => Err(format!(
+            "unknown record kind `{}` (host or site)",
+            report::text::clean(other)
+                .chars()
+                .take(40)
+                .collect::<String>()
+        )),
+    }
+}
+
 fn to_input(position: usize, value: Value) -> Option<Input> {
     if is_summary(&value) {
         return None;
     }
     Some(Input {
         position,
-        record: serde_json::from_value(value).map_err(|e| e.to_string()),
+        record: to_item(value),
     })
 }
 
@@ -214,11 +255,32 @@ pub struct Rendered {
     pub hosts: usize,
     /// The reader closed the output early (`| head`): not an error.
     pub closed: bool,
+    /// The run's site was judged (and its verdict, when rules ran).
+    pub site: Option<Option<Verdict>>,
+    /// Records that named a site other than the run's (without `--site`).
+    pub site_conflicts: usize,
+}
+
+impl Rendered {
+    /// The exit code: 0 when the reader closed the output early, 3 for
+    /// unreadable or conflicting records or an empty input, else from the
+    /// host verdicts and the site's together.
+    pub fn exit_code(&self, origin: &str) -> i32 {
+        if self.closed {
+            exit::READY
+        } else if self.bad_records > 0 || self.site_conflicts > 0 {
+            exit::INPUT
+        } else if self.hosts == 0 && self.site.is_none() {
+            input_error(format_args!("{origin}: no facts records"))
+        } else {
+            exit_code(self.verdicts.iter().copied().chain(self.site.flatten()))
+        }
+    }
 }
 
 /// Reads `input`, judges each record with `policy` (when given), and renders
 /// it as `format` into `out`. Bad records are reported on stderr with their
-/// position (`origin:N`) and skipped.
+/// position (`origin:N`) and skipped. The site is the one the input names.
 pub fn render(
     input: impl BufRead,
     origin: &str,
@@ -227,14 +289,66 @@ pub fn render(
     options: &ReportOptions,
     out: impl Write,
 ) -> Result<Rendered, String> {
+    render_with_site(input, origin, policy, None, format, options, out)
+}
+
+/// The run's site while a saved scan is read: given (`--site`, flags), or
+/// named by the input (a site record, or `site` facts inside a host record
+/// written before site records existed).
+struct RunSite {
+    given: bool,
+    facts: Option<SiteFacts>,
+    /// Where the input named it.
+    named_at: Option<usize>,
+    ignored_noted: bool,
+}
+
+/// As [`render`], with the run's site facts given (`--site` and the site
+/// flags): they win over any site the input names. Without them, the first
+/// site the input names is the run's: a site record, or, in a record written
+/// before site records, the `site` facts inside a host record, lifted out and
+/// judged once. A later record naming a different site is an input error.
+pub fn render_with_site(
+    input: impl BufRead,
+    origin: &str,
+    policy: Option<&PolicySet>,
+    site: Option<SiteFacts>,
+    format: Format,
+    options: &ReportOptions,
+    out: impl Write,
+) -> Result<Rendered, String> {
     let mut sink = report::sink(format, out, options);
     let mut done = Rendered::default();
     let mut write_error: Option<io::Error> = None;
+    let mut judge = policy.map(|p| Judge::new(std::sync::Arc::new(p.clone()), site.clone()));
+    let mut run = RunSite {
+        given: site.is_some(),
+        facts: site,
+        named_at: None,
+        ignored_noted: false,
+    };
+    let emit_site = |facts: &SiteFacts,
+                     judge: &Option<Judge>,
+                     sink: &mut Box<dyn report::ReportSink + '_>,
+                     done: &mut Rendered|
+     -> io::Result<()> {
+        let evaluation = judge.as_ref().and_then(Judge::judge_site);
+        done.site = Some(evaluation.as_ref().map(|e| e.verdict));
+        sink.site(&SiteReport {
+            facts: facts.clone(),
+            evaluation,
+        })
+    };
+    if let Some(facts) = run.facts.clone() {
+        if let Err(e) = emit_site(&facts, &judge, &mut sink, &mut done) {
+            write_error = Some(e);
+        }
+    }
     read_scan(input, &mut |item| {
         if write_error.is_some() {
             return;
         }
-        match item.record {
+        let named = match item.record {
             Err(error) => {
                 done.bad_records += 1;
                 eprintln!(
@@ -242,17 +356,57 @@ pub fn render(
                     item.position,
                     report::text::clean(&error)
                 );
+                return;
             }
-            Ok(facts) => {
-                let evaluation = policy.map(|p| p.evaluate(&facts));
-                if let Some(e) = &evaluation {
-                    done.verdicts.push(e.verdict);
+            Ok(Item::Site(facts)) => Some((*facts, None)),
+            Ok(Item::Host(mut facts)) => match facts.site.take() {
+                Some(site) if !site.is_empty() => Some((site, Some(facts))),
+                _ => {
+                    judge_and_write(&mut facts, None, &judge, &mut sink, &mut done)
+                        .unwrap_or_else(|e| write_error = Some(e));
+                    return;
                 }
-                done.hosts += 1;
-                if let Err(e) = sink.record(&HostReport { facts, evaluation }) {
-                    write_error = Some(e);
+            },
+        };
+        let Some((site, host)) = named else { return };
+        // The site this record names: the run's, a first one, or a conflict.
+        let mut own_site: Option<SiteFacts> = None;
+        if run.given {
+            if !run.ignored_noted {
+                run.ignored_noted = true;
+                eprintln!(
+                    "amtready: {origin}:{}: the input names its own site facts; the ones given (--site and the site flags) are used instead",
+                    item.position
+                );
+            }
+        } else {
+            match &run.facts {
+                None => {
+                    run.facts = Some(site.clone());
+                    run.named_at = Some(item.position);
+                    if let Some(j) = judge.as_mut() {
+                        j.set_site(Some(site.clone()));
+                    }
+                    if let Err(e) = emit_site(&site, &judge, &mut sink, &mut done) {
+                        write_error = Some(e);
+                        return;
+                    }
+                }
+                Some(first) if *first == site => {}
+                Some(_) => {
+                    done.site_conflicts += 1;
+                    eprintln!(
+                        "amtready: {origin}:{}: site facts differ from those at {origin}:{}; one run judges one site: give --site FILE to choose",
+                        item.position,
+                        run.named_at.unwrap_or(0)
+                    );
+                    own_site = Some(site);
                 }
             }
+        }
+        if let Some(mut facts) = host {
+            judge_and_write(&mut facts, own_site, &judge, &mut sink, &mut done)
+                .unwrap_or_else(|e| write_error = Some(e));
         }
     })
     .map_err(|e| format!("{origin}: {e}"))?;
@@ -266,6 +420,30 @@ pub fn render(
         Ok(()) => {}
     }
     Ok(done)
+}
+
+/// Judges one host with the run's site, or with `own_site` (a record that
+/// names another site keeps it, and is judged on it), and writes it.
+fn judge_and_write(
+    facts: &mut FactsRecord,
+    own_site: Option<SiteFacts>,
+    judge: &Option<Judge>,
+    sink: &mut Box<dyn report::ReportSink + '_>,
+    done: &mut Rendered,
+) -> io::Result<()> {
+    let evaluation = judge.as_ref().map(|j| match &own_site {
+        Some(site) => j.with_site(Some(site.clone())).judge_host(facts),
+        None => j.judge_host(facts),
+    });
+    if let Some(e) = &evaluation {
+        done.verdicts.push(e.verdict);
+    }
+    done.hosts += 1;
+    facts.site = own_site;
+    sink.record(&HostReport {
+        facts: std::mem::take(facts),
+        evaluation,
+    })
 }
 
 /// Runs `amtready report`; returns the exit code.
@@ -287,6 +465,10 @@ pub fn run(args: &ReportArgs) -> i32 {
     if let Some(t) = &args.title {
         options.title = report::text::clean(t).into_owned();
     }
+    let site = match args.site.resolve() {
+        Ok(site) => site,
+        Err(e) => return input_error(e),
+    };
     let origin = args.file.display().to_string();
     let reader: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
         Box::new(BufReader::new(io::stdin()))
@@ -298,19 +480,19 @@ pub fn run(args: &ReportArgs) -> i32 {
     };
     let stdout = io::stdout();
     let out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let done = match render(reader, &origin, policy.as_ref(), args.format, &options, out) {
+    let done = match render_with_site(
+        reader,
+        &origin,
+        policy.as_ref(),
+        site,
+        args.format,
+        &options,
+        out,
+    ) {
         Ok(done) => done,
         Err(e) => return input_error(e),
     };
-    if done.closed {
-        exit::READY
-    } else if done.bad_records > 0 {
-        exit::INPUT
-    } else if done.hosts == 0 {
-        input_error(format_args!("{origin}: no facts records"))
-    } else {
-        exit_code(done.verdicts)
-    }
+    done.exit_code(&origin)
 }
 
 #[cfg(test)]
@@ -320,7 +502,7 @@ mod tests {
     fn collect(text: &str) -> (Vec<(usize, bool)>, Result<(), String>) {
         let mut got = Vec::new();
         let r = read_scan(text.as_bytes(), &mut |i| {
-            got.push((i.position, i.record.is_ok()))
+            got.push((i.position, matches!(i.record, Ok(Item::Host(_)))))
         });
         (got, r)
     }

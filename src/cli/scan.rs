@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::password::PasswordArgs;
+use super::site::SiteFactsArgs;
 use super::{exit, input_error};
 use crate::amt::{AmtClient, ClientOptions};
-use crate::facts::{CredentialFacts, HostStatus};
+use crate::facts::{CredentialFacts, HostStatus, SiteFacts};
 use crate::report::progress::{HostDone, Progress as ProgressBar};
-use crate::report::{self, Format, HostReport, ReportOptions};
+use crate::report::{self, Format, HostReport, ReportOptions, SiteReport};
 use crate::rules::checks::provisioning_password::password_problems;
-use crate::rules::{self, Verdict};
+use crate::rules::{self, Judge, Verdict};
 use crate::scan::discover::{self, DEFAULT_RATE};
 use crate::scan::pipeline::ProvisioningCert;
 use crate::scan::{
@@ -109,6 +110,8 @@ pub struct ScanArgs {
     pub read: ReadArgs,
     #[command(flatten)]
     pub sweep: SweepArgs,
+    #[command(flatten)]
+    pub site: SiteFactsArgs,
 }
 
 /// How the discovery sweep runs and what the run reports.
@@ -192,6 +195,10 @@ pub fn run(args: &ScanArgs) -> i32 {
             );
         }
     }
+    let site = match args.site.resolve() {
+        Ok(site) => site,
+        Err(e) => return input_error(e),
+    };
     let password = match args.password.resolve() {
         Ok(p) => p,
         Err(e) => return input_error(e),
@@ -215,25 +222,28 @@ pub fn run(args: &ScanArgs) -> i32 {
         resume: args.resume.clone(),
         resolve_timeout: RESOLVE_TIMEOUT,
     };
-    execute(input, credentials, &args.read, &args.sweep)
+    execute(input, credentials, &args.read, &args.sweep, site)
 }
 
 /// Bound on resolving each host name, once, before the scan starts.
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Plans, sweeps, reads and judges the targets, streams the report to
-/// stdout (and `--output`), and returns the exit code. Shared by `scan` and `demo`.
+/// stdout (and `--output`), and returns the exit code. Shared by `scan` and
+/// `demo`. `site` is the run's site: judged once, written once before the
+/// hosts, and the source of the site facts host rules read.
 pub fn execute(
     input: PlanInput,
     credentials: Option<Credentials>,
     read: &ReadArgs,
     sweep: &SweepArgs,
+    site: Option<SiteFacts>,
 ) -> i32 {
-    let policy = if read.no_rules {
+    let judge = if read.no_rules {
         None
     } else {
         match super::rules::load_policies(&read.policy) {
-            Ok(p) => Some(Arc::new(p)),
+            Ok(p) => Some(Arc::new(Judge::new(Arc::new(p), site.clone()))),
             Err(code) => return code,
         }
     };
@@ -241,6 +251,10 @@ pub fn execute(
         Ok(c) => c,
         Err(code) => return code,
     };
+    let site_report = site.map(|facts| SiteReport {
+        facts,
+        evaluation: judge.as_ref().and_then(|j| j.judge_site()),
+    });
     let options = match client_options(read) {
         Ok(o) => o,
         Err(code) => return code,
@@ -316,7 +330,7 @@ pub fn execute(
             rmcp_port: sweep.rmcp_port,
             ..DiscoveryOptions::default()
         }),
-        policy,
+        judge,
         credential_facts: Some(credential_facts),
         provisioning_cert,
     };
@@ -330,6 +344,17 @@ pub fn execute(
         &read.report_options(),
     );
     let mut outcome = Outcome::new(sweep.fail_on);
+    if let Some(site) = &site_report {
+        outcome.add_site(site);
+        if let Some(out) = output.as_mut() {
+            if let Err(e) = out.site(site) {
+                eprintln!("amtready: cannot write --output: {e}");
+            }
+        }
+        if let Err(e) = bar.suspend(|| sink.site(site)) {
+            tracing::debug!("cannot write the site: {e}");
+        }
+    }
     let started = Instant::now();
     let interrupted = runtime.block_on(async {
         let mut events =
@@ -539,6 +564,18 @@ impl Outcome {
             unread: 0,
             warnings: false,
             verdicts: Vec::new(),
+        }
+    }
+
+    /// The run's site counts as one more verdict: a blocking site finding
+    /// makes the run not ready even when every host is.
+    fn add_site(&mut self, site: &SiteReport) {
+        if let Some(e) = &site.evaluation {
+            self.verdicts.push(e.verdict);
+            self.warnings |= e
+                .findings
+                .iter()
+                .any(|f| f.severity == rules::Severity::Warning);
         }
     }
 

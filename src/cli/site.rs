@@ -1,12 +1,13 @@
 //! `amtready site`: checks the Configuration Manager site side alone (service
-//! point, console, SQL Server, upgrade path and release), without any AMT host.
+//! point, console, SQL Server, upgrade path and release), without any AMT host;
+//! and the site facts every judging command takes ([`SiteFactsArgs`]).
 
-use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::facts::{FactsRecord, SiteFacts};
-use crate::report::row::Projector;
-use crate::report::{self, Format, HostReport, ReportOptions};
-use crate::rules::{exit_code, Evaluation};
+use crate::facts::SiteFacts;
+use crate::report::{self, Format, ReportOptions, SiteReport};
+use crate::rules::{exit_code, Judge};
 
 /// The SP1 release being installed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -23,9 +24,15 @@ pub enum SiteModeArg {
     Native,
 }
 
-/// Arguments of `amtready site`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct SiteArgs {
+/// The site facts of a run: `--site FILE` and the flags that override it.
+/// Shared by `site`, `scan`, `validate` and `report`.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Site facts (the flags override --site FILE)")]
+pub struct SiteFactsArgs {
+    /// The Configuration Manager site, described in a TOML or JSON file
+    /// (see docs/site.example.toml); judged once for the whole run.
+    #[arg(long = "site", value_name = "FILE")]
+    pub site_file: Option<PathBuf>,
     /// OS of the out-of-band service point (`Windows Server 2003 SP2`).
     #[arg(long, value_name = "OS")]
     pub service_point_os: Option<String>,
@@ -53,20 +60,11 @@ pub struct SiteArgs {
     /// Hotfix on the site server / SMS Provider / console computers (repeatable).
     #[arg(long = "site-kb", value_name = "KB")]
     pub site_kbs: Vec<String>,
-    /// Judge with this built-in policy or policy file (repeatable); only
-    /// their site rules run.
-    #[arg(long, value_name = "NAME|FILE")]
-    pub policy: Vec<String>,
-    /// Output format.
-    /// `json` is the evaluation itself; csv, junit, markdown and html render the
-    /// site as one row named `site`, as the host reports do.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
 }
 
-impl SiteArgs {
-    /// The site facts these arguments describe.
-    pub fn facts(&self) -> SiteFacts {
+impl SiteFactsArgs {
+    /// The site facts the flags give (without the file).
+    pub fn flag_facts(&self) -> SiteFacts {
         let kbs = |list: &Vec<String>| (!list.is_empty()).then(|| list.clone());
         SiteFacts {
             mode: self.site_mode.map(|m| match m {
@@ -88,81 +86,86 @@ impl SiteArgs {
             ..SiteFacts::default()
         }
     }
+
+    /// The run's site facts: the file's, overridden by the flags; `None`
+    /// when neither gives any. A bad file is a one-line error.
+    pub fn resolve(&self) -> Result<Option<SiteFacts>, String> {
+        let mut facts = match &self.site_file {
+            Some(path) => crate::site_file::load(path)?,
+            None => SiteFacts::default(),
+        };
+        facts.overlay(self.flag_facts());
+        Ok((!facts.is_empty()).then_some(facts))
+    }
 }
 
-/// Runs `amtready site`; returns the exit code.
+/// Arguments of `amtready site`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SiteArgs {
+    #[command(flatten)]
+    pub site: SiteFactsArgs,
+    /// Judge with this built-in policy or policy file (repeatable); only
+    /// their site rules run.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
+    /// Output format (the same report sinks as `scan`: the site section alone).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Table: list the site rules not checked and each finding's source.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Runs `amtready site`: the site judged alone, through the same judge and
+/// the same report sinks as a scan with `--site`; returns the exit code.
 pub fn run(args: &SiteArgs) -> i32 {
     let policy = match super::rules::load_policies(&args.policy) {
         Ok(policy) => policy,
         Err(code) => return code,
     };
-    let facts = args.facts();
-    if facts == SiteFacts::default() {
-        return super::input_error("site: give at least one of --service-point-os, --console-os, --sql, --upgrade-from, --release, --site-server-os");
-    }
-    let evaluation = policy.evaluate_site(&facts);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let width = report::text::output_width();
-    let written = match args.format {
-        Format::Json => serde_json::to_writer_pretty(&mut out, &evaluation)
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out)),
-        Format::Jsonl => serde_json::to_writer(&mut out, &evaluation)
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out)),
-        Format::Table => site_table(&mut out, &facts, &evaluation, width),
-        format => {
-            let options = ReportOptions {
-                width,
-                title: "amtready: Configuration Manager 2007 SP1 site readiness".to_string(),
-                ..ReportOptions::default()
-            };
-            let mut sink = report::sink(format, &mut out, &options);
-            sink.record(&site_report(&facts, &evaluation))
-                .and_then(|()| sink.finish())
+    let facts = match args.site.resolve() {
+        Ok(Some(facts)) => facts,
+        Ok(None) => {
+            return super::input_error(
+                "site: give --site FILE or at least one of --service-point-os, --console-os, --sql, --upgrade-from, --release, --site-mode, --site-server-os",
+            )
         }
+        Err(e) => return super::input_error(e),
     };
-    match written.and_then(|()| out.flush()) {
+    let judge = Judge::new(Arc::new(policy), Some(facts));
+    let Some(report) = site_report(&judge, true) else {
+        return super::input_error("site: no site facts");
+    };
+    let options = ReportOptions {
+        width: report::text::output_width(),
+        verbose: args.verbose,
+        title: "amtready: Configuration Manager 2007 SP1 site readiness".to_string(),
+        ..ReportOptions::default()
+    };
+    let stdout = std::io::stdout();
+    let mut sink = report::sink(
+        args.format,
+        std::io::BufWriter::new(stdout.lock()),
+        &options,
+    );
+    match sink.site(&report).and_then(|()| sink.finish()) {
         // `| head` closed the pipe: the reader has what it wanted.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => return super::input_error(format_args!("cannot write the report: {e}")),
         Ok(()) => {}
     }
-    exit_code([evaluation.verdict])
+    site_exit_code(&report)
 }
 
-fn site_report(facts: &SiteFacts, evaluation: &Evaluation) -> HostReport {
-    HostReport {
-        facts: FactsRecord {
-            site: Some(facts.clone()),
-            ..FactsRecord::new("site")
-        },
-        evaluation: Some(evaluation.clone()),
-    }
+/// The run's site judged by `judge` (facts only when `rules` is false);
+/// `None` when the run has no site facts.
+pub fn site_report(judge: &Judge, rules: bool) -> Option<SiteReport> {
+    let facts = judge.site()?.clone();
+    let evaluation = if rules { judge.judge_site() } else { None };
+    Some(SiteReport { facts, evaluation })
 }
 
-/// The verdict, then each finding with its fix and source, fitted to `width`
-/// like the host table's finding lines.
-fn site_table(
-    out: &mut impl Write,
-    facts: &SiteFacts,
-    evaluation: &Evaluation,
-    width: usize,
-) -> std::io::Result<()> {
-    let row = Projector::new().row(&site_report(facts, evaluation));
-    writeln!(out, "Site verdict: {}", row.verdict_label())?;
-    for line in report::table::detail_lines(&row, width, true) {
-        writeln!(out, "{line}")?;
-    }
-    if !evaluation.not_checked.is_empty() {
-        let list = format!(
-            "Not checked (no facts given): {}",
-            evaluation.not_checked.join(", ")
-        );
-        for line in report::text::hanging("", &report::text::clean(&list), width) {
-            writeln!(out, "{line}")?;
-        }
-    }
-    Ok(())
+/// The exit code of a site alone.
+pub fn site_exit_code(site: &SiteReport) -> i32 {
+    exit_code(site.evaluation.iter().map(|e| e.verdict))
 }

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use super::site::SiteFactsArgs;
 use crate::report::Format;
 
 /// Arguments of `amtready validate`.
@@ -27,10 +28,13 @@ pub struct ValidateArgs {
     /// JSON Lines: end with a `{"summary": ...}` line.
     #[arg(long)]
     pub summary: bool,
+    #[command(flatten)]
+    pub site: SiteFactsArgs,
 }
 
-/// Runs `amtready validate`; returns the exit code (0 ready, 1 any not ready,
-/// 2 only unknowns, 3 if any record was unreadable).
+/// Runs `amtready validate`; returns the exit code (0 ready, 1 any host or
+/// the site not ready, 2 only unknowns, 3 if any record was unreadable or
+/// named a second site).
 pub fn run(args: &ValidateArgs) -> i32 {
     super::report::run(&super::report::ReportArgs {
         file: args.file.clone(),
@@ -40,5 +44,6 @@ pub fn run(args: &ValidateArgs) -> i32 {
         verbose: args.verbose,
         summary: args.summary,
         title: None,
+        site: args.site.clone(),
     })
 }

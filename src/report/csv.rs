@@ -1,6 +1,15 @@
 //! CSV for Excel: one row per host, stable column names, findings joined in
 //! one cell. Streams: each host is written as it arrives.
 //!
+//! The run's site is one more row, of `record` kind `site`, first under the
+//! header (as soon as it is known), not a companion file: an admin opening
+//! the CSV sees it at the top of the one sheet, a filter on `record` hides or
+//! shows it, and there is no second file to lose when the report is mailed
+//! or written to stdout. It fills the columns that mean the same for a site
+//! (`target` is `site`; `verdict`, `blocking_rules`, `findings`, `fixes`,
+//! `missing_facts`) and the site facts it was judged on (`site_facts`);
+//! the AMT columns stay empty.
+//!
 //! Excel-specific care: the file starts with a UTF-8 byte order mark (without
 //! it Excel reads UTF-8 as the local code page), and a cell that starts with
 //! `=`, `+`, `-`, `@` or a tab is prefixed with `'` so that a device's
@@ -8,11 +17,11 @@
 
 use std::io::{self, Write};
 
-use super::row::{status_label, Projector};
-use super::{HostReport, ReportSink};
+use super::row::{status_label, Projector, RowFinding};
+use super::{HostReport, ReportSink, SiteReport};
 
 /// Column names, in order. Part of the output contract: add at the end only.
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 18] = [
     "target",
     "hostname",
     "read_status",
@@ -29,6 +38,8 @@ pub const COLUMNS: [&str; 16] = [
     "findings",
     "fixes",
     "missing_facts",
+    "record",
+    "site_facts",
 ];
 
 pub struct CsvSink<W: Write> {
@@ -71,26 +82,61 @@ fn cell(s: &str) -> String {
     }
 }
 
+/// The `blocking_rules`, `findings` and `fixes` cells.
+fn finding_cells(findings: &[RowFinding]) -> [String; 3] {
+    let blocking: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.severity == crate::rules::Severity::Error)
+        .map(|f| &*f.rule)
+        .collect();
+    let lines: Vec<String> = findings
+        .iter()
+        .map(|f| format!("{} {}: {}", f.severity.as_str(), f.rule, f.message))
+        .collect();
+    let mut fixes: Vec<String> = Vec::new();
+    for f in findings {
+        if let Some(fix) = &f.fix {
+            let line = format!("{}: {fix}", f.rule);
+            if !fixes.contains(&line) {
+                fixes.push(line);
+            }
+        }
+    }
+    [
+        blocking.join(" "),
+        cell(&lines.join(" | ")),
+        cell(&fixes.join(" | ")),
+    ]
+}
+
 impl<W: Write> ReportSink for CsvSink<W> {
+    fn site(&mut self, site: &SiteReport) -> io::Result<()> {
+        let r = self.projector.site_row(site);
+        let [blocking, findings, fixes] = finding_cells(&r.findings);
+        let mut record: [String; 18] = Default::default();
+        let mut put = |column: &str, value: String| {
+            if let Some(i) = COLUMNS.iter().position(|c| *c == column) {
+                record[i] = value;
+            }
+        };
+        put("target", "site".to_string());
+        put("verdict", r.verdict_label().to_string());
+        put("blocking_rules", blocking);
+        put("findings", findings);
+        put("fixes", fixes);
+        put("missing_facts", r.missing.join(", "));
+        put("record", "site".to_string());
+        put("site_facts", cell(&r.facts_line()));
+        let w = self.writer()?;
+        w.write_record(&record)?;
+        w.flush()
+    }
+
     fn record(&mut self, report: &HostReport) -> io::Result<()> {
         let r = self.projector.row(report);
         let opt = |v: &Option<String>| v.as_deref().map(cell).unwrap_or_default();
-        let blocking: Vec<&str> = r.blocking().map(|f| &*f.rule).collect();
-        let findings: Vec<String> = r
-            .findings
-            .iter()
-            .map(|f| format!("{} {}: {}", f.severity.as_str(), f.rule, f.message))
-            .collect();
-        let mut fixes: Vec<String> = Vec::new();
-        for f in &r.findings {
-            if let Some(fix) = &f.fix {
-                let line = format!("{}: {fix}", f.rule);
-                if !fixes.contains(&line) {
-                    fixes.push(line);
-                }
-            }
-        }
-        let record: [String; 16] = [
+        let [blocking, findings, fixes] = finding_cells(&r.findings);
+        let record: [String; 18] = [
             cell(&r.target),
             opt(&r.hostname),
             r.status.map(status_label).unwrap_or_default().to_string(),
@@ -108,10 +154,12 @@ impl<W: Write> ReportSink for CsvSink<W> {
             opt(&r.sku),
             opt(&r.sku_raw),
             r.verdict_label().to_string(),
-            blocking.join(" "),
-            cell(&findings.join(" | ")),
-            cell(&fixes.join(" | ")),
+            blocking,
+            findings,
+            fixes,
             r.missing.join(", "),
+            "host".to_string(),
+            String::new(),
         ];
         let w = self.writer()?;
         w.write_record(&record)?;

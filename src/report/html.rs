@@ -11,9 +11,9 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::row::{AmtStatus, Row};
+use super::row::{AmtStatus, Row, RowFinding, SiteRow};
 use super::summary::{Count, Summary};
-use super::{Collected, HostReport, ReportOptions, ReportSink};
+use super::{Collected, HostReport, ReportOptions, ReportSink, SiteReport};
 use crate::facts::{FactSource, HostStatus};
 use crate::rules::{Severity, Verdict};
 
@@ -158,6 +158,16 @@ fn amt_status_class(name: &str) -> &'static str {
     }
 }
 
+/// A verdict tile's text and colour class.
+fn verdict_tile(v: Option<Verdict>) -> (&'static str, &'static str) {
+    match v {
+        Some(Verdict::Ready) => ("ready", "ok"),
+        Some(Verdict::NotReady) => ("not ready", "bad"),
+        Some(Verdict::Unknown) => ("unknown", "warn"),
+        None => ("not judged", ""),
+    }
+}
+
 fn summary_html(s: &Summary) -> String {
     let mut h = String::new();
     h.push_str("<section id=\"summary\"><h2>Summary</h2>");
@@ -173,6 +183,23 @@ fn summary_html(s: &Summary) -> String {
             .find(|c| c.name == name)
             .map_or(0, |c| c.count)
     };
+    if let (Some(rollout), Some(line)) = (s.rollout, s.rollout_line()) {
+        if s.hosts > 0 {
+            let (text, class) = verdict_tile(Some(rollout));
+            let _ = write!(
+                h,
+                "<div class=\"tile rollout {class}\" title=\"{}\"><span class=\"n\">{text}</span><span class=\"l\">Rollout</span></div>",
+                esc(&line)
+            );
+        }
+    }
+    if let Some(site) = &s.site {
+        let (text, class) = verdict_tile(site.verdict);
+        let _ = write!(
+            h,
+            "<div class=\"tile site {class}\"><span class=\"n\">{text}</span><span class=\"l\">Site</span></div>"
+        );
+    }
     for (label, n, class) in [
         ("Hosts scanned", s.hosts, ""),
         ("Answered", s.answered, ""),
@@ -341,32 +368,64 @@ fn host_html(out: &mut String, r: &Row, index: usize) {
         fact("Facts missing", &r.missing.join(", "));
     }
     out.push_str("</dl></div>");
-    if !r.findings.is_empty() {
-        out.push_str("<ul class=\"findings\">");
-        for f in &r.findings {
-            let sev = match f.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-                Severity::Info => "info",
-            };
-            let _ = write!(
-                out,
-                "<li class=\"{sev}\"><span class=\"sev\">{sev}</span> <code>{}</code> {}",
-                esc(&f.rule),
-                esc(&f.message)
-            );
-            if let Some(fix) = &f.fix {
-                let _ = write!(out, "<div class=\"fix\">Fix: {}</div>", esc(fix));
-            }
-            let _ = write!(
-                out,
-                "<div class=\"source\">Source: {}</div></li>",
-                esc(&f.source)
-            );
-        }
-        out.push_str("</ul>");
-    }
+    findings_html(out, &r.findings);
     out.push_str("</td></tr></tbody>\n");
+}
+
+fn findings_html(out: &mut String, findings: &[RowFinding]) {
+    if findings.is_empty() {
+        return;
+    }
+    out.push_str("<ul class=\"findings\">");
+    for f in findings {
+        let sev = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
+        let _ = write!(
+            out,
+            "<li class=\"{sev}\"><span class=\"sev\">{sev}</span> <code>{}</code> {}",
+            esc(&f.rule),
+            esc(&f.message)
+        );
+        if let Some(fix) = &f.fix {
+            let _ = write!(out, "<div class=\"fix\">Fix: {}</div>", esc(fix));
+        }
+        let _ = write!(
+            out,
+            "<div class=\"source\">Source: {}</div></li>",
+            esc(&f.source)
+        );
+    }
+    out.push_str("</ul>");
+}
+
+/// The site, judged once for every host: its facts and findings, open.
+fn site_html(site: &SiteRow) -> String {
+    let verdict = verdict_key(site.verdict);
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<section id=\"site\" data-verdict=\"{verdict}\"><h2>Site <span class=\"verdict {verdict}\">{}</span></h2>\
+         <p class=\"hint\">The Configuration Manager site, judged once for every host: a blocking finding here stops the whole rollout.</p>\
+         <div class=\"sitebox\"><div class=\"facts\"><dl>",
+        site.verdict_label()
+    );
+    for (k, v) in &site.facts {
+        let _ = write!(h, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
+    }
+    if !site.missing.is_empty() {
+        let _ = write!(
+            h,
+            "<dt>Facts missing</dt><dd>{}</dd>",
+            esc(&site.missing.join(", "))
+        );
+    }
+    h.push_str("</dl></div>");
+    findings_html(&mut h, &site.findings);
+    h.push_str("</div></section>");
+    h
 }
 
 const STYLE: &str = r#"
@@ -416,6 +475,8 @@ li.error .sev{color:var(--bad)}li.warning .sev{color:var(--warn)}li.info .sev{co
 .fix{color:#20523a}.source{color:#5b6475;font-size:12px}
 code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12.5px}
 .none{color:var(--muted)}
+.sitebox{background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px 14px}
+#site h2 .verdict{font-size:13px;margin-left:6px}
 "#;
 
 const SCRIPT: &str = r#"
@@ -499,6 +560,11 @@ const SCRIPT: &str = r#"
 "#;
 
 impl<W: Write> ReportSink for HtmlSink<W> {
+    fn site(&mut self, site: &SiteReport) -> io::Result<()> {
+        self.collected.add_site(site);
+        Ok(())
+    }
+
     fn record(&mut self, report: &HostReport) -> io::Result<()> {
         self.collected.add(report);
         Ok(())
@@ -523,6 +589,9 @@ impl<W: Write> ReportSink for HtmlSink<W> {
             env!("CARGO_PKG_VERSION"),
         )?;
         self.out.write_all(summary_html(&summary).as_bytes())?;
+        if let Some(site) = &self.collected.site {
+            self.out.write_all(site_html(site).as_bytes())?;
+        }
         let mut status_opts = String::new();
         for s in AmtStatus::ALL {
             let _ = write!(

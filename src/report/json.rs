@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::row::Projector;
 use super::summary::{Summary, SummaryBuilder};
-use super::{HostReport, ReportSink};
+use super::{HostReport, ReportSink, SiteReport};
 
 /// The object a JSON report ends with: `{"summary": {...}}`. Readers of saved
 /// scans (`validate`, `report`) recognise and skip it.
@@ -25,6 +25,11 @@ struct Tally {
 }
 
 impl Tally {
+    fn site(&mut self, site: &SiteReport) {
+        let row = self.projector.site_row(site);
+        self.summary.site(&row);
+    }
+
     fn add(&mut self, report: &HostReport) {
         let row = self.projector.row(report);
         self.summary.add(report, &row);
@@ -49,6 +54,15 @@ impl<W: Write> JsonLinesSink<W> {
 }
 
 impl<W: Write> ReportSink for JsonLinesSink<W> {
+    fn site(&mut self, site: &SiteReport) -> io::Result<()> {
+        if let Some(t) = &mut self.tally {
+            t.site(site);
+        }
+        serde_json::to_writer(&mut self.out, site)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+
     fn record(&mut self, report: &HostReport) -> io::Result<()> {
         if let Some(t) = &mut self.tally {
             t.add(report);
@@ -94,17 +108,28 @@ impl<W: Write> JsonArraySink<W> {
     }
 }
 
-impl<W: Write> ReportSink for JsonArraySink<W> {
-    fn record(&mut self, report: &HostReport) -> io::Result<()> {
-        self.tally.add(report);
+impl<W: Write> JsonArraySink<W> {
+    fn element(&mut self, value: &impl Serialize) -> io::Result<()> {
         self.out.write_all(if self.written == 0 {
             b"[\n  "
         } else {
             b",\n  "
         })?;
-        serde_json::to_writer(&mut self.out, report)?;
+        serde_json::to_writer(&mut self.out, value)?;
         self.written += 1;
         self.out.flush()
+    }
+}
+
+impl<W: Write> ReportSink for JsonArraySink<W> {
+    fn site(&mut self, site: &SiteReport) -> io::Result<()> {
+        self.tally.site(site);
+        self.element(site)
+    }
+
+    fn record(&mut self, report: &HostReport) -> io::Result<()> {
+        self.tally.add(report);
+        self.element(report)
     }
 
     fn finish(&mut self) -> io::Result<()> {

@@ -9,8 +9,8 @@ use std::io::{self, Write};
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::row::Row;
-use super::{Collected, HostReport, ReportOptions, ReportSink};
+use super::row::{Row, RowFinding, SiteRow};
+use super::{Collected, HostReport, ReportOptions, ReportSink, SiteReport};
 use crate::rules::Verdict;
 
 pub struct JunitSink<W: Write> {
@@ -30,8 +30,12 @@ impl<W: Write> JunitSink<W> {
 }
 
 fn findings_text(r: &Row) -> String {
+    findings_lines(&r.findings)
+}
+
+fn findings_lines(findings: &[RowFinding]) -> String {
     let mut lines = Vec::new();
-    for f in &r.findings {
+    for f in findings {
         lines.push(format!("{} {}: {}", f.severity.as_str(), f.rule, f.message));
         if let Some(fix) = &f.fix {
             lines.push(format!("  fix: {fix}"));
@@ -103,7 +107,65 @@ fn test_case(r: &Row) -> TestCase {
     tc
 }
 
+/// The site's own suite and test case: it fails when a site finding blocks
+/// the rollout, is skipped when site facts are missing, passes otherwise.
+fn site_suite(site: &SiteRow) -> TestSuite {
+    let status = match site.verdict {
+        Some(Verdict::Ready) => TestCaseStatus::success(),
+        Some(Verdict::NotReady) => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let blocking: Vec<_> = site.blocking().collect();
+            if let Some(first) = blocking.first() {
+                let more = if blocking.len() > 1 {
+                    format!(" (and {} more)", blocking.len() - 1)
+                } else {
+                    String::new()
+                };
+                s.set_message(format!("{}: {}{more}", first.rule, first.message));
+                s.set_type(&*first.rule);
+            }
+            s.set_description(findings_lines(&site.findings));
+            s
+        }
+        Some(Verdict::Unknown) | None => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(if site.missing.is_empty() {
+                "site not judged".to_string()
+            } else {
+                format!("site facts missing: {}", site.missing.join(", "))
+            });
+            if !site.findings.is_empty() {
+                s.set_description(findings_lines(&site.findings));
+            }
+            s
+        }
+    };
+    let mut tc = TestCase::new("Configuration Manager site", status);
+    tc.set_classname("amtready.site");
+    let mut out: Vec<String> = site
+        .facts
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    if site.verdict == Some(Verdict::Ready) && !site.findings.is_empty() {
+        out.push(findings_lines(&site.findings));
+    }
+    tc.set_system_out(out.join("\n"));
+    let mut suite = TestSuite::new("Configuration Manager 2007 SP1 site");
+    suite.add_property(Property::new(
+        "verdict",
+        site.verdict_label().replace(' ', "_"),
+    ));
+    suite.add_test_case(tc);
+    suite
+}
+
 impl<W: Write> ReportSink for JunitSink<W> {
+    fn site(&mut self, site: &SiteReport) -> io::Result<()> {
+        self.collected.add_site(site);
+        Ok(())
+    }
+
     fn record(&mut self, report: &HostReport) -> io::Result<()> {
         self.collected.add(report);
         Ok(())
@@ -132,7 +194,12 @@ impl<W: Write> ReportSink for JunitSink<W> {
             suite.add_test_case(test_case(r));
         }
         let mut report = Report::new(self.options.title.as_str());
-        report.add_test_suite(suite);
+        if let Some(site) = &self.collected.site {
+            report.add_test_suite(site_suite(site));
+        }
+        if !self.collected.rows.is_empty() || self.collected.site.is_none() {
+            report.add_test_suite(suite);
+        }
         report
             .serialize(&mut self.out)
             .map_err(|e| io::Error::other(e.to_string()))?;

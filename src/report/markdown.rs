@@ -4,10 +4,10 @@
 
 use std::io::{self, Write};
 
-use super::row::Row;
+use super::row::{Row, RowFinding, SiteRow};
 use super::summary::Summary;
 use super::table::{cells, HEADER};
-use super::{Collected, HostReport, ReportOptions, ReportSink};
+use super::{Collected, HostReport, ReportOptions, ReportSink, SiteReport};
 
 pub struct MarkdownSink<W: Write> {
     out: W,
@@ -53,7 +53,16 @@ fn write_findings(out: &mut impl Write, r: &Row) -> io::Result<()> {
             md(e)
         )?;
     }
-    for f in &r.findings {
+    finding_items(out, &r.findings, &r.missing)?;
+    writeln!(out)
+}
+
+fn finding_items(
+    out: &mut impl Write,
+    findings: &[RowFinding],
+    missing: &[String],
+) -> io::Result<()> {
+    for f in findings {
         writeln!(
             out,
             "- **{}** `{}`: {}",
@@ -66,10 +75,31 @@ fn write_findings(out: &mut impl Write, r: &Row) -> io::Result<()> {
         }
         writeln!(out, "  - Source: {}", md(&f.source))?;
     }
-    if !r.missing.is_empty() {
-        writeln!(out, "- Facts missing: {}", md(&r.missing.join(", ")))?;
+    if !missing.is_empty() {
+        writeln!(out, "- Facts missing: {}", md(&missing.join(", ")))?;
     }
-    writeln!(out)
+    Ok(())
+}
+
+/// The site, judged once for every host, before the host table.
+fn write_site(out: &mut impl Write, site: &SiteRow) -> io::Result<()> {
+    writeln!(out, "## Site: {}\n", site.verdict_label())?;
+    writeln!(
+        out,
+        "The Configuration Manager site, judged once for every host: a blocking finding here stops the whole rollout.\n"
+    )?;
+    if !site.facts.is_empty() {
+        writeln!(out, "| Site fact | Value |\n|---|---|")?;
+        for (k, v) in &site.facts {
+            writeln!(out, "| {} | {} |", md(k), md(v))?;
+        }
+        writeln!(out)?;
+    }
+    if !site.findings.is_empty() || !site.missing.is_empty() {
+        finding_items(out, &site.findings, &site.missing)?;
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
@@ -79,6 +109,15 @@ fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
             out,
             "**Partial:** the scan was interrupted; these are the hosts it finished.\n"
         )?;
+    }
+    if let Some(site) = &s.site {
+        writeln!(out, "Site: {}\n", md(&site.describe()))?;
+        if s.hosts == 0 {
+            return Ok(());
+        }
+    }
+    if let Some(line) = s.rollout_line() {
+        writeln!(out, "**Rollout: {}**\n", md(&line))?;
     }
     writeln!(out, "| | Hosts |\n|---|---:|")?;
     writeln!(out, "| Hosts scanned | {} |", s.hosts)?;
@@ -121,6 +160,11 @@ fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
 }
 
 impl<W: Write> ReportSink for MarkdownSink<W> {
+    fn site(&mut self, site: &SiteReport) -> io::Result<()> {
+        self.collected.add_site(site);
+        Ok(())
+    }
+
     fn record(&mut self, report: &HostReport) -> io::Result<()> {
         self.collected.add(report);
         Ok(())
@@ -134,8 +178,16 @@ impl<W: Write> ReportSink for MarkdownSink<W> {
         self.collected.sort();
         let out = &mut self.out;
         writeln!(out, "# {}\n", md(&self.options.title))?;
-        writeln!(out, "| {} |", HEADER.join(" | "))?;
-        writeln!(out, "|{}", "---|".repeat(HEADER.len()))?;
+        if let Some(site) = &self.collected.site {
+            write_site(out, site)?;
+        }
+        if !self.collected.rows.is_empty() || self.collected.site.is_none() {
+            if self.collected.site.is_some() {
+                writeln!(out, "## Hosts\n")?;
+            }
+            writeln!(out, "| {} |", HEADER.join(" | "))?;
+            writeln!(out, "|{}", "---|".repeat(HEADER.len()))?;
+        }
         for r in &self.collected.rows {
             // A cell holding two lines (address, FQDN) keeps them apart with <br>.
             let row: Vec<String> = cells(r)

@@ -20,7 +20,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::facts::{ConfigMgrView, FactsRecord};
+use crate::facts::{ConfigMgrView, FactsRecord, SiteFacts};
 use crate::rules::Evaluation;
 
 /// The output formats of `scan`, `demo`, `validate`, `report` and `site`.
@@ -76,6 +76,36 @@ pub struct HostReport {
     pub evaluation: Option<Evaluation>,
 }
 
+/// The site of a run, judged once: its facts and what the site rules made
+/// of them. Written as one `{"kind": "site", "site": {...}, "verdict": ...}`
+/// record, never copied into the host records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteReport {
+    pub facts: SiteFacts,
+    pub evaluation: Option<Evaluation>,
+}
+
+/// The `kind` of a site record.
+pub const SITE_KIND: &str = "site";
+
+impl Serialize for SiteReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Record<'a> {
+            kind: &'static str,
+            site: &'a SiteFacts,
+            #[serde(flatten)]
+            evaluation: &'a Option<Evaluation>,
+        }
+        Record {
+            kind: SITE_KIND,
+            site: &self.facts,
+            evaluation: &self.evaluation,
+        }
+        .serialize(serializer)
+    }
+}
+
 impl HostReport {
     /// The AMT status Configuration Manager would show for this host.
     pub fn configmgr(&self) -> ConfigMgrView {
@@ -102,8 +132,11 @@ impl Serialize for HostReport {
     }
 }
 
-/// Receives host reports one by one, as a scan produces them.
+/// Receives the run's site once (before the hosts, or as soon as a saved
+/// scan names it) and host reports one by one, as a scan produces them.
 pub trait ReportSink {
+    /// The run's site, judged once. Called at most once per run.
+    fn site(&mut self, site: &SiteReport) -> io::Result<()>;
     fn record(&mut self, report: &HostReport) -> io::Result<()>;
     /// Called once after the last record.
     fn finish(&mut self) -> io::Result<()>;
@@ -133,11 +166,18 @@ pub fn sink<'a, W: Write + 'a>(
 pub struct Collected {
     pub projector: row::Projector,
     pub rows: Vec<row::Row>,
+    pub site: Option<row::SiteRow>,
     pub summary: summary::SummaryBuilder,
     pub partial: bool,
 }
 
 impl Collected {
+    pub fn add_site(&mut self, site: &SiteReport) {
+        let row = self.projector.site_row(site);
+        self.summary.site(&row);
+        self.site = Some(row);
+    }
+
     pub fn add(&mut self, report: &HostReport) {
         let row = self.projector.row(report);
         self.summary.add(report, &row);

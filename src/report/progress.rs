@@ -7,7 +7,6 @@
 //! which takes the bar off the screen for the write (only needed, and only
 //! done, when stdout is a terminal too).
 
-use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -104,26 +103,20 @@ impl Progress {
         if host.amt_found {
             self.counts.amt.fetch_add(1, Ordering::Relaxed);
         }
-        match host.verdict {
-            Some(Verdict::Ready) => &self.counts.ready,
-            Some(Verdict::NotReady) => &self.counts.not_ready,
-            Some(Verdict::Unknown) => &self.counts.unknown,
-            None => {
-                self.bar.inc(1);
-                return;
-            }
+        let counter = match host.verdict {
+            Some(Verdict::Ready) => Some(&self.counts.ready),
+            Some(Verdict::NotReady) => Some(&self.counts.not_ready),
+            Some(Verdict::Unknown) => Some(&self.counts.unknown),
+            None => None,
+        };
+        if let Some(c) = counter {
+            c.fetch_add(1, Ordering::Relaxed);
         }
-        .fetch_add(1, Ordering::Relaxed);
-        let mut msg = String::new();
-        let _ = write!(
-            msg,
-            "{}",
-            counts_text(
-                self.counts.amt.load(Ordering::Relaxed),
-                self.counts.ready.load(Ordering::Relaxed),
-                self.counts.not_ready.load(Ordering::Relaxed),
-                self.counts.unknown.load(Ordering::Relaxed),
-            )
+        let msg = counts_text(
+            self.counts.amt.load(Ordering::Relaxed),
+            self.counts.ready.load(Ordering::Relaxed),
+            self.counts.not_ready.load(Ordering::Relaxed),
+            self.counts.unknown.load(Ordering::Relaxed),
         );
         self.bar.set_message(msg);
         self.bar.inc(1);

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::text::clean;
-use super::HostReport;
+use super::{HostReport, SiteReport};
 use crate::facts::{
     self, ControlMode, FactSource, HostStatus, ProvisioningMode, ProvisioningState,
 };
-use crate::rules::{Severity, Verdict};
+use crate::rules::{Evaluation, Severity, Verdict};
 
 /// Configuration Manager's AMT status for a computer, as its console words it
 /// (`SMS_R_System.AMTStatus`: null Unknown, 0 Not Supported, 1 Detected,
@@ -121,6 +121,41 @@ pub struct Row {
     pub missing: Vec<String>,
     /// Further facts for the detailed views (HTML), as label/value pairs.
     pub details: Vec<(&'static str, String)>,
+}
+
+/// The run's site, compact and in words: judged once, shown once.
+#[derive(Debug, Clone)]
+pub struct SiteRow {
+    pub verdict: Option<Verdict>,
+    pub findings: Vec<RowFinding>,
+    pub missing: Vec<String>,
+    /// Site rules none of whose facts were given.
+    pub not_checked: Vec<String>,
+    /// The site facts given, as label/value pairs.
+    pub facts: Vec<(String, String)>,
+}
+
+impl SiteRow {
+    /// Findings that block the rollout.
+    pub fn blocking(&self) -> impl Iterator<Item = &RowFinding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+    }
+
+    /// Verdict in words; "not judged" when rules did not run.
+    pub fn verdict_label(&self) -> &'static str {
+        verdict_label(self.verdict)
+    }
+
+    /// The facts on one line (`Site mode: native; Console OS: ...`).
+    pub fn facts_line(&self) -> String {
+        self.facts
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 impl Row {
@@ -354,22 +389,11 @@ impl Projector {
         a
     }
 
-    pub fn row(&mut self, report: &HostReport) -> Row {
-        let facts = &report.facts;
-        let amt = facts.amt.as_ref();
-        let text = |v: Option<&String>| v.map(|s| clean(s).into_owned());
-        let major = amt
-            .and_then(|a| a.version.as_deref())
-            .and_then(|v| v.split('.').next())
-            .and_then(|m| m.trim().parse::<u32>().ok());
-        let hostname = amt.and_then(|a| match (&a.hostname, &a.domain) {
-            (Some(h), Some(d)) if !h.is_empty() && !d.is_empty() => Some(format!("{h}.{d}")),
-            (Some(h), _) if !h.is_empty() => Some(h.clone()),
-            _ => None,
-        });
+    /// An evaluation's findings (blocking first) and missing facts, in words.
+    fn findings(&mut self, evaluation: Option<&Evaluation>) -> (Vec<RowFinding>, Vec<String>) {
         let mut findings: Vec<RowFinding> = Vec::new();
         let mut missing = Vec::new();
-        if let Some(eval) = &report.evaluation {
+        if let Some(eval) = evaluation {
             for severity in [Severity::Error, Severity::Warning, Severity::Info] {
                 for f in eval.findings.iter().filter(|f| f.severity == severity) {
                     findings.push(RowFinding {
@@ -384,6 +408,78 @@ impl Projector {
             }
             missing = eval.missing.iter().map(|m| clean(m).into_owned()).collect();
         }
+        (findings, missing)
+    }
+
+    /// The run's site, in words.
+    pub fn site_row(&mut self, site: &SiteReport) -> SiteRow {
+        let (findings, missing) = self.findings(site.evaluation.as_ref());
+        let f = &site.facts;
+        let mut facts: Vec<(String, String)> = Vec::new();
+        let mut push = |label: &str, value: Option<String>| {
+            if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+                facts.push((label.to_string(), clean(&v).into_owned()));
+            }
+        };
+        let list = |v: &Option<Vec<String>>| {
+            v.as_ref().map(|l| {
+                if l.is_empty() {
+                    "none".to_string()
+                } else {
+                    l.join(", ")
+                }
+            })
+        };
+        push("Site mode", f.mode.clone());
+        push("Release", f.release.clone());
+        push("Upgraded from", f.upgrade_from.clone());
+        push("Out of band service point OS", f.service_point_os.clone());
+        push("Service point hotfixes", list(&f.service_point_kbs));
+        push("Site server OS", f.site_server_os.clone());
+        push(
+            "Site server OS upgraded from",
+            f.site_server_os_upgraded_from.clone(),
+        );
+        push("Site hotfixes", list(&f.site_kbs));
+        push("Console OS", f.console_os.clone());
+        push("Site roles on the console computer", list(&f.console_roles));
+        push("SQL Server", f.sql.clone());
+        push("SQL Server upgraded from", f.sql_upgraded_from.clone());
+        for (role, os) in f.role_os.iter().flatten() {
+            push(&format!("{} OS", clean(role)), Some(os.clone()));
+        }
+        SiteRow {
+            verdict: site.evaluation.as_ref().map(|e| e.verdict),
+            findings,
+            missing,
+            not_checked: site
+                .evaluation
+                .as_ref()
+                .map(|e| {
+                    e.not_checked
+                        .iter()
+                        .map(|r| clean(r).into_owned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            facts,
+        }
+    }
+
+    pub fn row(&mut self, report: &HostReport) -> Row {
+        let facts = &report.facts;
+        let amt = facts.amt.as_ref();
+        let text = |v: Option<&String>| v.map(|s| clean(s).into_owned());
+        let major = amt
+            .and_then(|a| a.version.as_deref())
+            .and_then(|v| v.split('.').next())
+            .and_then(|m| m.trim().parse::<u32>().ok());
+        let hostname = amt.and_then(|a| match (&a.hostname, &a.domain) {
+            (Some(h), Some(d)) if !h.is_empty() && !d.is_empty() => Some(format!("{h}.{d}")),
+            (Some(h), _) if !h.is_empty() => Some(h.clone()),
+            _ => None,
+        });
+        let (findings, missing) = self.findings(report.evaluation.as_ref());
         let mut details: Vec<(&'static str, String)> = Vec::new();
         if self.details {
             details.push((

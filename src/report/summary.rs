@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::row::{verdict_label, AmtStatus, Row};
+use super::row::{verdict_label, AmtStatus, Row, SiteRow};
 use super::text::{hanging, Grid};
 use super::HostReport;
 use crate::rules::Verdict;
@@ -27,6 +27,49 @@ pub struct SummaryBuilder {
     firmware_other: usize,
     blocking: HashMap<Arc<str>, (usize, Option<Arc<str>>)>,
     not_checked: HashMap<String, usize>,
+    site: Option<SiteSummary>,
+}
+
+/// The run's site in the summary: its verdict and how many findings it has.
+/// The findings themselves are in the site section, once.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SiteSummary {
+    /// `ready`, `not_ready`, `unknown`, or absent when rules did not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// Error findings: each blocks the whole rollout.
+    pub blocking: usize,
+    pub warnings: usize,
+    /// Site facts a site rule needed and did not have.
+    pub missing: usize,
+}
+
+impl SiteSummary {
+    /// `not ready: 1 blocking finding, 2 warnings`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        if self.blocking > 0 {
+            parts.push(plural(
+                self.blocking,
+                "blocking finding",
+                "blocking findings",
+            ));
+        }
+        if self.warnings > 0 {
+            parts.push(plural(self.warnings, "warning", "warnings"));
+        }
+        if self.missing > 0 {
+            parts.push(plural(self.missing, "fact missing", "facts missing"));
+        }
+        let verdict = verdict_label(self.verdict);
+        if parts.is_empty() {
+            verdict.to_string()
+        } else {
+            format!("{verdict}: {}", parts.join(", "))
+        }
+    }
 }
 
 /// One count with its label, in the order reports show them.
@@ -66,6 +109,14 @@ pub struct Summary {
     pub top_blocking: Vec<BlockingCount>,
     /// Rules not checked for lack of facts, with how many hosts lacked them.
     pub not_checked: Vec<Count>,
+    /// The run's site, judged once; absent when no site facts were given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteSummary>,
+    /// The whole rollout: `not_ready` when the site or any host is not
+    /// ready, else `unknown` when either is unknown, else `ready`. Absent
+    /// when nothing was judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<Verdict>,
     /// The scan was interrupted: these are the hosts finished before it stopped.
     pub partial: bool,
 }
@@ -87,6 +138,35 @@ fn version_group(v: &str) -> String {
 impl SummaryBuilder {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn rollout(&self) -> Option<Verdict> {
+        let site = self.site.as_ref().and_then(|s| s.verdict);
+        if self.judged == 0 && site.is_none() {
+            return None;
+        }
+        let [_, not_ready, unknown, _] = self.verdicts;
+        Some(if site == Some(Verdict::NotReady) || not_ready > 0 {
+            Verdict::NotReady
+        } else if site == Some(Verdict::Unknown) || unknown > 0 {
+            Verdict::Unknown
+        } else {
+            Verdict::Ready
+        })
+    }
+
+    /// Counts the run's site.
+    pub fn site(&mut self, row: &SiteRow) {
+        self.site = Some(SiteSummary {
+            verdict: row.verdict,
+            blocking: row.blocking().count(),
+            warnings: row
+                .findings
+                .iter()
+                .filter(|f| f.severity == crate::rules::Severity::Warning)
+                .count(),
+            missing: row.missing.len(),
+        });
     }
 
     pub fn add(&mut self, report: &HostReport, row: &Row) {
@@ -207,6 +287,8 @@ impl SummaryBuilder {
             firmware,
             top_blocking,
             not_checked,
+            site: self.site.clone(),
+            rollout: self.rollout(),
             partial,
         }
     }
@@ -232,6 +314,51 @@ fn counts_line(counts: &[Count]) -> String {
 }
 
 impl Summary {
+    /// The rollout's verdict in words, with what decides it.
+    pub fn rollout_line(&self) -> Option<String> {
+        let rollout = self.rollout?;
+        let count = |name: &str| {
+            self.verdicts
+                .iter()
+                .find(|c| c.name == name)
+                .map_or(0, |c| c.count)
+        };
+        let site = self.site.as_ref().and_then(|s| s.verdict);
+        let of = |n: usize| {
+            format!(
+                "{n} of {} host{}",
+                self.judged,
+                if self.judged == 1 { "" } else { "s" }
+            )
+        };
+        let mut why: Vec<String> = Vec::new();
+        let text = match rollout {
+            Verdict::NotReady => {
+                if site == Some(Verdict::NotReady) {
+                    why.push("the site".to_string());
+                }
+                if count("not ready") > 0 {
+                    why.push(of(count("not ready")));
+                }
+                format!("not ready: blocked by {}", why.join(" and "))
+            }
+            Verdict::Unknown => {
+                if site == Some(Verdict::Unknown) {
+                    why.push("the site".to_string());
+                }
+                if count("unknown") > 0 {
+                    why.push(of(count("unknown")));
+                }
+                format!("unknown: facts missing for {}", why.join(" and "))
+            }
+            Verdict::Ready if self.site.is_some() => {
+                format!("ready: the site and {}", of(count("ready")))
+            }
+            Verdict::Ready => format!("ready: {} (site not judged)", of(count("ready"))),
+        };
+        Some(text)
+    }
+
     /// The summary as text lines for the table, each at most `width` columns.
     /// `verbose` lists every unchecked rule; otherwise they are listed only
     /// when the list fits on one line.
@@ -248,6 +375,19 @@ impl Summary {
             widths: vec![18, width.saturating_sub(20).max(10)],
         };
         let mut kv = |k: &str, v: String| out.extend(grid.render(&[k.to_string(), v]));
+        match &self.site {
+            Some(site) => kv("Site", site.describe()),
+            None if self.judged > 0 => kv(
+                "Site",
+                "not judged (give --site FILE for the console, service point, SQL Server and upgrade path)"
+                    .to_string(),
+            ),
+            None => {}
+        }
+        if self.hosts == 0 && self.site.is_some() {
+            // A site-only run (`amtready site`): no host lines to show.
+            return out;
+        }
         kv("Hosts scanned", self.hosts.to_string());
         kv("Answered", self.answered.to_string());
         kv("AMT found", self.amt_found.to_string());
@@ -266,6 +406,9 @@ impl Summary {
                 ));
             }
             kv("Firmware", line);
+        }
+        if let Some(line) = self.rollout_line() {
+            kv("Rollout", line);
         }
         if !self.top_blocking.is_empty() {
             kv(

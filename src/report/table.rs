@@ -6,9 +6,9 @@
 use std::io::{self, Write};
 use std::net::IpAddr;
 
-use super::row::Row;
+use super::row::{Row, RowFinding, SiteRow};
 use super::text::{hanging, Grid};
-use super::{Collected, HostReport, ReportOptions, ReportSink};
+use super::{Collected, HostReport, ReportOptions, ReportSink, SiteReport};
 use crate::facts::{FactSource, HostStatus};
 
 pub struct TableSink<W: Write> {
@@ -75,7 +75,19 @@ pub fn detail_lines(r: &Row, width: usize, verbose: bool) -> Vec<String> {
         };
         out.extend(hanging("    ", &text, width));
     }
-    for f in &r.findings {
+    out.extend(finding_lines(&r.findings, &r.missing, width, verbose));
+    out
+}
+
+/// Findings with their fixes (and sources, verbose), then the facts lacked.
+pub fn finding_lines(
+    findings: &[RowFinding],
+    missing: &[String],
+    width: usize,
+    verbose: bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in findings {
         let first = format!("    {} {}: ", f.severity.as_str(), f.rule);
         out.extend(hanging(&first, &f.message, width));
         if let Some(fix) = &f.fix {
@@ -85,13 +97,44 @@ pub fn detail_lines(r: &Row, width: usize, verbose: bool) -> Vec<String> {
             out.extend(hanging("        source: ", &f.source, width));
         }
     }
-    if !r.missing.is_empty() {
-        out.extend(hanging("    missing facts: ", &r.missing.join(", "), width));
+    if !missing.is_empty() {
+        out.extend(hanging("    missing facts: ", &missing.join(", "), width));
+    }
+    out
+}
+
+/// The site section: judged once for the whole run, printed once above the
+/// hosts, because a blocking site finding stops every host's rollout.
+pub fn site_lines(site: &SiteRow, width: usize, verbose: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    out.extend(hanging(
+        "",
+        &format!(
+            "SITE (Configuration Manager site, judged once for every host): {}",
+            site.verdict_label()
+        ),
+        width,
+    ));
+    if !site.facts.is_empty() {
+        out.extend(hanging("    facts: ", &site.facts_line(), width));
+    }
+    out.extend(finding_lines(&site.findings, &site.missing, width, verbose));
+    if verbose && !site.not_checked.is_empty() {
+        out.extend(hanging(
+            "    not checked (no facts for them): ",
+            &site.not_checked.join(", "),
+            width,
+        ));
     }
     out
 }
 
 impl<W: Write> ReportSink for TableSink<W> {
+    fn site(&mut self, site: &SiteReport) -> io::Result<()> {
+        self.collected.add_site(site);
+        Ok(())
+    }
+
     fn record(&mut self, report: &HostReport) -> io::Result<()> {
         self.collected.add(report);
         Ok(())
@@ -121,10 +164,21 @@ impl<W: Write> ReportSink for TableSink<W> {
                 writeln!(self.out, "{line}")?;
             }
         }
-        for line in grid.render(&HEADER) {
-            writeln!(self.out, "{line}")?;
+        if let Some(site) = &self.collected.site {
+            for line in site_lines(site, width, self.options.verbose) {
+                writeln!(self.out, "{line}")?;
+            }
+            if !self.collected.rows.is_empty() {
+                writeln!(self.out)?;
+            }
         }
-        writeln!(self.out, "{}", grid.rule())?;
+        // A site-only run (`amtready site`) has no host table.
+        if self.collected.site.is_none() || !self.collected.rows.is_empty() {
+            for line in grid.render(&HEADER) {
+                writeln!(self.out, "{line}")?;
+            }
+            writeln!(self.out, "{}", grid.rule())?;
+        }
         for row in &self.collected.rows {
             for line in grid.render(&cells(row)) {
                 writeln!(self.out, "{line}")?;

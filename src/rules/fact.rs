@@ -66,6 +66,10 @@ facts! {
     AmtDhcpDnsSuffix = "amt.dhcp_dns_suffix", Amt;
     AmtTrustedDnsSuffix = "amt.trusted_dns_suffix", Amt;
     AmtNetworkInterfaceEnabled = "amt.network_interface_enabled", Amt;
+    AmtHostname = "amt.hostname", Amt;
+    AmtDomain = "amt.domain", Amt;
+    AmtTlsProtocol = "amt.tls.protocol", Amt;
+    AmtTlsCertificate = "amt.tls.certificate", Amt;
     HostOs = "host.os", Host;
     HostServicePack = "host.service_pack", Host;
     HostArchitecture = "host.architecture", Host;
@@ -134,6 +138,14 @@ impl FactId {
             FactId::AmtNetworkInterfaceEnabled => {
                 amt.is_some_and(|a| a.network_interface_enabled.is_some())
             }
+            FactId::AmtHostname => amt.is_some_and(|a| text(a.hostname.as_ref())),
+            FactId::AmtDomain => amt.is_some_and(|a| text(a.domain.as_ref())),
+            FactId::AmtTlsProtocol => amt
+                .and_then(|a| a.tls.as_ref())
+                .is_some_and(|t| text(t.protocol.as_ref())),
+            FactId::AmtTlsCertificate => amt
+                .and_then(|a| a.tls.as_ref())
+                .is_some_and(|t| t.certificate.is_some()),
             FactId::HostOs => host.is_some_and(|h| text(h.os.as_ref())),
             FactId::HostServicePack => host.is_some_and(|h| h.service_pack.is_some()),
             FactId::HostArchitecture => host.is_some_and(|h| text(h.architecture.as_ref())),

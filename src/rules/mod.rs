@@ -14,6 +14,8 @@
 //! - [`os`], [`sql`], [`product`]: OS, SQL Server and product strings into
 //!   typed values.
 //! - [`engine`]: the driver, [`Policy::evaluate`] and [`Policy::evaluate_site`].
+//! - [`judge`]: one run's judge: the site judged once, each host with the
+//!   site facts its rules need ([`Judge`]).
 //! - [`finding`]: [`Finding`], [`Verdict`], [`Evaluation`], [`exit_code`].
 //!
 //! Verdicts: `not_ready` if any error finding; otherwise `unknown` if a rule
@@ -31,6 +33,7 @@ pub mod checks;
 pub mod engine;
 pub mod fact;
 pub mod finding;
+pub mod judge;
 pub mod os;
 pub mod parsed;
 pub mod policy;
@@ -42,6 +45,7 @@ pub mod version;
 pub use amt_status::amt_status;
 pub use fact::{FactId, FactUse};
 pub use finding::{exit_code, Evaluation, Finding, Severity, Verdict};
+pub use judge::Judge;
 pub use os::{parse_os, Arch, Os, OsFamily};
 pub use policy::{Policy, PolicyError, RuleInfo, RuleKind, RuleParams, SiteRole};
 pub use policy_set::PolicySet;

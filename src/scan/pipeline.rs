@@ -21,7 +21,7 @@ use super::target::AMT_HTTPS_PORT;
 use crate::amt::{read_host, AmtClient};
 use crate::facts::{AmtFacts, CredentialFacts, FactSource, FactsRecord, HostStatus};
 use crate::report::HostReport;
-use crate::rules::PolicySet;
+use crate::rules::Judge;
 use crate::wsman::{Credentials, Endpoint};
 
 /// How a scan runs.
@@ -36,8 +36,9 @@ pub struct PipelineOptions {
     pub auth_fail_limit: u32,
     /// The sweep; `None` reads every target directly (a list of known devices).
     pub discovery: Option<DiscoveryOptions>,
-    /// Judge each record with these policies (in the host's task).
-    pub policy: Option<Arc<PolicySet>>,
+    /// Judge each record with these policies and the run's site facts (in
+    /// the host's task); the site itself is judged once, by the caller.
+    pub judge: Option<Arc<Judge>>,
     /// What was checked about the credentials (never the secret), added to
     /// every record that is judged.
     pub credential_facts: Option<CredentialFacts>,
@@ -156,7 +157,7 @@ pub async fn start(
         let _ = events
             .send(ScanEvent::Host(Box::new(judge(
                 record,
-                &options.policy,
+                &options.judge,
                 options.credential_facts.as_ref(),
                 options.provisioning_cert.as_deref(),
             ))))
@@ -250,10 +251,10 @@ async fn inventory_stage(
             return;
         };
         let provisioning_cert = provisioning_cert.clone();
-        let (client, events, policy, progress, gate, credentials, credential_facts) = (
+        let (client, events, judge_with, progress, gate, credentials, credential_facts) = (
             client.clone(),
             events.clone(),
-            options.policy.clone(),
+            options.judge.clone(),
             Arc::clone(&progress),
             Arc::clone(&gate),
             credentials.clone(),
@@ -266,7 +267,7 @@ async fn inventory_stage(
             progress.count(record.status);
             let report = judge(
                 record,
-                &policy,
+                &judge_with,
                 credential_facts.as_deref(),
                 provisioning_cert.as_deref(),
             );
@@ -277,7 +278,7 @@ async fn inventory_stage(
 
 fn judge(
     mut facts: FactsRecord,
-    policy: &Option<Arc<PolicySet>>,
+    judge: &Option<Arc<Judge>>,
     credential_facts: Option<&CredentialFacts>,
     provisioning_cert: Option<&ProvisioningCert>,
 ) -> HostReport {
@@ -288,7 +289,7 @@ fn judge(
         Some(HostStatus::Silent) => None,
         _ => {
             facts.credentials = credential_facts.cloned();
-            let mut evaluation = policy.as_ref().map(|p| p.evaluate(&facts));
+            let mut evaluation = judge.as_ref().map(|j| j.judge_host(&facts));
             if let (Some(cert), Some(evaluation)) = (provisioning_cert, evaluation.as_mut()) {
                 cert.judge(&facts, evaluation);
             }

@@ -296,6 +296,11 @@ checks! {
     "dns-suffix" => DnsSuffix(dns_suffix),
     "provisioning-password" => ProvisioningPassword(provisioning_password),
     "firmware-advisory" => FirmwareAdvisory(firmware_advisory),
+    "tls-certificate-validity" => TlsCertificateValidity(tls_certificate_validity),
+    "tls-certificate-name" => TlsCertificateName(tls_certificate_name),
+    "tls-certificate-issuer" => TlsCertificateIssuer(tls_certificate_issuer),
+    "tls-legacy" => TlsLegacy(tls_legacy),
+    "tls-ca-key-size" => TlsCaKeySize(tls_ca_key_size),
 }
 
 /// Running one rule alone, for the checks' unit tests.
