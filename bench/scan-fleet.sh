@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Full-inventory scan throughput and peak memory against a mock fleet on loopback.
 #
-#   bench/scan-fleet.sh [COUNT] [PROFILE] [CONCURRENCY]
+#   bench/scan-fleet.sh [COUNT] [PROFILE] [CONCURRENCY] [TLS]
+#
+# TLS (default: none) is a mock TLS mode (modern, legacy, mtls...): the devices
+# also serve it on 16993 and the scan reads them with `--tls on --ca` (and the
+# mock's client certificate for mtls), so the figure includes every handshake.
 #
 # Starts COUNT mock devices (one per loopback address from 127.90.0.1, port
 # 16992) in one mock-amt process, scans them all with credentials (probe plus
@@ -12,6 +16,7 @@ cd "$(dirname "$0")/.."
 count=${1:-500}
 profile=${2:-amt-15.0}
 concurrency=${3:-128}
+tls=${4:-}
 first=127.90.0.1
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -19,8 +24,14 @@ cargo build --release --quiet --bins --workspace
 work=$(mktemp -d)
 trap 'kill "$mock_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
+mock_tls=()
+scan_tls=()
+if [ -n "$tls" ]; then
+  mock_tls=(--tls "$tls" --write-ca "$work/ca.pem" --write-client-cert "$work/c.pem" --write-client-key "$work/c.key")
+  scan_tls=(--tls on --ca "$work/ca.pem" --client-cert "$work/c.pem" --client-key "$work/c.key")
+fi
 target/release/mock-amt fleet --count "$count" --first "$first" --profiles "$profile" \
-  --lockout-threshold 0 >"$work/fleet.out" 2>"$work/fleet.err" &
+  --lockout-threshold 0 "${mock_tls[@]}" >"$work/fleet.out" 2>"$work/fleet.err" &
 mock_pid=$!
 for _ in $(seq 1 200); do
   [ "$(grep -c '^listening' "$work/fleet.out" || true)" -ge "$count" ] && break
@@ -33,14 +44,14 @@ export BENCH_AMT_PASSWORD='P@ssw0rd'
 start=$(date +%s.%N)
 /usr/bin/time -f '%M' -o "$work/rss" target/release/amtready scan "$first-$last" \
   --password-env BENCH_AMT_PASSWORD --format jsonl --concurrency "$concurrency" --no-progress \
-  >"$work/scan.jsonl" || true
+  "${scan_tls[@]}" >"$work/scan.jsonl" || true
 end=$(date +%s.%N)
 
 ok=$(grep -c '"status":"ok"' "$work/scan.jsonl" || true)
-python3 - "$count" "$ok" "$start" "$end" "$(tail -n 1 "$work/rss")" "$profile" "$concurrency" <<'PY'
+python3 - "$count" "$ok" "$start" "$end" "$(tail -n 1 "$work/rss")" "$profile" "$concurrency" "${tls:-none}" <<'PY'
 import sys
-count, ok, start, end, rss_kib, profile, conc = sys.argv[1:]
+count, ok, start, end, rss_kib, profile, conc, tls = sys.argv[1:]
 secs = float(end) - float(start)
-print(f"profile={profile} devices={count} concurrency={conc} ok={ok} "
+print(f"profile={profile} tls={tls} devices={count} concurrency={conc} ok={ok} "
       f"elapsed={secs:.2f}s rate={int(ok)/secs:.0f} full inventories/s peak_rss={int(rss_kib)/1024:.1f} MiB")
 PY

@@ -283,6 +283,18 @@ async fn the_ca_refuses_expired_and_self_signed_and_pins_fail_clearly() {
         .as_str()
         .unwrap()
         .contains("xpired"));
+    // Untrusted, yet judged on what it showed: the expired certificate is a
+    // finding even though nothing was read from the device.
+    let mut judged = scan(2, &files, &["--ca", &files.ca]);
+    judged.retain(|a| a != "--no-rules");
+    let recs_judged = records(&amtready(judged).await);
+    let expired = rec(&recs_judged, 2, 5);
+    assert!(
+        expired["findings"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["rule"] == "TLS-CERT-VALIDITY")),
+        "{expired}"
+    );
     assert_eq!(out.status.code(), Some(4), "untrusted devices are unread");
 
     // Pins: the 15.0's right pin (as the first scan's facts give it), a wrong

@@ -165,8 +165,8 @@ async fn mutual_tls_needs_the_client_certificate() {
 async fn expired_and_self_signed_are_refused_by_the_ca_but_read_on_first_use() {
     let dir = tempfile::tempdir().unwrap();
     for (kind, why) in [
-        (TlsKind::Expired, "Expired"),
-        (TlsKind::SelfSigned, "UnknownIssuer"),
+        (TlsKind::Expired, "expired (device certificate sha256:"),
+        (TlsKind::SelfSigned, "not issued by a trusted CA"),
     ] {
         let dev = tls_device("amt-15.0", kind).await;
         let refused = read(&client(mock_ca(), TlsMode::On), &dev).await;
@@ -178,6 +178,12 @@ async fn expired_and_self_signed_are_refused_by_the_ca_but_read_on_first_use() {
         let error = refused.error.unwrap();
         assert!(error.contains(why), "{error}");
         assert_eq!(dev.stats().requests, 0, "no request to an untrusted device");
+        // The refused certificate is still described, for the rules and for
+        // the admin who decides to pin it.
+        let seen = refused.amt.unwrap().tls.unwrap();
+        assert_eq!(seen.protocol, None);
+        let fp = seen.certificate.unwrap().sha256.unwrap();
+        assert!(error.contains(&fp), "{error} names {fp}");
 
         let tofu = dir.path().join(format!("tofu-{kind}.txt"));
         let trusted = read(

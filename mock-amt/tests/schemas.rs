@@ -65,13 +65,14 @@ impl Corpus {
     }
 }
 
-const CLASSES: [(&str, &str); 6] = [
+const CLASSES: [(&str, &str); 7] = [
     (CIM, "CIM_SoftwareIdentity"),
     (AMT, "AMT_SetupAndConfigurationService"),
     (IPS, "IPS_HostBasedSetupService"),
     (AMT, "AMT_GeneralSettings"),
     (AMT, "AMT_ProvisioningCertificateHash"),
     (CIM, "CIM_AssociatedPowerManagementService"),
+    (AMT, "AMT_TLSSettingData"),
 ];
 
 async fn collect(corpus: &mut Corpus, profile_name: &str) {

@@ -291,3 +291,111 @@ mod tests {
         assert_eq!(facts.source, Some(FactSource::Eoi));
     }
 }
+
+/// The whole read sequence through the fake transport: no sockets, every
+/// class reader driven by canned answers keyed on the request's resource URI.
+#[cfg(test)]
+mod fake_device_tests {
+    use std::sync::Arc;
+
+    use http::StatusCode;
+
+    use super::*;
+    use crate::amt::{general_settings, software_identity};
+    use crate::wsman::envelope::{NS_ADDRESSING, NS_SOAP12, NS_WSMAN};
+    use crate::wsman::fake::{soap_ok, FakeTransport};
+    use crate::wsman::testserver::soap_envelope;
+    use crate::wsman::{Endpoint, EnvelopeOptions, NoAuth, RawResponse, Request};
+
+    const ENUM: &str = "http://schemas.xmlsoap.org/ws/2004/09/enumeration";
+
+    fn header(req: &Request, ns: &str, name: &str) -> String {
+        let root = crate::wsman::xml::parse(&req.body).unwrap();
+        root.child(NS_SOAP12, "Header")
+            .and_then(|h| h.child_text(ns, name))
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    fn fault(relates: &str) -> RawResponse {
+        let body = soap_envelope(
+            relates,
+            r#"<a:Fault><a:Code><a:Value>a:Sender</a:Value><a:Subcode><a:Value>b:DestinationUnreachable</a:Value></a:Subcode></a:Code><a:Reason><a:Text xml:lang="en-US">No route can be determined to reach the destination role defined by the WS-Addressing To.</a:Text></a:Reason></a:Fault>"#,
+        );
+        RawResponse {
+            status: StatusCode::BAD_REQUEST,
+            ..soap_ok(&body)
+        }
+    }
+
+    fn device(req: &Request, _: usize) -> Result<RawResponse, Error> {
+        let relates = header(req, NS_ADDRESSING, "MessageID");
+        let uri = header(req, NS_WSMAN, "ResourceURI");
+        let action = header(req, NS_ADDRESSING, "Action");
+        let si = software_identity::RESOURCE_URI;
+        let gs = general_settings::RESOURCE_URI;
+        let body = if uri == si && action.ends_with("/Enumerate") {
+            format!(
+                r#"<g:EnumerateResponse xmlns:g="{ENUM}"><g:EnumerationContext>ctx</g:EnumerationContext></g:EnumerateResponse>"#
+            )
+        } else if uri == si && action.ends_with("/Pull") {
+            let item = |id: &str, v: &str| {
+                format!(
+                    r#"<h:CIM_SoftwareIdentity xmlns:h="{si}"><h:InstanceID>{id}</h:InstanceID><h:VersionString>{v}</h:VersionString></h:CIM_SoftwareIdentity>"#
+                )
+            };
+            format!(
+                r#"<g:PullResponse xmlns:g="{ENUM}"><g:Items>{}{}{}</g:Items><g:EndOfSequence/></g:PullResponse>"#,
+                item("AMT", "15.0.41"),
+                item("Build Number", "2142"),
+                item("Sku", "16392")
+            )
+        } else if uri == gs {
+            format!(
+                r#"<h:AMT_GeneralSettings xmlns:h="{gs}"><h:DomainName>corp.example.com</h:DomainName><h:HostName>pc7</h:HostName><h:NetworkInterfaceEnabled>true</h:NetworkInterfaceEnabled></h:AMT_GeneralSettings>"#
+            )
+        } else {
+            return Ok(fault(&relates));
+        };
+        Ok(soap_ok(&soap_envelope(&relates, &body)))
+    }
+
+    #[tokio::test]
+    async fn every_reader_through_the_fake_transport() {
+        let fake = FakeTransport::new(device);
+        let session = Session::new(
+            Arc::new(fake.clone()),
+            Endpoint::https("pc7", 16993),
+            Arc::new(NoAuth),
+            crate::amt::WSMAN_PATH,
+            EnvelopeOptions::default(),
+        );
+        let mut facts = AmtFacts::default();
+        let outcome = read(
+            &session,
+            &CallLimits::default(),
+            &mut facts,
+            Some("15.0.41"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(outcome.problem, None);
+        assert_eq!(facts.version.as_deref(), Some("15.0.41"));
+        assert_eq!(facts.source, Some(FactSource::Wsman));
+        assert_eq!(facts.build.as_deref(), Some("2142"));
+        assert_eq!(facts.hostname.as_deref(), Some("pc7"));
+        assert_eq!(facts.domain.as_deref(), Some("corp.example.com"));
+        assert_eq!(facts.network_interface_enabled, Some(true));
+        // Faulted classes are unavailable, not failures; no EOI on 15.x.
+        for class in [
+            setup_and_configuration::CLASS,
+            host_based_setup::CLASS,
+            provisioning_certificate_hash::CLASS,
+            tls_setting_data::CLASS,
+        ] {
+            assert!(facts.unavailable.iter().any(|c| c == class), "{class}");
+        }
+        let paths: Vec<String> = fake.requests().iter().map(|r| r.path.clone()).collect();
+        assert!(paths.iter().all(|p| p == "/wsman"), "{paths:?}");
+    }
+}

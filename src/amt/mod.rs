@@ -197,9 +197,16 @@ pub async fn read_host_with(
             record.status = Some(host_status(&failure.error));
             record.error = Some(failure.message);
             if let Some(tried) = failure.endpoint {
+                // A refused certificate is still evidence: its dates, name
+                // and issuer go to the rules like any other fact.
+                let tls = match &failure.error {
+                    wsman::Error::CertificateRejected(r) => tls::facts_of_rejected(&r.chain),
+                    _ => None,
+                };
                 let facts = AmtFacts {
                     port: Some(tried.port),
                     scheme: Some(tried.scheme().to_owned()),
+                    tls,
                     ..AmtFacts::default()
                 };
                 record.amt = Some(facts);

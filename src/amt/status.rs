@@ -44,7 +44,9 @@ mod tests {
         assert_eq!(host_status(&Error::AuthFailed), HostStatus::AuthFailed);
         assert_eq!(host_status(&Error::EmptyBadRequest), HostStatus::Error);
         assert_eq!(
-            host_status(&Error::CertificateRejected("changed".into())),
+            host_status(&Error::CertificateRejected(crate::wsman::Rejection::new(
+                "changed"
+            ))),
             HostStatus::TlsUntrusted
         );
         assert_eq!(

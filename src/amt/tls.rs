@@ -167,6 +167,18 @@ pub fn facts_of(info: &TlsInfo) -> TlsFacts {
     }
 }
 
+/// The facts of a chain the policy refused: the certificate is known, the
+/// protocol is not (the handshake did not finish).
+pub fn facts_of_rejected(chain: &[Vec<u8>]) -> Option<TlsFacts> {
+    let mut certs = chain.iter().map(|der| cert_facts(der));
+    let certificate = certs.next()?;
+    Some(TlsFacts {
+        certificate: Some(certificate),
+        chain: certs.collect(),
+        ..TlsFacts::default()
+    })
+}
+
 /// One certificate's facts. A certificate x509-parser cannot read still gives
 /// its fingerprint.
 pub fn cert_facts(der: &[u8]) -> CertFacts {

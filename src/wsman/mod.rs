@@ -186,7 +186,7 @@ pub enum Error {
     /// signed by a trusted CA, wrong name, not the pinned one, changed since
     /// first use).
     #[error("certificate rejected: {0}")]
-    CertificateRejected(String),
+    CertificateRejected(Rejection),
     /// The device refused the credentials after a fresh challenge. AMT sends
     /// the same 401 for a locked account, and counts every failure toward
     /// lockout, so this is never retried.
@@ -216,6 +216,41 @@ pub enum Error {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     ClientBuild(String),
+}
+
+/// Why the policy refused a certificate, and the chain the device showed
+/// (so the record can still carry the certificate's facts).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// One line.
+    pub reason: String,
+    /// The chain as sent, leaf first, DER.
+    pub chain: Vec<Vec<u8>>,
+}
+
+impl Rejection {
+    /// A rejection with no chain at hand.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            chain: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl fmt::Debug for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rejection")
+            .field("reason", &self.reason)
+            .field("chain_len", &self.chain.len())
+            .finish()
+    }
 }
 
 impl Error {
@@ -271,7 +306,7 @@ mod tests {
         assert!(Error::EmptyBadRequest.is_refusal());
         assert!(Error::HttpStatus(404).is_refusal());
         assert!(!Error::AuthFailed.is_refusal());
-        assert!(!Error::CertificateRejected("x".into()).is_refusal());
+        assert!(!Error::CertificateRejected(Rejection::new("x")).is_refusal());
     }
 
     #[test]

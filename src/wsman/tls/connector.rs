@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::{TlsInfo, TlsPolicy, TlsStack, TlsVersion};
-use crate::wsman::{Endpoint, Error};
+use crate::wsman::{Endpoint, Error, Rejection};
 
 /// Any connection the HTTP layer can run over.
 pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -35,6 +35,8 @@ pub enum TlsRoute {
 pub struct Connector {
     connect_timeout: Duration,
     modern: Result<tokio_rustls::TlsConnector, String>,
+    /// The policy's verifier, for chains another stack received.
+    #[cfg_attr(not(feature = "legacy-tls"), allow(dead_code))]
     verifier: Option<Arc<dyn ServerCertVerifier>>,
     #[cfg(feature = "legacy-tls")]
     legacy: Option<super::legacy::LegacyConnector>,
@@ -55,7 +57,10 @@ impl Connector {
     /// be loaded (no system roots) still gives a connector for plain
     /// endpoints; TLS endpoints then fail with the reason.
     pub fn new(policy: &TlsPolicy, connect_timeout: Duration) -> Result<Self, Error> {
-        let verifier = policy.server_verifier();
+        let verifier = policy.server_verifier().map(|inner| {
+            let keeping: Arc<dyn ServerCertVerifier> = Arc::new(KeepsChain { inner });
+            keeping
+        });
         let modern = match &verifier {
             Ok(v) => Ok(tokio_rustls::TlsConnector::from(Arc::new(rustls_config(
                 policy,
@@ -202,9 +207,9 @@ fn verify_chain(
 ) -> Result<(), Error> {
     use rustls::pki_types::{CertificateDer, UnixTime};
     let Some((leaf, rest)) = chain.split_first() else {
-        return Err(Error::CertificateRejected(
-            "the device sent no certificate".into(),
-        ));
+        return Err(Error::CertificateRejected(Rejection::new(
+            "the device sent no certificate",
+        )));
     };
     let name = ServerName::try_from(host.to_owned())
         .map_err(|_| Error::Connect(format!("{host:?} is not a valid TLS server name")))?;
@@ -217,6 +222,100 @@ fn verify_chain(
         .verify_server_cert(&leaf, &intermediates, &name, &[], UnixTime::now())
         .map(|_| ())
         .map_err(|e| rustls_error(&e).0)
+}
+
+/// Why a certificate was refused, with the chain it came in, carried through
+/// rustls' error so the record can still hold the certificate's facts.
+#[derive(Debug)]
+struct Refused {
+    reason: String,
+    chain: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Wraps the policy's verifier: a refusal says why in words an admin reads,
+/// names the certificate's fingerprint (what `--pin` takes), and keeps the chain.
+#[derive(Debug)]
+struct KeepsChain {
+    inner: Arc<dyn ServerCertVerifier>,
+}
+
+impl ServerCertVerifier for KeepsChain {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .map_err(|e| {
+                let why = match &e {
+                    rustls::Error::InvalidCertificate(c) => certificate_reason(c),
+                    other => crate::wsman::response::one_line(&other.to_string()),
+                };
+                let fingerprint = super::Fingerprint::of(end_entity.as_ref());
+                let chain = std::iter::once(end_entity)
+                    .chain(intermediates)
+                    .map(|c| c.as_ref().to_vec())
+                    .collect();
+                rustls::Error::InvalidCertificate(rustls::CertificateError::Other(
+                    rustls::OtherError(Arc::new(Refused {
+                        reason: format!("{why} (device certificate {fingerprint})"),
+                        chain,
+                    })),
+                ))
+            })
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// A certificate error in words.
+fn certificate_reason(c: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    match c {
+        C::Expired | C::ExpiredContext { .. } => "expired".into(),
+        C::NotValidYet | C::NotValidYetContext { .. } => "not valid yet".into(),
+        C::UnknownIssuer => "not issued by a trusted CA (unknown issuer)".into(),
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            "not valid for this host name".into()
+        }
+        C::BadSignature => "bad signature".into(),
+        C::Revoked => "revoked".into(),
+        // Pins and TOFU explain themselves.
+        C::Other(o) => o.to_string(),
+        other => format!("not trusted ({other:?})"),
+    }
 }
 
 fn rustls_config(
@@ -299,10 +398,17 @@ fn rustls_error(e: &rustls::Error) -> (Error, bool) {
             true,
         ),
         rustls::Error::InvalidCertificate(C::Other(other)) => {
-            (Error::CertificateRejected(other.to_string()), false)
+            let rejection = match other.0.downcast_ref::<Refused>() {
+                Some(r) => Rejection {
+                    reason: crate::wsman::response::one_line(&r.reason),
+                    chain: r.chain.clone(),
+                },
+                None => Rejection::new(crate::wsman::response::one_line(&other.to_string())),
+            };
+            (Error::CertificateRejected(rejection), false)
         }
         rustls::Error::InvalidCertificate(c) => (
-            Error::CertificateRejected(format!("certificate not trusted: {c:?}")),
+            Error::CertificateRejected(Rejection::new(certificate_reason(c))),
             false,
         ),
         other => (
