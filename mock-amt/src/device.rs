@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -16,6 +16,7 @@ use crate::eoi;
 use crate::fault::Fault;
 use crate::http::{self, ReadError, Request};
 use crate::profile::{Profile, TlsSpeaks};
+use crate::rmcp;
 use crate::tls::{Acceptor, TlsKind, TlsSetup};
 use crate::wsman::{self, FaultKind, Instance, WsmanRequest};
 
@@ -69,6 +70,10 @@ pub struct DeviceConfig {
     /// Whether plain HTTP is served on `listen`. Off for firmware that
     /// closes 16992 once TLS is on (AMT 16+).
     pub plain: bool,
+    /// Answer the RMCP presence ping on this UDP port of the listen address
+    /// (623 on real firmware; 0 picks a free one), for profiles of AMT 4.0
+    /// and later. `None`: no RMCP.
+    pub rmcp_port: Option<u16>,
 }
 
 impl std::fmt::Debug for DeviceConfig {
@@ -85,6 +90,7 @@ impl std::fmt::Debug for DeviceConfig {
             .field("allow_non_loopback", &self.allow_non_loopback)
             .field("tls", &self.tls)
             .field("plain", &self.plain)
+            .field("rmcp_port", &self.rmcp_port)
             .finish()
     }
 }
@@ -111,6 +117,7 @@ impl DeviceConfig {
             allow_non_loopback: false,
             tls: None,
             plain: true,
+            rmcp_port: None,
         }
         .with_profile_tls()
     }
@@ -219,6 +226,7 @@ struct Device {
 /// stops; call [`DeviceHandle::shutdown`] to stop it.
 pub struct DeviceHandle {
     addr: SocketAddr,
+    rmcp_addr: Option<SocketAddr>,
     plain_addr: Option<SocketAddr>,
     tls_addr: Option<SocketAddr>,
     device: Arc<Device>,
@@ -255,6 +263,11 @@ impl DeviceHandle {
     /// What the TLS listener serves.
     pub fn tls_kind(&self) -> Option<TlsKind> {
         self.device.cfg.tls.map(|t| t.kind)
+    }
+
+    /// Where the device answers the RMCP ping, when it does.
+    pub fn rmcp_addr(&self) -> Option<SocketAddr> {
+        self.rmcp_addr
     }
 
     /// A snapshot of the counters.
@@ -341,6 +354,22 @@ pub async fn start_device(cfg: DeviceConfig) -> std::io::Result<DeviceHandle> {
     });
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
+    let rmcp_addr = match device.cfg.rmcp_port {
+        Some(port) if rmcp::answers_ping(&device.cfg.profile) => {
+            let socket = UdpSocket::bind(SocketAddr::new(addr.ip(), port)).await?;
+            let rmcp_addr = socket.local_addr()?;
+            // The port the pong names: plain HTTP when it is served, else TLS.
+            let served = plain_addr.or(tls_addr).map_or(addr.port(), |a| a.port());
+            tasks.push(tokio::spawn(rmcp::serve(
+                socket,
+                device.cfg.profile.clone(),
+                served,
+                stop_rx.clone(),
+            )));
+            Some(rmcp_addr)
+        }
+        _ => None,
+    };
     if let Some(listener) = plain {
         tasks.push(tokio::spawn(accept_loop(
             listener,
@@ -362,6 +391,7 @@ pub async fn start_device(cfg: DeviceConfig) -> std::io::Result<DeviceHandle> {
         addr,
         plain_addr,
         tls_addr,
+        rmcp_addr,
         device,
         stop,
         tasks,
@@ -756,18 +786,43 @@ impl Device {
                 };
                 let ctx = st.new_context();
                 st.prune_enumerations(now);
-                st.enumerations.insert(
-                    ctx.clone(),
-                    Enumeration {
-                        class,
-                        remaining: all,
-                        touched: now,
-                    },
-                );
+                let mut remaining = all;
+                let first: Vec<Instance> = if parsed.optimize {
+                    let max = parsed
+                        .optimize_max
+                        .unwrap_or(1)
+                        .clamp(1, wsman::MAX_ELEMENTS_CAP);
+                    remaining.drain(..max.min(remaining.len())).collect()
+                } else {
+                    Vec::new()
+                };
+                let done = parsed.optimize && remaining.is_empty();
+                if !done {
+                    st.enumerations.insert(
+                        ctx.clone(),
+                        Enumeration {
+                            class,
+                            remaining,
+                            touched: now,
+                        },
+                    );
+                }
                 st.message_counter += 1;
                 let msg_id = wsman::message_id(st.message_counter);
                 drop(st);
-                self.soap_ok(wsman::enumerate_response(&relates_to, &msg_id, uri, &ctx))
+                if parsed.optimize {
+                    self.soap_ok(wsman::enumerate_response_items(
+                        &relates_to,
+                        &msg_id,
+                        class,
+                        uri,
+                        &ctx,
+                        &first,
+                        done,
+                    ))
+                } else {
+                    self.soap_ok(wsman::enumerate_response(&relates_to, &msg_id, uri, &ctx))
+                }
             }
             _ => self.pull(&parsed, &relates_to, class, uri),
         }

@@ -23,8 +23,10 @@ mod digest;
 mod eoi;
 pub mod fault;
 mod http;
+pub mod manifest;
 pub mod pki;
 pub mod profile;
+pub mod rmcp;
 pub mod tls;
 mod wsman;
 
@@ -33,6 +35,7 @@ pub use device::{
     DeviceConfig, DeviceHandle, DeviceStats, Fleet, FleetError, DEFAULT_PASSWORD, DEFAULT_USER,
 };
 pub use fault::{Fault, FaultParseError};
+pub use manifest::{manifest_jsonl, mixed_fleet, FleetMix, ManifestEntry};
 pub use pki::{test_pki, TestPki};
 pub use profile::{Password, Profile, ProfileError, TlsProfile, TlsSpeaks};
 pub use tls::{TlsKind, TlsSetup};

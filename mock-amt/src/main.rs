@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use mock_amt::{
-    fleet_addresses, fleet_addresses_unchecked, start_fleet, test_pki, DeviceConfig, Fault,
-    Profile, TlsKind,
+    fleet_addresses, fleet_addresses_unchecked, manifest_jsonl, mixed_fleet, start_fleet, test_pki,
+    DeviceConfig, Fault, FleetMix, Profile, TlsKind,
 };
 
 #[derive(Parser, Debug)]
@@ -73,6 +73,13 @@ struct CommonArgs {
     /// Allow listening on addresses outside 127.0.0.0/8 and ::1.
     #[arg(long, global = true)]
     allow_non_loopback: bool,
+    /// UDP port for the RMCP presence pong of AMT 4.0+ profiles (623 needs
+    /// root or CAP_NET_BIND_SERVICE; without it the device runs without RMCP).
+    #[arg(long, default_value_t = 623, global = true)]
+    rmcp_port: u16,
+    /// Do not answer RMCP at all.
+    #[arg(long, global = true)]
+    no_rmcp: bool,
     /// Serve TLS: modern, legacy (TLS 1.0, RSA key exchange), mtls (client
     /// certificate required), expired, self-signed. AMT 3.x-8.x profiles
     /// speak legacy TLS whatever the mode.
@@ -119,6 +126,20 @@ struct FleetArgs {
     /// and optional `tls = "modern"`, `tls_port = 16993`.
     #[arg(long)]
     fleet_file: Option<PathBuf>,
+    /// Write the fleet's truth to FILE as JSON Lines, one line per address:
+    /// address, port, profile, version, provisioning_state, credentials_match,
+    /// fault (null when healthy, `closed` when nothing listens).
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// Every N-th device (by position, from 1) listens on nothing: AMT off.
+    #[arg(long, value_name = "N")]
+    closed_every: Option<usize>,
+    /// Every N-th device gets FAULT (e.g. `7:http500`). Repeatable; the first match wins.
+    #[arg(long, value_name = "N:FAULT")]
+    fault_every: Vec<String>,
+    /// Every N-th device has a password other than the fleet's.
+    #[arg(long, value_name = "N")]
+    wrong_password_every: Option<usize>,
 }
 
 fn resolve_profile(name: &str) -> Result<Profile, String> {
@@ -245,6 +266,7 @@ fn build_config(
     }
     cfg.faults = common.faults.clone();
     cfg.allow_non_loopback = common.allow_non_loopback;
+    cfg.rmcp_port = (!common.no_rmcp).then_some(common.rmcp_port);
     if let Some(kind) = tls.or(common.tls) {
         let port = tls_port
             .or(common.tls_port)
@@ -254,6 +276,46 @@ fn build_config(
         setup.port = port;
     }
     cfg
+}
+
+fn parse_fault_every(spec: &str) -> Result<(usize, Fault), String> {
+    let bad = || format!("--fault-every {spec:?}: expected N:FAULT, e.g. 7:http500");
+    let (n, fault) = spec.split_once(':').ok_or_else(bad)?;
+    let n: usize = n.parse().map_err(|_| bad())?;
+    let fault: Fault = fault
+        .parse()
+        .map_err(|e| format!("--fault-every {spec:?}: {e}"))?;
+    if n == 0 {
+        return Err(bad());
+    }
+    Ok((n, fault))
+}
+
+/// Starts the devices; when the RMCP port cannot be bound (623 without
+/// privileges) the devices run without RMCP rather than not at all.
+async fn start_devices(configs: Vec<DeviceConfig>) -> Result<mock_amt::Fleet, String> {
+    match start_fleet(configs.clone()).await {
+        Ok(f) => Ok(f),
+        Err(e)
+            if e.kind() == std::io::ErrorKind::PermissionDenied
+                && configs.iter().any(|c| c.rmcp_port.is_some()) =>
+        {
+            tracing::warn!(
+                "cannot bind the RMCP port ({e}); running without RMCP (use --rmcp-port or run as root)"
+            );
+            let configs = configs
+                .into_iter()
+                .map(|mut c| {
+                    c.rmcp_port = None;
+                    c
+                })
+                .collect();
+            start_fleet(configs)
+                .await
+                .map_err(|e| format!("cannot start: {e}"))
+        }
+        Err(e) => Err(format!("cannot start: {e}")),
+    }
 }
 
 fn write_pki(common: &CommonArgs) -> Result<(), String> {
@@ -283,6 +345,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         None => None,
     };
     let mut configs = Vec::new();
+    let mut manifest_out = None;
     match &cli.command {
         None => {
             let profile = resolve_profile(&cli.device.profile)?;
@@ -325,12 +388,37 @@ async fn run(cli: Cli) -> Result<(), String> {
                     entry.tls_port,
                 ));
             }
+            let mix = FleetMix {
+                closed_every: fleet.closed_every,
+                fault_every: fleet
+                    .fault_every
+                    .iter()
+                    .map(|s| parse_fault_every(s))
+                    .collect::<Result<_, _>>()?,
+                wrong_password_every: fleet.wrong_password_every,
+            };
+            let (mixed, manifest) = mixed_fleet(std::mem::take(&mut configs), &mix);
+            configs = mixed;
+            manifest_out = fleet.manifest.clone().map(|path| (path, manifest));
         }
     }
     write_pki(common)?;
-    let fleet = start_fleet(configs)
-        .await
-        .map_err(|e| format!("cannot start: {e}"))?;
+    let fleet = start_devices(configs).await?;
+    if let Some((path, mut manifest)) = manifest_out {
+        // Port 0 asked for free ports: record the ones the devices got.
+        for entry in manifest.iter_mut().filter(|e| e.port == 0) {
+            let port = fleet
+                .devices
+                .iter()
+                .find(|d| d.addr().ip() == entry.address)
+                .map(|d| d.addr().port());
+            if let Some(port) = port {
+                entry.port = port;
+            }
+        }
+        std::fs::write(&path, manifest_jsonl(&manifest))
+            .map_err(|e| format!("cannot write the manifest {}: {e}", path.display()))?;
+    }
     // Scripts wait for these lines, so they go to stdout once every listener is bound.
     for d in &fleet.devices {
         if let Some(plain) = d.plain_addr() {
@@ -347,6 +435,23 @@ async fn run(cli: Cli) -> Result<(), String> {
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    // Benchmarks read requests per inventory from these totals.
+    let mut total = mock_amt::DeviceStats::default();
+    for d in &fleet.devices {
+        let s = d.stats();
+        total.requests += s.requests;
+        total.connections += s.connections;
+        total.authenticated += s.authenticated;
+        total.failed_auth += s.failed_auth;
+    }
+    eprintln!(
+        "mock-amt: stats devices={} requests={} connections={} authenticated={} failed_auth={}",
+        fleet.devices.len(),
+        total.requests,
+        total.connections,
+        total.authenticated,
+        total.failed_auth
+    );
     fleet.shutdown().await;
     Ok(())
 }

@@ -73,6 +73,10 @@ pub struct WsmanRequest {
     pub enumeration_op: Option<String>,
     pub enumeration_context: Option<String>,
     pub max_elements: Option<usize>,
+    /// An Enumerate with `wsman:OptimizeEnumeration`: the items go in the answer.
+    pub optimize: bool,
+    /// `wsman:MaxElements` of an optimized Enumerate.
+    pub optimize_max: Option<usize>,
     /// The body holds a WS-Man Identify.
     pub identify: bool,
 }
@@ -91,6 +95,7 @@ enum Field {
     Selector,
     Context,
     MaxElements,
+    OptimizeMax,
 }
 
 /// Parses a request by namespace URI.
@@ -153,6 +158,11 @@ pub fn parse_request(body: &[u8]) -> Result<WsmanRequest, ParseError> {
                     }
                     (NS_ENUM, "EnumerationContext") if in_body => Field::Context,
                     (NS_ENUM, "MaxElements") if in_body => Field::MaxElements,
+                    (NS_WSMAN, "OptimizeEnumeration") if in_body => {
+                        req.optimize = true;
+                        Field::None
+                    }
+                    (NS_WSMAN, "MaxElements") if in_body => Field::OptimizeMax,
                     _ => Field::None,
                 };
                 value.clear();
@@ -215,6 +225,7 @@ fn finish_field(req: &mut WsmanRequest, field: Field, selector_name: &str, value
         Field::Selector => req.selectors.push((selector_name.to_owned(), v)),
         Field::Context => req.enumeration_context = Some(v),
         Field::MaxElements => req.max_elements = v.parse().ok(),
+        Field::OptimizeMax => req.optimize_max = v.parse().ok(),
     }
 }
 
@@ -650,6 +661,43 @@ pub fn enumerate_response(relates_to: &str, msg_id: &str, uri: &str, context: &s
         common_namespaces(),
         header(relates_to, &format!("{NS_ENUM}/EnumerateResponse"), msg_id, Some(uri)),
     )
+}
+
+/// An optimized EnumerateResponse (DSP0226 §8.2.3): the context, then the
+/// first items in `c:Items` (`c:` is WS-Man) and `c:EndOfSequence` when they
+/// are all there. `h:` is the class, `i:` CIM common, as in a Pull.
+pub fn enumerate_response_items(
+    relates_to: &str,
+    msg_id: &str,
+    class: &str,
+    uri: &str,
+    context: &str,
+    items: &[Instance],
+    end_of_sequence: bool,
+) -> String {
+    let mut out = format!(
+        "{XML_DECL}<a:Envelope {} xmlns:g=\"{NS_ENUM}\" xmlns:h=\"{}\" xmlns:i=\"{NS_COMMON}\" xmlns:xsi=\"{NS_XSI}\">",
+        common_namespaces(),
+        escape(uri)
+    );
+    out.push_str(&header(
+        relates_to,
+        &format!("{NS_ENUM}/EnumerateResponse"),
+        msg_id,
+        Some(uri),
+    ));
+    out.push_str(&format!(
+        "<a:Body><g:EnumerateResponse><g:EnumerationContext>{context}</g:EnumerationContext><c:Items>"
+    ));
+    for item in items {
+        write_instance(&mut out, "h", class, item);
+    }
+    out.push_str("</c:Items>");
+    if end_of_sequence {
+        out.push_str("<c:EndOfSequence></c:EndOfSequence>");
+    }
+    out.push_str("</g:EnumerateResponse></a:Body></a:Envelope>");
+    out
 }
 
 /// A PullResponse: `g:` enumeration, `h:` the class, `i:` CIM common. A

@@ -21,8 +21,8 @@ use crate::facts::{AmtFacts, FactsRecord, HostStatus};
 use crate::wsman::response::one_line;
 use crate::wsman::tls::Connector;
 use crate::wsman::{
-    self, CallLimits, Credentials, DigestAuth, Element, Endpoint, EnvelopeOptions, HttpTransport,
-    Session, TlsPolicy, Transport,
+    self, CallLimits, Challenge, Credentials, DigestAuth, Element, Endpoint, EnvelopeOptions,
+    HttpTransport, Session, TlsPolicy, Transport,
 };
 
 pub use status::host_status;
@@ -127,6 +127,39 @@ impl AmtClient {
     }
 }
 
+impl AmtClient {
+    /// [`AmtClient::session`] holding the challenge the probe's 401 brought,
+    /// so the first call is signed at once.
+    pub fn session_primed(
+        &self,
+        transport: Arc<dyn Transport>,
+        endpoint: &Endpoint,
+        creds: &Credentials,
+        challenge: Option<Challenge>,
+    ) -> Session {
+        let opts = &self.inner.opts;
+        let envelope = EnvelopeOptions {
+            max_elements: opts.max_elements,
+            operation_timeout_secs: opts.operation_timeout_secs,
+            max_envelope_size: EnvelopeOptions::default()
+                .max_envelope_size
+                .max(MIN_ENVELOPE_SIZE),
+        };
+        let auth = DigestAuth::new(creds.clone());
+        if let Some(c) = challenge {
+            auth.session().set_challenge(c);
+        }
+        Session::new(
+            transport,
+            endpoint.clone(),
+            Arc::new(auth),
+            WSMAN_PATH,
+            envelope,
+        )
+        .with_max_pages(opts.max_pages)
+    }
+}
+
 /// A WS-Management session the way AMT wants it: Digest, `/wsman`, and an
 /// envelope size never below [`MIN_ENVELOPE_SIZE`].
 pub fn amt_session(
@@ -189,6 +222,9 @@ pub async fn read_host_with(
         client.options().tls_mode,
         discovered,
         &limits,
+        // With credentials the probe is the unauthenticated first leg of
+        // Digest: one request fewer per inventory.
+        creds.is_some(),
     )
     .await;
     let (endpoint, probed) = match reached {
@@ -229,8 +265,9 @@ pub async fn read_host_with(
                 one_line(server)
             ),
             None => format!(
-                "HTTP {} to GET / without a Server header: not Intel AMT",
-                probed.status
+                "HTTP {} to {} without a Server header: not Intel AMT",
+                probed.status,
+                probe::probe_name(creds.is_some())
             ),
         });
         record.amt = Some(facts);
@@ -244,7 +281,8 @@ pub async fn read_host_with(
             record.status = Some(HostStatus::Ok);
         }
         Some(creds) => {
-            let session = client.session(transport, &endpoint, creds);
+            let session =
+                client.session_primed(transport, &endpoint, creds, probed.challenge.clone());
             match inventory::read(&session, &limits, &mut facts, banner_version).await {
                 Ok(outcome) => match outcome.problem {
                     None => record.status = Some(HostStatus::Ok),
@@ -345,13 +383,15 @@ mod tests {
             record.amt.unwrap().server_header.as_deref(),
             Some("Apache/2.4.62")
         );
-        // Only the probe: no credentials were offered to a stranger.
+        // Only the probe (with credentials to come, the unauthenticated
+        // first leg of Digest): no credentials were offered to a stranger.
         let seen = server.recorded();
         assert_eq!(seen.len(), 1);
         assert_eq!(
             (seen[0].method.as_str(), seen[0].path.as_str()),
-            ("GET", "/")
+            ("POST", "/wsman")
         );
+        assert_eq!(seen[0].header("authorization"), None);
     }
 
     #[tokio::test]

@@ -7,9 +7,11 @@
 
 use std::sync::Arc;
 
-use http::header::{LOCATION, SERVER};
+use http::header::{LOCATION, SERVER, WWW_AUTHENTICATE};
+use http::StatusCode;
 
-use crate::wsman::{CallLimits, Endpoint, Error, Request, TlsInfo, Transport};
+use super::WSMAN_PATH;
+use crate::wsman::{CallLimits, Challenge, Endpoint, Error, Request, TlsInfo, Transport};
 
 /// Which Intel firmware product a banner names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +106,7 @@ pub fn parse_version(token: &str) -> Option<String> {
 }
 
 /// The probe's reading of one device.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProbeResult {
     /// HTTP status of the answer to `GET /`.
     pub status: u16,
@@ -116,6 +118,9 @@ pub struct ProbeResult {
     pub banner: Option<Banner>,
     /// What the TLS handshake saw, on https.
     pub tls: Option<Arc<TlsInfo>>,
+    /// The Digest challenge of a `POST /wsman` probe's 401, for the
+    /// session's first signed call.
+    pub challenge: Option<Challenge>,
 }
 
 /// `GET /` without credentials and without following the redirect.
@@ -124,7 +129,40 @@ pub async fn probe(
     endpoint: &Endpoint,
     limits: &CallLimits,
 ) -> Result<ProbeResult, Error> {
-    let request = Request::get("/").headers_only();
+    probe_with(transport, endpoint, limits, false).await
+}
+
+/// What the probe sends: `GET /`, or, when credentials will follow, an
+/// unauthenticated `POST /wsman` (a WS-Man Identify). AMT answers the POST
+/// with the 401 Digest needs anyway and the same `Server` banner as `GET /`,
+/// so one request does both: the banner is checked before any credentials
+/// are offered, and the challenge is kept for the first signed call.
+pub fn probe_name(wsman: bool) -> &'static str {
+    if wsman {
+        "POST /wsman"
+    } else {
+        "GET /"
+    }
+}
+
+/// [`probe`], or its `POST /wsman` form when `wsman` (see [`probe_name`]).
+pub async fn probe_with(
+    transport: &dyn Transport,
+    endpoint: &Endpoint,
+    limits: &CallLimits,
+    wsman: bool,
+) -> Result<ProbeResult, Error> {
+    let request = if wsman {
+        let identify = crate::wsman::envelope::identify();
+        Request::post(
+            WSMAN_PATH,
+            "application/soap+xml;charset=UTF-8",
+            identify.xml.into_bytes(),
+        )
+        .headers_only()
+    } else {
+        Request::get("/").headers_only()
+    };
     let response = tokio::time::timeout(
         limits.deadline,
         transport.send(endpoint, &request, limits.body_cap),
@@ -132,6 +170,18 @@ pub async fn probe(
     .await
     .map_err(|_| Error::Timeout(limits.deadline))??;
     let status = response.status;
+    let challenge = (wsman && status == StatusCode::UNAUTHORIZED)
+        .then(|| {
+            Challenge::from_headers(
+                response
+                    .headers
+                    .get_all(WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok()),
+            )
+            .ok()
+        })
+        .flatten();
     let header = |name| {
         response
             .headers
@@ -145,6 +195,7 @@ pub async fn probe(
         location: header(LOCATION),
         server_header,
         tls: response.tls,
+        challenge,
     })
 }
 

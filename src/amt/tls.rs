@@ -60,14 +60,16 @@ fn tls_port(port: u16) -> u16 {
 
 async fn probe_at(
     transport: &HttpTransport,
+    wsman: bool,
     endpoint: Endpoint,
     limits: &CallLimits,
 ) -> Result<(Endpoint, ProbeResult), Failure> {
-    match probe::probe(transport, &endpoint, limits).await {
+    match probe::probe_with(transport, &endpoint, limits, wsman).await {
         Ok(p) => Ok((endpoint, p)),
         Err(error) => Err(Failure {
             message: format!(
-                "probe GET / on {} {}: {error}",
+                "probe {} on {} {}: {error}",
+                probe::probe_name(wsman),
                 endpoint.scheme(),
                 endpoint.port
             ),
@@ -95,6 +97,7 @@ pub(crate) async fn probe_as_configured(
     mode: TlsMode,
     discovered: &Discovered,
     limits: &CallLimits,
+    wsman: bool,
 ) -> Result<(Endpoint, ProbeResult), Failure> {
     let host = target.host.clone();
     let plain = Endpoint::http(host.clone(), target.port);
@@ -108,20 +111,20 @@ pub(crate) async fn probe_as_configured(
             } else {
                 target.port
             };
-            probe_at(transport, Endpoint::http(host.clone(), port), limits).await
+            probe_at(transport, wsman, Endpoint::http(host.clone(), port), limits).await
         }
-        TlsMode::On => probe_at(transport, tls(tls_port(target.port)), limits).await,
+        TlsMode::On => probe_at(transport, wsman, tls(tls_port(target.port)), limits).await,
         TlsMode::Auto => {
             let only_tls_open =
                 discovered.tls_open == Some(true) && discovered.plain_open == Some(false);
             if target.tls || target.port == TLS_PORT || (only_tls_open && target.port == HTTP_PORT)
             {
-                return probe_at(transport, tls(tls_port(target.port)), limits).await;
+                return probe_at(transport, wsman, tls(tls_port(target.port)), limits).await;
             }
-            match probe_at(transport, plain, limits).await {
+            match probe_at(transport, wsman, plain, limits).await {
                 Ok((ep, probed)) => match https_redirect(&probed) {
                     Some(port) => {
-                        probe_at(transport, tls(port), limits)
+                        probe_at(transport, wsman, tls(port), limits)
                             .await
                             .map_err(|f| Failure {
                                 message: format!(
@@ -143,7 +146,7 @@ pub(crate) async fn probe_as_configured(
                     let Some(port) = next else {
                         return Err(plain_failure);
                     };
-                    probe_at(transport, tls(port), limits)
+                    probe_at(transport, wsman, tls(port), limits)
                         .await
                         .map_err(|f| Failure {
                             message: format!("{}; then {}", plain_failure.message, f.message),
@@ -268,6 +271,7 @@ mod tests {
             status,
             server_header: None,
             location: location.map(str::to_owned),
+            challenge: None,
             banner: None,
             tls: None,
         }

@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use mock_amt::{round_robin, start_fleet, Profile};
 
 use super::scan::{execute, ReadArgs, SweepArgs};
+use super::site::SiteFactsArgs;
 use super::{exit, input_error};
 use crate::scan::PlanInput;
 use crate::wsman::{Credentials, Password};
@@ -21,9 +22,15 @@ pub struct DemoArgs {
     pub without_credentials: bool,
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub site: SiteFactsArgs,
 }
 
 pub fn run(args: &DemoArgs) -> i32 {
+    let site = match args.site.resolve() {
+        Ok(site) => site,
+        Err(e) => return input_error(e),
+    };
     let names: Vec<String> = if args.profiles.is_empty() {
         Profile::builtin_names()
             .into_iter()
@@ -90,7 +97,7 @@ pub fn run(args: &DemoArgs) -> i32 {
         rmcp: false,
         ..SweepArgs::default()
     };
-    let code = execute(input, credentials, &read, &sweep, None);
+    let code = execute(input, credentials, &read, &sweep, site);
     drop(ca_file);
     runtime.block_on(fleet.shutdown());
     // The demo fleet mixes supported and unsupported firmware on purpose, so

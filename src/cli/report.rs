@@ -372,10 +372,10 @@ pub fn render_with_site(
         // The site this record names: the run's, a first one, or a conflict.
         let mut own_site: Option<SiteFacts> = None;
         if run.given {
-            if !run.ignored_noted {
+            if !run.ignored_noted && run.facts.as_ref() != Some(&site) {
                 run.ignored_noted = true;
                 eprintln!(
-                    "amtready: {origin}:{}: the input names its own site facts; the ones given (--site and the site flags) are used instead",
+                    "amtready: {origin}:{}: the input names other site facts; the ones given (--site and the site flags) are used instead",
                     item.position
                 );
             }

@@ -16,9 +16,10 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Notify, Semaphore};
 
 use super::discover::{DiscoveryOptions, Sweeper, Swept};
-use super::plan::{Plan, PlannedTarget};
-use super::target::AMT_HTTPS_PORT;
-use crate::amt::{read_host, AmtClient};
+use super::plan::Plan;
+use super::target::{AMT_HTTPS_PORT, AMT_HTTP_PORT};
+use crate::amt::tls::Discovered;
+use crate::amt::{read_host_with, AmtClient};
 use crate::facts::{AmtFacts, CredentialFacts, FactSource, FactsRecord, HostStatus};
 use crate::report::HostReport;
 use crate::rules::Judge;
@@ -319,7 +320,7 @@ async fn read_one(
         record.error = Some(error);
         return record;
     }
-    let Some(&port) = open.first() else {
+    if open.is_empty() {
         // It answered the RMCP ping only: AMT is there (maybe not set up),
         // but nothing can be read over TCP.
         let mut record = FactsRecord::new(&target.label);
@@ -332,13 +333,21 @@ async fn read_one(
         add_pong(&mut facts, pong.as_ref());
         record.amt = Some(facts);
         return record;
+    }
+    // The target's own port; which port and scheme are read follows --tls,
+    // told what the sweep saw (16993 alone open means TLS).
+    let endpoint = Endpoint::http(target.addr.ip().to_string(), target.addr.port());
+    let seen = |p: u16| (!target.port_given).then(|| open.contains(&p));
+    let discovered = Discovered {
+        plain_open: seen(AMT_HTTP_PORT),
+        tls_open: seen(AMT_HTTPS_PORT),
     };
-    let endpoint = endpoint_of(&target, port);
+    let read = |creds| read_host_with(client, &endpoint, creds, &target.label, &discovered);
     let mut record = match credentials {
-        None => read_host(client, &endpoint, None, &target.label).await,
+        None => read(None).await,
         Some(creds) => match gate.enter().await {
             Ticket::Try => {
-                let record = read_host(client, &endpoint, Some(creds), &target.label).await;
+                let record = read(Some(creds)).await;
                 if gate.leave(record.status) {
                     let _ = events
                         .send(ScanEvent::AuthLimitReached { limit: gate.limit })
@@ -347,7 +356,7 @@ async fn read_one(
                 record
             }
             Ticket::Skip => {
-                let mut record = read_host(client, &endpoint, None, &target.label).await;
+                let mut record = read(None).await;
                 if record.status == Some(HostStatus::Ok) {
                     record.status = Some(HostStatus::AuthFailed);
                     record.error = Some(format!(
@@ -367,15 +376,6 @@ async fn read_one(
         );
     }
     record
-}
-
-fn endpoint_of(target: &PlannedTarget, port: u16) -> Endpoint {
-    Endpoint {
-        host: target.addr.ip().to_string(),
-        port,
-        // 16993 is AMT's TLS port; a user-given port is taken as plain HTTP.
-        tls: port == AMT_HTTPS_PORT && !target.port_given,
-    }
 }
 
 /// Records the pong, and fills the version and provisioning state from it

@@ -96,6 +96,17 @@ pub fn enumerate(to: &str, resource_uri: &str, opts: &EnvelopeOptions) -> Reques
     )
 }
 
+/// An Enumerate asking for the items in the answer itself (DSP0226 §8.2.3,
+/// `wsman:OptimizeEnumeration` with `wsman:MaxElements`): one request instead
+/// of Enumerate + Pull when the items fit.
+pub fn enumerate_optimized(to: &str, resource_uri: &str, opts: &EnvelopeOptions) -> Request {
+    let body = format!(
+        "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>{}</w:MaxElements></n:Enumerate>",
+        opts.max_elements.max(1)
+    );
+    build(to, ACTION_ENUMERATE, resource_uri, &[], opts, &body)
+}
+
 /// A WS-Enumeration Pull continuing `context`.
 pub fn pull(to: &str, resource_uri: &str, context: &str, opts: &EnvelopeOptions) -> Request {
     let body = format!(

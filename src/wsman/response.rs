@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::envelope::{NS_ADDRESSING, NS_ENUMERATION, NS_SOAP11, NS_SOAP12};
+use super::envelope::{NS_ADDRESSING, NS_ENUMERATION, NS_SOAP11, NS_SOAP12, NS_WSMAN};
 use super::xml::{self, Element};
 use super::Error;
 
@@ -162,6 +162,36 @@ pub fn enumerate_context(response: &Response) -> Result<String, Error> {
         .filter(|c| !c.is_empty())
         .map(str::to_owned)
         .ok_or_else(|| Error::Protocol("EnumerateResponse without an EnumerationContext".into()))
+}
+
+/// The first page of an optimized enumeration: the items the device put in
+/// its EnumerateResponse (`wsman:Items`, `wsman:EndOfSequence`), and the
+/// context to Pull the rest with. A device that ignored the optimization
+/// sends a context and no items.
+pub fn enumerate_page(response: &Response) -> Result<PullPage, Error> {
+    let answer = response
+        .body
+        .child(NS_ENUMERATION, "EnumerateResponse")
+        .ok_or_else(|| Error::Protocol("expected an EnumerateResponse".into()))?;
+    let items = answer
+        .child(NS_WSMAN, "Items")
+        .map(|i| i.children.clone())
+        .unwrap_or_default();
+    let context = answer
+        .child_text(NS_ENUMERATION, "EnumerationContext")
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
+    let end_of_sequence = answer.child(NS_WSMAN, "EndOfSequence").is_some();
+    if context.is_none() && !end_of_sequence {
+        return Err(Error::Protocol(
+            "EnumerateResponse without an EnumerationContext".into(),
+        ));
+    }
+    Ok(PullPage {
+        items,
+        context,
+        end_of_sequence,
+    })
 }
 
 /// One page of an enumeration.

@@ -96,10 +96,25 @@ impl Session {
             })
         };
         let to = self.to();
-        let request = envelope::enumerate(&to, resource_uri, &self.envelope);
-        let response = self.call(&request, &remaining()?).await?;
-        let mut context = response::enumerate_context(&response)?;
-        let mut items = Vec::new();
+        // Optimized first: the items come in the EnumerateResponse, and Pull
+        // is only the fallback for what did not fit. Firmware that faults on
+        // the option gets the plain Enumerate.
+        let request = envelope::enumerate_optimized(&to, resource_uri, &self.envelope);
+        let first = match self.call(&request, &remaining()?).await {
+            Err(Error::Fault(_) | Error::EmptyBadRequest) => {
+                let plain = envelope::enumerate(&to, resource_uri, &self.envelope);
+                let response = self.call(&plain, &remaining()?).await?;
+                response::enumerate_page(&response)?
+            }
+            other => response::enumerate_page(&other?)?,
+        };
+        let mut items = first.items;
+        if first.end_of_sequence {
+            return Ok(items);
+        }
+        let mut context = first.context.ok_or_else(|| {
+            Error::Protocol("EnumerateResponse without an EnumerationContext".into())
+        })?;
         for _ in 0..self.max_pages {
             let request = envelope::pull(&to, resource_uri, &context, &self.envelope);
             let response = match self.call(&request, &remaining()?).await {
