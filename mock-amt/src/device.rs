@@ -14,10 +14,12 @@ use tokio::task::JoinHandle;
 use crate::digest::{self, AuthOutcome, DigestSettings, DigestState};
 use crate::eoi;
 use crate::fault::Fault;
+use crate::hostile;
 use crate::http::{self, ReadError, Request};
 use crate::profile::{Profile, TlsSpeaks};
 use crate::rmcp;
 use crate::tls::{Acceptor, TlsKind, TlsSetup};
+use crate::web;
 use crate::wsman::{self, FaultKind, Instance, WsmanRequest};
 
 /// The default user, as on every AMT.
@@ -343,6 +345,10 @@ pub async fn start_device(cfg: DeviceConfig) -> std::io::Result<DeviceHandle> {
             "a device needs a plain or a TLS listener",
         ));
     };
+    let mut cfg = cfg;
+    if cfg.faults.contains(&Fault::ControlChars) {
+        crate::hostile::poison_profile(&mut cfg.profile);
+    }
     let device = Arc::new(Device {
         cfg,
         counters: Counters::default(),
@@ -417,6 +423,11 @@ async fn accept_loop(
                     connections.spawn(async move {
                         let result = match acceptor {
                             None => serve_connection(stream, &device, stop).await,
+                            Some(_) if device.cfg.faults.contains(&Fault::TlsStall) => {
+                                // Take the ClientHello and never answer it.
+                                hold_silently(stream, stop).await;
+                                Ok(())
+                            }
                             Some(acceptor) => {
                                 let handshake = tokio::time::timeout(
                                     HANDSHAKE_TIMEOUT,
@@ -488,17 +499,21 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
         if faults.contains(&Fault::Stall) {
             // Hold the connection open without answering until the peer or
             // the device goes away; whatever the peer sends is read and dropped.
-            let mut sink = [0u8; 1024];
-            loop {
-                tokio::select! {
-                    _ = stop.changed() => return Ok(()),
-                    n = tokio::io::AsyncReadExt::read(&mut stream, &mut sink) => {
-                        if !matches!(n, Ok(n) if n > 0) {
-                            return Ok(());
-                        }
-                    }
-                }
+            hold_silently(stream, stop).await;
+            return Ok(());
+        }
+        let server = device.cfg.profile.server_header.clone();
+        if faults.contains(&Fault::EndlessHeaders) {
+            tokio::select! {
+                _ = stop.changed() => {}
+                _ = hostile::endless_headers(&mut stream, &server) => {}
             }
+            return Ok(());
+        }
+        if faults.contains(&Fault::NotHttp) {
+            let _ = http::write_all(&mut stream, hostile::not_http()).await;
+            let _ = stream.shutdown().await;
+            return Ok(());
         }
         for fault in faults {
             if let Fault::Delay(d) = fault {
@@ -508,11 +523,36 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
         let answer = device.route(&request);
         match answer {
             Answer::Bytes { bytes, keep_alive } => {
+                if faults.contains(&Fault::Trickle) {
+                    tokio::select! {
+                        _ = stop.changed() => {}
+                        _ = hostile::trickle(&mut stream, &bytes) => {}
+                    }
+                    return Ok(());
+                }
                 http::write_all(&mut stream, &bytes).await?;
-                if !keep_alive || !request.wants_keep_alive() {
+                // keepalive-close: as a firmware that drops idle connections
+                // at once, without having said `Connection: close`.
+                if !keep_alive
+                    || !request.wants_keep_alive()
+                    || faults.contains(&Fault::KeepAliveClose)
+                {
                     let _ = stream.shutdown().await;
                     return Ok(());
                 }
+            }
+            Answer::Hostile(fault) => {
+                tokio::select! {
+                    _ = stop.changed() => {}
+                    _ = async {
+                        match fault {
+                            Fault::ResetMidBody => hostile::reset_mid_body(&mut stream, &server).await,
+                            Fault::TruncatedChunked => hostile::truncated_chunked(&mut stream, &server).await,
+                            _ => hostile::endless_body(&mut stream, &server).await,
+                        }
+                    } => {}
+                }
+                return Ok(());
             }
             Answer::Oversized(len) => {
                 write_oversized(&mut stream, &device.cfg.profile.server_header, len).await?;
@@ -549,8 +589,29 @@ async fn write_oversized<S: AsyncWrite + Unpin>(
 }
 
 enum Answer {
-    Bytes { bytes: Vec<u8>, keep_alive: bool },
+    Bytes {
+        bytes: Vec<u8>,
+        keep_alive: bool,
+    },
     Oversized(usize),
+    /// A streamed hostile answer (reset mid-body, truncated or endless chunks).
+    Hostile(Fault),
+}
+
+/// Reads and drops whatever the peer sends, answering nothing, until the
+/// peer or the device goes away.
+async fn hold_silently<S: AsyncRead + Unpin>(mut stream: S, mut stop: watch::Receiver<bool>) {
+    let mut sink = [0u8; 1024];
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            n = tokio::io::AsyncReadExt::read(&mut stream, &mut sink) => {
+                if !matches!(n, Ok(n) if n > 0) {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 impl Answer {
@@ -578,6 +639,14 @@ impl Device {
         let profile = &self.cfg.profile;
         match (req.method.as_str(), path) {
             ("GET", "/") => Answer::keep(http::see_other(self.server())),
+            ("GET", web::LOGON) => Answer::keep(http::html_ok(self.server(), &web::logon_page())),
+            ("GET", p) if web::protected(p).is_some() => self.authenticated(req, |dev| {
+                let title = web::protected(p).unwrap_or_default();
+                Answer::keep(http::html_ok(
+                    dev.server(),
+                    &web::page(&dev.cfg.profile, title),
+                ))
+            }),
             ("POST", "/wsman") if !profile.has_wsman() => {
                 Answer::close(http::empty_response(profile.no_wsman_status, self.server()))
             }
@@ -608,7 +677,7 @@ impl Device {
                 return Answer::close(http::empty_response(500, self.server()));
             };
             let was_locked = st.digest.is_locked(now);
-            let outcome = st.digest.check(
+            let mut outcome = st.digest.check(
                 &settings,
                 req.header("authorization"),
                 &req.method,
@@ -616,6 +685,13 @@ impl Device {
                 &req.body,
                 now,
             );
+            let faults = &self.cfg.faults;
+            if faults.contains(&Fault::Locked) && req.header("authorization").is_some() {
+                outcome = AuthOutcome::Locked;
+            }
+            if faults.contains(&Fault::DigestStaleForever) && outcome == AuthOutcome::Accepted {
+                outcome = AuthOutcome::Stale;
+            }
             let c = &self.counters;
             let stale = match outcome {
                 AuthOutcome::Accepted => None,
@@ -643,7 +719,8 @@ impl Device {
             };
             stale.map(|stale| {
                 let nonce = st.digest.new_nonce(now, self.cfg.nonce_lifetime);
-                digest::challenge(
+                hostile::challenge(
+                    &self.cfg.faults,
                     &self.cfg.profile.realm,
                     &nonce,
                     stale,
@@ -675,10 +752,33 @@ impl Device {
                     ));
                 }
                 Fault::OversizedBody(n) => return Answer::Oversized(*n),
-                _ => {}
+                Fault::ResetMidBody | Fault::TruncatedChunked | Fault::EndlessBody => {
+                    return Answer::Hostile(fault.clone())
+                }
+                f => {
+                    if let Some(body) = hostile::hostile_xml(f) {
+                        return Answer::keep(http::soap_response(
+                            200,
+                            self.server(),
+                            SOAP12_CONTENT_TYPE,
+                            body.as_bytes(),
+                        ));
+                    }
+                }
             }
         }
-        handler(self)
+        let answer = handler(self);
+        match answer {
+            Answer::Bytes { bytes, keep_alive }
+                if self.cfg.faults.contains(&Fault::WrongContentType) =>
+            {
+                Answer::Bytes {
+                    bytes: hostile::wrong_content_type(&bytes),
+                    keep_alive,
+                }
+            }
+            other => other,
+        }
     }
 
     fn next_ids(&self) -> (String, Option<String>) {
@@ -874,7 +974,11 @@ impl Device {
             return Answer::close(http::empty_response(404, self.server()));
         };
         let method = eoi::method_of(req.header("soapaction"), &req.body).unwrap_or_default();
-        match eoi::respond(&self.cfg.profile, service, &method) {
+        let address = match self.cfg.listen.ip() {
+            std::net::IpAddr::V4(v4) => v4,
+            std::net::IpAddr::V6(_) => Ipv4Addr::LOCALHOST,
+        };
+        match eoi::respond(&self.cfg.profile, service, &method, address) {
             Some(body) => Answer::keep(http::soap_response(
                 200,
                 self.server(),

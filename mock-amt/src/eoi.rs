@@ -1,4 +1,4 @@
-//! EOI SOAP 1.1 (AMT 1.x to 8.x): the few calls amttool's `info` makes.
+//! EOI SOAP 1.1 (AMT 1.x to 8.x): the calls amttool's `info` and `netinfo` make.
 //!
 //! amttool (SOAP::Lite) reads the first child of the response element as the
 //! result and the following children, by position, as the output parameters,
@@ -6,6 +6,8 @@
 
 use quick_xml::events::Event;
 use quick_xml::NsReader;
+
+use std::net::Ipv4Addr;
 
 use crate::profile::Profile;
 use crate::wsman::escape;
@@ -53,8 +55,63 @@ pub fn method_of(soap_action: Option<&str>, body: &[u8]) -> Option<String> {
     }
 }
 
-/// The answer to one EOI call: `Ok(body)` or `Err(())` for an unknown method.
-pub fn respond(profile: &Profile, service: &str, method: &str) -> Option<String> {
+/// The one wired interface the mock has, as EOI's NetworkAdministration
+/// `InterfaceDescriptorGetType` gives it: the address the device listens on,
+/// a /8 on loopback, DHCP on, a MAC address in Intel's 00-15-17 block made
+/// from the address (so each device of a fleet has its own).
+fn interface_descriptor(p: &str, address: Ipv4Addr) -> String {
+    let [_, b, c, d] = address.octets();
+    let ip = u32::from(address);
+    let mask = if address.is_loopback() {
+        0xff00_0000u32
+    } else {
+        0xffff_ff00
+    };
+    let gateway = (ip & mask) | 1;
+    format!(
+        "<{p}:InterfaceDescriptor>\
+<{p}:HardwareAddressDescription>Intel(R) 82566DM Gigabit Network Connection</{p}:HardwareAddressDescription>\
+<{p}:MACAddress>00-15-17-{b:02X}-{c:02X}-{d:02X}</{p}:MACAddress>\
+<{p}:InterfaceMode>SHARED_MAC_ADDRESS</{p}:InterfaceMode>\
+<{p}:LinkPolicy>31</{p}:LinkPolicy>\
+<{p}:DhcpEnabled>true</{p}:DhcpEnabled>\
+<{p}:IPv4Parameters>\
+<{p}:LocalAddress>{ip}</{p}:LocalAddress>\
+<{p}:SubnetMask>{mask}</{p}:SubnetMask>\
+<{p}:DefaultGatewayAddress>{gateway}</{p}:DefaultGatewayAddress>\
+<{p}:PrimaryDnsAddress>{gateway}</{p}:PrimaryDnsAddress>\
+<{p}:SecondaryDnsAddress>0</{p}:SecondaryDnsAddress>\
+</{p}:IPv4Parameters>\
+</{p}:InterfaceDescriptor>",
+    )
+}
+
+/// The answer to one EOI call, or `None` for an unknown method. `address`
+/// is the device's own (what its network interface reports).
+pub fn respond(
+    profile: &Profile,
+    service: &str,
+    method: &str,
+    address: Ipv4Addr,
+) -> Option<String> {
+    let p = &profile.eoi_prefix;
+    // Structured answers: the interface list and one interface's settings,
+    // which `amttool netinfo` prints.
+    let raw: Option<String> = match (service, method) {
+        ("NetworkAdministration", "EnumerateInterfaces") => Some(format!(
+            "<{p}:StatusCode>0</{p}:StatusCode><{p}:InterfaceHandles>0</{p}:InterfaceHandles>"
+        )),
+        ("NetworkAdministration", "GetInterfaceSettings") => Some(format!(
+            "<{p}:StatusCode>0</{p}:StatusCode>{}",
+            interface_descriptor(p, address)
+        )),
+        _ => None,
+    };
+    if let Some(inner) = raw {
+        return Some(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{NS_SOAP11}\" xmlns:{p}=\"{SCHEMA_BASE}/{service}/2004/01\"><SOAP-ENV:Body><{p}:{method}Response>{inner}</{p}:{method}Response></SOAP-ENV:Body></SOAP-ENV:Envelope>"
+        ));
+    }
     // CIM PowerState 2 (on) is S0 in EOI's SystemPowerState; anything else we
     // model as S5 (soft off).
     let system_power_state = if profile.power_state == 2 { "0" } else { "5" };
@@ -89,7 +146,6 @@ pub fn respond(profile: &Profile, service: &str, method: &str) -> Option<String>
         ],
         _ => return None,
     };
-    let p = &profile.eoi_prefix;
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{NS_SOAP11}\" xmlns:{p}=\"{SCHEMA_BASE}/{service}/2004/01\"><SOAP-ENV:Body><{p}:{method}Response>"
     );
@@ -132,17 +188,29 @@ mod tests {
     #[test]
     fn status_comes_first_then_values_in_amttool_order() {
         let p = Profile::builtin("amt-7.1").unwrap();
-        let r = respond(&p, "RemoteControl", "GetSystemPowerState").unwrap();
+        let r = respond(
+            &p,
+            "RemoteControl",
+            "GetSystemPowerState",
+            Ipv4Addr::LOCALHOST,
+        )
+        .unwrap();
         assert!(
             r.contains("<b:Status>0</b:Status><b:SystemPowerState>0</b:SystemPowerState>"),
             "{r}"
         );
         let p = Profile::builtin("amt-5.0").unwrap();
-        let r = respond(&p, "SecurityAdministration", "GetCoreVersion").unwrap();
+        let r = respond(
+            &p,
+            "SecurityAdministration",
+            "GetCoreVersion",
+            Ipv4Addr::LOCALHOST,
+        )
+        .unwrap();
         assert!(
             r.contains("<s0:StatusCode>0</s0:StatusCode><s0:Version>5.0.50</s0:Version>"),
             "{r}"
         );
-        assert!(respond(&p, "RemoteControl", "Explode").is_none());
+        assert!(respond(&p, "RemoteControl", "Explode", Ipv4Addr::LOCALHOST).is_none());
     }
 }

@@ -312,6 +312,16 @@ pub fn soap_response(status: u16, server: &str, content_type: &str, body: &[u8])
     bytes
 }
 
+/// A web UI page: 200, Date, Server, Content-Type, Content-Length.
+pub fn html_ok(server: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 200 OK\r\nDate: {}\r\nServer: {server}\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{body}",
+        http_date(SystemTime::now()),
+        body.len()
+    )
+    .into_bytes()
+}
+
 /// The 303 to /logon.htm that nmap's AMT fingerprint expects, byte for byte.
 pub fn see_other(server: &str) -> Vec<u8> {
     format!(

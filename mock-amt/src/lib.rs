@@ -22,19 +22,21 @@ mod device;
 mod digest;
 mod eoi;
 pub mod fault;
+pub mod hostile;
 mod http;
 pub mod manifest;
 pub mod pki;
 pub mod profile;
 pub mod rmcp;
 pub mod tls;
+mod web;
 mod wsman;
 
 pub use device::{
     fleet_addresses, fleet_addresses_unchecked, round_robin, start_device, start_fleet,
     DeviceConfig, DeviceHandle, DeviceStats, Fleet, FleetError, DEFAULT_PASSWORD, DEFAULT_USER,
 };
-pub use fault::{Fault, FaultParseError};
+pub use fault::{Fault, FaultParseError, SIMPLE_FAULTS};
 pub use manifest::{manifest_jsonl, mixed_fleet, FleetMix, ManifestEntry};
 pub use pki::{test_pki, TestPki};
 pub use profile::{Password, Profile, ProfileError, TlsProfile, TlsSpeaks};

@@ -57,8 +57,15 @@ struct CommonArgs {
     /// Name of an environment variable holding the password (default password otherwise).
     #[arg(long, global = true)]
     password_env: Option<String>,
-    /// Inject a fault: stall, close, http500, malformed-xml, empty-400,
-    /// delay=MS, missing-class=NAME, oversized=BYTES. Repeatable.
+    /// Inject a fault into every device (fleet files add per-device `faults`):
+    /// stall, close, http500, malformed-xml, empty-400, delay=MS,
+    /// missing-class=NAME, oversized=BYTES, and the hostile modes trickle,
+    /// endless-headers, not-http, keepalive-close, tls-stall, reset-mid-body,
+    /// truncated-chunked, endless-body, entity-expansion, external-entity,
+    /// deep-nesting, control-chars, huge-relates-to, huge-namespace,
+    /// wrong-content-type, digest-huge-nonce, digest-unknown-algorithm,
+    /// digest-no-realm, digest-no-nonce, digest-non-ascii-realm,
+    /// digest-stale-forever, locked. Repeatable.
     #[arg(long = "fault", global = true)]
     faults: Vec<Fault>,
     /// Failed logins that lock the account (0 = never).
@@ -170,6 +177,9 @@ struct FleetEntry {
     tls: Option<String>,
     #[serde(default)]
     tls_port: Option<u16>,
+    /// This device's own faults, added to any `--fault` given for all.
+    #[serde(default)]
+    faults: Vec<String>,
 }
 
 /// One device of a fleet file.
@@ -178,11 +188,13 @@ struct Entry {
     profile: String,
     tls: Option<TlsKind>,
     tls_port: Option<u16>,
+    faults: Vec<Fault>,
 }
 
 fn read_fleet_file(path: &Path) -> Result<Vec<Entry>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read fleet file {}: {e}", path.display()))?;
+    // Capped while reading: a FIFO or /dev/zero reports a length of 0.
+    let text = bounded_read::read_to_string(path, 16 * 1024 * 1024)
+        .map_err(|e| format!("fleet file: {e}"))?;
     if let Ok(file) = toml::from_str::<FleetFile>(&text) {
         return file
             .device
@@ -193,11 +205,18 @@ fn read_fleet_file(path: &Path) -> Result<Vec<Entry>, String> {
                     .map(|t| t.parse::<TlsKind>())
                     .transpose()
                     .map_err(|e| format!("{}: {} {e}", path.display(), d.address))?;
+                let faults = d
+                    .faults
+                    .iter()
+                    .map(|f| f.parse::<Fault>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("{}: {} {e}", path.display(), d.address))?;
                 Ok(Entry {
                     address: d.address,
                     profile: d.profile,
                     tls,
                     tls_port: d.tls_port,
+                    faults,
                 })
             })
             .collect();
@@ -237,6 +256,7 @@ fn read_fleet_file(path: &Path) -> Result<Vec<Entry>, String> {
             profile: profile.to_owned(),
             tls,
             tls_port,
+            faults: Vec::new(),
         });
     }
     Ok(out)
@@ -373,20 +393,23 @@ async fn run(cli: Cli) -> Result<(), String> {
                             profile: p.clone(),
                             tls: None,
                             tls_port: None,
+                            faults: Vec::new(),
                         })
                         .collect()
                 }
             };
             for entry in entries {
                 let profile = resolve_profile(&entry.profile)?;
-                configs.push(build_config(
+                let mut cfg = build_config(
                     profile,
                     SocketAddr::new(entry.address, common.http_port),
                     common,
                     &password,
                     entry.tls,
                     entry.tls_port,
-                ));
+                );
+                cfg.faults.extend(entry.faults);
+                configs.push(cfg);
             }
             let mix = FleetMix {
                 closed_every: fleet.closed_every,

@@ -247,6 +247,9 @@ pub enum Setup {
 }
 
 /// The admin password [`Setup::ProvisionedElsewhere`] sets (another tool's).
+/// Largest profile file read (a real profile is a few KiB).
+pub const MAX_PROFILE_BYTES: u64 = 1024 * 1024;
+
 pub const ELSEWHERE_PASSWORD: &str = "0ther-Tool#2008";
 
 impl Setup {
@@ -348,11 +351,21 @@ impl Profile {
         Ok(profile)
     }
 
-    /// Reads a profile from a TOML file.
+    /// Reads a profile from a TOML file (at most [`MAX_PROFILE_BYTES`]).
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-            path: path.display().to_string(),
-            source,
+        let text = bounded_read::read_to_string(path, MAX_PROFILE_BYTES).map_err(|e| match e {
+            bounded_read::ReadError::Io { source, .. } => ProfileError::Read {
+                path: path.display().to_string(),
+                source,
+            },
+            bounded_read::ReadError::TooLarge { cap, .. } => ProfileError::Read {
+                path: path.display().to_string(),
+                source: std::io::Error::other(format!("larger than {cap} bytes")),
+            },
+            bounded_read::ReadError::NotUtf8 { .. } => ProfileError::Read {
+                path: path.display().to_string(),
+                source: std::io::Error::other("not UTF-8 text"),
+            },
         })?;
         Profile::from_toml_str(&text)
     }

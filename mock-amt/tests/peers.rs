@@ -135,6 +135,42 @@ async fn amttool_reads_version_and_hostname_over_eoi() {
     }
 }
 
+/// `amttool netinfo` enumerates the interfaces over EOI and prints each one's
+/// settings: the mock's address comes back as the interface's.
+#[tokio::test]
+async fn amttool_netinfo_prints_the_mock_interface() {
+    let Some(amttool) = tool("amttool") else {
+        return;
+    };
+    let d = start("amt-7.1", "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let mut cmd = Command::new(&amttool);
+    cmd.arg(format!("127.0.0.1:{}", d.addr().port()))
+        .arg("netinfo")
+        .env("AMT_PASSWORD", DEFAULT_PASSWORD);
+    let (ok, out) = run(cmd, None).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("Network Interface 0:"), "{out}");
+    assert!(
+        out.contains("LocalAddress                127.0.0.1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("SubnetMask                  255.0.0.0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("MACAddress                      00-15-17-"),
+        "{out}"
+    );
+    assert!(
+        out.contains("DhcpEnabled                     true"),
+        "{out}"
+    );
+    d.shutdown().await;
+}
+
 #[tokio::test]
 async fn amttool_with_a_wrong_password_is_counted() {
     let Some(amttool) = tool("amttool") else {
@@ -192,6 +228,62 @@ async fn amtctrl_reads_the_power_state_over_wsman() {
     assert_eq!(out.trim(), "on", "PowerState 2 is `on` to amtctrl: {out}");
     assert!(d.stats().authenticated >= 1);
     d.shutdown().await;
+}
+
+/// nmap's `http-vuln-cve2017-5689` runs on AMT's ports only, so each device
+/// takes 16992 on an address of h13's loopback range (127.13.0.0/16).
+async fn start_on_16992(profile: &str, first: u8) -> Option<DeviceHandle> {
+    let mut last_err = None;
+    for last in first..first.saturating_add(5) {
+        let ip = IpAddr::V4(Ipv4Addr::new(127, 13, 17, last));
+        match start(profile, SocketAddr::new(ip, 16992)).await {
+            Ok(d) => return Some(d),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    let msg = format!("no free 127.13.17.x:16992 for nmap: {last_err:?}");
+    if require_peers() {
+        panic!("{msg}");
+    }
+    loud(&format!("SKIPPING nmap CVE-2017-5689 check: {msg}"));
+    None
+}
+
+/// The web UI as firmware serves it: nmap's CVE-2017-5689 script gets a
+/// Digest 401 on `/index.htm`, then a 200 for an empty `response=""` from
+/// the vulnerable build only.
+#[tokio::test]
+async fn nmap_flags_cve_2017_5689_on_the_vulnerable_build_only() {
+    let Some(nmap) = tool("nmap") else { return };
+    for (profile, first, vulnerable) in [("amt-6.2", 10u8, true), ("amt-6.2.61", 20, false)] {
+        let Some(d) = start_on_16992(profile, first).await else {
+            return;
+        };
+        let mut cmd = Command::new(&nmap);
+        cmd.args([
+            "-Pn",
+            "-n",
+            "-p",
+            "16992",
+            "--script",
+            "http-vuln-cve2017-5689",
+            "--script-args",
+            "vulns.showall",
+            &d.addr().ip().to_string(),
+        ]);
+        let (ok, out) = run(cmd, None).await;
+        assert!(ok, "{out}");
+        assert!(
+            out.contains("CVE-2017-5689"),
+            "{profile}: the script ran: {out}"
+        );
+        if vulnerable {
+            assert!(out.contains("State: VULNERABLE"), "{profile}: {out}");
+        } else {
+            assert!(out.contains("State: NOT VULNERABLE"), "{profile}: {out}");
+        }
+        d.shutdown().await;
+    }
 }
 
 /// Writes straight to the process's stderr: the test harness captures

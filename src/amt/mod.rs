@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::facts::{AmtFacts, FactsRecord, HostStatus};
-use crate::wsman::response::one_line;
 use crate::wsman::tls::Connector;
 use crate::wsman::{
     self, CallLimits, Challenge, Credentials, DigestAuth, Element, Endpoint, EnvelopeOptions,
@@ -43,6 +42,9 @@ pub const MIN_ENVELOPE_SIZE: u32 = 51_200;
 pub struct ClientOptions {
     /// Deadline and body cap of every call (an enumeration counts as one call).
     pub limits: CallLimits,
+    /// Deadline for everything read from one host (probe and every class):
+    /// one slow device must not hold a scan slot for its whole sequence.
+    pub host_deadline: Duration,
     /// Time allowed to establish a connection (TCP, then again the TLS handshake).
     pub connect_timeout: Duration,
     /// Items asked for per Pull.
@@ -63,6 +65,7 @@ impl Default for ClientOptions {
         let envelope = EnvelopeOptions::default();
         Self {
             limits: CallLimits::default(),
+            host_deadline: CallLimits::default().deadline * 3,
             connect_timeout: Duration::from_secs(5),
             max_elements: envelope.max_elements,
             max_pages: Session::DEFAULT_MAX_PAGES,
@@ -212,6 +215,39 @@ pub async fn read_host_with(
     discovered: &Discovered,
 ) -> FactsRecord {
     let mut record = FactsRecord::new(target_label);
+    let host_deadline = client.options().host_deadline;
+    let filled = tokio::time::timeout(
+        host_deadline,
+        fill_host(client, endpoint, creds, discovered, &mut record),
+    )
+    .await;
+    if filled.is_err() {
+        // What was read before the deadline stays in the record.
+        record.status = Some(HostStatus::Unreachable);
+        record.error = Some(format!(
+            "the host did not finish within the {} --host-timeout",
+            wsman::show_duration(host_deadline)
+        ));
+    }
+    if let Some(error) = record.error.take() {
+        record.error = Some(wsman::response::bounded_line(&error, MAX_ERROR_CHARS));
+    }
+    record
+}
+
+/// Longest `error` in a record: one line, so a device's 3 MiB RelatesTo
+/// cannot pad every row of a table.
+pub const MAX_ERROR_CHARS: usize = 400;
+
+/// Reads one host into `record`. Facts are stored in the record as they
+/// are read, so a host deadline that cuts the sequence keeps them.
+async fn fill_host(
+    client: &AmtClient,
+    endpoint: &Endpoint,
+    creds: Option<&Credentials>,
+    discovered: &Discovered,
+    record: &mut FactsRecord,
+) {
     let limits = client.options().limits;
     let transport = client.host_transport();
 
@@ -247,10 +283,10 @@ pub async fn read_host_with(
                 };
                 record.amt = Some(facts);
             }
-            return record;
+            return;
         }
     };
-    let mut facts = AmtFacts {
+    let facts = AmtFacts {
         server_header: probed.server_header.clone(),
         port: Some(endpoint.port),
         scheme: Some(endpoint.scheme().to_owned()),
@@ -261,8 +297,8 @@ pub async fn read_host_with(
         record.status = Some(HostStatus::NotAmt);
         record.error = Some(match &probed.server_header {
             Some(server) => format!(
-                "the Server header {:?} does not name Intel AMT",
-                one_line(server)
+                "the Server header {} does not name Intel AMT",
+                wsman::response::quoted(server)
             ),
             None => format!(
                 "HTTP {} to {} without a Server header: not Intel AMT",
@@ -271,19 +307,22 @@ pub async fn read_host_with(
             ),
         });
         record.amt = Some(facts);
-        return record;
+        return;
     };
     let banner_version = banner.version.as_deref();
+    // Facts live in the record from here on, so a --host-timeout that cuts
+    // the sequence short keeps what was read.
+    let facts = record.amt.insert(facts);
 
     match creds {
         None => {
-            inventory::finish_version(&mut facts, banner_version);
+            inventory::finish_version(facts, banner_version);
             record.status = Some(HostStatus::Ok);
         }
         Some(creds) => {
             let session =
                 client.session_primed(transport, &endpoint, creds, probed.challenge.clone());
-            match inventory::read(&session, &limits, &mut facts, banner_version).await {
+            match inventory::read(&session, &limits, facts, banner_version).await {
                 Ok(outcome) => match outcome.problem {
                     None => record.status = Some(HostStatus::Ok),
                     Some(problem) => {
@@ -292,15 +331,13 @@ pub async fn read_host_with(
                     }
                 },
                 Err(e) => {
-                    inventory::finish_version(&mut facts, banner_version);
+                    inventory::finish_version(facts, banner_version);
                     record.status = Some(host_status(&e));
                     record.error = Some(e.to_string());
                 }
             }
         }
     }
-    record.amt = Some(facts);
-    record
 }
 
 /// Checks that a Get or Pull answered with an instance of the class asked for:
@@ -314,8 +351,8 @@ pub(crate) fn expect_class(
         Ok(())
     } else {
         Err(wsman::Error::Protocol(format!(
-            "expected {class}, got {{{}}}{}",
-            item.ns, item.name
+            "expected {class}, got {}",
+            wsman::response::quoted(&format!("{{{}}}{}", item.ns, item.name))
         )))
     }
 }

@@ -15,6 +15,8 @@ pub fn host_status(error: &Error) -> HostStatus {
         | Error::Tls(_) => HostStatus::Unreachable,
         Error::CertificateRejected(_) => HostStatus::TlsUntrusted,
         Error::AuthFailed => HostStatus::AuthFailed,
+        // README: `not_amt` is "something answered on the port, but not as AMT".
+        Error::NotHttp(_) => HostStatus::NotAmt,
         Error::HttpStatus(_)
         | Error::EmptyBadRequest
         | Error::BodyTooLarge(_)

@@ -140,7 +140,9 @@ pub(crate) async fn probe_as_configured(
                     let next = match &plain_failure.error {
                         Error::ConnectionRefused if target.port == HTTP_PORT => Some(TLS_PORT),
                         // Something that drops plain HTTP may be a TLS listener.
-                        Error::ConnectionReset | Error::Http(_) => Some(target.port),
+                        Error::ConnectionReset | Error::Http(_) | Error::NotHttp(_) => {
+                            Some(target.port)
+                        }
                         _ => None,
                     };
                     let Some(port) = next else {
@@ -148,9 +150,22 @@ pub(crate) async fn probe_as_configured(
                     };
                     probe_at(transport, wsman, tls(port), limits)
                         .await
-                        .map_err(|f| Failure {
-                            message: format!("{}; then {}", plain_failure.message, f.message),
-                            ..f
+                        .map_err(|f| {
+                            let message = format!("{}; then {}", plain_failure.message, f.message);
+                            // Not HTTP in the clear and no TLS either: what
+                            // answered is not AMT, whatever the handshake said.
+                            let not_tls = matches!(
+                                f.error,
+                                Error::Tls(_) | Error::ConnectionReset | Error::NotHttp(_)
+                            );
+                            if matches!(plain_failure.error, Error::NotHttp(_)) && not_tls {
+                                Failure {
+                                    message,
+                                    ..plain_failure
+                                }
+                            } else {
+                                Failure { message, ..f }
+                            }
                         })
                 }
             }

@@ -1,7 +1,6 @@
 //! Where a password comes from. Never the command line (it would show in `ps`
 //! and shell history), never echoed, never in an error message.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 /// Password files are one line; anything bigger is a wrong path, not a password.
@@ -67,14 +66,13 @@ fn read_password_file(path: &std::path::Path) -> Result<String, PasswordError> {
         path: shown.clone(),
         reason,
     };
-    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_PASSWORD_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| err(e.to_string()))?;
-    if bytes.len() as u64 > MAX_PASSWORD_FILE_BYTES {
-        return Err(err(format!("larger than {MAX_PASSWORD_FILE_BYTES} bytes")));
-    }
+    let bytes = bounded_read::read(path, MAX_PASSWORD_FILE_BYTES).map_err(|e| match e {
+        bounded_read::ReadError::TooLarge { .. } => {
+            err(format!("larger than {MAX_PASSWORD_FILE_BYTES} bytes"))
+        }
+        bounded_read::ReadError::Io { source, .. } => err(source.to_string()),
+        other => err(other.to_string()),
+    })?;
     let text = String::from_utf8(bytes).map_err(|_| err("not UTF-8".into()))?;
     let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
     if line.is_empty() {

@@ -15,6 +15,7 @@ use crate::report::{self, Format, HostReport, ReportOptions, SiteReport};
 use crate::rules::checks::provisioning_password::password_problems;
 use crate::rules::{self, Judge, Verdict};
 use crate::scan::discover::{self, DEFAULT_RATE};
+use crate::scan::pipeline::ProvisioningCert;
 use crate::scan::{
     pipeline, DiscoveryOptions, PipelineOptions, Plan, PlanInput, Progress, ScanEvent, Shard,
 };
@@ -29,6 +30,11 @@ pub struct ReadArgs {
     /// Seconds allowed for each request to a device, Digest round trip included.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
+    /// Seconds allowed for everything read from one device (probe and every
+    /// class); default 3 × --timeout, so one slow device cannot hold a slot
+    /// for the length of its whole read sequence.
+    #[arg(long, value_name = "SECS")]
+    pub host_timeout: Option<f64>,
     /// Seconds allowed to open a TCP connection.
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     pub connect_timeout: f64,
@@ -44,6 +50,14 @@ pub struct ReadArgs {
     /// configmgr-2007-sp1-provisioning.
     #[arg(long, value_name = "NAME|FILE")]
     pub policy: Vec<String>,
+    /// Check this AMT provisioning certificate chain (PEM, or PKCS#12 with
+    /// --provisioning-cert-password-env) against every device read, as
+    /// `amtready cert` does (findings CERT-*).
+    #[arg(long, value_name = "CHAIN")]
+    pub provisioning_cert: Option<PathBuf>,
+    /// Environment variable holding the PKCS#12 password of --provisioning-cert.
+    #[arg(long, value_name = "VAR", requires = "provisioning_cert")]
+    pub provisioning_cert_password_env: Option<String>,
     /// Print what was read without judging it against the rules.
     #[arg(long)]
     pub no_rules: bool,
@@ -201,6 +215,9 @@ pub fn run(args: &ScanArgs) -> i32 {
              Use --password-env, --password-file or --ask-password for the full inventory."
         );
     }
+    if let Err(e) = check_user(&args.user) {
+        return input_error(e);
+    }
     let credentials = password.map(|p| Credentials {
         user: args.user.clone(),
         password: Password::new(p),
@@ -237,6 +254,10 @@ pub fn execute(
             Ok(p) => Some(Arc::new(Judge::new(Arc::new(p), site.clone()))),
             Err(code) => return code,
         }
+    };
+    let provisioning_cert = match provisioning_cert(read) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     let site_report = site.map(|facts| SiteReport {
         facts,
@@ -319,6 +340,7 @@ pub fn execute(
         }),
         judge,
         credential_facts: Some(credential_facts),
+        provisioning_cert,
     };
 
     let progress = Arc::new(Progress::default());
@@ -474,6 +496,23 @@ fn summary(progress: &Progress, all: bool, elapsed: Duration) {
     );
 }
 
+/// Reads `--provisioning-cert` once, with its chain-only findings.
+fn provisioning_cert(read: &ReadArgs) -> Result<Option<Arc<ProvisioningCert>>, i32> {
+    let Some(path) = &read.provisioning_cert else {
+        return Ok(None);
+    };
+    let password = match &read.provisioning_cert_password_env {
+        Some(var) => Some(std::env::var(var).map_err(|_| {
+            input_error(format_args!(
+                "--provisioning-cert-password-env {var}: the variable is not set"
+            ))
+        })?),
+        None => None,
+    };
+    let chain = crate::cert::load_chain(path, password.as_deref()).map_err(input_error)?;
+    Ok(Some(Arc::new(ProvisioningCert::new(chain))))
+}
+
 /// What the provisioning rules need to know of the credentials: the user and
 /// which of Configuration Manager's password rules the password breaks. The
 /// password itself goes no further than this function.
@@ -487,20 +526,66 @@ fn credential_facts(credentials: Option<&Credentials>) -> CredentialFacts {
     }
 }
 
+/// Shortest time limit accepted: below a millisecond no exchange can finish,
+/// and `1e-300` is a typo, not a setting.
+const MIN_SECS: f64 = 0.001;
+/// Largest time limit accepted: an hour.
+const MAX_SECS: f64 = 3600.0;
+/// Largest `--body-cap`: the biggest real AMT answer (a Pull of every
+/// certificate hash) is tens of KiB; 64 MiB per host × `--concurrency` is
+/// already more memory than a scan should ever hold.
+pub const MAX_BODY_CAP: usize = 64 * 1024 * 1024;
+/// Smallest `--body-cap` that holds an AMT response.
+const MIN_BODY_CAP: usize = 4096;
+/// `--host-timeout` when not given, as a multiple of `--timeout`: the probe
+/// and a few reads of a slow but healthy device fit; nine stalled reads do not.
+const HOST_TIMEOUT_FACTOR: f64 = 3.0;
+
 fn secs(value: f64) -> Option<Duration> {
-    (value.is_finite() && value > 0.0 && value <= 3600.0).then(|| Duration::from_secs_f64(value))
+    (value.is_finite() && (MIN_SECS..=MAX_SECS).contains(&value))
+        .then(|| Duration::from_secs_f64(value))
+}
+
+/// The user name goes into the Digest `Authorization` header: a control
+/// character (CR/LF) would corrupt every request, so it is refused up front.
+pub fn check_user(user: &str) -> Result<(), String> {
+    if user.is_empty() {
+        return Err("--user must not be empty".into());
+    }
+    if user
+        .chars()
+        .any(|c| c.is_control() || c == '"' || c == '\\')
+    {
+        return Err(format!(
+            "--user {} holds a control character, quote or backslash, which cannot go into a Digest header",
+            crate::report::text::clean(user)
+        ));
+    }
+    Ok(())
 }
 
 /// Checks the user's limits and turns them into the client's options, once.
 fn client_options(read: &ReadArgs) -> Result<ClientOptions, i32> {
-    let deadline = secs(read.timeout)
-        .ok_or_else(|| input_error("--timeout must be between 0 and 3600 seconds"))?;
+    let range = format!("between {MIN_SECS} and {MAX_SECS} seconds");
+    let deadline =
+        secs(read.timeout).ok_or_else(|| input_error(format_args!("--timeout must be {range}")))?;
     let connect_timeout = secs(read.connect_timeout)
-        .ok_or_else(|| input_error("--connect-timeout must be between 0 and 3600 seconds"))?;
-    if read.body_cap < 4096 {
+        .ok_or_else(|| input_error(format_args!("--connect-timeout must be {range}")))?;
+    let host_deadline = match read.host_timeout {
+        Some(v) => {
+            secs(v).ok_or_else(|| input_error(format_args!("--host-timeout must be {range}")))?
+        }
+        None => deadline.mul_f64(HOST_TIMEOUT_FACTOR),
+    };
+    if host_deadline < deadline {
         return Err(input_error(
-            "--body-cap below 4096 bytes cannot hold an AMT response",
+            "--host-timeout must not be shorter than --timeout",
         ));
+    }
+    if !(MIN_BODY_CAP..=MAX_BODY_CAP).contains(&read.body_cap) {
+        return Err(input_error(format_args!(
+            "--body-cap must be between {MIN_BODY_CAP} (the smallest that holds an AMT response) and {MAX_BODY_CAP} bytes"
+        )));
     }
     if read.concurrency == 0 {
         return Err(input_error("--concurrency must be at least 1"));
@@ -512,6 +597,7 @@ fn client_options(read: &ReadArgs) -> Result<ClientOptions, i32> {
             body_cap: read.body_cap,
         },
         connect_timeout,
+        host_deadline,
         tls,
         tls_mode: read.tls.tls,
         ..ClientOptions::default()

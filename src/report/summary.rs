@@ -549,4 +549,69 @@ mod tests {
             .iter()
             .all(|l| crate::report::text::width(l) <= 60));
     }
+
+    fn site(verdict: Verdict, blocking: usize) -> crate::report::SiteReport {
+        crate::report::SiteReport {
+            facts: crate::facts::SiteFacts {
+                mode: Some("native".into()),
+                ..Default::default()
+            },
+            evaluation: Some(Evaluation {
+                verdict,
+                findings: (0..blocking)
+                    .map(|i| Finding {
+                        rule: format!("SITE-{i}"),
+                        severity: Severity::Error,
+                        message: "m".into(),
+                        seed_section: "s".into(),
+                        document: None,
+                        fix: None,
+                    })
+                    .collect(),
+                missing: Vec::new(),
+                not_checked: Vec::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_rollout_is_as_ready_as_its_site_and_its_hosts() {
+        let build = |site_verdict: Option<Verdict>, hosts: &[Verdict]| {
+            let mut p = Projector::new();
+            let mut b = SummaryBuilder::new();
+            if let Some(v) = site_verdict {
+                let blocking = usize::from(v == Verdict::NotReady);
+                b.site(&p.site_row(&site(v, blocking)));
+            }
+            for (i, v) in hosts.iter().enumerate() {
+                let r = host(&format!("10.0.0.{i}"), Some("5.2.10"), *v, &[]);
+                let row = p.row(&r);
+                b.add(&r, &row);
+            }
+            b.finish(false)
+        };
+        let s = build(Some(Verdict::NotReady), &[Verdict::Ready, Verdict::Ready]);
+        assert_eq!(s.rollout, Some(Verdict::NotReady));
+        assert_eq!(s.rollout_line().unwrap(), "not ready: blocked by the site");
+        assert_eq!(
+            s.site.as_ref().unwrap().describe(),
+            "not ready: 1 blocking finding"
+        );
+        let s = build(Some(Verdict::Ready), &[Verdict::Unknown, Verdict::Ready]);
+        assert_eq!(s.rollout, Some(Verdict::Unknown));
+        assert_eq!(
+            s.rollout_line().unwrap(),
+            "unknown: facts missing for 1 of 2 hosts"
+        );
+        let s = build(Some(Verdict::Ready), &[Verdict::Ready]);
+        assert_eq!(s.rollout_line().unwrap(), "ready: the site and 1 of 1 host");
+        let s = build(None, &[Verdict::Ready]);
+        assert_eq!(s.rollout, Some(Verdict::Ready));
+        assert!(s.text_lines(100, false)[2].contains("not judged"));
+        // A site alone: its line, and no host lines.
+        let s = build(Some(Verdict::Ready), &[]);
+        let lines = s.text_lines(100, false);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(s.rollout_line().unwrap().starts_with("ready"));
+    }
 }

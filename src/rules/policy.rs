@@ -530,14 +530,18 @@ impl Policy {
             path: shown.clone(),
             source,
         };
-        let size = std::fs::metadata(path).map_err(io)?.len();
-        if size > MAX_POLICY_BYTES {
-            return Err(PolicyError::TooLarge {
-                path: shown,
+        // Capped while reading: /dev/zero, FIFOs and /proc files say 0 bytes.
+        let text = bounded_read::read_to_string(path, MAX_POLICY_BYTES).map_err(|e| match e {
+            bounded_read::ReadError::TooLarge { .. } => PolicyError::TooLarge {
+                path: shown.clone(),
                 limit: MAX_POLICY_BYTES,
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(io)?;
+            },
+            bounded_read::ReadError::Io { source, .. } => io(source),
+            bounded_read::ReadError::NotUtf8 { .. } => io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "not UTF-8 text",
+            )),
+        })?;
         Policy::from_toml_str(&text, &shown)
     }
 

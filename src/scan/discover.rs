@@ -399,7 +399,8 @@ impl Sweeper {
 /// The soft limit on open files (Linux `/proc/self/limits`), to size the
 /// sweep's in-flight window without running out of sockets.
 pub fn open_file_limit() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let text =
+        bounded_read::read_to_string(std::path::Path::new("/proc/self/limits"), 64 * 1024).ok()?;
     let line = text.lines().find(|l| l.starts_with("Max open files"))?;
     line.split_whitespace().nth(3)?.parse().ok()
 }

@@ -98,13 +98,15 @@ impl Auth for DigestAuth {
         signed: bool,
         renewals_left: bool,
     ) -> Result<Retry, Error> {
-        let challenge = Challenge::from_headers(
-            response
-                .headers
-                .get_all(WWW_AUTHENTICATE)
-                .iter()
-                .filter_map(|v| v.to_str().ok()),
-        );
+        // Lossy, not `to_str`: a challenge with a non-ASCII realm must be
+        // reported as such, not vanish as if there were no header at all.
+        let values: Vec<String> = response
+            .headers
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        let challenge = Challenge::from_headers(values.iter().map(String::as_str));
         let retry = !signed || (renewals_left && challenge.as_ref().is_ok_and(Challenge::stale));
         if !retry {
             self.session.clear();

@@ -17,6 +17,9 @@ pub struct Challenge {
     header: WwwAuthenticateHeader,
 }
 
+/// Longest challenge parameter accepted (realm, nonce, opaque, qop list).
+const MAX_CHALLENGE_PARAM: usize = 1024;
+
 impl Challenge {
     /// Parses one `WWW-Authenticate` value. Accepts every spelling AMT was
     /// seen to send: a space after some commas only, `stale` quoted or bare,
@@ -34,7 +37,26 @@ impl Challenge {
         // digest_auth slices its input by char index; on non-ASCII input that
         // could split a code point and panic, and no real challenge needs it.
         if !trimmed.is_ascii() {
-            return Err(Error::Protocol("Digest challenge is not ASCII".into()));
+            let realm = trimmed
+                .split_once("realm=")
+                .map(|(_, r)| r.trim_start_matches('"').split('"').next().unwrap_or(r));
+            return Err(Error::Protocol(match realm {
+                Some(r) if !r.is_ascii() => format!(
+                    "the Digest realm {} is not ASCII (AMT's is `Digest:` and 32 hex digits)",
+                    super::response::quoted(r)
+                ),
+                _ => "the Digest challenge holds non-ASCII characters".to_owned(),
+            }));
+        }
+        // AMT's realm is 40 characters and its nonce 32; a parameter of
+        // kilobytes is a hostile device, not a firmware variant.
+        if let Some(long) = trimmed.split(',').find(|p| p.len() > MAX_CHALLENGE_PARAM) {
+            let name = long.trim().split('=').next().unwrap_or_default();
+            return Err(Error::Protocol(format!(
+                "the Digest challenge's {} is {} bytes long (at most {MAX_CHALLENGE_PARAM} accepted)",
+                super::response::quoted(name.trim_start_matches("Digest").trim()),
+                long.len()
+            )));
         }
         let rest = trimmed.get(6..).unwrap_or_default();
         let mut header = WwwAuthenticateHeader::parse(rest)

@@ -170,10 +170,10 @@ pub enum Error {
     #[error("connection reset or closed by the device")]
     ConnectionReset,
     /// The TCP (or TLS) connection was not established in time.
-    #[error("timed out connecting after {0:?}")]
+    #[error("timed out connecting after {}", show_duration(*.0))]
     ConnectTimeout(Duration),
     /// Connected, but the whole answer did not arrive before the deadline.
-    #[error("no complete answer within the {0:?} deadline")]
+    #[error("no complete answer within the {} --timeout", show_duration(*.0))]
     Timeout(Duration),
     /// Any other failure to connect (no route, name not resolved).
     #[error("cannot connect: {0}")]
@@ -210,12 +210,25 @@ pub enum Error {
     /// Well-formed, but not the answer the protocol calls for.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The answer is not HTTP at all (HTTP/0.9 bytes, an endless or
+    /// malformed header block): whatever listens is not an AMT web server.
+    #[error("the answer is not HTTP: {0}")]
+    NotHttp(String),
     /// Any other HTTP-level failure.
     #[error("HTTP error: {0}")]
     Http(String),
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     ClientBuild(String),
+}
+
+/// A configured time limit as an admin wrote it: `10 s`, `0.5 s`.
+pub fn show_duration(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    // Three decimals at most: a limit is never finer than a millisecond.
+    let text = format!("{secs:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text} s")
 }
 
 /// Why the policy refused a certificate, and the chain the device showed

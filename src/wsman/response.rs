@@ -27,11 +27,16 @@ pub struct Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.subcode {
-            Some(sub) => write!(f, "{}/{}", self.code, sub)?,
-            None => f.write_str(&self.code)?,
+            Some(sub) => write!(
+                f,
+                "{}/{}",
+                bounded_line(&self.code, MAX_QUOTED_CHARS),
+                bounded_line(sub, MAX_QUOTED_CHARS)
+            )?,
+            None => f.write_str(&bounded_line(&self.code, MAX_QUOTED_CHARS))?,
         }
         if !self.reason.is_empty() {
-            write!(f, ": {}", one_line(&self.reason))?;
+            write!(f, ": {}", quoted(&self.reason))?;
         }
         Ok(())
     }
@@ -40,6 +45,54 @@ impl fmt::Display for Fault {
 /// Collapses whitespace so a device's text cannot break a one-line message.
 pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Longest piece of device text quoted in an error.
+pub const MAX_QUOTED_CHARS: usize = 120;
+
+/// `text` as one line of at most `max` characters: whitespace runs become one
+/// space, every other control character a visible escape (`\x1b`), and
+/// what does not fit is cut with `…` and the length left out.
+pub fn bounded_line(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut shown = 0usize;
+    let mut space = false;
+    let mut iter = text.trim().chars();
+    for c in iter.by_ref() {
+        let piece: std::borrow::Cow<'_, str> = if c.is_whitespace() {
+            if space {
+                continue;
+            }
+            space = true;
+            " ".into()
+        } else {
+            space = false;
+            if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                if (c as u32) < 0x100 {
+                    format!("\\x{:02x}", c as u32).into()
+                } else {
+                    format!("\\u{{{:x}}}", c as u32).into()
+                }
+            } else {
+                c.to_string().into()
+            }
+        };
+        let n = piece.chars().count();
+        if shown + n > max {
+            let rest = iter.as_str().len() + c.len_utf8();
+            out.push_str(&format!("… ({rest} more bytes)"));
+            return out;
+        }
+        shown += n;
+        out.push_str(&piece);
+    }
+    out
+}
+
+/// Device text for an error message: quoted, on one line, escaped and clipped,
+/// so a hostile device can neither flood a report nor forge its lines.
+pub fn quoted(text: &str) -> String {
+    format!("\"{}\"", bounded_line(text, MAX_QUOTED_CHARS))
 }
 
 /// A successful SOAP 1.2 response: its addressing headers and the Body element.
@@ -66,8 +119,8 @@ pub fn parse_response(body: &[u8], expected_relates_to: Option<&str>) -> Result<
     let root = xml::parse(body)?;
     if !root.is(NS_SOAP12, "Envelope") {
         return Err(Error::Protocol(format!(
-            "root element is {{{}}}{}, not a SOAP 1.2 Envelope",
-            root.ns, root.name
+            "root element is {}, not a SOAP 1.2 Envelope",
+            quoted(&format!("{{{}}}{}", root.ns, root.name))
         )));
     }
     let header = root.child(NS_SOAP12, "Header");
@@ -86,8 +139,10 @@ pub fn parse_response(body: &[u8], expected_relates_to: Option<&str>) -> Result<
     if let Some(expected) = expected_relates_to {
         if relates_to.as_deref() != Some(expected) {
             return Err(Error::Protocol(format!(
-                "RelatesTo {:?} does not match the request's MessageID {expected}",
-                relates_to.as_deref().unwrap_or("(none)")
+                "RelatesTo {} does not match the request's MessageID {expected}",
+                relates_to
+                    .as_deref()
+                    .map_or_else(|| "(none)".to_owned(), quoted)
             )));
         }
     }
@@ -104,8 +159,8 @@ pub fn parse_soap11(body: &[u8]) -> Result<Element, Error> {
     let root = xml::parse(body)?;
     if !root.is(NS_SOAP11, "Envelope") {
         return Err(Error::Protocol(format!(
-            "root element is {{{}}}{}, not a SOAP 1.1 Envelope",
-            root.ns, root.name
+            "root element is {}, not a SOAP 1.1 Envelope",
+            quoted(&format!("{{{}}}{}", root.ns, root.name))
         )));
     }
     let Some(body) = root.child(NS_SOAP11, "Body") else {
@@ -276,7 +331,7 @@ mod tests {
             f.subcode_ns.as_deref(),
             Some("http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd")
         );
-        assert_eq!(f.to_string(), "Sender/AccessDenied: Nope at all");
+        assert_eq!(f.to_string(), "Sender/AccessDenied: \"Nope at all\"");
     }
 
     #[test]

@@ -70,7 +70,7 @@ impl Session {
         limits: &CallLimits,
     ) -> Result<Element, Error> {
         let request = envelope::get(&self.to(), resource_uri, selectors, &self.envelope);
-        let response = self.call(&request, limits).await?;
+        let response = self.call(&request, limits, true).await?;
         response
             .payload()
             .cloned()
@@ -95,15 +95,36 @@ impl Session {
                 body_cap: limits.body_cap,
             })
         };
+        // A connection that dies under a Pull (a device that closes kept-alive
+        // connections without `Connection: close`) costs the enumeration, not
+        // the host: it starts over, once, from Enumerate. A Pull itself is
+        // never resent, since it moves the enumeration on and a lost page
+        // would go unnoticed; a fresh Enumerate only reads.
+        let mut restarts_left = 1;
+        loop {
+            match self.enumerate_once(resource_uri, &remaining).await {
+                Err(Error::ConnectionReset) if restarts_left > 0 => restarts_left -= 1,
+                // A timeout names the configured limit, not the time that was left.
+                Err(Error::Timeout(_)) => return Err(Error::Timeout(limits.deadline)),
+                other => return other,
+            }
+        }
+    }
+
+    async fn enumerate_once(
+        &self,
+        resource_uri: &str,
+        remaining: &impl Fn() -> Result<CallLimits, Error>,
+    ) -> Result<Vec<Element>, Error> {
         let to = self.to();
         // Optimized first: the items come in the EnumerateResponse, and Pull
         // is only the fallback for what did not fit. Firmware that faults on
         // the option gets the plain Enumerate.
         let request = envelope::enumerate_optimized(&to, resource_uri, &self.envelope);
-        let first = match self.call(&request, &remaining()?).await {
+        let first = match self.call(&request, &remaining()?, true).await {
             Err(Error::Fault(_) | Error::EmptyBadRequest) => {
                 let plain = envelope::enumerate(&to, resource_uri, &self.envelope);
-                let response = self.call(&plain, &remaining()?).await?;
+                let response = self.call(&plain, &remaining()?, true).await?;
                 response::enumerate_page(&response)?
             }
             other => response::enumerate_page(&other?)?,
@@ -117,10 +138,7 @@ impl Session {
         })?;
         for _ in 0..self.max_pages {
             let request = envelope::pull(&to, resource_uri, &context, &self.envelope);
-            let response = match self.call(&request, &remaining()?).await {
-                Err(Error::Timeout(_)) => return Err(Error::Timeout(limits.deadline)),
-                other => other?,
-            };
+            let response = self.call(&request, &remaining()?, false).await?;
             let page = response::pull_page(&response)?;
             items.extend(page.items);
             if page.end_of_sequence {
@@ -142,7 +160,7 @@ impl Session {
     pub async fn identify(&self, limits: &CallLimits) -> Result<Element, Error> {
         let request = envelope::identify();
         // Identify answers carry no WS-Addressing header, so nothing to relate.
-        let raw = self.post_wsman(&request, limits).await?;
+        let raw = self.post_wsman(&request, limits, true).await?;
         let response = interpret(raw, |body| response::parse_response(body, None))?;
         response
             .payload()
@@ -159,10 +177,13 @@ impl Session {
         xml: &str,
         limits: &CallLimits,
     ) -> Result<Element, Error> {
-        let request = Request::post(path, "text/xml; charset=utf-8", xml.to_owned()).header(
+        let mut request = Request::post(path, "text/xml; charset=utf-8", xml.to_owned()).header(
             http::HeaderName::from_static("soapaction"),
             &format!("\"{soap_action}\""),
         )?;
+        // Intel's EOI methods named Get… and Enumerate… only read.
+        let method = soap_action.rsplit('/').next().unwrap_or_default();
+        request.retry_safe = method.starts_with("Get") || method.starts_with("Enumerate");
         let raw = self.send(&request, limits).await?;
         interpret(raw, response::parse_soap11)
     }
@@ -179,8 +200,13 @@ impl Session {
         .await
     }
 
-    async fn call(&self, request: &Envelope, limits: &CallLimits) -> Result<Response, Error> {
-        let raw = self.post_wsman(request, limits).await?;
+    async fn call(
+        &self,
+        request: &Envelope,
+        limits: &CallLimits,
+        retry_safe: bool,
+    ) -> Result<Response, Error> {
+        let raw = self.post_wsman(request, limits, retry_safe).await?;
         interpret(raw, |body| {
             response::parse_response(body, Some(&request.message_id))
         })
@@ -190,8 +216,11 @@ impl Session {
         &self,
         request: &Envelope,
         limits: &CallLimits,
+        retry_safe: bool,
     ) -> Result<RawResponse, Error> {
-        let request = Request::post(self.path.as_str(), SOAP12_CONTENT_TYPE, request.xml.clone());
+        let mut request =
+            Request::post(self.path.as_str(), SOAP12_CONTENT_TYPE, request.xml.clone());
+        request.retry_safe = retry_safe;
         self.send(&request, limits).await
     }
 

@@ -5,14 +5,19 @@
 //!
 //! A transport sends each request exactly once: authenticated requests count
 //! toward AMT's lockout, so nothing is ever resent behind the caller's back.
-//! The one exception is a request that was never written (a pooled
-//! connection the device had already closed), which goes out on a fresh one.
+//! The exceptions are a request that was never written (a pooled connection
+//! the device had already closed), and a read-only request ([`Request::retry_safe`])
+//! written to a reused connection that died before one byte of the answer
+//! came back (a device that closes kept-alive connections without
+//! `Connection: close`): each goes out once more on a fresh connection.
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -45,6 +50,9 @@ pub struct Request {
     /// `false`: return after the headers without reading the body (the
     /// probe needs only status and `Server`).
     pub read_body: bool,
+    /// The request only reads, so it may be sent again on a fresh connection
+    /// when a reused one died before any byte of the answer came back.
+    pub retry_safe: bool,
 }
 
 impl Request {
@@ -56,6 +64,7 @@ impl Request {
             headers: HeaderMap::new(),
             body: Bytes::new(),
             read_body: true,
+            retry_safe: true,
         }
     }
 
@@ -71,6 +80,7 @@ impl Request {
             headers,
             body: body.into(),
             read_body: true,
+            retry_safe: false,
         }
     }
 
@@ -147,6 +157,8 @@ impl Default for TransportOptions {
 
 struct Conn {
     sender: SendRequest<Full<Bytes>>,
+    /// Bytes read from the device on this connection so far.
+    received: Arc<AtomicU64>,
     tls: Option<Arc<TlsInfo>>,
     /// The endpoint it was opened to: a host read on 16992 and then 16993
     /// must never send a request meant for one over the other.
@@ -217,6 +229,11 @@ impl HttpTransport {
             // connection would only cost round trips.
             self.legacy.store(true, Ordering::Relaxed);
         }
+        let received = Arc::new(AtomicU64::new(0));
+        let stream = Counted {
+            inner: stream,
+            received: received.clone(),
+        };
         let (sender, connection) = http1::Builder::new()
             .handshake(TokioIo::new(stream))
             .await
@@ -228,6 +245,7 @@ impl HttpTransport {
         });
         Ok(Conn {
             sender,
+            received,
             tls: tls.map(Arc::new),
             endpoint: endpoint.clone(),
         })
@@ -253,11 +271,21 @@ impl HttpTransport {
                 return Err(Error::ConnectionReset);
             }
             let outgoing = build(endpoint, request)?;
+            let received_before = conn.received.load(Ordering::Relaxed);
             let response = match conn.sender.try_send_request(outgoing).await {
                 Ok(r) => r,
                 Err(mut e) => {
                     if reused && e.take_message().is_some() {
                         // Never written: the device had closed the idle connection.
+                        fresh_tried = true;
+                        continue;
+                    }
+                    // Written to a kept-alive connection the device had closed
+                    // without `Connection: close`, and not one byte came back:
+                    // the device never saw it, so a read may go again, once.
+                    let silent = conn.received.load(Ordering::Relaxed) == received_before;
+                    let died = matches!(map_hyper(e.error()), Error::ConnectionReset);
+                    if reused && silent && died && request.retry_safe {
                         fresh_tried = true;
                         continue;
                     }
@@ -322,6 +350,59 @@ impl Transport for HttpTransport {
     }
 }
 
+/// A connection that counts the bytes read from it, so a failed exchange can
+/// tell "the device answered part of it" from "not one byte came back".
+struct Counted {
+    inner: super::tls::connector::Stream,
+    received: Arc<AtomicU64>,
+}
+
+impl tokio::io::AsyncRead for Counted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &polled {
+            let n = buf.filled().len().saturating_sub(before);
+            self.received.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+}
+
+impl tokio::io::AsyncWrite for Counted {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
 fn build(endpoint: &Endpoint, request: &Request) -> Result<http::Request<Full<Bytes>>, Error> {
     let mut builder = http::Request::builder()
         .method(request.method.clone())
@@ -342,6 +423,9 @@ fn build(endpoint: &Endpoint, request: &Request) -> Result<http::Request<Full<By
 fn map_hyper(error: &hyper::Error) -> Error {
     if error.is_incomplete_message() {
         return Error::ConnectionReset;
+    }
+    if error.is_parse() || error.is_parse_status() {
+        return Error::NotHttp(error_chain(error));
     }
     let mut source: Option<&(dyn StdError + 'static)> = error.source();
     while let Some(err) = source {

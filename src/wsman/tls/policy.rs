@@ -355,20 +355,7 @@ fn system_store() -> Result<RootCertStore, Error> {
 
 /// Reads a small trust file whole, refusing anything past [`MAX_FILE`].
 pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, Error> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::ClientBuild(format!("cannot read {}: {e}", path.display())))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::ClientBuild(format!("cannot read {}: {e}", path.display())))?;
-    if bytes.len() as u64 > MAX_FILE {
-        return Err(Error::ClientBuild(format!(
-            "{} is larger than {MAX_FILE} bytes",
-            path.display()
-        )));
-    }
-    Ok(bytes)
+    bounded_read::read(path, MAX_FILE).map_err(|e| Error::ClientBuild(e.to_string()))
 }
 
 /// Parses a pin map from `HOST sha256:HEX` lines.
