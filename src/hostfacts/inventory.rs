@@ -134,6 +134,8 @@ pub struct Inventory {
     by_name: HashMap<String, Vec<usize>>,
     matched: Vec<AtomicBool>,
     unmatched_devices: Mutex<Vec<String>>,
+    /// Facts on which a device's record and its row disagreed (`target: ...`).
+    conflicts: Mutex<Vec<String>>,
 }
 
 fn text(v: &str) -> Option<String> {
@@ -342,6 +344,7 @@ impl Inventory {
             by_name,
             matched,
             unmatched_devices: Mutex::new(Vec::new()),
+            conflicts: Mutex::new(Vec::new()),
         }
     }
 
@@ -378,7 +381,18 @@ impl Inventory {
         match self.find(record, ip) {
             Some(m) => {
                 let host = record.host.get_or_insert_with(HostFacts::default);
+                let before = host.conflicts.len();
                 super::merge(host, &m.facts, FactSource::Inventory);
+                if host.conflicts.len() > before {
+                    if let Ok(mut list) = self.conflicts.lock() {
+                        let target = clean(&record.target).into_owned();
+                        list.extend(
+                            host.conflicts[before..]
+                                .iter()
+                                .map(|c| format!("{target}: {c}")),
+                        );
+                    }
+                }
                 true
             }
             None => {
@@ -443,6 +457,14 @@ impl Inventory {
                 "{path}: {} row(s) matched no AMT device: {}",
                 rows.len(),
                 list(rows)
+            ));
+        }
+        let conflicts = self.conflicts.lock().map(|l| l.clone()).unwrap_or_default();
+        if !conflicts.is_empty() {
+            out.push(format!(
+                "{path}: {} fact(s) where the record and the inventory disagree, left unknown: {}",
+                conflicts.len(),
+                list(conflicts)
             ));
         }
         let devices = self.unmatched_devices();
@@ -761,13 +783,23 @@ BAD,\"unterminated
         assert!(inv.apply(&mut by_name, None));
         let mut lost = FactsRecord::new("10.9.9.8");
         assert!(!inv.apply(&mut lost, None));
+        let mut disputed = FactsRecord::new("10.0.0.1");
+        disputed.host = Some(HostFacts {
+            rras_running: Some(false),
+            ..HostFacts::default()
+        });
+        assert!(inv.apply(&mut disputed, None));
+        assert_eq!(disputed.host.as_ref().unwrap().rras_running, None);
         let report = inv.report(10);
         assert!(
-            report
-                .iter()
-                .any(|l| l.contains("1 row(s) matched no AMT device: line 2 (10.0.0.1, PC-1)")),
+            report.iter().any(|l| l.contains(
+                "1 fact(s) where the record and the inventory disagree, left unknown: \
+                 10.0.0.1: rras_running: file says false, inventory says true"
+            )),
             "{report:?}"
         );
+        // Every computer was joined this time.
+        assert!(inv.unmatched_rows().is_empty(), "{report:?}");
         assert!(
             report
                 .iter()
