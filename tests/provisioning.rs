@@ -341,7 +341,7 @@ fn rule_ids(rec: &Value, severity: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_case_on_mock_devices() {
     // (profile, AMT status, SMS_R_System.AMTStatus, verdict, rule that must fire)
-    let cases: [(&str, &str, Value, &str, Option<&str>); 8] = [
+    let cases: [(&str, &str, Value, &str, Option<&str>); 9] = [
         ("amt-5.2.10", "not_provisioned", json!(2), "ready", None),
         (
             "amt-8.1",
@@ -391,6 +391,13 @@ async fn every_case_on_mock_devices() {
             json!(2),
             "not_ready",
             Some("PROV-ROOT-HASH"),
+        ),
+        (
+            "amt-5.2.10+no-dns-suffix",
+            "not_provisioned",
+            json!(2),
+            "not_ready",
+            Some("PROV-DNS-SUFFIX"),
         ),
     ];
     let profiles: Vec<&str> = cases.iter().map(|c| c.0).collect();

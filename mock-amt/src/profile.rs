@@ -244,6 +244,8 @@ pub enum Setup {
     NicOff,
     /// Not provisioned yet (state `pre`).
     Pre,
+    /// DHCP gave no domain name (option 15) and no PKI DNS suffix is set.
+    NoDnsSuffix,
 }
 
 /// The admin password [`Setup::ProvisionedElsewhere`] sets (another tool's).
@@ -254,7 +256,7 @@ pub const ELSEWHERE_PASSWORD: &str = "0ther-Tool#2008";
 
 impl Setup {
     /// Every set-up and its name after `+`.
-    pub const ALL: [(Setup, &'static str); 7] = [
+    pub const ALL: [(Setup, &'static str); 8] = [
         (Setup::SmallBusiness, "small-business"),
         (Setup::ZtcOff, "ztc-off"),
         (Setup::HashesDisabled, "hashes-disabled"),
@@ -262,6 +264,7 @@ impl Setup {
         (Setup::ProvisionedElsewhere, "provisioned-elsewhere"),
         (Setup::NicOff, "nic-off"),
         (Setup::Pre, "pre"),
+        (Setup::NoDnsSuffix, "no-dns-suffix"),
     ];
 
     /// The set-up called `name`.
@@ -291,6 +294,10 @@ impl Setup {
             }
             Setup::NicOff => p.network_interface_enabled = false,
             Setup::Pre => p.provisioning_state = 0,
+            Setup::NoDnsSuffix => {
+                p.dhcp_dns_suffix = Some(String::new());
+                p.trusted_dns_suffix = None;
+            }
         }
     }
 }

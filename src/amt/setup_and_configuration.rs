@@ -3,7 +3,7 @@
 
 use crate::wsman::{CallLimits, Element, Error, Session};
 
-use super::{expect_class, property_bool, property_text, property_u32};
+use super::{expect_class, property, property_bool, property_text, property_u32};
 
 /// The class's resource URI.
 pub const RESOURCE_URI: &str =
@@ -40,7 +40,9 @@ impl SetupAndConfiguration {
             provisioning_mode: property_u32(item, "ProvisioningMode"),
             ztc_enabled: property_bool(item, "ZeroTouchConfigurationEnabled"),
             password_model: property_u32(item, "PasswordModel"),
-            dhcp_dns_suffix: property_text(item, "DhcpDNSSuffix"),
+            // An empty suffix is a reading, not an unknown: DHCP gave no
+            // option 15, and no provisioning certificate name can match it.
+            dhcp_dns_suffix: property(item, "DhcpDNSSuffix").map(str::to_owned),
             trusted_dns_suffix: property_text(item, "TrustedDNSSuffix"),
         })
     }
