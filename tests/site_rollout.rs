@@ -132,16 +132,45 @@ fn scan_args(targets: &[String], extra: &[&str]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_native_mode_site_gives_the_windows_2000_host_the_native_mode_error() {
-    let (fleet, targets) = supported_fleet(2).await;
+    // Host facts join by address, so each device has its own (127.15.x is this
+    // suite's loopback range; port 0 keeps parallel runs apart).
+    let fleet = start_fleet(
+        ["127.15.2.1:0", "127.15.2.2:0"]
+            .iter()
+            .map(|a| DeviceConfig::new(Profile::builtin("amt-5.2.10").unwrap(), a.parse().unwrap()))
+            .collect(),
+    )
+    .await
+    .expect("fleet starts on loopback");
+    let targets: Vec<String> = fleet.devices.iter().map(|d| d.addr().to_string()).collect();
     let dir = tempfile::tempdir().unwrap();
     let site = write(dir.path(), "site.toml", GOOD_SITE);
+    // An inventory export in Configuration Manager's hardware-inventory column names.
+    let inventory = write(
+        dir.path(),
+        "inventory.csv",
+        "Netbios_Name0,IP_Addresses0,Caption0,CSDVersion0,SystemType0,inband_provisioning\r\n\
+         PC-W2K,127.15.2.1,Microsoft Windows 2000 Professional,Service Pack 4,X86-based PC,false\r\n\
+         PC-XP,127.15.2.2,Microsoft Windows XP Professional,Service Pack 3,X86-based PC,false\r\n",
+    );
     let saved = dir.path().join("scan.jsonl").display().to_string();
-    let out = amtready(scan_args(&targets, &["--site", &site, "--output", &saved])).await;
+    let out = amtready(scan_args(
+        &targets,
+        &[
+            "--site",
+            &site,
+            "--host-facts",
+            &inventory,
+            "--output",
+            &saved,
+        ],
+    ))
+    .await;
     let scanned = lines(&out);
     assert_eq!(
         out.status.code(),
-        Some(0),
-        "a good site and supported devices: {out:?}"
+        Some(1),
+        "the Windows 2000 host is not ready: {out:?}"
     );
     assert_eq!(
         scanned[0]["kind"], "site",
@@ -156,36 +185,27 @@ async fn a_native_mode_site_gives_the_windows_2000_host_the_native_mode_error() 
             "site rules are not host rules: {host}"
         );
     }
+    let host = |records: &[Value], target: &str| -> Value {
+        hosts(records)
+            .into_iter()
+            .find(|h| h["target"] == target)
+            .unwrap_or_else(|| panic!("{target} in {records:?}"))
+            .clone()
+    };
+    let w2k = host(&scanned, &targets[0]);
+    assert_eq!(w2k["verdict"], "not_ready", "{w2k}");
+    assert_eq!(rules(&w2k), ["HOST-W2K-NATIVE"], "{w2k}");
+    let xp = host(&scanned, &targets[1]);
+    assert_eq!(xp["verdict"], "ready", "{xp}");
 
-    // `scan` has no way to take host facts yet (`--host-facts` is planned), so
-    // the hosts' OS is written by hand into the saved scan, as an admin
-    // would from an inventory export, and the saved scan is judged with the site.
-    let os = [
-        "Windows 2000 Professional SP4",
-        "Windows XP Professional SP3",
-    ];
-    let with_hosts: Vec<String> = std::fs::read_to_string(&saved)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut v: Value = serde_json::from_str(l).unwrap();
-            if let Some(i) = targets.iter().position(|t| v["target"] == *t) {
-                v["host"] =
-                    json!({"os": os[i], "architecture": "32-bit", "inband_provisioning": false});
-            }
-            v.to_string()
-        })
-        .collect();
-    let facts = write(
-        dir.path(),
-        "with-hosts.jsonl",
-        &(with_hosts.join("\n") + "\n"),
-    );
+    // The saved scan, judged again with the same site and inventory, agrees.
     let out = amtready(vec![
         "validate".into(),
-        facts,
+        saved,
         "--site".into(),
         site,
+        "--host-facts".into(),
+        inventory,
         "--format".into(),
         "jsonl".into(),
     ])
@@ -193,19 +213,8 @@ async fn a_native_mode_site_gives_the_windows_2000_host_the_native_mode_error() 
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let judged = lines(&out);
     assert_eq!(sites(&judged).len(), 1);
-    let w2k = hosts(&judged)
-        .into_iter()
-        .find(|h| h["target"] == targets[0])
-        .unwrap()
-        .clone();
-    assert_eq!(w2k["verdict"], "not_ready", "{w2k}");
-    assert_eq!(rules(&w2k), ["HOST-W2K-NATIVE"], "{w2k}");
-    let xp = hosts(&judged)
-        .into_iter()
-        .find(|h| h["target"] == targets[1])
-        .unwrap()
-        .clone();
-    assert_eq!(xp["verdict"], "ready", "{xp}");
+    assert_eq!(rules(&host(&judged, &targets[0])), ["HOST-W2K-NATIVE"]);
+    assert_eq!(host(&judged, &targets[1])["verdict"], "ready");
     fleet.shutdown().await;
 }
 
