@@ -40,7 +40,7 @@ trap 'kill -INT "$mock_pid" 2>/dev/null || true; sleep 0.5; rm -rf "$work"' EXIT
 
 start_fleet() {
   target/release/mock-amt fleet --count "$count" --first "$first" --profiles "$profile" \
-    --lockout-threshold 0 >"$work/fleet.out" 2>"$work/fleet.err" &
+    --lockout-threshold 0 --write-ca "$work/ca.pem" >"$work/fleet.out" 2>"$work/fleet.err" &
   mock_pid=$!
   for _ in $(seq 1 600); do
     [ "$(grep -c '^listening' "$work/fleet.out" || true)" -ge "$count" ] && return
@@ -62,7 +62,7 @@ run() { # name, targets..., args...: prints "elapsed_s peak_rss_mib ok"
   local start end
   start=$(date +%s.%N)
   /usr/bin/time -f '%M' -o "$work/$name.rss" target/release/amtready scan "$@" \
-    --format jsonl --no-progress >"$work/$name.jsonl" 2>"$work/$name.err" || true
+    --ca "$work/ca.pem" --format jsonl --no-progress >"$work/$name.jsonl" 2>"$work/$name.err" || true
   end=$(date +%s.%N)
   # Anything not read is shown, never hidden in a rate.
   grep -v '"status":"ok"' "$work/$name.jsonl" | head -n 3 | cut -c1-300 >&2 || true

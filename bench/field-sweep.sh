@@ -38,7 +38,7 @@ trap 'kill -INT "$mock_pid" 2>/dev/null || true; sleep 0.5; rm -rf "$work"' EXIT
 
 profiles=amt-2.6,amt-3.2.1,amt-4.2,amt-5.2.10,amt-6.2,amt-7.1,amt-8.1,amt-11.8,amt-15.0,amt-16.1
 target/release/mock-amt fleet --count 4096 --first 127.79.0.1 --profiles "$profiles" \
-  --lockout-threshold 0 --manifest "$work/manifest.jsonl" >"$work/fleet.out" 2>"$work/fleet.err" &
+  --lockout-threshold 0 --write-ca "$work/ca.pem" --manifest "$work/manifest.jsonl" >"$work/fleet.out" 2>"$work/fleet.err" &
 mock_pid=$!
 for _ in $(seq 1 600); do
   [ "$(grep -c '^listening' "$work/fleet.out" || true)" -ge 4096 ] && break
@@ -53,7 +53,7 @@ timed_scan() {
   local start end
   start=$(date +%s.%N)
   /usr/bin/time -f '%M' -o "$work/$name.rss" target/release/amtready scan 127.79.0.0/16 \
-    --password-env BENCH_AMT_PASSWORD --format jsonl --no-progress --no-rules "$@" \
+    --password-env BENCH_AMT_PASSWORD --ca "$work/ca.pem" --format jsonl --no-progress --no-rules "$@" \
     >"$work/$name.jsonl" 2>"$work/$name.err" || true
   end=$(date +%s.%N)
   echo "$start $end $(tail -n 1 "$work/$name.rss")" >"$work/$name.time"

@@ -17,7 +17,7 @@ count=${1:-500}
 profile=${2:-amt-15.0}
 concurrency=${3:-128}
 tls=${4:-}
-first=127.90.0.1
+first=${BENCH_FIRST:-127.90.0.1}
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 cargo build --release --quiet --bins --workspace

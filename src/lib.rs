@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod amt;
+pub mod cert;
 pub mod cli;
 pub mod facts;
 pub mod report;

@@ -33,6 +33,8 @@ enum Command {
     Report(cli::report::ReportArgs),
     /// Check the Configuration Manager site side alone.
     Site(cli::site::SiteArgs),
+    /// Check an AMT provisioning certificate chain against devices' trusted root hashes.
+    Cert(cli::cert::CertArgs),
 }
 
 fn main() {
@@ -60,6 +62,7 @@ fn main() {
         Command::Demo(args) => cli::demo::run(args),
         Command::Rules(args) => cli::rules::run(args),
         Command::Validate(args) => cli::validate::run(args),
+        Command::Cert(args) => cli::cert::run(args),
         Command::Report(args) => cli::report::run(args),
         Command::Site(args) => cli::site::run(args),
     };

@@ -352,3 +352,38 @@ async fn insecure_skip_verify_warns_and_tls_off_reads_plain_only() {
     assert_eq!(rec(&recs, 3, 7)["status"], "ok");
     fleet.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_names_16993_is_read_over_tls() {
+    // The first thing a new user tries: `amtready scan HOST:16993`.
+    let listen = SocketAddr::new(ip(4, 1), 16992);
+    let fleet = start_fleet(vec![DeviceConfig::new(
+        Profile::builtin("amt-16.1").unwrap(),
+        listen,
+    )])
+    .await
+    .unwrap();
+    let files = files();
+    let args: Vec<String> = [
+        "scan",
+        "127.10.4.1:16993",
+        "--format",
+        "jsonl",
+        "--no-rules",
+        "--password-env",
+        PASSWORD_VAR,
+        "--ca",
+        &files.ca,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let recs = records(&amtready(args).await);
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!(r["status"], "ok", "{r}");
+    assert_eq!(r["amt"]["scheme"], "https", "{r}");
+    assert_eq!(r["amt"]["port"], 16993, "{r}");
+    assert_eq!(r["amt"]["version"], "16.1.27", "{r}");
+    fleet.shutdown().await;
+}

@@ -125,7 +125,7 @@ async fn field_fleet() -> (mock_amt::Fleet, Vec<ManifestEntry>) {
         .map(|n| Profile::builtin(n).unwrap())
         .collect();
     let mix = FleetMix {
-        closed_every: Some(9),
+        closed_every: Some(10),
         fault_every: vec![(13, Fault::Http500)],
         wrong_password_every: Some(7),
     };
@@ -154,7 +154,7 @@ fn drop_rules() -> String {
     )
 }
 
-fn scan_args(format: &str, extra: &[&str]) -> Vec<String> {
+fn scan_args(format: &str, ca: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [
         "scan",
         "127.9.0.0/24",
@@ -169,6 +169,9 @@ fn scan_args(format: &str, extra: &[&str]) -> Vec<String> {
         "--timeout",
         "10",
         "--no-progress",
+        // AMT 16.1 serves TLS only; trust the mock fleet's test CA.
+        "--ca",
+        ca,
     ]
     .map(String::from)
     .to_vec();
@@ -188,8 +191,12 @@ async fn a_mixed_subnet_with_a_silent_part_scans_to_the_manifest_in_every_format
         .map(|e| (e.address.to_string(), e))
         .collect();
 
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca = ca_dir.path().join("ca.pem");
+    std::fs::write(&ca, mock_amt::test_pki().unwrap().ca_pem()).unwrap();
+    let ca = ca.to_str().unwrap().to_string();
     let run = |format: &str, extra: &[&str]| {
-        let args = scan_args(format, extra);
+        let args = scan_args(format, &ca, extra);
         async move {
             tokio::task::spawn_blocking(move || amtready(&args))
                 .await
@@ -245,6 +252,16 @@ async fn a_mixed_subnet_with_a_silent_part_scans_to_the_manifest_in_every_format
             assert_eq!(amt["rmcp"]["version"], mm.join(".").as_str(), "{target}");
         }
     }
+    let tls_only_read = recs.iter().any(|r| {
+        truth
+            .get(r["target"].as_str().unwrap())
+            .is_some_and(|e| e.profile == "amt-16.1")
+            && r["status"] == "ok"
+    });
+    assert!(
+        tls_only_read,
+        "a TLS-only AMT 16.1 device was read over TLS"
+    );
     let live = manifest
         .iter()
         .filter(|e| e.fault.as_deref() != Some("closed"))

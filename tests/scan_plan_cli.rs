@@ -280,3 +280,37 @@ async fn a_scan_killed_halfway_and_resumed_equals_an_uninterrupted_one() {
     assert_eq!(summary(&file), summary(&whole));
     fleet.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_on_chooses_what_fails_the_run() {
+    // AMT 2.6 is below what Configuration Manager 2007 SP1 supports: not ready.
+    let fleet = fleet(&["amt-2.6"]).await;
+    let target = vec![fleet.devices[0].addr().to_string()];
+    let with_rules = |extra: &[&str]| {
+        let mut a: Vec<String> = args(&target, &["--password-env", PASSWORD_VAR]);
+        a.retain(|s| s != "--no-rules");
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let code = |extra: &'static [&'static str]| {
+        let a = with_rules(extra);
+        async move {
+            amtready(a, Some(mock_amt::DEFAULT_PASSWORD))
+                .await
+                .status
+                .code()
+        }
+    };
+    assert_eq!(code(&[]).await, Some(1), "default: not ready fails");
+    assert_eq!(code(&["--fail-on", "error"]).await, Some(1));
+    assert_eq!(
+        code(&["--fail-on", "unread"]).await,
+        Some(0),
+        "only unread devices fail"
+    );
+    // An unread device fails whatever --fail-on says.
+    let a = with_rules(&["--fail-on", "unread"]);
+    let out = amtready(a, Some("not-the-password")).await;
+    assert_eq!(out.status.code(), Some(4));
+    fleet.shutdown().await;
+}

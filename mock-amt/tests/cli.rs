@@ -210,6 +210,107 @@ fn toml_fleet_file_with_a_profile_loaded_from_disk() {
     assert_eq!(lines[1].1, "amt-11.8");
 }
 
+#[test]
+fn tls_mode_prints_its_listener_and_writes_the_pki() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let mut child = Command::new(BIN)
+        .args([
+            "--profile",
+            "amt-15.0",
+            "--listen",
+            "127.0.0.1",
+            "--http-port",
+            "0",
+            "--tls",
+            "self-signed",
+            "--write-ca",
+            ca.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn mock-amt");
+    let stdout = child.stdout.take().unwrap();
+    let _running = Running(child);
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .take(2)
+        .map(Result::unwrap)
+        .collect();
+    assert!(lines[0].starts_with("listening 127.0.0.1:"), "{lines:?}");
+    let tls: Vec<&str> = lines[1].split(' ').collect();
+    assert_eq!(tls[0], "listening-tls", "{lines:?}");
+    assert_eq!(&tls[2..], ["amt-15.0", "self-signed"], "{lines:?}");
+    let pem = std::fs::read_to_string(&ca).unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    // Plain HTTP sent to the TLS port gets no HTTP answer.
+    let mut s = TcpStream::connect(tls[1]).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    assert!(
+        !answer.starts_with(b"HTTP/"),
+        "plain HTTP is not served on the TLS port"
+    );
+}
+
+#[test]
+fn fleet_files_set_tls_per_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("fleet.txt");
+    std::fs::write(
+        &text,
+        "127.10.60.1 amt-7.1 legacy\n127.10.60.2 amt-15.0\n127.10.60.3 amt-16.1\n",
+    )
+    .unwrap();
+    let (_p, lines) = start(
+        &[
+            "fleet",
+            "--fleet-file",
+            text.to_str().unwrap(),
+            "--http-port",
+            "0",
+        ],
+        4,
+    );
+    let on = |addr: &str| lines.iter().filter(|(a, _)| a.starts_with(addr)).count();
+    assert_eq!(on("127.10.60.1:"), 2, "plain and TLS: {lines:?}");
+    assert_eq!(on("127.10.60.2:"), 1, "plain only: {lines:?}");
+    assert_eq!(on("127.10.60.3:"), 1, "16.1: TLS only: {lines:?}");
+
+    let toml = dir.path().join("fleet.toml");
+    std::fs::write(
+        &toml,
+        "[[device]]\naddress = \"127.10.61.1\"\nprofile = \"amt-15.0\"\ntls = \"mtls\"\ntls_port = 0\n",
+    )
+    .unwrap();
+    let (_q, lines) = start(
+        &[
+            "fleet",
+            "--fleet-file",
+            toml.to_str().unwrap(),
+            "--http-port",
+            "0",
+        ],
+        2,
+    );
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "127.10.62.1 amt-15.0 sometimes\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["fleet", "--fleet-file", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.txt:1") && err.contains("sometimes"),
+        "{err}"
+    );
+}
+
 /// Issue 13: `--profile` and `--fleet-file` are read with a hard cap, so
 /// `/dev/zero` (which reports a length of 0) is refused instead of eating memory.
 #[test]

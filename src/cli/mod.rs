@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand. `main.rs` only parses and dispatches.
 
+pub mod cert;
 pub mod demo;
 pub mod password;
 pub mod report;

@@ -15,6 +15,7 @@ use crate::report::{self, Format, HostReport, ReportOptions, SiteReport};
 use crate::rules::checks::provisioning_password::password_problems;
 use crate::rules::{self, Judge, Verdict};
 use crate::scan::discover::{self, DEFAULT_RATE};
+use crate::scan::pipeline::ProvisioningCert;
 use crate::scan::{
     pipeline, DiscoveryOptions, PipelineOptions, Plan, PlanInput, Progress, ScanEvent, Shard,
 };
@@ -49,6 +50,14 @@ pub struct ReadArgs {
     /// configmgr-2007-sp1-provisioning.
     #[arg(long, value_name = "NAME|FILE")]
     pub policy: Vec<String>,
+    /// Check this AMT provisioning certificate chain (PEM, or PKCS#12 with
+    /// --provisioning-cert-password-env) against every device read, as
+    /// `amtready cert` does (findings CERT-*).
+    #[arg(long, value_name = "CHAIN")]
+    pub provisioning_cert: Option<PathBuf>,
+    /// Environment variable holding the PKCS#12 password of --provisioning-cert.
+    #[arg(long, value_name = "VAR", requires = "provisioning_cert")]
+    pub provisioning_cert_password_env: Option<String>,
     /// Print what was read without judging it against the rules.
     #[arg(long)]
     pub no_rules: bool,
@@ -246,6 +255,10 @@ pub fn execute(
             Err(code) => return code,
         }
     };
+    let provisioning_cert = match provisioning_cert(read) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let site_report = site.map(|facts| SiteReport {
         facts,
         evaluation: judge.as_ref().and_then(|j| j.judge_site()),
@@ -327,6 +340,7 @@ pub fn execute(
         }),
         judge,
         credential_facts: Some(credential_facts),
+        provisioning_cert,
     };
 
     let progress = Arc::new(Progress::default());
@@ -480,6 +494,23 @@ fn summary(progress: &Progress, all: bool, elapsed: Duration) {
         if all { "" } else { " (list them with --all)" },
         elapsed.as_secs_f64()
     );
+}
+
+/// Reads `--provisioning-cert` once, with its chain-only findings.
+fn provisioning_cert(read: &ReadArgs) -> Result<Option<Arc<ProvisioningCert>>, i32> {
+    let Some(path) = &read.provisioning_cert else {
+        return Ok(None);
+    };
+    let password = match &read.provisioning_cert_password_env {
+        Some(var) => Some(std::env::var(var).map_err(|_| {
+            input_error(format_args!(
+                "--provisioning-cert-password-env {var}: the variable is not set"
+            ))
+        })?),
+        None => None,
+    };
+    let chain = crate::cert::load_chain(path, password.as_deref()).map_err(input_error)?;
+    Ok(Some(Arc::new(ProvisioningCert::new(chain))))
 }
 
 /// What the provisioning rules need to know of the credentials: the user and

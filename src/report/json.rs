@@ -67,8 +67,12 @@ impl<W: Write> ReportSink for JsonLinesSink<W> {
         if let Some(t) = &mut self.tally {
             t.add(report);
         }
-        serde_json::to_writer(&mut self.out, report)?;
-        self.out.write_all(b"\n")?;
+        // One write per record: a record larger than the writer's buffer
+        // would otherwise reach the file in pieces, and a scan killed between
+        // them would leave half a line that `--resume` must then repair.
+        let mut line = serde_json::to_vec(report)?;
+        line.push(b'\n');
+        self.out.write_all(&line)?;
         self.out.flush()
     }
 

@@ -43,6 +43,44 @@ pub struct PipelineOptions {
     /// What was checked about the credentials (never the secret), added to
     /// every record that is judged.
     pub credential_facts: Option<CredentialFacts>,
+    /// `--provisioning-cert`: checked against every device read.
+    pub provisioning_cert: Option<Arc<ProvisioningCert>>,
+}
+
+/// A provisioning certificate chain, read once, and what it gets wrong on its own.
+#[derive(Debug)]
+pub struct ProvisioningCert {
+    pub chain: crate::cert::ChainFacts,
+    pub chain_findings: Vec<crate::rules::Finding>,
+}
+
+impl ProvisioningCert {
+    /// Judges the chain alone, now.
+    pub fn new(chain: crate::cert::ChainFacts) -> ProvisioningCert {
+        let chain_findings = crate::cert::check_chain(&chain, crate::cert::now());
+        ProvisioningCert {
+            chain,
+            chain_findings,
+        }
+    }
+
+    /// Adds the chain's findings and this device's to `evaluation`; a device
+    /// whose hashes were not read lacks a fact.
+    fn judge(&self, facts: &FactsRecord, evaluation: &mut crate::rules::Evaluation) {
+        let mut found = self.chain_findings.clone();
+        match crate::cert::DeviceView::from_record(facts) {
+            Some(device) => found.extend(crate::cert::check_device(&self.chain, &device, None)),
+            None => evaluation
+                .missing
+                .push("amt.cert_hashes (for --provisioning-cert)".to_string()),
+        }
+        for finding in found {
+            if !evaluation.findings.contains(&finding) {
+                evaluation.findings.push(finding);
+            }
+        }
+        evaluation.conclude(facts);
+    }
 }
 
 /// What the pipeline tells the writer, the progress bar and the summary.
@@ -122,6 +160,7 @@ pub async fn start(
                 record,
                 &options.judge,
                 options.credential_facts.as_ref(),
+                options.provisioning_cert.as_deref(),
             ))))
             .await;
     }
@@ -207,10 +246,12 @@ async fn inventory_stage(
     let gate = Arc::new(AuthGate::new(options.auth_fail_limit));
     let credentials = options.credentials.map(Arc::new);
     let credential_facts = options.credential_facts.map(Arc::new);
+    let provisioning_cert = options.provisioning_cert;
     while let Some(swept) = found.recv().await {
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
             return;
         };
+        let provisioning_cert = provisioning_cert.clone();
         let (client, events, judge_with, progress, gate, credentials, credential_facts) = (
             client.clone(),
             events.clone(),
@@ -225,7 +266,12 @@ async fn inventory_stage(
             let record = read_one(&client, swept, credentials.as_deref(), &gate, &events).await;
             drop(permit);
             progress.count(record.status);
-            let report = judge(record, &judge_with, credential_facts.as_deref());
+            let report = judge(
+                record,
+                &judge_with,
+                credential_facts.as_deref(),
+                provisioning_cert.as_deref(),
+            );
             let _ = events.send(ScanEvent::Host(Box::new(report))).await;
         });
     }
@@ -235,6 +281,7 @@ fn judge(
     mut facts: FactsRecord,
     judge: &Option<Arc<Judge>>,
     credential_facts: Option<&CredentialFacts>,
+    provisioning_cert: Option<&ProvisioningCert>,
 ) -> HostReport {
     // A silent address or a device that could not be read has nothing to judge
     // beyond what the rules say about missing facts; they still run, so the
@@ -243,7 +290,11 @@ fn judge(
         Some(HostStatus::Silent) => None,
         _ => {
             facts.credentials = credential_facts.cloned();
-            judge.as_ref().map(|j| j.judge_host(&facts))
+            let mut evaluation = judge.as_ref().map(|j| j.judge_host(&facts));
+            if let (Some(cert), Some(evaluation)) = (provisioning_cert, evaluation.as_mut()) {
+                cert.judge(&facts, evaluation);
+            }
+            evaluation
         }
     };
     HostReport { facts, evaluation }

@@ -1,0 +1,647 @@
+//! The AMT provisioning certificate against the devices: `amtready cert` and
+//! `scan --provisioning-cert`.
+//!
+//! A chain (PEM, or PKCS#12 with a password) is read once into
+//! [`ChainFacts`]; [`check_chain`] judges what depends on the chain alone
+//! (leaf usage, validity, CA key sizes) and [`check_device`] what depends on a
+//! device (its enabled root hashes, its DNS suffix). Each failure is a
+//! [`Finding`] with its fix, citing:
+//! - Configuration Manager 2007 SP1, "Certificate Requirements for Out of Band
+//!   Management" (the AMT provisioning certificate: server authentication plus
+//!   OID 2.16.840.1.113741.1.2.3, issued by a CA the devices trust) and
+//!   "Prerequisites for Out of Band Management" (no CA key over 2048 bits);
+//! - Intel AMT SDK, "Acquiring an Intel vPro Certificate" (the OID or the OU
+//!   `Intel(R) Client Setup Certificate`, the leaf's domain suffix against the
+//!   host's) and "Root Certificate Hashes" (SHA-256/384 hashes from AMT 6.0).
+
+pub mod roots;
+
+use std::path::Path;
+
+use ring::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256, SHA384};
+use x509_parser::prelude::*;
+
+use crate::facts::{CertHash, FactsRecord};
+use crate::rules::checks::dns_suffix::{device_suffix, suffix_matches};
+use crate::rules::checks::provisioning_root_hash::{normalise, usable_type};
+use crate::rules::{Finding, Severity};
+
+/// The Intel AMT provisioning OID in the leaf's extended key usage.
+pub const AMT_PROVISIONING_OID: &str = "2.16.840.1.113741.1.2.3";
+/// The subject OU that stands in for the OID.
+pub const AMT_SETUP_OU: &str = "Intel(R) Client Setup Certificate";
+/// The largest CA key AMT accepts, in bits.
+pub const MAX_CA_KEY_BITS: usize = 2048;
+/// AMT firmware accepts SHA-256 and SHA-384 root hashes from this major.
+pub const SHA2_FROM_MAJOR: u32 = 6;
+/// A chain expiring within this many days is a warning.
+const EXPIRY_WARNING_DAYS: i64 = 30;
+/// Largest certificate file read.
+const MAX_CHAIN_BYTES: u64 = 1024 * 1024;
+
+const CM_CERTS: &str =
+    "Configuration Manager 2007 SP1: Certificate Requirements for Out of Band Management";
+const CM_PREREQS: &str = "Configuration Manager 2007 SP1: Prerequisites for Out of Band Management";
+const INTEL_CERT: &str = "Intel AMT SDK: Acquiring an Intel vPro Certificate";
+
+/// Why a chain could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CertError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is larger than {MAX_CHAIN_BYTES} bytes")]
+    TooLarge { path: String },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// One certificate, as far as the checks need it.
+#[derive(Debug, Clone)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    pub self_signed: bool,
+    pub is_ca: bool,
+    pub not_before: i64,
+    pub not_after: i64,
+    /// RSA (or EC) key size in bits, when the key could be read.
+    pub key_bits: Option<usize>,
+    pub sha1: String,
+    pub sha256: String,
+    pub sha384: String,
+}
+
+/// The chain, leaf first, root last when it is there.
+#[derive(Debug, Clone)]
+pub struct ChainFacts {
+    pub certs: Vec<CertInfo>,
+    /// The leaf's EKU has server authentication.
+    pub leaf_server_auth: bool,
+    /// The leaf's EKU has the AMT provisioning OID.
+    pub leaf_amt_oid: bool,
+    /// The leaf's subject OUs.
+    pub leaf_ous: Vec<String>,
+    /// The leaf's DNS names (SAN, else CN).
+    pub leaf_names: Vec<String>,
+}
+
+impl ChainFacts {
+    /// The leaf certificate.
+    pub fn leaf(&self) -> Option<&CertInfo> {
+        self.certs.first()
+    }
+
+    /// The root, when the chain includes it (self-signed, last).
+    pub fn root(&self) -> Option<&CertInfo> {
+        self.certs.last().filter(|c| c.self_signed)
+    }
+
+    /// The leaf's domain suffixes: each DNS name without its host label.
+    pub fn leaf_domains(&self) -> Vec<String> {
+        self.leaf_names
+            .iter()
+            .map(|name| {
+                let name = name.trim_start_matches("*.");
+                match name.split_once('.') {
+                    Some((_, rest)) if rest.contains('.') => rest.to_string(),
+                    _ => name.to_string(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Reads a chain from PEM (every CERTIFICATE block) or PKCS#12 (`.pfx`,
+/// `.p12`, or any file that is not PEM), with `password` for PKCS#12.
+pub fn load_chain(path: &Path, password: Option<&str>) -> Result<ChainFacts, CertError> {
+    let shown = path.display().to_string();
+    let size = std::fs::metadata(path)
+        .map_err(|source| CertError::Io {
+            path: shown.clone(),
+            source,
+        })?
+        .len();
+    if size > MAX_CHAIN_BYTES {
+        return Err(CertError::TooLarge { path: shown });
+    }
+    let bytes = std::fs::read(path).map_err(|source| CertError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let invalid = |message: String| CertError::Invalid {
+        path: shown.clone(),
+        message,
+    };
+    let ders = if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+        pem_certificates(&bytes).map_err(invalid)?
+    } else {
+        pkcs12_certificates(&bytes, password.unwrap_or("")).map_err(invalid)?
+    };
+    analyse(&ders).map_err(invalid)
+}
+
+fn pem_certificates(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    for pem in x509_parser::pem::Pem::iter_from_buffer(bytes) {
+        let pem = pem.map_err(|e| format!("bad PEM: {e}"))?;
+        if pem.label == "CERTIFICATE" {
+            out.push(pem.contents);
+        }
+    }
+    if out.is_empty() {
+        return Err("no CERTIFICATE block".into());
+    }
+    Ok(out)
+}
+
+fn pkcs12_certificates(bytes: &[u8], password: &str) -> Result<Vec<Vec<u8>>, String> {
+    // Relaxed: a PFX exported without its private key, or with the chain as
+    // separate entries, still yields its certificates.
+    let store = p12_keystore::KeyStore::from_pkcs12(
+        bytes,
+        password,
+        p12_keystore::Pkcs12ImportPolicy::Relaxed,
+    )
+    .map_err(|e| format!("not a PEM chain, and not a PKCS#12 file this password opens ({e})"))?;
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut add = |der: &[u8]| {
+        if !out.iter().any(|c| c.as_slice() == der) {
+            out.push(der.to_vec());
+        }
+    };
+    for (_, entry) in store.entries() {
+        match entry {
+            p12_keystore::KeyStoreEntry::PrivateKeyChain(chain) => {
+                chain.certs().iter().for_each(|cert| add(cert.as_der()))
+            }
+            p12_keystore::KeyStoreEntry::Certificate(cert) => add(cert.as_der()),
+            _ => {}
+        }
+    }
+    if out.is_empty() {
+        return Err("the PKCS#12 file holds no certificate".into());
+    }
+    Ok(out)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Orders DER certificates leaf first (the one that signs no other) and reads
+/// what the checks need.
+pub fn analyse(ders: &[Vec<u8>]) -> Result<ChainFacts, String> {
+    let mut parsed = Vec::new();
+    for (index, der) in ders.iter().enumerate() {
+        let (_, cert) = parse_x509_certificate(der)
+            .map_err(|e| format!("certificate {} is not valid X.509: {e}", index + 1))?;
+        parsed.push((der, cert));
+    }
+    // Leaf: a certificate whose subject is no other's issuer.
+    let leaf_index = (0..parsed.len())
+        .find(|&i| {
+            let subject = parsed[i].1.subject().as_raw();
+            !parsed
+                .iter()
+                .enumerate()
+                .any(|(j, (_, c))| j != i && c.issuer().as_raw() == subject)
+        })
+        .unwrap_or(0);
+    let mut order = vec![leaf_index];
+    while order.len() < parsed.len() {
+        let last = &parsed[*order.last().unwrap_or(&0)].1;
+        if last.subject().as_raw() == last.issuer().as_raw() {
+            break;
+        }
+        let next = (0..parsed.len()).find(|j| {
+            !order.contains(j) && parsed[*j].1.subject().as_raw() == last.issuer().as_raw()
+        });
+        match next {
+            Some(j) => order.push(j),
+            None => break,
+        }
+    }
+    let certs: Vec<CertInfo> = order
+        .iter()
+        .map(|&i| {
+            let (der, cert) = &parsed[i];
+            CertInfo {
+                subject: cert.subject().to_string(),
+                issuer: cert.issuer().to_string(),
+                self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
+                is_ca: cert.is_ca(),
+                not_before: cert.validity().not_before.timestamp(),
+                not_after: cert.validity().not_after.timestamp(),
+                key_bits: match cert.public_key().parsed() {
+                    Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => Some(rsa.key_size()),
+                    Ok(x509_parser::public_key::PublicKey::EC(ec)) => Some(ec.key_size()),
+                    _ => None,
+                },
+                // SHA-1 is what AMT before 6.0 stores, not a security choice here.
+                sha1: hex(digest(&SHA1_FOR_LEGACY_USE_ONLY, der).as_ref()),
+                sha256: hex(digest(&SHA256, der).as_ref()),
+                sha384: hex(digest(&SHA384, der).as_ref()),
+            }
+        })
+        .collect();
+    let leaf = &parsed[leaf_index].1;
+    let (leaf_server_auth, leaf_amt_oid) = match leaf.extended_key_usage() {
+        Ok(Some(eku)) => (
+            eku.value.server_auth,
+            eku.value
+                .other
+                .iter()
+                .any(|oid| oid.to_id_string() == AMT_PROVISIONING_OID),
+        ),
+        _ => (false, false),
+    };
+    let leaf_ous = leaf
+        .subject()
+        .iter_organizational_unit()
+        .filter_map(|ou| ou.as_str().ok().map(str::to_string))
+        .collect();
+    let mut leaf_names: Vec<String> = match leaf.subject_alternative_name() {
+        Ok(Some(san)) => san
+            .value
+            .general_names
+            .iter()
+            .filter_map(|n| match n {
+                GeneralName::DNSName(name) => Some(name.to_string()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if leaf_names.is_empty() {
+        leaf_names = leaf
+            .subject()
+            .iter_common_name()
+            .filter_map(|cn| cn.as_str().ok().map(str::to_string))
+            .collect();
+    }
+    Ok(ChainFacts {
+        certs,
+        leaf_server_auth,
+        leaf_amt_oid,
+        leaf_ous,
+        leaf_names,
+    })
+}
+
+fn finding(
+    rule: &str,
+    severity: Severity,
+    document: &str,
+    section: &str,
+    message: String,
+    fix: &str,
+) -> Finding {
+    Finding {
+        rule: rule.to_string(),
+        severity,
+        message,
+        seed_section: section.to_string(),
+        document: Some(document.to_string()),
+        fix: Some(fix.to_string()),
+    }
+}
+
+/// What depends on the chain alone: the leaf's usage, validity at `now`
+/// (seconds since the epoch) and CA key sizes.
+pub fn check_chain(chain: &ChainFacts, now: i64) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let ou_ok = chain.leaf_ous.iter().any(|ou| ou == AMT_SETUP_OU);
+    let eku_ok = chain.leaf_server_auth && chain.leaf_amt_oid;
+    if !(eku_ok || ou_ok) {
+        let mut missing = Vec::new();
+        if !chain.leaf_server_auth {
+            missing.push("server authentication (1.3.6.1.5.5.7.3.1)");
+        }
+        if !chain.leaf_amt_oid {
+            missing.push("the AMT provisioning OID 2.16.840.1.113741.1.2.3");
+        }
+        out.push(finding(
+            "CERT-LEAF-USAGE",
+            Severity::Error,
+            CM_CERTS,
+            "AMT provisioning certificate: enhanced key usage",
+            format!(
+                "the leaf's extended key usage lacks {}, and its subject has no OU `{AMT_SETUP_OU}`",
+                missing.join(" and ")
+            ),
+            "issue the provisioning certificate from a template with Server Authentication and OID 2.16.840.1.113741.1.2.3 (or OU \"Intel(R) Client Setup Certificate\", exactly)",
+        ));
+    }
+    for cert in &chain.certs {
+        let name = short_name(&cert.subject);
+        if now < cert.not_before {
+            out.push(finding(
+                "CERT-VALIDITY",
+                Severity::Error,
+                CM_CERTS,
+                "AMT provisioning certificate",
+                format!("`{name}` is not valid yet"),
+                "check the clocks, or wait until the certificate's validity starts",
+            ));
+        } else if now > cert.not_after {
+            out.push(finding(
+                "CERT-VALIDITY",
+                Severity::Error,
+                CM_CERTS,
+                "AMT provisioning certificate",
+                format!("`{name}` has expired"),
+                "renew the certificate and import the new chain into the out of band service point",
+            ));
+        } else if cert.not_after - now < EXPIRY_WARNING_DAYS * 86_400 {
+            out.push(finding(
+                "CERT-VALIDITY",
+                Severity::Warning,
+                CM_CERTS,
+                "AMT provisioning certificate",
+                format!("`{name}` expires within {EXPIRY_WARNING_DAYS} days"),
+                "renew the certificate before it expires",
+            ));
+        }
+    }
+    for cert in chain.certs.iter().skip(1) {
+        if let Some(bits) = cert.key_bits.filter(|b| *b > MAX_CA_KEY_BITS) {
+            out.push(finding(
+                "CERT-CA-KEY-SIZE",
+                Severity::Error,
+                CM_PREREQS,
+                "Dependencies external to Configuration Manager: certification authority",
+                format!(
+                    "CA `{}` has a {bits}-bit key; AMT cannot use CA certificates with keys over {MAX_CA_KEY_BITS} bits",
+                    short_name(&cert.subject)
+                ),
+                "issue the provisioning certificate from a CA whose key is at most 2048 bits",
+            ));
+        }
+    }
+    out
+}
+
+/// The device side of one check: its hashes, firmware major and DNS suffix.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceView {
+    pub hashes: Vec<CertHash>,
+    pub major: Option<u32>,
+    pub suffix: Option<String>,
+}
+
+impl DeviceView {
+    /// From a facts record (`None` when it holds no hash list).
+    pub fn from_record(record: &FactsRecord) -> Option<DeviceView> {
+        let amt = record.amt.as_ref()?;
+        Some(DeviceView {
+            hashes: amt.cert_hashes.clone()?,
+            major: amt
+                .version
+                .as_deref()
+                .and_then(|v| v.split('.').next())
+                .and_then(|m| m.trim().parse().ok()),
+            suffix: device_suffix(amt).map(|(s, _)| s.to_string()),
+        })
+    }
+}
+
+/// The root's hash in `algorithm`.
+fn root_hash<'a>(root: &'a CertInfo, algorithm: &str) -> Option<&'a str> {
+    match algorithm {
+        "sha1" => Some(&root.sha1),
+        "sha256" => Some(&root.sha256),
+        "sha384" => Some(&root.sha384),
+        _ => None,
+    }
+}
+
+/// What depends on a device: the chain's root among its *enabled* hashes of a
+/// type its firmware uses, and the leaf's domain against its DNS suffix
+/// (`domain` overrides the device's suffix).
+pub fn check_device(chain: &ChainFacts, device: &DeviceView, domain: Option<&str>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    match chain.root() {
+        None => out.push(finding(
+            "CERT-ROOT-HASH",
+            Severity::Error,
+            CM_CERTS,
+            "AMT provisioning certificate: issued by a CA the AMT-based computers trust",
+            "the chain does not include its root certificate, so its hash cannot be matched".into(),
+            "give the whole chain, root included (PEM with every certificate, or a PFX exported with the chain)",
+        )),
+        Some(root) => {
+            let matches = |h: &&CertHash| {
+                let algorithm = h.hash_type.as_deref().unwrap_or("");
+                match (root_hash(root, algorithm), h.hash_hex.as_deref()) {
+                    (Some(want), Some(have)) => normalise(have) == want,
+                    _ => false,
+                }
+            };
+            let usable = |h: &&CertHash| usable_type(h.hash_type.as_deref(), device.major, SHA2_FROM_MAJOR);
+            let enabled_match = device
+                .hashes
+                .iter()
+                .filter(matches)
+                .filter(usable)
+                .any(|h| h.enabled == Some(true));
+            if !enabled_match {
+                let disabled = device.hashes.iter().filter(matches).find(|h| h.enabled != Some(true));
+                let unusable = device.hashes.iter().filter(matches).find(|h| !usable(h));
+                let (message, fix) = if let Some(h) = disabled {
+                    (
+                        format!(
+                            "the root `{}` is on the device (`{}`) but disabled",
+                            short_name(&root.subject),
+                            h.instance_id
+                        ),
+                        "enable that hash in the MEBx (Setup and Configuration > TLS PKI > Manage Certificate Hashes)",
+                    )
+                } else if unusable.is_some() {
+                    (
+                        format!(
+                            "the root `{}` is on the device only as a SHA-256/384 hash, which firmware before AMT {SHA2_FROM_MAJOR}.0 cannot use",
+                            short_name(&root.subject)
+                        ),
+                        "add the root's SHA-1 thumbprint in the MEBx, or use a CA whose SHA-1 hash the firmware carries",
+                    )
+                } else {
+                    (
+                        format!(
+                            "the root `{}` (SHA-1 {}) is not among the device's enabled trusted root hashes",
+                            short_name(&root.subject),
+                            root.sha1
+                        ),
+                        "add the root's thumbprint in the MEBx (or a customised firmware image), or buy the certificate from a CA the firmware trusts",
+                    )
+                };
+                out.push(finding(
+                    "CERT-ROOT-HASH",
+                    Severity::Error,
+                    CM_CERTS,
+                    "AMT provisioning certificate: issued by a CA the AMT-based computers trust",
+                    message,
+                    fix,
+                ));
+            }
+        }
+    }
+    let suffix = domain.map(str::to_string).or_else(|| device.suffix.clone());
+    match suffix {
+        None => out.push(finding(
+            "CERT-DOMAIN",
+            Severity::Warning,
+            INTEL_CERT,
+            "domain suffix of the leaf certificate",
+            "the device's DNS suffix is not known, so the leaf's domain could not be matched".into(),
+            "give --domain SUFFIX, or scan with credentials so the device's DHCP / PKI DNS suffix is read",
+        )),
+        Some(suffix) => {
+            let domains = chain.leaf_domains();
+            if !domains.iter().any(|d| suffix_matches(&suffix, d)) {
+                out.push(finding(
+                    "CERT-DOMAIN",
+                    Severity::Error,
+                    INTEL_CERT,
+                    "domain suffix of the leaf certificate",
+                    format!(
+                        "the leaf is for {} but the device's DNS suffix is `{suffix}`",
+                        if domains.is_empty() { "no DNS name".to_string() } else { domains.join(", ") }
+                    ),
+                    "issue the certificate for the devices' domain, or set DHCP option 15 / the PKI DNS suffix to the certificate's domain",
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The CN of a distinguished name, else the whole name.
+fn short_name(dn: &str) -> String {
+    dn.split(',')
+        .map(str::trim)
+        .find_map(|part| part.strip_prefix("CN="))
+        .unwrap_or(dn)
+        .to_string()
+}
+
+/// Reads a hashes file: one hex thumbprint per line, optionally prefixed with
+/// `sha1:`, `sha256:` or `sha384:` (else the algorithm follows from the
+/// length); `#` starts a comment. Each is taken as an enabled hash.
+pub fn parse_hashes(text: &str) -> Result<Vec<CertHash>, String> {
+    let mut out = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (algorithm, value) = match line.split_once(':') {
+            Some((a, v))
+                if ["sha1", "sha256", "sha384"]
+                    .contains(&a.trim().to_ascii_lowercase().as_str()) =>
+            {
+                (Some(a.trim().to_ascii_lowercase()), v)
+            }
+            _ => (None, line),
+        };
+        let hex = normalise(value);
+        let algorithm = match (algorithm, hex.len()) {
+            (Some(a), _) => a,
+            (None, 40) => "sha1".to_string(),
+            (None, 64) => "sha256".to_string(),
+            (None, 96) => "sha384".to_string(),
+            (None, n) => {
+                return Err(format!(
+                    "line {}: {n} hex digits is no SHA-1, SHA-256 or SHA-384 thumbprint",
+                    index + 1
+                ))
+            }
+        };
+        out.push(CertHash {
+            instance_id: format!("line {}", index + 1),
+            hash_type: Some(algorithm),
+            hash_hex: Some(hex),
+            enabled: Some(true),
+            ..CertHash::default()
+        });
+    }
+    Ok(out)
+}
+
+/// Seconds since the epoch, now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(key_bits: Option<usize>, not_after: i64) -> CertInfo {
+        CertInfo {
+            subject: "CN=x".into(),
+            issuer: "CN=x".into(),
+            self_signed: false,
+            is_ca: true,
+            not_before: 0,
+            not_after,
+            key_bits,
+            sha1: String::new(),
+            sha256: String::new(),
+            sha384: String::new(),
+        }
+    }
+
+    #[test]
+    fn hashes_files_name_their_bad_lines() {
+        let hashes = parse_hashes(&format!(
+            "# c\n{}\nsha256:{}\n\nAB:CD:{}  # trailing\n",
+            "a".repeat(40),
+            "b".repeat(64),
+            "c".repeat(92)
+        ))
+        .unwrap();
+        let kinds: Vec<_> = hashes
+            .iter()
+            .map(|h| h.hash_type.clone().unwrap())
+            .collect();
+        assert_eq!(kinds, ["sha1", "sha256", "sha384"]);
+        assert!(hashes.iter().all(|h| h.enabled == Some(true)));
+        let err = parse_hashes("abc\n").unwrap_err();
+        assert!(err.starts_with("line 1:"), "{err}");
+    }
+
+    #[test]
+    fn chain_checks_expiry_warning_and_ca_key_size() {
+        let now = 1_000_000;
+        let chain = ChainFacts {
+            certs: vec![
+                info(Some(2048), now + 86_400),
+                info(Some(3072), now + 10 * 86_400 * 100),
+            ],
+            leaf_server_auth: true,
+            leaf_amt_oid: true,
+            leaf_ous: Vec::new(),
+            leaf_names: vec!["ps.corp.example.com".into()],
+        };
+        let found = check_chain(&chain, now);
+        let rules: Vec<(&str, Severity)> = found
+            .iter()
+            .map(|f| (f.rule.as_str(), f.severity))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("CERT-VALIDITY", Severity::Warning),
+                ("CERT-CA-KEY-SIZE", Severity::Error)
+            ]
+        );
+        assert_eq!(chain.leaf_domains(), ["corp.example.com"]);
+    }
+}
