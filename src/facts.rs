@@ -201,6 +201,11 @@ pub enum FactSource {
     Rmcp,
     /// Given by the user in a facts file.
     File,
+    /// A row of an inventory export given with `--host-facts` (Configuration
+    /// Manager hardware inventory, a WMI export, our own columns).
+    Inventory,
+    /// Read live from the host's Windows over WinRM (`scan --winrm`).
+    Winrm,
 }
 
 impl FactSource {
@@ -211,6 +216,8 @@ impl FactSource {
             FactSource::ServerHeader => "server_header",
             FactSource::Rmcp => "rmcp",
             FactSource::File => "file",
+            FactSource::Inventory => "inventory",
+            FactSource::Winrm => "winrm",
         }
     }
 }
@@ -511,20 +518,23 @@ pub struct RmcpFacts {
     pub dash: bool,
 }
 
-/// Facts about the host operating system of the AMT machine. Not read over the
-/// network yet (WinRM comes later); they arrive in a facts file.
+/// Facts about the host operating system of the AMT machine: from the record
+/// itself (`file`), an inventory export joined with `--host-facts`
+/// (`inventory`), or Windows over WinRM (`winrm`); `sources` says which.
+/// The WMI property names (`Caption`, `CSDVersion`, `OSArchitecture`) are
+/// accepted as aliases.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HostFacts {
     /// The OS as people have it: WMI Caption, a full string
     /// (`Windows Vista Business SP2 x64`) or a short form (`xp-sp3`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", alias = "Caption")]
     pub os: Option<String>,
     /// WMI CSDVersion style (`Service Pack 3`) or short (`SP3`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", alias = "CSDVersion")]
     pub service_pack: Option<String>,
     /// WMI OSArchitecture style (`32-bit`, `64-bit`) or `x86`, `x64`, `ia64`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", alias = "OSArchitecture")]
     pub architecture: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub edition: Option<String>,
@@ -540,6 +550,15 @@ pub struct HostFacts {
     /// Hotfixes installed on the host (`KB970093`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kbs: Option<Vec<String>>,
+    /// Which source gave each fact, keyed by the field name above. A fact
+    /// without an entry came from the record itself (`file`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, FactSource>,
+    /// Facts on which two sources disagreed (`rras_running: winrm says true,
+    /// inventory says false`). Such a fact is left unknown rather than one
+    /// source silently winning, so the rules that read it say so.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<String>,
 }
 
 /// Facts about the Configuration Manager site that will manage the machine.

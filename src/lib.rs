@@ -9,6 +9,7 @@ pub mod amt;
 pub mod cert;
 pub mod cli;
 pub mod facts;
+pub mod hostfacts;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -2,6 +2,7 @@
 
 pub mod cert;
 pub mod demo;
+pub mod host_facts;
 pub mod password;
 pub mod report;
 pub mod rules;

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::site::SiteFactsArgs;
 use super::{exit, input_error};
 use crate::facts::{FactsRecord, SiteFacts};
+use crate::hostfacts::Inventory;
 use crate::report::{self, Format, HostReport, ReportOptions, SiteReport, SITE_KIND};
 use crate::rules::{exit_code, Judge, PolicySet, Verdict};
 
@@ -49,6 +50,8 @@ pub struct ReportArgs {
     pub title: Option<String>,
     #[command(flatten)]
     pub site: SiteFactsArgs,
+    #[command(flatten)]
+    pub host_facts: super::host_facts::HostFactsArgs,
 }
 
 /// One record of a saved scan: a host, or the run's site.
@@ -90,9 +93,11 @@ fn to_item(mut value: Value) -> Result<Item, String> {
                 .map(|s| Item::Site(Box::new(s)))
                 .map_err(|e| format!("site record: {e}"))
         }
-        None | Some("host") => serde_json::from_value(value)
-            .map(|r| Item::Host(Box::new(r)))
-            .map_err(|e| e.to_string()),
+        None | Some("host") => crate::hostfacts::check_record_keys(&value).and_then(|()| {
+            serde_json::from_value(value)
+                .map(|r| Item::Host(Box::new(r)))
+                .map_err(|e| e.to_string())
+        }),
         Some(other) => Err(format!(
             "unknown record kind `{}` (host or site)",
             report::text::clean(other)
@@ -317,6 +322,22 @@ pub fn render_with_site(
     options: &ReportOptions,
     out: impl Write,
 ) -> Result<Rendered, String> {
+    render_with_host_facts(input, origin, policy, site, None, format, options, out)
+}
+
+/// As [`render_with_site`], with the host facts of an inventory export
+/// joined to each host record before it is judged (`--host-facts`).
+#[allow(clippy::too_many_arguments)]
+pub fn render_with_host_facts(
+    input: impl BufRead,
+    origin: &str,
+    policy: Option<&PolicySet>,
+    site: Option<SiteFacts>,
+    inventory: Option<&Inventory>,
+    format: Format,
+    options: &ReportOptions,
+    out: impl Write,
+) -> Result<Rendered, String> {
     let mut sink = report::sink(format, out, options);
     let mut done = Rendered::default();
     let mut write_error: Option<io::Error> = None;
@@ -362,6 +383,7 @@ pub fn render_with_site(
             Ok(Item::Host(mut facts)) => match facts.site.take() {
                 Some(site) if !site.is_empty() => Some((site, Some(facts))),
                 _ => {
+                    join_host_facts(&mut facts, inventory);
                     judge_and_write(&mut facts, None, &judge, &mut sink, &mut done)
                         .unwrap_or_else(|e| write_error = Some(e));
                     return;
@@ -405,6 +427,7 @@ pub fn render_with_site(
             }
         }
         if let Some(mut facts) = host {
+            join_host_facts(&mut facts, inventory);
             judge_and_write(&mut facts, own_site, &judge, &mut sink, &mut done)
                 .unwrap_or_else(|e| write_error = Some(e));
         }
@@ -420,6 +443,15 @@ pub fn render_with_site(
         Ok(()) => {}
     }
     Ok(done)
+}
+
+/// Joins the inventory's host facts to a host record (`--host-facts`).
+fn join_host_facts(facts: &mut FactsRecord, inventory: Option<&Inventory>) {
+    if let Some(inventory) = inventory {
+        if facts.status != Some(crate::facts::HostStatus::Silent) {
+            inventory.apply(facts, None);
+        }
+    }
 }
 
 /// Judges one host with the run's site, or with `own_site` (a record that
@@ -470,6 +502,10 @@ pub fn run(args: &ReportArgs) -> i32 {
         Err(e) => return input_error(e),
     };
     let origin = args.file.display().to_string();
+    let inventory = match args.host_facts.load() {
+        Ok(i) => i,
+        Err(e) => return input_error(e),
+    };
     let reader: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
         Box::new(BufReader::new(io::stdin()))
     } else {
@@ -480,11 +516,12 @@ pub fn run(args: &ReportArgs) -> i32 {
     };
     let stdout = io::stdout();
     let out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let done = match render_with_site(
+    let done = match render_with_host_facts(
         reader,
         &origin,
         policy.as_ref(),
         site,
+        inventory.as_ref(),
         args.format,
         &options,
         out,
@@ -492,6 +529,15 @@ pub fn run(args: &ReportArgs) -> i32 {
         Ok(done) => done,
         Err(e) => return input_error(e),
     };
+    if let Some(inventory) = &inventory {
+        super::host_facts::report(inventory);
+    }
+    if done.bad_records > 0 && origin.to_ascii_lowercase().ends_with(".csv") {
+        eprintln!(
+            "amtready: {origin} is read as facts records (JSON); an inventory export \
+             goes to --host-facts, beside a scan's records"
+        );
+    }
     done.exit_code(&origin)
 }
 

@@ -66,6 +66,8 @@ pub struct ReadArgs {
     pub no_progress: bool,
     #[command(flatten)]
     pub tls: super::tls::TlsArgs,
+    #[command(flatten)]
+    pub host_facts: super::host_facts::HostFactsArgs,
     /// Table: list every rule not checked and each finding's source.
     #[arg(short, long)]
     pub verbose: bool,
@@ -267,6 +269,10 @@ pub fn execute(
         Ok(o) => o,
         Err(code) => return code,
     };
+    let inventory = match read.host_facts.load() {
+        Ok(i) => i.map(Arc::new),
+        Err(e) => return input_error(e),
+    };
     let Some(max_rtt) = secs(sweep.max_rtt) else {
         return input_error("--max-rtt must be between 0 and 3600 seconds");
     };
@@ -340,6 +346,7 @@ pub fn execute(
         }),
         judge,
         credential_facts: Some(credential_facts),
+        inventory: inventory.clone(),
         provisioning_cert,
     };
 
@@ -443,6 +450,9 @@ pub fn execute(
         }
     }
     summary(&progress, sweep.all, started.elapsed());
+    if let Some(inventory) = &inventory {
+        super::host_facts::report(inventory);
+    }
     // The scan's tasks may still hold connections; do not wait for them.
     runtime.shutdown_background();
     if interrupted {

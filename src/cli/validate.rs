@@ -30,6 +30,8 @@ pub struct ValidateArgs {
     pub summary: bool,
     #[command(flatten)]
     pub site: SiteFactsArgs,
+    #[command(flatten)]
+    pub host_facts: super::host_facts::HostFactsArgs,
 }
 
 /// Runs `amtready validate`; returns the exit code (0 ready, 1 any host or
@@ -45,5 +47,6 @@ pub fn run(args: &ValidateArgs) -> i32 {
         summary: args.summary,
         title: None,
         site: args.site.clone(),
+        host_facts: args.host_facts.clone(),
     })
 }

@@ -21,6 +21,7 @@ use super::target::{AMT_HTTPS_PORT, AMT_HTTP_PORT};
 use crate::amt::tls::Discovered;
 use crate::amt::{read_host_with, AmtClient};
 use crate::facts::{AmtFacts, CredentialFacts, FactSource, FactsRecord, HostStatus};
+use crate::hostfacts::Inventory;
 use crate::report::HostReport;
 use crate::rules::Judge;
 use crate::wsman::{Credentials, Endpoint};
@@ -43,6 +44,9 @@ pub struct PipelineOptions {
     /// What was checked about the credentials (never the secret), added to
     /// every record that is judged.
     pub credential_facts: Option<CredentialFacts>,
+    /// Host facts from an inventory export, joined to each device before
+    /// it is judged (`--host-facts`).
+    pub inventory: Option<Arc<Inventory>>,
     /// `--provisioning-cert`: checked against every device read.
     pub provisioning_cert: Option<Arc<ProvisioningCert>>,
 }
@@ -261,10 +265,17 @@ async fn inventory_stage(
             credentials.clone(),
             credential_facts.clone(),
         );
+        let inventory = options.inventory.clone();
         progress.reading.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
-            let record = read_one(&client, swept, credentials.as_deref(), &gate, &events).await;
+            let ip = swept.target.addr.ip();
+            let mut record = read_one(&client, swept, credentials.as_deref(), &gate, &events).await;
             drop(permit);
+            if let Some(inventory) = &inventory {
+                if record.status != Some(HostStatus::NotAmt) {
+                    inventory.apply(&mut record, Some(ip));
+                }
+            }
             progress.count(record.status);
             let report = judge(
                 record,

@@ -1,0 +1,188 @@
+//! What Windows' own values mean for the host rules. Shared by inventory
+//! exports (which carry WMI values, under Configuration Manager's column
+//! names or WMI's) and the live WinRM read, so both reach the same facts.
+
+use crate::rules::os::{parse_os, OsFamily};
+
+/// `Win32_OperatingSystem.OperatingSystemSKU` values of Server Core
+/// installations (the `PRODUCT_*_CORE` values of `GetProductInfo`; Windows
+/// Vista / Server 2008 and later report the property).
+const CORE_SKUS: &[u32] = &[
+    0x0C, // Datacenter Server Core
+    0x0D, // Standard Server Core
+    0x0E, // Enterprise Server Core
+    0x1D, // Web Server Core
+    0x27, // Datacenter Server Core without Hyper-V
+    0x28, // Standard Server Core without Hyper-V
+    0x29, // Enterprise Server Core without Hyper-V
+    0x2B, // Storage Server Express Core
+    0x2C, // Storage Server Standard Core
+    0x2D, // Storage Server Workgroup Core
+    0x2E, // Storage Server Enterprise Core
+    0x35, // Standard Server Solutions Core
+    0x3F, // Small Business Server Premium Core
+];
+
+/// Whether an `OperatingSystemSKU` is a Server Core installation.
+pub fn sku_is_server_core(sku: u32) -> bool {
+    CORE_SKUS.contains(&sku)
+}
+
+/// `Win32_ComputerSystem.SystemType` (`X86-based PC`, `x64-based PC`,
+/// `Itanium (TM) -based System`) or `OSArchitecture` (`32-bit`, `64-bit`)
+/// in the words the OS parser takes.
+pub fn architecture(value: &str) -> Option<String> {
+    let lower = value.trim().to_ascii_lowercase();
+    if lower.is_empty() {
+        return None;
+    }
+    let arch = if lower.contains("x64") || lower.contains("amd64") || lower.starts_with("64") {
+        "x64"
+    } else if lower.contains("itanium") || lower.contains("ia64") || lower.contains("ia-64") {
+        "ia64"
+    } else if lower.contains("x86") || lower.starts_with("32") {
+        "x86"
+    } else {
+        // Leave it to the OS parser, which says when it cannot read it.
+        return Some(value.trim().to_string());
+    };
+    Some(arch.to_string())
+}
+
+/// A service's `State` as a running flag: `Some(true)` when its process is
+/// up (running, or on its way or paused), `Some(false)` when stopped,
+/// `None` for anything else.
+pub fn service_running(state: &str) -> Option<bool> {
+    match state.trim().to_ascii_lowercase().as_str() {
+        "running" | "start pending" | "continue pending" | "pause pending" | "paused" => Some(true),
+        "stopped" | "stop pending" => Some(false),
+        _ => None,
+    }
+}
+
+/// What the service rows tell about one host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Services {
+    /// `RemoteAccess` (Routing and Remote Access): state, start mode.
+    pub remote_access: Option<(Option<String>, Option<String>)>,
+    /// `SharedAccess`: Internet Connection Sharing, and on Windows XP and
+    /// Server 2003 the Windows Firewall too.
+    pub shared_access: Option<(Option<String>, Option<String>)>,
+}
+
+impl Services {
+    /// Records one `Win32_Service` row; other services are not ours.
+    pub fn add(&mut self, name: &str, state: Option<String>, start_mode: Option<String>) -> bool {
+        let slot = match name.trim().to_ascii_lowercase().as_str() {
+            "remoteaccess" => &mut self.remote_access,
+            "sharedaccess" => &mut self.shared_access,
+            _ => return false,
+        };
+        *slot = Some((state, start_mode));
+        true
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.remote_access.is_none() && self.shared_access.is_none()
+    }
+
+    /// `rras_running` from the RemoteAccess row: its state settles it; a
+    /// disabled service without a state is not running.
+    pub fn rras_running(&self) -> Option<bool> {
+        let (state, mode) = self.remote_access.as_ref()?;
+        state
+            .as_deref()
+            .and_then(service_running)
+            .or_else(|| disabled(mode.as_deref()).then_some(false))
+    }
+
+    /// `ics_enabled` from the SharedAccess row, read with the OS it runs on.
+    ///
+    /// The seed ("Out of Band Management"): "Out of band communication to an
+    /// AMT-based computer is not supported if it is running the Routing and
+    /// Remote Access service in the client operating system. This service
+    /// runs when Internet Connection Sharing is enabled". ICS lives in the
+    /// SharedAccess service. From Windows Vista / Server 2008 on that
+    /// service is ICS alone, so running means ICS is on and stopped means
+    /// off. On Windows XP and Server 2003 the same service is also the
+    /// Windows Firewall ("Windows Firewall/Internet Connection Sharing"),
+    /// which runs by default, so running there says nothing about ICS
+    /// (unknown) while stopped or disabled still means ICS is off. On an OS
+    /// we cannot place, only stopped is read.
+    pub fn ics_enabled(&self, os: Option<&str>, version: Option<&str>) -> Option<bool> {
+        let (state, mode) = self.shared_access.as_ref()?;
+        let running = state
+            .as_deref()
+            .and_then(service_running)
+            .or_else(|| disabled(mode.as_deref()).then_some(false))?;
+        if !running {
+            return Some(false);
+        }
+        ics_only_service(os, version).then_some(true)
+    }
+}
+
+fn disabled(mode: Option<&str>) -> bool {
+    mode.is_some_and(|m| m.trim().eq_ignore_ascii_case("disabled"))
+}
+
+/// Whether SharedAccess is ICS alone on this OS (Vista / 2008 and later).
+fn ics_only_service(os: Option<&str>, version: Option<&str>) -> bool {
+    if let Some(major) = version
+        .and_then(|v| v.trim().split('.').next())
+        .and_then(|m| m.parse::<u32>().ok())
+    {
+        return major >= 6;
+    }
+    let Some(parsed) = os.and_then(|os| parse_os(os, None, None, None)) else {
+        return false;
+    };
+    matches!(
+        parsed.family,
+        OsFamily::WindowsVista
+            | OsFamily::Windows7
+            | OsFamily::Server2008
+            | OsFamily::Server2008R2
+            | OsFamily::StorageServer2008
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_access_is_read_with_the_os() {
+        let mut s = Services::default();
+        s.add("SharedAccess", Some("Running".into()), Some("Auto".into()));
+        assert_eq!(
+            s.ics_enabled(Some("Microsoft Windows XP Professional"), None),
+            None
+        );
+        assert_eq!(s.ics_enabled(None, Some("6.1.7601")), Some(true));
+        assert_eq!(
+            s.ics_enabled(Some("Microsoft Windows 7 Enterprise"), None),
+            Some(true)
+        );
+        s.add("SharedAccess", Some("Stopped".into()), None);
+        assert_eq!(
+            s.ics_enabled(Some("Microsoft Windows XP Professional"), None),
+            Some(false)
+        );
+        assert_eq!(s.rras_running(), None);
+        s.add("RemoteAccess", None, Some("Disabled".into()));
+        assert_eq!(s.rras_running(), Some(false));
+        s.add("remoteaccess", Some("Running".into()), Some("Auto".into()));
+        assert_eq!(s.rras_running(), Some(true));
+        assert!(!s.add("Spooler", Some("Running".into()), None));
+    }
+
+    #[test]
+    fn architectures_and_skus() {
+        assert_eq!(architecture("X86-based PC").as_deref(), Some("x86"));
+        assert_eq!(architecture("x64-based PC").as_deref(), Some("x64"));
+        assert_eq!(architecture("64-bit").as_deref(), Some("x64"));
+        assert_eq!(architecture("32-bit").as_deref(), Some("x86"));
+        assert!(sku_is_server_core(14) && !sku_is_server_core(10) && !sku_is_server_core(48));
+    }
+}
