@@ -821,7 +821,7 @@ impl Device {
             Ok(p) => p,
             Err(e) => {
                 tracing::debug!(error = %e, "unparseable WS-Man request");
-                return Answer::close(http::empty_response(400, self.server()));
+                return self.soap_fault("", FaultKind::SchemaValidationError);
             }
         };
         let relates_to = parsed.message_id.clone().unwrap_or_else(|| "0".to_owned());

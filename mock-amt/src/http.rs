@@ -308,7 +308,15 @@ pub fn soap_response(status: u16, server: &str, content_type: &str, body: &[u8])
     }
     out.push_str("\r\n");
     let mut bytes = out.into_bytes();
-    bytes.extend(chunk_body(body));
+    if status == 200 {
+        bytes.extend(chunk_body(body));
+    } else {
+        // Faults come as one chunk (`04EC` then the whole envelope in
+        // captures/http/400-fault-DestinationUnreachable-chunked-body-rps.txt).
+        bytes.extend_from_slice(format!("{:04X}\r\n", body.len()).as_bytes());
+        bytes.extend_from_slice(body);
+        bytes.extend_from_slice(b"\r\n0\r\n\r\n");
+    }
     bytes
 }
 

@@ -757,6 +757,10 @@ pub enum FaultKind {
     ActionNotSupported,
     /// Pull on an unknown or expired enumeration context.
     InvalidEnumerationContext,
+    /// An envelope that is not well-formed or not valid WS-Management
+    /// (DSP0226 `wsman:SchemaValidationError`), where firmware sends a fault
+    /// rather than a bare 400.
+    SchemaValidationError,
 }
 
 /// A SOAP 1.2 fault in the firmware's shape: namespaces redeclared in reverse
@@ -772,6 +776,11 @@ pub fn fault_response(relates_to: &str, msg_id: &str, kind: FaultKind) -> String
             format!("{NS_ADDR}/fault"),
             "b:ActionNotSupported",
             "The action is not supported by the service.",
+        ),
+        FaultKind::SchemaValidationError => (
+            "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault".to_owned(),
+            "e:SchemaValidationError",
+            "The SOAP XML in the message does not conform to the corresponding XML schema definition.",
         ),
         FaultKind::InvalidEnumerationContext => (
             format!("{NS_ENUM}/fault"),

@@ -736,3 +736,25 @@ async fn every_profile_serves_its_version() {
         d.shutdown().await;
     }
 }
+
+/// A malformed envelope gets a SOAP fault (wsman:SchemaValidationError), not
+/// a bare 400, and a fault goes out as one chunk, as in the 400 capture.
+#[tokio::test]
+async fn a_malformed_envelope_is_a_schema_validation_fault_in_one_chunk() {
+    let d = device("amt-15.0").await;
+    let r = client()
+        .post(d.addr(), "/wsman", "", b"<a:Envelope><unclosed>")
+        .await;
+    assert_eq!(r.status, 400);
+    let text = r.text();
+    assert!(text.contains("e:SchemaValidationError"), "{text}");
+    assert!(
+        text.contains("http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"),
+        "{text}"
+    );
+    let raw = String::from_utf8_lossy(&r.raw_body).into_owned();
+    let first_line = raw.split("\r\n").next().unwrap_or_default();
+    let size = usize::from_str_radix(first_line, 16).unwrap();
+    assert_eq!(size, text.len(), "one chunk holds the whole fault: {raw:?}");
+    d.shutdown().await;
+}
