@@ -189,7 +189,6 @@ async fn shards_add_up_to_the_whole_with_no_overlap() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "flaky on a loaded machine: the first run sometimes writes the two stalled devices as finished (7-8 records before the kill); under investigation, run with --ignored"]
 async fn a_scan_killed_halfway_and_resumed_equals_an_uninterrupted_one() {
     use std::io::{BufRead, BufReader};
     // Six quick devices and two that never answer HTTP: the first run cannot
@@ -201,7 +200,9 @@ async fn a_scan_killed_halfway_and_resumed_equals_an_uninterrupted_one() {
     .map(|n| DeviceConfig::new(Profile::builtin(n).unwrap(), any_port()))
     .collect();
     for _ in 0..2 {
-        let mut stalled = DeviceConfig::new(Profile::builtin("amt-16.1").unwrap(), any_port());
+        // Not amt-16.1: it is TLS-only, so a plain read of its port fails fast
+        // (or not, by timing) instead of stalling.
+        let mut stalled = DeviceConfig::new(Profile::builtin("amt-11.8").unwrap(), any_port());
         stalled.faults = vec![Fault::Stall];
         configs.push(stalled);
     }
