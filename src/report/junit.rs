@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::row::{Row, RowFinding, SiteRow};
+use super::row::{self, Row, RowFinding, SiteRow};
 use super::{Collected, HostReport, ReportOptions, ReportSink, SiteReport};
 use crate::rules::Verdict;
 
@@ -59,24 +59,28 @@ fn facts_text(r: &Row) -> String {
     lines.join("\n")
 }
 
+/// A failed test case: its message names the first blocking finding (and how
+/// many more), its type is that rule, its description every finding.
+fn failure(findings: &[RowFinding], description: String) -> TestCaseStatus {
+    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    let blocking: Vec<_> = row::blocking(findings).collect();
+    if let Some(first) = blocking.first() {
+        let more = if blocking.len() > 1 {
+            format!(" (and {} more)", blocking.len() - 1)
+        } else {
+            String::new()
+        };
+        s.set_message(format!("{}: {}{more}", first.rule, first.message));
+        s.set_type(&*first.rule);
+    }
+    s.set_description(description);
+    s
+}
+
 fn test_case(r: &Row) -> TestCase {
     let status = match r.verdict {
         Some(Verdict::Ready) => TestCaseStatus::success(),
-        Some(Verdict::NotReady) => {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            let blocking: Vec<_> = r.blocking().collect();
-            if let Some(first) = blocking.first() {
-                let more = if blocking.len() > 1 {
-                    format!(" (and {} more)", blocking.len() - 1)
-                } else {
-                    String::new()
-                };
-                s.set_message(format!("{}: {}{more}", first.rule, first.message));
-                s.set_type(&*first.rule);
-            }
-            s.set_description(findings_text(r));
-            s
-        }
+        Some(Verdict::NotReady) => failure(&r.findings, findings_text(r)),
         Some(Verdict::Unknown) | None => {
             let mut s = TestCaseStatus::skipped();
             let reason = match (&r.error, r.status_label(), r.missing.is_empty()) {
@@ -112,21 +116,7 @@ fn test_case(r: &Row) -> TestCase {
 fn site_suite(site: &SiteRow) -> TestSuite {
     let status = match site.verdict {
         Some(Verdict::Ready) => TestCaseStatus::success(),
-        Some(Verdict::NotReady) => {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            let blocking: Vec<_> = site.blocking().collect();
-            if let Some(first) = blocking.first() {
-                let more = if blocking.len() > 1 {
-                    format!(" (and {} more)", blocking.len() - 1)
-                } else {
-                    String::new()
-                };
-                s.set_message(format!("{}: {}{more}", first.rule, first.message));
-                s.set_type(&*first.rule);
-            }
-            s.set_description(findings_lines(&site.findings));
-            s
-        }
+        Some(Verdict::NotReady) => failure(&site.findings, findings_lines(&site.findings)),
         Some(Verdict::Unknown) | None => {
             let mut s = TestCaseStatus::skipped();
             s.set_message(if site.missing.is_empty() {

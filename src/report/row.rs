@@ -135,12 +135,15 @@ pub struct SiteRow {
     pub facts: Vec<(String, String)>,
 }
 
+/// The findings among these that block readiness (severity error).
+pub fn blocking(findings: &[RowFinding]) -> impl Iterator<Item = &RowFinding> {
+    findings.iter().filter(|f| f.severity == Severity::Error)
+}
+
 impl SiteRow {
     /// Findings that block the rollout.
     pub fn blocking(&self) -> impl Iterator<Item = &RowFinding> {
-        self.findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
+        blocking(&self.findings)
     }
 
     /// Verdict in words; "not judged" when rules did not run.
@@ -180,9 +183,7 @@ impl Row {
 
     /// Findings that block readiness, first.
     pub fn blocking(&self) -> impl Iterator<Item = &RowFinding> {
-        self.findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
+        blocking(&self.findings)
     }
 
     /// The host cell: address, then AMT's FQDN when known.
