@@ -18,26 +18,28 @@
 //! ```
 #![forbid(unsafe_code)]
 
-mod device;
+mod classes;
+mod config;
 mod digest;
-mod eoi;
 pub mod fault;
+pub mod fleet;
 pub mod hostile;
 mod http;
-pub mod manifest;
 pub mod pki;
 pub mod profile;
 pub mod rmcp;
+mod router;
+mod server;
+mod services;
 pub mod tls;
-mod web;
-mod wsman;
 
-pub use device::{
-    fleet_addresses, fleet_addresses_unchecked, round_robin, start_device, start_fleet,
-    DeviceConfig, DeviceHandle, DeviceStats, Fleet, FleetError, DEFAULT_PASSWORD, DEFAULT_USER,
-};
+pub use config::{DeviceConfig, DEFAULT_PASSWORD, DEFAULT_USER};
 pub use fault::{Fault, FaultParseError, SIMPLE_FAULTS};
-pub use manifest::{manifest_jsonl, mixed_fleet, FleetMix, ManifestEntry};
+pub use fleet::manifest::{self, manifest_jsonl, mixed_fleet, FleetMix, ManifestEntry};
+pub use fleet::{
+    fleet_addresses, fleet_addresses_unchecked, round_robin, start_fleet, Fleet, FleetError,
+};
 pub use pki::{test_pki, TestPki};
 pub use profile::{Password, Profile, ProfileError, TlsProfile, TlsSpeaks};
+pub use server::{start_device, DeviceHandle, DeviceStats};
 pub use tls::{TlsKind, TlsSetup};

@@ -9,8 +9,10 @@ use quick_xml::NsReader;
 
 use std::net::Ipv4Addr;
 
+use crate::http::{self, Request};
 use crate::profile::Profile;
-use crate::wsman::escape;
+use crate::router::{Answer, Device};
+use crate::services::wsman::envelope::escape;
 
 const NS_SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 const SCHEMA_BASE: &str = "http://schemas.intel.com/platform/client";
@@ -164,6 +166,35 @@ pub fn unknown_method_fault(method: &str) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{NS_SOAP11}\"><SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:Client</faultcode><faultstring>Method '{}' not implemented</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>",
         escape(method)
     )
+}
+
+const SOAP11_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
+
+impl Device {
+    pub(crate) fn eoi(&self, req: &Request, path: &str) -> Answer {
+        let Some(service) = service_for_path(path) else {
+            return Answer::close(http::empty_response(404, self.server()));
+        };
+        let method = method_of(req.header("soapaction"), &req.body).unwrap_or_default();
+        let address = match self.cfg.listen.ip() {
+            std::net::IpAddr::V4(v4) => v4,
+            std::net::IpAddr::V6(_) => Ipv4Addr::LOCALHOST,
+        };
+        match respond(&self.cfg.profile, service, &method, address) {
+            Some(body) => Answer::keep(http::soap_response(
+                200,
+                self.server(),
+                SOAP11_CONTENT_TYPE,
+                body.as_bytes(),
+            )),
+            None => Answer::close(http::soap_response(
+                500,
+                self.server(),
+                SOAP11_CONTENT_TYPE,
+                unknown_method_fault(&method).as_bytes(),
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

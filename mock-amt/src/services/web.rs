@@ -11,7 +11,7 @@
 //! own, not Intel's.
 
 use crate::profile::Profile;
-use crate::wsman::escape;
+use crate::services::wsman::envelope::escape;
 
 /// The pages behind the log-on page, each with the title its menu gives it.
 const PAGES: &[(&str, &str)] = &[

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::device::DeviceConfig;
+use crate::config::DeviceConfig;
 use crate::fault::Fault;
 
 /// Every how-many-th device (1-based position: device `i` when `i % n == 0`)

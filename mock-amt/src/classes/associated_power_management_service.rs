@@ -1,0 +1,68 @@
+//! CIM_AssociatedPowerManagementService: the power state, and which states may be requested.
+
+use super::{text, Class, Context};
+use crate::services::wsman::envelope::{Instance, Prop};
+
+/// The class name.
+pub const CLASS: &str = "CIM_AssociatedPowerManagementService";
+/// The class's resource URI.
+pub const RESOURCE_URI: &str =
+    "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_AssociatedPowerManagementService";
+
+/// CIM_AssociatedPowerManagementService.
+pub struct AssociatedPowerManagementService;
+
+impl Class for AssociatedPowerManagementService {
+    fn name(&self) -> &'static str {
+        CLASS
+    }
+
+    fn resource_uri(&self) -> &'static str {
+        RESOURCE_URI
+    }
+
+    fn instances(&self, ctx: &Context<'_>) -> Vec<Instance> {
+        let profile = ctx.profile;
+        let mut i = vec![
+            ("PowerState".to_owned(), text(profile.power_state.to_string())),
+            (
+                "ServiceProvided".to_owned(),
+                Prop::Epr {
+                    resource_uri:
+                        "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_PowerManagementService"
+                            .to_owned(),
+                    selectors: vec![
+                        ("CreationClassName".to_owned(), "CIM_PowerManagementService".to_owned()),
+                        ("Name".to_owned(), "Intel(r) AMT Power Management Service".to_owned()),
+                        ("SystemCreationClassName".to_owned(), "CIM_ComputerSystem".to_owned()),
+                        ("SystemName".to_owned(), "Intel(r) AMT".to_owned()),
+                    ],
+                },
+            ),
+            (
+                "UserOfService".to_owned(),
+                Prop::Epr {
+                    resource_uri: "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ComputerSystem"
+                        .to_owned(),
+                    selectors: vec![
+                        ("CreationClassName".to_owned(), "CIM_ComputerSystem".to_owned()),
+                        ("Name".to_owned(), "ManagedSystem".to_owned()),
+                    ],
+                },
+            ),
+        ];
+        if profile.available_power_states {
+            i.push((
+                "AvailableRequestedPowerStates".to_owned(),
+                Prop::Many(
+                    ["8", "5", "2", "10", "11", "12", "14"]
+                        .map(String::from)
+                        .to_vec(),
+                ),
+            ));
+        } else {
+            i.push(("RequestedPowerState".to_owned(), text("2")));
+        }
+        vec![i]
+    }
+}

@@ -1,0 +1,107 @@
+//! The WS-Man classes the mock serves: one file per class, each behind the
+//! small [`Class`] trait, mirroring the client's `src/amt/` (one file per
+//! class read, with its `CLASS` and `RESOURCE_URI`).
+//!
+//! # Adding a class
+//!
+//! 1. Write `classes/<snake_name>.rs` with `pub const CLASS`, `pub const
+//!    RESOURCE_URI` and a unit struct that implements [`Class`]: `instances`
+//!    builds every instance from the [`Context`] (profile plus what the
+//!    device runs now), properties named as firmware names them (the writer
+//!    sorts them in ASCII order, as firmware does). Take the shape from a
+//!    capture in `../shared/captures/wsman/` or a documented source, and say
+//!    which in the module doc.
+//! 2. Add its struct to [`ALL`]. Get, Enumerate, Pull, selectors, optimized
+//!    enumeration and `missing-class=NAME` then work with no other change.
+//! 3. If a firmware release lacks it, list it in that profile's
+//!    `missing_classes` (see `Profile::has_class`).
+//! 4. Test it: a wire test in `tests/wire.rs` on the answer's shape, its
+//!    entry in the class list of `tests/schemas.rs` (the XSD check), and a
+//!    peer test in `tests/peers.rs` when a real client reads it.
+
+pub mod associated_power_management_service;
+pub mod general_settings;
+pub mod host_based_setup;
+pub mod provisioning_certificate_hash;
+pub mod setup_and_configuration;
+pub mod software_identity;
+pub mod tls_setting_data;
+
+use crate::profile::Profile;
+use crate::services::wsman::envelope::{Instance, Prop};
+use crate::tls::TlsSetup;
+
+/// What a class may look at to build its instances: the firmware profile,
+/// and what the device runs right now.
+pub struct Context<'a> {
+    /// The firmware behaviour.
+    pub profile: &'a Profile,
+    /// The TLS listener the device runs, if any.
+    pub tls: Option<TlsSetup>,
+    /// Whether plain HTTP is served beside TLS.
+    pub plain: bool,
+}
+
+/// One WS-Man class as firmware serves it.
+pub trait Class: Sync {
+    /// The class name (`AMT_GeneralSettings`).
+    fn name(&self) -> &'static str;
+
+    /// The resource URI clients address it by.
+    fn resource_uri(&self) -> &'static str;
+
+    /// Every instance, in firmware order.
+    fn instances(&self, ctx: &Context<'_>) -> Vec<Instance>;
+
+    /// Whether a GetResponse declares the CIM common namespace (`h:`);
+    /// AMT 15 leaves it out on AMT_GeneralSettings.
+    fn get_declares_common(&self) -> bool {
+        true
+    }
+}
+
+/// Every class served, in no particular order (lookup is by resource URI).
+pub const ALL: &[&dyn Class] = &[
+    &tls_setting_data::TlsSettingData,
+    &software_identity::SoftwareIdentity,
+    &setup_and_configuration::SetupAndConfiguration,
+    &host_based_setup::HostBasedSetup,
+    &general_settings::GeneralSettings,
+    &provisioning_certificate_hash::ProvisioningCertificateHash,
+    &associated_power_management_service::AssociatedPowerManagementService,
+];
+
+/// The class a resource URI names, if we serve it.
+pub fn for_uri(uri: &str) -> Option<&'static dyn Class> {
+    ALL.iter().copied().find(|c| c.resource_uri() == uri)
+}
+
+fn text(s: impl Into<String>) -> Prop {
+    Prop::Text(s.into())
+}
+
+fn bool_text(b: bool) -> Prop {
+    text(if b { "true" } else { "false" })
+}
+
+/// Deterministic pseudo-random bytes from a seed, so generated hash lists and
+/// nonces are stable across runs.
+fn seeded_bytes(seed: &str, len: usize) -> Vec<u8> {
+    use md5::{Digest, Md5};
+    let mut out = Vec::with_capacity(len + 16);
+    let mut block = 0u32;
+    while out.len() < len {
+        let mut h = Md5::new();
+        h.update(seed.as_bytes());
+        h.update(block.to_le_bytes());
+        out.extend_from_slice(&h.finalize());
+        block += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+fn b64(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
