@@ -25,6 +25,7 @@ pub mod fault;
 pub mod fleet;
 pub mod hostile;
 mod http;
+mod nic;
 pub mod pki;
 pub mod profile;
 pub mod rmcp;

@@ -193,6 +193,33 @@ pub struct Profile {
     /// AMT_GeneralSettings.NetworkInterfaceEnabled.
     #[serde(default = "default_true")]
     pub network_interface_enabled: bool,
+    /// Per-class settings: the `[classes.X]` sections.
+    #[serde(default)]
+    pub classes: ClassSettings,
+}
+
+/// The `[classes.X]` sections of a profile: settings of one WS-Man class.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassSettings {
+    /// `[classes.AMT_EthernetPortSettings]`.
+    #[serde(default, rename = "AMT_EthernetPortSettings")]
+    pub ethernet_port_settings: EthernetPortSettingsProfile,
+}
+
+/// `[classes.AMT_EthernetPortSettings]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EthernetPortSettingsProfile {
+    /// Whether the machine has a wireless interface (a second instance).
+    #[serde(default = "default_true")]
+    pub wireless: bool,
+}
+
+impl Default for EthernetPortSettingsProfile {
+    fn default() -> Self {
+        EthernetPortSettingsProfile { wireless: true }
+    }
 }
 
 /// The `[tls]` section of a profile.
@@ -405,19 +432,22 @@ impl Profile {
         Ok(())
     }
 
+    /// The firmware's major version (0 when the version does not parse).
+    pub fn major(&self) -> u32 {
+        self.version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// The TLS this generation speaks: the `[tls]` section, else legacy up
     /// to AMT 8 and modern from 9.
     pub fn tls_speaks(&self) -> TlsSpeaks {
         if let Some(t) = self.tls {
             return t.speaks;
         }
-        let major: u32 = self
-            .version
-            .split('.')
-            .next()
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(0);
-        if major <= 8 {
+        if self.major() <= 8 {
             TlsSpeaks::Legacy
         } else {
             TlsSpeaks::Modern

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use crate::classes::State;
 use crate::config::DeviceConfig;
 use crate::digest::{self, AuthOutcome, DigestSettings, DigestState};
 use crate::fault::Fault;
@@ -32,12 +33,13 @@ pub(crate) struct Counters {
 }
 
 /// What changes while a device runs.
-#[derive(Default)]
 pub(crate) struct Mutable {
     pub(crate) digest: DigestState,
     pub(crate) message_counter: u64,
     pub(crate) context_counter: u32,
     pub(crate) enumerations: HashMap<String, Enumeration>,
+    /// What methods change (the power state).
+    pub(crate) live: State,
 }
 
 /// One running device, shared by its connections.
@@ -74,6 +76,19 @@ impl Answer {
 }
 
 impl Device {
+    /// The state methods change, as it is now.
+    pub(crate) fn live_state(&self) -> State {
+        self.state
+            .lock()
+            .map(|s| s.live)
+            .unwrap_or_else(|_| State::new(&self.cfg.profile))
+    }
+
+    /// CIM PowerState now.
+    pub(crate) fn power_state(&self) -> u8 {
+        self.live_state().power_state
+    }
+
     pub(crate) fn server(&self) -> &str {
         &self.cfg.profile.server_header
     }

@@ -3,6 +3,7 @@
 //! the connection-level faults (stall, trickle, endless headers, not HTTP,
 //! keep-alive close) act here, before and after the router.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -13,7 +14,9 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::classes::State;
 use crate::config::DeviceConfig;
+use crate::digest::DigestState;
 use crate::fault::Fault;
 use crate::hostile;
 use crate::http::{self, ReadError};
@@ -178,13 +181,17 @@ pub async fn start_device(cfg: DeviceConfig) -> std::io::Result<DeviceHandle> {
     if cfg.faults.contains(&Fault::ControlChars) {
         crate::hostile::poison_profile(&mut cfg.profile);
     }
+    let live = State::new(&cfg.profile);
     let device = Arc::new(Device {
         cfg,
         counters: Counters::default(),
         state: Mutex::new(Mutable {
+            digest: DigestState::default(),
+            message_counter: 0,
             // The first context is 17000000-…, as in the AMT 15 capture.
             context_counter: 0x16,
-            ..Mutable::default()
+            enumerations: HashMap::new(),
+            live,
         }),
     });
     let (stop, stop_rx) = watch::channel(false);

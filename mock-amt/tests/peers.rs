@@ -191,42 +191,80 @@ async fn amttool_with_a_wrong_password_is_counted() {
 
 /// amtctrl only speaks to port 16992, so the device takes a loopback address
 /// of its own. Several candidates are tried in case one is taken.
-#[tokio::test]
-async fn amtctrl_reads_the_power_state_over_wsman() {
-    let Some(amtctrl) = tool("amtctrl") else {
-        return;
-    };
-    let mut device = None;
+/// amtctrl talks only to port 16992: a device on the first free address of
+/// `lasts` in 127.0.29.0/24, or `None` (skipped, or a panic in REQUIRE mode).
+async fn amtctrl_device(
+    profile: &str,
+    lasts: std::ops::RangeInclusive<u8>,
+) -> Option<DeviceHandle> {
     let mut last_err = None;
-    for last in [231u8, 232, 233, 234, 235] {
+    for last in lasts {
         let ip = IpAddr::V4(Ipv4Addr::new(127, 0, 29, last));
-        match start("amt-15.0", SocketAddr::new(ip, 16992)).await {
-            Ok(d) => {
-                device = Some(d);
-                break;
-            }
+        match start(profile, SocketAddr::new(ip, 16992)).await {
+            Ok(d) => return Some(d),
             Err(e) => last_err = Some(e),
         }
     }
-    let Some(d) = device else {
-        let msg = format!("no free 127.0.29.x:16992 for amtctrl: {last_err:?}");
-        if require_peers() {
-            panic!("{msg}");
-        }
-        loud(&format!("SKIPPING amtctrl check: {msg}"));
-        return;
-    };
+    let msg = format!("no free 127.0.29.x:16992 for amtctrl: {last_err:?}");
+    if require_peers() {
+        panic!("{msg}");
+    }
+    loud(&format!("SKIPPING amtctrl check: {msg}"));
+    None
+}
+
+/// Runs `amtctrl -p HOST COMMAND` with the password on stdin.
+async fn amtctrl(tool: &std::path::Path, d: &DeviceHandle, command: &str) -> String {
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(&amtctrl);
+    let mut cmd = Command::new(tool);
     // -p reads the password from stdin when it is not a TTY, bypassing the host DB;
     // a temporary HOME keeps the user's ~/.config/amtctrl out of it.
-    cmd.args(["-p", &d.addr().ip().to_string(), "status"])
+    cmd.args(["-p", &d.addr().ip().to_string(), command])
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path());
     let (ok, out) = run(cmd, Some(&format!("{DEFAULT_PASSWORD}\n"))).await;
-    assert!(ok, "{out}");
+    assert!(ok, "amtctrl {command}: {out}");
+    out
+}
+
+#[tokio::test]
+async fn amtctrl_reads_the_power_state_over_wsman() {
+    let Some(tool) = tool("amtctrl") else {
+        return;
+    };
+    let Some(d) = amtctrl_device("amt-15.0", 231..=235).await else {
+        return;
+    };
+    let out = amtctrl(&tool, &d, "status").await;
     assert_eq!(out.trim(), "on", "PowerState 2 is `on` to amtctrl: {out}");
     assert!(d.stats().authenticated >= 1);
+    d.shutdown().await;
+}
+
+#[tokio::test]
+async fn amtctrl_powers_the_mock_off_and_on() {
+    let Some(tool) = tool("amtctrl") else {
+        return;
+    };
+    let Some(d) = amtctrl_device("amt-11.8", 236..=240).await else {
+        return;
+    };
+    // amtctrl prints nothing when ReturnValue is 0, and the answer otherwise.
+    let out = amtctrl(&tool, &d, "off").await;
+    assert_eq!(out.trim(), "", "power off accepted: {out}");
+    assert_eq!(amtctrl(&tool, &d, "status").await.trim(), "off");
+    let out = amtctrl(&tool, &d, "reboot").await;
+    assert!(
+        out.contains("ReturnValue>2<"),
+        "no power cycle of a machine that is off: {out}"
+    );
+    assert_eq!(amtctrl(&tool, &d, "on").await.trim(), "");
+    assert_eq!(amtctrl(&tool, &d, "status").await.trim(), "on");
+    let out = amtctrl(&tool, &d, "vncstatus").await;
+    assert!(
+        out.contains("Is5900PortEnabled>false<"),
+        "amtctrl reads IPS_KVMRedirectionSettingData: {out}"
+    );
     d.shutdown().await;
 }
 

@@ -65,7 +65,7 @@ impl Corpus {
     }
 }
 
-const CLASSES: [(&str, &str); 7] = [
+const CLASSES: [(&str, &str); 11] = [
     (CIM, "CIM_SoftwareIdentity"),
     (AMT, "AMT_SetupAndConfigurationService"),
     (IPS, "IPS_HostBasedSetupService"),
@@ -73,6 +73,10 @@ const CLASSES: [(&str, &str); 7] = [
     (AMT, "AMT_ProvisioningCertificateHash"),
     (CIM, "CIM_AssociatedPowerManagementService"),
     (AMT, "AMT_TLSSettingData"),
+    (CIM, "CIM_ServiceAvailableToElement"),
+    (CIM, "CIM_PowerManagementService"),
+    (AMT, "AMT_EthernetPortSettings"),
+    (IPS, "IPS_KVMRedirectionSettingData"),
 ];
 
 async fn collect(corpus: &mut Corpus, profile_name: &str) {
@@ -165,6 +169,23 @@ async fn collect(corpus: &mut Corpus, profile_name: &str) {
             .await;
         assert_eq!(r.status, 400);
         corpus.add(false, &format!("{profile_name}-fault-context"), &r.body);
+        let pms = format!("{CIM}CIM_PowerManagementService");
+        let r = c
+            .post(
+                addr,
+                "/wsman",
+                "",
+                envelope(
+                    &format!("{pms}/RequestPowerStateChange"),
+                    &pms,
+                    "9",
+                    &format!("<p:RequestPowerStateChange_INPUT xmlns:p=\"{pms}\"><p:PowerState>8</p:PowerState></p:RequestPowerStateChange_INPUT>"),
+                )
+                .as_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        corpus.add(false, &format!("{profile_name}-invoke-power"), &r.body);
         if p.identify {
             let body = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:i=\"http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd\"><s:Header/><s:Body><i:Identify/></s:Body></s:Envelope>";
             let r = c.post(addr, "/wsman", "", body.as_bytes()).await;

@@ -1,6 +1,10 @@
-//! CIM_AssociatedPowerManagementService: the power state, and which states may be requested.
+//! CIM_AssociatedPowerManagementService: the power state now, and which
+//! states may be requested (12.x and later) or was last requested (8.1 and
+//! older), as in `../shared/captures/wsman/CIM_AssociatedPowerManagementService-*`
+//! and `CIM_ServiceAvailableToElement-Pull-amt8.1.71-mps.xml`. A
+//! RequestPowerStateChange on CIM_PowerManagementService changes what it says.
 
-use super::{text, Class, Context};
+use super::{power_management_service, text, Class, Context};
 use crate::services::wsman::envelope::{Instance, Prop};
 
 /// The class name.
@@ -24,7 +28,7 @@ impl Class for AssociatedPowerManagementService {
     fn instances(&self, ctx: &Context<'_>) -> Vec<Instance> {
         let profile = ctx.profile;
         let mut i = vec![
-            ("PowerState".to_owned(), text(profile.power_state.to_string())),
+            ("PowerState".to_owned(), text(ctx.state.power_state.to_string())),
             (
                 "ServiceProvided".to_owned(),
                 Prop::Epr {
@@ -55,13 +59,17 @@ impl Class for AssociatedPowerManagementService {
             i.push((
                 "AvailableRequestedPowerStates".to_owned(),
                 Prop::Many(
-                    ["8", "5", "2", "10", "11", "12", "14"]
-                        .map(String::from)
-                        .to_vec(),
+                    power_management_service::requestable(profile)
+                        .iter()
+                        .map(u8::to_string)
+                        .collect(),
                 ),
             ));
         } else {
-            i.push(("RequestedPowerState".to_owned(), text("2")));
+            i.push((
+                "RequestedPowerState".to_owned(),
+                text(ctx.state.requested_power_state.to_string()),
+            ));
         }
         vec![i]
     }

@@ -14,22 +14,49 @@
 //! 2. Add its struct to [`ALL`]. Get, Enumerate, Pull, selectors, optimized
 //!    enumeration and `missing-class=NAME` then work with no other change.
 //! 3. If a firmware release lacks it, list it in that profile's
-//!    `missing_classes` (see `Profile::has_class`).
-//! 4. Test it: a wire test in `tests/wire.rs` on the answer's shape, its
+//!    `missing_classes` (see `Profile::has_class`), or gate it in
+//!    [`Class::served`] when the absence is a rule by version.
+//! 4. If it has methods, answer them in [`Class::invoke`], changing the
+//!    device's [`State`] where firmware would, so later reads show it.
+//! 5. Test it: a wire test in `tests/wire.rs` on the answer's shape, its
 //!    entry in the class list of `tests/schemas.rs` (the XSD check), and a
 //!    peer test in `tests/peers.rs` when a real client reads it.
 
 pub mod associated_power_management_service;
+pub mod ethernet_port_settings;
 pub mod general_settings;
 pub mod host_based_setup;
+pub mod kvm_redirection_setting_data;
+pub mod power_management_service;
 pub mod provisioning_certificate_hash;
+pub mod service_available_to_element;
 pub mod setup_and_configuration;
 pub mod software_identity;
 pub mod tls_setting_data;
 
+use crate::nic::Nic;
 use crate::profile::Profile;
 use crate::services::wsman::envelope::{Instance, Prop};
 use crate::tls::TlsSetup;
+
+/// What changes while the device runs and later reads must show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct State {
+    /// CIM PowerState now (2 on, 8 off).
+    pub power_state: u8,
+    /// The last state a client asked for (CIM RequestedPowerState).
+    pub requested_power_state: u8,
+}
+
+impl State {
+    /// The state a device starts in: the profile's power state.
+    pub fn new(profile: &Profile) -> State {
+        State {
+            power_state: profile.power_state,
+            requested_power_state: 2,
+        }
+    }
+}
 
 /// What a class may look at to build its instances: the firmware profile,
 /// and what the device runs right now.
@@ -40,7 +67,15 @@ pub struct Context<'a> {
     pub tls: Option<TlsSetup>,
     /// Whether plain HTTP is served beside TLS.
     pub plain: bool,
+    /// The wired network interface.
+    pub nic: Nic,
+    /// The state that methods change.
+    pub state: State,
 }
+
+/// The answer to a method call (`Invoke`): its output parameters, in the
+/// order written inside `<Method>_OUTPUT`.
+pub type Output = Vec<(String, Prop)>;
 
 /// One WS-Man class as firmware serves it.
 pub trait Class: Sync {
@@ -53,10 +88,36 @@ pub trait Class: Sync {
     /// Every instance, in firmware order.
     fn instances(&self, ctx: &Context<'_>) -> Vec<Instance>;
 
+    /// Whether this firmware release has the class at all, beyond the
+    /// profile's `missing_classes` (a rule by version, such as KVM from 6.0).
+    fn served(&self, _profile: &Profile) -> bool {
+        true
+    }
+
+    /// The class the instances are written as, and its URI (the `h:` or `g:`
+    /// namespace): an association such as CIM_ServiceAvailableToElement
+    /// answers with instances of a subclass.
+    fn item_class(&self) -> (&'static str, &'static str) {
+        (self.name(), self.resource_uri())
+    }
+
     /// Whether a GetResponse declares the CIM common namespace (`h:`);
     /// AMT 15 leaves it out on AMT_GeneralSettings.
     fn get_declares_common(&self) -> bool {
         true
+    }
+
+    /// Runs the method `method` (the action is `<resource URI>/<method>`)
+    /// with the `<method>_INPUT` parameters, changing `state` where firmware
+    /// would. `None`: the class has no such method.
+    fn invoke(
+        &self,
+        _method: &str,
+        _input: &[(String, String)],
+        _ctx: &Context<'_>,
+        _state: &mut State,
+    ) -> Option<Output> {
+        None
     }
 }
 
@@ -69,6 +130,10 @@ pub const ALL: &[&dyn Class] = &[
     &general_settings::GeneralSettings,
     &provisioning_certificate_hash::ProvisioningCertificateHash,
     &associated_power_management_service::AssociatedPowerManagementService,
+    &service_available_to_element::ServiceAvailableToElement,
+    &power_management_service::PowerManagementService,
+    &ethernet_port_settings::EthernetPortSettings,
+    &kvm_redirection_setting_data::KvmRedirectionSettingData,
 ];
 
 /// The class a resource URI names, if we serve it.

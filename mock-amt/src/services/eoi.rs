@@ -7,9 +7,8 @@
 use quick_xml::events::Event;
 use quick_xml::NsReader;
 
-use std::net::Ipv4Addr;
-
 use crate::http::{self, Request};
+use crate::nic::Nic;
 use crate::profile::Profile;
 use crate::router::{Answer, Device};
 use crate::services::wsman::envelope::escape;
@@ -57,23 +56,17 @@ pub fn method_of(soap_action: Option<&str>, body: &[u8]) -> Option<String> {
     }
 }
 
-/// The one wired interface the mock has, as EOI's NetworkAdministration
-/// `InterfaceDescriptorGetType` gives it: the address the device listens on,
-/// a /8 on loopback, DHCP on, a MAC address in Intel's 00-15-17 block made
-/// from the address (so each device of a fleet has its own).
-fn interface_descriptor(p: &str, address: Ipv4Addr) -> String {
-    let [_, b, c, d] = address.octets();
-    let ip = u32::from(address);
-    let mask = if address.is_loopback() {
-        0xff00_0000u32
-    } else {
-        0xffff_ff00
-    };
-    let gateway = (ip & mask) | 1;
+/// The interface as EOI's NetworkAdministration `InterfaceDescriptorGetType`
+/// gives it (addresses as 32-bit numbers, as amttool prints them).
+fn interface_descriptor(p: &str, nic: &Nic) -> String {
+    let mac = nic.mac_text(true);
+    let ip = u32::from(nic.address);
+    let mask = u32::from(nic.mask);
+    let gateway = u32::from(nic.gateway);
     format!(
         "<{p}:InterfaceDescriptor>\
 <{p}:HardwareAddressDescription>Intel(R) 82566DM Gigabit Network Connection</{p}:HardwareAddressDescription>\
-<{p}:MACAddress>00-15-17-{b:02X}-{c:02X}-{d:02X}</{p}:MACAddress>\
+<{p}:MACAddress>{mac}</{p}:MACAddress>\
 <{p}:InterfaceMode>SHARED_MAC_ADDRESS</{p}:InterfaceMode>\
 <{p}:LinkPolicy>31</{p}:LinkPolicy>\
 <{p}:DhcpEnabled>true</{p}:DhcpEnabled>\
@@ -88,13 +81,15 @@ fn interface_descriptor(p: &str, address: Ipv4Addr) -> String {
     )
 }
 
-/// The answer to one EOI call, or `None` for an unknown method. `address`
-/// is the device's own (what its network interface reports).
+/// The answer to one EOI call, or `None` for an unknown method. `nic` is the
+/// device's interface and `power_state` its CIM PowerState now (a WS-Man
+/// RequestPowerStateChange changes what GetSystemPowerState says).
 pub fn respond(
     profile: &Profile,
     service: &str,
     method: &str,
-    address: Ipv4Addr,
+    nic: &Nic,
+    power_state: u8,
 ) -> Option<String> {
     let p = &profile.eoi_prefix;
     // Structured answers: the interface list and one interface's settings,
@@ -105,7 +100,7 @@ pub fn respond(
         )),
         ("NetworkAdministration", "GetInterfaceSettings") => Some(format!(
             "<{p}:StatusCode>0</{p}:StatusCode>{}",
-            interface_descriptor(p, address)
+            interface_descriptor(p, nic)
         )),
         _ => None,
     };
@@ -116,7 +111,7 @@ pub fn respond(
     }
     // CIM PowerState 2 (on) is S0 in EOI's SystemPowerState; anything else we
     // model as S5 (soft off).
-    let system_power_state = if profile.power_state == 2 { "0" } else { "5" };
+    let system_power_state = if power_state == 2 { "0" } else { "5" };
     let values: Vec<(&str, String)> = match (service, method) {
         ("SecurityAdministration", "GetCoreVersion") => vec![
             ("StatusCode", "0".into()),
@@ -176,11 +171,14 @@ impl Device {
             return Answer::close(http::empty_response(404, self.server()));
         };
         let method = method_of(req.header("soapaction"), &req.body).unwrap_or_default();
-        let address = match self.cfg.listen.ip() {
-            std::net::IpAddr::V4(v4) => v4,
-            std::net::IpAddr::V6(_) => Ipv4Addr::LOCALHOST,
-        };
-        match respond(&self.cfg.profile, service, &method, address) {
+        let nic = Nic::for_listen(self.cfg.listen.ip());
+        match respond(
+            &self.cfg.profile,
+            service,
+            &method,
+            &nic,
+            self.power_state(),
+        ) {
             Some(body) => Answer::keep(http::soap_response(
                 200,
                 self.server(),
@@ -223,7 +221,8 @@ mod tests {
             &p,
             "RemoteControl",
             "GetSystemPowerState",
-            Ipv4Addr::LOCALHOST,
+            &Nic::for_listen(std::net::Ipv4Addr::LOCALHOST.into()),
+            2,
         )
         .unwrap();
         assert!(
@@ -235,13 +234,21 @@ mod tests {
             &p,
             "SecurityAdministration",
             "GetCoreVersion",
-            Ipv4Addr::LOCALHOST,
+            &Nic::for_listen(std::net::Ipv4Addr::LOCALHOST.into()),
+            2,
         )
         .unwrap();
         assert!(
             r.contains("<s0:StatusCode>0</s0:StatusCode><s0:Version>5.0.50</s0:Version>"),
             "{r}"
         );
-        assert!(respond(&p, "RemoteControl", "Explode", Ipv4Addr::LOCALHOST).is_none());
+        assert!(respond(
+            &p,
+            "RemoteControl",
+            "Explode",
+            &Nic::for_listen(std::net::Ipv4Addr::LOCALHOST.into()),
+            2
+        )
+        .is_none());
     }
 }

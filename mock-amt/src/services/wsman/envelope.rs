@@ -62,8 +62,13 @@ pub fn escape(s: &str) -> String {
 
 /// Writes one instance as `<p:Class>…</p:Class>`, properties in ASCII order.
 pub fn write_instance(out: &mut String, prefix: &str, class: &str, instance: &Instance) {
-    let mut props: Vec<&(String, Prop)> = instance.iter().collect();
+    let mut props: Instance = instance.clone();
     props.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    write_params(out, prefix, class, &props);
+}
+
+/// Writes `<p:element>` with the properties in the order given.
+fn write_params(out: &mut String, prefix: &str, class: &str, props: &Instance) {
     out.push_str(&format!("<{prefix}:{class}>"));
     for (name, prop) in props {
         match prop {
@@ -134,12 +139,14 @@ pub fn enumeration_context(n: u32) -> String {
     )
 }
 
-/// A GetResponse: `g:` is the class namespace, `h:` the CIM common namespace
-/// when `declare_common` (AMT 15 leaves it out on AMT_GeneralSettings).
+/// A GetResponse: `g:` is the namespace of the instance's class (`item`:
+/// its name and URI, which differ from the ResourceURI `uri` for an
+/// association answered with a subclass), `h:` the CIM common namespace when
+/// `declare_common` (AMT 15 leaves it out on AMT_GeneralSettings).
 pub fn get_response(
     relates_to: &str,
     msg_id: &str,
-    class: &str,
+    item: (&str, &str),
     uri: &str,
     instance: &Instance,
     declare_common: bool,
@@ -152,7 +159,7 @@ pub fn get_response(
     let mut out = format!(
         "{XML_DECL}<a:Envelope {} xmlns:g=\"{}\"{common} xmlns:xsi=\"{NS_XSI}\">",
         common_namespaces(),
-        escape(uri)
+        escape(item.1)
     );
     out.push_str(&header(
         relates_to,
@@ -161,7 +168,7 @@ pub fn get_response(
         Some(uri),
     ));
     out.push_str("<a:Body>");
-    write_instance(&mut out, "g", class, instance);
+    write_instance(&mut out, "g", item.0, instance);
     out.push_str("</a:Body></a:Envelope>");
     out
 }
@@ -181,7 +188,7 @@ pub fn enumerate_response(relates_to: &str, msg_id: &str, uri: &str, context: &s
 pub fn enumerate_response_items(
     relates_to: &str,
     msg_id: &str,
-    class: &str,
+    item: (&str, &str),
     uri: &str,
     context: &str,
     items: &[Instance],
@@ -190,7 +197,7 @@ pub fn enumerate_response_items(
     let mut out = format!(
         "{XML_DECL}<a:Envelope {} xmlns:g=\"{NS_ENUM}\" xmlns:h=\"{}\" xmlns:i=\"{NS_COMMON}\" xmlns:xsi=\"{NS_XSI}\">",
         common_namespaces(),
-        escape(uri)
+        escape(item.1)
     );
     out.push_str(&header(
         relates_to,
@@ -201,8 +208,8 @@ pub fn enumerate_response_items(
     out.push_str(&format!(
         "<a:Body><g:EnumerateResponse><g:EnumerationContext>{context}</g:EnumerationContext><c:Items>"
     ));
-    for item in items {
-        write_instance(&mut out, "h", class, item);
+    for instance in items {
+        write_instance(&mut out, "h", item.0, instance);
     }
     out.push_str("</c:Items>");
     if end_of_sequence {
@@ -218,7 +225,7 @@ pub fn enumerate_response_items(
 pub fn pull_response(
     relates_to: &str,
     msg_id: &str,
-    class: &str,
+    item: (&str, &str),
     uri: &str,
     items: &[Instance],
     next_context: Option<&str>,
@@ -226,7 +233,7 @@ pub fn pull_response(
     let mut out = format!(
         "{XML_DECL}<a:Envelope {} xmlns:g=\"{NS_ENUM}\" xmlns:h=\"{}\" xmlns:i=\"{NS_COMMON}\" xmlns:xsi=\"{NS_XSI}\">",
         common_namespaces(),
-        escape(uri)
+        escape(item.1)
     );
     out.push_str(&header(
         relates_to,
@@ -241,14 +248,44 @@ pub fn pull_response(
         ));
     }
     out.push_str("<g:Items>");
-    for item in items {
-        write_instance(&mut out, "h", class, item);
+    for instance in items {
+        write_instance(&mut out, "h", item.0, instance);
     }
     out.push_str("</g:Items>");
     if next_context.is_none() {
         out.push_str("<g:EndOfSequence></g:EndOfSequence>");
     }
     out.push_str("</g:PullResponse></a:Body></a:Envelope>");
+    out
+}
+
+/// The answer to a method call: `g:` is the class namespace, the action
+/// `<uri>/<method>Response`, the body `<g:<method>_OUTPUT>` with the output
+/// parameters (go-wsman-messages' `cim/power/managementservice/
+/// requestpowerstatechange.xml`, an AMT answer).
+pub fn invoke_response(
+    relates_to: &str,
+    msg_id: &str,
+    uri: &str,
+    method: &str,
+    output: &[(String, Prop)],
+) -> String {
+    let mut out = format!(
+        "{XML_DECL}<a:Envelope {} xmlns:g=\"{}\" xmlns:xsi=\"{NS_XSI}\">",
+        common_namespaces(),
+        escape(uri)
+    );
+    out.push_str(&header(
+        relates_to,
+        &format!("{}/{method}Response", escape(uri)),
+        msg_id,
+        Some(uri),
+    ));
+    out.push_str("<a:Body>");
+    let element = format!("{method}_OUTPUT");
+    let params: Instance = output.to_vec();
+    write_params(&mut out, "g", &element, &params);
+    out.push_str("</a:Body></a:Envelope>");
     out
 }
 

@@ -6,9 +6,10 @@ pub mod request;
 
 use std::time::{Duration, Instant};
 
-use crate::classes::{self, Context};
+use crate::classes::{self, Class, Context};
 use crate::fault::Fault;
 use crate::http::{self, Request};
+use crate::nic::Nic;
 use crate::router::{Answer, Device, Mutable, SOAP12_CONTENT_TYPE};
 use envelope::{FaultKind, Instance};
 use request::WsmanRequest;
@@ -19,7 +20,7 @@ const CONTEXT_LIFETIME: Duration = Duration::from_secs(120);
 const MAX_CONTEXTS: usize = 256;
 
 pub(crate) struct Enumeration {
-    class: &'static str,
+    class: &'static dyn Class,
     remaining: Vec<Instance>,
     touched: Instant,
 }
@@ -60,6 +61,52 @@ impl Device {
             .any(|f| matches!(f, Fault::MissingClass(c) if c == class))
     }
 
+    /// What classes see: the profile and what the device runs now.
+    fn context(&self) -> Context<'_> {
+        Context {
+            profile: &self.cfg.profile,
+            tls: self.cfg.tls,
+            plain: self.cfg.plain,
+            nic: Nic::for_listen(self.cfg.listen.ip()),
+            state: self.live_state(),
+        }
+    }
+
+    /// Runs a method: the selectors must name an instance, the class must
+    /// have the method, and the state it changes is changed under the lock
+    /// so concurrent calls see each other's effect.
+    fn invoke(
+        &self,
+        parsed: &WsmanRequest,
+        relates_to: &str,
+        class: &'static dyn Class,
+        uri: &str,
+        method: &str,
+    ) -> Answer {
+        let ctx = self.context();
+        if !parsed.selectors.is_empty()
+            && !class
+                .instances(&ctx)
+                .iter()
+                .any(|inst| selectors_match(inst, &parsed.selectors))
+        {
+            return self.soap_fault(relates_to, FaultKind::DestinationUnreachable);
+        }
+        let Ok(mut st) = self.state.lock() else {
+            return Answer::close(http::empty_response(500, self.server()));
+        };
+        let Some(output) = class.invoke(method, &parsed.input, &ctx, &mut st.live) else {
+            drop(st);
+            return self.soap_fault(relates_to, FaultKind::ActionNotSupported);
+        };
+        st.message_counter += 1;
+        let msg_id = envelope::message_id(st.message_counter);
+        drop(st);
+        self.soap_ok(envelope::invoke_response(
+            relates_to, &msg_id, uri, method, &output,
+        ))
+    }
+
     pub(crate) fn wsman(&self, req: &Request) -> Answer {
         let parsed: WsmanRequest = match request::parse_request(&req.body) {
             Ok(p) => p,
@@ -76,25 +123,34 @@ impl Device {
             return self.soap_fault(&relates_to, FaultKind::ActionNotSupported);
         }
         let action = parsed.action.as_deref().unwrap_or("");
+        let uri = parsed.resource_uri.as_deref().unwrap_or("");
+        let served = classes::for_uri(uri).filter(|c| {
+            !self.class_missing(c.name())
+                && self.cfg.profile.has_class(c.name())
+                && c.served(&self.cfg.profile)
+        });
         let is_known_action = matches!(
             action,
             envelope::ACTION_GET | envelope::ACTION_ENUMERATE | envelope::ACTION_PULL
         );
         if !is_known_action {
-            return self.soap_fault(&relates_to, FaultKind::ActionNotSupported);
+            // A method is invoked as `<resource URI>/<method>` (DSP0226 §9).
+            let method = action
+                .strip_prefix(uri)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .filter(|m| !uri.is_empty() && !m.is_empty() && !m.contains('/'));
+            return match (served, method) {
+                (Some(class_def), Some(method)) => {
+                    self.invoke(&parsed, &relates_to, class_def, uri, method)
+                }
+                _ => self.soap_fault(&relates_to, FaultKind::ActionNotSupported),
+            };
         }
-        let uri = parsed.resource_uri.as_deref().unwrap_or("");
-        let served = classes::for_uri(uri)
-            .filter(|c| !self.class_missing(c.name()) && self.cfg.profile.has_class(c.name()));
         let Some(class_def) = served else {
             return self.soap_fault(&relates_to, FaultKind::DestinationUnreachable);
         };
-        let class = class_def.name();
-        let all = class_def.instances(&Context {
-            profile: &self.cfg.profile,
-            tls: self.cfg.tls,
-            plain: self.cfg.plain,
-        });
+        let item = class_def.item_class();
+        let all = class_def.instances(&self.context());
         match action {
             envelope::ACTION_GET => {
                 let chosen = if parsed.selectors.is_empty() {
@@ -110,7 +166,7 @@ impl Device {
                 self.soap_ok(envelope::get_response(
                     &relates_to,
                     &msg_id,
-                    class,
+                    item,
                     uri,
                     instance,
                     class_def.get_declares_common(),
@@ -138,7 +194,7 @@ impl Device {
                     st.enumerations.insert(
                         ctx.clone(),
                         Enumeration {
-                            class,
+                            class: class_def,
                             remaining,
                             touched: now,
                         },
@@ -151,7 +207,7 @@ impl Device {
                     self.soap_ok(envelope::enumerate_response_items(
                         &relates_to,
                         &msg_id,
-                        class,
+                        item,
                         uri,
                         &ctx,
                         &first,
@@ -166,20 +222,25 @@ impl Device {
                     ))
                 }
             }
-            _ => self.pull(&parsed, &relates_to, class, uri),
+            _ => self.pull(&parsed, &relates_to, class_def, uri),
         }
     }
 
-    fn pull(&self, parsed: &WsmanRequest, relates_to: &str, class: &str, uri: &str) -> Answer {
+    fn pull(
+        &self,
+        parsed: &WsmanRequest,
+        relates_to: &str,
+        class: &'static dyn Class,
+        uri: &str,
+    ) -> Answer {
         let now = Instant::now();
         let Ok(mut st) = self.state.lock() else {
             return Answer::close(http::empty_response(500, self.server()));
         };
         let ctx = parsed.enumeration_context.as_deref().unwrap_or("");
-        let fresh = st
-            .enumerations
-            .get(ctx)
-            .is_some_and(|e| now.duration_since(e.touched) < CONTEXT_LIFETIME && e.class == class);
+        let fresh = st.enumerations.get(ctx).is_some_and(|e| {
+            now.duration_since(e.touched) < CONTEXT_LIFETIME && e.class.name() == class.name()
+        });
         let Some(mut enumeration) = st.enumerations.remove(ctx).filter(|_| fresh) else {
             drop(st);
             return self.soap_fault(relates_to, FaultKind::InvalidEnumerationContext);
@@ -204,7 +265,7 @@ impl Device {
         self.soap_ok(envelope::pull_response(
             relates_to,
             &msg_id,
-            class,
+            class.item_class(),
             uri,
             &page,
             next.as_deref(),

@@ -24,6 +24,10 @@ pub struct WsmanRequest {
     pub optimize_max: Option<usize>,
     /// The body holds a WS-Man Identify.
     pub identify: bool,
+    /// The scalar parameters of a method call: the direct children of the
+    /// Body's `<Method>_INPUT` element with their text (endpoint references
+    /// and other structured parameters are left out).
+    pub input: Vec<(String, String)>,
 }
 
 /// The request body is not well-formed XML or not a SOAP 1.2 envelope.
@@ -41,6 +45,7 @@ enum Field {
     Context,
     MaxElements,
     OptimizeMax,
+    Input,
 }
 
 /// Parses a request by namespace URI.
@@ -52,6 +57,7 @@ pub fn parse_request(body: &[u8]) -> Result<WsmanRequest, ParseError> {
     let mut in_body = false;
     let mut body_depth = 0usize;
     let mut saw_envelope = false;
+    let mut input_depth = None;
     let mut field = Field::None;
     let mut selector_name = String::new();
     let mut value = String::new();
@@ -83,13 +89,16 @@ pub fn parse_request(body: &[u8]) -> Result<WsmanRequest, ParseError> {
                         req.enumeration_op = Some(local.clone());
                     } else if ns_uri == NS_IDENTITY && local == "Identify" {
                         req.identify = true;
+                    } else if local.ends_with("_INPUT") && !is_empty {
+                        input_depth = Some(depth);
                     }
                 }
                 field = match (ns_uri.as_str(), local.as_str()) {
                     (NS_ADDR, "Action") if depth == 3 => Field::Action,
                     (NS_ADDR, "MessageID") if depth == 3 => Field::MessageId,
                     (NS_WSMAN, "ResourceURI") if depth == 3 => Field::ResourceUri,
-                    (NS_WSMAN, "Selector") => {
+                    // Header selectors only: a reference parameter in the Body has its own.
+                    (NS_WSMAN, "Selector") if !in_body => {
                         selector_name = e
                             .try_get_attribute("Name")
                             .ok()
@@ -108,6 +117,10 @@ pub fn parse_request(body: &[u8]) -> Result<WsmanRequest, ParseError> {
                         Field::None
                     }
                     (NS_WSMAN, "MaxElements") if in_body => Field::OptimizeMax,
+                    _ if input_depth.is_some_and(|d| depth == d + 1) => {
+                        selector_name = local.clone();
+                        Field::Input
+                    }
                     _ => Field::None,
                 };
                 value.clear();
@@ -143,6 +156,9 @@ pub fn parse_request(body: &[u8]) -> Result<WsmanRequest, ParseError> {
                 if in_body && depth == body_depth {
                     in_body = false;
                 }
+                if input_depth == Some(depth) {
+                    input_depth = None;
+                }
                 depth = depth.saturating_sub(1);
             }
             Event::Eof => {
@@ -171,6 +187,7 @@ fn finish_field(req: &mut WsmanRequest, field: Field, selector_name: &str, value
         Field::Context => req.enumeration_context = Some(v),
         Field::MaxElements => req.max_elements = v.parse().ok(),
         Field::OptimizeMax => req.optimize_max = v.parse().ok(),
+        Field::Input => req.input.push((selector_name.to_owned(), v)),
     }
 }
 
@@ -199,6 +216,18 @@ mod tests {
             Some("17000000-0000-0000-0000-000000000000")
         );
         assert_eq!(r.max_elements, Some(3));
+    }
+
+    #[test]
+    fn method_input_keeps_scalar_parameters_only() {
+        let body = r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd" xmlns:n1="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_PowerManagementService"><s:Header><a:Action>http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_PowerManagementService/RequestPowerStateChange</a:Action></s:Header><s:Body><n1:RequestPowerStateChange_INPUT><n1:PowerState>8</n1:PowerState><n1:ManagedElement><a:Address>anon</a:Address><a:ReferenceParameters><w:ResourceURI>x</w:ResourceURI><w:SelectorSet><w:Selector Name="Name">ManagedSystem</w:Selector></w:SelectorSet></a:ReferenceParameters></n1:ManagedElement></n1:RequestPowerStateChange_INPUT></s:Body></s:Envelope>"#;
+        let r = parse_request(body.as_bytes()).unwrap();
+        assert_eq!(r.input, vec![("PowerState".to_owned(), "8".to_owned())]);
+        assert!(
+            r.resource_uri.is_none(),
+            "a nested ResourceURI is not the header's"
+        );
+        assert!(r.selectors.is_empty(), "nor is a nested selector");
     }
 
     #[test]
