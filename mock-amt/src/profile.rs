@@ -112,7 +112,17 @@ pub struct Profile {
     /// HTTP status for `POST /wsman` when WS-Man is absent.
     #[serde(default = "default_no_wsman_status")]
     pub no_wsman_status: u16,
-    /// Whether WS-Man Identify is answered (with credentials only).
+    /// Whether WS-Man Identify is answered (with credentials only; without
+    /// them it gets the 401 every request does). Built-in profiles answer it
+    /// from 3.2 on, 8.x and older included. Our reading, from MAAS's AMT power
+    /// driver (`provisioningserver/drivers/power/amt.py`, `_get_amt_command`,
+    /// after Launchpad bug 1331214): it runs `wsman identify` on every AMT
+    /// device, fails when the answer has no `ProductVersion>AMT N`, and sends
+    /// N <= 8 to amttool, so the firmware it drives with amttool must answer
+    /// Identify. 3.0 refuses it (ActionNotSupported): its WS-Man predates
+    /// DSP0226 1.0, where Identify is defined, and 3.2 is the first release
+    /// Intel calls DSP0226-compliant. Off by default for a profile file that
+    /// does not say.
     #[serde(default)]
     pub identify: bool,
     /// Whether IPS_HostBasedSetupService exists (AMT 6.1 and later).

@@ -600,6 +600,38 @@ async fn identify_needs_credentials() {
     d.shutdown().await;
 }
 
+/// MAAS routes on `wsman identify`'s ProductVersion (<= 8: amttool), so
+/// 8.x and older answer it too; 3.0, before DSP0226 1.0, does not.
+#[tokio::test]
+async fn identify_is_answered_from_3_2_including_8x_and_older() {
+    let body = "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:i=\"http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd\"><s:Header/><s:Body><i:Identify/></s:Body></s:Envelope>";
+    for (profile, version) in [
+        ("amt-3.2.1", Some("3.2.1")),
+        ("amt-5.2.10", Some("5.2.10")),
+        ("amt-8.1", Some("8.1.40")),
+        ("amt-3.0", None),
+    ] {
+        let d = device(profile).await;
+        let r = client().post(d.addr(), "/wsman", "", body.as_bytes()).await;
+        match version {
+            Some(v) => {
+                assert_eq!(r.status, 200, "{profile}: {}", r.text());
+                assert!(
+                    r.text()
+                        .contains(&format!("<b:ProductVersion>AMT {v}</b:ProductVersion>")),
+                    "{profile}: {}",
+                    r.text()
+                );
+            }
+            None => {
+                assert_eq!(r.status, 400, "{profile}");
+                assert!(r.text().contains("ActionNotSupported"), "{}", r.text());
+            }
+        }
+        d.shutdown().await;
+    }
+}
+
 #[tokio::test]
 async fn injected_faults() {
     let gs = format!("{AMT}AMT_GeneralSettings");
