@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::digest::Lockout;
 use crate::fault::Fault;
 use crate::profile::{Profile, TlsSpeaks};
 use crate::tls::{TlsKind, TlsSetup};
@@ -29,10 +30,14 @@ pub struct DeviceConfig {
     pub user: String,
     /// The Digest password. Never logged.
     pub password: String,
-    /// Consecutive failed logins that lock the account (0 = never).
+    /// Successive failed logins that start the lockout back-off (0 = never).
     pub lockout_threshold: u32,
-    /// How long a lockout lasts.
+    /// How long the first lockout lasts; later ones of the same attack double.
     pub lockout_duration: Duration,
+    /// The longest lockout.
+    pub lockout_ceiling: Duration,
+    /// A time without failed logins that resets the back-off.
+    pub lockout_reset_after: Duration,
     /// How long a nonce stays valid.
     pub nonce_lifetime: Duration,
     /// Injected misbehaviour.
@@ -60,6 +65,8 @@ impl std::fmt::Debug for DeviceConfig {
             .field("password", &"<redacted>")
             .field("lockout_threshold", &self.lockout_threshold)
             .field("lockout_duration", &self.lockout_duration)
+            .field("lockout_ceiling", &self.lockout_ceiling)
+            .field("lockout_reset_after", &self.lockout_reset_after)
             .field("nonce_lifetime", &self.nonce_lifetime)
             .field("faults", &self.faults)
             .field("allow_non_loopback", &self.allow_non_loopback)
@@ -72,8 +79,10 @@ impl std::fmt::Debug for DeviceConfig {
 
 impl DeviceConfig {
     /// A device with user [`DEFAULT_USER`], the profile's default password (or
-    /// [`DEFAULT_PASSWORD`]), lockout after 3 failures for 60 s (AMT's real
-    /// numbers are unconfirmed), nonces valid 5 minutes, no faults.
+    /// [`DEFAULT_PASSWORD`]), Intel's documented lockout back-off
+    /// ([`Lockout::INTEL`](crate::Lockout::INTEL): ten failures, then 5 s growing to
+    /// 80 s, reset after an hour without failures), nonces valid 5 minutes, no
+    /// faults.
     pub fn new(profile: Profile, listen: SocketAddr) -> Self {
         let password = profile
             .default_password
@@ -85,8 +94,10 @@ impl DeviceConfig {
             listen,
             user: DEFAULT_USER.to_owned(),
             password,
-            lockout_threshold: 3,
-            lockout_duration: Duration::from_secs(60),
+            lockout_threshold: Lockout::INTEL.threshold,
+            lockout_duration: Lockout::INTEL.first,
+            lockout_ceiling: Lockout::INTEL.ceiling,
+            lockout_reset_after: Lockout::INTEL.reset_after,
             nonce_lifetime: Duration::from_secs(300),
             faults: Vec::new(),
             allow_non_loopback: false,
@@ -104,6 +115,16 @@ impl DeviceConfig {
             0 => 0,
             HTTP_PORT => TLS_PORT,
             p => p.saturating_add(1),
+        }
+    }
+
+    /// The lockout back-off this device runs.
+    pub(crate) fn lockout(&self) -> Lockout {
+        Lockout {
+            threshold: self.lockout_threshold,
+            first: self.lockout_duration,
+            ceiling: self.lockout_ceiling,
+            reset_after: self.lockout_reset_after,
         }
     }
 

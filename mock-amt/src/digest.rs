@@ -119,19 +119,64 @@ pub struct DigestSettings<'a> {
     pub realm: &'a str,
     pub qop: &'a str,
     pub nonce_lifetime: Duration,
-    pub lockout_threshold: u32,
-    pub lockout_duration: Duration,
+    pub lockout: Lockout,
     /// Reproduce CVE-2017-5689: an empty `response` is accepted.
     pub accept_empty_response: bool,
 }
 
-/// Per-device Digest state: nonces handed out and the lockout counter.
+/// AMT's login back-off, as Intel documents it: "Intel AMT detects ten
+/// successive login failures, further login attempts are disallowed for a
+/// period of time. The timeout period starts at 5 seconds and reaches 80
+/// seconds during continuous attack. After one hour of no attack the backoff
+/// mechanism is reset." (Intel AMT provisioning documentation, section
+/// "Login Backoff Mechanism after failed login attempts", as quoted by Intel
+/// staff on the Intel AMT forum, software.intel.com/forums/topic/284855.)
+///
+/// Where the text is silent, our reading: the delay doubles with each
+/// lockout of the same attack (5, 10, 20, 40, 80 s, then 80 s), and once the
+/// back-off has triggered, each further failure locks again at the next
+/// step rather than after ten more; attempts while locked are refused and
+/// count as attack (they restart the quiet hour) but do not lengthen the
+/// lock; a successful login ends the attack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lockout {
+    /// Successive failures that start the back-off (0: never lock).
+    pub threshold: u32,
+    /// The first lockout's length.
+    pub first: Duration,
+    /// The longest lockout (at least `first`).
+    pub ceiling: Duration,
+    /// How long without a failure resets the back-off.
+    pub reset_after: Duration,
+}
+
+impl Lockout {
+    /// Intel's documented numbers.
+    pub const INTEL: Lockout = Lockout {
+        threshold: 10,
+        first: Duration::from_secs(5),
+        ceiling: Duration::from_secs(80),
+        reset_after: Duration::from_secs(3600),
+    };
+
+    /// The length of the `level`-th lockout of an attack (0 is the first).
+    pub fn delay(&self, level: u32) -> Duration {
+        let grown = self.first.saturating_mul(1u32 << level.min(20));
+        grown.min(self.ceiling.max(self.first))
+    }
+}
+
+/// Per-device Digest state: nonces handed out and the back-off.
 #[derive(Default)]
 pub struct DigestState {
     nonces: HashMap<String, NonceInfo>,
     issued: u64,
     consecutive_failures: u32,
     locked_until: Option<Instant>,
+    /// How many lockouts this attack has had.
+    backoff_level: u32,
+    /// The last failed or refused attempt.
+    last_failure: Option<Instant>,
 }
 
 impl DigestState {
@@ -188,22 +233,39 @@ impl DigestState {
         let Some(header) = authorization else {
             return AuthOutcome::NoCredentials;
         };
+        let lockout = settings.lockout;
+        if self
+            .last_failure
+            .is_some_and(|t| now.duration_since(t) >= lockout.reset_after)
+        {
+            self.backoff_level = 0;
+            self.consecutive_failures = 0;
+            self.last_failure = None;
+        }
         if self.is_locked(now) {
+            self.last_failure = Some(now);
             return AuthOutcome::Locked;
         }
         let outcome = self.verify(settings, header, method, request_path, body, now);
         match outcome {
             AuthOutcome::Failed => {
+                self.last_failure = Some(now);
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-                if settings.lockout_threshold > 0
-                    && self.consecutive_failures >= settings.lockout_threshold
+                let backing_off = self.backoff_level > 0;
+                if lockout.threshold > 0
+                    && (backing_off || self.consecutive_failures >= lockout.threshold)
                 {
-                    self.locked_until = Some(now + settings.lockout_duration);
+                    self.locked_until = Some(now + lockout.delay(self.backoff_level));
+                    self.backoff_level = self.backoff_level.saturating_add(1);
                     self.consecutive_failures = 0;
                     return AuthOutcome::Locked;
                 }
             }
-            AuthOutcome::Accepted => self.consecutive_failures = 0,
+            AuthOutcome::Accepted => {
+                self.consecutive_failures = 0;
+                self.backoff_level = 0;
+                self.last_failure = None;
+            }
             _ => {}
         }
         outcome
@@ -355,8 +417,12 @@ mod tests {
             realm: "Digest:52090000000000000000000000000000",
             qop: "auth",
             nonce_lifetime: Duration::from_secs(60),
-            lockout_threshold: 3,
-            lockout_duration: Duration::from_secs(60),
+            lockout: Lockout {
+                threshold: 3,
+                first: Duration::from_secs(60),
+                ceiling: Duration::from_secs(60),
+                reset_after: Duration::from_secs(3600),
+            },
             accept_empty_response: false,
         }
     }
@@ -426,6 +492,44 @@ mod tests {
         );
         assert!(st.is_locked(late));
         assert!(!st.is_locked(late + Duration::from_secs(61)));
+    }
+
+    #[test]
+    fn backoff_follows_intels_numbers_and_resets_after_a_quiet_hour() {
+        let mut s = settings();
+        s.lockout = Lockout::INTEL;
+        let mut st = DigestState::default();
+        let t0 = Instant::now();
+        let nonce = st.new_nonce(t0, s.nonce_lifetime);
+        let bad = answer(&s, &nonce, "00000001", "wrong", false);
+        let check =
+            |st: &mut DigestState, t: Instant| st.check(&s, Some(&bad), "POST", "/wsman", b"", t);
+        for _ in 0..9 {
+            assert_eq!(check(&mut st, t0), AuthOutcome::Failed);
+        }
+        assert_eq!(check(&mut st, t0), AuthOutcome::Locked, "the tenth locks");
+        assert!(st.is_locked(t0 + Duration::from_secs(4)));
+        assert!(!st.is_locked(t0 + Duration::from_secs(5)));
+        // Each further failure of the attack locks again, twice as long, up to 80 s.
+        let mut t = t0;
+        let mut lengths = Vec::new();
+        for _ in 0..6 {
+            t += Duration::from_secs(100);
+            assert_eq!(check(&mut st, t), AuthOutcome::Locked);
+            let mut len = 0;
+            while st.is_locked(t + Duration::from_secs(len)) {
+                len += 1;
+            }
+            lengths.push(len);
+        }
+        assert_eq!(lengths, [10, 20, 40, 80, 80, 80]);
+        // An hour with no attempt resets it: ten failures again before a lock.
+        t += Duration::from_secs(3600 + 80);
+        for _ in 0..9 {
+            assert_eq!(check(&mut st, t), AuthOutcome::Failed);
+        }
+        assert_eq!(check(&mut st, t), AuthOutcome::Locked);
+        assert!(!st.is_locked(t + Duration::from_secs(5)), "back to 5 s");
     }
 
     #[test]

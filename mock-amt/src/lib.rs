@@ -35,6 +35,7 @@ mod services;
 pub mod tls;
 
 pub use config::{DeviceConfig, DEFAULT_PASSWORD, DEFAULT_USER};
+pub use digest::Lockout;
 pub use fault::{Fault, FaultParseError, SIMPLE_FAULTS};
 pub use fleet::manifest::{self, manifest_jsonl, mixed_fleet, FleetMix, ManifestEntry};
 pub use fleet::{

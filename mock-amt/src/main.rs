@@ -68,12 +68,20 @@ struct CommonArgs {
     /// digest-stale-forever, locked. Repeatable.
     #[arg(long = "fault", global = true)]
     faults: Vec<Fault>,
-    /// Failed logins that lock the account (0 = never).
+    /// Successive failed logins that start the lockout back-off (0 = never;
+    /// default 10, Intel's number).
     #[arg(long, global = true)]
     lockout_threshold: Option<u32>,
-    /// Lockout duration in seconds.
+    /// The first lockout in seconds (default 5); each further one of the same
+    /// attack doubles, up to --lockout-max-seconds.
     #[arg(long, global = true)]
     lockout_seconds: Option<u64>,
+    /// The longest lockout in seconds (default 80).
+    #[arg(long, global = true)]
+    lockout_max_seconds: Option<u64>,
+    /// Seconds without a failed login that reset the back-off (default 3600).
+    #[arg(long, global = true)]
+    lockout_reset_seconds: Option<u64>,
     /// Nonce lifetime in seconds.
     #[arg(long, global = true)]
     nonce_lifetime: Option<u64>,
@@ -280,6 +288,12 @@ fn build_config(
     }
     if let Some(s) = common.lockout_seconds {
         cfg.lockout_duration = Duration::from_secs(s);
+    }
+    if let Some(s) = common.lockout_max_seconds {
+        cfg.lockout_ceiling = Duration::from_secs(s);
+    }
+    if let Some(s) = common.lockout_reset_seconds {
+        cfg.lockout_reset_after = Duration::from_secs(s);
     }
     if let Some(s) = common.nonce_lifetime {
         cfg.nonce_lifetime = Duration::from_secs(s);

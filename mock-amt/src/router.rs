@@ -126,8 +126,7 @@ impl Device {
             realm: &self.cfg.profile.realm,
             qop: &self.cfg.profile.digest_qop,
             nonce_lifetime: self.cfg.nonce_lifetime,
-            lockout_threshold: self.cfg.lockout_threshold,
-            lockout_duration: self.cfg.lockout_duration,
+            lockout: self.cfg.lockout(),
             accept_empty_response: self.cfg.profile.accepts_empty_digest_response,
         };
         let path = req.path.as_str();

@@ -146,6 +146,29 @@ async fn wrong_password_counts_and_locks_and_lock_looks_the_same() {
     d.shutdown().await;
 }
 
+/// Intel's documented back-off by default: ten successive failures lock
+/// (for 5 s at first), nine do not.
+#[tokio::test]
+async fn default_lockout_starts_after_ten_failures() {
+    let d = device("amt-15.0").await;
+    let mut bad = DigestClient::new(DEFAULT_USER, "not-the-password");
+    let uri = format!("{AMT}AMT_GeneralSettings");
+    for _ in 1..=9 {
+        let r = get(&mut bad, d.addr(), &uri).await;
+        assert_eq!(r.status, 401);
+        bad.challenge = None;
+        assert!(!d.stats().locked);
+    }
+    let r = get(&mut bad, d.addr(), &uri).await;
+    assert_eq!(r.status, 401);
+    let s = d.stats();
+    assert!(s.locked, "the tenth failure locks");
+    assert_eq!(s.lockouts, 1);
+    let r = get(&mut client(), d.addr(), &uri).await;
+    assert_eq!(r.status, 401, "the right password waits out the lock");
+    d.shutdown().await;
+}
+
 #[tokio::test]
 async fn expired_nonce_gets_stale_true_and_nonce_reuse_works() {
     // Nonce lifetime zero: every nonce is expired by the time it is used.
