@@ -303,3 +303,37 @@ async fn misbehaving_devices_become_statuses() {
     let r = read_with_fault("amt-15.0", Fault::CloseImmediately, normal).await;
     assert_eq!(r.status, Some(HostStatus::Unreachable), "{r:?}");
 }
+
+/// A device awaiting setup answers the configuration classes but not power
+/// or KVM (mock-amt's "Before setup" reading); the client reads all it needs
+/// and Configuration Manager's view is Not Provisioned, as for the same
+/// firmware before the mock modelled the restriction.
+#[tokio::test]
+async fn a_device_awaiting_setup_is_not_provisioned() {
+    // 5.2 predates host-based setup (6.1): that class is missing either way.
+    for (name, lacks) in [
+        ("amt-15.0+pre", &[][..]),
+        ("amt-11.8", &[][..]),
+        ("amt-5.2.10", &["IPS_HostBasedSetupService"][..]),
+    ] {
+        let (handle, _, password) = device(name).await;
+        let record = read(&handle, Some(&creds(&password))).await;
+        assert_eq!(record.status, Some(HostStatus::Ok), "{name}: {record:?}");
+        let amt = record.amt.as_ref().unwrap();
+        assert_eq!(
+            amt.provisioning_state,
+            Some(ProvisioningState::Pre),
+            "{name}"
+        );
+        assert_eq!(amt.unavailable, lacks, "{name}");
+        let view = amtready::rules::amt_status(&record);
+        assert_eq!(
+            view.amt_status,
+            amtready::facts::AmtStatus::NotProvisioned,
+            "{name}: {}",
+            view.reason
+        );
+        assert_eq!(view.sms_r_system_amtstatus, Some(2), "{name}");
+        handle.shutdown().await;
+    }
+}

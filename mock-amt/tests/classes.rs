@@ -275,3 +275,64 @@ async fn kvm_settings_exist_from_amt_6() {
     assert!(r.text().contains("DestinationUnreachable"));
     d.shutdown().await;
 }
+
+/// Before setup (ProvisioningState pre or in) the configuration classes
+/// answer a remote login, and what operates the machine does not.
+#[tokio::test]
+async fn a_device_awaiting_setup_serves_configuration_but_not_control() {
+    let d = device("amt-15.0+pre").await;
+    let r = get(d.addr(), &format!("{AMT}AMT_SetupAndConfigurationService")).await;
+    assert_eq!(r.status, 200);
+    assert!(r
+        .text()
+        .contains("<g:ProvisioningState>0</g:ProvisioningState>"));
+    for uri in [
+        APMS.to_owned(),
+        PMS.to_owned(),
+        format!("{CIM}CIM_ServiceAvailableToElement"),
+        format!("{IPS}IPS_KVMRedirectionSettingData"),
+    ] {
+        let r = get(d.addr(), &uri).await;
+        assert_eq!(r.status, 400, "{uri}");
+        assert!(r.text().contains("DestinationUnreachable"), "{uri}");
+    }
+    let r = request_power(d.addr(), 8).await;
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("DestinationUnreachable"));
+    for uri in [
+        format!("{AMT}AMT_GeneralSettings"),
+        format!("{AMT}AMT_EthernetPortSettings"),
+        format!("{IPS}IPS_HostBasedSetupService"),
+    ] {
+        assert_eq!(get(d.addr(), &uri).await.status, 200, "{uri}");
+    }
+    d.shutdown().await;
+
+    // EOI: remote control is "not permitted in current operating mode" (3);
+    // the version and names still answer.
+    let d = device("amt-5.2.10").await;
+    let eoi = |service: &'static str, method: &'static str| {
+        let ns = format!("http://schemas.intel.com/platform/client/{service}/2004/01");
+        let body = format!("<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><{method} xmlns=\"{ns}\"/></soap:Body></soap:Envelope>");
+        let addr = d.addr();
+        async move {
+            client()
+                .post(
+                    addr,
+                    &format!("/{service}Service"),
+                    &format!("SOAPAction: \"{ns}#{method}\"\r\n"),
+                    body.as_bytes(),
+                )
+                .await
+                .text()
+        }
+    };
+    let r = eoi("RemoteControl", "GetSystemPowerState").await;
+    assert!(r.contains("<s0:GetSystemPowerStateResponse><s0:Status>3</s0:Status></s0:GetSystemPowerStateResponse>"), "{r}");
+    let r = eoi("SecurityAdministration", "GetCoreVersion").await;
+    assert!(
+        r.contains("<s0:StatusCode>0</s0:StatusCode><s0:Version>5.2.10</s0:Version>"),
+        "{r}"
+    );
+    d.shutdown().await;
+}

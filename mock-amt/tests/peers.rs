@@ -246,7 +246,7 @@ async fn amtctrl_powers_the_mock_off_and_on() {
     let Some(tool) = tool("amtctrl") else {
         return;
     };
-    let Some(d) = amtctrl_device("amt-11.8", 236..=240).await else {
+    let Some(d) = amtctrl_device("amt-15.0", 236..=240).await else {
         return;
     };
     // amtctrl prints nothing when ReturnValue is 0, and the answer otherwise.

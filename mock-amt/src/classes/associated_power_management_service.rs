@@ -25,6 +25,10 @@ impl Class for AssociatedPowerManagementService {
         RESOURCE_URI
     }
 
+    fn before_setup(&self) -> bool {
+        false
+    }
+
     fn instances(&self, ctx: &Context<'_>) -> Vec<Instance> {
         let profile = ctx.profile;
         let mut i = vec![

@@ -29,6 +29,10 @@ impl Class for KvmRedirectionSettingData {
         RESOURCE_URI
     }
 
+    fn before_setup(&self) -> bool {
+        false
+    }
+
     fn served(&self, profile: &Profile) -> bool {
         profile.major() >= 6
     }

@@ -21,6 +21,24 @@
 //! 5. Test it: a wire test in `tests/wire.rs` on the answer's shape, its
 //!    entry in the class list of `tests/schemas.rs` (the XSD check), and a
 //!    peer test in `tests/peers.rs` when a real client reads it.
+//!
+//! # Before setup
+//!
+//! A device whose ProvisioningState is pre or in still takes a remote Digest
+//! login: Configuration Manager discovers and provisions such computers by
+//! logging on as `admin` with the MEBx password ("About the MEBx Account",
+//! "Determine Whether to Configure an AMT Provisioning and Discovery
+//! Account", Configuration Manager 2007 SP1 documentation), and reads and
+//! sets the configuration classes over WS-Man before committing. Our reading
+//! of what else it serves: nothing that operates the machine. Classes whose
+//! [`Class::before_setup`] is false (power, KVM) answer DestinationUnreachable,
+//! the fault AMT gives for what it does not serve, and EOI RemoteControl
+//! answers `Status` 3, PT_STATUS_INVALID_PT_MODE, which Intel's status list
+//! defines as "Command is not permitted in current operating mode". The
+//! listeners stay open: the RMCP pong of 6.1+ reports port 0 ("present, not
+//! set up") for a device on DHCP, which suggests such firmware may not listen
+//! at all until setup starts, but no source says so, and closing them would
+//! hide the readiness facts a scan reads from a device awaiting setup.
 
 pub mod associated_power_management_service;
 pub mod ethernet_port_settings;
@@ -91,6 +109,15 @@ pub trait Class: Sync {
     /// Whether this firmware release has the class at all, beyond the
     /// profile's `missing_classes` (a rule by version, such as KVM from 6.0).
     fn served(&self, _profile: &Profile) -> bool {
+        true
+    }
+
+    /// Whether the class answers before the device is provisioned
+    /// (ProvisioningState pre or in). Setup reads and writes
+    /// configuration (version, setup service, names, hashes, TLS, network),
+    /// so those classes answer; what operates the machine (power, KVM) waits
+    /// for the end of setup. See "Before setup" above.
+    fn before_setup(&self) -> bool {
         true
     }
 

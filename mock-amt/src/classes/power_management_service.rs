@@ -71,6 +71,10 @@ impl Class for PowerManagementService {
         RESOURCE_URI
     }
 
+    fn before_setup(&self) -> bool {
+        false
+    }
+
     fn instances(&self, _ctx: &Context<'_>) -> Vec<Instance> {
         vec![vec![
             ("CreationClassName".to_owned(), text(CLASS)),

@@ -26,6 +26,10 @@ impl Class for ServiceAvailableToElement {
         RESOURCE_URI
     }
 
+    fn before_setup(&self) -> bool {
+        false
+    }
+
     fn instances(&self, ctx: &Context<'_>) -> Vec<Instance> {
         AssociatedPowerManagementService.instances(ctx)
     }

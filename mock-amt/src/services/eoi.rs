@@ -81,6 +81,16 @@ fn interface_descriptor(p: &str, nic: &Nic) -> String {
     )
 }
 
+/// "Command is not permitted in current operating mode" (Intel's PT_STATUS list).
+const PT_STATUS_INVALID_PT_MODE: u8 = 3;
+
+/// A `<Method>Response` around `inner`, in the service's namespace.
+fn envelope(p: &str, service: &str, method: &str, inner: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{NS_SOAP11}\" xmlns:{p}=\"{SCHEMA_BASE}/{service}/2004/01\"><SOAP-ENV:Body><{p}:{method}Response>{inner}</{p}:{method}Response></SOAP-ENV:Body></SOAP-ENV:Envelope>"
+    )
+}
+
 /// The answer to one EOI call, or `None` for an unknown method. `nic` is the
 /// device's interface and `power_state` its CIM PowerState now (a WS-Man
 /// RequestPowerStateChange changes what GetSystemPowerState says).
@@ -105,9 +115,7 @@ pub fn respond(
         _ => None,
     };
     if let Some(inner) = raw {
-        return Some(format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{NS_SOAP11}\" xmlns:{p}=\"{SCHEMA_BASE}/{service}/2004/01\"><SOAP-ENV:Body><{p}:{method}Response>{inner}</{p}:{method}Response></SOAP-ENV:Body></SOAP-ENV:Envelope>"
-        ));
+        return Some(envelope(p, service, method, &inner));
     }
     // CIM PowerState 2 (on) is S0 in EOI's SystemPowerState; anything else we
     // model as S5 (soft off).
@@ -143,16 +151,21 @@ pub fn respond(
         ],
         _ => return None,
     };
-    let mut out = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{NS_SOAP11}\" xmlns:{p}=\"{SCHEMA_BASE}/{service}/2004/01\"><SOAP-ENV:Body><{p}:{method}Response>"
-    );
-    for (name, value) in values {
-        out.push_str(&format!("<{p}:{name}>{}</{p}:{name}>", escape(&value)));
+    // Before setup, remote control is not permitted (see crate::classes,
+    // "Before setup"): PT_STATUS_INVALID_PT_MODE and no values.
+    if service == "RemoteControl" && profile.provisioning_state() != 2 {
+        return Some(envelope(
+            p,
+            service,
+            method,
+            &format!("<{p}:Status>{PT_STATUS_INVALID_PT_MODE}</{p}:Status>"),
+        ));
     }
-    out.push_str(&format!(
-        "</{p}:{method}Response></SOAP-ENV:Body></SOAP-ENV:Envelope>"
-    ));
-    Some(out)
+    let inner: String = values
+        .iter()
+        .map(|(name, value)| format!("<{p}:{name}>{}</{p}:{name}>", escape(value)))
+        .collect();
+    Some(envelope(p, service, method, &inner))
 }
 
 /// A SOAP 1.1 Client fault for a method we do not implement.

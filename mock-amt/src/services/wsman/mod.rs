@@ -128,6 +128,7 @@ impl Device {
             !self.class_missing(c.name())
                 && self.cfg.profile.has_class(c.name())
                 && c.served(&self.cfg.profile)
+                && (self.cfg.profile.provisioning_state() == 2 || c.before_setup())
         });
         let is_known_action = matches!(
             action,
@@ -142,6 +143,10 @@ impl Device {
             return match (served, method) {
                 (Some(class_def), Some(method)) => {
                     self.invoke(&parsed, &relates_to, class_def, uri, method)
+                }
+                // A method of a class this device does not serve (now).
+                (None, Some(_)) if classes::for_uri(uri).is_some() => {
+                    self.soap_fault(&relates_to, FaultKind::DestinationUnreachable)
                 }
                 _ => self.soap_fault(&relates_to, FaultKind::ActionNotSupported),
             };
