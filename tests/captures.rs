@@ -604,6 +604,57 @@ fn every_observed_server_header_and_challenge() {
     assert!(parsed >= 6, "{parsed}");
 }
 
+/// mock-amt's 401 is the firmware's: the same header names in the same
+/// order and the captured page byte for byte, for each release captured.
+#[tokio::test]
+#[cfg_attr(
+    amt_captures_missing,
+    ignore = "no AMT captures: ../shared/captures or AMTREADY_CAPTURES_DIR"
+)]
+async fn mock_401_is_the_captured_firmware_answer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(dir) = captures_dir() else { return };
+    for (profile, file) in [
+        ("amt-11.8", "http/401-wsman-amt11.8.50-rps.txt"),
+        ("amt-15.0", "http/401-wsman-amt15.0.23-rps.txt"),
+        (
+            "amt-16.1",
+            "http/401-wsman-amt16.1.25-qop-auth-int-rps-issue779.txt",
+        ),
+    ] {
+        let real = split_http(&read(&dir, file));
+        let cfg = mock_amt::DeviceConfig::new(
+            mock_amt::Profile::builtin(profile).unwrap(),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .without_tls();
+        let d = mock_amt::start_device(cfg).await.unwrap();
+        let mut stream = tokio::net::TcpStream::connect(d.addr()).await.unwrap();
+        stream
+            .write_all(b"POST /wsman HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+            .await
+            .unwrap();
+        let mut raw = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            stream.read_to_end(&mut raw),
+        )
+        .await
+        .expect("the 401 closes the connection")
+        .unwrap();
+        let mock = split_http(&raw);
+        assert_eq!(mock.status, 401, "{profile}");
+        let names = |h: &Http| h.headers.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&mock), names(&real), "{profile}");
+        assert_eq!(
+            String::from_utf8_lossy(&mock.body),
+            String::from_utf8_lossy(&real.body),
+            "{profile}: the page is the firmware's"
+        );
+        d.shutdown().await;
+    }
+}
+
 /// Serves `responses[i]` to the i-th request (GET, no body), on one
 /// keep-alive connection or several.
 async fn serve_in_order(responses: Vec<Vec<u8>>) -> std::net::SocketAddr {

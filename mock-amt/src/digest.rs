@@ -380,30 +380,40 @@ pub fn challenge(realm: &str, nonce: &str, stale: bool, qop: &str) -> String {
     format!("Digest realm=\"{realm}\", nonce=\"{nonce}\",stale=\"{stale}\",qop=\"{qop}\"")
 }
 
-/// The "Log on failed" page, in our own words, padded to the length the
-/// firmware release sends. The variants differ where firmware pages differ:
-/// the stylesheet link (no leading slash on the 689-byte page) and the
-/// vertical alignment of the logo cell (`middle` on the 693-byte page).
+/// The firmware's "Log on failed" page, byte for byte as AMT 11.8.50 (690
+/// bytes) and 15.0.23 / 16.1.25 (693 bytes, `valign="middle"` on the logo
+/// cell) send it (`../shared/captures/http/401-wsman-*`). No 8.x body was
+/// captured, only its length (689, amtc issue 2); our reading is the 11.8
+/// page with the stylesheet linked without the leading slash, the one byte
+/// the length says is missing.
 pub fn logon_failed_page(variant: LogonFailedPage) -> String {
-    let (target, css, valign) = match variant {
-        LogonFailedPage::Len689 => (689usize, "styles.css", "top"),
-        LogonFailedPage::Len690 => (690, "/styles.css", "top"),
-        LogonFailedPage::Len693 => (693, "/styles.css", "middle"),
+    let (css, valign) = match variant {
+        LogonFailedPage::Len689 => ("styles.css", "top"),
+        LogonFailedPage::Len690 => ("/styles.css", "top"),
+        LogonFailedPage::Len693 => ("/styles.css", "middle"),
     };
-    let head = format!(
-        "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">\n\
-<html><head><title>Intel&reg; Active Management Technology</title>\n\
+    format!(
+        "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\" >\n\
+<html><head><link rel=stylesheet href={css}>\n\
 <meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\n\
-<link rel=stylesheet href={css}></head>\n\
-<body><table class=header><tr>\n\
-<td nowrap><p class=top1>Intel<sup>&reg;</sup> Active Management Technology</td>\n\
-<td valign=\"{valign}\"><img src=\"logo.gif\" alt=\"Intel\" align=\"right\"></td></tr></table>\n\
+<title>Intel&reg; Active Management Technology</title></head>\n\
+<body>\n\
+<table class=header>\n\
+<tr><td valign=top nowrap>\n\
+<p class=top1>Intel<font class=r><sup>&reg;</sup></font> Active Management Technology\n\
+<td valign=\"{valign}\"><img src=\"logo.gif\" align=\"right\" alt=\"Intel\">\n\
+</table>\n\
+<br />\n\
 <h2 class=warn>Log on failed. Incorrect user name or password, or user account temporarily locked.</h2>\n\
-<form action=\"index.htm\" method=\"GET\"><p><input type=submit value=\"Try again\"></form>\n"
-    );
-    let tail = "</body></html>\n";
-    let pad = target.saturating_sub(head.len() + tail.len());
-    format!("{head}{}{tail}", "\n".repeat(pad))
+\n\
+<p>\n\
+<form METHOD=\"GET\" action=\"index.htm\"><h2><input type=submit value=\"Try again\">\n\
+</h2></form>\n\
+<p>\n\
+\n\
+</body>\n\
+</html>\n"
+    )
 }
 
 #[cfg(test)]

@@ -336,3 +336,21 @@ async fn a_device_awaiting_setup_serves_configuration_but_not_control() {
     );
     d.shutdown().await;
 }
+
+/// HostOSFQDN follows HostName and DomainName: empty when they are.
+#[tokio::test]
+async fn host_os_fqdn_is_empty_when_hostname_and_domain_are() {
+    let text = include_str!("../profiles/amt-15.0.toml")
+        .replace("hostname = \"nb-amt150\"", "hostname = \"\"")
+        .replace("domain = \"corp.example.com\"", "domain = \"\"");
+    let profile = Profile::from_toml_str(&text).unwrap();
+    let d = start_device(DeviceConfig::new(profile, "127.0.0.1:0".parse().unwrap()).without_tls())
+        .await
+        .unwrap();
+    let r = get(d.addr(), &format!("{AMT}AMT_GeneralSettings"))
+        .await
+        .text();
+    assert!(r.contains("<g:HostName></g:HostName>"), "{r}");
+    assert!(r.contains("<g:HostOSFQDN></g:HostOSFQDN>"), "{r}");
+    d.shutdown().await;
+}

@@ -3,6 +3,16 @@
 use super::{bool_text, text, Class, Context};
 use crate::services::wsman::envelope::Instance;
 
+/// HostOSFQDN as the host's name and domain make it: empty when there is no
+/// host name (there is nothing to qualify), the bare name without a domain.
+fn host_os_fqdn(hostname: &str, domain: &str) -> String {
+    match (hostname.is_empty(), domain.is_empty()) {
+        (true, _) => String::new(),
+        (false, true) => hostname.to_owned(),
+        (false, false) => format!("{hostname}.{domain}"),
+    }
+}
+
 /// The class name.
 pub const CLASS: &str = "AMT_GeneralSettings";
 /// The class's resource URI.
@@ -41,7 +51,7 @@ impl Class for GeneralSettings {
             ("HostName".to_owned(), text(profile.hostname.clone())),
             (
                 "HostOSFQDN".to_owned(),
-                text(format!("{}.{}", profile.hostname, profile.domain)),
+                text(host_os_fqdn(&profile.hostname, &profile.domain)),
             ),
             ("IdleWakeTimeout".to_owned(), text("1")),
             (
@@ -68,5 +78,21 @@ impl Class for GeneralSettings {
             i.push(("ThunderboltDockEnabled".to_owned(), text("0")));
         }
         vec![i]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fqdn_is_empty_without_a_name() {
+        assert_eq!(host_os_fqdn("", ""), "");
+        assert_eq!(host_os_fqdn("", "corp.example.com"), "");
+        assert_eq!(host_os_fqdn("pc1", ""), "pc1");
+        assert_eq!(
+            host_os_fqdn("pc1", "corp.example.com"),
+            "pc1.corp.example.com"
+        );
     }
 }
