@@ -366,6 +366,72 @@ fn default_eoi_prefix() -> String {
     "b".to_owned()
 }
 
+/// The `[http]` and `[digest]` keys, each with the flat key it stands for.
+/// Profile files written before the sections existed use the flat keys,
+/// which stay accepted.
+const SECTIONS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "http",
+        &[
+            ("server_header", "server_header"),
+            ("no_wsman_status", "no_wsman_status"),
+            ("logon_failed_page", "logon_failed_page"),
+        ],
+    ),
+    (
+        "digest",
+        &[
+            ("realm", "realm"),
+            ("qop", "digest_qop"),
+            ("accepts_empty_response", "accepts_empty_digest_response"),
+        ],
+    ),
+];
+
+/// Moves the `[http]` and `[digest]` keys to their flat names; a key given
+/// both ways, or unknown in its section, is an error that names it.
+fn lift_sections(table: &mut toml::Table) -> Result<(), ProfileError> {
+    let name = table_name(table);
+    let invalid = |reason: String| ProfileError::Invalid {
+        name: name.clone(),
+        reason,
+    };
+    for (section, keys) in SECTIONS {
+        let Some(value) = table.remove(*section) else {
+            continue;
+        };
+        let toml::Value::Table(inner) = value else {
+            return Err(invalid(format!(
+                "`{section}` must be a table (`[{section}]`)"
+            )));
+        };
+        for (key, value) in inner {
+            let Some((_, flat)) = keys.iter().find(|(k, _)| *k == key) else {
+                let known: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+                return Err(invalid(format!(
+                    "unknown key `{key}` in [{section}] (known: {})",
+                    known.join(", ")
+                )));
+            };
+            if table.contains_key(*flat) {
+                return Err(invalid(format!(
+                    "`{flat}` is set both at the top and as `{key}` in [{section}]"
+                )));
+            }
+            table.insert((*flat).to_owned(), value);
+        }
+    }
+    Ok(())
+}
+
+fn table_name(table: &toml::Table) -> String {
+    table
+        .get("name")
+        .and_then(toml::Value::as_str)
+        .unwrap_or("(unnamed)")
+        .to_owned()
+}
+
 impl Profile {
     /// A built-in profile by name (`amt-5.2.10`), optionally with set-ups
     /// after `+` (`amt-5.2.10+ztc-off+nic-off`, see [`Setup`]), or `None`.
@@ -388,9 +454,12 @@ impl Profile {
         BUILTIN.iter().map(|(n, _)| *n).collect()
     }
 
-    /// Parses and checks a profile from TOML text.
+    /// Parses and checks a profile from TOML text, in the sectioned form
+    /// (`[http]`, `[digest]`, `[tls]`, `[classes.X]`) or the older flat one.
     pub fn from_toml_str(s: &str) -> Result<Profile, ProfileError> {
-        let profile: Profile = toml::from_str(s)?;
+        let mut table: toml::Table = toml::from_str(s)?;
+        lift_sections(&mut table)?;
+        let profile: Profile = table.try_into()?;
         profile.validate()?;
         Ok(profile)
     }
@@ -568,6 +637,43 @@ mod tests {
             .replace("realm = \"Digest:", "realm = \"Digest:X");
         let err = Profile::from_toml_str(&text).unwrap_err();
         assert!(err.to_string().contains("realm"), "{err}");
+    }
+
+    #[test]
+    fn sections_and_flat_keys_give_the_same_profile() {
+        let sectioned = Profile::builtin("amt-15.0").unwrap();
+        let text = BUILTIN.iter().find(|(n, _)| *n == "amt-15.0").unwrap().1;
+        assert!(text.contains("[http]") && text.contains("[digest]"));
+        // The same profile in the flat form of older profile files.
+        let flat = text
+            .replace("[http]\n", "")
+            .replace("[digest]\n", "")
+            .replace("\nqop = ", "\ndigest_qop = ");
+        let flat = format!("{}\n", flat.trim_end());
+        let from_flat = Profile::from_toml_str(&reorder_tables_last(&flat)).unwrap();
+        assert_eq!(from_flat, sectioned);
+        let both = format!("realm = \"{}\"\n{text}", sectioned.realm);
+        let err = Profile::from_toml_str(&both).unwrap_err().to_string();
+        assert!(err.contains("both"), "{err}");
+        let unknown = text.replace("[digest]\n", "[digest]\nnonce_bytes = 24\n");
+        let err = Profile::from_toml_str(&unknown).unwrap_err().to_string();
+        assert!(err.contains("nonce_bytes"), "{err}");
+    }
+
+    /// Keys after a `[table]` header belong to it: a flat file lists its
+    /// tables last.
+    fn reorder_tables_last(text: &str) -> String {
+        let (mut plain, mut tables) = (String::new(), String::new());
+        let mut in_table = false;
+        for line in text.lines() {
+            if line.starts_with('[') && !line.starts_with("[[") {
+                in_table = true;
+            }
+            let out = if in_table { &mut tables } else { &mut plain };
+            out.push_str(line);
+            out.push('\n');
+        }
+        plain + &tables
     }
 
     #[test]
