@@ -17,13 +17,7 @@ pub const RESOURCE_URI: &str =
 pub struct AssociatedPowerManagementService;
 
 impl Class for AssociatedPowerManagementService {
-    fn name(&self) -> &'static str {
-        CLASS
-    }
-
-    fn resource_uri(&self) -> &'static str {
-        RESOURCE_URI
-    }
+    class_names!();
 
     fn before_setup(&self) -> bool {
         false

@@ -23,13 +23,7 @@ const ELEMENT_NAME: &str = "Intel(r) AMT Ethernet Port Settings";
 pub struct EthernetPortSettings;
 
 impl Class for EthernetPortSettings {
-    fn name(&self) -> &'static str {
-        CLASS
-    }
-
-    fn resource_uri(&self) -> &'static str {
-        RESOURCE_URI
-    }
+    class_names!();
 
     fn instances(&self, ctx: &Context<'_>) -> Vec<Instance> {
         let nic = &ctx.nic;

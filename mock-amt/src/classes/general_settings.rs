@@ -1,4 +1,4 @@
-//! AMT_GeneralSettings: Host and domain name, Digest realm, network switches.
+//! AMT_GeneralSettings: host and domain name, Digest realm, network switches.
 
 use super::{bool_text, text, Class, Context};
 use crate::services::wsman::envelope::Instance;
@@ -22,13 +22,7 @@ pub const RESOURCE_URI: &str = "http://intel.com/wbem/wscim/1/amt-schema/1/AMT_G
 pub struct GeneralSettings;
 
 impl Class for GeneralSettings {
-    fn name(&self) -> &'static str {
-        CLASS
-    }
-
-    fn resource_uri(&self) -> &'static str {
-        RESOURCE_URI
-    }
+    class_names!();
 
     fn get_declares_common(&self) -> bool {
         false

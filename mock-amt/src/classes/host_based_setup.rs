@@ -1,4 +1,4 @@
-//! IPS_HostBasedSetupService: Control mode and allowed control modes (AMT 6.1 and later).
+//! IPS_HostBasedSetupService: control mode and allowed control modes (AMT 6.1 and later).
 
 use super::{b64, seeded_bytes, text, Class, Context};
 use crate::services::wsman::envelope::{Instance, Prop};
@@ -13,13 +13,7 @@ pub const RESOURCE_URI: &str =
 pub struct HostBasedSetup;
 
 impl Class for HostBasedSetup {
-    fn name(&self) -> &'static str {
-        CLASS
-    }
-
-    fn resource_uri(&self) -> &'static str {
-        RESOURCE_URI
-    }
+    class_names!();
 
     fn instances(&self, ctx: &Context<'_>) -> Vec<Instance> {
         let profile = ctx.profile;

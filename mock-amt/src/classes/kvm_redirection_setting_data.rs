@@ -21,13 +21,7 @@ const ID: &str = "Intel(r) KVM Redirection Settings";
 pub struct KvmRedirectionSettingData;
 
 impl Class for KvmRedirectionSettingData {
-    fn name(&self) -> &'static str {
-        CLASS
-    }
-
-    fn resource_uri(&self) -> &'static str {
-        RESOURCE_URI
-    }
+    class_names!();
 
     fn before_setup(&self) -> bool {
         false

@@ -5,7 +5,8 @@
 //! # Adding a class
 //!
 //! 1. Write `classes/<snake_name>.rs` with `pub const CLASS`, `pub const
-//!    RESOURCE_URI` and a unit struct that implements [`Class`]: `instances`
+//!    RESOURCE_URI` and a unit struct that implements [`Class`]
+//!    (`class_names!()` supplies `name` and `resource_uri`): `instances`
 //!    builds every instance from the [`Context`] (profile plus what the
 //!    device runs now), properties named as firmware names them (the writer
 //!    sorts them in ASCII order, as firmware does). Take the shape from a
@@ -39,6 +40,20 @@
 //! set up") for a device on DHCP, which suggests such firmware may not listen
 //! at all until setup starts, but no source says so, and closing them would
 //! hide the readiness facts a scan reads from a device awaiting setup.
+
+/// `Class::name` and `Class::resource_uri` from a class file's `CLASS` and
+/// `RESOURCE_URI`, the constants the client's class files have too.
+macro_rules! class_names {
+    () => {
+        fn name(&self) -> &'static str {
+            CLASS
+        }
+
+        fn resource_uri(&self) -> &'static str {
+            RESOURCE_URI
+        }
+    };
+}
 
 pub mod associated_power_management_service;
 pub mod ethernet_port_settings;

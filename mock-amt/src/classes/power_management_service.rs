@@ -63,13 +63,7 @@ fn after(current: u8, requested: u8) -> Option<u8> {
 pub struct PowerManagementService;
 
 impl Class for PowerManagementService {
-    fn name(&self) -> &'static str {
-        CLASS
-    }
-
-    fn resource_uri(&self) -> &'static str {
-        RESOURCE_URI
-    }
+    class_names!();
 
     fn before_setup(&self) -> bool {
         false

@@ -18,13 +18,7 @@ pub const RESOURCE_URI: &str =
 pub struct ServiceAvailableToElement;
 
 impl Class for ServiceAvailableToElement {
-    fn name(&self) -> &'static str {
-        CLASS
-    }
-
-    fn resource_uri(&self) -> &'static str {
-        RESOURCE_URI
-    }
+    class_names!();
 
     fn before_setup(&self) -> bool {
         false

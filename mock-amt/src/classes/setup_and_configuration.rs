@@ -1,4 +1,4 @@
-//! AMT_SetupAndConfigurationService: Provisioning state and mode, zero-touch, DNS suffixes.
+//! AMT_SetupAndConfigurationService: provisioning state and mode, zero-touch, DNS suffixes.
 
 use super::{bool_text, text, Class, Context};
 use crate::services::wsman::envelope::Instance;
@@ -13,13 +13,7 @@ pub const RESOURCE_URI: &str =
 pub struct SetupAndConfiguration;
 
 impl Class for SetupAndConfiguration {
-    fn name(&self) -> &'static str {
-        CLASS
-    }
-
-    fn resource_uri(&self) -> &'static str {
-        RESOURCE_URI
-    }
+    class_names!();
 
     fn instances(&self, ctx: &Context<'_>) -> Vec<Instance> {
         let profile = ctx.profile;

@@ -13,13 +13,7 @@ pub const RESOURCE_URI: &str =
 pub struct SoftwareIdentity;
 
 impl Class for SoftwareIdentity {
-    fn name(&self) -> &'static str {
-        CLASS
-    }
-
-    fn resource_uri(&self) -> &'static str {
-        RESOURCE_URI
-    }
+    class_names!();
 
     fn instances(&self, ctx: &Context<'_>) -> Vec<Instance> {
         let profile = ctx.profile;

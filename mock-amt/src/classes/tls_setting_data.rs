@@ -15,13 +15,7 @@ pub const RESOURCE_URI: &str = "http://intel.com/wbem/wscim/1/amt-schema/1/AMT_T
 pub struct TlsSettingData;
 
 impl Class for TlsSettingData {
-    fn name(&self) -> &'static str {
-        CLASS
-    }
-
-    fn resource_uri(&self) -> &'static str {
-        RESOURCE_URI
-    }
+    class_names!();
 
     fn instances(&self, ctx: &Context<'_>) -> Vec<Instance> {
         let enabled = ctx.tls.is_some();
