@@ -324,6 +324,62 @@ async fn nmap_flags_cve_2017_5689_on_the_vulnerable_build_only() {
     }
 }
 
+/// Dell's WS-Man shell client (Debian `wsl`, over wget for Digest) is a
+/// generic WS-Management client that knows nothing of AMT: Identify answers on
+/// firmware of 8.x and older (the reading `Profile::identify` takes), and an
+/// Enumerate/Pull of AMT_GeneralSettings gives the profile's host name.
+#[tokio::test]
+async fn wsl_identifies_and_enumerates_over_digest() {
+    let (Some(wslid), Some(wslenum)) = (tool("wslid"), tool("wslenum")) else {
+        return;
+    };
+    // wsl asks for credentials through its environment and uses curl's Basic
+    // unless told to use wget, whose --http-user answers a Digest challenge.
+    let wsl = |program: &std::path::Path, scratch: &std::path::Path, port: u16| {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(scratch)
+            .env("WSAUTOMATED", "1")
+            .env("WSNOSSL", "1")
+            .env("USEWGET", "1")
+            .env("KEEPHISTORY", "0")
+            .env("OUTPREFIX", scratch)
+            .env("WSENDPOINT", format!("127.0.0.1:{port}"))
+            .env("WSUSER", "admin")
+            .env("WSPASS", DEFAULT_PASSWORD);
+        cmd
+    };
+    for profile in ["amt-5.2.10", "amt-11.8"] {
+        let d = start(profile, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let p = d.profile().clone();
+        let port = d.addr().port();
+        let scratch = tempfile::tempdir().unwrap();
+
+        let mut identify = wsl(&wslid, scratch.path(), port);
+        identify.arg("check");
+        let (ok, out) = run(identify, None).await;
+        assert!(ok, "{profile}: {out}");
+        let answer = std::fs::read_to_string(scratch.path().join("response.xml")).unwrap();
+        assert!(
+            answer.contains(&format!(">AMT {}<", p.version)),
+            "{profile}: Identify gave {answer}"
+        );
+
+        let mut enumerate = wsl(&wslenum, scratch.path(), port);
+        enumerate.arg("http://intel.com/wbem/wscim/1/amt-schema/1/AMT_GeneralSettings");
+        let (ok, out) = run(enumerate, None).await;
+        assert!(ok, "{profile}: {out}");
+        let answer = std::fs::read_to_string(scratch.path().join("response.xml")).unwrap();
+        assert!(
+            answer.contains(&format!(":HostName>{}<", p.hostname)),
+            "{profile}: Pull gave {answer}"
+        );
+        assert_eq!(d.stats().failed_auth, 0, "{profile}");
+        d.shutdown().await;
+    }
+}
+
 /// Writes straight to the process's stderr: the test harness captures
 /// `eprintln!` of passing tests, and a skipped check must not go unnoticed.
 fn loud(msg: &str) {
