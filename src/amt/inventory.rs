@@ -8,7 +8,9 @@
 //! stops the sequence: authentication (every further attempt would count
 //! toward AMT's lockout) or the device no longer answering.
 
-use crate::facts::{AmtFacts, FactSource, HostStatus, ProvisioningMode, ProvisioningState};
+use crate::facts::{
+    AmtFacts, FactSource, HostStatus, ProvisioningMode, ProvisioningState, TlsSettingsFacts,
+};
 use crate::wsman::{CallLimits, Error, Session};
 
 use super::{
@@ -74,12 +76,15 @@ impl Triage<'_> {
 
 /// Runs the read sequence, filling `facts`. `banner_version` is the probe's
 /// version, used to skip calls the firmware cannot have and as the last
-/// fallback for the version. `Err` means the host itself failed.
+/// fallback for the version. `tls_off`: the sweep saw the device refuse
+/// 16993 and it is read over plain HTTP, so AMT_TLSSettingData is not asked
+/// for (see [`tls_off_settings`]). `Err` means the host itself failed.
 pub async fn read(
     session: &Session,
     limits: &CallLimits,
     facts: &mut AmtFacts,
     banner_version: Option<&str>,
+    tls_off: bool,
 ) -> Result<InventoryOutcome, Error> {
     let mut t = Triage {
         facts,
@@ -209,9 +214,18 @@ pub async fn read(
             t.set("cert_hashes", |f| &mut f.cert_hashes, Some(h), wsman);
         }
 
-        let tls = tls_setting_data::read(session, limits).await;
-        if let Some(s) = t.take(tls_setting_data::CLASS, tls)? {
-            t.set("tls_settings", |f| &mut f.tls_settings, Some(s), wsman);
+        if tls_off {
+            t.set(
+                "tls_settings",
+                |f| &mut f.tls_settings,
+                Some(tls_off_settings()),
+                FactSource::Sweep,
+            );
+        } else {
+            let tls = tls_setting_data::read(session, limits).await;
+            if let Some(s) = t.take(tls_setting_data::CLASS, tls)? {
+                t.set("tls_settings", |f| &mut f.tls_settings, Some(s), wsman);
+            }
         }
     }
 
@@ -245,6 +259,23 @@ pub async fn read(
     }
     finish_version(facts, banner_version);
     Ok(InventoryOutcome { problem })
+}
+
+/// The network interface's TLS settings of a device that refused a
+/// connection to 16993 and answers plain HTTP on 16992: AMT listens on 16993
+/// only while TLS is enabled (AMT-FACTS.md, "Ports": 16993 is "the same over
+/// TLS"; the RMCP pong reports the two ports separately because they differ
+/// by configuration), and the plain read itself shows non-secure connections
+/// are accepted. Mutual authentication has no effect with TLS off and stays
+/// unknown. This saves AMT_TLSSettingData's request on every device without
+/// TLS, the common case on AMT before 16 (issue 9: at most 6 requests).
+pub fn tls_off_settings() -> TlsSettingsFacts {
+    TlsSettingsFacts {
+        interface: Some("remote".to_owned()),
+        enabled: Some(false),
+        mutual_authentication: None,
+        accept_non_secure_connections: Some(true),
+    }
 }
 
 /// The last fallback for the version: the `Server` banner.

@@ -322,7 +322,10 @@ async fn fill_host(
         Some(creds) => {
             let session =
                 client.session_primed(transport, &endpoint, creds, probed.challenge.clone());
-            match inventory::read(&session, &limits, facts, banner_version).await {
+            // Read over plain HTTP from a device that refused 16993: its
+            // TLS settings are known without asking (TLS is off).
+            let tls_off = discovered.tls_refused && endpoint.scheme() == "http";
+            match inventory::read(&session, &limits, facts, banner_version, tls_off).await {
                 Ok(outcome) => match outcome.problem {
                     None => record.status = Some(HostStatus::Ok),
                     Some(problem) => {

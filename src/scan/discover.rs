@@ -69,6 +69,9 @@ pub struct Swept {
     pub target: PlannedTarget,
     /// TCP ports that accepted a connection, in preference order.
     pub open: Vec<u16>,
+    /// TCP ports the host itself refused (RST): nothing listens there, as
+    /// opposed to a port that stayed silent (filtered on the way).
+    pub refused: Vec<u16>,
     pub pong: Option<Pong>,
     /// A local failure (out of sockets, no route): the address was not
     /// really probed, so it must not be reported as silent.
@@ -330,6 +333,7 @@ impl Sweeper {
                 .map(|&p| connect(SocketAddr::new(target.addr.ip(), p), timeout));
             let results = futures_util::future::join_all(attempts).await;
             let mut open = Vec::new();
+            let mut refused = Vec::new();
             let mut silent = false;
             let mut local = None;
             for (&port, r) in ports.iter().zip(results) {
@@ -338,7 +342,10 @@ impl Sweeper {
                         self.rtt.sample(rtt);
                         open.push(port);
                     }
-                    Connect::Refused(rtt) => self.rtt.sample(rtt),
+                    Connect::Refused(rtt) => {
+                        self.rtt.sample(rtt);
+                        refused.push(port);
+                    }
                     Connect::Silent => silent = true,
                     Connect::Local(e) => local = Some(e),
                 }
@@ -378,6 +385,7 @@ impl Sweeper {
                     return Swept {
                         target,
                         open,
+                        refused,
                         pong,
                         local_error: Some(format!("cannot probe: {e}")),
                     };
@@ -387,6 +395,7 @@ impl Sweeper {
                 return Swept {
                     target,
                     open,
+                    refused,
                     pong,
                     local_error: None,
                 };

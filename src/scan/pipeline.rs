@@ -198,6 +198,7 @@ async fn sweep_stage(
         for target in plan.targets() {
             let swept = Swept {
                 open: vec![target.addr.port()],
+                refused: Vec::new(),
                 target,
                 pong: None,
                 local_error: None,
@@ -340,6 +341,7 @@ async fn read_one(
     let Swept {
         target,
         open,
+        refused,
         pong,
         local_error,
     } = swept;
@@ -370,6 +372,7 @@ async fn read_one(
     let discovered = Discovered {
         plain_open: seen(AMT_HTTP_PORT),
         tls_open: seen(AMT_HTTPS_PORT),
+        tls_refused: !target.port_given && refused.contains(&AMT_HTTPS_PORT),
     };
     let read = |creds| read_host_with(client, &endpoint, creds, &target.label, &discovered);
     let mut record = match credentials {
