@@ -455,6 +455,13 @@ mod tests {
             est.sample(Duration::from_secs(30));
         }
         assert_eq!(est.timeout(), Duration::from_secs(2));
+
+        // A raised floor (--min-rtt) holds however fast the answers come.
+        let est = RttEstimator::new(Duration::from_millis(750), Duration::from_secs(2));
+        for _ in 0..20 {
+            est.sample(Duration::from_micros(50));
+        }
+        assert_eq!(est.timeout(), Duration::from_millis(750));
     }
 
     #[tokio::test]
