@@ -141,7 +141,7 @@ impl Progress {
 const STAGE_DEPTH: usize = 256;
 
 /// Most answered addresses waiting for an inventory slot.
-const MAX_UNREAD: usize = 1024;
+const MAX_UNREAD: usize = 256;
 
 /// Starts the scan on the current (multi-threaded) runtime and returns the
 /// events as they come; the channel closes when the last host is done.
