@@ -410,6 +410,7 @@ mod fake_device_tests {
             &CallLimits::default(),
             &mut facts,
             Some("15.0.41"),
+            false,
         )
         .await
         .unwrap();
