@@ -36,9 +36,6 @@ use super::{Endpoint, Error};
 /// used at a time; a second covers a probe racing an inventory.
 const MAX_IDLE_PER_HOST: usize = 2;
 
-/// Bytes read from a connection at a time (hyper's read buffer).
-const READ_BUFFER: usize = 4096;
-
 /// One HTTP request, as the WS-Man layer and the auth schemes see it.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -238,11 +235,6 @@ impl HttpTransport {
             received: received.clone(),
         };
         let (sender, connection) = http1::Builder::new()
-            // hyper's adaptive read buffer grows to 16 KiB and more on a
-            // chunked answer and stays that size while the connection lives;
-            // at a thousand devices in flight that was a quarter of the heap.
-            // AMT answers in chunks under 1 KiB, so 4 KiB reads cost nothing.
-            .read_buf_exact_size(Some(READ_BUFFER))
             .handshake(TokioIo::new(stream))
             .await
             .map_err(|e| map_hyper(&e))?;
