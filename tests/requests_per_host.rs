@@ -13,13 +13,18 @@ use amtready::facts::{FactSource, HostStatus, TlsSettingsFacts};
 use amtready::wsman::{Credentials, Endpoint, Password};
 use mock_amt::{start_device, DeviceConfig, Profile};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_inventory_costs_at_most_six_requests_and_keeps_every_fact() {
+fn client_and_mock_credentials() -> (AmtClient, Credentials) {
     let client = AmtClient::new(ClientOptions::default()).unwrap();
     let creds = Credentials {
         user: mock_amt::DEFAULT_USER.into(),
         password: Password::new(mock_amt::DEFAULT_PASSWORD),
     };
+    (client, creds)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_inventory_costs_at_most_six_requests_and_keeps_every_fact() {
+    let (client, creds) = client_and_mock_credentials();
     let mut report = Vec::new();
     for name in Profile::builtin_names() {
         let profile = Profile::builtin(name).unwrap();
@@ -60,11 +65,7 @@ async fn a_full_inventory_costs_at_most_six_requests_and_keeps_every_fact() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_that_refused_16993_costs_six_requests_and_its_tls_settings_say_off() {
-    let client = AmtClient::new(ClientOptions::default()).unwrap();
-    let creds = Credentials {
-        user: mock_amt::DEFAULT_USER.into(),
-        password: Password::new(mock_amt::DEFAULT_PASSWORD),
-    };
+    let (client, creds) = client_and_mock_credentials();
     let read = |tls_refused| {
         let client = client.clone();
         let creds = creds.clone();
