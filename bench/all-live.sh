@@ -9,6 +9,9 @@
 #    reads the requests per inventory from the mock's own counters;
 # C. peak RSS of the scanner at --concurrency 1000 over COUNT targets and over
 #    4×COUNT targets (the extra 3×COUNT addresses dropped by nftables: silent).
+# Each line also gives the CPU seconds the scanner and the mock fleet spent
+# (user + system): both share the cores, and CPU time is far less sensitive
+# than hosts/s to whatever else the machine is doing.
 # Never run by CI: the figures go in the README's performance section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +51,8 @@ start_fleet() {
   done
   cat "$work/fleet.err"; exit 1
 }
+# CPU seconds (user + system) the fleet has used so far.
+mock_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$mock_pid/stat"; }
 # Stops the fleet (waiting until its addresses are free) and sets $requests
 # to the total it answered, from its own counters.
 stop_fleet() {
@@ -57,33 +62,38 @@ stop_fleet() {
 }
 
 export BENCH_AMT_PASSWORD='P@ssw0rd'
-run() { # name, targets..., args...: prints "elapsed_s peak_rss_mib ok"
+run() { # name, targets..., args...: prints "elapsed_s peak_rss_mib ok scan_cpu_s mock_cpu_s"
   local name=$1; shift
-  local start end
+  local start end mock_before mock_after
+  mock_before=$(mock_cpu)
   start=$(date +%s.%N)
-  /usr/bin/time -f '%M' -o "$work/$name.rss" target/release/amtready scan "$@" \
+  /usr/bin/time -f '%M %U %S' -o "$work/$name.rss" target/release/amtready scan "$@" \
     --ca "$work/ca.pem" --format jsonl --no-progress >"$work/$name.jsonl" 2>"$work/$name.err" || true
   end=$(date +%s.%N)
+  mock_after=$(mock_cpu)
   # Anything not read is shown, never hidden in a rate.
   grep -v '"status":"ok"' "$work/$name.jsonl" | head -n 3 | cut -c1-300 >&2 || true
-  python3 -c "print(f'{$end - $start:.2f}', f'{int(open(\"$work/$name.rss\").read().split()[-1]) / 1024:.1f}', sum('\"status\":\"ok\"' in l for l in open('$work/$name.jsonl')))"
+  python3 -c "
+rss, user, system = open('$work/$name.rss').read().split()[-3:]
+print(f'{$end - $start:.2f}', f'{int(rss) / 1024:.1f}', sum('\"status\":\"ok\"' in l for l in open('$work/$name.jsonl')),
+      f'{float(user) + float(system):.2f}', f'{$mock_after - $mock_before:.2f}')"
 }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 start_fleet
-read -r s rss ok < <(run full "$first-$last" --password-env BENCH_AMT_PASSWORD --no-rules --concurrency 512 --rate 0)
+read -r s rss ok scpu mcpu < <(run full "$first-$last" --password-env BENCH_AMT_PASSWORD --no-rules --concurrency 512 --rate 0)
 stop_fleet
-echo "B full inventory: $ok/$count ok in $s s = $(python3 -c "print(round($ok/$s))") hosts/s; $(python3 -c "print(round($requests/$count, 2))") requests per inventory (mock counters: $requests); peak RSS $rss MiB"
+echo "B full inventory: $ok/$count ok in $s s = $(python3 -c "print(round($ok/$s))") hosts/s; $(python3 -c "print(round($requests/$count, 2))") requests per inventory (mock counters: $requests); peak RSS $rss MiB; CPU s: scanner $scpu, mock $mcpu"
 
 start_fleet
-read -r s rss ok < <(run probe "$first-$last" --no-rules --concurrency 1024 --rate 0)
+read -r s rss ok scpu mcpu < <(run probe "$first-$last" --no-rules --concurrency 1024 --rate 0)
 stop_fleet
-echo "B probe only: $ok/$count ok in $s s = $(python3 -c "print(round($ok/$s))") hosts/s; peak RSS $rss MiB"
+echo "B probe only: $ok/$count ok in $s s = $(python3 -c "print(round($ok/$s))") hosts/s; peak RSS $rss MiB; CPU s: scanner $scpu, mock $mcpu"
 
 start_fleet
-read -r s rss ok < <(run c1 "$first-$last" --password-env BENCH_AMT_PASSWORD --concurrency 1000 --rate 0)
-echo "C --concurrency 1000, $count targets: $s s, peak RSS $rss MiB ($ok ok)"
-read -r s rss4 ok < <(run c4 "$first-$wide_last" --password-env BENCH_AMT_PASSWORD --concurrency 1000 --rate 0 --max-rtt 0.5)
-echo "C --concurrency 1000, $((4 * count)) targets ($((3 * count)) silent): $s s, peak RSS $rss4 MiB ($ok ok); ratio $(python3 -c "print(round($rss4/$rss, 2))")"
+read -r s rss ok scpu mcpu < <(run c1 "$first-$last" --password-env BENCH_AMT_PASSWORD --concurrency 1000 --rate 0)
+echo "C --concurrency 1000, $count targets: $s s, peak RSS $rss MiB ($ok ok); CPU s: scanner $scpu, mock $mcpu"
+read -r s rss4 ok scpu mcpu < <(run c4 "$first-$wide_last" --password-env BENCH_AMT_PASSWORD --concurrency 1000 --rate 0 --max-rtt 0.5)
+echo "C --concurrency 1000, $((4 * count)) targets ($((3 * count)) silent): $s s, peak RSS $rss4 MiB ($ok ok); ratio $(python3 -c "print(round($rss4/$rss, 2))"); CPU s: scanner $scpu, mock $mcpu"
 stop_fleet
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -206,6 +206,8 @@ pub enum FactSource {
     Inventory,
     /// Read live from the host's Windows over WinRM (`scan --winrm`).
     Winrm,
+    /// What the discovery sweep saw of the device's ports (a port it refused).
+    Sweep,
 }
 
 impl FactSource {
@@ -218,6 +220,7 @@ impl FactSource {
             FactSource::File => "file",
             FactSource::Inventory => "inventory",
             FactSource::Winrm => "winrm",
+            FactSource::Sweep => "sweep",
         }
     }
 }

@@ -2,22 +2,29 @@
 //! read that gives a fact, and nothing more. Issue 9 asked for at most 6 on
 //! AMT 15 (from 9): the probe is the unauthenticated first leg of Digest and
 //! enumerations come optimized, so it is one probe plus one request per class
-//! read. AMT_TLSSettingData, read since for the TLS facts, is the seventh.
+//! read. AMT_TLSSettingData, read since for the TLS facts, is a seventh only
+//! where TLS may be on: a device the sweep saw refuse 16993 has TLS off, and
+//! its settings are known without asking.
 
 use std::net::SocketAddr;
 
-use amtready::amt::{read_host, AmtClient, ClientOptions};
-use amtready::facts::HostStatus;
+use amtready::amt::{read_host, read_host_with, AmtClient, ClientOptions, Discovered};
+use amtready::facts::{FactSource, HostStatus, TlsSettingsFacts};
 use amtready::wsman::{Credentials, Endpoint, Password};
 use mock_amt::{start_device, DeviceConfig, Profile};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_inventory_costs_at_most_six_requests_and_keeps_every_fact() {
+fn client_and_mock_credentials() -> (AmtClient, Credentials) {
     let client = AmtClient::new(ClientOptions::default()).unwrap();
     let creds = Credentials {
         user: mock_amt::DEFAULT_USER.into(),
         password: Password::new(mock_amt::DEFAULT_PASSWORD),
     };
+    (client, creds)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_inventory_costs_at_most_six_requests_and_keeps_every_fact() {
+    let (client, creds) = client_and_mock_credentials();
     let mut report = Vec::new();
     for name in Profile::builtin_names() {
         let profile = Profile::builtin(name).unwrap();
@@ -54,4 +61,59 @@ async fn a_full_inventory_costs_at_most_six_requests_and_keeps_every_fact() {
         dev.shutdown().await;
     }
     eprintln!("requests per full inventory: {}", report.join(", "));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_that_refused_16993_costs_six_requests_and_its_tls_settings_say_off() {
+    let (client, creds) = client_and_mock_credentials();
+    let read = |tls_refused| {
+        let client = client.clone();
+        let creds = creds.clone();
+        async move {
+            let profile = Profile::builtin("amt-15.0").unwrap();
+            let dev = start_device(
+                DeviceConfig::new(profile, SocketAddr::from(([127, 0, 0, 1], 0))).without_tls(),
+            )
+            .await
+            .unwrap();
+            let endpoint = Endpoint::http(dev.addr().ip().to_string(), dev.addr().port());
+            let discovered = Discovered {
+                plain_open: Some(true),
+                tls_open: Some(false),
+                tls_refused,
+            };
+            let record = read_host_with(&client, &endpoint, Some(&creds), "d", &discovered).await;
+            let requests = dev.stats().requests;
+            dev.shutdown().await;
+            assert_eq!(record.status, Some(HostStatus::Ok), "{record:?}");
+            (record.amt.unwrap(), requests)
+        }
+    };
+
+    // 16993 refused: the class is not asked for, and the record says why.
+    let (refused, requests) = read(true).await;
+    assert_eq!(requests, 6);
+    assert_eq!(
+        refused.tls_settings,
+        Some(TlsSettingsFacts {
+            interface: Some("remote".into()),
+            enabled: Some(false),
+            mutual_authentication: None,
+            accept_non_secure_connections: Some(true),
+        })
+    );
+    assert_eq!(
+        refused.sources.get("tls_settings"),
+        Some(&FactSource::Sweep)
+    );
+    assert!(refused.cert_hashes.is_some() && refused.control_mode.is_some());
+
+    // 16993 silent (filtered on the way, so TLS may be on): read, and the
+    // device's own answer agrees with what the refusal told.
+    let (silent, requests) = read(false).await;
+    assert_eq!(requests, 7);
+    assert_eq!(silent.sources.get("tls_settings"), Some(&FactSource::Wsman));
+    let settings = silent.tls_settings.unwrap();
+    assert_eq!(settings.enabled, Some(false));
+    assert_eq!(settings.accept_non_secure_connections, Some(true));
 }

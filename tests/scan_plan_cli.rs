@@ -95,6 +95,38 @@ async fn malformed_targets_are_usage_errors_that_name_the_target() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_min_rtt_above_the_max_rtt_is_a_usage_error() {
+    let out = amtready(
+        args(
+            &["127.0.0.1:1".into()],
+            &["--min-rtt", "2", "--max-rtt", "0.5"],
+        ),
+        None,
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("--min-rtt 2") && stderr.contains("--max-rtt 0.5"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    let out = amtready(args(&["127.0.0.1:1".into()], &["--min-rtt", "-1"]), None).await;
+    assert_eq!(out.status.code(), Some(3));
+    // Within bounds it is accepted (the closed port is simply silent).
+    let out = amtready(
+        args(
+            &["127.0.0.1:1".into()],
+            &["--min-rtt", "0.2", "--max-rtt", "0.5", "--all"],
+        ),
+        None,
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(3), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_device_named_three_ways_gets_one_credential_try() {
     let fleet = fleet(&["amt-7.1"]).await;
     let port = fleet.devices[0].addr().port();

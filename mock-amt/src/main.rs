@@ -12,6 +12,11 @@ use mock_amt::{
     DeviceConfig, Fault, FleetMix, Profile, TlsKind,
 };
 
+/// The same allocator as the scanner: a fleet answers millions of requests
+/// on a multi-threaded runtime, where glibc malloc is the slow part.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "mock-amt",

@@ -8,7 +8,9 @@
 //! stops the sequence: authentication (every further attempt would count
 //! toward AMT's lockout) or the device no longer answering.
 
-use crate::facts::{AmtFacts, FactSource, HostStatus, ProvisioningMode, ProvisioningState};
+use crate::facts::{
+    AmtFacts, FactSource, HostStatus, ProvisioningMode, ProvisioningState, TlsSettingsFacts,
+};
 use crate::wsman::{CallLimits, Error, Session};
 
 use super::{
@@ -74,20 +76,26 @@ impl Triage<'_> {
 
 /// Runs the read sequence, filling `facts`. `banner_version` is the probe's
 /// version, used to skip calls the firmware cannot have and as the last
-/// fallback for the version. `Err` means the host itself failed.
+/// fallback for the version. `tls_off`: the sweep saw the device refuse
+/// 16993 and it is read over plain HTTP, so AMT_TLSSettingData is not asked
+/// for (see [`tls_off_settings`]). `Err` means the host itself failed.
 pub async fn read(
     session: &Session,
     limits: &CallLimits,
     facts: &mut AmtFacts,
     banner_version: Option<&str>,
+    tls_off: bool,
 ) -> Result<InventoryOutcome, Error> {
     let mut t = Triage {
         facts,
         problem: None,
     };
     let wsman = FactSource::Wsman;
+    // Each read is boxed: inline, every read's state would be laid out in
+    // this future and so in every host's task for its whole life, and a
+    // thousand devices in flight held 8 KiB each for it (README, Performance).
 
-    let identity = software_identity::read(session, limits).await;
+    let identity = Box::pin(software_identity::read(session, limits)).await;
     // No /wsman at all (AMT before 3.0): every other WS-Man read would fail
     // the same way, so they are not sent.
     let wsman_missing = matches!(identity, Err(Error::HttpStatus(404)));
@@ -110,7 +118,7 @@ pub async fn read(
     // EOI was removed in AMT 9.0; do not ask a banner-identified 9+ for it.
     let eoi_possible = |v: Option<&str>| v.and_then(major_of).is_none_or(|m| m <= 8);
     if t.facts.version.is_none() && eoi_possible(banner_version) {
-        let version = eoi::core_version(session, limits).await;
+        let version = Box::pin(eoi::core_version(session, limits)).await;
         if let Some(v) = t.take("EOI GetCoreVersion", version)? {
             t.set("version", |f| &mut f.version, Some(v), FactSource::Eoi);
         }
@@ -131,7 +139,7 @@ pub async fn read(
             .unavailable
             .extend(wsman_classes.iter().map(|c| (*c).to_owned()));
     } else {
-        let setup = setup_and_configuration::read(session, limits).await;
+        let setup = Box::pin(setup_and_configuration::read(session, limits)).await;
         if let Some(sc) = t.take(setup_and_configuration::CLASS, setup)? {
             let major = best_version.and_then(major_of);
             let state = sc.provisioning_state.and_then(ProvisioningState::from_wire);
@@ -166,7 +174,7 @@ pub async fn read(
         }
 
         if host_based_setup::expected_on(best_version) {
-            let hbs = host_based_setup::read(session, limits).await;
+            let hbs = Box::pin(host_based_setup::read(session, limits)).await;
             if let Some(h) = t.take(host_based_setup::CLASS, hbs)? {
                 t.set(
                     "control_mode",
@@ -179,7 +187,7 @@ pub async fn read(
             t.facts.unavailable.push(host_based_setup::CLASS.to_owned());
         }
 
-        let general = general_settings::read(session, limits).await;
+        let general = Box::pin(general_settings::read(session, limits)).await;
         if let Some(g) = t.take(general_settings::CLASS, general)? {
             general_available = true;
             t.set("hostname", |f| &mut f.hostname, g.hostname, wsman);
@@ -204,24 +212,33 @@ pub async fn read(
             );
         }
 
-        let hashes = provisioning_certificate_hash::read(session, limits).await;
+        let hashes = Box::pin(provisioning_certificate_hash::read(session, limits)).await;
         if let Some(h) = t.take(provisioning_certificate_hash::CLASS, hashes)? {
             t.set("cert_hashes", |f| &mut f.cert_hashes, Some(h), wsman);
         }
 
-        let tls = tls_setting_data::read(session, limits).await;
-        if let Some(s) = t.take(tls_setting_data::CLASS, tls)? {
-            t.set("tls_settings", |f| &mut f.tls_settings, Some(s), wsman);
+        if tls_off {
+            t.set(
+                "tls_settings",
+                |f| &mut f.tls_settings,
+                Some(tls_off_settings()),
+                FactSource::Sweep,
+            );
+        } else {
+            let tls = Box::pin(tls_setting_data::read(session, limits)).await;
+            if let Some(s) = t.take(tls_setting_data::CLASS, tls)? {
+                t.set("tls_settings", |f| &mut f.tls_settings, Some(s), wsman);
+            }
         }
     }
 
     if !general_available && eoi_possible(best_version) {
-        let host = eoi::host_name(session, limits).await;
+        let host = Box::pin(eoi::host_name(session, limits)).await;
         if let Some(h) = t.take("EOI GetHostName", host)? {
             let h = Some(h).filter(|h| !h.is_empty());
             t.set("hostname", |f| &mut f.hostname, h, FactSource::Eoi);
         }
-        let domain = eoi::domain_name(session, limits).await;
+        let domain = Box::pin(eoi::domain_name(session, limits)).await;
         if let Some(d) = t.take("EOI GetDomainName", domain)? {
             let d = Some(d).filter(|d| !d.is_empty());
             t.set("domain", |f| &mut f.domain, d, FactSource::Eoi);
@@ -245,6 +262,23 @@ pub async fn read(
     }
     finish_version(facts, banner_version);
     Ok(InventoryOutcome { problem })
+}
+
+/// The network interface's TLS settings of a device that refused a
+/// connection to 16993 and answers plain HTTP on 16992: AMT listens on 16993
+/// only while TLS is enabled (AMT-FACTS.md, "Ports": 16993 is "the same over
+/// TLS"; the RMCP pong reports the two ports separately because they differ
+/// by configuration), and the plain read itself shows non-secure connections
+/// are accepted. Mutual authentication has no effect with TLS off and stays
+/// unknown. This saves AMT_TLSSettingData's request on every device without
+/// TLS, the common case on AMT before 16 (issue 9: at most 6 requests).
+pub fn tls_off_settings() -> TlsSettingsFacts {
+    TlsSettingsFacts {
+        interface: Some("remote".to_owned()),
+        enabled: Some(false),
+        mutual_authentication: None,
+        accept_non_secure_connections: Some(true),
+    }
 }
 
 /// The last fallback for the version: the `Server` banner.
@@ -376,6 +410,7 @@ mod fake_device_tests {
             &CallLimits::default(),
             &mut facts,
             Some("15.0.41"),
+            false,
         )
         .await
         .unwrap();

@@ -251,7 +251,9 @@ async fn fill_host(
     let limits = client.options().limits;
     let transport = client.host_transport();
 
-    let reached = tls::probe_as_configured(
+    // Boxed, as the inventory below: the host's task then holds only the
+    // stage it is in (README, Performance: memory per device in flight).
+    let reached = Box::pin(tls::probe_as_configured(
         client,
         &transport,
         endpoint,
@@ -261,7 +263,7 @@ async fn fill_host(
         // With credentials the probe is the unauthenticated first leg of
         // Digest: one request fewer per inventory.
         creds.is_some(),
-    )
+    ))
     .await;
     let (endpoint, probed) = match reached {
         Ok(r) => r,
@@ -322,7 +324,11 @@ async fn fill_host(
         Some(creds) => {
             let session =
                 client.session_primed(transport, &endpoint, creds, probed.challenge.clone());
-            match inventory::read(&session, &limits, facts, banner_version).await {
+            // Read over plain HTTP from a device that refused 16993: its
+            // TLS settings are known without asking (TLS is off).
+            let tls_off = discovered.tls_refused && endpoint.scheme() == "http";
+            let read = inventory::read(&session, &limits, facts, banner_version, tls_off);
+            match Box::pin(read).await {
                 Ok(outcome) => match outcome.problem {
                     None => record.status = Some(HostStatus::Ok),
                     Some(problem) => {

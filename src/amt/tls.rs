@@ -38,6 +38,9 @@ pub struct Discovered {
     pub plain_open: Option<bool>,
     /// Whether 16993 accepted a connection.
     pub tls_open: Option<bool>,
+    /// The device itself refused 16993 (RST, not silence): AMT listens there
+    /// only while TLS is enabled on its network interface, so TLS is off.
+    pub tls_refused: bool,
 }
 
 /// Why no endpoint of the host answered the probe.

@@ -133,6 +133,11 @@ pub struct SweepArgs {
     /// round-trip times of hosts that answer and starts here).
     #[arg(long, value_name = "SECS", default_value_t = 1.0)]
     pub max_rtt: f64,
+    /// Floor of the sweep's adaptive timeout, in seconds, as nmap's
+    /// --min-rtt-timeout: raise it on a network whose devices answer slower
+    /// than the first hosts to answer suggest (a busy or distant segment).
+    #[arg(long, value_name = "SECS", default_value_t = 0.1)]
+    pub min_rtt: f64,
     /// Addresses probed at once by the sweep (default: as many as the open-file
     /// limit allows, at most 4096).
     #[arg(long, value_name = "N")]
@@ -167,6 +172,7 @@ impl Default for SweepArgs {
         Self {
             rate: DEFAULT_RATE,
             max_rtt: 1.0,
+            min_rtt: 0.1,
             sweep_concurrency: None,
             rmcp: true,
             rmcp_port: crate::scan::rmcp::RMCP_PORT,
@@ -276,6 +282,15 @@ pub fn execute(
     let Some(max_rtt) = secs(sweep.max_rtt) else {
         return input_error("--max-rtt must be between 0 and 3600 seconds");
     };
+    let Some(min_rtt) = secs(sweep.min_rtt) else {
+        return input_error("--min-rtt must be between 0 and 3600 seconds");
+    };
+    if min_rtt > max_rtt {
+        return input_error(format_args!(
+            "--min-rtt {} is above --max-rtt {}: the floor of the sweep's timeout must not exceed its ceiling",
+            sweep.min_rtt, sweep.max_rtt
+        ));
+    }
     let client = match AmtClient::new(options) {
         Ok(c) => c,
         Err(e) => return input_error(format_args!("cannot set up the HTTP client: {e}")),
@@ -339,6 +354,7 @@ pub fn execute(
         discovery: Some(DiscoveryOptions {
             rate: sweep.rate,
             max_rtt,
+            min_rtt,
             in_flight: in_flight.max(1),
             rmcp: sweep.rmcp,
             rmcp_port: sweep.rmcp_port,

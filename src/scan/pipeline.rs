@@ -140,6 +140,9 @@ impl Progress {
 /// small enough that memory follows the concurrency.
 const STAGE_DEPTH: usize = 256;
 
+/// Most answered addresses waiting for an inventory slot.
+const MAX_UNREAD: usize = 256;
+
 /// Starts the scan on the current (multi-threaded) runtime and returns the
 /// events as they come; the channel closes when the last host is done.
 /// Dropping the receiver stops the scan (Ctrl-C).
@@ -195,6 +198,7 @@ async fn sweep_stage(
         for target in plan.targets() {
             let swept = Swept {
                 open: vec![target.addr.port()],
+                refused: Vec::new(),
                 target,
                 pong: None,
                 local_error: None,
@@ -206,6 +210,10 @@ async fn sweep_stage(
         return;
     };
     let window = Arc::new(Semaphore::new(sweeper.opts.in_flight.max(1)));
+    // Answers not yet taken by the inventory: without a bound, an all-live
+    // range sweeps far ahead of the reads and every answered address waits
+    // in memory (a /16 of devices read 64 at a time would hold 65,536).
+    let unread = Arc::new(Semaphore::new(MAX_UNREAD));
     for target in plan.targets() {
         let Ok(permit) = Arc::clone(&window).acquire_owned().await else {
             return;
@@ -213,15 +221,17 @@ async fn sweep_stage(
         if found.is_closed() {
             return;
         }
-        let (sweeper, found, events, progress) = (
+        let (sweeper, found, events, progress, unread) = (
             Arc::clone(&sweeper),
             found.clone(),
             events.clone(),
             Arc::clone(&progress),
+            Arc::clone(&unread),
         );
         tokio::spawn(async move {
-            let swept = sweeper.sweep(target).await;
-            drop(permit);
+            // Boxed so that its connect and timer state is freed once the
+            // address is swept, and a task waiting for the inventory is small.
+            let swept = Box::pin(sweeper.sweep(target)).await;
             progress.swept.fetch_add(1, Ordering::Relaxed);
             if swept.is_silent() {
                 let mut record = FactsRecord::new(&swept.target.label);
@@ -231,9 +241,18 @@ async fn sweep_stage(
                     facts: record,
                     evaluation: None,
                 };
+                // The slot is held until the writer has it: a slow writer
+                // slows the sweep rather than piling up silent results.
                 let _ = events.send(ScanEvent::Host(Box::new(report))).await;
+                drop(permit);
             } else {
+                // An answer keeps its sweep slot until there is room for it
+                // among the unread, so a sweep that has run too far ahead of
+                // the inventory pauses.
+                let waiting = unread.acquire_owned().await;
+                drop(permit);
                 let _ = found.send(swept).await;
+                drop(waiting);
             }
         });
     }
@@ -322,6 +341,7 @@ async fn read_one(
     let Swept {
         target,
         open,
+        refused,
         pong,
         local_error,
     } = swept;
@@ -352,6 +372,7 @@ async fn read_one(
     let discovered = Discovered {
         plain_open: seen(AMT_HTTP_PORT),
         tls_open: seen(AMT_HTTPS_PORT),
+        tls_refused: !target.port_given && refused.contains(&AMT_HTTPS_PORT),
     };
     let read = |creds| read_host_with(client, &endpoint, creds, &target.label, &discovered);
     let mut record = match credentials {

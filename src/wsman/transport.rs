@@ -261,7 +261,10 @@ impl HttpTransport {
         loop {
             let (mut conn, reused) = match self.take_idle(endpoint) {
                 Some(c) if !fresh_tried => (c, true),
-                _ => (self.open(endpoint).await?, false),
+                // Boxed: connecting (TLS handshakes included) needs far more
+                // state than an exchange on an open connection, and inline it
+                // would stay allocated for every request of the host.
+                _ => (Box::pin(self.open(endpoint)).await?, false),
             };
             if conn.sender.ready().await.is_err() {
                 if reused {
