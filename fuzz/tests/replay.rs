@@ -7,6 +7,16 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 
+/// One replay at a time: the heap check measures the whole process, so a
+/// test reading its corpus on another thread would count against a parse.
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ALONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn corpus_dir(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("corpus")
@@ -113,6 +123,7 @@ macro_rules! replay {
 
             #[test]
             fn corpus_replays() {
+                let _alone = alone();
                 for (path, bytes) in corpus(stringify!($name)) {
                     run(stringify!($name), &bytes, &path);
                 }
@@ -126,6 +137,7 @@ macro_rules! replay {
                 })]
                 #[test]
                 fn mutated_corpus(seed in any::<prop::sample::Index>(), edits in prop::collection::vec(edit(), 1..6)) {
+                    let _alone = alone();
                     let files = corpus(stringify!($name));
                     let (path, bytes) = &files[seed.index(files.len())];
                     let input = apply(bytes.clone(), &edits);
