@@ -92,33 +92,24 @@ fn element(e: &Element, prefixes: &BTreeMap<&str, String>, root: bool, out: &mut
 /// Text as character data: markup escaped, and CR as a reference, since the
 /// parser turns a literal one into LF (XML 1.0 §2.11).
 fn escape_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
-    out
+    escape(text, &['&', '<', '>', '\r'])
 }
 
 /// An attribute value: markup and quotes escaped, and tab, LF and CR as
 /// references, since attribute-value normalisation turns literal ones into
 /// spaces (XML 1.0 §3.3.3).
 fn escape_attr(text: &str) -> String {
+    escape(text, &['&', '<', '"', '\t', '\n', '\r'])
+}
+
+/// `text` with each of `special` written as a character reference.
+fn escape(text: &str, special: &[char]) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
+        if special.contains(&c) {
+            out.push_str(&format!("&#{};", u32::from(c)));
+        } else {
+            out.push(c);
         }
     }
     out

@@ -107,17 +107,22 @@ fn unusable_digest_challenge_error_is_bounded() {
 /// What every policy file starts with.
 const POLICY_HEAD: &str = "name = \"p\"\ndescription = \"d\"\ndocument = \"doc\"\n";
 
+/// Why a policy of `POLICY_HEAD` and `rules` is refused.
+fn policy_error(rules: &str) -> String {
+    let text = format!("{POLICY_HEAD}{rules}");
+    amtready::rules::Policy::from_toml_str(&text, "p.toml")
+        .unwrap_err()
+        .to_string()
+}
+
 /// `policy` (mutated corpus): a mistyped rule kind was repeated whole, so a
 /// `kind` of any length or with escape sequences reached the terminal.
 #[test]
 fn unknown_rule_kind_is_quoted_and_clipped() {
-    let text = format!(
-        "{POLICY_HEAD}[[rule]]\nid = \"X\"\nkind = \"\\u001b[31m{}\"\n",
+    let error = policy_error(&format!(
+        "[[rule]]\nid = \"X\"\nkind = \"\\u001b[31m{}\"\n",
         "k".repeat(700)
-    );
-    let error = amtready::rules::Policy::from_toml_str(&text, "p.toml")
-        .unwrap_err()
-        .to_string();
+    ));
     assert!(!error.contains('\u{1b}'), "{error}");
     assert!(error.contains("\"\\x1b[31mkkk"), "{error}");
     assert!(error.chars().count() < 1000, "{}", error.chars().count());
@@ -128,21 +133,15 @@ fn unknown_rule_kind_is_quoted_and_clipped() {
 /// for a severity, a note id) reached the terminal raw.
 #[test]
 fn policy_error_escapes_control_characters() {
-    let text = format!(
-        "{POLICY_HEAD}[[rule]]\nid = \"X\"\nkind = \"amt-firmware\"\nseverity = \"inf\\t\"\n"
-    );
-    let error = amtready::rules::Policy::from_toml_str(&text, "p.toml")
-        .unwrap_err()
-        .to_string();
+    let error =
+        policy_error("[[rule]]\nid = \"X\"\nkind = \"amt-firmware\"\nseverity = \"inf\\t\"\n");
     assert!(!error.contains('\t'), "{error:?}");
     assert!(error.contains("inf\\t"), "{error}");
-    let long = format!(
+    let error = policy_error(&format!(
         "[[rule]]\nid = \"X\"\nkind = \"amt-firmware\"\nseverity = \"{}\"\n",
         "s".repeat(5000)
-    );
-    let error = amtready::rules::Policy::from_toml_str(&long, "p.toml")
-        .unwrap_err()
-        .to_string();
+    ));
+    assert!(error.contains("unknown variant"), "{error}");
     assert!(
         error.chars().count() <= amtready::rules::policy::MAX_MESSAGE_CHARS + 16,
         "{}",
