@@ -112,9 +112,12 @@ fn to_input(position: usize, value: Value) -> Option<Input> {
     if is_summary(&value) {
         return None;
     }
+    // serde repeats a bad value in its message (`unknown variant
+    // `<whatever the file says>``): one bounded, escaped line per record.
     Some(Input {
         position,
-        record: to_item(value),
+        record: to_item(value)
+            .map_err(|e| crate::wsman::response::bounded_line(&e, crate::amt::MAX_ERROR_CHARS)),
     })
 }
 

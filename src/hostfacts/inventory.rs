@@ -416,7 +416,7 @@ impl Inventory {
                     .first()
                     .map(|ip| ip.to_string())
                     .into_iter()
-                    .chain(m.name.as_deref().map(|n| clean(n).into_owned()))
+                    .chain(m.name.as_deref().map(|n| clean(&cut(n)).into_owned()))
                     .collect::<Vec<_>>()
                     .join(", ");
                 format!("line {} ({who})", m.line)

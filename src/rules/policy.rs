@@ -33,6 +33,17 @@ pub const BUILTINS: [(&str, &str); 3] = [
 /// Largest policy file we read: the built-in one is a few dozen kilobytes.
 const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
 
+/// Longest message of a policy error. Generous, since serde lists every
+/// accepted spelling after a wrong one, but bounded: the wrong spelling is
+/// the file's own text, of any length.
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// A message quoting the file's text (serde's `unknown variant `…``, a note
+/// id) as one line: control characters escaped, clipped.
+fn shown(message: &str) -> String {
+    crate::wsman::response::bounded_line(&crate::report::text::clean(message), MAX_MESSAGE_CHARS)
+}
+
 /// Why a policy could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -50,7 +61,7 @@ pub enum PolicyError {
     #[error("policy {path} is larger than {limit} bytes")]
     TooLarge { path: String, limit: u64 },
     /// TOML syntax or a field of the wrong type or value.
-    #[error("{origin}:{line}: {message}")]
+    #[error("{origin}:{line}: {}", shown(message))]
     Syntax {
         origin: String,
         line: usize,
@@ -58,7 +69,7 @@ pub enum PolicyError {
     },
     /// Well-formed, but inconsistent (a duplicate rule id, a note that does not
     /// exist, a row whose Ø count does not match its roles).
-    #[error("{origin}:{line}: {message}")]
+    #[error("{origin}:{line}: {}", shown(message))]
     Invalid {
         origin: String,
         line: usize,
@@ -654,7 +665,11 @@ fn type_rule(raw: RawRule, text: &str, origin: &str) -> Result<RuleInfo, PolicyE
             let known: Vec<&str> = RuleKind::ALL.iter().map(|k| k.name()).collect();
             syntax(
                 kind_line,
-                format!("unknown rule kind `{name}` (known: {})", known.join(", ")),
+                format!(
+                    "unknown rule kind {} (known: {})",
+                    crate::wsman::response::quoted(name),
+                    known.join(", ")
+                ),
             )
         })?,
         _ => {

@@ -7,6 +7,9 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+/// Longest piece of a rejected version repeated in its error.
+const MAX_SHOWN: usize = 60;
+
 /// Why a version string was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VersionError {
@@ -85,18 +88,21 @@ impl std::str::FromStr for Version {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let trimmed = text.trim();
+        // The text comes from devices and files: quoted in an error, it is
+        // one escaped line of bounded length.
+        let shown = || crate::wsman::response::bounded_line(trimmed, MAX_SHOWN);
         let pieces: Vec<&str> = trimmed.split('.').collect();
         if !(2..=4).contains(&pieces.len()) {
-            return Err(VersionError::PartCount(trimmed.to_string()));
+            return Err(VersionError::PartCount(shown()));
         }
         let mut parts = Vec::with_capacity(pieces.len());
         for piece in pieces {
             if piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(VersionError::NotNumeric(trimmed.to_string()));
+                return Err(VersionError::NotNumeric(shown()));
             }
             let value = piece
                 .parse::<u32>()
-                .map_err(|_| VersionError::NotNumeric(trimmed.to_string()))?;
+                .map_err(|_| VersionError::NotNumeric(shown()))?;
             parts.push(value);
         }
         Ok(Version { parts })

@@ -87,22 +87,29 @@ pub struct TargetSpec {
 pub enum TargetError {
     #[error("empty target")]
     Empty,
-    #[error("{0:?}: bad port, expected 1-65535")]
+    #[error("{}: bad port, expected 1-65535", shown(.0))]
     BadPort(String),
-    #[error("{0:?}: a URL is not a target; give the host, e.g. 10.0.0.5 or amt-pc.example.com")]
+    #[error("{}: a URL is not a target; give the host, e.g. 10.0.0.5 or amt-pc.example.com", shown(.0))]
     Url(String),
-    #[error("{0:?}: not an IPv4 address (four decimal parts of 0-255, no leading zeros)")]
+    #[error("{}: not an IPv4 address (four decimal parts of 0-255, no leading zeros)", shown(.0))]
     BadAddress(String),
-    #[error("{0:?}: bad CIDR block, expected ADDRESS/PREFIX such as 10.0.2.0/24")]
+    #[error("{}: bad CIDR block, expected ADDRESS/PREFIX such as 10.0.2.0/24", shown(.0))]
     BadCidr(String),
-    #[error("{0:?}: bad address range, expected A.B.C.D-E.F.G.H or A.B.C.D-N with the end not before the start")]
+    #[error("{}: bad address range, expected A.B.C.D-E.F.G.H or A.B.C.D-N with the end not before the start", shown(.0))]
     BadRange(String),
-    #[error("{0:?}: bad host name")]
+    #[error("{}: bad host name", shown(.0))]
     BadHost(String),
     #[error(
-        "{spec:?} expands to {count} hosts, more than the limit of {MAX_HOSTS_PER_SPEC}; split it"
+        "{} expands to {count} hosts, more than the limit of {MAX_HOSTS_PER_SPEC}; split it",
+        shown(spec)
     )]
     TooLarge { spec: String, count: u128 },
+}
+
+/// A target as written, quoted for an error: a line of a targets file can be
+/// megabytes long or hold escape sequences.
+fn shown(spec: &str) -> String {
+    crate::wsman::response::quoted(spec)
 }
 
 impl TargetSpec {
@@ -112,7 +119,9 @@ impl TargetSpec {
             SpecKind::Addr(_) | SpecKind::Name(_) => 1,
             SpecKind::Cidr(net) => {
                 let (lo, hi) = cidr_bounds(net);
-                hi - lo + 1
+                // An IPv6 /0 holds 2^128 addresses, one more than u128 can
+                // say; saturating keeps it far above every limit.
+                (hi - lo).saturating_add(1)
             }
             SpecKind::Ipv4Range { first, last } => {
                 u128::from(u32::from(*last) - u32::from(*first)) + 1

@@ -59,8 +59,16 @@ impl Challenge {
             )));
         }
         let rest = trimmed.get(6..).unwrap_or_default();
-        let mut header = WwwAuthenticateHeader::parse(rest)
-            .map_err(|e| Error::Protocol(format!("unusable Digest challenge: {e}")))?;
+        let mut header = WwwAuthenticateHeader::parse(rest).map_err(|e| {
+            // digest_auth repeats the rest of the header in its message.
+            Error::Protocol(format!(
+                "unusable Digest challenge: {}",
+                super::response::bounded_line(
+                    &e.to_string(),
+                    2 * super::response::MAX_QUOTED_CHARS
+                )
+            ))
+        })?;
         // digest_auth picks auth-int whenever offered. AMT offers it next to
         // auth on some 16.x builds; plain auth is what every AMT client sends
         // and is all we need, so answer with auth whenever it is there.

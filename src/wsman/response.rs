@@ -52,13 +52,21 @@ pub const MAX_QUOTED_CHARS: usize = 120;
 
 /// `text` as one line of at most `max` characters: whitespace runs become one
 /// space, every other control character a visible escape (`\x1b`), and
-/// what does not fit is cut with `…` and the length left out.
+/// what does not fit is cut with `…` and the length left out. The note
+/// counts toward `max` (room is kept for the longest one `text` can need),
+/// so a clipped line is no longer than an unclipped one may be; only a `max`
+/// shorter than the note itself gives a longer line.
 pub fn bounded_line(text: &str, max: usize) -> String {
+    let text = text.trim();
+    let note = |rest: usize| format!("… ({rest} more bytes)");
+    let note_room = note(text.len()).chars().count();
     let mut out = String::new();
     let mut shown = 0usize;
     let mut space = false;
-    let mut iter = text.trim().chars();
-    for c in iter.by_ref() {
+    // Where the note goes if the line turns out too long: the output length
+    // and the input offset at the last piece that still left room for it.
+    let mut cut: Option<(usize, usize)> = None;
+    for (at, c) in text.char_indices() {
         let piece: std::borrow::Cow<'_, str> = if c.is_whitespace() {
             if space {
                 continue;
@@ -78,9 +86,13 @@ pub fn bounded_line(text: &str, max: usize) -> String {
             }
         };
         let n = piece.chars().count();
+        if cut.is_none() && shown + n + note_room > max {
+            cut = Some((out.len(), at));
+        }
         if shown + n > max {
-            let rest = iter.as_str().len() + c.len_utf8();
-            out.push_str(&format!("… ({rest} more bytes)"));
+            let (keep, from) = cut.unwrap_or((out.len(), at));
+            out.truncate(keep);
+            out.push_str(&note(text.len() - from));
             return out;
         }
         shown += n;

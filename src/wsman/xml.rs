@@ -212,7 +212,7 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
                 let resolved = match r.resolve_char_ref().map_err(|e| syntax(position, &e))? {
                     Some(ch) => ch.to_string(),
                     None => quick_xml::escape::resolve_predefined_entity(&r)
-                        .ok_or_else(|| XmlError::UnknownEntity(r.as_ref().to_owned()))?
+                        .ok_or_else(|| XmlError::UnknownEntity(shown(r.as_ref())))?
                         .to_owned(),
                 };
                 match stack.last_mut() {
@@ -234,18 +234,27 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
     }
 }
 
+/// Longest piece of the document an error repeats (quick-xml quotes names
+/// and prefixes, which a hostile body makes as long as it likes).
+const MAX_ERROR_TEXT: usize = 200;
+
 fn syntax(position: u64, error: &dyn std::fmt::Display) -> XmlError {
     XmlError::Syntax {
         position,
-        message: error.to_string(),
+        message: super::response::bounded_line(&error.to_string(), MAX_ERROR_TEXT),
     }
+}
+
+/// A name or prefix from the document, fit to quote in an error.
+fn shown(text: &str) -> String {
+    super::response::bounded_line(text, MAX_ERROR_TEXT / 2)
 }
 
 fn namespace_of(resolved: ResolveResult<'_>) -> Result<String, XmlError> {
     match resolved {
         ResolveResult::Bound(ns) => Ok(ns.as_ref().to_owned()),
         ResolveResult::Unbound => Ok(String::new()),
-        ResolveResult::Unknown(prefix) => Err(XmlError::UnknownPrefix(prefix)),
+        ResolveResult::Unknown(prefix) => Err(XmlError::UnknownPrefix(shown(&prefix))),
     }
 }
 
