@@ -59,14 +59,18 @@ fn check_wsman_error(what: &str, error: &Error) {
 pub fn error_line(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let max = amtready::amt::MAX_ERROR_CHARS;
-    let line = response::bounded_line(&text, max);
+    let line = amtready::text::bounded_line(&text, max);
     if !text.trim().is_empty() {
         one_line("bounded_line", &line);
     }
-    assert_eq!(response::bounded_line(&line, max), line, "not idempotent");
-    let quoted = response::quoted(&text);
+    assert_eq!(
+        amtready::text::bounded_line(&line, max),
+        line,
+        "not idempotent"
+    );
+    let quoted = amtready::text::quoted(&text);
     assert!(
-        quoted.chars().count() <= response::MAX_QUOTED_CHARS + 2,
+        quoted.chars().count() <= amtready::text::MAX_QUOTED_CHARS + 2,
         "{quoted}"
     );
 }

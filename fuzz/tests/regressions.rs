@@ -5,7 +5,8 @@
 use std::str::FromStr;
 
 use amtready::amt::MAX_ERROR_CHARS;
-use amtready::wsman::response::{bounded_line, parse_response, quoted};
+use amtready::text::{bounded_line, quoted};
+use amtready::wsman::response::parse_response;
 use amtready_fuzz::check::one_line;
 
 /// `error_line`: the `… (N more bytes)` note came on top of `max`, so a

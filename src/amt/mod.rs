@@ -230,7 +230,7 @@ pub async fn read_host_with(
         ));
     }
     if let Some(error) = record.error.take() {
-        record.error = Some(wsman::response::bounded_line(&error, MAX_ERROR_CHARS));
+        record.error = Some(crate::text::bounded_line(&error, MAX_ERROR_CHARS));
     }
     record
 }
@@ -300,7 +300,7 @@ async fn fill_host(
         record.error = Some(match &probed.server_header {
             Some(server) => format!(
                 "the Server header {} does not name Intel AMT",
-                wsman::response::quoted(server)
+                crate::text::quoted(server)
             ),
             None => format!(
                 "HTTP {} to {} without a Server header: not Intel AMT",
@@ -358,7 +358,7 @@ pub(crate) fn expect_class(
     } else {
         Err(wsman::Error::Protocol(format!(
             "expected {class}, got {}",
-            wsman::response::quoted(&format!("{{{}}}{}", item.ns, item.name))
+            crate::text::quoted(&format!("{{{}}}{}", item.ns, item.name))
         )))
     }
 }

@@ -117,7 +117,7 @@ fn to_input(position: usize, value: Value) -> Option<Input> {
     Some(Input {
         position,
         record: to_item(value)
-            .map_err(|e| crate::wsman::response::bounded_line(&e, crate::amt::MAX_ERROR_CHARS)),
+            .map_err(|e| crate::text::bounded_line(&e, crate::amt::MAX_ERROR_CHARS)),
     })
 }
 

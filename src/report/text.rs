@@ -1,8 +1,6 @@
 //! Text helpers shared by every human-readable format: making device-supplied
 //! strings safe to print, measuring and wrapping them, and the terminal width.
 
-use std::borrow::Cow;
-
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Width used when stdout is not a terminal and `COLUMNS` is unset.
@@ -30,37 +28,7 @@ pub fn output_width() -> usize {
     DEFAULT_WIDTH
 }
 
-/// True for characters that must never reach a terminal or a document raw: C0
-/// and C1 controls (escape sequences, newlines, carriage returns, bells), DEL,
-/// and the bidirectional overrides that can make text read differently from
-/// what it is.
-fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-/// A device-supplied string made safe for one line of human-readable output:
-/// every control character (an ANSI escape, a newline in a hostname or an
-/// error) is replaced by a visible escape such as `\x1b` or `\n`.
-pub fn clean(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if is_unsafe(c) {
-            match c {
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
-                c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
+pub use crate::text::clean;
 
 /// Display width in terminal columns (CJK counts 2, combining marks 0).
 pub fn width(s: &str) -> usize {
@@ -255,13 +223,6 @@ impl Grid {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn clean_makes_escapes_and_newlines_visible() {
-        assert_eq!(clean("pc1\x1b[32mgreen\nx"), "pc1\\x1b[32mgreen\\nx");
-        assert_eq!(clean("a\u{202e}b"), "a\\u{202e}b");
-        assert!(matches!(clean("plain"), Cow::Borrowed(_)));
-    }
 
     #[test]
     fn wrap_never_exceeds_the_width() {

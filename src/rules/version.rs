@@ -90,7 +90,7 @@ impl std::str::FromStr for Version {
         let trimmed = text.trim();
         // The text comes from devices and files: quoted in an error, it is
         // one escaped line of bounded length.
-        let shown = || crate::wsman::response::bounded_line(trimmed, MAX_SHOWN);
+        let shown = || crate::text::bounded_line(trimmed, MAX_SHOWN);
         let pieces: Vec<&str> = trimmed.split('.').collect();
         if !(2..=4).contains(&pieces.len()) {
             return Err(VersionError::PartCount(shown()));

@@ -109,7 +109,7 @@ pub enum TargetError {
 /// A target as written, quoted for an error: a line of a targets file can be
 /// megabytes long or hold escape sequences.
 fn shown(spec: &str) -> String {
-    crate::wsman::response::quoted(spec)
+    crate::text::quoted(spec)
 }
 
 impl TargetSpec {

@@ -43,7 +43,7 @@ impl Challenge {
             return Err(Error::Protocol(match realm {
                 Some(r) if !r.is_ascii() => format!(
                     "the Digest realm {} is not ASCII (AMT's is `Digest:` and 32 hex digits)",
-                    super::response::quoted(r)
+                    crate::text::quoted(r)
                 ),
                 _ => "the Digest challenge holds non-ASCII characters".to_owned(),
             }));
@@ -54,7 +54,7 @@ impl Challenge {
             let name = long.trim().split('=').next().unwrap_or_default();
             return Err(Error::Protocol(format!(
                 "the Digest challenge's {} is {} bytes long (at most {MAX_CHALLENGE_PARAM} accepted)",
-                super::response::quoted(name.trim_start_matches("Digest").trim()),
+                crate::text::quoted(name.trim_start_matches("Digest").trim()),
                 long.len()
             )));
         }
@@ -63,10 +63,7 @@ impl Challenge {
             // digest_auth repeats the rest of the header in its message.
             Error::Protocol(format!(
                 "unusable Digest challenge: {}",
-                super::response::bounded_line(
-                    &e.to_string(),
-                    2 * super::response::MAX_QUOTED_CHARS
-                )
+                crate::text::bounded_line(&e.to_string(), 2 * crate::text::MAX_QUOTED_CHARS)
             ))
         })?;
         // digest_auth picks auth-int whenever offered. AMT offers it next to

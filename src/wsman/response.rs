@@ -5,6 +5,7 @@ use std::fmt;
 use super::envelope::{NS_ADDRESSING, NS_ENUMERATION, NS_SOAP11, NS_SOAP12, NS_WSMAN};
 use super::xml::{self, Element};
 use super::Error;
+use crate::text::{bounded_line, quoted, MAX_QUOTED_CHARS};
 
 /// A SOAP fault, as the device sent it. Codes are given by local name; the
 /// namespace their prefix was bound to is kept because the prefix itself
@@ -45,66 +46,6 @@ impl fmt::Display for Fault {
 /// Collapses whitespace so a device's text cannot break a one-line message.
 pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Longest piece of device text quoted in an error.
-pub const MAX_QUOTED_CHARS: usize = 120;
-
-/// `text` as one line of at most `max` characters: whitespace runs become one
-/// space, every other control character a visible escape (`\x1b`), and
-/// what does not fit is cut with `…` and the length left out. The note
-/// counts toward `max` (room is kept for the longest one `text` can need),
-/// so a clipped line is no longer than an unclipped one may be; only a `max`
-/// shorter than the note itself gives a longer line.
-pub fn bounded_line(text: &str, max: usize) -> String {
-    let text = text.trim();
-    let note = |rest: usize| format!("… ({rest} more bytes)");
-    let note_room = note(text.len()).chars().count();
-    let mut out = String::new();
-    let mut shown = 0usize;
-    let mut space = false;
-    // Where the note goes if the line turns out too long: the output length
-    // and the input offset at the last piece that still left room for it.
-    let mut cut: Option<(usize, usize)> = None;
-    for (at, c) in text.char_indices() {
-        let piece: std::borrow::Cow<'_, str> = if c.is_whitespace() {
-            if space {
-                continue;
-            }
-            space = true;
-            " ".into()
-        } else {
-            space = false;
-            if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
-                if (c as u32) < 0x100 {
-                    format!("\\x{:02x}", c as u32).into()
-                } else {
-                    format!("\\u{{{:x}}}", c as u32).into()
-                }
-            } else {
-                c.to_string().into()
-            }
-        };
-        let n = piece.chars().count();
-        if cut.is_none() && shown + n + note_room > max {
-            cut = Some((out.len(), at));
-        }
-        if shown + n > max {
-            let (keep, from) = cut.unwrap_or((out.len(), at));
-            out.truncate(keep);
-            out.push_str(&note(text.len() - from));
-            return out;
-        }
-        shown += n;
-        out.push_str(&piece);
-    }
-    out
-}
-
-/// Device text for an error message: quoted, on one line, escaped and clipped,
-/// so a hostile device can neither flood a report nor forge its lines.
-pub fn quoted(text: &str) -> String {
-    format!("\"{}\"", bounded_line(text, MAX_QUOTED_CHARS))
 }
 
 /// A successful SOAP 1.2 response: its addressing headers and the Body element.

@@ -241,13 +241,13 @@ const MAX_ERROR_TEXT: usize = 200;
 fn syntax(position: u64, error: &dyn std::fmt::Display) -> XmlError {
     XmlError::Syntax {
         position,
-        message: super::response::bounded_line(&error.to_string(), MAX_ERROR_TEXT),
+        message: crate::text::bounded_line(&error.to_string(), MAX_ERROR_TEXT),
     }
 }
 
 /// A name or prefix from the document, fit to quote in an error.
 fn shown(text: &str) -> String {
-    super::response::bounded_line(text, MAX_ERROR_TEXT / 2)
+    crate::text::bounded_line(text, MAX_ERROR_TEXT / 2)
 }
 
 fn namespace_of(resolved: ResolveResult<'_>) -> Result<String, XmlError> {
