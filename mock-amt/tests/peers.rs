@@ -324,6 +324,42 @@ async fn nmap_flags_cve_2017_5689_on_the_vulnerable_build_only() {
     }
 }
 
+/// `amttool powerdown` and `powerup` go through EOI's RemoteControl, and the
+/// state they leave is what `amttool info` (GetSystemPowerState) reads next.
+#[tokio::test]
+async fn amttool_powers_the_mock_down_and_up_over_eoi() {
+    let Some(amttool) = tool("amttool") else {
+        return;
+    };
+    let d = start("amt-7.1", "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let target = format!("127.0.0.1:{}", d.addr().port());
+    let amttool_says = |args: &[&str], stdin: Option<&'static str>| {
+        let mut cmd = Command::new(&amttool);
+        cmd.arg(&target)
+            .args(args)
+            .env("AMT_PASSWORD", DEFAULT_PASSWORD);
+        run(cmd, stdin)
+    };
+    for (command, state) in [("powerdown", "S5"), ("powerup", "S0")] {
+        let (ok, out) = amttool_says(&[command], Some("y\n")).await;
+        assert!(ok, "{command}: {out}");
+        assert!(out.contains("pt_status: success"), "{command}: {out}");
+        let (ok, out) = amttool_says(&["info"], None).await;
+        assert!(ok, "info after {command}: {out}");
+        assert!(
+            out.contains(&format!("Powerstate:   {state}")),
+            "after {command}: {out}"
+        );
+    }
+    // Powering up a machine that is on does not fit its state.
+    let (_, out) = amttool_says(&["powerup"], Some("y\n")).await;
+    assert!(!out.contains("pt_status: success"), "{out}");
+    assert_eq!(d.stats().failed_auth, 0);
+    d.shutdown().await;
+}
+
 /// Dell's WS-Man shell client (Debian `wsl`, over wget for Digest) is a
 /// generic WS-Management client that knows nothing of AMT: Identify answers on
 /// firmware of 8.x and older (the reading `Profile::identify` takes), and an

@@ -59,6 +59,22 @@ fn after(current: u8, requested: u8) -> Option<u8> {
     }
 }
 
+/// Makes a power request (a CIM PowerState) if this firmware offers it and
+/// it fits the machine's state now; false leaves the state as it was. WS-Man's
+/// RequestPowerStateChange and EOI's RemoteControl both come here, so either
+/// protocol sees what the other did.
+pub fn request_power_state(profile: &Profile, state: &mut State, requested: u8) -> bool {
+    let Some(next) = Some(requested)
+        .filter(|r| requestable(profile).contains(r))
+        .and_then(|r| after(state.power_state, r))
+    else {
+        return false;
+    };
+    state.requested_power_state = requested;
+    state.power_state = next;
+    true
+}
+
 /// CIM_PowerManagementService.
 pub struct PowerManagementService;
 
@@ -98,17 +114,8 @@ impl Class for PowerManagementService {
             .iter()
             .find(|(name, _)| name == "PowerState")
             .and_then(|(_, v)| v.parse::<u8>().ok());
-        let next = requested
-            .filter(|r| requestable(ctx.profile).contains(r))
-            .and_then(|r| after(state.power_state, r).map(|n| (r, n)));
-        let code = match next {
-            Some((requested, next)) => {
-                state.requested_power_state = requested;
-                state.power_state = next;
-                COMPLETED
-            }
-            None => REFUSED,
-        };
+        let changed = requested.is_some_and(|r| request_power_state(ctx.profile, state, r));
+        let code = if changed { COMPLETED } else { REFUSED };
         Some(vec![("ReturnValue".to_owned(), text(code))])
     }
 }

@@ -7,6 +7,7 @@
 use quick_xml::events::Event;
 use quick_xml::NsReader;
 
+use crate::classes::power_management_service::request_power_state;
 use crate::http::{self, Request};
 use crate::nic::Nic;
 use crate::profile::Profile;
@@ -178,12 +179,53 @@ pub fn unknown_method_fault(method: &str) -> String {
 
 const SOAP11_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
 
+/// "An internal error": what we answer when a RemoteControl command does
+/// not fit the machine's state (power up while on), as WS-Man's
+/// RequestPowerStateChange answers 2 (our modelling, see
+/// `classes::power_management_service`).
+const PT_STATUS_INTERNAL_ERROR: u8 = 1;
+/// "Invalid parameter": a Command RemoteControl does not know.
+const PT_STATUS_INVALID_PARAMETER: u8 = 0x24;
+
+/// The CIM PowerState an EOI RemoteControl `Command` asks for. The commands
+/// are those of Intel's RemoteControl service (Reset 16, PowerUp 17,
+/// PowerDown 18, PowerCycleReset 19), which amttool and amtc send.
+fn requested_power_state(command: u32) -> Option<u8> {
+    match command {
+        16 => Some(10),
+        17 => Some(2),
+        18 => Some(8),
+        19 => Some(5),
+        _ => None,
+    }
+}
+
+/// The text of the first element named `local` in an EOI body (the
+/// request's `Command`), whatever its prefix.
+fn element_text(body: &[u8], local: &str) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let mut reader = NsReader::from_str(text);
+    let mut inside = false;
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) => inside = e.local_name().as_ref() == local,
+            Event::Text(t) if inside => return Some(t.xml10_content().trim().to_owned()),
+            Event::End(_) => inside = false,
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
 impl Device {
     pub(crate) fn eoi(&self, req: &Request, path: &str) -> Answer {
         let Some(service) = service_for_path(path) else {
             return Answer::close(http::empty_response(404, self.server()));
         };
         let method = method_of(req.header("soapaction"), &req.body).unwrap_or_default();
+        if service == "RemoteControl" && method == "RemoteControl" {
+            return self.remote_control(req);
+        }
         let nic = Nic::for_listen(self.cfg.listen.ip());
         match respond(
             &self.cfg.profile,
@@ -205,6 +247,44 @@ impl Device {
                 unknown_method_fault(&method).as_bytes(),
             )),
         }
+    }
+
+    /// RemoteControl's power commands, on the same state WS-Man changes.
+    fn remote_control(&self, req: &Request) -> Answer {
+        let profile = &self.cfg.profile;
+        let status = if profile.provisioning_state() != 2 {
+            PT_STATUS_INVALID_PT_MODE
+        } else {
+            match element_text(&req.body, "Command")
+                .and_then(|c| c.parse::<u32>().ok())
+                .and_then(requested_power_state)
+            {
+                None => PT_STATUS_INVALID_PARAMETER,
+                Some(requested) => {
+                    let Ok(mut st) = self.state.lock() else {
+                        return Answer::close(http::empty_response(500, self.server()));
+                    };
+                    if request_power_state(profile, &mut st.live, requested) {
+                        0
+                    } else {
+                        PT_STATUS_INTERNAL_ERROR
+                    }
+                }
+            }
+        };
+        let p = &profile.eoi_prefix;
+        let body = envelope(
+            p,
+            "RemoteControl",
+            "RemoteControl",
+            &format!("<{p}:Status>{status}</{p}:Status>"),
+        );
+        Answer::keep(http::soap_response(
+            200,
+            self.server(),
+            SOAP11_CONTENT_TYPE,
+            body.as_bytes(),
+        ))
     }
 }
 
