@@ -14,4 +14,5 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod site_file;
+pub mod winrm;
 pub mod wsman;
