@@ -30,6 +30,7 @@ pub mod profile;
 pub mod rmcp;
 pub mod tls;
 mod web;
+pub mod winhost;
 mod wsman;
 
 pub use device::{

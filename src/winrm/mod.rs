@@ -9,9 +9,15 @@
 pub mod operating_system;
 pub mod service;
 
+use std::net::IpAddr;
+use std::sync::Arc;
+
 use crate::facts::{FactSource, HostFacts};
 use crate::hostfacts::{self, windows};
-use crate::wsman::{CallLimits, Element, Error, Session};
+use crate::wsman::{
+    BasicAuth, CallLimits, Credentials, Element, Endpoint, EnvelopeOptions, Error, Session,
+    Transport,
+};
 
 pub use operating_system::OperatingSystem;
 pub use service::ServiceRow;
@@ -133,6 +139,98 @@ fn property_text(item: &Element, name: &str) -> Option<String> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
+}
+
+/// How `scan --winrm` reaches a host's WinRM listener.
+#[derive(Debug, Clone)]
+pub struct HostOptions {
+    pub credentials: Credentials,
+    /// Try plain HTTP (5985) with Basic, which sends the password readable
+    /// on the wire; Windows refuses it unless the listener has
+    /// `AllowUnencrypted` and `Basic` set (`winrm get winrm/config/service`).
+    pub allow_unencrypted: bool,
+    pub limits: CallLimits,
+    /// The ports, HTTPS first (overridable for tests and odd listeners).
+    pub https_port: u16,
+    pub http_port: u16,
+}
+
+/// Why a host's WinRM read gave nothing, for the gate and the record.
+#[derive(Debug)]
+pub enum HostError {
+    /// The listener rejected the credentials.
+    AuthFailed(String),
+    /// Nothing answered, or it failed otherwise.
+    Other(String),
+}
+
+/// Reads one host: HTTPS with Basic first, then (when allowed) HTTP with
+/// Basic. A port that refuses or stays silent is passed over; the first
+/// listener that answers decides, so the credentials are offered to one
+/// listener per host, once.
+pub async fn read_host(
+    transport: Arc<dyn Transport>,
+    address: IpAddr,
+    opts: &HostOptions,
+) -> Result<Reading, HostError> {
+    let host = address.to_string();
+    let mut endpoints = vec![Endpoint::https(host.clone(), opts.https_port)];
+    if opts.allow_unencrypted {
+        endpoints.push(Endpoint::http(host, opts.http_port));
+    }
+    let mut passed_over = Vec::new();
+    for endpoint in endpoints {
+        let session = Session::new(
+            Arc::clone(&transport),
+            endpoint.clone(),
+            Arc::new(BasicAuth::new(opts.credentials.clone())),
+            PATH,
+            EnvelopeOptions::default(),
+        );
+        let shown = endpoint.authority();
+        match read(&session, &opts.limits).await {
+            Ok(reading) => return Ok(reading),
+            Err(Error::AuthFailed) => {
+                return Err(HostError::AuthFailed(format!(
+                    "winrm: {shown}: the credentials were rejected"
+                )))
+            }
+            Err(
+                e @ (Error::ConnectionRefused
+                | Error::ConnectTimeout(_)
+                | Error::Connect(_)
+                | Error::Timeout(_)
+                | Error::ConnectionReset),
+            ) => {
+                passed_over.push(format!("{shown}: {e}"));
+            }
+            Err(e) => return Err(HostError::Other(format!("winrm: {shown}: {e}"))),
+        }
+    }
+    if !opts.allow_unencrypted {
+        passed_over.push(format!(
+            "{}:{} not tried (Basic over HTTP needs --winrm-allow-unencrypted)",
+            address, opts.http_port
+        ));
+    }
+    Err(HostError::Other(format!(
+        "winrm: no listener answered ({})",
+        passed_over.join("; ")
+    )))
+}
+
+/// Adds a host read's outcome to the record's host facts: the facts merged
+/// as `winrm` (a disagreement with the inventory or the file is recorded in
+/// `conflicts`, not resolved), what could not be read in `unread`.
+pub fn apply(host: &mut HostFacts, outcome: &Result<Reading, HostError>) {
+    match outcome {
+        Ok(reading) => {
+            hostfacts::merge(host, &reading.facts, FactSource::Winrm);
+            host.unread
+                .extend(reading.unavailable.iter().map(|u| format!("winrm: {u}")));
+        }
+        Err(HostError::AuthFailed(e) | HostError::Other(e)) => host.unread.push(e.clone()),
+    }
 }
 
 #[cfg(test)]
