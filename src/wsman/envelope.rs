@@ -201,28 +201,20 @@ fn build(
 ) -> Request {
     let message_id = new_message_id();
     let mut selector_xml = String::new();
-    if !selectors.is_empty() {
-        selector_xml.push_str("<w:SelectorSet>");
-        for s in selectors {
-            selector_xml.push_str(&format!(
-                r#"<w:Selector Name="{}">{}</w:Selector>"#,
-                escape(s.name.as_str()),
-                escape(s.value.as_str())
-            ));
-        }
-        selector_xml.push_str("</w:SelectorSet>");
-    }
-    if !options.is_empty() {
-        selector_xml.push_str("<w:OptionSet>");
-        for o in options {
-            selector_xml.push_str(&format!(
-                r#"<w:Option Name="{}">{}</w:Option>"#,
-                escape(o.name.as_str()),
-                escape(o.value.as_str())
-            ));
-        }
-        selector_xml.push_str("</w:OptionSet>");
-    }
+    named_set(
+        &mut selector_xml,
+        "SelectorSet",
+        "Selector",
+        selectors
+            .iter()
+            .map(|s| (s.name.as_str(), s.value.as_str())),
+    );
+    named_set(
+        &mut selector_xml,
+        "OptionSet",
+        "Option",
+        options.iter().map(|o| (o.name.as_str(), o.value.as_str())),
+    );
     let xml = format!(
         concat!(
             r#"<?xml version="1.0" encoding="UTF-8"?>"#,
@@ -255,6 +247,29 @@ fn build(
         body = body,
     );
     Request { message_id, xml }
+}
+
+/// A `wsman:SelectorSet` or `wsman:OptionSet`: `Name`d entries with text
+/// values; nothing at all when there are none.
+fn named_set<'a>(
+    out: &mut String,
+    set: &str,
+    entry: &str,
+    entries: impl Iterator<Item = (&'a str, &'a str)>,
+) {
+    let mut entries = entries.peekable();
+    if entries.peek().is_none() {
+        return;
+    }
+    out.push_str(&format!("<w:{set}>"));
+    for (name, value) in entries {
+        out.push_str(&format!(
+            r#"<w:{entry} Name="{}">{}</w:{entry}>"#,
+            escape(name),
+            escape(value)
+        ));
+    }
+    out.push_str(&format!("</w:{set}>"));
 }
 
 #[cfg(test)]

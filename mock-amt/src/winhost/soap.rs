@@ -66,20 +66,10 @@ pub fn parse(body: &[u8]) -> Option<WinRequest> {
                 };
             }
             Event::Text(t) if current.is_some() => value.push_str(&t.xml10_content()),
-            Event::GeneralRef(r) if current.is_some() => {
-                let c = match r.resolve_char_ref() {
-                    Ok(Some(c)) => Some(c),
-                    _ => match &*r {
-                        "amp" => Some('&'),
-                        "lt" => Some('<'),
-                        "gt" => Some('>'),
-                        "quot" => Some('"'),
-                        "apos" => Some('\''),
-                        _ => None,
-                    },
-                };
-                value.extend(c);
-            }
+            Event::GeneralRef(r) if current.is_some() => match r.resolve_char_ref() {
+                Ok(Some(c)) => value.push(c),
+                _ => value.push_str(quick_xml::escape::resolve_predefined_entity(&r).unwrap_or("")),
+            },
             Event::End(_) => {
                 let text = value.trim().to_string();
                 match current.take() {
