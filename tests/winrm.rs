@@ -243,3 +243,52 @@ GONE,127.12.2.99,Microsoft Windows XP Professional,Service Pack 3,X86-based PC,,
     }
     fleet.shutdown().await;
 }
+
+/// A third-party WinRM client reads the mock: PyPI `pywinrm` posts a raw
+/// Enumerate of Win32_OperatingSystem (`Protocol.send_message`) with Basic
+/// over HTTP and gets the profile's caption back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pywinrm_reads_the_mock_windows_host() {
+    let ip: std::net::IpAddr = "127.12.3.1".parse().unwrap();
+    let profile = WindowsProfile::builtin("server2008r2").unwrap();
+    let host = start_windows_host(WindowsHostConfig::new(profile, ip))
+        .await
+        .expect("Windows host on 5985");
+    let script = r#"
+import os, sys, uuid
+import winrm
+endpoint = sys.argv[1]
+p = winrm.Protocol(endpoint=endpoint, transport="basic", username="Administrator",
+                   password=os.environ["WINRM_PW"])
+envelope = f"""<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"
+ xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"
+ xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
+ xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><s:Header>
+<a:To>{endpoint}</a:To>
+<w:ResourceURI s:mustUnderstand="true">http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/Win32_OperatingSystem</w:ResourceURI>
+<a:ReplyTo><a:Address s:mustUnderstand="true">http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo>
+<a:Action s:mustUnderstand="true">http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate</a:Action>
+<a:MessageID>uuid:{uuid.uuid4()}</a:MessageID></s:Header>
+<s:Body><n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate></s:Body></s:Envelope>"""
+print(p.send_message(envelope).decode())
+"#;
+    let endpoint = format!("http://{}/wsman", host.addr());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .args(["-c", script, &endpoint])
+            .env("WINRM_PW", mock_amt::DEFAULT_PASSWORD)
+            .output()
+            .expect("python3 runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("<p:Caption>Microsoft Windows Server 2008 R2 Enterprise </p:Caption>"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("<p:OperatingSystemSKU>10</p:OperatingSystemSKU>"));
+    host.shutdown().await;
+}
