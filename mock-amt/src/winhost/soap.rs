@@ -290,4 +290,49 @@ mod tests {
         );
         assert_eq!(service_names("DROP TABLE"), None);
     }
+
+    fn request(uri: &str, filter: Option<&str>) -> WinRequest {
+        WinRequest {
+            action: "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate".into(),
+            message_id: "uuid:1".into(),
+            resource_uri: format!("{CIMV2}{uri}"),
+            filter_dialect: filter.map(|_| DIALECT_WQL.to_string()),
+            filter: filter.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn rejected_classes_and_filters_fault_as_winrm_does() {
+        let p = WindowsProfile::builtin("xp-sp3").unwrap();
+        let bad_class = answer(&p, &request("Win32_Bogus", None), "h").unwrap_err();
+        assert!(
+            bad_class.contains("a:DestinationUnreachable") && bad_class.contains("'invalid class'")
+        );
+        let bad_filter = answer(
+            &p,
+            &request("*", Some("SELECT * FROM Win32_Service WHERE State = 'x'")),
+            "h",
+        )
+        .unwrap_err();
+        assert!(
+            bad_filter.contains("w:CannotProcessFilter")
+                && bad_filter.contains("Code=\"2150858778\"")
+        );
+        let os = answer(&p, &request("Win32_OperatingSystem", None), "h").unwrap();
+        // XP has no OSArchitecture: absent, not nil.
+        assert!(
+            os.contains("<p:CSDVersion>Service Pack 3</p:CSDVersion>")
+                && !os.contains("OSArchitecture")
+        );
+        let one = answer(
+            &p,
+            &request(
+                "*",
+                Some("SELECT * FROM Win32_Service WHERE Name = 'RemoteAccess'"),
+            ),
+            "h",
+        )
+        .unwrap();
+        assert!(one.contains("<p:Name>RemoteAccess</p:Name>") && !one.contains("SharedAccess"));
+    }
 }
