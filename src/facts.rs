@@ -562,6 +562,11 @@ pub struct HostFacts {
     /// source silently winning, so the rules that read it say so.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<String>,
+    /// What a live read of the host (`scan --winrm`) could not get, one line
+    /// each (`winrm: 10.0.0.5:5985: authentication failed`), so a fact left
+    /// unknown says why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
 }
 
 /// Facts about the Configuration Manager site that will manage the machine.

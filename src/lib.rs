@@ -15,4 +15,5 @@ pub mod rules;
 pub mod scan;
 pub mod site_file;
 pub mod text;
+pub mod winrm;
 pub mod wsman;

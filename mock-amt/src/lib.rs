@@ -33,6 +33,7 @@ mod router;
 mod server;
 mod services;
 pub mod tls;
+pub mod winhost;
 
 pub use config::{DeviceConfig, DEFAULT_PASSWORD, DEFAULT_USER};
 pub use digest::Lockout;

@@ -62,6 +62,11 @@ struct CommonArgs {
     /// Name of an environment variable holding the password (default password otherwise).
     #[arg(long, global = true)]
     password_env: Option<String>,
+    /// Put a mock Windows host (WinRM on 5985, Basic, the same user and
+    /// password) beside each device on its address, with these profiles in
+    /// turn (`xp-sp3+rras,server2008-core,win7`; see mock_amt::winhost).
+    #[arg(long, global = true, value_name = "PROFILES", value_delimiter = ',')]
+    windows: Vec<String>,
     /// Inject a fault into every device (fleet files add per-device `faults`):
     /// stall, close, http500, malformed-xml, empty-400, delay=MS,
     /// missing-class=NAME, oversized=BYTES, and the hostile modes trickle,
@@ -470,6 +475,25 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("listening-tls {tls} {} {kind}", d.profile().name);
         }
     }
+    let mut windows = Vec::new();
+    for (d, spec) in fleet.devices.iter().zip(common.windows.iter().cycle()) {
+        let profile = mock_amt::winhost::WindowsProfile::builtin(spec).ok_or_else(|| {
+            format!(
+                "--windows {spec:?}: not a Windows profile (one of {}, with +rras/+ics)",
+                mock_amt::winhost::WindowsProfile::names().join(", ")
+            )
+        })?;
+        let mut cfg = mock_amt::winhost::WindowsHostConfig::new(profile, d.addr().ip());
+        cfg.user.clone_from(&common.user);
+        if let Some(p) = &password {
+            cfg.password.clone_from(p);
+        }
+        let host = mock_amt::winhost::start_windows_host(cfg)
+            .await
+            .map_err(|e| format!("cannot start the Windows host on {}: {e}", d.addr().ip()))?;
+        println!("listening-winrm {} {spec}", host.addr());
+        windows.push(host);
+    }
     tracing::info!(
         devices = fleet.devices.len(),
         "mock-amt running; Ctrl-C stops"
@@ -494,6 +518,9 @@ async fn run(cli: Cli) -> Result<(), String> {
         total.authenticated,
         total.failed_auth
     );
+    for host in windows {
+        host.shutdown().await;
+    }
     fleet.shutdown().await;
     Ok(())
 }

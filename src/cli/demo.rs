@@ -97,7 +97,7 @@ pub fn run(args: &DemoArgs) -> i32 {
         rmcp: false,
         ..SweepArgs::default()
     };
-    let code = execute(input, credentials, &read, &sweep, site);
+    let code = execute(input, credentials, &read, &sweep, site, None);
     drop(ca_file);
     runtime.block_on(fleet.shutdown());
     // The demo fleet mixes supported and unsupported firmware on purpose, so

@@ -10,6 +10,7 @@ pub mod scan;
 pub mod site;
 pub mod tls;
 pub mod validate;
+pub mod winrm;
 
 use std::fmt::Display;
 

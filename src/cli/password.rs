@@ -37,6 +37,12 @@ pub enum PasswordError {
 impl PasswordArgs {
     /// The password, if a source was given.
     pub fn resolve(&self) -> Result<Option<String>, PasswordError> {
+        self.resolve_with_prompt("AMT password: ")
+    }
+
+    /// [`PasswordArgs::resolve`], prompting with `prompt` (another secret
+    /// than AMT's, e.g. WinRM's, from the same kinds of source).
+    pub fn resolve_with_prompt(&self, prompt: &str) -> Result<Option<String>, PasswordError> {
         if let Some(var) = &self.password_env {
             return match std::env::var(var) {
                 Ok(v) if !v.is_empty() => Ok(Some(v)),
@@ -52,7 +58,7 @@ impl PasswordArgs {
             return read_password_file(path).map(Some);
         }
         if self.ask_password {
-            return rpassword::prompt_password("AMT password: ")
+            return rpassword::prompt_password(prompt)
                 .map(Some)
                 .map_err(|e| PasswordError::Prompt(e.to_string()));
         }

@@ -119,6 +119,8 @@ pub struct ScanArgs {
     pub sweep: SweepArgs,
     #[command(flatten)]
     pub site: SiteFactsArgs,
+    #[command(flatten)]
+    pub winrm: super::winrm::WinrmArgs,
 }
 
 /// How the discovery sweep runs and what the run reports.
@@ -238,7 +240,20 @@ pub fn run(args: &ScanArgs) -> i32 {
         resume: args.resume.clone(),
         resolve_timeout: RESOLVE_TIMEOUT,
     };
-    execute(input, credentials, &args.read, &args.sweep, site)
+    let winrm = if args.winrm.winrm {
+        // WinRM reads are bounded as AMT's are (--timeout, --body-cap).
+        let limits = match client_options(&args.read) {
+            Ok(o) => o.limits,
+            Err(code) => return code,
+        };
+        match args.winrm.options(limits) {
+            Ok(w) => w.map(Arc::new),
+            Err(e) => return input_error(e),
+        }
+    } else {
+        None
+    };
+    execute(input, credentials, &args.read, &args.sweep, site, winrm)
 }
 
 /// Bound on resolving each host name, once, before the scan starts.
@@ -254,6 +269,7 @@ pub fn execute(
     read: &ReadArgs,
     sweep: &SweepArgs,
     site: Option<SiteFacts>,
+    winrm: Option<Arc<crate::winrm::HostOptions>>,
 ) -> i32 {
     let judge = if read.no_rules {
         None
@@ -364,6 +380,7 @@ pub fn execute(
         credential_facts: Some(credential_facts),
         inventory: inventory.clone(),
         provisioning_cert,
+        winrm,
     };
 
     let progress = Arc::new(Progress::default());

@@ -148,6 +148,7 @@ const HOST_KEYS: &[&str] = &[
     "kbs",
     "sources",
     "conflicts",
+    "unread",
     "Caption",
     "CSDVersion",
     "OSArchitecture",

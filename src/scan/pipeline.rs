@@ -49,6 +49,8 @@ pub struct PipelineOptions {
     pub inventory: Option<Arc<Inventory>>,
     /// `--provisioning-cert`: checked against every device read.
     pub provisioning_cert: Option<Arc<ProvisioningCert>>,
+    /// `--winrm`: read the host OS beside each device over WinRM.
+    pub winrm: Option<Arc<crate::winrm::HostOptions>>,
 }
 
 /// A provisioning certificate chain, read once, and what it gets wrong on its own.
@@ -270,6 +272,9 @@ async fn inventory_stage(
     let credentials = options.credentials.map(Arc::new);
     let credential_facts = options.credential_facts.map(Arc::new);
     let provisioning_cert = options.provisioning_cert;
+    // WinRM logins are counted apart from AMT's: a wrong Windows password
+    // must stop being offered after the same number of hosts in a row.
+    let winrm_gate = Arc::new(AuthGate::new(options.auth_fail_limit));
     while let Some(swept) = found.recv().await {
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
             return;
@@ -285,10 +290,16 @@ async fn inventory_stage(
             credential_facts.clone(),
         );
         let inventory = options.inventory.clone();
+        let (winrm, winrm_gate) = (options.winrm.clone(), Arc::clone(&winrm_gate));
         progress.reading.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             let ip = swept.target.addr.ip();
             let mut record = read_one(&client, swept, credentials.as_deref(), &gate, &events).await;
+            if let Some(winrm) = &winrm {
+                if record.status != Some(HostStatus::NotAmt) {
+                    read_windows(&client, &mut record, ip, winrm, &winrm_gate).await;
+                }
+            }
             drop(permit);
             if let Some(inventory) = &inventory {
                 if record.status != Some(HostStatus::NotAmt) {
@@ -304,6 +315,37 @@ async fn inventory_stage(
             );
             let _ = events.send(ScanEvent::Host(Box::new(report))).await;
         });
+    }
+}
+
+/// Reads the Windows beside a device over WinRM, on the scanned address,
+/// within the device's slot. Past the auth-fail limit the credentials are not
+/// offered and the record says so.
+async fn read_windows(
+    client: &AmtClient,
+    record: &mut FactsRecord,
+    ip: std::net::IpAddr,
+    opts: &crate::winrm::HostOptions,
+    gate: &AuthGate,
+) {
+    use crate::winrm::{self, HostError};
+    let host = record.host.get_or_insert_with(Default::default);
+    match gate.enter().await {
+        Ticket::Skip => host.unread.push(format!(
+            "winrm: credentials not tried: {} hosts in a row rejected them (--auth-fail-limit {})",
+            gate.limit, gate.limit
+        )),
+        Ticket::Try => {
+            let outcome = winrm::read_host(client.host_transport(), ip, opts).await;
+            // The gate counts logins: a host that let us in opens it, one that
+            // rejected us counts, one that never answered says nothing.
+            gate.leave(match &outcome {
+                Ok(_) => Some(HostStatus::Ok),
+                Err(HostError::AuthFailed(_)) => Some(HostStatus::AuthFailed),
+                Err(HostError::Other(_)) => None,
+            });
+            winrm::apply(host, &outcome);
+        }
     }
 }
 

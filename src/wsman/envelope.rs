@@ -59,6 +59,36 @@ pub struct Selector {
     pub value: String,
 }
 
+/// A WS-Management filter on an Enumerate (DSP0226 §8.3, `wsman:Filter`):
+/// which dialect the text is in is the caller's, since each service names
+/// its own query languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// The dialect URI (`Dialect` attribute).
+    pub dialect: String,
+    /// The filter expression in that dialect.
+    pub text: String,
+}
+
+/// One `wsman:Option` of an `OptionSet` header (DSP0226 §6.4): a switch the
+/// service reads beside the resource, e.g. a locale or a provider flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionEntry {
+    /// `Name` attribute.
+    pub name: String,
+    /// Its value (the element's text).
+    pub value: String,
+}
+
+/// What narrows an Enumerate: a SelectorSet, a Filter, an OptionSet. The
+/// default is the whole class, unfiltered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    pub selectors: Vec<Selector>,
+    pub filter: Option<Filter>,
+    pub options: Vec<OptionEntry>,
+}
+
 /// A request ready to send: its MessageID (to check RelatesTo) and XML.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -81,30 +111,55 @@ pub fn get(
     selectors: &[Selector],
     opts: &EnvelopeOptions,
 ) -> Request {
-    build(to, ACTION_GET, resource_uri, selectors, opts, "")
+    build(to, ACTION_GET, resource_uri, selectors, &[], opts, "")
 }
 
 /// A WS-Enumeration Enumerate of `resource_uri`.
 pub fn enumerate(to: &str, resource_uri: &str, opts: &EnvelopeOptions) -> Request {
-    build(
-        to,
-        ACTION_ENUMERATE,
-        resource_uri,
-        &[],
-        opts,
-        "<n:Enumerate/>",
-    )
+    enumerate_query(to, resource_uri, &Query::default(), false, opts)
 }
 
 /// An Enumerate asking for the items in the answer itself (DSP0226 §8.2.3,
 /// `wsman:OptimizeEnumeration` with `wsman:MaxElements`): one request instead
 /// of Enumerate + Pull when the items fit.
 pub fn enumerate_optimized(to: &str, resource_uri: &str, opts: &EnvelopeOptions) -> Request {
-    let body = format!(
-        "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>{}</w:MaxElements></n:Enumerate>",
-        opts.max_elements.max(1)
-    );
-    build(to, ACTION_ENUMERATE, resource_uri, &[], opts, &body)
+    enumerate_query(to, resource_uri, &Query::default(), true, opts)
+}
+
+/// An Enumerate narrowed by `query`, optimized or plain. The Filter goes in
+/// the Enumerate body after the optimization elements (DSP0226 §8.2.3 and
+/// §8.3 order them so), the SelectorSet and OptionSet in the header.
+pub fn enumerate_query(
+    to: &str,
+    resource_uri: &str,
+    query: &Query,
+    optimized: bool,
+    opts: &EnvelopeOptions,
+) -> Request {
+    let mut body = String::from("<n:Enumerate>");
+    if optimized {
+        body.push_str(&format!(
+            "<w:OptimizeEnumeration/><w:MaxElements>{}</w:MaxElements>",
+            opts.max_elements.max(1)
+        ));
+    }
+    if let Some(filter) = &query.filter {
+        body.push_str(&format!(
+            r#"<w:Filter Dialect="{}">{}</w:Filter>"#,
+            escape(filter.dialect.as_str()),
+            escape(filter.text.as_str())
+        ));
+    }
+    body.push_str("</n:Enumerate>");
+    build(
+        to,
+        ACTION_ENUMERATE,
+        resource_uri,
+        &query.selectors,
+        &query.options,
+        opts,
+        &body,
+    )
 }
 
 /// A WS-Enumeration Pull continuing `context`.
@@ -114,7 +169,7 @@ pub fn pull(to: &str, resource_uri: &str, context: &str, opts: &EnvelopeOptions)
         escape(context),
         opts.max_elements.max(1)
     );
-    build(to, ACTION_PULL, resource_uri, &[], opts, &body)
+    build(to, ACTION_PULL, resource_uri, &[], &[], opts, &body)
 }
 
 /// A WS-Management Identify. It has no addressing headers (DSP0226 §11), so
@@ -140,22 +195,26 @@ fn build(
     action: &str,
     resource_uri: &str,
     selectors: &[Selector],
+    options: &[OptionEntry],
     opts: &EnvelopeOptions,
     body: &str,
 ) -> Request {
     let message_id = new_message_id();
     let mut selector_xml = String::new();
-    if !selectors.is_empty() {
-        selector_xml.push_str("<w:SelectorSet>");
-        for s in selectors {
-            selector_xml.push_str(&format!(
-                r#"<w:Selector Name="{}">{}</w:Selector>"#,
-                escape(s.name.as_str()),
-                escape(s.value.as_str())
-            ));
-        }
-        selector_xml.push_str("</w:SelectorSet>");
-    }
+    named_set(
+        &mut selector_xml,
+        "SelectorSet",
+        "Selector",
+        selectors
+            .iter()
+            .map(|s| (s.name.as_str(), s.value.as_str())),
+    );
+    named_set(
+        &mut selector_xml,
+        "OptionSet",
+        "Option",
+        options.iter().map(|o| (o.name.as_str(), o.value.as_str())),
+    );
     let xml = format!(
         concat!(
             r#"<?xml version="1.0" encoding="UTF-8"?>"#,
@@ -188,6 +247,29 @@ fn build(
         body = body,
     );
     Request { message_id, xml }
+}
+
+/// A `wsman:SelectorSet` or `wsman:OptionSet`: `Name`d entries with text
+/// values; nothing at all when there are none.
+fn named_set<'a>(
+    out: &mut String,
+    set: &str,
+    entry: &str,
+    entries: impl Iterator<Item = (&'a str, &'a str)>,
+) {
+    let mut entries = entries.peekable();
+    if entries.peek().is_none() {
+        return;
+    }
+    out.push_str(&format!("<w:{set}>"));
+    for (name, value) in entries {
+        out.push_str(&format!(
+            r#"<w:{entry} Name="{}">{}</w:{entry}>"#,
+            escape(name),
+            escape(value)
+        ));
+    }
+    out.push_str(&format!("</w:{set}>"));
 }
 
 #[cfg(test)]
@@ -225,6 +307,44 @@ mod tests {
             header.child_text(NS_WSMAN, "MaxEnvelopeSize"),
             Some("153600")
         );
+    }
+
+    #[test]
+    fn a_query_puts_its_filter_in_the_body_and_its_sets_in_the_header() {
+        let query = Query {
+            selectors: vec![Selector {
+                name: "Name".into(),
+                value: "x".into(),
+            }],
+            filter: Some(Filter {
+                dialect: "urn:dialect".into(),
+                text: "a < 'b' & c".into(),
+            }),
+            options: vec![OptionEntry {
+                name: "Locale".into(),
+                value: "en-US".into(),
+            }],
+        };
+        let req = enumerate_query("t", "r", &query, true, &EnvelopeOptions::default());
+        let root = xml::parse(req.xml.as_bytes()).unwrap();
+        let body = root
+            .child(NS_SOAP12, "Body")
+            .and_then(|b| b.child(NS_ENUMERATION, "Enumerate"))
+            .unwrap();
+        assert!(body.child(NS_WSMAN, "OptimizeEnumeration").is_some());
+        let filter = body.child(NS_WSMAN, "Filter").unwrap();
+        assert_eq!(filter.attr("", "Dialect"), Some("urn:dialect"));
+        assert_eq!(filter.text, "a < 'b' & c");
+        let header = root.child(NS_SOAP12, "Header").unwrap();
+        let option = header
+            .child(NS_WSMAN, "OptionSet")
+            .and_then(|s| s.child(NS_WSMAN, "Option"))
+            .unwrap();
+        assert_eq!(option.attr("", "Name"), Some("Locale"));
+        assert_eq!(option.text, "en-US");
+        assert!(header.child(NS_WSMAN, "SelectorSet").is_some());
+        let plain = enumerate("t", "r", &EnvelopeOptions::default());
+        assert!(!plain.xml.contains("Filter") && !plain.xml.contains("OptionSet"));
     }
 
     #[test]

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 pub use auth::{Auth, BasicAuth, DigestAuth, NoAuth};
 pub use digest::{Challenge, DigestSession};
-pub use envelope::{EnvelopeOptions, Selector};
+pub use envelope::{EnvelopeOptions, Filter, OptionEntry, Query, Selector};
 pub use response::{Fault, PullPage, Response};
 pub use session::Session;
 pub use tls::{TlsInfo, TlsPolicy};

@@ -7,7 +7,7 @@ use std::time::Instant;
 use http::StatusCode;
 
 use super::auth::{self, Auth};
-use super::envelope::{self, EnvelopeOptions, Request as Envelope, Selector};
+use super::envelope::{self, EnvelopeOptions, Query, Request as Envelope, Selector};
 use super::response::{self, Response};
 use super::transport::{RawResponse, Request, Transport};
 use super::xml::Element;
@@ -84,6 +84,17 @@ impl Session {
         resource_uri: &str,
         limits: &CallLimits,
     ) -> Result<Vec<Element>, Error> {
+        self.enumerate_query(resource_uri, &Query::default(), limits)
+            .await
+    }
+
+    /// [`Session::enumerate`] narrowed by a SelectorSet, Filter or OptionSet.
+    pub async fn enumerate_query(
+        &self,
+        resource_uri: &str,
+        query: &Query,
+        limits: &CallLimits,
+    ) -> Result<Vec<Element>, Error> {
         let started = Instant::now();
         let remaining = || -> Result<CallLimits, Error> {
             let left = limits.deadline.saturating_sub(started.elapsed());
@@ -102,7 +113,7 @@ impl Session {
         // would go unnoticed; a fresh Enumerate only reads.
         let mut restarts_left = 1;
         loop {
-            match self.enumerate_once(resource_uri, &remaining).await {
+            match self.enumerate_once(resource_uri, query, &remaining).await {
                 Err(Error::ConnectionReset) if restarts_left > 0 => restarts_left -= 1,
                 // A timeout names the configured limit, not the time that was left.
                 Err(Error::Timeout(_)) => return Err(Error::Timeout(limits.deadline)),
@@ -114,16 +125,18 @@ impl Session {
     async fn enumerate_once(
         &self,
         resource_uri: &str,
+        query: &Query,
         remaining: &impl Fn() -> Result<CallLimits, Error>,
     ) -> Result<Vec<Element>, Error> {
         let to = self.to();
         // Optimized first: the items come in the EnumerateResponse, and Pull
         // is only the fallback for what did not fit. Firmware that faults on
         // the option gets the plain Enumerate.
-        let request = envelope::enumerate_optimized(&to, resource_uri, &self.envelope);
+        let request = envelope::enumerate_query(&to, resource_uri, query, true, &self.envelope);
         let first = match self.call(&request, &remaining()?, true).await {
             Err(Error::Fault(_) | Error::EmptyBadRequest) => {
-                let plain = envelope::enumerate(&to, resource_uri, &self.envelope);
+                let plain =
+                    envelope::enumerate_query(&to, resource_uri, query, false, &self.envelope);
                 let response = self.call(&plain, &remaining()?, true).await?;
                 response::enumerate_page(&response)?
             }

@@ -1,0 +1,237 @@
+//! Host facts read live from Windows over WinRM (`scan --winrm`): the WMI
+//! classes behind the seed's host rules, one file per class as in
+//! `crate::amt`, over the same WS-Management session.
+//!
+//! WinRM exposes WMI's `root/cimv2` classes under one resource URI prefix
+//! (MS-WSMV §3.1.4.1.31, "WMI resource URIs"); an instance is the class
+//! element in the class's own namespace, its properties children of it.
+
+pub mod operating_system;
+pub mod service;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::facts::{FactSource, HostFacts};
+use crate::hostfacts::{self, windows};
+use crate::wsman::{
+    BasicAuth, CallLimits, Credentials, Element, Endpoint, EnvelopeOptions, Error, Session,
+    Transport,
+};
+
+pub use operating_system::OperatingSystem;
+pub use service::ServiceRow;
+
+/// WinRM's prefix for WMI classes of `root/cimv2` (MS-WSMV §3.1.4.1.31).
+pub const CIMV2: &str = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/";
+
+/// The WQL filter dialect WinRM takes on Enumerate (MS-WSMV §3.1.4.8,
+/// "Filter": `http://schemas.microsoft.com/wbem/wsman/1/WQL`).
+pub const DIALECT_WQL: &str = "http://schemas.microsoft.com/wbem/wsman/1/WQL";
+
+/// The WS-Management path WinRM listens on (5985 HTTP, 5986 HTTPS).
+pub const PATH: &str = "/wsman";
+/// WinRM 2.0's HTTP port (Windows 7 / Server 2008 R2 and WinRM 2.0 updates).
+pub const PORT_HTTP: u16 = 5985;
+/// WinRM 2.0's HTTPS port.
+pub const PORT_HTTPS: u16 = 5986;
+
+/// The resource URI of a `root/cimv2` class.
+pub fn class_uri(class: &str) -> String {
+    format!("{CIMV2}{class}")
+}
+
+/// What one WinRM read of a host found: the facts, and the classes it
+/// could not read (named with the reason, one line each).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reading {
+    pub facts: HostFacts,
+    pub unavailable: Vec<String>,
+}
+
+/// Reads Win32_OperatingSystem and the two services, and turns them into
+/// host facts, each marked as from `winrm`. An authentication failure or a
+/// dead connection ends the read (the caller counts it once per host); a
+/// class Windows faults on is recorded and the other still read.
+pub async fn read(session: &Session, limits: &CallLimits) -> Result<Reading, Error> {
+    let mut reading = Reading::default();
+    let os = match operating_system::read(session, limits).await {
+        Ok(os) => Some(os),
+        Err(e) if class_level(&e) => {
+            reading
+                .unavailable
+                .push(format!("{}: {e}", operating_system::CLASS));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let services = match service::read(session, limits).await {
+        Ok(rows) => Some(rows),
+        Err(e) if class_level(&e) => {
+            reading.unavailable.push(format!("{}: {e}", service::CLASS));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let facts = facts_of(os.as_ref(), services.as_deref());
+    hostfacts::merge(&mut reading.facts, &facts, FactSource::Winrm);
+    Ok(reading)
+}
+
+/// Whether an error is about one class (a fault, an odd answer) rather than
+/// the host (auth, connection, time).
+fn class_level(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Fault(_) | Error::Protocol(_) | Error::EmptyBadRequest
+    )
+}
+
+/// The facts the two classes give, read as the inventory path reads the same
+/// WMI values (`crate::hostfacts::windows`), so both sources agree.
+pub fn facts_of(os: Option<&OperatingSystem>, services: Option<&[ServiceRow]>) -> HostFacts {
+    let mut facts = HostFacts::default();
+    if let Some(os) = os {
+        facts.os = os.caption.clone();
+        facts.service_pack = os.csd_version.clone();
+        facts.architecture = os
+            .os_architecture
+            .as_deref()
+            .and_then(windows::architecture);
+        facts.server_core = os.sku.map(windows::sku_is_server_core);
+    }
+    if let Some(rows) = services {
+        let mut seen = windows::Services::default();
+        for row in rows {
+            seen.add(&row.name, row.state.clone(), row.start_mode.clone());
+        }
+        // A service that is not installed is not running: the query asked for
+        // both by name, so a missing row is an answer, not a gap.
+        if seen.remote_access.is_none() {
+            seen.add("RemoteAccess", Some("Stopped".into()), None);
+        }
+        if seen.shared_access.is_none() {
+            seen.add("SharedAccess", Some("Stopped".into()), None);
+        }
+        facts.rras_running = seen.rras_running();
+        let version = os.and_then(|o| o.version.as_deref());
+        facts.ics_enabled = seen.ics_enabled(facts.os.as_deref(), version);
+    }
+    facts
+}
+
+/// Checks that an item is an instance of `class`, in the class's namespace.
+fn expect_class(item: &Element, class: &str) -> Result<(), Error> {
+    if item.is(&class_uri(class), class) {
+        Ok(())
+    } else {
+        Err(Error::Protocol(format!(
+            "expected {class}, got {}",
+            crate::text::quoted(&format!("{{{}}}{}", item.ns, item.name))
+        )))
+    }
+}
+
+/// A string property; WinRM sends a null as `xsi:nil="true"` with no text,
+/// and Windows pads some captions with a trailing space.
+fn property_text(item: &Element, name: &str) -> Option<String> {
+    item.child_text(&item.ns, name)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// How `scan --winrm` reaches a host's WinRM listener.
+#[derive(Debug, Clone)]
+pub struct HostOptions {
+    pub credentials: Credentials,
+    /// Try plain HTTP (5985) with Basic, which sends the password readable
+    /// on the wire; Windows refuses it unless the listener has
+    /// `AllowUnencrypted` and `Basic` set (`winrm get winrm/config/service`).
+    pub allow_unencrypted: bool,
+    pub limits: CallLimits,
+    /// The ports, HTTPS first (overridable for tests and odd listeners).
+    pub https_port: u16,
+    pub http_port: u16,
+}
+
+/// Why a host's WinRM read gave nothing, for the gate and the record.
+#[derive(Debug)]
+pub enum HostError {
+    /// The listener rejected the credentials.
+    AuthFailed(String),
+    /// Nothing answered, or it failed otherwise.
+    Other(String),
+}
+
+/// Reads one host: HTTPS with Basic first, then (when allowed) HTTP with
+/// Basic. A port that refuses or stays silent is passed over; the first
+/// listener that answers decides, so the credentials are offered to one
+/// listener per host, once.
+pub async fn read_host(
+    transport: Arc<dyn Transport>,
+    address: IpAddr,
+    opts: &HostOptions,
+) -> Result<Reading, HostError> {
+    let host = address.to_string();
+    let mut endpoints = vec![Endpoint::https(host.clone(), opts.https_port)];
+    if opts.allow_unencrypted {
+        endpoints.push(Endpoint::http(host, opts.http_port));
+    }
+    let mut passed_over = Vec::new();
+    for endpoint in endpoints {
+        let session = Session::new(
+            Arc::clone(&transport),
+            endpoint.clone(),
+            Arc::new(BasicAuth::new(opts.credentials.clone())),
+            PATH,
+            EnvelopeOptions::default(),
+        );
+        let shown = endpoint.authority();
+        match read(&session, &opts.limits).await {
+            Ok(reading) => return Ok(reading),
+            Err(Error::AuthFailed) => {
+                return Err(HostError::AuthFailed(format!(
+                    "winrm: {shown}: the credentials were rejected"
+                )))
+            }
+            Err(
+                e @ (Error::ConnectionRefused
+                | Error::ConnectTimeout(_)
+                | Error::Connect(_)
+                | Error::Timeout(_)
+                | Error::ConnectionReset),
+            ) => {
+                passed_over.push(format!("{shown}: {e}"));
+            }
+            Err(e) => return Err(HostError::Other(format!("winrm: {shown}: {e}"))),
+        }
+    }
+    if !opts.allow_unencrypted {
+        passed_over.push(format!(
+            "{}:{} not tried (Basic over HTTP needs --winrm-allow-unencrypted)",
+            address, opts.http_port
+        ));
+    }
+    Err(HostError::Other(format!(
+        "winrm: no listener answered ({})",
+        passed_over.join("; ")
+    )))
+}
+
+/// Adds a host read's outcome to the record's host facts: the facts merged
+/// as `winrm` (a disagreement with the inventory or the file is recorded in
+/// `conflicts`, not resolved), what could not be read in `unread`.
+pub fn apply(host: &mut HostFacts, outcome: &Result<Reading, HostError>) {
+    match outcome {
+        Ok(reading) => {
+            hostfacts::merge(host, &reading.facts, FactSource::Winrm);
+            host.unread
+                .extend(reading.unavailable.iter().map(|u| format!("winrm: {u}")));
+        }
+        Err(HostError::AuthFailed(e) | HostError::Other(e)) => host.unread.push(e.clone()),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

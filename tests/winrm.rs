@@ -1,0 +1,294 @@
+//! End-to-end: `scan --winrm` against mock AMT devices with a mock Windows
+//! host beside each on the same address (127.12.2.x, this suite's range),
+//! and the same fleet judged from a Configuration Manager export instead:
+//! both sources must give the same verdicts.
+
+use std::net::SocketAddr;
+use std::process::Output;
+
+use mock_amt::winhost::{start_windows_host, WindowsHostConfig, WindowsProfile};
+use mock_amt::{start_fleet, DeviceConfig, Profile};
+use serde_json::Value;
+
+const PASSWORD_VAR: &str = "AMTREADY_WINRM_TEST_AMT_PASSWORD";
+const WINRM_VAR: &str = "AMTREADY_WINRM_TEST_PASSWORD";
+
+async fn amtready(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .args(&args)
+            .env_remove("AMTREADY_LOG")
+            .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
+            .env(WINRM_VAR, mock_amt::DEFAULT_PASSWORD)
+            .output()
+            .expect("the amtready binary runs")
+    })
+    .await
+    .expect("the CLI task joins")
+}
+
+fn records(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+        .collect()
+}
+
+fn rules_of(rec: &Value) -> Vec<String> {
+    let mut rules: Vec<String> = rec["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    rules.sort();
+    rules
+}
+
+/// The Windows beside each device; the last device has none.
+const HOSTS: [Option<&str>; 5] = [
+    Some("xp-sp3+rras"),
+    Some("server2008-core"),
+    Some("xp-tablet-sp2"),
+    Some("win7"),
+    None,
+];
+
+fn scan_args(addrs: &[SocketAddr], extra: &[String]) -> Vec<String> {
+    let mut args: Vec<String> = vec!["scan".into()];
+    args.extend(addrs.iter().map(|a| a.to_string()));
+    args.extend(
+        [
+            "--format",
+            "jsonl",
+            "--password-env",
+            PASSWORD_VAR,
+            "--rmcp",
+            "off",
+            "--tls",
+            "off",
+        ]
+        .map(String::from),
+    );
+    args.extend_from_slice(extra);
+    args
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn winrm_facts_decide_the_host_rules_as_the_inventory_does() {
+    let configs = HOSTS
+        .iter()
+        .enumerate()
+        .map(|(i, _)| {
+            let listen = SocketAddr::from(([127, 12, 2, 1 + i as u8], 0));
+            DeviceConfig::new(Profile::builtin("amt-5.2.10").unwrap(), listen).without_tls()
+        })
+        .collect();
+    let fleet = start_fleet(configs).await.expect("fleet on 127.12.2.x");
+    let addrs: Vec<SocketAddr> = fleet.devices.iter().map(|d| d.addr()).collect();
+    let mut windows = Vec::new();
+    for (addr, host) in addrs.iter().zip(HOSTS) {
+        if let Some(spec) = host {
+            let profile = WindowsProfile::builtin(spec).unwrap();
+            windows.push(
+                start_windows_host(WindowsHostConfig::new(profile, addr.ip()))
+                    .await
+                    .expect("Windows host on 5985"),
+            );
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // In-band provisioning is the admin's intent, not a Windows fact: it
+    // comes from a one-column sheet beside the live read.
+    let intent = dir.path().join("intent.csv");
+    std::fs::write(
+        &intent,
+        format!("address,inband_provisioning\r\n{},true\r\n", addrs[2].ip()),
+    )
+    .unwrap();
+
+    let winrm_flags: Vec<String> = [
+        "--winrm",
+        "--winrm-user",
+        "Administrator",
+        "--winrm-password-env",
+        WINRM_VAR,
+        "--winrm-allow-unencrypted",
+        "--host-facts",
+    ]
+    .map(String::from)
+    .into_iter()
+    .chain([intent.display().to_string()])
+    .collect();
+    let out = amtready(scan_args(&addrs, &winrm_flags)).await;
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let recs = records(&out);
+    assert_eq!(recs.len(), 5, "{stderr}");
+    let rec = |recs: &[Value], i: usize| -> Value {
+        recs.iter()
+            .find(|r| r["target"] == addrs[i].to_string())
+            .unwrap_or_else(|| panic!("no record for {}", addrs[i]))
+            .clone()
+    };
+
+    let xp = rec(&recs, 0);
+    assert!(rules_of(&xp).contains(&"HOST-RRAS".into()), "{xp}");
+    assert_eq!(xp["host"]["rras_running"], true, "{xp}");
+    assert_eq!(xp["host"]["sources"]["rras_running"], "winrm", "{xp}");
+    let core = rec(&recs, 1);
+    assert!(
+        rules_of(&core).contains(&"HOST-OOB-SERVER-CORE".into()),
+        "{core}"
+    );
+    assert_eq!(core["host"]["server_core"], true, "{core}");
+    let tablet = rec(&recs, 2);
+    assert!(
+        rules_of(&tablet).contains(&"HOST-INBAND-OS".into()),
+        "{tablet}"
+    );
+    assert_eq!(tablet["host"]["sources"]["os"], "winrm", "{tablet}");
+    assert_eq!(
+        tablet["host"]["sources"]["inband_provisioning"], "inventory",
+        "{tablet}"
+    );
+    // Windows 7 with both services stopped: no host rule left unchecked.
+    let w7 = rec(&recs, 3);
+    assert_eq!(w7["host"]["os"], "Microsoft Windows 7 Enterprise", "{w7}");
+    let unchecked: Vec<&str> = w7["not_checked"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        unchecked
+            .iter()
+            .all(|r| !r.starts_with("HOST-") && *r != "CLIENT-OS"),
+        "{unchecked:?} {w7}"
+    );
+    // No Windows answered beside the last device: the record says why.
+    let bare = rec(&recs, 4);
+    let unread = bare["host"]["unread"].to_string();
+    assert!(unread.contains("no listener answered"), "{bare}");
+    assert!(
+        !stderr.contains(mock_amt::DEFAULT_PASSWORD),
+        "a secret in stderr"
+    );
+
+    // The same fleet from a Configuration Manager export: same verdicts.
+    let csv = dir.path().join("cm.csv");
+    let ip = |i: usize| addrs[i].ip().to_string();
+    std::fs::write(
+        &csv,
+        format!(
+            "Netbios_Name0,IP_Addresses0,Caption0,CSDVersion0,SystemType0,OperatingSystemSKU0,Version0,Name0,State0,StartMode0,inband_provisioning\r\n\
+PC-RRAS,{a},Microsoft Windows XP Professional,Service Pack 3,X86-based PC,,5.1.2600,RemoteAccess,Running,Auto,\r\n\
+PC-RRAS,{a},Microsoft Windows XP Professional,Service Pack 3,X86-based PC,,5.1.2600,SharedAccess,Running,Auto,\r\n\
+SRV-CORE,{b},Microsoft\u{ae} Windows Server\u{ae} 2008 Enterprise,Service Pack 2,x64-based PC,14,6.0.6002,RemoteAccess,Stopped,Disabled,\r\n\
+SRV-CORE,{b},Microsoft\u{ae} Windows Server\u{ae} 2008 Enterprise,Service Pack 2,x64-based PC,14,6.0.6002,SharedAccess,Stopped,Manual,\r\n\
+TABLET,{c},Microsoft Windows XP Tablet PC Edition,Service Pack 2,X86-based PC,,5.1.2600,RemoteAccess,Stopped,Disabled,true\r\n\
+TABLET,{c},Microsoft Windows XP Tablet PC Edition,Service Pack 2,X86-based PC,,5.1.2600,SharedAccess,Running,Auto,true\r\n\
+WS7,{d},Microsoft Windows 7 Enterprise,Service Pack 1,x64-based PC,4,6.1.7601,RemoteAccess,Stopped,Disabled,\r\n\
+WS7,{d},Microsoft Windows 7 Enterprise,Service Pack 1,x64-based PC,4,6.1.7601,SharedAccess,Stopped,Manual,\r\n\
+GONE,127.12.2.99,Microsoft Windows XP Professional,Service Pack 3,X86-based PC,,5.1.2600,RemoteAccess,Stopped,Manual,\r\n",
+            a = ip(0),
+            b = ip(1),
+            c = ip(2),
+            d = ip(3)
+        ),
+    )
+    .unwrap();
+    let out = amtready(scan_args(
+        &addrs,
+        &["--host-facts".to_string(), csv.display().to_string()],
+    ))
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let from_inventory = records(&out);
+    for i in 0..4 {
+        let (live, inv) = (rec(&recs, i), rec(&from_inventory, i));
+        assert_eq!(live["verdict"], inv["verdict"], "{live}\n{inv}");
+        assert_eq!(rules_of(&live), rules_of(&inv), "{live}\n{inv}");
+    }
+    assert!(
+        stderr.contains("1 row(s) matched no AMT device: line 10 (127.12.2.99, GONE)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("1 device(s) had no inventory row: {}", addrs[4])),
+        "{stderr}"
+    );
+
+    // Both at once, with the export disagreeing on RRAS: reported, not resolved.
+    let disputed = dir.path().join("disputed.csv");
+    std::fs::write(
+        &disputed,
+        format!("address,rras_running\r\n{},false\r\n", ip(0)),
+    )
+    .unwrap();
+    let mut both = winrm_flags.clone();
+    *both.last_mut().unwrap() = disputed.display().to_string();
+    let out = amtready(scan_args(&addrs[..1], &both)).await;
+    let recs = records(&out);
+    let xp = &recs[0];
+    assert!(xp["host"]["rras_running"].is_null(), "{xp}");
+    let conflicts = xp["host"]["conflicts"].to_string();
+    assert!(
+        conflicts.contains("rras_running") && conflicts.contains("winrm"),
+        "{xp}"
+    );
+
+    for w in windows {
+        w.shutdown().await;
+    }
+    fleet.shutdown().await;
+}
+
+/// A third-party WinRM client reads the mock: PyPI `pywinrm` posts a raw
+/// Enumerate of Win32_OperatingSystem (`Protocol.send_message`) with Basic
+/// over HTTP and gets the profile's caption back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pywinrm_reads_the_mock_windows_host() {
+    let ip: std::net::IpAddr = "127.12.3.1".parse().unwrap();
+    let profile = WindowsProfile::builtin("server2008r2").unwrap();
+    let host = start_windows_host(WindowsHostConfig::new(profile, ip))
+        .await
+        .expect("Windows host on 5985");
+    let script = r#"
+import os, sys, uuid
+import winrm
+endpoint = sys.argv[1]
+p = winrm.Protocol(endpoint=endpoint, transport="basic", username="Administrator",
+                   password=os.environ["WINRM_PW"])
+envelope = f"""<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"
+ xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"
+ xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
+ xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><s:Header>
+<a:To>{endpoint}</a:To>
+<w:ResourceURI s:mustUnderstand="true">http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/Win32_OperatingSystem</w:ResourceURI>
+<a:ReplyTo><a:Address s:mustUnderstand="true">http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo>
+<a:Action s:mustUnderstand="true">http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate</a:Action>
+<a:MessageID>uuid:{uuid.uuid4()}</a:MessageID></s:Header>
+<s:Body><n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate></s:Body></s:Envelope>"""
+print(p.send_message(envelope).decode())
+"#;
+    let endpoint = format!("http://{}/wsman", host.addr());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .args(["-c", script, &endpoint])
+            .env("WINRM_PW", mock_amt::DEFAULT_PASSWORD)
+            .output()
+            .expect("python3 runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("<p:Caption>Microsoft Windows Server 2008 R2 Enterprise </p:Caption>"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("<p:OperatingSystemSKU>10</p:OperatingSystemSKU>"));
+    host.shutdown().await;
+}
