@@ -3,44 +3,13 @@
 //! Devices listen on 127.12.x.y (this suite's loopback range), each on its
 //! own address so the join by IP address is a real one.
 
+mod common;
+use common::{amtready, records, rules_of, PASSWORD_VAR};
+
 use std::net::SocketAddr;
-use std::process::Output;
 
 use mock_amt::{start_fleet, DeviceConfig, Profile};
 use serde_json::Value;
-
-const PASSWORD_VAR: &str = "AMTREADY_HOSTFACTS_PASSWORD";
-
-async fn amtready(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_amtready"))
-            .args(&args)
-            .env_remove("AMTREADY_LOG")
-            .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
-            .output()
-            .expect("the amtready binary runs")
-    })
-    .await
-    .expect("the CLI task joins")
-}
-
-fn records(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
-        .collect()
-}
-
-fn rules_of(rec: &Value) -> Vec<String> {
-    rec["findings"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// The inventory in Configuration Manager's view column names, as the
 /// README's query produces it: one row per computer, address and service.

@@ -3,6 +3,9 @@
 //! exit code covers both. The scans run the real binary against mock-amt
 //! devices started in this process on loopback (ephemeral ports).
 
+mod common;
+use common::{amtready, PASSWORD_VAR};
+
 use std::io::Write;
 use std::path::Path;
 use std::process::Output;
@@ -14,8 +17,6 @@ use amtready::rules::PolicySet;
 use mock_amt::{start_fleet, DeviceConfig, Profile};
 use serde_json::{json, Value};
 
-const PASSWORD_VAR: &str = "AMTREADY_SITE_PASSWORD";
-
 /// A site the seed supports in every respect, in native mode.
 const GOOD_SITE: &str = r#"
 mode = "native"
@@ -26,19 +27,6 @@ service_point_kbs = ["KB942841"]
 console_os = "Windows XP Professional SP3"
 sql = "SQL Server 2005 Enterprise SP2 x64"
 "#;
-
-async fn amtready(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_amtready"))
-            .args(&args)
-            .env_remove("AMTREADY_LOG")
-            .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
-            .output()
-            .expect("the amtready binary runs")
-    })
-    .await
-    .expect("the CLI task joins")
-}
 
 fn run(args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_amtready"))

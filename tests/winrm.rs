@@ -3,49 +3,14 @@
 //! and the same fleet judged from a Configuration Manager export instead:
 //! both sources must give the same verdicts.
 
+mod common;
+use common::{amtready, records, rules_of, PASSWORD_VAR, WINRM_PASSWORD_VAR};
+
 use std::net::SocketAddr;
-use std::process::Output;
 
 use mock_amt::winhost::{start_windows_host, WindowsHostConfig, WindowsProfile};
 use mock_amt::{start_fleet, DeviceConfig, Profile};
 use serde_json::Value;
-
-const PASSWORD_VAR: &str = "AMTREADY_WINRM_TEST_AMT_PASSWORD";
-const WINRM_VAR: &str = "AMTREADY_WINRM_TEST_PASSWORD";
-
-async fn amtready(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_amtready"))
-            .args(&args)
-            .env_remove("AMTREADY_LOG")
-            .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
-            .env(WINRM_VAR, mock_amt::DEFAULT_PASSWORD)
-            .output()
-            .expect("the amtready binary runs")
-    })
-    .await
-    .expect("the CLI task joins")
-}
-
-fn records(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
-        .collect()
-}
-
-fn rules_of(rec: &Value) -> Vec<String> {
-    let mut rules: Vec<String> = rec["findings"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    rules.sort();
-    rules
-}
 
 /// The Windows beside each device; the last device has none.
 const HOSTS: [Option<&str>; 5] = [
@@ -114,7 +79,7 @@ async fn winrm_facts_decide_the_host_rules_as_the_inventory_does() {
         "--winrm-user",
         "Administrator",
         "--winrm-password-env",
-        WINRM_VAR,
+        WINRM_PASSWORD_VAR,
         "--winrm-allow-unencrypted",
         "--host-facts",
     ]

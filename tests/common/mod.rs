@@ -1,0 +1,52 @@
+//! What the end-to-end suites that drive the `amtready` binary share: the CLI
+//! as a child process (passwords through the environment, never argv) and
+//! its JSON Lines read back.
+// Each suite is its own crate and uses only some of these.
+#![allow(dead_code)]
+
+use std::process::Output;
+
+use serde_json::Value;
+
+/// The variable the suites hand the mock's AMT password through.
+pub const PASSWORD_VAR: &str = "AMTREADY_TEST_AMT_PASSWORD";
+/// The variable the suites hand the mock Windows hosts' password through.
+pub const WINRM_PASSWORD_VAR: &str = "AMTREADY_TEST_WINRM_PASSWORD";
+
+/// Runs the binary off the async runtime, so the mock devices the test
+/// started in-process keep answering while it scans them.
+pub async fn amtready(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .args(&args)
+            .env_remove("AMTREADY_LOG")
+            .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
+            .env(WINRM_PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
+            .output()
+            .expect("the amtready binary runs")
+    })
+    .await
+    .expect("the CLI task joins")
+}
+
+/// Every stdout line as a JSON value; a line that is not JSON fails the test.
+pub fn records(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+        .collect()
+}
+
+/// The rule ids of a record's findings, sorted so two runs compare as sets.
+pub fn rules_of(rec: &Value) -> Vec<String> {
+    let mut rules: Vec<String> = rec["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    rules.sort();
+    rules
+}
