@@ -813,3 +813,46 @@ async fn a_malformed_envelope_is_a_schema_validation_fault_in_one_chunk() {
     assert_eq!(size, text.len(), "one chunk holds the whole fault: {raw:?}");
     d.shutdown().await;
 }
+
+/// Intel AMT supports no WS-Management options: an OptionSet marked
+/// mustUnderstand gets a SOAP MustUnderstand fault (Intel's DSP0226
+/// compliance notes, "OptionSet Support"); one sent without it is ignored.
+#[tokio::test]
+async fn an_option_set_that_must_be_understood_is_refused() {
+    let d = device("amt-11.8").await;
+    let mut c = client();
+    let uri = format!("{AMT}AMT_GeneralSettings");
+    let with_options = |must_understand: &str, id: &str| {
+        envelope(GET, &uri, id, "").replace(
+            "</env:Header>",
+            &format!(
+                "<wm:OptionSet{must_understand}><wm:Option Name=\"x\">1</wm:Option></wm:OptionSet></env:Header>"
+            ),
+        )
+    };
+    let r = c
+        .post(
+            d.addr(),
+            "/wsman",
+            "",
+            with_options(" env:mustUnderstand=\"true\"", "uuid:opt-1").as_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let t = r.text();
+    assert!(t.contains("<a:Value>a:MustUnderstand</a:Value>"), "{t}");
+    assert!(!t.contains("a:Subcode"), "{t}");
+    assert!(t.contains("<b:RelatesTo>uuid:opt-1</b:RelatesTo>"), "{t}");
+
+    let r = c
+        .post(
+            d.addr(),
+            "/wsman",
+            "",
+            with_options("", "uuid:opt-2").as_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("AMT_GeneralSettings"));
+    d.shutdown().await;
+}

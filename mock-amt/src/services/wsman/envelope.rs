@@ -310,6 +310,9 @@ pub enum FaultKind {
     /// (DSP0226 `wsman:SchemaValidationError`), where firmware sends a fault
     /// rather than a bare 400.
     SchemaValidationError,
+    /// A header the client marked `mustUnderstand` that the firmware does not
+    /// support: a SOAP 1.2 `MustUnderstand` fault, which has no subcode.
+    MustUnderstand,
 }
 
 /// A SOAP 1.2 fault in the firmware's shape: namespaces redeclared in reverse
@@ -336,9 +339,21 @@ pub fn fault_response(relates_to: &str, msg_id: &str, kind: FaultKind) -> String
             "c:InvalidEnumerationContext",
             "The supplied enumeration context is invalid.",
         ),
+        FaultKind::MustUnderstand => (
+            format!("{NS_ADDR}/fault"),
+            "",
+            "Header wsman:OptionSet is marked mustUnderstand, and WS-Management options are not supported.",
+        ),
+    };
+    // SOAP 1.2's MustUnderstand is a top-level code of its own, without the
+    // Sender code and subcode every WS-Management fault carries.
+    let code = if kind == FaultKind::MustUnderstand {
+        "<a:Value>a:MustUnderstand</a:Value>".to_owned()
+    } else {
+        format!("<a:Value>a:Sender</a:Value><a:Subcode><a:Value>{subcode}</a:Value></a:Subcode>")
     };
     format!(
-        "{XML_DECL}<a:Envelope xmlns:g=\"{NS_CIMBINDING}\" xmlns:f=\"{NS_EVENTING}\" xmlns:e=\"{NS_WSMAN}\" xmlns:d=\"{NS_TRANSFER}\" xmlns:c=\"{NS_ENUM}\" xmlns:b=\"{NS_ADDR}\" xmlns:a=\"{NS_SOAP}\" xmlns:h=\"{NS_TRUST}\" xmlns:i=\"{NS_SECEXT}\" xmlns:xsi=\"{NS_XSI}\">{}<a:Body><a:Fault><a:Code><a:Value>a:Sender</a:Value><a:Subcode><a:Value>{subcode}</a:Value></a:Subcode></a:Code><a:Reason><a:Text xml:lang=\"en-US\">{reason}</a:Text></a:Reason><a:Detail></a:Detail></a:Fault></a:Body></a:Envelope>",
+        "{XML_DECL}<a:Envelope xmlns:g=\"{NS_CIMBINDING}\" xmlns:f=\"{NS_EVENTING}\" xmlns:e=\"{NS_WSMAN}\" xmlns:d=\"{NS_TRANSFER}\" xmlns:c=\"{NS_ENUM}\" xmlns:b=\"{NS_ADDR}\" xmlns:a=\"{NS_SOAP}\" xmlns:h=\"{NS_TRUST}\" xmlns:i=\"{NS_SECEXT}\" xmlns:xsi=\"{NS_XSI}\">{}<a:Body><a:Fault><a:Code>{code}</a:Code><a:Reason><a:Text xml:lang=\"en-US\">{reason}</a:Text></a:Reason><a:Detail></a:Detail></a:Fault></a:Body></a:Envelope>",
         header(relates_to, &action, msg_id, None)
     )
 }

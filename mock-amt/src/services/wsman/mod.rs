@@ -116,6 +116,13 @@ impl Device {
             }
         };
         let relates_to = parsed.message_id.clone().unwrap_or_else(|| "0".to_owned());
+        // Intel's DSP0226 compliance notes (AMT Implementation and Reference
+        // Guide, "Section 6: WS-Management Control Headers", OptionSet
+        // Support): AMT supports no options and answers an OptionSet sent with
+        // mustUnderstand="true" with soap:MustUnderstand.
+        if parsed.option_set_must_understand {
+            return self.soap_fault(&relates_to, FaultKind::MustUnderstand);
+        }
         if parsed.identify && parsed.action.is_none() {
             if self.cfg.profile.identify {
                 return self.soap_ok(envelope::identify_response(&self.cfg.profile));

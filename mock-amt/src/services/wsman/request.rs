@@ -24,6 +24,9 @@ pub struct WsmanRequest {
     pub optimize_max: Option<usize>,
     /// The body holds a WS-Man Identify.
     pub identify: bool,
+    /// The header carries a `wsman:OptionSet` marked `mustUnderstand`, which
+    /// Intel AMT refuses: it supports no WS-Management options.
+    pub option_set_must_understand: bool,
     /// The scalar parameters of a method call: the direct children of the
     /// Body's `<Method>_INPUT` element with their text (endpoint references
     /// and other structured parameters are left out).
@@ -97,6 +100,13 @@ pub fn parse_request(body: &[u8]) -> Result<WsmanRequest, ParseError> {
                     (NS_ADDR, "Action") if depth == 3 => Field::Action,
                     (NS_ADDR, "MessageID") if depth == 3 => Field::MessageId,
                     (NS_WSMAN, "ResourceURI") if depth == 3 => Field::ResourceUri,
+                    (NS_WSMAN, "OptionSet") if depth == 3 && !in_body => {
+                        req.option_set_must_understand = e.attributes().flatten().any(|a| {
+                            a.key.local_name().as_ref() == "mustUnderstand"
+                                && matches!(a.value.as_ref(), "true" | "1")
+                        });
+                        Field::None
+                    }
                     // Header selectors only: a reference parameter in the Body has its own.
                     (NS_WSMAN, "Selector") if !in_body => {
                         selector_name = e
