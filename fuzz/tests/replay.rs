@@ -133,6 +133,10 @@ macro_rules! replay {
                 #![proptest_config(ProptestConfig {
                     cases: 64,
                     failure_persistence: None,
+                    // CI replays the same mutations on every run, so a red
+                    // run is a finding, never luck; the long AFL runs are
+                    // where new inputs are explored.
+                    rng_seed: proptest::test_runner::RngSeed::Fixed(0x616d_7472_6561_6479),
                     ..ProptestConfig::default()
                 })]
                 #[test]
