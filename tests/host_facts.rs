@@ -4,7 +4,7 @@
 //! own address so the join by IP address is a real one.
 
 mod common;
-use common::{amtready, records, rules_of, PASSWORD_VAR};
+use common::{amtready, records, rules_of, scan_args};
 
 use std::net::SocketAddr;
 
@@ -57,23 +57,7 @@ async fn inventory_rows_in_configuration_manager_columns_decide_the_host_rules()
     let csv = dir.path().join("inventory.csv");
     std::fs::write(&csv, cm_csv(&addrs)).unwrap();
 
-    let mut args: Vec<String> = vec!["scan".into()];
-    args.extend(addrs.iter().map(|a| a.to_string()));
-    args.extend(
-        [
-            "--format",
-            "jsonl",
-            "--password-env",
-            PASSWORD_VAR,
-            "--rmcp",
-            "off",
-            "--tls",
-            "off",
-            "--host-facts",
-        ]
-        .map(String::from),
-    );
-    args.push(csv.display().to_string());
+    let args = scan_args(&addrs, &["--host-facts".into(), csv.display().to_string()]);
     let out = amtready(args).await;
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let recs = records(&out);

@@ -4,7 +4,7 @@
 //! both sources must give the same verdicts.
 
 mod common;
-use common::{amtready, records, rules_of, PASSWORD_VAR, WINRM_PASSWORD_VAR};
+use common::{amtready, records, rules_of, scan_args, WINRM_PASSWORD_VAR};
 
 use std::net::SocketAddr;
 
@@ -20,26 +20,6 @@ const HOSTS: [Option<&str>; 5] = [
     Some("win7"),
     None,
 ];
-
-fn scan_args(addrs: &[SocketAddr], extra: &[String]) -> Vec<String> {
-    let mut args: Vec<String> = vec!["scan".into()];
-    args.extend(addrs.iter().map(|a| a.to_string()));
-    args.extend(
-        [
-            "--format",
-            "jsonl",
-            "--password-env",
-            PASSWORD_VAR,
-            "--rmcp",
-            "off",
-            "--tls",
-            "off",
-        ]
-        .map(String::from),
-    );
-    args.extend_from_slice(extra);
-    args
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn winrm_facts_decide_the_host_rules_as_the_inventory_does() {

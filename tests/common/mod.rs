@@ -4,6 +4,7 @@
 // Each suite is its own crate and uses only some of these.
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
 use std::process::Output;
 
 use serde_json::Value;
@@ -49,4 +50,26 @@ pub fn rules_of(rec: &Value) -> Vec<String> {
         .unwrap_or_default();
     rules.sort();
     rules
+}
+
+/// A JSON Lines scan of `addrs` over plain HTTP, without RMCP, the password
+/// from [`PASSWORD_VAR`], then `extra`.
+pub fn scan_args(addrs: &[SocketAddr], extra: &[String]) -> Vec<String> {
+    let mut args: Vec<String> = vec!["scan".into()];
+    args.extend(addrs.iter().map(|a| a.to_string()));
+    args.extend(
+        [
+            "--format",
+            "jsonl",
+            "--password-env",
+            PASSWORD_VAR,
+            "--rmcp",
+            "off",
+            "--tls",
+            "off",
+        ]
+        .map(String::from),
+    );
+    args.extend_from_slice(extra);
+    args
 }

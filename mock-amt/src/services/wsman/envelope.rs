@@ -194,17 +194,7 @@ pub fn enumerate_response_items(
     items: &[Instance],
     end_of_sequence: bool,
 ) -> String {
-    let mut out = format!(
-        "{XML_DECL}<a:Envelope {} xmlns:g=\"{NS_ENUM}\" xmlns:h=\"{}\" xmlns:i=\"{NS_COMMON}\" xmlns:xsi=\"{NS_XSI}\">",
-        common_namespaces(),
-        escape(item.1)
-    );
-    out.push_str(&header(
-        relates_to,
-        &format!("{NS_ENUM}/EnumerateResponse"),
-        msg_id,
-        Some(uri),
-    ));
+    let mut out = items_envelope_start(relates_to, msg_id, item, uri, "EnumerateResponse");
     out.push_str(&format!(
         "<a:Body><g:EnumerateResponse><g:EnumerationContext>{context}</g:EnumerationContext><c:Items>"
     ));
@@ -219,6 +209,31 @@ pub fn enumerate_response_items(
     out
 }
 
+/// The start of an answer that carries instances of `item` (class name,
+/// namespace): the envelope with `g:` enumeration, `h:` the class and `i:`
+/// CIM common declared, and the header for `response` (`EnumerateResponse`
+/// or `PullResponse`).
+fn items_envelope_start(
+    relates_to: &str,
+    msg_id: &str,
+    item: (&str, &str),
+    uri: &str,
+    response: &str,
+) -> String {
+    let mut out = format!(
+        "{XML_DECL}<a:Envelope {} xmlns:g=\"{NS_ENUM}\" xmlns:h=\"{}\" xmlns:i=\"{NS_COMMON}\" xmlns:xsi=\"{NS_XSI}\">",
+        common_namespaces(),
+        escape(item.1)
+    );
+    out.push_str(&header(
+        relates_to,
+        &format!("{NS_ENUM}/{response}"),
+        msg_id,
+        Some(uri),
+    ));
+    out
+}
+
 /// A PullResponse: `g:` enumeration, `h:` the class, `i:` CIM common. A
 /// non-final page puts the fresh context before Items; the last page ends with
 /// EndOfSequence and no context.
@@ -230,17 +245,7 @@ pub fn pull_response(
     items: &[Instance],
     next_context: Option<&str>,
 ) -> String {
-    let mut out = format!(
-        "{XML_DECL}<a:Envelope {} xmlns:g=\"{NS_ENUM}\" xmlns:h=\"{}\" xmlns:i=\"{NS_COMMON}\" xmlns:xsi=\"{NS_XSI}\">",
-        common_namespaces(),
-        escape(item.1)
-    );
-    out.push_str(&header(
-        relates_to,
-        &format!("{NS_ENUM}/PullResponse"),
-        msg_id,
-        Some(uri),
-    ));
+    let mut out = items_envelope_start(relates_to, msg_id, item, uri, "PullResponse");
     out.push_str("<a:Body><g:PullResponse>");
     if let Some(ctx) = next_context {
         out.push_str(&format!(
