@@ -154,7 +154,7 @@ pub fn respond(
     };
     // Before setup, remote control is not permitted (see crate::classes,
     // "Before setup"): PT_STATUS_INVALID_PT_MODE and no values.
-    if service == "RemoteControl" && profile.provisioning_state() != 2 {
+    if service == "RemoteControl" && !remote_control_permitted(profile) {
         return Some(envelope(
             p,
             service,
@@ -167,6 +167,13 @@ pub fn respond(
         .map(|(name, value)| format!("<{p}:{name}>{}</{p}:{name}>", escape(value)))
         .collect();
     Some(envelope(p, service, method, &inner))
+}
+
+/// Remote control is served only once setup is done (see crate::classes,
+/// "Before setup"); before, every RemoteControl call answers
+/// PT_STATUS_INVALID_PT_MODE.
+fn remote_control_permitted(profile: &Profile) -> bool {
+    profile.provisioning_state() == 2
 }
 
 /// A SOAP 1.1 Client fault for a method we do not implement.
@@ -252,7 +259,7 @@ impl Device {
     /// RemoteControl's power commands, on the same state WS-Man changes.
     fn remote_control(&self, req: &Request) -> Answer {
         let profile = &self.cfg.profile;
-        let status = if profile.provisioning_state() != 2 {
+        let status = if !remote_control_permitted(profile) {
             PT_STATUS_INVALID_PT_MODE
         } else {
             match element_text(&req.body, "Command")
