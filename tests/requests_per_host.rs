@@ -1,10 +1,13 @@
 //! Requests per full inventory, read from the mock's own counters: every
-//! read that gives a fact, and nothing more. Issue 9 asked for at most 6 on
-//! AMT 15 (from 9): the probe is the unauthenticated first leg of Digest and
-//! enumerations come optimized, so it is one probe plus one request per class
-//! read. AMT_TLSSettingData, read since for the TLS facts, is a seventh only
-//! where TLS may be on: a device the sweep saw refuse 16993 has TLS off, and
-//! its settings are known without asking.
+//! read that gives a fact, and nothing more. The probe is the
+//! unauthenticated first leg of Digest; each Get is one request; each
+//! enumeration is an Enumerate and a Pull, because AMT answers an Enumerate
+//! that asks for `OptimizeEnumeration` with a context only (the evidence is
+//! in mock-amt's `Profile::optimized_enumeration`). Against a service that
+//! implements the optimization, as Windows' WinRM does, an enumeration is one
+//! request. AMT_TLSSettingData is asked for only where TLS may be on: a
+//! device the sweep saw refuse 16993 has TLS off, and its settings are known
+//! without asking.
 
 use std::net::SocketAddr;
 
@@ -23,7 +26,7 @@ fn client_and_mock_credentials() -> (AmtClient, Credentials) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_inventory_costs_at_most_six_requests_and_keeps_every_fact() {
+async fn a_full_inventory_costs_one_request_per_get_and_two_per_enumeration() {
     let (client, creds) = client_and_mock_credentials();
     let mut report = Vec::new();
     for name in Profile::builtin_names() {
@@ -54,9 +57,10 @@ async fn a_full_inventory_costs_at_most_six_requests_and_keeps_every_fact() {
         assert_eq!(stats.failed_auth, 0, "{name}");
         report.push(format!("{name}: {}", stats.requests));
         if name == "amt-15.0" || name == "amt-16.1" || name == "amt-11.8" {
-            // Probe + SoftwareIdentity, SetupAndConfiguration, HostBasedSetup,
-            // GeneralSettings, ProvisioningCertificateHash, TLSSettingData.
-            assert!(stats.requests <= 7, "{name}: {} requests", stats.requests);
+            // Probe; Get SetupAndConfiguration, HostBasedSetup and
+            // GeneralSettings; Enumerate and Pull SoftwareIdentity,
+            // ProvisioningCertificateHash and TLSSettingData.
+            assert_eq!(stats.requests, 1 + 3 + 3 * 2, "{name}");
         }
         dev.shutdown().await;
     }
@@ -64,13 +68,14 @@ async fn a_full_inventory_costs_at_most_six_requests_and_keeps_every_fact() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_device_that_refused_16993_costs_six_requests_and_its_tls_settings_say_off() {
+async fn a_device_that_refused_16993_is_not_asked_for_its_tls_settings() {
     let (client, creds) = client_and_mock_credentials();
-    let read = |tls_refused| {
+    let read = |tls_refused, optimized_enumeration| {
         let client = client.clone();
         let creds = creds.clone();
         async move {
-            let profile = Profile::builtin("amt-15.0").unwrap();
+            let mut profile = Profile::builtin("amt-15.0").unwrap();
+            profile.optimized_enumeration = optimized_enumeration;
             let dev = start_device(
                 DeviceConfig::new(profile, SocketAddr::from(([127, 0, 0, 1], 0))).without_tls(),
             )
@@ -91,8 +96,8 @@ async fn a_device_that_refused_16993_costs_six_requests_and_its_tls_settings_say
     };
 
     // 16993 refused: the class is not asked for, and the record says why.
-    let (refused, requests) = read(true).await;
-    assert_eq!(requests, 6);
+    let (refused, requests) = read(true, false).await;
+    assert_eq!(requests, 1 + 3 + 2 * 2);
     assert_eq!(
         refused.tls_settings,
         Some(TlsSettingsFacts {
@@ -110,10 +115,30 @@ async fn a_device_that_refused_16993_costs_six_requests_and_its_tls_settings_say
 
     // 16993 silent (filtered on the way, so TLS may be on): read, and the
     // device's own answer agrees with what the refusal told.
-    let (silent, requests) = read(false).await;
-    assert_eq!(requests, 7);
+    let (silent, requests) = read(false, false).await;
+    assert_eq!(requests, 1 + 3 + 3 * 2);
     assert_eq!(silent.sources.get("tls_settings"), Some(&FactSource::Wsman));
     let settings = silent.tls_settings.unwrap();
     assert_eq!(settings.enabled, Some(false));
     assert_eq!(settings.accept_non_secure_connections, Some(true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_that_implements_optimized_enumeration_saves_the_pulls() {
+    let (client, creds) = client_and_mock_credentials();
+    let mut profile = Profile::builtin("amt-15.0").unwrap();
+    profile.optimized_enumeration = true;
+    let dev = start_device(
+        DeviceConfig::new(profile, SocketAddr::from(([127, 0, 0, 1], 0))).without_tls(),
+    )
+    .await
+    .unwrap();
+    let endpoint = Endpoint::http(dev.addr().ip().to_string(), dev.addr().port());
+    let record = read_host(&client, &endpoint, Some(&creds), "d").await;
+    let requests = dev.stats().requests;
+    dev.shutdown().await;
+    assert_eq!(record.status, Some(HostStatus::Ok), "{record:?}");
+    let amt = record.amt.unwrap();
+    assert!(amt.cert_hashes.is_some() && amt.tls_settings.is_some() && amt.build.is_some());
+    assert_eq!(requests, 1 + 3 + 3);
 }

@@ -125,6 +125,23 @@ pub struct Profile {
     /// does not say.
     #[serde(default)]
     pub identify: bool,
+    /// Whether an Enumerate with `wsman:OptimizeEnumeration` gets its items
+    /// in the EnumerateResponse (DSP0226 §8.2.3, which makes the optimization
+    /// optional for a service). Off in every built-in profile: real firmware
+    /// answers such an Enumerate with a context only and serves the items to
+    /// the Pull. The evidence is amtc (github.com/schnoddelbotz/amtc,
+    /// `src/wsman_info` and `src/wsman_info_step2`): an Enumerate with
+    /// OptimizeEnumeration and MaxElements 250 for the one-instance
+    /// CIM_AssociatedPowerManagementService, and the Pull that followed it,
+    /// both "wiresharked" from an openwsman client talking to a real AMT 9
+    /// device in 2013. That client pulls only when the EnumerateResponse
+    /// leaves the enumeration open, amtc itself always pulls and needs a 200,
+    /// and its `wsman-test.sh` reads PowerState from the Pull's answer. Intel's
+    /// own stacks (MeshCommander, go-wsman-messages) never ask for the
+    /// optimization. On for a profile file that models a service that
+    /// implements it.
+    #[serde(default)]
+    pub optimized_enumeration: bool,
     /// Whether IPS_HostBasedSetupService exists (AMT 6.1 and later).
     #[serde(default)]
     pub host_based_setup: bool,

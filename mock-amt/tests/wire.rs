@@ -856,3 +856,77 @@ async fn an_option_set_that_must_be_understood_is_refused() {
     assert!(r.text().contains("AMT_GeneralSettings"));
     d.shutdown().await;
 }
+
+/// amtc's `-d -I` (WS-Man power state, AMT 9+): an Enumerate with
+/// OptimizeEnumeration and MaxElements 250 for a one-instance class, then
+/// always a Pull of the context it was given, which must answer 200 with
+/// PowerState. Firmware answers the optimized Enumerate with a context only.
+#[tokio::test]
+async fn optimized_enumerate_then_pull_as_amtc_does() {
+    let uri = format!("{CIM}CIM_AssociatedPowerManagementService");
+    let optimized = "<en:Enumerate><wm:OptimizeEnumeration/><wm:EnumerationMode>EnumerateObjectAndEPR</wm:EnumerationMode><wm:MaxElements>250</wm:MaxElements></en:Enumerate>";
+    for profile in ["amt-7.1", "amt-8.1", "amt-15.0", "amt-16.1"] {
+        let d = device(profile).await;
+        let mut c = client();
+        let r = c
+            .post(
+                d.addr(),
+                "/wsman",
+                "Content-Type: application/soap+xml;charset=UTF-8\r\n",
+                envelope(ENUMERATE, &uri, "uuid:e-1", optimized).as_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{profile}: {}", r.text());
+        let text = r.text();
+        assert!(
+            text.contains("<g:EnumerateResponse><g:EnumerationContext>"),
+            "{profile}: amtc finds the context by this prefix: {text}"
+        );
+        assert!(!text.contains("PowerState"), "{profile}: no items: {text}");
+        assert!(!text.contains("EndOfSequence"), "{profile}: {text}");
+        let ctx = element_text(&text, "EnumerationContext").expect("context");
+        let r = c
+            .post(
+                d.addr(),
+                "/wsman",
+                "Content-Type: application/soap+xml;charset=UTF-8\r\n",
+                envelope(PULL, &uri, "uuid:p-1", &pull_body(&ctx, 250)).as_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{profile}: {}", r.text());
+        assert!(
+            r.text().contains("<h:PowerState>2</h:PowerState>"),
+            "{profile}: {}",
+            r.text()
+        );
+        assert!(r.text().contains("EndOfSequence"), "{profile}");
+        d.shutdown().await;
+    }
+}
+
+/// A profile that models a service implementing DSP0226's optimization puts
+/// the items in the EnumerateResponse and ends the sequence there.
+#[tokio::test]
+async fn optimized_enumeration_when_a_profile_implements_it() {
+    let d = device_with("amt-15.0", |c| c.profile.optimized_enumeration = true).await;
+    let uri = format!("{CIM}CIM_AssociatedPowerManagementService");
+    let r = client()
+        .post(
+            d.addr(),
+            "/wsman",
+            "Content-Type: application/soap+xml;charset=UTF-8\r\n",
+            envelope(
+                ENUMERATE,
+                &uri,
+                "uuid:e-1",
+                "<en:Enumerate><wm:OptimizeEnumeration/><wm:MaxElements>250</wm:MaxElements></en:Enumerate>",
+            )
+            .as_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = r.text();
+    assert!(text.contains("<h:PowerState>2</h:PowerState>"), "{text}");
+    assert!(text.contains("<c:EndOfSequence"), "{text}");
+    d.shutdown().await;
+}

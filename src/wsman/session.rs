@@ -129,9 +129,11 @@ impl Session {
         remaining: &impl Fn() -> Result<CallLimits, Error>,
     ) -> Result<Vec<Element>, Error> {
         let to = self.to();
-        // Optimized first: the items come in the EnumerateResponse, and Pull
-        // is only the fallback for what did not fit. Firmware that faults on
-        // the option gets the plain Enumerate.
+        // Optimized first: a service that implements DSP0226 §8.2.3 (WinRM
+        // does) puts the items in the EnumerateResponse and the Pull is only
+        // for what did not fit. AMT answers it with a context only, so there
+        // the Pull always follows; firmware that faults on the option gets
+        // the plain Enumerate.
         let request = envelope::enumerate_query(&to, resource_uri, query, true, &self.envelope);
         let first = match self.call(&request, &remaining()?, true).await {
             Err(Error::Fault(_) | Error::EmptyBadRequest) => {

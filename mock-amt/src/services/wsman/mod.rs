@@ -192,7 +192,8 @@ impl Device {
                 let ctx = st.new_context();
                 st.prune_enumerations(now);
                 let mut remaining = all;
-                let first: Vec<Instance> = if parsed.optimize {
+                let optimize = parsed.optimize && self.cfg.profile.optimized_enumeration;
+                let first: Vec<Instance> = if optimize {
                     let max = parsed
                         .optimize_max
                         .unwrap_or(1)
@@ -201,7 +202,7 @@ impl Device {
                 } else {
                     Vec::new()
                 };
-                let done = parsed.optimize && remaining.is_empty();
+                let done = optimize && remaining.is_empty();
                 if !done {
                     st.enumerations.insert(
                         ctx.clone(),
@@ -215,7 +216,7 @@ impl Device {
                 st.message_counter += 1;
                 let msg_id = envelope::message_id(st.message_counter);
                 drop(st);
-                if parsed.optimize {
+                if optimize {
                     self.soap_ok(envelope::enumerate_response_items(
                         &relates_to,
                         &msg_id,
