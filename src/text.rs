@@ -97,6 +97,17 @@ pub fn quoted(text: &str) -> String {
     format!("\"{}\"", bounded_line(text, MAX_QUOTED_CHARS))
 }
 
+/// Lower-case hex of `bytes`, no separators (digests, fingerprints).
+pub fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +117,11 @@ mod tests {
         assert_eq!(clean("pc1\x1b[32mgreen\nx"), "pc1\\x1b[32mgreen\\nx");
         assert_eq!(clean("a\u{202e}b"), "a\\u{202e}b");
         assert!(matches!(clean("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn lower_hex_pads_every_byte() {
+        assert_eq!(lower_hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        assert_eq!(lower_hex(&[]), "");
     }
 }

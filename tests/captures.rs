@@ -151,7 +151,7 @@ fn rechunk(body: &[u8], at: usize) -> Vec<u8> {
 }
 
 fn items_of(dir: &Path, rel: &str) -> Vec<amtready::wsman::Element> {
-    let page = pull_page(&parse_response(&read(dir, rel), None).unwrap()).unwrap();
+    let page = pull_page(parse_response(&read(dir, rel), None).unwrap()).unwrap();
     assert!(page.end_of_sequence, "{rel}");
     page.items
 }
@@ -235,7 +235,7 @@ fn enumerate_responses_give_their_context() {
 fn pull_pages_context_first_and_empty_items() {
     let Some(dir) = captures_dir() else { return };
     let chip = pull_page(
-        &parse_response(
+        parse_response(
             &read(&dir, "wsman/CIM_Chip-Pull-noEndOfSequence-gowsman.xml"),
             Some("1"),
         )
@@ -250,7 +250,7 @@ fn pull_pages_context_first_and_empty_items() {
     assert!(!chip.items.is_empty());
 
     let empty = pull_page(
-        &parse_response(
+        parse_response(
             &read(
                 &dir,
                 "wsman/AMT_PublicKeyCertificate-Pull-empty-EndOfSequence-rps.xml",

@@ -97,7 +97,10 @@ pub fn envelope(data: &[u8]) {
             if let Err(e) = response::enumerate_context(&r) {
                 check_wsman_error("enumerate_context", &e);
             }
-            if let Err(e) = response::pull_page(&r) {
+            if let Err(e) = response::enumerate_page(r.clone()) {
+                check_wsman_error("enumerate_page", &e);
+            }
+            if let Err(e) = response::pull_page(r) {
                 check_wsman_error("pull_page", &e);
             }
         }

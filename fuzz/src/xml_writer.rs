@@ -36,7 +36,7 @@ fn collect<'a>(e: &'a Element, prefixes: &mut BTreeMap<&'a str, String>) -> Opti
             return None;
         }
     }
-    let names = std::iter::once(e.ns.as_str()).chain(e.attrs.iter().map(|a| a.ns.as_str()));
+    let names = std::iter::once(&*e.ns).chain(e.attrs.iter().map(|a| a.ns.as_str()));
     for ns in names {
         if ns.contains('"') && ns.contains('\'') {
             return None;

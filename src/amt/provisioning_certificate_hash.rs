@@ -43,7 +43,7 @@ pub fn from_element(item: &Element) -> Option<CertHash> {
                 .decode(compact)
                 .ok()
         })
-        .map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect());
+        .map(|bytes| crate::text::lower_hex(&bytes));
     Some(CertHash {
         instance_id: property(item, "InstanceID").unwrap_or_default().to_owned(),
         name: property(item, "ElementName")

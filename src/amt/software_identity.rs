@@ -76,7 +76,7 @@ mod tests {
     #[test]
     fn items_with_renamed_prefixes_and_foreign_classes() {
         let doc = r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><PullResponse xmlns="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><Items><x:CIM_SoftwareIdentity xmlns:x="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_SoftwareIdentity"><x:InstanceID>AMT</x:InstanceID><x:VersionString>5.2.10</x:VersionString></x:CIM_SoftwareIdentity><CIM_SoftwareIdentity xmlns="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_SoftwareIdentity"><InstanceID>Build Number</InstanceID><VersionString>1023</VersionString></CIM_SoftwareIdentity><y:CIM_SoftwareIdentity xmlns:y="urn:elsewhere"><y:InstanceID>Sku</y:InstanceID><y:VersionString>1</y:VersionString></y:CIM_SoftwareIdentity></Items><EndOfSequence/></PullResponse></s:Body></s:Envelope>"#;
-        let page = pull_page(&parse_response(doc.as_bytes(), None).unwrap()).unwrap();
+        let page = pull_page(parse_response(doc.as_bytes(), None).unwrap()).unwrap();
         let si = SoftwareIdentity::from_items(&page.items);
         assert_eq!(si.version(), Some("5.2.10"));
         assert_eq!(si.build(), Some("1023"));

@@ -189,7 +189,7 @@ fn pkcs12_certificates(bytes: &[u8], password: &str) -> Result<Vec<Vec<u8>>, Str
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::lower_hex(bytes)
 }
 
 /// Orders DER certificates leaf first (the one that signs no other) and reads

@@ -64,12 +64,17 @@ impl Response {
     pub fn payload(&self) -> Option<&Element> {
         self.body.children.first()
     }
+
+    /// [`Response::payload`], moved out rather than copied.
+    pub fn into_payload(self) -> Option<Element> {
+        self.body.children.into_iter().next()
+    }
 }
 
 /// Parses a SOAP 1.2 response; a Fault becomes [`Error::Fault`]. When
 /// `expected_relates_to` is given, the answer's RelatesTo must equal it.
 pub fn parse_response(body: &[u8], expected_relates_to: Option<&str>) -> Result<Response, Error> {
-    let root = xml::parse(body)?;
+    let mut root = xml::parse(body)?;
     if !root.is(NS_SOAP12, "Envelope") {
         return Err(Error::Protocol(format!(
             "root element is {}, not a SOAP 1.2 Envelope",
@@ -83,7 +88,7 @@ pub fn parse_response(body: &[u8], expected_relates_to: Option<&str>) -> Result<
     let action = header
         .and_then(|h| h.child_text(NS_ADDRESSING, "Action"))
         .map(str::to_owned);
-    let Some(body) = root.child(NS_SOAP12, "Body") else {
+    let Some(body) = root.take_child(NS_SOAP12, "Body") else {
         return Err(Error::Protocol("envelope has no Body".into()));
     };
     if let Some(fault) = body.child(NS_SOAP12, "Fault") {
@@ -102,7 +107,7 @@ pub fn parse_response(body: &[u8], expected_relates_to: Option<&str>) -> Result<
     Ok(Response {
         relates_to,
         action,
-        body: body.clone(),
+        body,
     })
 }
 
@@ -176,14 +181,14 @@ pub fn enumerate_context(response: &Response) -> Result<String, Error> {
 /// its EnumerateResponse (`wsman:Items`, `wsman:EndOfSequence`), and the
 /// context to Pull the rest with. A device that ignored the optimization
 /// sends a context and no items.
-pub fn enumerate_page(response: &Response) -> Result<PullPage, Error> {
-    let answer = response
-        .body
-        .child(NS_ENUMERATION, "EnumerateResponse")
+pub fn enumerate_page(response: Response) -> Result<PullPage, Error> {
+    let mut body = response.body;
+    let mut answer = body
+        .take_child(NS_ENUMERATION, "EnumerateResponse")
         .ok_or_else(|| Error::Protocol("expected an EnumerateResponse".into()))?;
     let items = answer
-        .child(NS_WSMAN, "Items")
-        .map(|i| i.children.clone())
+        .take_child(NS_WSMAN, "Items")
+        .map(|i| i.children)
         .unwrap_or_default();
     let context = answer
         .child_text(NS_ENUMERATION, "EnumerationContext")
@@ -215,14 +220,14 @@ pub struct PullPage {
 
 /// Reads a PullResponse. The context may come before or after Items
 /// (AMT puts it first), and Items may be empty.
-pub fn pull_page(response: &Response) -> Result<PullPage, Error> {
-    let pull = response
-        .body
-        .child(NS_ENUMERATION, "PullResponse")
+pub fn pull_page(response: Response) -> Result<PullPage, Error> {
+    let mut body = response.body;
+    let mut pull = body
+        .take_child(NS_ENUMERATION, "PullResponse")
         .ok_or_else(|| Error::Protocol("expected a PullResponse".into()))?;
     let items = pull
-        .child(NS_ENUMERATION, "Items")
-        .map(|i| i.children.clone())
+        .take_child(NS_ENUMERATION, "Items")
+        .map(|i| i.children)
         .unwrap_or_default();
     let context = pull
         .child_text(NS_ENUMERATION, "EnumerationContext")
@@ -290,13 +295,13 @@ mod tests {
     #[test]
     fn pull_page_context_before_items_and_empty_items() {
         let many = r#"<a:Envelope xmlns:a="http://www.w3.org/2003/05/soap-envelope" xmlns:g="http://schemas.xmlsoap.org/ws/2004/09/enumeration" xmlns:h="urn:class"><a:Body><g:PullResponse><g:EnumerationContext>C2</g:EnumerationContext><g:Items><h:X><h:P>1</h:P></h:X><h:X><h:P>2</h:P></h:X></g:Items></g:PullResponse></a:Body></a:Envelope>"#;
-        let page = pull_page(&parse_response(many.as_bytes(), None).unwrap()).unwrap();
+        let page = pull_page(parse_response(many.as_bytes(), None).unwrap()).unwrap();
         assert_eq!(page.items.len(), 2);
         assert_eq!(page.context.as_deref(), Some("C2"));
         assert!(!page.end_of_sequence);
 
         let empty = r#"<a:Envelope xmlns:a="http://www.w3.org/2003/05/soap-envelope" xmlns:g="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><a:Body><g:PullResponse><g:Items></g:Items><g:EndOfSequence></g:EndOfSequence></g:PullResponse></a:Body></a:Envelope>"#;
-        let page = pull_page(&parse_response(empty.as_bytes(), None).unwrap()).unwrap();
+        let page = pull_page(parse_response(empty.as_bytes(), None).unwrap()).unwrap();
         assert!(page.items.is_empty());
         assert!(page.context.is_none());
         assert!(page.end_of_sequence);

@@ -72,8 +72,7 @@ impl Session {
         let request = envelope::get(&self.to(), resource_uri, selectors, &self.envelope);
         let response = self.call(&request, limits, true).await?;
         response
-            .payload()
-            .cloned()
+            .into_payload()
             .ok_or_else(|| Error::Protocol("Get answered with an empty Body".into()))
     }
 
@@ -140,9 +139,9 @@ impl Session {
                 let plain =
                     envelope::enumerate_query(&to, resource_uri, query, false, &self.envelope);
                 let response = self.call(&plain, &remaining()?, true).await?;
-                response::enumerate_page(&response)?
+                response::enumerate_page(response)?
             }
-            other => response::enumerate_page(&other?)?,
+            other => response::enumerate_page(other?)?,
         };
         let mut items = first.items;
         if first.end_of_sequence {
@@ -154,7 +153,7 @@ impl Session {
         for _ in 0..self.max_pages {
             let request = envelope::pull(&to, resource_uri, &context, &self.envelope);
             let response = self.call(&request, &remaining()?, false).await?;
-            let page = response::pull_page(&response)?;
+            let page = response::pull_page(response)?;
             items.extend(page.items);
             if page.end_of_sequence {
                 return Ok(items);
@@ -178,8 +177,7 @@ impl Session {
         let raw = self.post_wsman(&request, limits, true).await?;
         let response = interpret(raw, |body| response::parse_response(body, None))?;
         response
-            .payload()
-            .cloned()
+            .into_payload()
             .ok_or_else(|| Error::Protocol("Identify answered with an empty Body".into()))
     }
 

@@ -9,6 +9,8 @@
 //! transport), so a body that arrived in chunks split mid-token parses exactly
 //! like one that arrived whole.
 
+use std::sync::Arc;
+
 use quick_xml::events::Event;
 use quick_xml::name::{QName, ResolveResult};
 use quick_xml::NsReader;
@@ -66,8 +68,10 @@ pub struct Attribute {
 /// One element, identified by namespace URI and local name.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Element {
-    /// Namespace URI, or empty when the element is in no namespace.
-    pub ns: String,
+    /// Namespace URI, or empty when the element is in no namespace. Shared
+    /// between the elements of one document: a body binds a handful of
+    /// namespaces to hundreds of elements.
+    pub ns: Arc<str>,
     /// Local name (without prefix).
     pub name: String,
     /// Attributes other than namespace declarations.
@@ -85,12 +89,19 @@ pub struct Element {
 impl Element {
     /// Whether this element has the given namespace URI and local name.
     pub fn is(&self, ns: &str, name: &str) -> bool {
-        self.ns == ns && self.name == name
+        &*self.ns == ns && self.name == name
     }
 
     /// The first child with this namespace URI and local name.
     pub fn child(&self, ns: &str, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.is(ns, name))
+    }
+
+    /// Removes the first child with this namespace URI and local name and
+    /// hands it over, so a caller that keeps a subtree does not copy it.
+    pub fn take_child(&mut self, ns: &str, name: &str) -> Option<Element> {
+        let index = self.children.iter().position(|c| c.is(ns, name))?;
+        Some(self.children.remove(index))
     }
 
     /// Every child with this namespace URI and local name.
@@ -137,6 +148,7 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
 
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut namespaces = Namespaces::default();
     let mut count = 0usize;
 
     loop {
@@ -156,7 +168,7 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(XmlError::TooComplex("nesting too deep"));
                 }
-                let ns = namespace_of(resolved)?;
+                let ns = namespaces.intern(resolved)?;
                 let name = start.local_name().as_ref().to_owned();
                 let mut attrs = Vec::new();
                 for attr in start.attributes() {
@@ -248,6 +260,26 @@ fn syntax(position: u64, error: &dyn std::fmt::Display) -> XmlError {
 /// A name or prefix from the document, fit to quote in an error.
 fn shown(text: &str) -> String {
     crate::text::bounded_line(text, MAX_ERROR_TEXT / 2)
+}
+
+/// The namespace URIs of one document, each allocated once.
+#[derive(Default)]
+struct Namespaces(Vec<Arc<str>>);
+
+impl Namespaces {
+    fn intern(&mut self, resolved: ResolveResult<'_>) -> Result<Arc<str>, XmlError> {
+        let uri: &str = match resolved {
+            ResolveResult::Bound(ns) => ns.into_inner(),
+            ResolveResult::Unbound => "",
+            ResolveResult::Unknown(prefix) => return Err(XmlError::UnknownPrefix(shown(&prefix))),
+        };
+        if let Some(known) = self.0.iter().find(|n| &***n == uri) {
+            return Ok(Arc::clone(known));
+        }
+        let new: Arc<str> = Arc::from(uri);
+        self.0.push(Arc::clone(&new));
+        Ok(new)
+    }
 }
 
 fn namespace_of(resolved: ResolveResult<'_>) -> Result<String, XmlError> {

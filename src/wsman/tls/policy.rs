@@ -33,7 +33,7 @@ impl Fingerprint {
 
     /// Lower-case hex, no separators.
     pub fn hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        crate::text::lower_hex(&self.0)
     }
 }
 
