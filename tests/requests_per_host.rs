@@ -9,6 +9,8 @@
 //! device the sweep saw refuse 16993 has TLS off, and its settings are known
 //! without asking.
 
+mod common;
+
 use std::net::SocketAddr;
 
 use amtready::amt::{read_host, read_host_with, AmtClient, ClientOptions, Discovered};
@@ -141,4 +143,35 @@ async fn a_service_that_implements_optimized_enumeration_saves_the_pulls() {
     let amt = record.amt.unwrap();
     assert!(amt.cert_hashes.is_some() && amt.tls_settings.is_some() && amt.build.is_some());
     assert_eq!(requests, 1 + 3 + 3);
+}
+
+/// The sweep's connection to a device is handed to its read: the first
+/// request (the probe) goes over it instead of a new TCP connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_connection_carries_the_probe() {
+    for (with_credentials, connections) in [(true, 2), (false, 1)] {
+        let profile = Profile::builtin("amt-15.0").unwrap();
+        let dev = start_device(
+            DeviceConfig::new(profile, SocketAddr::from(([127, 0, 0, 1], 0))).without_tls(),
+        )
+        .await
+        .unwrap();
+        let mut args = common::scan_args(&[dev.addr()], &[]);
+        if !with_credentials {
+            let at = args.iter().position(|a| a == "--password-env").unwrap();
+            args.drain(at..at + 2);
+        }
+        let out = common::amtready(args).await;
+        let records = common::records(&out);
+        assert_eq!(records.len(), 1, "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(records[0]["status"], "ok", "{}", records[0]);
+        let stats = dev.stats();
+        dev.shutdown().await;
+        // Sweep (handed over to the probe) and, with credentials, the
+        // session after the probe's 401, which AMT sends with Connection: close.
+        assert_eq!(
+            stats.connections, connections,
+            "credentials {with_credentials}: {stats:?}"
+        );
+    }
 }

@@ -214,11 +214,30 @@ pub async fn read_host_with(
     target_label: &str,
     discovered: &Discovered,
 ) -> FactsRecord {
+    read_host_handed(client, endpoint, creds, target_label, discovered, None).await
+}
+
+/// [`read_host_with`], starting on a connection the sweep already opened.
+pub async fn read_host_handed(
+    client: &AmtClient,
+    endpoint: &Endpoint,
+    creds: Option<&Credentials>,
+    target_label: &str,
+    discovered: &Discovered,
+    preconnected: Option<wsman::transport::Preconnected>,
+) -> FactsRecord {
     let mut record = FactsRecord::new(target_label);
     let host_deadline = client.options().host_deadline;
     let filled = tokio::time::timeout(
         host_deadline,
-        fill_host(client, endpoint, creds, discovered, &mut record),
+        fill_host(
+            client,
+            endpoint,
+            creds,
+            discovered,
+            preconnected,
+            &mut record,
+        ),
     )
     .await;
     if filled.is_err() {
@@ -246,10 +265,14 @@ async fn fill_host(
     endpoint: &Endpoint,
     creds: Option<&Credentials>,
     discovered: &Discovered,
+    preconnected: Option<wsman::transport::Preconnected>,
     record: &mut FactsRecord,
 ) {
     let limits = client.options().limits;
     let transport = client.host_transport();
+    if let Some(connection) = preconnected {
+        transport.adopt(connection);
+    }
 
     // Boxed, as the inventory below: the host's task then holds only the
     // stage it is in (README, Performance: memory per device in flight).

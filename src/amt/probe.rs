@@ -154,12 +154,15 @@ pub async fn probe_with(
 ) -> Result<ProbeResult, Error> {
     let request = if wsman {
         let identify = crate::wsman::envelope::identify();
-        Request::post(
+        let mut request = Request::post(
             WSMAN_PATH,
             "application/soap+xml;charset=UTF-8",
             identify.xml.into_bytes(),
         )
-        .headers_only()
+        .headers_only();
+        // An Identify without credentials reads and changes nothing.
+        request.retry_safe = true;
+        request
     } else {
         Request::get("/").headers_only()
     };

@@ -23,6 +23,7 @@ use tokio::sync::oneshot;
 use super::plan::PlannedTarget;
 use super::rmcp::{self, Pong};
 use super::target::{AMT_HTTPS_PORT, AMT_HTTP_PORT};
+use crate::wsman::transport::Preconnected;
 
 /// How the sweep runs.
 #[derive(Debug, Clone)]
@@ -64,7 +65,7 @@ impl Default for DiscoveryOptions {
 pub const DEFAULT_RATE: u32 = 2_000;
 
 /// What the sweep learnt about one address.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Swept {
     pub target: PlannedTarget,
     /// TCP ports that accepted a connection, in preference order.
@@ -76,6 +77,8 @@ pub struct Swept {
     /// A local failure (out of sockets, no route): the address was not
     /// really probed, so it must not be reported as silent.
     pub local_error: Option<String>,
+    /// The sweep's connection to the port the read starts on, handed over.
+    pub preconnected: Option<Preconnected>,
 }
 
 impl Swept {
@@ -273,21 +276,18 @@ fn bind_rmcp_socket() -> std::io::Result<UdpSocket> {
 }
 
 enum Connect {
-    Open(Duration),
+    /// Accepted; the connection itself when the caller asked to keep it.
+    Open(Duration, Option<TcpStream>),
     Refused(Duration),
     Silent,
     Local(std::io::Error),
 }
 
-async fn connect(addr: SocketAddr, timeout: Duration) -> Connect {
+async fn connect(addr: SocketAddr, timeout: Duration, keep: bool) -> Connect {
     let started = Instant::now();
     match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
         Err(_) => Connect::Silent,
-        Ok(Ok(stream)) => {
-            let rtt = started.elapsed();
-            drop(stream);
-            Connect::Open(rtt)
-        }
+        Ok(Ok(stream)) => Connect::Open(started.elapsed(), keep.then_some(stream)),
         Ok(Err(e)) => match e.kind() {
             ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset => {
                 Connect::Refused(started.elapsed())
@@ -345,19 +345,26 @@ impl Sweeper {
                 Some(p) => p.ping(target.addr.ip()).await,
                 None => None,
             };
-            let attempts = ports
-                .iter()
-                .map(|&p| connect(SocketAddr::new(target.addr.ip(), p), timeout));
+            // The connection to the port the read starts on is kept for it.
+            let attempts = ports.iter().map(|&p| {
+                let keep = p == target.addr.port();
+                connect(SocketAddr::new(target.addr.ip(), p), timeout, keep)
+            });
             let results = futures_util::future::join_all(attempts).await;
+            let mut preconnected = None;
             let mut open = Vec::new();
             let mut refused = Vec::new();
             let mut silent = false;
             let mut local = None;
             for (&port, r) in ports.iter().zip(results) {
                 match r {
-                    Connect::Open(rtt) => {
+                    Connect::Open(rtt, stream) => {
                         self.rtt.sample(rtt);
                         open.push(port);
+                        preconnected = stream.map(|stream| Preconnected {
+                            addr: SocketAddr::new(target.addr.ip(), port),
+                            stream,
+                        });
                     }
                     Connect::Refused(rtt) => {
                         self.rtt.sample(rtt);
@@ -405,6 +412,7 @@ impl Sweeper {
                         refused,
                         pong,
                         local_error: Some(format!("cannot probe: {e}")),
+                        preconnected,
                     };
                 }
             }
@@ -415,6 +423,7 @@ impl Sweeper {
                     refused,
                     pong,
                     local_error: None,
+                    preconnected,
                 };
             }
             tries += 1;

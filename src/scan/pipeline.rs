@@ -19,7 +19,7 @@ use super::discover::{DiscoveryOptions, Sweeper, Swept};
 use super::plan::Plan;
 use super::target::{AMT_HTTPS_PORT, AMT_HTTP_PORT};
 use crate::amt::tls::Discovered;
-use crate::amt::{read_host_with, AmtClient};
+use crate::amt::{read_host_handed, AmtClient};
 use crate::facts::{AmtFacts, CredentialFacts, FactSource, FactsRecord, HostStatus};
 use crate::hostfacts::Inventory;
 use crate::report::HostReport;
@@ -204,6 +204,7 @@ async fn sweep_stage(
                 target,
                 pong: None,
                 local_error: None,
+                preconnected: None,
             };
             if found.send(swept).await.is_err() {
                 return;
@@ -386,6 +387,7 @@ async fn read_one(
         refused,
         pong,
         local_error,
+        preconnected,
     } = swept;
     if let Some(error) = local_error {
         let mut record = FactsRecord::new(&target.label);
@@ -416,7 +418,16 @@ async fn read_one(
         tls_open: seen(AMT_HTTPS_PORT),
         tls_refused: !target.port_given && refused.contains(&AMT_HTTPS_PORT),
     };
-    let read = |creds| read_host_with(client, &endpoint, creds, &target.label, &discovered);
+    // The sweep's connection serves the first request; only the first read
+    // below gets it, a second (credentials not tried) connects anew.
+    let preconnected = std::sync::Mutex::new(preconnected);
+    let read = |creds| {
+        let handed = preconnected
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        read_host_handed(client, &endpoint, creds, &target.label, &discovered, handed)
+    };
     let mut record = match credentials {
         None => read(None).await,
         Some(creds) => match gate.enter().await {

@@ -171,6 +171,18 @@ pub struct HttpTransport {
     connector: Arc<Connector>,
     idle: Mutex<Vec<Conn>>,
     legacy: AtomicBool,
+    adopted: Mutex<Option<Preconnected>>,
+}
+
+/// A plain TCP connection the discovery sweep already opened to a device,
+/// handed to the host's transport so the first request does not connect
+/// again: one TCP handshake and teardown fewer per device on both sides.
+#[derive(Debug)]
+pub struct Preconnected {
+    /// Where it is connected to.
+    pub addr: std::net::SocketAddr,
+    /// The connection, not yet written to.
+    pub stream: tokio::net::TcpStream,
 }
 
 impl fmt::Debug for HttpTransport {
@@ -189,7 +201,29 @@ impl HttpTransport {
             connector,
             idle: Mutex::new(Vec::new()),
             legacy: AtomicBool::new(false),
+            adopted: Mutex::new(None),
         }
+    }
+
+    /// Uses `connection` for the first plain request to its address.
+    pub fn adopt(&self, connection: Preconnected) {
+        let _ = connection.stream.set_nodelay(true);
+        *self.adopted.lock().unwrap_or_else(PoisonError::into_inner) = Some(connection);
+    }
+
+    fn take_adopted(&self, endpoint: &Endpoint) -> Option<tokio::net::TcpStream> {
+        if endpoint.tls {
+            return None;
+        }
+        let mut adopted = self.adopted.lock().unwrap_or_else(PoisonError::into_inner);
+        let matches = adopted.as_ref().is_some_and(|c| {
+            c.addr.port() == endpoint.port
+                && endpoint
+                    .bare_host()
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip == c.addr.ip())
+        });
+        matches.then(|| adopted.take().map(|c| c.stream)).flatten()
     }
 
     /// A one-off transport with its own connector (tests, single reads).
@@ -214,13 +248,20 @@ impl HttpTransport {
         }
     }
 
-    async fn open(&self, endpoint: &Endpoint) -> Result<Conn, Error> {
+    /// A new connection, and whether it is one the sweep handed over (which
+    /// the device may have closed while it waited, as a kept-alive one).
+    async fn open(&self, endpoint: &Endpoint) -> Result<(Conn, bool), Error> {
         let route = if self.legacy.load(Ordering::Relaxed) {
             TlsRoute::Legacy
         } else {
             TlsRoute::ModernFirst
         };
-        let (stream, tls) = self.connector.connect(endpoint, route).await?;
+        let adopted = self.take_adopted(endpoint);
+        let was_adopted = adopted.is_some();
+        let (stream, tls): (super::tls::Stream, _) = match adopted {
+            Some(tcp) => (Box::new(tcp), None),
+            None => self.connector.connect(endpoint, route).await?,
+        };
         if tls
             .as_ref()
             .is_some_and(|t| t.stack == super::tls::TlsStack::Legacy)
@@ -243,12 +284,15 @@ impl HttpTransport {
                 tracing::trace!(error = %e, "connection ended");
             }
         });
-        Ok(Conn {
-            sender,
-            received,
-            tls: tls.map(Arc::new),
-            endpoint: endpoint.clone(),
-        })
+        Ok((
+            Conn {
+                sender,
+                received,
+                tls: tls.map(Arc::new),
+                endpoint: endpoint.clone(),
+            },
+            was_adopted,
+        ))
     }
 
     async fn exchange(
@@ -264,7 +308,7 @@ impl HttpTransport {
                 // Boxed: connecting (TLS handshakes included) needs far more
                 // state than an exchange on an open connection, and inline it
                 // would stay allocated for every request of the host.
-                _ => (Box::pin(self.open(endpoint)).await?, false),
+                _ => Box::pin(self.open(endpoint)).await?,
             };
             if conn.sender.ready().await.is_err() {
                 if reused {
