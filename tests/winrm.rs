@@ -60,7 +60,6 @@ async fn winrm_facts_decide_the_host_rules_as_the_inventory_does() {
         "Administrator",
         "--winrm-password-env",
         WINRM_PASSWORD_VAR,
-        "--winrm-allow-unencrypted",
         "--host-facts",
     ]
     .map(String::from)
@@ -114,7 +113,10 @@ async fn winrm_facts_decide_the_host_rules_as_the_inventory_does() {
     // No Windows answered beside the last device: the record says why.
     let bare = rec(&recs, 4);
     let unread = bare["host"]["unread"].to_string();
-    assert!(unread.contains("no listener answered"), "{bare}");
+    assert!(
+        unread.contains("no listener took the credentials"),
+        "{bare}"
+    );
     assert!(
         !stderr.contains(mock_amt::DEFAULT_PASSWORD),
         "a secret in stderr"
@@ -190,21 +192,24 @@ GONE,127.12.2.99,Microsoft Windows XP Professional,Service Pack 3,X86-based PC,,
 }
 
 /// A third-party WinRM client reads the mock: PyPI `pywinrm` posts a raw
-/// Enumerate of Win32_OperatingSystem (`Protocol.send_message`) with Basic
-/// over HTTP and gets the profile's caption back.
+/// Enumerate of Win32_OperatingSystem (`Protocol.send_message`) and gets the
+/// profile's caption back, once with Basic over plain HTTP and once with
+/// Windows' default, NTLM with every message sealed (pyspnego's NTLM, so the
+/// mock's sealing is checked against an implementation that is not ours).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pywinrm_reads_the_mock_windows_host() {
     let ip: std::net::IpAddr = "127.12.3.1".parse().unwrap();
     let profile = WindowsProfile::builtin("server2008r2").unwrap();
-    let host = start_windows_host(WindowsHostConfig::new(profile, ip))
-        .await
-        .expect("Windows host on 5985");
+    // Basic on plain HTTP needs the listener's AllowUnencrypted.
+    let mut cfg = WindowsHostConfig::new(profile, ip);
+    cfg.allow_unencrypted = true;
+    let host = start_windows_host(cfg).await.expect("Windows host on 5985");
     let script = r#"
 import os, sys, uuid
 import winrm
 endpoint = sys.argv[1]
-p = winrm.Protocol(endpoint=endpoint, transport="basic", username="Administrator",
-                   password=os.environ["WINRM_PW"])
+p = winrm.Protocol(endpoint=endpoint, transport=sys.argv[2], username="Administrator",
+                   password=os.environ["WINRM_PW"], message_encryption="auto")
 envelope = f"""<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"
  xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"
  xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
@@ -218,22 +223,145 @@ envelope = f"""<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"
 print(p.send_message(envelope).decode())
 "#;
     let endpoint = format!("http://{}/wsman", host.addr());
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("python3")
-            .args(["-c", script, &endpoint])
-            .env("WINRM_PW", mock_amt::DEFAULT_PASSWORD)
-            .output()
-            .expect("python3 runs")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        stdout.contains("<p:Caption>Microsoft Windows Server 2008 R2 Enterprise </p:Caption>"),
-        "{stdout}"
+    for transport in ["basic", "ntlm"] {
+        let (script, endpoint) = (script.to_string(), endpoint.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("python3")
+                .args(["-c", &script, &endpoint, transport])
+                .env("WINRM_PW", mock_amt::DEFAULT_PASSWORD)
+                .output()
+                .expect("python3 runs")
+        })
+        .await
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{transport}: {stderr}");
+        assert!(
+            stdout.contains("<p:Caption>Microsoft Windows Server 2008 R2 Enterprise </p:Caption>"),
+            "{transport}: {stdout}"
+        );
+        assert!(stdout.contains("<p:OperatingSystemSKU>10</p:OperatingSystemSKU>"));
+    }
+    host.shutdown().await;
+}
+
+/// Windows' default, NTLM with sealed messages on 5985, is what `read_host`
+/// uses when plain HTTP is not allowed; a wrong password is refused once,
+/// as an authentication failure, without falling back to anything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negotiate_with_sealing_reads_a_host_and_a_wrong_password_is_tried_once() {
+    use amtready::winrm::{read_host, HostError, HostOptions};
+    use amtready::wsman::{CallLimits, Credentials, HttpTransport, Password, TransportOptions};
+    use std::sync::Arc;
+
+    let ip: std::net::IpAddr = "127.12.3.2".parse().unwrap();
+    let profile = WindowsProfile::builtin("server2008-core+rras").unwrap();
+    let host = start_windows_host(WindowsHostConfig::new(profile, ip))
+        .await
+        .expect("Windows host on 5985");
+    let options = |password: &str| HostOptions {
+        credentials: Credentials {
+            user: "Administrator".into(),
+            password: Password::new(password),
+        },
+        allow_unencrypted: false,
+        limits: CallLimits::default(),
+        https_port: amtready::winrm::PORT_HTTPS,
+        http_port: host.addr().port(),
+    };
+    let transport = || Arc::new(HttpTransport::standalone(&TransportOptions::default()).unwrap());
+
+    let reading = read_host(transport(), ip, &options(mock_amt::DEFAULT_PASSWORD))
+        .await
+        .expect("read over NTLM");
+    assert!(reading.unavailable.is_empty(), "{:?}", reading.unavailable);
+    assert_eq!(reading.facts.server_core, Some(true), "{:?}", reading.facts);
+    assert_eq!(
+        reading.facts.rras_running,
+        Some(true),
+        "{:?}",
+        reading.facts
     );
-    assert!(stdout.contains("<p:OperatingSystemSKU>10</p:OperatingSystemSKU>"));
+    assert!(reading
+        .facts
+        .os
+        .as_deref()
+        .is_some_and(|os| os.contains("2008")));
+
+    let refused = read_host(transport(), ip, &options("Wr0ng-password")).await;
+    match refused {
+        Err(HostError::AuthFailed(e)) => {
+            assert!(e.contains("Negotiate"), "{e}");
+            assert!(!e.contains("Wr0ng"), "{e}");
+        }
+        other => panic!("expected an auth failure, got {other:?}"),
+    }
+    host.shutdown().await;
+}
+
+/// A listener made with `winrm quickconfig -transport:https` takes Basic on
+/// 5986; the certificate is checked by the scan's trust settings (here the
+/// mock's test CA), and HTTPS is tried before plain HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_over_https_is_tried_first_and_checks_the_certificate() {
+    use amtready::winrm::{read_host, HostError, HostOptions};
+    use amtready::wsman::TlsPolicy;
+    use amtready::wsman::{CallLimits, Credentials, HttpTransport, Password, TransportOptions};
+    use std::sync::Arc;
+
+    let ip: std::net::IpAddr = "127.12.3.3".parse().unwrap();
+    let profile = WindowsProfile::builtin("win7+ics").unwrap();
+    let mut cfg = WindowsHostConfig::new(profile, ip);
+    // No HTTP listener answers here: a read that works went over HTTPS.
+    cfg.listen = SocketAddr::new(ip, 0);
+    cfg.https_listen = Some(SocketAddr::new(ip, 0));
+    let host = start_windows_host(cfg).await.expect("Windows host");
+    let https = host.https_addr().expect("an HTTPS listener");
+    let options = HostOptions {
+        credentials: Credentials {
+            user: "Administrator".into(),
+            password: Password::new(mock_amt::DEFAULT_PASSWORD),
+        },
+        allow_unencrypted: false,
+        limits: CallLimits::default(),
+        https_port: https.port(),
+        http_port: 9,
+    };
+    let pki = mock_amt::pki::test_pki().unwrap();
+    let trusted = TransportOptions {
+        tls: TlsPolicy::ca_pem(pki.ca_pem().as_bytes(), std::path::Path::new("mock-ca.pem"))
+            .unwrap(),
+        ..TransportOptions::default()
+    };
+    let reading = read_host(
+        Arc::new(HttpTransport::standalone(&trusted).unwrap()),
+        ip,
+        &options,
+    )
+    .await
+    .expect("read over HTTPS");
+    assert_eq!(reading.facts.ics_enabled, Some(true), "{:?}", reading.facts);
+    assert!(reading
+        .facts
+        .os
+        .as_deref()
+        .is_some_and(|os| os.contains("Windows 7")));
+
+    // Untrusted: the certificate is rejected before Basic is sent, and the
+    // reason is kept beside the other ways tried.
+    let untrusted = read_host(
+        Arc::new(HttpTransport::standalone(&TransportOptions::default()).unwrap()),
+        ip,
+        &options,
+    )
+    .await;
+    match untrusted {
+        Err(HostError::Other(e)) => {
+            assert!(e.contains("certificate rejected"), "{e}");
+            assert!(e.contains(&format!("{ip}:9: connection refused")), "{e}");
+        }
+        other => panic!("expected a certificate rejection, got {other:?}"),
+    }
     host.shutdown().await;
 }

@@ -26,7 +26,7 @@ fn clipped_error_line_keeps_its_note_within_the_limit() {
     let line = bounded_line(&"\u{1b}".repeat(500), MAX_ERROR_CHARS);
     assert!(line.chars().count() <= MAX_ERROR_CHARS);
     let shown = line.split('…').next().unwrap_or_default().trim_end();
-    assert!(!shown.is_empty() && shown.len() % 4 == 0, "{line}");
+    assert!(!shown.is_empty() && shown.len().is_multiple_of(4), "{line}");
     assert!(quoted(&"q".repeat(500)).chars().count() <= 122);
     // A line that fits is left as it is.
     assert_eq!(bounded_line(&"b".repeat(400), 400), "b".repeat(400));

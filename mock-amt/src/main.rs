@@ -492,6 +492,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot start the Windows host on {}: {e}", d.addr().ip()))?;
         println!("listening-winrm {} {spec}", host.addr());
+        if let Some(https) = host.https_addr() {
+            println!("listening-winrm-tls {https} {spec}");
+        }
         windows.push(host);
     }
     tracing::info!(

@@ -7,6 +7,7 @@
 //! element in the class's own namespace, its properties children of it.
 
 pub mod operating_system;
+pub mod sealed;
 pub mod service;
 
 use std::net::IpAddr;
@@ -145,8 +146,8 @@ fn property_text(item: &Element, name: &str) -> Option<String> {
 #[derive(Debug, Clone)]
 pub struct HostOptions {
     pub credentials: Credentials,
-    /// Try plain HTTP (5985) with Basic, which sends the password readable
-    /// on the wire; Windows refuses it unless the listener has
+    /// Also try plain HTTP (5985) with Basic, which sends the password
+    /// readable on the wire; Windows refuses it unless the listener has
     /// `AllowUnencrypted` and `Basic` set (`winrm get winrm/config/service`).
     pub allow_unencrypted: bool,
     pub limits: CallLimits,
@@ -164,26 +165,75 @@ pub enum HostError {
     Other(String),
 }
 
-/// Reads one host: HTTPS with Basic first, then (when allowed) HTTP with
-/// Basic. A port that refuses or stays silent is passed over; the first
-/// listener that answers decides, so the credentials are offered to one
-/// listener per host, once.
+/// The ways to a WinRM listener, in the order they are tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    /// HTTPS with Basic: what a listener made with `winrm quickconfig
+    /// -transport:https` takes.
+    HttpsBasic,
+    /// HTTP with Negotiate (NTLM) and sealed messages: Windows' default.
+    HttpNegotiate,
+    /// HTTP with Basic and plain SOAP, only with `AllowUnencrypted`.
+    HttpBasic,
+}
+
+impl Way {
+    fn endpoint(self, host: &str, opts: &HostOptions) -> Endpoint {
+        match self {
+            Way::HttpsBasic => Endpoint::https(host, opts.https_port),
+            Way::HttpNegotiate | Way::HttpBasic => Endpoint::http(host, opts.http_port),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Way::HttpsBasic => "Basic over HTTPS",
+            Way::HttpNegotiate => "Negotiate (NTLM, sealed) over HTTP",
+            Way::HttpBasic => "Basic over HTTP",
+        }
+    }
+}
+
+/// Reads one host: HTTPS with Basic, then HTTP with Negotiate and sealing
+/// (Windows' default), then, when allowed, HTTP with Basic. A port that
+/// refuses or stays silent, or a listener that does not offer the scheme, is
+/// passed over; the first listener that takes a credential decides, so the
+/// credentials are refused at most once per host.
 pub async fn read_host(
     transport: Arc<dyn Transport>,
     address: IpAddr,
     opts: &HostOptions,
 ) -> Result<Reading, HostError> {
     let host = address.to_string();
-    let mut endpoints = vec![Endpoint::https(host.clone(), opts.https_port)];
+    let mut ways = vec![Way::HttpsBasic, Way::HttpNegotiate];
     if opts.allow_unencrypted {
-        endpoints.push(Endpoint::http(host, opts.http_port));
+        ways.push(Way::HttpBasic);
     }
     let mut passed_over = Vec::new();
-    for endpoint in endpoints {
+    let mut http_refused = false;
+    for way in ways {
+        let endpoint = way.endpoint(&host, opts);
+        if way == Way::HttpBasic && http_refused {
+            break;
+        }
+        let (session_transport, auth): (Arc<dyn Transport>, Arc<dyn crate::wsman::Auth>) = match way
+        {
+            Way::HttpNegotiate => (
+                Arc::new(sealed::SealedTransport::new(
+                    Arc::clone(&transport),
+                    opts.credentials.clone(),
+                )),
+                Arc::new(crate::wsman::NoAuth),
+            ),
+            Way::HttpsBasic | Way::HttpBasic => (
+                Arc::clone(&transport),
+                Arc::new(BasicAuth::new(opts.credentials.clone())),
+            ),
+        };
         let session = Session::new(
-            Arc::clone(&transport),
+            session_transport,
             endpoint.clone(),
-            Arc::new(BasicAuth::new(opts.credentials.clone())),
+            auth,
             PATH,
             EnvelopeOptions::default(),
         );
@@ -192,7 +242,8 @@ pub async fn read_host(
             Ok(reading) => return Ok(reading),
             Err(Error::AuthFailed) => {
                 return Err(HostError::AuthFailed(format!(
-                    "winrm: {shown}: the credentials were rejected"
+                    "winrm: {shown}: the credentials were rejected ({})",
+                    way.name()
                 )))
             }
             Err(
@@ -202,19 +253,36 @@ pub async fn read_host(
                 | Error::Timeout(_)
                 | Error::ConnectionReset),
             ) => {
+                http_refused |= way == Way::HttpNegotiate;
+                passed_over.push(format!("{shown}: {e}"));
+            }
+            // The handshake failed before Basic was sent: the password has
+            // not left. Negotiate on HTTP never sends it at all, so it may
+            // still be tried (the self-signed certificate of a quick HTTPS
+            // listener is common; the reason stays in the record).
+            Err(e @ (Error::CertificateRejected(_) | Error::Tls(_))) => {
+                passed_over.push(format!("{shown}: {e}"));
+            }
+            // A listener that answered but does not take this scheme (an
+            // HTTPS listener without Basic, an HTTP one without Negotiate)
+            // has not seen the credentials: the next way may still work.
+            Err(Error::HttpStatus(401)) => {
+                passed_over.push(format!("{shown}: {} not offered", way.name()));
+            }
+            Err(Error::Protocol(e)) if way == Way::HttpNegotiate && e.contains("not offer") => {
                 passed_over.push(format!("{shown}: {e}"));
             }
             Err(e) => return Err(HostError::Other(format!("winrm: {shown}: {e}"))),
         }
     }
-    if !opts.allow_unencrypted {
+    if !opts.allow_unencrypted && !http_refused {
         passed_over.push(format!(
-            "{}:{} not tried (Basic over HTTP needs --winrm-allow-unencrypted)",
+            "Basic over HTTP not tried on {}:{} (it needs --winrm-allow-unencrypted)",
             address, opts.http_port
         ));
     }
     Err(HostError::Other(format!(
-        "winrm: no listener answered ({})",
+        "winrm: no listener took the credentials ({})",
         passed_over.join("; ")
     )))
 }

@@ -53,7 +53,7 @@ pub fn state_name(state: u8) -> &'static str {
 }
 
 fn every(n: Option<usize>, position: usize) -> bool {
-    n.is_some_and(|n| n > 0 && position % n == 0)
+    n.is_some_and(|n| n > 0 && position.is_multiple_of(n))
 }
 
 /// Applies `mix` to the configs of a fleet (each with its profile, address

@@ -1,0 +1,399 @@
+//! WinRM's default over HTTP: Negotiate authentication with NTLM, then every
+//! message sealed with the session key (MS-WSMV §2.2.9.1, "Encrypted
+//! message types"). Windows refuses plain SOAP on 5985 unless a listener has
+//! `AllowUnencrypted` set, so this is what reaches a stock Windows host.
+//!
+//! It is a [`Transport`] over another one: the WS-Man session above it
+//! posts plain SOAP and reads plain answers, and sees no authentication at
+//! all. The NTLM context lives on one HTTP connection (HTTP.sys binds it to
+//! the connection), which the per-host transport below keeps alive.
+//!
+//! NTLM itself is Devolutions' `sspi` (MS-NLMP), not hand-written.
+
+use std::fmt;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderValue, StatusCode};
+use sspi::{
+    AuthIdentity, BufferType, ClientRequestFlags, CredentialUse, DataRepresentation,
+    EncryptionFlags, Ntlm, SecurityBuffer, SecurityBufferRef, SecurityStatus, Sspi, SspiImpl,
+    Username,
+};
+use std::sync::Arc;
+
+use crate::wsman::{Credentials, Endpoint, Error, RawResponse, Request, Transport};
+
+/// The MIME boundary WinRM uses for sealed messages, dashes included.
+const BOUNDARY: &str = "--Encrypted Boundary";
+/// The content type of a sealed message (MS-WSMV §2.2.9.1.1).
+pub const SEALED_CONTENT_TYPE: &str = "multipart/encrypted;protocol=\"application/HTTP-SPNEGO-session-encrypted\";boundary=\"Encrypted Boundary\"";
+/// The protocol a sealed answer must name.
+const PROTOCOL: &str = "application/HTTP-SPNEGO-session-encrypted";
+/// The SOAP content type the sealed part stands for.
+const SOAP_CONTENT_TYPE: &str = "application/soap+xml;charset=UTF-8";
+/// NTLM's signature (MS-NLMP §2.2.2.9.1): version, checksum, sequence number.
+const NTLM_SIGNATURE_LEN: usize = 16;
+
+/// Negotiate/NTLM with sealing over `inner`, for one host.
+pub struct SealedTransport {
+    inner: Arc<dyn Transport>,
+    credentials: Credentials,
+    state: tokio::sync::Mutex<Option<Ntlm>>,
+}
+
+impl fmt::Debug for SealedTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SealedTransport")
+            .field("inner", &self.inner)
+            .field("user", &self.credentials.user)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SealedTransport {
+    /// NTLM as `credentials.user` (`user`, `DOMAIN\user` or `user@domain`).
+    pub fn new(inner: Arc<dyn Transport>, credentials: Credentials) -> Self {
+        Self {
+            inner,
+            credentials,
+            state: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        endpoint: &Endpoint,
+        request: &Request,
+        body_cap: usize,
+    ) -> Result<RawResponse, Error> {
+        let mut state = self.state.lock().await;
+        if state.is_none() {
+            *state = Some(self.authenticate(endpoint, body_cap).await?);
+        }
+        let Some(ntlm) = state.as_mut() else {
+            return Err(Error::Protocol("NTLM: no security context".into()));
+        };
+        let mut sealed = request.clone();
+        sealed.body = Bytes::from(seal(ntlm, &request.body)?);
+        sealed
+            .headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(SEALED_CONTENT_TYPE));
+        // A sealed request advances the sequence numbers: sent again on a
+        // fresh connection it could never be unsealed there.
+        sealed.retry_safe = false;
+        let mut response = self.inner.send(endpoint, &sealed, body_cap).await?;
+        if response.status == StatusCode::UNAUTHORIZED {
+            // The context was accepted and is now refused: the listener
+            // dropped the connection it lived on, or the account changed.
+            *state = None;
+            return Err(Error::AuthFailed);
+        }
+        let is_sealed = response
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.to_ascii_lowercase()
+                    .contains(&PROTOCOL.to_ascii_lowercase())
+            });
+        if is_sealed {
+            response.body = unseal(ntlm, &response.body)?;
+            response
+                .headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static(SOAP_CONTENT_TYPE));
+        }
+        Ok(response)
+    }
+
+    /// The three-leg NTLM exchange on empty POSTs, as WinRM clients do it
+    /// before the first sealed message: NEGOTIATE, the server's CHALLENGE on
+    /// a 401, AUTHENTICATE. The credentials go out once.
+    async fn authenticate(&self, endpoint: &Endpoint, body_cap: usize) -> Result<Ntlm, Error> {
+        let username = Username::parse(&self.credentials.user).map_err(|_| {
+            Error::Protocol("NTLM: the --winrm-user is not a Windows account name".into())
+        })?;
+        let identity = AuthIdentity {
+            username,
+            password: self.credentials.password.expose().to_owned().into(),
+        };
+        let mut ntlm = Ntlm::new();
+        let mut credentials = ntlm
+            .acquire_credentials_handle()
+            .with_credential_use(CredentialUse::Outbound)
+            .with_auth_data(&identity)
+            .execute(&mut ntlm)
+            .map_err(ntlm_error)?
+            .credentials_handle;
+        let target = format!("HTTP/{}", endpoint.bare_host());
+        let flags = ClientRequestFlags::CONFIDENTIALITY
+            | ClientRequestFlags::INTEGRITY
+            | ClientRequestFlags::ALLOCATE_MEMORY;
+
+        let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
+        let mut builder = ntlm
+            .initialize_security_context()
+            .with_credentials_handle(&mut credentials)
+            .with_context_requirements(flags)
+            .with_target_data_representation(DataRepresentation::Native)
+            .with_target_name(&target)
+            .with_output(&mut output);
+        ntlm.initialize_security_context_impl(&mut builder)
+            .and_then(|mut g| g.resolve_to_result())
+            .map_err(ntlm_error)?;
+        let negotiate = std::mem::take(&mut output[0].buffer);
+
+        let challenged = self
+            .inner
+            .send(endpoint, &token_request(&negotiate)?, body_cap)
+            .await?;
+        if challenged.status != StatusCode::UNAUTHORIZED {
+            return Err(Error::Protocol(format!(
+                "NTLM: HTTP {} to the NEGOTIATE message, not a 401 with a challenge",
+                challenged.status.as_u16()
+            )));
+        }
+        let challenge = negotiate_token(&challenged).ok_or_else(|| {
+            if offers(&challenged, "negotiate") {
+                Error::AuthFailed
+            } else {
+                Error::Protocol("NTLM: the listener does not offer Negotiate".into())
+            }
+        })?;
+
+        let mut input = vec![SecurityBuffer::new(challenge, BufferType::Token)];
+        let mut builder = ntlm
+            .initialize_security_context()
+            .with_credentials_handle(&mut credentials)
+            .with_context_requirements(flags)
+            .with_target_data_representation(DataRepresentation::Native)
+            .with_target_name(&target)
+            .with_input(&mut input)
+            .with_output(&mut output);
+        let status = ntlm
+            .initialize_security_context_impl(&mut builder)
+            .and_then(|mut g| g.resolve_to_result())
+            .map_err(ntlm_error)?
+            .status;
+        if matches!(
+            status,
+            SecurityStatus::CompleteAndContinue | SecurityStatus::CompleteNeeded
+        ) {
+            ntlm.complete_auth_token(&mut output).map_err(ntlm_error)?;
+        }
+        let authenticate = std::mem::take(&mut output[0].buffer);
+
+        let answered = self
+            .inner
+            .send(endpoint, &token_request(&authenticate)?, body_cap)
+            .await?;
+        match answered.status {
+            StatusCode::OK => Ok(ntlm),
+            StatusCode::UNAUTHORIZED => Err(Error::AuthFailed),
+            other => Err(Error::HttpStatus(other.as_u16())),
+        }
+    }
+}
+
+impl Transport for SealedTransport {
+    fn send<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+        request: &'a Request,
+        body_cap: usize,
+    ) -> BoxFuture<'a, Result<RawResponse, Error>> {
+        Box::pin(self.exchange(endpoint, request, body_cap))
+    }
+}
+
+/// An empty POST carrying an NTLM token, as WinRM clients send them.
+fn token_request(token: &[u8]) -> Result<Request, Error> {
+    let value = format!(
+        "Negotiate {}",
+        base64::engine::general_purpose::STANDARD.encode(token)
+    );
+    let mut request = Request::post(crate::winrm::PATH, SOAP_CONTENT_TYPE, Bytes::new());
+    let mut value = HeaderValue::from_str(&value)
+        .map_err(|_| Error::Protocol("NTLM: the token is not a valid header".into()))?;
+    value.set_sensitive(true);
+    request.headers.insert(AUTHORIZATION, value);
+    Ok(request)
+}
+
+/// Whether a 401 offers `scheme`.
+fn offers(response: &RawResponse, scheme: &str) -> bool {
+    response
+        .headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split_whitespace()
+                .next()
+                .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+        })
+}
+
+/// The token of a `WWW-Authenticate: Negotiate <base64>` header.
+fn negotiate_token(response: &RawResponse) -> Option<Vec<u8>> {
+    response
+        .headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            if !scheme.eq_ignore_ascii_case("negotiate") {
+                return None;
+            }
+            base64::engine::general_purpose::STANDARD
+                .decode(token.trim())
+                .ok()
+        })
+}
+
+fn ntlm_error(e: sspi::Error) -> Error {
+    Error::Protocol(format!(
+        "NTLM: {}",
+        crate::text::bounded_line(&format!("{:?}", e.error_type), 80)
+    ))
+}
+
+/// Seals `plain` into WinRM's MIME framing: a header part naming the
+/// original type and length, then a part holding the signature length
+/// (u32, little-endian), the signature, and the sealed bytes.
+pub fn seal(ntlm: &mut Ntlm, plain: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut signature = [0u8; NTLM_SIGNATURE_LEN];
+    let mut data = plain.to_vec();
+    let mut buffers = [
+        SecurityBufferRef::token_buf(&mut signature),
+        SecurityBufferRef::data_buf(&mut data),
+    ];
+    ntlm.encrypt_message(EncryptionFlags::empty(), &mut buffers)
+        .map_err(ntlm_error)?;
+    Ok(frame(&signature, &data, plain.len()))
+}
+
+/// The MIME framing of a sealed message (MS-WSMV §2.2.9.1.1).
+pub fn frame(signature: &[u8], sealed: &[u8], original_len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(sealed.len() + 256);
+    out.extend_from_slice(BOUNDARY.as_bytes());
+    out.extend_from_slice(b"\r\n\tContent-Type: ");
+    out.extend_from_slice(PROTOCOL.as_bytes());
+    out.extend_from_slice(b"\r\n\tOriginalContent: type=");
+    out.extend_from_slice(SOAP_CONTENT_TYPE.as_bytes());
+    out.extend_from_slice(format!(";Length={original_len}\r\n").as_bytes());
+    out.extend_from_slice(BOUNDARY.as_bytes());
+    out.extend_from_slice(b"\r\n\tContent-Type: application/octet-stream\r\n");
+    out.extend_from_slice(&(signature.len() as u32).to_le_bytes());
+    out.extend_from_slice(signature);
+    out.extend_from_slice(sealed);
+    out.extend_from_slice(BOUNDARY.as_bytes());
+    out.extend_from_slice(b"--\r\n");
+    out
+}
+
+/// The parts of a sealed message: signature, sealed bytes, declared length.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Framed<'a> {
+    pub signature: &'a [u8],
+    pub sealed: &'a [u8],
+    pub original_len: usize,
+}
+
+/// Reads WinRM's MIME framing. Anything that is not exactly it is an error
+/// naming what is missing; nothing is trusted for a length beyond the body.
+pub fn unframe(body: &[u8]) -> Result<Framed<'_>, Error> {
+    let bad = |what: &str| Error::Protocol(format!("sealed answer: {what}"));
+    let rest = body
+        .strip_prefix(BOUNDARY.as_bytes())
+        .ok_or_else(|| bad("does not start with the Encrypted Boundary"))?;
+    let second = find(rest, BOUNDARY.as_bytes()).ok_or_else(|| bad("one MIME part only"))?;
+    let header = std::str::from_utf8(&rest[..second]).map_err(|_| bad("a header is not text"))?;
+    let original_len = header
+        .split("Length=")
+        .nth(1)
+        .map(|v| v.trim().trim_end_matches(';'))
+        .and_then(|v| v.parse::<usize>().ok())
+        .ok_or_else(|| bad("no OriginalContent Length"))?;
+    let part = &rest[second + BOUNDARY.len()..];
+    let marker = b"\r\n\tContent-Type: application/octet-stream\r\n";
+    let payload = part
+        .strip_prefix(&marker[..])
+        .ok_or_else(|| bad("the second part is not application/octet-stream"))?;
+    let end = format!("{BOUNDARY}--");
+    let payload_end = rfind(payload, end.as_bytes()).ok_or_else(|| bad("no closing boundary"))?;
+    let payload = &payload[..payload_end];
+    let (len_bytes, payload) = payload
+        .split_first_chunk::<4>()
+        .ok_or_else(|| bad("truncated before the signature"))?;
+    let signature_len = u32::from_le_bytes(*len_bytes) as usize;
+    if signature_len != NTLM_SIGNATURE_LEN {
+        return Err(bad(&format!(
+            "a {signature_len}-byte signature where NTLM's is {NTLM_SIGNATURE_LEN}"
+        )));
+    }
+    if payload.len() < signature_len {
+        return Err(bad("truncated inside the signature"));
+    }
+    let (signature, sealed) = payload.split_at(signature_len);
+    if sealed.len() != original_len {
+        return Err(bad(&format!(
+            "{} sealed bytes where the header says {original_len}",
+            sealed.len()
+        )));
+    }
+    Ok(Framed {
+        signature,
+        sealed,
+        original_len,
+    })
+}
+
+/// Unseals an answer; a wrong signature (a tampered or misordered message)
+/// is an error, never garbage handed to the XML parser.
+pub fn unseal(ntlm: &mut Ntlm, body: &[u8]) -> Result<Vec<u8>, Error> {
+    let framed = unframe(body)?;
+    let mut signature = framed.signature.to_vec();
+    let mut data = framed.sealed.to_vec();
+    let mut buffers = [
+        SecurityBufferRef::token_buf(&mut signature),
+        SecurityBufferRef::data_buf(&mut data),
+    ];
+    ntlm.decrypt_message(&mut buffers)
+        .map_err(|_| Error::Protocol("sealed answer: the NTLM signature does not verify".into()))?;
+    Ok(data)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framing_round_trips_and_rejects_what_is_not_it() {
+        let body = frame(&[7u8; 16], b"sealed!", 7);
+        let framed = unframe(&body).unwrap();
+        assert_eq!(framed.signature, &[7u8; 16]);
+        assert_eq!(framed.sealed, b"sealed!");
+        assert_eq!(framed.original_len, 7);
+
+        for cut in [0, 10, 60, body.len() - 30, body.len() - 3] {
+            assert!(unframe(&body[..cut]).is_err(), "cut at {cut}");
+        }
+        let lying = frame(&[7u8; 16], b"sealed!", 70_000);
+        assert!(unframe(&lying).is_err());
+        let odd_signature = frame(&[7u8; 3], b"sealed!", 7);
+        assert!(unframe(&odd_signature).is_err());
+        assert!(unframe(b"<s:Envelope/>").is_err());
+    }
+}
