@@ -381,6 +381,11 @@ pub struct AmtFacts {
     pub hostname: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// The host OS's own name as AMT has it (GeneralSettings.HostOSFQDN),
+    /// where `scan --winrm` looks for the host when its address has no
+    /// listener.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_os_fqdn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest_realm: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

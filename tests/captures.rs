@@ -302,6 +302,15 @@ fn general_settings_of_two_releases() {
         Some("Digest:D29C0000000000000000000000000000")
     );
     assert_eq!(g8.amt_network_enabled, None, "8.1 lacks AMTNetworkEnabled");
+    assert_eq!(
+        g8.host_os_fqdn.as_deref(),
+        Some("Vyshali_Sign"),
+        "the host OS's own name, as its LMS told the firmware"
+    );
+    assert_eq!(
+        g15.host_os_fqdn, None,
+        "an empty HostOSFQDN reads as unknown"
+    );
 }
 
 #[test]

@@ -269,10 +269,11 @@ async fn negotiate_with_sealing_reads_a_host_and_a_wrong_password_is_tried_once(
         limits: CallLimits::default(),
         https_port: amtready::winrm::PORT_HTTPS,
         http_port: host.addr().port(),
+        try_host_os_name: false,
     };
     let transport = || Arc::new(HttpTransport::standalone(&TransportOptions::default()).unwrap());
 
-    let reading = read_host(transport(), ip, &options(mock_amt::DEFAULT_PASSWORD))
+    let reading = read_host(transport(), &[ip], &options(mock_amt::DEFAULT_PASSWORD))
         .await
         .expect("read over NTLM");
     assert!(reading.unavailable.is_empty(), "{:?}", reading.unavailable);
@@ -289,7 +290,7 @@ async fn negotiate_with_sealing_reads_a_host_and_a_wrong_password_is_tried_once(
         .as_deref()
         .is_some_and(|os| os.contains("2008")));
 
-    let refused = read_host(transport(), ip, &options("Wr0ng-password")).await;
+    let refused = read_host(transport(), &[ip], &options("Wr0ng-password")).await;
     match refused {
         Err(HostError::AuthFailed(e)) => {
             assert!(e.contains("Negotiate"), "{e}");
@@ -327,6 +328,7 @@ async fn basic_over_https_is_tried_first_and_checks_the_certificate() {
         limits: CallLimits::default(),
         https_port: https.port(),
         http_port: 9,
+        try_host_os_name: false,
     };
     let pki = mock_amt::pki::test_pki().unwrap();
     let trusted = TransportOptions {
@@ -336,7 +338,7 @@ async fn basic_over_https_is_tried_first_and_checks_the_certificate() {
     };
     let reading = read_host(
         Arc::new(HttpTransport::standalone(&trusted).unwrap()),
-        ip,
+        &[ip],
         &options,
     )
     .await
@@ -352,16 +354,141 @@ async fn basic_over_https_is_tried_first_and_checks_the_certificate() {
     // reason is kept beside the other ways tried.
     let untrusted = read_host(
         Arc::new(HttpTransport::standalone(&TransportOptions::default()).unwrap()),
-        ip,
+        &[ip],
         &options,
     )
     .await;
     match untrusted {
-        Err(HostError::Other(e)) => {
+        Err(HostError::NoListener(e)) => {
             assert!(e.contains("certificate rejected"), "{e}");
             assert!(e.contains(&format!("{ip}:9: connection refused")), "{e}");
         }
         other => panic!("expected a certificate rejection, got {other:?}"),
     }
     host.shutdown().await;
+}
+
+/// AMT with an address of its own (not shared with the host OS): nothing
+/// listens for WinRM on the scanned address, and the inventory row, joined by
+/// AMT's hostname, gives the host's address, where the read is made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn winrm_reads_the_host_at_its_inventory_address_when_amt_has_its_own() {
+    let amt_at = SocketAddr::from(([127, 12, 4, 1], 0));
+    let fleet = start_fleet(vec![DeviceConfig::new(
+        Profile::builtin("amt-5.2.10").unwrap(),
+        amt_at,
+    )
+    .without_tls()])
+    .await
+    .expect("device on 127.12.4.1");
+    let device = fleet.devices[0].addr();
+    let host_ip: std::net::IpAddr = "127.12.4.2".parse().unwrap();
+    let windows = start_windows_host(WindowsHostConfig::new(
+        WindowsProfile::builtin("server2008-core").unwrap(),
+        host_ip,
+    ))
+    .await
+    .expect("Windows host on 127.12.4.2");
+    let hostname = fleet.devices[0].profile().hostname.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("cm.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "Netbios_Name0,IP_Addresses0,inband_provisioning\r\n{hostname},{host_ip},false\r\n"
+        ),
+    )
+    .unwrap();
+    let flags: Vec<String> = [
+        "--winrm",
+        "--winrm-user",
+        "Administrator",
+        "--winrm-password-env",
+        WINRM_PASSWORD_VAR,
+        "--host-facts",
+        &csv.display().to_string(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let out = amtready(scan_args(&[device], &flags)).await;
+    let recs = records(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(recs.len(), 1, "{stderr}");
+    let host = &recs[0]["host"];
+    assert_eq!(host["server_core"], true, "{host}");
+    assert_eq!(host["sources"]["server_core"], "winrm", "{host}");
+    assert!(
+        rules_of(&recs[0])
+            .iter()
+            .any(|r| r == "HOST-OOB-SERVER-CORE"),
+        "{}",
+        recs[0]
+    );
+    windows.shutdown().await;
+    fleet.shutdown().await;
+}
+
+/// With `--winrm-try-host-os-name`, a host whose address has no listener is
+/// looked up by the name AMT reports for it (HostOSFQDN). The name here is
+/// `localhost`, which /etc/hosts answers without a DNS query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn winrm_finds_the_host_by_the_name_amt_reports() {
+    let mut profile = Profile::builtin("amt-15.0").unwrap();
+    profile.hostname = "localhost".into();
+    profile.domain = String::new();
+    let fleet = start_fleet(vec![DeviceConfig::new(
+        profile,
+        SocketAddr::from(([127, 12, 4, 3], 0)),
+    )
+    .without_tls()])
+    .await
+    .expect("device on 127.12.4.3");
+    let device = fleet.devices[0].addr();
+    let mut cfg = WindowsHostConfig::new(
+        WindowsProfile::builtin("vista-sp2+rras").unwrap(),
+        "127.0.0.1".parse().unwrap(),
+    );
+    // A free port: 5985 on 127.0.0.1 may be taken on a developer's machine.
+    cfg.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    cfg.https_listen = None;
+    let windows = start_windows_host(cfg).await.expect("Windows host");
+    let port = windows.addr().port().to_string();
+    let flags = |extra: &[&str]| -> Vec<String> {
+        [
+            "--winrm",
+            "--winrm-user",
+            "Administrator",
+            "--winrm-password-env",
+            WINRM_PASSWORD_VAR,
+            "--winrm-http-port",
+            &port,
+            "--winrm-https-port",
+            "9",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let out = amtready(scan_args(&[device], &flags(&["--winrm-try-host-os-name"]))).await;
+    let recs = records(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(recs.len(), 1, "{stderr}");
+    assert_eq!(recs[0]["amt"]["host_os_fqdn"], "localhost", "{}", recs[0]);
+    let host = &recs[0]["host"];
+    assert_eq!(host["rras_running"], true, "{host}");
+    assert_eq!(host["sources"]["rras_running"], "winrm", "{host}");
+
+    // Without the flag the name is not looked up, and the record says where
+    // it looked.
+    let out = amtready(scan_args(&[device], &flags(&[]))).await;
+    let recs = records(&out);
+    let unread = recs[0]["host"]["unread"].to_string();
+    assert!(
+        unread.contains("no listener took the credentials"),
+        "{unread}"
+    );
+    assert!(recs[0]["host"]["rras_running"].is_null(), "{}", recs[0]);
+    windows.shutdown().await;
+    fleet.shutdown().await;
 }

@@ -20,6 +20,9 @@ pub struct GeneralSettings {
     pub domain: Option<String>,
     /// DigestRealm (`Digest:` + 32 hex).
     pub digest_realm: Option<String>,
+    /// HostOSFQDN: the name the host OS gave itself, passed to the firmware
+    /// by the host's LMS (empty until it has).
+    pub host_os_fqdn: Option<String>,
     /// NetworkInterfaceEnabled.
     pub network_interface_enabled: Option<bool>,
     /// AMTNetworkEnabled (absent on 8.1; sent as `1`/`0` on 15.0).
@@ -38,6 +41,7 @@ impl GeneralSettings {
             hostname: property_text(item, "HostName"),
             domain: property_text(item, "DomainName"),
             digest_realm: property_text(item, "DigestRealm"),
+            host_os_fqdn: property_text(item, "HostOSFQDN"),
             network_interface_enabled: property_bool(item, "NetworkInterfaceEnabled"),
             amt_network_enabled: property_bool(item, "AMTNetworkEnabled"),
             ping_response_enabled: property_bool(item, "PingResponseEnabled"),

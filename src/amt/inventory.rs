@@ -193,6 +193,12 @@ pub async fn read(
             t.set("hostname", |f| &mut f.hostname, g.hostname, wsman);
             t.set("domain", |f| &mut f.domain, g.domain, wsman);
             t.set(
+                "host_os_fqdn",
+                |f| &mut f.host_os_fqdn,
+                g.host_os_fqdn,
+                wsman,
+            );
+            t.set(
                 "digest_realm",
                 |f| &mut f.digest_realm,
                 g.digest_realm,

@@ -29,6 +29,11 @@ pub struct WinrmArgs {
     /// the wire (Windows takes it only with AllowUnencrypted and Basic set).
     #[arg(long, requires = "winrm")]
     pub winrm_allow_unencrypted: bool,
+    /// When no WinRM listener answers at the device's address (or its
+    /// inventory row's), look the host up by the name AMT reports for it
+    /// (GeneralSettings.HostOSFQDN): one DNS lookup per such host, within 2 s.
+    #[arg(long, requires = "winrm")]
+    pub winrm_try_host_os_name: bool,
     /// WinRM's HTTPS port.
     #[arg(long, value_name = "PORT", default_value_t = PORT_HTTPS)]
     pub winrm_https_port: u16,
@@ -67,6 +72,7 @@ impl WinrmArgs {
             limits,
             https_port: self.winrm_https_port,
             http_port: self.winrm_http_port,
+            try_host_os_name: self.winrm_try_host_os_name,
         }))
     }
 }

@@ -503,6 +503,7 @@ impl Projector {
             push("DHCP DNS suffix", a.dhcp_dns_suffix.clone());
             push("Trusted DNS suffix", a.trusted_dns_suffix.clone());
             push("Digest realm", a.digest_realm.clone());
+            push("Host OS name (HostOSFQDN)", a.host_os_fqdn.clone());
             push("Network interface", a.network_interface_enabled.map(on_off));
             push("AMT network access", a.amt_network_enabled.map(on_off));
             push(

@@ -142,6 +142,10 @@ impl Progress {
 /// small enough that memory follows the concurrency.
 const STAGE_DEPTH: usize = 256;
 
+/// Most addresses a host's WinRM read tries: an inventory row may list
+/// every address a machine ever had, and each silent one costs a timeout.
+const MAX_WINRM_ADDRESSES: usize = 3;
+
 /// Most answered addresses waiting for an inventory slot.
 const MAX_UNREAD: usize = 256;
 
@@ -298,7 +302,20 @@ async fn inventory_stage(
             let mut record = read_one(&client, swept, credentials.as_deref(), &gate, &events).await;
             if let Some(winrm) = &winrm {
                 if record.status != Some(HostStatus::NotAmt) {
-                    read_windows(&client, &mut record, ip, winrm, &winrm_gate).await;
+                    // The host OS shares AMT's address on most machines; where
+                    // AMT has an address of its own, the joined row has the
+                    // host's.
+                    let mut at = vec![ip];
+                    if let Some(machine) =
+                        inventory.as_ref().and_then(|i| i.find(&record, Some(ip)))
+                    {
+                        for a in &machine.addresses {
+                            if !at.contains(a) && at.len() < MAX_WINRM_ADDRESSES {
+                                at.push(*a);
+                            }
+                        }
+                    }
+                    read_windows(&client, &mut record, &at, winrm, &winrm_gate).await;
                 }
             }
             drop(permit);
@@ -319,17 +336,19 @@ async fn inventory_stage(
     }
 }
 
-/// Reads the Windows beside a device over WinRM, on the scanned address,
-/// within the device's slot. Past the auth-fail limit the credentials are not
-/// offered and the record says so.
+/// Reads the Windows beside a device over WinRM, on the scanned address or
+/// its inventory row's, then (when asked) at the host OS name AMT reports,
+/// within the device's slot. Past the auth-fail limit the credentials are
+/// not offered and the record says so.
 async fn read_windows(
     client: &AmtClient,
     record: &mut FactsRecord,
-    ip: std::net::IpAddr,
+    at: &[std::net::IpAddr],
     opts: &crate::winrm::HostOptions,
     gate: &AuthGate,
 ) {
     use crate::winrm::{self, HostError};
+    let host_os_name = record.amt.as_ref().and_then(|a| a.host_os_fqdn.clone());
     let host = record.host.get_or_insert_with(Default::default);
     match gate.enter().await {
         Ticket::Skip => host.unread.push(format!(
@@ -337,13 +356,31 @@ async fn read_windows(
             gate.limit, gate.limit
         )),
         Ticket::Try => {
-            let outcome = winrm::read_host(client.host_transport(), ip, opts).await;
+            let mut outcome = winrm::read_host(client.host_transport(), at, opts).await;
+            if let (Err(HostError::NoListener(first)), Some(name), true) =
+                (&outcome, host_os_name, opts.try_host_os_name)
+            {
+                let more: Vec<_> = winrm::host_os_addresses(&name)
+                    .await
+                    .into_iter()
+                    .filter(|a| !at.contains(a))
+                    .collect();
+                let first = first.clone();
+                outcome = if more.is_empty() {
+                    Err(HostError::NoListener(format!(
+                        "{first}; the host OS name AMT reports, {}, gave no other address",
+                        crate::text::quoted(&name)
+                    )))
+                } else {
+                    winrm::read_host(client.host_transport(), &more, opts).await
+                };
+            }
             // The gate counts logins: a host that let us in opens it, one that
             // rejected us counts, one that never answered says nothing.
             gate.leave(match &outcome {
                 Ok(_) => Some(HostStatus::Ok),
                 Err(HostError::AuthFailed(_)) => Some(HostStatus::AuthFailed),
-                Err(HostError::Other(_)) => None,
+                Err(HostError::NoListener(_) | HostError::Other(_)) => None,
             });
             winrm::apply(host, &outcome);
         }

@@ -154,6 +154,47 @@ pub struct HostOptions {
     /// The ports, HTTPS first (overridable for tests and odd listeners).
     pub https_port: u16,
     pub http_port: u16,
+    /// When no listener answers at the device's addresses, also look the
+    /// host up by the name AMT reports for it (GeneralSettings.HostOSFQDN).
+    pub try_host_os_name: bool,
+}
+
+/// Longest a HostOSFQDN lookup may take.
+pub const NAME_LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The addresses of the host OS name AMT reports, looked up once within
+/// [`NAME_LOOKUP_TIMEOUT`]: an address literal as it is, a DNS name only if
+/// it is one (the text is the device's), at most two addresses.
+pub async fn host_os_addresses(fqdn: &str) -> Vec<IpAddr> {
+    let name = fqdn.trim().trim_end_matches('.');
+    if let Ok(ip) = name.parse::<IpAddr>() {
+        return vec![ip];
+    }
+    let is_dns_name = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if !is_dns_name {
+        return Vec::new();
+    }
+    match tokio::time::timeout(NAME_LOOKUP_TIMEOUT, tokio::net::lookup_host((name, 0))).await {
+        Ok(Ok(found)) => {
+            let mut out: Vec<IpAddr> = Vec::new();
+            for a in found {
+                if !out.contains(&a.ip()) && out.len() < 2 {
+                    out.push(a.ip());
+                }
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// Why a host's WinRM read gave nothing, for the gate and the record.
@@ -161,7 +202,9 @@ pub struct HostOptions {
 pub enum HostError {
     /// The listener rejected the credentials.
     AuthFailed(String),
-    /// Nothing answered, or it failed otherwise.
+    /// No listener at any address took or refused the credentials.
+    NoListener(String),
+    /// A listener answered, and the read failed otherwise.
     Other(String),
 }
 
@@ -194,22 +237,44 @@ impl Way {
     }
 }
 
-/// Reads one host: HTTPS with Basic, then HTTP with Negotiate and sealing
-/// (Windows' default), then, when allowed, HTTP with Basic. A port that
-/// refuses or stays silent, or a listener that does not offer the scheme, is
-/// passed over; the first listener that takes a credential decides, so the
-/// credentials are refused at most once per host.
+/// Reads one host at the first of `addresses` where a listener answers
+/// (the scanned address, then the joined inventory row's): on each, HTTPS
+/// with Basic, then HTTP with Negotiate and sealing (Windows' default), then,
+/// when allowed, HTTP with Basic. A port that refuses or stays silent, or a
+/// listener that does not offer the scheme, is passed over; the first
+/// listener that takes a credential decides, so the credentials are refused
+/// at most once per host.
 pub async fn read_host(
+    transport: Arc<dyn Transport>,
+    addresses: &[IpAddr],
+    opts: &HostOptions,
+) -> Result<Reading, HostError> {
+    let mut passed_over = Vec::new();
+    for address in addresses {
+        match read_at(Arc::clone(&transport), *address, opts, &mut passed_over).await {
+            Some(outcome) => return outcome,
+            None => continue,
+        }
+    }
+    Err(HostError::NoListener(format!(
+        "winrm: no listener took the credentials ({})",
+        passed_over.join("; ")
+    )))
+}
+
+/// One address's ways; `None` when none of them reached a listener that
+/// took or refused the credentials (why is added to `passed_over`).
+async fn read_at(
     transport: Arc<dyn Transport>,
     address: IpAddr,
     opts: &HostOptions,
-) -> Result<Reading, HostError> {
+    passed_over: &mut Vec<String>,
+) -> Option<Result<Reading, HostError>> {
     let host = address.to_string();
     let mut ways = vec![Way::HttpsBasic, Way::HttpNegotiate];
     if opts.allow_unencrypted {
         ways.push(Way::HttpBasic);
     }
-    let mut passed_over = Vec::new();
     let mut http_refused = false;
     for way in ways {
         let endpoint = way.endpoint(&host, opts);
@@ -239,12 +304,12 @@ pub async fn read_host(
         );
         let shown = endpoint.authority();
         match read(&session, &opts.limits).await {
-            Ok(reading) => return Ok(reading),
+            Ok(reading) => return Some(Ok(reading)),
             Err(Error::AuthFailed) => {
-                return Err(HostError::AuthFailed(format!(
+                return Some(Err(HostError::AuthFailed(format!(
                     "winrm: {shown}: the credentials were rejected ({})",
                     way.name()
-                )))
+                ))))
             }
             Err(
                 e @ (Error::ConnectionRefused
@@ -272,19 +337,16 @@ pub async fn read_host(
             Err(Error::Protocol(e)) if way == Way::HttpNegotiate && e.contains("not offer") => {
                 passed_over.push(format!("{shown}: {e}"));
             }
-            Err(e) => return Err(HostError::Other(format!("winrm: {shown}: {e}"))),
+            Err(e) => return Some(Err(HostError::Other(format!("winrm: {shown}: {e}")))),
         }
     }
     if !opts.allow_unencrypted && !http_refused {
         passed_over.push(format!(
-            "Basic over HTTP not tried on {}:{} (it needs --winrm-allow-unencrypted)",
-            address, opts.http_port
+            "Basic over HTTP not tried on {} (it needs --winrm-allow-unencrypted)",
+            Way::HttpBasic.endpoint(&host, opts).authority()
         ));
     }
-    Err(HostError::Other(format!(
-        "winrm: no listener took the credentials ({})",
-        passed_over.join("; ")
-    )))
+    None
 }
 
 /// Adds a host read's outcome to the record's host facts: the facts merged
@@ -297,7 +359,9 @@ pub fn apply(host: &mut HostFacts, outcome: &Result<Reading, HostError>) {
             host.unread
                 .extend(reading.unavailable.iter().map(|u| format!("winrm: {u}")));
         }
-        Err(HostError::AuthFailed(e) | HostError::Other(e)) => host.unread.push(e.clone()),
+        Err(HostError::AuthFailed(e) | HostError::NoListener(e) | HostError::Other(e)) => {
+            host.unread.push(e.clone())
+        }
     }
 }
 
