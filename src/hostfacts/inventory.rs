@@ -138,6 +138,14 @@ pub struct Inventory {
     conflicts: Mutex<Vec<String>>,
 }
 
+fn push_problem(problems: &mut Vec<String>, dropped: &mut usize, text: String) {
+    if problems.len() < MAX_PROBLEMS {
+        problems.push(text);
+    } else {
+        *dropped += 1;
+    }
+}
+
 fn text(v: &str) -> Option<String> {
     let t = v.trim();
     (!t.is_empty() && !t.eq_ignore_ascii_case("null")).then(|| t.to_string())
@@ -270,27 +278,50 @@ impl Inventory {
     pub fn parse(bytes: &[u8]) -> Result<Inventory, String> {
         let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
         let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
-        let mut problems = Vec::new();
-        let rows = match first {
-            Some(b'[') | Some(b'{') => json_rows(body, &mut problems)?,
-            _ => csv_rows(body, &mut problems)?,
+        let mut grouping = Grouping::default();
+        match first {
+            Some(b'[') | Some(b'{') => json_rows(body, &mut grouping)?,
+            _ => csv_rows(body, &mut grouping)?,
         };
-        Ok(Inventory::from_rows(rows, problems))
+        Ok(grouping.finish())
+    }
+}
+
+/// Rows gathered into machines as they are read, so no row outlives its
+/// line: an estate's export is held once, as machines, not twice.
+#[derive(Default)]
+struct Grouping {
+    machines: Vec<Machine>,
+    key_of: HashMap<String, usize>,
+    problems: Vec<String>,
+    /// Problems past the kept ones: a file of a million bad rows must not
+    /// hold a million messages.
+    problems_dropped: usize,
+}
+
+impl Grouping {
+    fn problem(&mut self, text: String) {
+        push_problem(&mut self.problems, &mut self.problems_dropped, text);
     }
 
-    fn from_rows(rows: Vec<Row>, mut problems: Vec<String>) -> Inventory {
-        let mut machines: Vec<Machine> = Vec::new();
-        let mut key_of: HashMap<String, usize> = HashMap::new();
-        for row in rows {
+    fn add(&mut self, row: Row) {
+        let Grouping {
+            machines,
+            key_of,
+            problems,
+            problems_dropped,
+        } = self;
+        {
             let key = match (&row.name, row.addresses.first()) {
                 (Some(name), _) => format!("name:{}", short(name)),
                 (None, Some(ip)) => format!("ip:{ip}"),
                 (None, None) => {
-                    problems.push(format!(
-                        "line {}: no address or computer name to join on",
-                        row.line
-                    ));
-                    continue;
+                    push_problem(
+                        problems,
+                        problems_dropped,
+                        format!("line {}: no address or computer name to join on", row.line),
+                    );
+                    return;
                 }
             };
             let index = *key_of.entry(key).or_insert_with(|| {
@@ -308,9 +339,19 @@ impl Inventory {
                 machines.len() - 1
             });
             if let Err(e) = machines[index].add(row) {
-                problems.push(e);
+                push_problem(problems, problems_dropped, e);
             }
         }
+    }
+
+    fn finish(self) -> Inventory {
+        let Grouping {
+            mut machines,
+            key_of,
+            mut problems,
+            mut problems_dropped,
+        } = self;
+        drop(key_of);
         for m in &mut machines {
             m.finish();
         }
@@ -320,11 +361,15 @@ impl Inventory {
             for ip in &m.addresses {
                 if let Some(other) = by_ip.insert(*ip, i) {
                     if other != i {
-                        problems.push(format!(
-                            "line {}: address {ip} is also on line {} (another computer); \
+                        push_problem(
+                            &mut problems,
+                            &mut problems_dropped,
+                            format!(
+                                "line {}: address {ip} is also on line {} (another computer); \
                              the later line is used",
-                            m.line, machines[other].line
-                        ));
+                                m.line, machines[other].line
+                            ),
+                        );
                     }
                 }
             }
@@ -332,7 +377,7 @@ impl Inventory {
                 by_name.entry(short(name)).or_default().push(i);
             }
         }
-        let more_problems = problems.len().saturating_sub(MAX_PROBLEMS);
+        let more_problems = problems.len().saturating_sub(MAX_PROBLEMS) + problems_dropped;
         problems.truncate(MAX_PROBLEMS);
         let matched = machines.iter().map(|_| AtomicBool::new(false)).collect();
         Inventory {
@@ -347,7 +392,9 @@ impl Inventory {
             conflicts: Mutex::new(Vec::new()),
         }
     }
+}
 
+impl Inventory {
     /// The machine for a device: by its address, else by AMT's own hostname
     /// and domain (GeneralSettings).
     pub fn find(&self, record: &FactsRecord, ip: Option<IpAddr>) -> Option<&Machine> {
@@ -584,7 +631,7 @@ pub fn target_ip(target: &str) -> Option<IpAddr> {
     t.rsplit_once(':').and_then(|(h, _)| h.parse().ok())
 }
 
-fn csv_rows(body: &[u8], problems: &mut Vec<String>) -> Result<Vec<Row>, String> {
+fn csv_rows(body: &[u8], grouping: &mut Grouping) -> Result<(), String> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -606,25 +653,22 @@ fn csv_rows(body: &[u8], problems: &mut Vec<String>) -> Result<Vec<Row>, String>
     let service_rows = cols
         .iter()
         .any(|c| matches!(c, Some(Col::State | Col::StartMode)));
-    let mut rows = Vec::new();
+    let mut lines = Lines::new(body);
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| line_at(body, p.byte())).unwrap_or(0);
-                problems.push(format!("line {line}: {}", clean(&e.to_string())));
+                let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
+                grouping.problem(format!("line {line}: {}", clean(&e.to_string())));
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     break;
                 }
                 continue;
             }
         };
-        let line = record
-            .position()
-            .map(|p| line_at(body, p.byte()))
-            .unwrap_or(0);
+        let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
         if record.len() != headers.len() {
-            problems.push(format!(
+            grouping.problem(format!(
                 "line {line}: {} field(s) where the header has {}",
                 record.len(),
                 headers.len()
@@ -645,84 +689,111 @@ fn csv_rows(body: &[u8], problems: &mut Vec<String>) -> Result<Vec<Row>, String>
             }
         }
         match bad {
-            Some(e) => problems.push(format!("line {line}: {e}")),
-            None => rows.push(row),
+            Some(e) => grouping.problem(format!("line {line}: {e}")),
+            None => grouping.add(row),
         }
     }
-    Ok(rows)
+    Ok(())
 }
 
-/// The 1-based line at a byte offset. On CRLF files the csv crate puts a
-/// record's start at the `\n` of the line before, so line breaks there are
-/// skipped first.
-fn line_at(body: &[u8], byte: u64) -> usize {
-    let mut end = (byte as usize).min(body.len());
-    while end < body.len() && matches!(body[end], b'\r' | b'\n') {
-        end += 1;
+/// The 1-based line at a byte offset, counted on from the last offset asked
+/// for: records come in order, so a whole file costs one pass, not one pass
+/// per row. On CRLF files the csv crate puts a record's start at the `\n` of
+/// the line before, so line breaks there are skipped first.
+struct Lines<'a> {
+    body: &'a [u8],
+    counted_to: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(body: &'a [u8]) -> Self {
+        Self {
+            body,
+            counted_to: 0,
+            line: 1,
+        }
     }
-    body[..end].iter().filter(|&&b| b == b'\n').count() + 1
+
+    fn at(&mut self, byte: u64) -> usize {
+        let body = self.body;
+        let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(body.len());
+        while end < body.len() && matches!(body[end], b'\r' | b'\n') {
+            end += 1;
+        }
+        if end < self.counted_to {
+            // Never expected (the reader only moves forward); start over.
+            self.counted_to = 0;
+            self.line = 1;
+        }
+        self.line += body[self.counted_to..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.counted_to = end;
+        self.line
+    }
 }
 
-fn json_rows(body: &[u8], problems: &mut Vec<String>) -> Result<Vec<Row>, String> {
+fn json_rows(body: &[u8], grouping: &mut Grouping) -> Result<(), String> {
     let text = std::str::from_utf8(body).map_err(|e| format!("not UTF-8: {e}"))?;
     let trimmed = text.trim_start();
-    let mut objects: Vec<(usize, Result<Value, String>)> = Vec::new();
     if trimmed.starts_with('[') {
         let items: Vec<Value> =
             serde_json::from_str(trimmed).map_err(|e| format!("not a JSON array: {e}"))?;
-        objects.extend(items.into_iter().enumerate().map(|(i, v)| (i + 1, Ok(v))));
-    } else {
-        // JSON Lines, or one pretty-printed object.
-        match serde_json::from_str::<Value>(trimmed) {
-            Ok(v) => objects.push((1, Ok(v))),
-            Err(_) => {
-                for (i, line) in text.lines().enumerate() {
-                    if line.trim().is_empty() {
-                        continue;
-                    }
-                    objects.push((
-                        i + 1,
-                        serde_json::from_str(line).map_err(|e| format!("not JSON: {e}")),
-                    ));
-                }
+        for (i, v) in items.into_iter().enumerate() {
+            json_row(grouping, i + 1, Ok(v));
+        }
+        return Ok(());
+    }
+    // One pretty-printed object, else JSON Lines, each line read as it comes.
+    if let Ok(v) = serde_json::from_str::<Value>(trimmed) {
+        json_row(grouping, 1, Ok(v));
+        return Ok(());
+    }
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"));
+        json_row(grouping, i + 1, value);
+    }
+    Ok(())
+}
+
+/// One JSON record (or why it could not be read) into the grouping.
+fn json_row(grouping: &mut Grouping, line: usize, value: Result<Value, String>) {
+    let object = match value {
+        Ok(Value::Object(o)) => o,
+        Ok(_) => {
+            grouping.problem(format!("line {line}: not a JSON object"));
+            return;
+        }
+        Err(e) => {
+            grouping.problem(format!("line {line}: {}", clean(&e)));
+            return;
+        }
+    };
+    let service_rows = object
+        .keys()
+        .any(|k| matches!(column(k), Some(Col::State | Col::StartMode)));
+    let mut row = Row {
+        line,
+        ..Row::default()
+    };
+    let mut bad = None;
+    for (key, value) in &object {
+        if let Some(col) = column(key) {
+            if let Err(e) = row.set(col, &json_text(value), service_rows) {
+                bad = Some(e);
+                break;
             }
         }
     }
-    let mut rows = Vec::new();
-    for (line, value) in objects {
-        let object = match value {
-            Ok(Value::Object(o)) => o,
-            Ok(_) => {
-                problems.push(format!("line {line}: not a JSON object"));
-                continue;
-            }
-            Err(e) => {
-                problems.push(format!("line {line}: {}", clean(&e)));
-                continue;
-            }
-        };
-        let service_rows = object
-            .keys()
-            .any(|k| matches!(column(k), Some(Col::State | Col::StartMode)));
-        let mut row = Row {
-            line,
-            ..Row::default()
-        };
-        let mut bad = None;
-        for (key, value) in &object {
-            if let Some(col) = column(key) {
-                if let Err(e) = row.set(col, &json_text(value), service_rows) {
-                    bad = Some(e);
-                    break;
-                }
-            }
-        }
-        match bad {
-            Some(e) => problems.push(format!("line {line}: {e}")),
-            None => rows.push(row),
-        }
+    match bad {
+        Some(e) => grouping.problem(format!("line {line}: {e}")),
+        None => grouping.add(row),
     }
-    Ok(rows)
 }
 
 #[cfg(test)]
