@@ -251,8 +251,8 @@ print(p.send_message(envelope).decode())
 /// as an authentication failure, without falling back to anything else.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn negotiate_with_sealing_reads_a_host_and_a_wrong_password_is_tried_once() {
-    use amtready::winrm::{read_host, HostError, HostOptions};
-    use amtready::wsman::{CallLimits, Credentials, HttpTransport, Password, TransportOptions};
+    use amtready::winrm::{read_host, HostError};
+    use amtready::wsman::{HttpTransport, TransportOptions};
     use std::sync::Arc;
 
     let ip: std::net::IpAddr = "127.12.3.2".parse().unwrap();
@@ -260,17 +260,8 @@ async fn negotiate_with_sealing_reads_a_host_and_a_wrong_password_is_tried_once(
     let host = start_windows_host(WindowsHostConfig::new(profile, ip))
         .await
         .expect("Windows host on 5985");
-    let options = |password: &str| HostOptions {
-        credentials: Credentials {
-            user: "Administrator".into(),
-            password: Password::new(password),
-        },
-        allow_unencrypted: false,
-        limits: CallLimits::default(),
-        https_port: amtready::winrm::PORT_HTTPS,
-        http_port: host.addr().port(),
-        try_host_os_name: false,
-    };
+    let options =
+        |password: &str| host_options(password, amtready::winrm::PORT_HTTPS, host.addr().port());
     let transport = || Arc::new(HttpTransport::standalone(&TransportOptions::default()).unwrap());
 
     let reading = read_host(transport(), &[ip], &options(mock_amt::DEFAULT_PASSWORD))
@@ -306,9 +297,9 @@ async fn negotiate_with_sealing_reads_a_host_and_a_wrong_password_is_tried_once(
 /// mock's test CA), and HTTPS is tried before plain HTTP.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn basic_over_https_is_tried_first_and_checks_the_certificate() {
-    use amtready::winrm::{read_host, HostError, HostOptions};
+    use amtready::winrm::{read_host, HostError};
     use amtready::wsman::TlsPolicy;
-    use amtready::wsman::{CallLimits, Credentials, HttpTransport, Password, TransportOptions};
+    use amtready::wsman::{HttpTransport, TransportOptions};
     use std::sync::Arc;
 
     let ip: std::net::IpAddr = "127.12.3.3".parse().unwrap();
@@ -319,17 +310,7 @@ async fn basic_over_https_is_tried_first_and_checks_the_certificate() {
     cfg.https_listen = Some(SocketAddr::new(ip, 0));
     let host = start_windows_host(cfg).await.expect("Windows host");
     let https = host.https_addr().expect("an HTTPS listener");
-    let options = HostOptions {
-        credentials: Credentials {
-            user: "Administrator".into(),
-            password: Password::new(mock_amt::DEFAULT_PASSWORD),
-        },
-        allow_unencrypted: false,
-        limits: CallLimits::default(),
-        https_port: https.port(),
-        http_port: 9,
-        try_host_os_name: false,
-    };
+    let options = host_options(mock_amt::DEFAULT_PASSWORD, https.port(), 9);
     let pki = mock_amt::pki::test_pki().unwrap();
     let trusted = TransportOptions {
         tls: TlsPolicy::ca_pem(pki.ca_pem().as_bytes(), std::path::Path::new("mock-ca.pem"))
@@ -491,4 +472,20 @@ async fn winrm_finds_the_host_by_the_name_amt_reports() {
     assert!(recs[0]["host"]["rras_running"].is_null(), "{}", recs[0]);
     windows.shutdown().await;
     fleet.shutdown().await;
+}
+
+/// `read_host`'s options as `scan --winrm` makes them by default, for the
+/// mock's `Administrator` on the given ports.
+fn host_options(password: &str, https_port: u16, http_port: u16) -> amtready::winrm::HostOptions {
+    amtready::winrm::HostOptions {
+        credentials: amtready::wsman::Credentials {
+            user: "Administrator".into(),
+            password: amtready::wsman::Password::new(password),
+        },
+        allow_unencrypted: false,
+        limits: amtready::wsman::CallLimits::default(),
+        https_port,
+        http_port,
+        try_host_os_name: false,
+    }
 }
