@@ -334,9 +334,6 @@ async fn read_at(
             Err(Error::HttpStatus(401)) => {
                 passed_over.push(format!("{shown}: {} not offered", way.name()));
             }
-            Err(Error::Protocol(e)) if way == Way::HttpNegotiate && e.contains("not offer") => {
-                passed_over.push(format!("{shown}: {e}"));
-            }
             Err(e) => return Some(Err(HostError::Other(format!("winrm: {shown}: {e}")))),
         }
     }

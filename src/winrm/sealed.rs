@@ -41,7 +41,7 @@ const NTLM_SIGNATURE_LEN: usize = 16;
 pub struct SealedTransport {
     inner: Arc<dyn Transport>,
     credentials: Credentials,
-    state: tokio::sync::Mutex<Option<Ntlm>>,
+    state: tokio::sync::Mutex<Option<Box<Ntlm>>>,
 }
 
 impl fmt::Debug for SealedTransport {
@@ -70,12 +70,16 @@ impl SealedTransport {
         body_cap: usize,
     ) -> Result<RawResponse, Error> {
         let mut state = self.state.lock().await;
-        if state.is_none() {
-            *state = Some(self.authenticate(endpoint, body_cap).await?);
-        }
-        let Some(ntlm) = state.as_mut() else {
-            return Err(Error::Protocol("NTLM: no security context".into()));
+        let ntlm = match state.take() {
+            Some(ntlm) => ntlm,
+            None => match self.authenticate(endpoint, body_cap).await? {
+                Handshake::Established(ntlm) => ntlm,
+                // As for a scheme that will not sign (wsman::auth::send):
+                // the 401 is the answer, and the caller reads it as such.
+                Handshake::NotOffered(challenge) => return Ok(challenge),
+            },
         };
+        let ntlm = state.insert(ntlm);
         let mut sealed = request.clone();
         sealed.body = Bytes::from(seal(ntlm, &request.body)?);
         sealed
@@ -104,6 +108,16 @@ impl SealedTransport {
             response
                 .headers
                 .insert(CONTENT_TYPE, HeaderValue::from_static(SOAP_CONTENT_TYPE));
+        } else if response.status == StatusCode::OK {
+            // Windows seals every answer of a sealed session; a plain one is
+            // not from the host that proved itself, so it is never read.
+            return Err(Error::Protocol(
+                "sealed session: the answer is not sealed".into(),
+            ));
+        } else {
+            // HTTP.sys's own error answers (400, 500) are plain: their status
+            // is the answer, their body nothing to trust.
+            response.body.clear();
         }
         Ok(response)
     }
@@ -111,7 +125,7 @@ impl SealedTransport {
     /// The three-leg NTLM exchange on empty POSTs, as WinRM clients do it
     /// before the first sealed message: NEGOTIATE, the server's CHALLENGE on
     /// a 401, AUTHENTICATE. The credentials go out once.
-    async fn authenticate(&self, endpoint: &Endpoint, body_cap: usize) -> Result<Ntlm, Error> {
+    async fn authenticate(&self, endpoint: &Endpoint, body_cap: usize) -> Result<Handshake, Error> {
         let username = Username::parse(&self.credentials.user).map_err(|_| {
             Error::Protocol("NTLM: the --winrm-user is not a Windows account name".into())
         })?;
@@ -155,13 +169,12 @@ impl SealedTransport {
                 challenged.status.as_u16()
             )));
         }
-        let challenge = negotiate_token(&challenged).ok_or_else(|| {
+        let Some(challenge) = negotiate_token(&challenged) else {
             if offers(&challenged, "negotiate") {
-                Error::AuthFailed
-            } else {
-                Error::Protocol("NTLM: the listener does not offer Negotiate".into())
+                return Err(Error::AuthFailed);
             }
-        })?;
+            return Ok(Handshake::NotOffered(challenged));
+        };
 
         let mut input = vec![SecurityBuffer::new(challenge, BufferType::Token)];
         let mut builder = ntlm
@@ -190,11 +203,18 @@ impl SealedTransport {
             .send(endpoint, &token_request(&authenticate)?, body_cap)
             .await?;
         match answered.status {
-            StatusCode::OK => Ok(ntlm),
+            StatusCode::OK => Ok(Handshake::Established(Box::new(ntlm))),
             StatusCode::UNAUTHORIZED => Err(Error::AuthFailed),
             other => Err(Error::HttpStatus(other.as_u16())),
         }
     }
+}
+
+/// How the NTLM exchange ended when it did not fail.
+enum Handshake {
+    Established(Box<Ntlm>),
+    /// The listener's 401 offers no Negotiate: it never saw the credentials.
+    NotOffered(RawResponse),
 }
 
 impl Transport for SealedTransport {
@@ -378,6 +398,46 @@ fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wsman::fake::FakeTransport;
+    use crate::wsman::Password;
+
+    #[tokio::test]
+    async fn a_listener_without_negotiate_gets_no_credentials_and_its_401_is_the_answer() {
+        let fake = Arc::new(FakeTransport::new(|_, _| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"WSMAN\""),
+            );
+            Ok(RawResponse::new(
+                StatusCode::UNAUTHORIZED,
+                headers,
+                Vec::new(),
+            ))
+        }));
+        let sealed = SealedTransport::new(
+            fake.clone(),
+            Credentials {
+                user: "Administrator".into(),
+                password: Password::new("pw"),
+            },
+        );
+        let request = Request::post(crate::winrm::PATH, SOAP_CONTENT_TYPE, "<s:Envelope/>");
+        let answer = sealed
+            .send(&Endpoint::http("h", 5985), &request, 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        let sent = fake.requests();
+        assert_eq!(sent.len(), 1, "only the NEGOTIATE message went out");
+        let authorization = sent[0].headers[AUTHORIZATION].to_str().unwrap();
+        let token = authorization.strip_prefix("Negotiate ").unwrap();
+        let token = base64::engine::general_purpose::STANDARD
+            .decode(token)
+            .unwrap();
+        assert!(token.starts_with(b"NTLMSSP\0\x01\0\0\0"), "{token:?}");
+        assert!(sent[0].body.is_empty(), "the SOAP body waits for a context");
+    }
 
     #[test]
     fn framing_round_trips_and_rejects_what_is_not_it() {
