@@ -264,9 +264,14 @@ async fn negotiate_with_sealing_reads_a_host_and_a_wrong_password_is_tried_once(
         |password: &str| host_options(password, amtready::winrm::PORT_HTTPS, host.addr().port());
     let transport = || Arc::new(HttpTransport::standalone(&TransportOptions::default()).unwrap());
 
-    let reading = read_host(transport(), &[ip], &options(mock_amt::DEFAULT_PASSWORD))
-        .await
-        .expect("read over NTLM");
+    let reading = read_host(
+        transport(),
+        &[ip],
+        None,
+        &options(mock_amt::DEFAULT_PASSWORD),
+    )
+    .await
+    .expect("read over NTLM");
     assert!(reading.unavailable.is_empty(), "{:?}", reading.unavailable);
     assert_eq!(reading.facts.server_core, Some(true), "{:?}", reading.facts);
     assert_eq!(
@@ -281,7 +286,7 @@ async fn negotiate_with_sealing_reads_a_host_and_a_wrong_password_is_tried_once(
         .as_deref()
         .is_some_and(|os| os.contains("2008")));
 
-    let refused = read_host(transport(), &[ip], &options("Wr0ng-password")).await;
+    let refused = read_host(transport(), &[ip], None, &options("Wr0ng-password")).await;
     match refused {
         Err(HostError::AuthFailed(e)) => {
             assert!(e.contains("Negotiate"), "{e}");
@@ -320,6 +325,7 @@ async fn basic_over_https_is_tried_first_and_checks_the_certificate() {
     let reading = read_host(
         Arc::new(HttpTransport::standalone(&trusted).unwrap()),
         &[ip],
+        None,
         &options,
     )
     .await
@@ -336,6 +342,7 @@ async fn basic_over_https_is_tried_first_and_checks_the_certificate() {
     let untrusted = read_host(
         Arc::new(HttpTransport::standalone(&TransportOptions::default()).unwrap()),
         &[ip],
+        None,
         &options,
     )
     .await;

@@ -356,25 +356,8 @@ async fn read_windows(
             gate.limit, gate.limit
         )),
         Ticket::Try => {
-            let mut outcome = winrm::read_host(client.host_transport(), at, opts).await;
-            if let (Err(HostError::NoListener(first)), Some(name), true) =
-                (&outcome, host_os_name, opts.try_host_os_name)
-            {
-                let more: Vec<_> = winrm::host_os_addresses(&name)
-                    .await
-                    .into_iter()
-                    .filter(|a| !at.contains(a))
-                    .collect();
-                let first = first.clone();
-                outcome = if more.is_empty() {
-                    Err(HostError::NoListener(format!(
-                        "{first}; the host OS name AMT reports, {}, gave no other address",
-                        crate::text::quoted(&name)
-                    )))
-                } else {
-                    winrm::read_host(client.host_transport(), &more, opts).await
-                };
-            }
+            let outcome =
+                winrm::read_host(client.host_transport(), at, host_os_name.as_deref(), opts).await;
             // The gate counts logins: a host that let us in opens it, one that
             // rejected us counts, one that never answered says nothing.
             gate.leave(match &outcome {

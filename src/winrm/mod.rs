@@ -165,7 +165,7 @@ pub const NAME_LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_s
 /// The addresses of the host OS name AMT reports, looked up once within
 /// [`NAME_LOOKUP_TIMEOUT`]: an address literal as it is, a DNS name only if
 /// it is one (the text is the device's), at most two addresses.
-pub async fn host_os_addresses(fqdn: &str) -> Vec<IpAddr> {
+async fn host_os_addresses(fqdn: &str) -> Vec<IpAddr> {
     let name = fqdn.trim().trim_end_matches('.');
     if let Ok(ip) = name.parse::<IpAddr>() {
         return vec![ip];
@@ -238,22 +238,45 @@ impl Way {
 }
 
 /// Reads one host at the first of `addresses` where a listener answers
-/// (the scanned address, then the joined inventory row's): on each, HTTPS
-/// with Basic, then HTTP with Negotiate and sealing (Windows' default), then,
-/// when allowed, HTTP with Basic. A port that refuses or stays silent, or a
-/// listener that does not offer the scheme, is passed over; the first
-/// listener that takes a credential decides, so the credentials are refused
-/// at most once per host.
+/// (the scanned address, then the joined inventory row's), and then, with
+/// [`HostOptions::try_host_os_name`], at the addresses of `host_os_name`
+/// (the name AMT reports for the host). On each, HTTPS with Basic, then HTTP
+/// with Negotiate and sealing (Windows' default), then, when allowed, HTTP
+/// with Basic. A port that refuses or stays silent, or a listener that does
+/// not offer the scheme, is passed over; the first listener that takes a
+/// credential decides, so the credentials are refused at most once per host.
 pub async fn read_host(
     transport: Arc<dyn Transport>,
     addresses: &[IpAddr],
+    host_os_name: Option<&str>,
     opts: &HostOptions,
 ) -> Result<Reading, HostError> {
     let mut passed_over = Vec::new();
     for address in addresses {
-        match read_at(Arc::clone(&transport), *address, opts, &mut passed_over).await {
-            Some(outcome) => return outcome,
-            None => continue,
+        if let Some(outcome) =
+            read_at(Arc::clone(&transport), *address, opts, &mut passed_over).await
+        {
+            return outcome;
+        }
+    }
+    if let Some(name) = host_os_name.filter(|_| opts.try_host_os_name) {
+        let more: Vec<IpAddr> = host_os_addresses(name)
+            .await
+            .into_iter()
+            .filter(|a| !addresses.contains(a))
+            .collect();
+        if more.is_empty() {
+            passed_over.push(format!(
+                "the host OS name AMT reports, {}, gave no other address",
+                crate::text::quoted(name)
+            ));
+        }
+        for address in more {
+            if let Some(outcome) =
+                read_at(Arc::clone(&transport), address, opts, &mut passed_over).await
+            {
+                return outcome;
+            }
         }
     }
     Err(HostError::NoListener(format!(
