@@ -175,18 +175,18 @@ fn respond(
     let authorization = req.header("authorization").map(str::trim);
     let scheme_token = authorization.and_then(|v| v.split_once(' '));
     if let Some((scheme, token)) = scheme_token {
-        if scheme.eq_ignore_ascii_case("negotiate") {
-            match negotiate::step(auth, token, &cfg.user, &cfg.password) {
-                negotiate::Step::Challenge(challenge) => {
-                    return challenge_401(Some(&challenge));
-                }
-                negotiate::Step::Refused => return challenge_401(None),
-                negotiate::Step::Accepted => {}
-            }
-        } else if !(over_tls || cfg.allow_unencrypted) || !basic_ok(cfg, authorization) {
-            return challenge_401(None);
-        } else {
-            return answer_plain(cfg, &req.body);
+        if !scheme.eq_ignore_ascii_case("negotiate") {
+            let basic_taken = (over_tls || cfg.allow_unencrypted) && basic_ok(cfg, authorization);
+            return if basic_taken {
+                answer_plain(cfg, &req.body)
+            } else {
+                challenge_401(None)
+            };
+        }
+        match negotiate::step(auth, token, &cfg.user, &cfg.password) {
+            negotiate::Step::Challenge(challenge) => return challenge_401(Some(&challenge)),
+            negotiate::Step::Refused => return challenge_401(None),
+            negotiate::Step::Accepted => {}
         }
     }
     let Some(server) = auth.established() else {
@@ -207,9 +207,6 @@ fn respond(
         return challenge_401(None);
     };
     let (status, answer) = answer_soap(cfg, &body);
-    let Some(server) = auth.established() else {
-        return challenge_401(None);
-    };
     match answer.and_then(|a| server.seal(a.as_bytes())) {
         Some(sealed) => plain(status, negotiate::SEALED_CONTENT_TYPE, &sealed),
         None => plain(400, "", b""),

@@ -86,7 +86,7 @@ pub fn step(state: &mut State, token_b64: &str, user: &str, password: &str) -> S
     };
     match (message_type(&token), std::mem::take(state)) {
         (Some(1), _) => match Server::new(user, password).and_then(|mut s| {
-            let challenge = s.accept(token)?;
+            let (_, challenge) = s.accept(token)?;
             Some((s, challenge))
         }) {
             Some((server, challenge)) => {
@@ -128,12 +128,9 @@ impl Server {
         })
     }
 
-    /// Feeds a client token; returns the server's answer token.
-    fn accept(&mut self, token: Vec<u8>) -> Option<Vec<u8>> {
-        self.accept_status(token).map(|(_, out)| out)
-    }
-
-    fn accept_status(&mut self, token: Vec<u8>) -> Option<(SecurityStatus, Vec<u8>)> {
+    /// Feeds a client token; returns the status and the server's answer
+    /// token.
+    fn accept(&mut self, token: Vec<u8>) -> Option<(SecurityStatus, Vec<u8>)> {
         let mut input = vec![SecurityBuffer::new(token, BufferType::Token)];
         let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
         let builder = self
@@ -156,7 +153,7 @@ impl Server {
     /// AUTHENTICATE: the NTLMv2 proof checks against the password (sspi's
     /// `complete_auth_token`), and the account is the one this host has.
     fn authenticate(&mut self, token: Vec<u8>) -> bool {
-        let Some((status, _)) = self.accept_status(token) else {
+        let Some((status, _)) = self.accept(token) else {
             return false;
         };
         if matches!(
