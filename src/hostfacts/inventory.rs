@@ -138,11 +138,21 @@ pub struct Inventory {
     conflicts: Mutex<Vec<String>>,
 }
 
-fn push_problem(problems: &mut Vec<String>, dropped: &mut usize, text: String) {
-    if problems.len() < MAX_PROBLEMS {
-        problems.push(text);
-    } else {
-        *dropped += 1;
+/// Rows that could not be used: the first [`MAX_PROBLEMS`] kept, the rest
+/// counted (a file of a million bad rows must not hold a million messages).
+#[derive(Default)]
+struct Problems {
+    kept: Vec<String>,
+    dropped: usize,
+}
+
+impl Problems {
+    fn push(&mut self, text: String) {
+        if self.kept.len() < MAX_PROBLEMS {
+            self.kept.push(text);
+        } else {
+            self.dropped += 1;
+        }
     }
 }
 
@@ -293,54 +303,43 @@ impl Inventory {
 struct Grouping {
     machines: Vec<Machine>,
     key_of: HashMap<String, usize>,
-    problems: Vec<String>,
-    /// Problems past the kept ones: a file of a million bad rows must not
-    /// hold a million messages.
-    problems_dropped: usize,
+    problems: Problems,
 }
 
 impl Grouping {
     fn problem(&mut self, text: String) {
-        push_problem(&mut self.problems, &mut self.problems_dropped, text);
+        self.problems.push(text);
     }
 
     fn add(&mut self, row: Row) {
-        let Grouping {
-            machines,
-            key_of,
-            problems,
-            problems_dropped,
-        } = self;
-        {
-            let key = match (&row.name, row.addresses.first()) {
-                (Some(name), _) => format!("name:{}", short(name)),
-                (None, Some(ip)) => format!("ip:{ip}"),
-                (None, None) => {
-                    push_problem(
-                        problems,
-                        problems_dropped,
-                        format!("line {}: no address or computer name to join on", row.line),
-                    );
-                    return;
-                }
-            };
-            let index = *key_of.entry(key).or_insert_with(|| {
-                machines.push(Machine {
-                    line: row.line,
-                    name: None,
-                    domain: None,
-                    addresses: Vec::new(),
-                    facts: HostFacts::default(),
-                    caption_line: row.line,
-                    version: None,
-                    sku: None,
-                    services: Services::default(),
-                });
-                machines.len() - 1
-            });
-            if let Err(e) = machines[index].add(row) {
-                push_problem(problems, problems_dropped, e);
+        let machines = &mut self.machines;
+        let key = match (&row.name, row.addresses.first()) {
+            (Some(name), _) => format!("name:{}", short(name)),
+            (None, Some(ip)) => format!("ip:{ip}"),
+            (None, None) => {
+                self.problems.push(format!(
+                    "line {}: no address or computer name to join on",
+                    row.line
+                ));
+                return;
             }
+        };
+        let index = *self.key_of.entry(key).or_insert_with(|| {
+            machines.push(Machine {
+                line: row.line,
+                name: None,
+                domain: None,
+                addresses: Vec::new(),
+                facts: HostFacts::default(),
+                caption_line: row.line,
+                version: None,
+                sku: None,
+                services: Services::default(),
+            });
+            machines.len() - 1
+        });
+        if let Err(e) = machines[index].add(row) {
+            self.problems.push(e);
         }
     }
 
@@ -349,8 +348,8 @@ impl Grouping {
             mut machines,
             key_of,
             mut problems,
-            mut problems_dropped,
         } = self;
+        // Only the indexes below are kept; the grouping key goes first.
         drop(key_of);
         for m in &mut machines {
             m.finish();
@@ -361,15 +360,11 @@ impl Grouping {
             for ip in &m.addresses {
                 if let Some(other) = by_ip.insert(*ip, i) {
                     if other != i {
-                        push_problem(
-                            &mut problems,
-                            &mut problems_dropped,
-                            format!(
-                                "line {}: address {ip} is also on line {} (another computer); \
+                        problems.push(format!(
+                            "line {}: address {ip} is also on line {} (another computer); \
                              the later line is used",
-                                m.line, machines[other].line
-                            ),
-                        );
+                            m.line, machines[other].line
+                        ));
                     }
                 }
             }
@@ -377,8 +372,10 @@ impl Grouping {
                 by_name.entry(short(name)).or_default().push(i);
             }
         }
-        let more_problems = problems.len().saturating_sub(MAX_PROBLEMS) + problems_dropped;
-        problems.truncate(MAX_PROBLEMS);
+        let Problems {
+            kept: problems,
+            dropped: more_problems,
+        } = problems;
         let matched = machines.iter().map(|_| AtomicBool::new(false)).collect();
         Inventory {
             path: String::new(),
