@@ -142,22 +142,7 @@ impl SealedTransport {
             .map_err(ntlm_error)?
             .credentials_handle;
         let target = format!("HTTP/{}", endpoint.bare_host());
-        let flags = ClientRequestFlags::CONFIDENTIALITY
-            | ClientRequestFlags::INTEGRITY
-            | ClientRequestFlags::ALLOCATE_MEMORY;
-
-        let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
-        let mut builder = ntlm
-            .initialize_security_context()
-            .with_credentials_handle(&mut credentials)
-            .with_context_requirements(flags)
-            .with_target_data_representation(DataRepresentation::Native)
-            .with_target_name(&target)
-            .with_output(&mut output);
-        ntlm.initialize_security_context_impl(&mut builder)
-            .and_then(|mut g| g.resolve_to_result())
-            .map_err(ntlm_error)?;
-        let negotiate = std::mem::take(&mut output[0].buffer);
+        let negotiate = initialize(&mut ntlm, &mut credentials, &target, None)?;
 
         let challenged = self
             .inner
@@ -175,28 +160,7 @@ impl SealedTransport {
             }
             return Ok(Handshake::NotOffered(challenged));
         };
-
-        let mut input = vec![SecurityBuffer::new(challenge, BufferType::Token)];
-        let mut builder = ntlm
-            .initialize_security_context()
-            .with_credentials_handle(&mut credentials)
-            .with_context_requirements(flags)
-            .with_target_data_representation(DataRepresentation::Native)
-            .with_target_name(&target)
-            .with_input(&mut input)
-            .with_output(&mut output);
-        let status = ntlm
-            .initialize_security_context_impl(&mut builder)
-            .and_then(|mut g| g.resolve_to_result())
-            .map_err(ntlm_error)?
-            .status;
-        if matches!(
-            status,
-            SecurityStatus::CompleteAndContinue | SecurityStatus::CompleteNeeded
-        ) {
-            ntlm.complete_auth_token(&mut output).map_err(ntlm_error)?;
-        }
-        let authenticate = std::mem::take(&mut output[0].buffer);
+        let authenticate = initialize(&mut ntlm, &mut credentials, &target, Some(challenge))?;
 
         let answered = self
             .inner
@@ -208,6 +172,48 @@ impl SealedTransport {
             other => Err(Error::HttpStatus(other.as_u16())),
         }
     }
+}
+
+/// One InitializeSecurityContext call: the NEGOTIATE message without a
+/// server token, the AUTHENTICATE message from the CHALLENGE.
+fn initialize(
+    ntlm: &mut Ntlm,
+    credentials: &mut <Ntlm as SspiImpl>::CredentialsHandle,
+    target: &str,
+    server_token: Option<Vec<u8>>,
+) -> Result<Vec<u8>, Error> {
+    let flags = ClientRequestFlags::CONFIDENTIALITY
+        | ClientRequestFlags::INTEGRITY
+        | ClientRequestFlags::ALLOCATE_MEMORY;
+    let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
+    let mut input: Vec<SecurityBuffer> = server_token
+        .map(|token| SecurityBuffer::new(token, BufferType::Token))
+        .into_iter()
+        .collect();
+    let builder = ntlm
+        .initialize_security_context()
+        .with_credentials_handle(credentials)
+        .with_context_requirements(flags)
+        .with_target_data_representation(DataRepresentation::Native)
+        .with_target_name(target)
+        .with_output(&mut output);
+    let mut builder = if input.is_empty() {
+        builder
+    } else {
+        builder.with_input(&mut input)
+    };
+    let status = ntlm
+        .initialize_security_context_impl(&mut builder)
+        .and_then(|mut g| g.resolve_to_result())
+        .map_err(ntlm_error)?
+        .status;
+    if matches!(
+        status,
+        SecurityStatus::CompleteAndContinue | SecurityStatus::CompleteNeeded
+    ) {
+        ntlm.complete_auth_token(&mut output).map_err(ntlm_error)?;
+    }
+    Ok(std::mem::take(&mut output[0].buffer))
 }
 
 /// How the NTLM exchange ended when it did not fail.
