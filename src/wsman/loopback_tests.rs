@@ -404,3 +404,38 @@ async fn device_closing_without_answering_is_a_reset() {
         .unwrap_err();
     assert_eq!(err, Error::ConnectionReset);
 }
+
+#[tokio::test]
+async fn a_handed_connection_the_read_does_not_start_on_is_closed_at_once() {
+    use tokio::io::AsyncReadExt;
+    let device = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = device.local_addr().unwrap();
+    let (stream, accepted) = tokio::join!(tokio::net::TcpStream::connect(addr), device.accept());
+    let (mut device_side, _) = accepted.unwrap();
+    let transport = transport();
+    transport.adopt(transport::Preconnected {
+        addr,
+        stream: stream.unwrap(),
+    });
+    // The read starts on another port (where nothing listens), not on the
+    // handed connection: the device must see that connection close then,
+    // not when the host's read ends.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let elsewhere = closed.local_addr().unwrap();
+    drop(closed);
+    let err = transport::get(
+        transport.as_ref(),
+        &Endpoint::http("127.0.0.1", elsewhere.port()),
+        "/",
+        &limits(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err, Error::ConnectionRefused);
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(5), device_side.read(&mut byte))
+        .await
+        .expect("the handed connection is closed, not held");
+    assert_eq!(read.unwrap(), 0, "closed without a byte written");
+    drop(transport);
+}

@@ -205,25 +205,30 @@ impl HttpTransport {
         }
     }
 
-    /// Uses `connection` for the first plain request to its address.
+    /// Uses `connection` for the first connection this transport would open,
+    /// when that is a plain one to its address.
     pub fn adopt(&self, connection: Preconnected) {
         let _ = connection.stream.set_nodelay(true);
         *self.adopted.lock().unwrap_or_else(PoisonError::into_inner) = Some(connection);
     }
 
+    /// The adopted connection, if the first connection this transport opens
+    /// is to the same plain address. Either way it is taken: a read that
+    /// starts elsewhere (TLS, another port) closes it at once rather than
+    /// hold one of the device's few connection slots idle for the whole read.
     fn take_adopted(&self, endpoint: &Endpoint) -> Option<tokio::net::TcpStream> {
-        if endpoint.tls {
-            return None;
-        }
-        let mut adopted = self.adopted.lock().unwrap_or_else(PoisonError::into_inner);
-        let matches = adopted.as_ref().is_some_and(|c| {
-            c.addr.port() == endpoint.port
-                && endpoint
-                    .bare_host()
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip == c.addr.ip())
-        });
-        matches.then(|| adopted.take().map(|c| c.stream)).flatten()
+        let adopted = self
+            .adopted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()?;
+        let matches = !endpoint.tls
+            && adopted.addr.port() == endpoint.port
+            && endpoint
+                .bare_host()
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip == adopted.addr.ip());
+        matches.then_some(adopted.stream)
     }
 
     /// A one-off transport with its own connector (tests, single reads).
