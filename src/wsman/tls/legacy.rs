@@ -10,7 +10,9 @@
 
 use std::pin::Pin;
 
-use openssl::ssl::{SslConnector, SslMethod, SslOptions, SslVerifyMode, SslVersion};
+use openssl::ssl::{
+    Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions, SslVerifyMode, SslVersion,
+};
 use openssl::x509::X509;
 use tokio::net::TcpStream;
 use tokio_openssl::SslStream;
@@ -25,7 +27,7 @@ const CIPHERS: &str = "ALL:!aNULL:!eNULL:@SECLEVEL=0";
 
 /// An OpenSSL client context for legacy devices.
 pub struct LegacyConnector {
-    ctx: SslConnector,
+    ctx: SslContext,
 }
 
 impl LegacyConnector {
@@ -34,7 +36,19 @@ impl LegacyConnector {
         let build = |e: openssl::error::ErrorStack| {
             Error::ClientBuild(format!("legacy TLS: {}", one_line(&e.to_string())))
         };
-        let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(build)?;
+        // A bare context, not openssl's SslConnector: that one loads the
+        // system trust store into OpenSSL (set_default_verify_paths), which
+        // verifies nothing here, and that load was 87% of the instructions
+        // of a one-device scan.
+        let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(build)?;
+        // What SslConnector would set and tokio-openssl relies on: a write
+        // may be retried from a moved buffer, and a partial write is a write.
+        b.set_mode(
+            SslMode::AUTO_RETRY
+                | SslMode::ACCEPT_MOVING_WRITE_BUFFER
+                | SslMode::ENABLE_PARTIAL_WRITE
+                | SslMode::RELEASE_BUFFERS,
+        );
         b.set_min_proto_version(Some(SslVersion::TLS1))
             .map_err(build)?;
         b.set_max_proto_version(Some(SslVersion::TLS1_1))
@@ -43,7 +57,11 @@ impl LegacyConnector {
         // ALL carries SSL_OP_LEGACY_SERVER_CONNECT (talk to servers without
         // RFC 5746 secure renegotiation, as AMT 3-9 are); renegotiation itself
         // needs the unsafe-legacy flag.
-        b.set_options(SslOptions::ALL | SslOptions::ALLOW_UNSAFE_LEGACY_RENEGOTIATION);
+        b.set_options(
+            SslOptions::ALL
+                | SslOptions::NO_COMPRESSION
+                | SslOptions::ALLOW_UNSAFE_LEGACY_RENEGOTIATION,
+        );
         b.set_verify(SslVerifyMode::NONE);
         if let Some(id) = identity {
             let mut certs = X509::stack_from_pem(&id.cert_pem)
@@ -73,14 +91,12 @@ impl LegacyConnector {
             Error::Tls(format!("legacy TLS: {}", one_line(&e.to_string())))
         };
         let is_dns = host.parse::<std::net::IpAddr>().is_err();
-        let ssl = self
-            .ctx
-            .configure()
-            .map_err(tls_err)?
-            .verify_hostname(false)
-            .use_server_name_indication(is_dns)
-            .into_ssl(host)
-            .map_err(tls_err)?;
+        // A bare context checks no hostname either: the scan's rustls
+        // verifier judges the chain after the handshake (module doc).
+        let mut ssl = Ssl::new(&self.ctx).map_err(tls_err)?;
+        if is_dns {
+            ssl.set_hostname(host).map_err(tls_err)?;
+        }
         let mut stream = SslStream::new(ssl, tcp).map_err(tls_err)?;
         Pin::new(&mut stream).connect().await.map_err(|e| {
             let detail = e
