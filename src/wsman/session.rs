@@ -70,7 +70,7 @@ impl Session {
         limits: &CallLimits,
     ) -> Result<Element, Error> {
         let request = envelope::get(&self.to(), resource_uri, selectors, &self.envelope);
-        let response = self.call(&request, limits, true).await?;
+        let response = self.call(request, limits, true).await?;
         response
             .into_payload()
             .ok_or_else(|| Error::Protocol("Get answered with an empty Body".into()))
@@ -134,11 +134,11 @@ impl Session {
         // the Pull always follows; firmware that faults on the option gets
         // the plain Enumerate.
         let request = envelope::enumerate_query(&to, resource_uri, query, true, &self.envelope);
-        let first = match self.call(&request, &remaining()?, true).await {
+        let first = match self.call(request, &remaining()?, true).await {
             Err(Error::Fault(_) | Error::EmptyBadRequest) => {
                 let plain =
                     envelope::enumerate_query(&to, resource_uri, query, false, &self.envelope);
-                let response = self.call(&plain, &remaining()?, true).await?;
+                let response = self.call(plain, &remaining()?, true).await?;
                 response::enumerate_page(response)?
             }
             other => response::enumerate_page(other?)?,
@@ -152,7 +152,7 @@ impl Session {
         })?;
         for _ in 0..self.max_pages {
             let request = envelope::pull(&to, resource_uri, &context, &self.envelope);
-            let response = self.call(&request, &remaining()?, false).await?;
+            let response = self.call(request, &remaining()?, false).await?;
             let page = response::pull_page(response)?;
             items.extend(page.items);
             if page.end_of_sequence {
@@ -174,7 +174,7 @@ impl Session {
     pub async fn identify(&self, limits: &CallLimits) -> Result<Element, Error> {
         let request = envelope::identify();
         // Identify answers carry no WS-Addressing header, so nothing to relate.
-        let raw = self.post_wsman(&request, limits, true).await?;
+        let raw = self.post_wsman(request, limits, true).await?;
         let response = interpret(raw, |body| response::parse_response(body, None))?;
         response
             .into_payload()
@@ -215,24 +215,26 @@ impl Session {
 
     async fn call(
         &self,
-        request: &Envelope,
+        request: Envelope,
         limits: &CallLimits,
         retry_safe: bool,
     ) -> Result<Response, Error> {
+        let message_id = request.message_id.clone();
         let raw = self.post_wsman(request, limits, retry_safe).await?;
         interpret(raw, |body| {
-            response::parse_response(body, Some(&request.message_id))
+            response::parse_response(body, Some(&message_id))
         })
     }
 
+    /// Takes the envelope by value: its XML becomes the request body as it
+    /// is, where a copy would hold it twice while the request is in flight.
     async fn post_wsman(
         &self,
-        request: &Envelope,
+        request: Envelope,
         limits: &CallLimits,
         retry_safe: bool,
     ) -> Result<RawResponse, Error> {
-        let mut request =
-            Request::post(self.path.as_str(), SOAP12_CONTENT_TYPE, request.xml.clone());
+        let mut request = Request::post(self.path.as_str(), SOAP12_CONTENT_TYPE, request.xml);
         request.retry_safe = retry_safe;
         self.send(&request, limits).await
     }
