@@ -18,7 +18,7 @@ use amtready::facts::ControlMode;
 use amtready::wsman::envelope::{NS_ADDRESSING, NS_WSMAN};
 use amtready::wsman::response::{enumerate_context, parse_response, pull_page};
 use amtready::wsman::session::interpret;
-use amtready::wsman::{Challenge, Error, RawResponse};
+use amtready::wsman::{http1, Challenge, Error, RawResponse};
 
 fn captures_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("AMTREADY_CAPTURES_DIR")
@@ -519,6 +519,63 @@ fn http_400_captures() {
         Err(Error::Fault(f)) => assert_eq!(f.subcode.as_deref(), Some("DestinationUnreachable")),
         other => panic!("{other:?}"),
     }
+}
+
+/// The transport's own HTTP/1.1 reader on every wire capture of a whole
+/// response, fed one byte per read up to all at once: the status, headers
+/// and de-chunked body are those this file's independent split finds, and
+/// only the answers that say `Connection: close` end the connection.
+#[test]
+#[cfg_attr(
+    amt_captures_missing,
+    ignore = "no AMT captures: ../shared/captures or AMTREADY_CAPTURES_DIR"
+)]
+fn the_transport_reads_every_http_capture_at_any_read_size() {
+    let Some(dir) = captures_dir() else { return };
+    let whole_answers = [
+        "http/200-chunked-AMT_GeneralSettings-Get-amt15.0.23-rps.txt",
+        "http/200-chunked-CIM_SoftwareIdentity-Enumerate-amt15.0.23-mps.txt",
+        "http/200-chunked-Unprovision-amt15.0.23-rps.txt",
+        "http/303-GET-root-Server-AMT-nmap.txt",
+        "http/303-GET-root-amt7.1.91-meshcentral.txt",
+        "http/400-chunked-fault-AlreadyExists-amt15.0.23-rps.txt",
+        "http/400-empty-body-amt12.0.92-rps-pr1155.txt",
+        "http/401-wsman-amt11.8.50-rps.txt",
+        "http/401-wsman-amt15.0.23-rps.txt",
+        "http/401-wsman-amt16.1.25-qop-auth-int-rps-issue779.txt",
+    ];
+    for file in whole_answers {
+        let bytes = read(&dir, file);
+        let expected = split_http(&bytes);
+        for piece in [1, 2, 3, 5, 64, 1460, bytes.len()] {
+            let got = http1::read_answer(&bytes, piece, 64 * 1024)
+                .unwrap_or_else(|e| panic!("{file} in reads of {piece}: {e}"));
+            assert_eq!(got.head.status.as_u16(), expected.status, "{file}");
+            let headers: Vec<(String, String)> = got
+                .head
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+                .collect();
+            let want: Vec<(String, String)> = expected
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                .collect();
+            assert_eq!(headers, want, "{file} in reads of {piece}");
+            assert_eq!(got.body, expected.body, "{file} in reads of {piece}");
+            let closes = expected.header("Connection") == Some("close");
+            assert_eq!(got.reusable, !closes, "{file} in reads of {piece}");
+        }
+    }
+    // This one was captured up to the end of its head: the 689 bytes its
+    // Content-Length promises never came, which is a reset, not a short body.
+    let file = "http/401-eoi-RemoteControlService-amt8.0.3-headers-amtc-issue2.txt";
+    assert_eq!(
+        http1::read_answer(&read(&dir, file), 7, 64 * 1024).unwrap_err(),
+        Error::ConnectionReset,
+        "{file}"
+    );
 }
 
 #[test]

@@ -80,6 +80,10 @@ pub const TARGETS: &[Target] = &[
         run: targets::policy,
     },
     Target {
+        name: "http_response",
+        run: targets::http_response,
+    },
+    Target {
         name: "eoi",
         run: targets::eoi,
     },

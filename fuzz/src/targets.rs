@@ -14,7 +14,9 @@ use amtready::scan::rmcp;
 use amtready::scan::target::{SpecKind, TargetSpec};
 use amtready::site_file;
 use amtready::wsman::envelope::{NS_ADDRESSING, NS_SOAP12, NS_WSMAN};
-use amtready::wsman::{response, xml, Challenge, Credentials, DigestSession, Error, Password};
+use amtready::wsman::{
+    http1, response, xml, Challenge, Credentials, DigestSession, Error, Password,
+};
 
 use crate::check::{heap_within, one_line, one_line_within, HeapBudget};
 use crate::xml_writer;
@@ -507,4 +509,67 @@ pub fn facts_record(data: &[u8]) {
             other => panic!("our own record read back as {other:?}: {json}"),
         }
     }
+}
+
+/// The body cap the `http_response` target reads with: small, so inputs of a
+/// few KiB reach the cap on every framing.
+const HTTP_BODY_CAP: usize = 2048;
+
+/// An HTTP/1.1 response as a device sends it (`wsman/http1.rs`): read whole,
+/// one byte per read and seven per read, the outcome is the same (framing
+/// never depends on how TCP cut the stream); the body stays within the cap;
+/// errors are one bounded line; and a response rebuilt from what was read,
+/// with a Content-Length, reads back as the same status, headers and body.
+pub fn http_response(data: &[u8]) {
+    let whole = heap_within("http_response", data.len(), TEXT_HEAP, || {
+        http1::read_answer(data, data.len(), HTTP_BODY_CAP)
+    });
+    if data.len() < http1::MAX_HEAD {
+        // Near the head limit, a large read can hold a whole head that a
+        // byte-at-a-time read refuses at the limit; below it they agree.
+        for piece in [1, 7] {
+            let again = http1::read_answer(data, piece, HTTP_BODY_CAP);
+            match (&whole, &again) {
+                (Ok(w), Ok(a)) => {
+                    assert_eq!((&w.head, &w.body), (&a.head, &a.body), "piece {piece}");
+                    // Fewer bytes read ahead can only leave fewer behind.
+                    assert!(!w.reusable || a.reusable, "piece {piece}");
+                }
+                (Err(w), Err(a)) => assert_eq!(w, a, "piece {piece}"),
+                _ => panic!("whole: {whole:?}, in pieces of {piece}: {again:?}"),
+            }
+        }
+    }
+    let answer = match whole {
+        Ok(a) => a,
+        Err(e) => return check_wsman_error("http_response", &e),
+    };
+    assert!(
+        answer.body.len() <= HTTP_BODY_CAP,
+        "{} bytes",
+        answer.body.len()
+    );
+    let mut rebuilt = format!("HTTP/1.1 {} X\r\n", answer.head.status.as_u16()).into_bytes();
+    for (name, value) in &answer.head.headers {
+        if name == http::header::CONTENT_LENGTH || name == http::header::TRANSFER_ENCODING {
+            continue;
+        }
+        rebuilt.extend_from_slice(name.as_str().as_bytes());
+        rebuilt.extend_from_slice(b": ");
+        rebuilt.extend_from_slice(value.as_bytes());
+        rebuilt.extend_from_slice(b"\r\n");
+    }
+    rebuilt.extend_from_slice(format!("content-length: {}\r\n\r\n", answer.body.len()).as_bytes());
+    rebuilt.extend_from_slice(&answer.body);
+    let again = http1::read_answer(&rebuilt, rebuilt.len(), HTTP_BODY_CAP)
+        .unwrap_or_else(|e| panic!("the rebuilt response is refused ({e})"));
+    assert_eq!(again.head.status, answer.head.status);
+    assert_eq!(again.body, answer.body);
+    let framing = |h: &http::HeaderMap| {
+        let mut h = h.clone();
+        h.remove(http::header::CONTENT_LENGTH);
+        h.remove(http::header::TRANSFER_ENCODING);
+        h
+    };
+    assert_eq!(framing(&again.head.headers), framing(&answer.head.headers));
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod digest;
 pub mod envelope;
 pub mod fake;
+pub mod http1;
 pub mod response;
 pub mod session;
 pub mod tls;

@@ -11,23 +11,17 @@
 //! came back (a device that closes kept-alive connections without
 //! `Connection: close`): each goes out once more on a fresh connection.
 
-use std::error::Error as StdError;
 use std::fmt;
-use std::io;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use http::header::{CONNECTION, CONTENT_TYPE, HOST};
+use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
 
+use super::http1;
 use super::tls::connector::TlsRoute;
 use super::tls::{Connector, TlsInfo, TlsPolicy};
 use super::{Endpoint, Error};
@@ -156,9 +150,7 @@ impl Default for TransportOptions {
 }
 
 struct Conn {
-    sender: SendRequest<Full<Bytes>>,
-    /// Bytes read from the device on this connection so far.
-    received: Arc<AtomicU64>,
+    stream: super::tls::Stream,
     tls: Option<Arc<TlsInfo>>,
     /// The endpoint it was opened to: a host read on 16992 and then 16993
     /// must never send a request meant for one over the other.
@@ -241,7 +233,6 @@ impl HttpTransport {
 
     fn take_idle(&self, endpoint: &Endpoint) -> Option<Conn> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        idle.retain(|c| !c.sender.is_closed());
         let at = idle.iter().rposition(|c| c.endpoint == *endpoint)?;
         Some(idle.swap_remove(at))
     }
@@ -275,24 +266,9 @@ impl HttpTransport {
             // connection would only cost round trips.
             self.legacy.store(true, Ordering::Relaxed);
         }
-        let received = Arc::new(AtomicU64::new(0));
-        let stream = Counted {
-            inner: stream,
-            received: received.clone(),
-        };
-        let (sender, connection) = http1::Builder::new()
-            .handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| map_hyper(&e))?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::trace!(error = %e, "connection ended");
-            }
-        });
         Ok((
             Conn {
-                sender,
-                received,
+                stream,
                 tls: tls.map(Arc::new),
                 endpoint: endpoint.clone(),
             },
@@ -306,6 +282,13 @@ impl HttpTransport {
         request: &Request,
         body_cap: usize,
     ) -> Result<RawResponse, Error> {
+        let wire = http1::encode(
+            &request.method,
+            &request.path,
+            &endpoint.authority(),
+            &request.headers,
+            &request.body,
+        )?;
         let mut fresh_tried = false;
         loop {
             let (mut conn, reused) = match self.take_idle(endpoint) {
@@ -315,89 +298,39 @@ impl HttpTransport {
                 // would stay allocated for every request of the host.
                 _ => Box::pin(self.open(endpoint)).await?,
             };
-            if conn.sender.ready().await.is_err() {
-                if reused {
-                    fresh_tried = true;
-                    continue;
-                }
-                return Err(Error::ConnectionReset);
+            if reused && !http1::still_open(&mut conn.stream) {
+                // Closed (or written to) by the device while idle: never sent.
+                fresh_tried = true;
+                continue;
             }
-            let outgoing = build(endpoint, request)?;
-            let received_before = conn.received.load(Ordering::Relaxed);
-            let response = match conn.sender.try_send_request(outgoing).await {
-                Ok(r) => r,
-                Err(mut e) => {
-                    if reused && e.take_message().is_some() {
-                        // Never written: the device had closed the idle connection.
-                        fresh_tried = true;
-                        continue;
+            match http1::exchange(&mut conn.stream, &wire, request.read_body, body_cap).await {
+                Ok(answer) => {
+                    let tls = conn.tls.clone();
+                    if answer.reusable {
+                        self.put_idle(conn);
                     }
+                    return Ok(RawResponse {
+                        status: answer.head.status,
+                        headers: answer.head.headers,
+                        body: answer.body,
+                        tls,
+                    });
+                }
+                Err(failed) => {
                     // Written to a kept-alive connection the device had closed
                     // without `Connection: close`, and not one byte came back:
                     // the device never saw it, so a read may go again, once.
-                    let silent = conn.received.load(Ordering::Relaxed) == received_before;
-                    let died = matches!(map_hyper(e.error()), Error::ConnectionReset);
-                    if reused && silent && died && request.retry_safe {
+                    let died = matches!(*failed.error, Error::ConnectionReset);
+                    if reused && !failed.answered && died && request.retry_safe {
                         fresh_tried = true;
                         continue;
                     }
-                    return Err(map_hyper(e.error()));
-                }
-            };
-            let (parts, mut body) = response.into_parts();
-            let tls = conn.tls.clone();
-            if !request.read_body {
-                return Ok(RawResponse {
-                    status: parts.status,
-                    headers: parts.headers,
-                    body: Vec::new(),
-                    tls,
-                });
-            }
-            let declared = parts
-                .headers
-                .get(http::header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
-            if declared.is_some_and(|len| len > body_cap as u64) {
-                return Err(Error::BodyTooLarge(body_cap));
-            }
-            // A declared length is reserved at once instead of grown into by
-            // doubling, up to what a real answer needs: a device that only
-            // claims 4 MiB must not get them before it sends a byte.
-            let reserve = declared.map_or(0, |len| len.min(MAX_BODY_RESERVE as u64) as usize);
-            let mut bytes = Vec::with_capacity(reserve);
-            while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|e| map_hyper(&e))?;
-                if let Ok(data) = frame.into_data() {
-                    if bytes.len().saturating_add(data.len()) > body_cap {
-                        return Err(Error::BodyTooLarge(body_cap));
-                    }
-                    bytes.extend_from_slice(&data);
+                    return Err(*failed.error);
                 }
             }
-            let closing = parts
-                .headers
-                .get_all(CONNECTION)
-                .iter()
-                .any(|v| v.to_str().is_ok_and(|s| s.eq_ignore_ascii_case("close")))
-                || parts.version < http::Version::HTTP_11;
-            if !closing {
-                self.put_idle(conn);
-            }
-            return Ok(RawResponse {
-                status: parts.status,
-                headers: parts.headers,
-                body: bytes,
-                tls,
-            });
         }
     }
 }
-
-/// The most of a declared Content-Length reserved before the body arrives:
-/// AMT's largest answers (a Pull page of certificate hashes) are well under it.
-const MAX_BODY_RESERVE: usize = 64 * 1024;
 
 impl Transport for HttpTransport {
     fn send<'a>(
@@ -408,115 +341,6 @@ impl Transport for HttpTransport {
     ) -> BoxFuture<'a, Result<RawResponse, Error>> {
         Box::pin(self.exchange(endpoint, request, body_cap))
     }
-}
-
-/// A connection that counts the bytes read from it, so a failed exchange can
-/// tell "the device answered part of it" from "not one byte came back".
-struct Counted {
-    inner: super::tls::connector::Stream,
-    received: Arc<AtomicU64>,
-}
-
-impl tokio::io::AsyncRead for Counted {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = &polled {
-            let n = buf.filled().len().saturating_sub(before);
-            self.received.fetch_add(n as u64, Ordering::Relaxed);
-        }
-        polled
-    }
-}
-
-impl tokio::io::AsyncWrite for Counted {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-}
-
-fn build(endpoint: &Endpoint, request: &Request) -> Result<http::Request<Full<Bytes>>, Error> {
-    let mut builder = http::Request::builder()
-        .method(request.method.clone())
-        .uri(request.path.as_str());
-    if let Some(headers) = builder.headers_mut() {
-        headers.extend(request.headers.clone());
-        let host = HeaderValue::from_str(&endpoint.authority())
-            .map_err(|_| Error::Protocol("the host is not a valid Host header".into()))?;
-        headers.insert(HOST, host);
-    }
-    builder
-        .body(Full::new(request.body.clone()))
-        .map_err(|e| Error::Protocol(format!("cannot build the request: {e}")))
-}
-
-/// Maps hyper's errors: a connection closed before the whole answer arrived
-/// is a reset, like the io errors that mean the same.
-fn map_hyper(error: &hyper::Error) -> Error {
-    if error.is_incomplete_message() {
-        return Error::ConnectionReset;
-    }
-    if error.is_parse() || error.is_parse_status() {
-        return Error::NotHttp(error_chain(error));
-    }
-    let mut source: Option<&(dyn StdError + 'static)> = error.source();
-    while let Some(err) = source {
-        if let Some(io) = err.downcast_ref::<io::Error>() {
-            match io.kind() {
-                io::ErrorKind::ConnectionReset
-                | io::ErrorKind::ConnectionAborted
-                | io::ErrorKind::BrokenPipe
-                | io::ErrorKind::UnexpectedEof => return Error::ConnectionReset,
-                io::ErrorKind::ConnectionRefused => return Error::ConnectionRefused,
-                _ => {}
-            }
-        }
-        source = err.source();
-    }
-    Error::Http(error_chain(error))
-}
-
-/// The error and its causes in one line.
-fn error_chain(error: &dyn StdError) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(err) = source {
-        let part = err.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = err.source();
-    }
-    super::response::one_line(&text)
 }
 
 /// One unauthenticated `GET` of `path`, body read within the cap, the whole
