@@ -331,7 +331,9 @@ impl<S: AsyncRead + Unpin + ?Sized> Reader<'_, S> {
                             .any(|token| token.trim().eq_ignore_ascii_case("close"))
                     })
                 });
-        let reusable = delimited && !closing && self.pending().is_empty();
+        // After a 101 the connection speaks another protocol.
+        let switched = head.status == StatusCode::SWITCHING_PROTOCOLS;
+        let reusable = delimited && !closing && !switched && self.pending().is_empty();
         Ok(Exchanged {
             head,
             body,
@@ -592,6 +594,11 @@ mod tests {
         let got = read_pieces(answer, 4096, 1024).unwrap();
         assert_eq!(got.head.status, StatusCode::NO_CONTENT);
         assert!(got.body.is_empty());
+        assert!(got.reusable);
+        let switched =
+            read_pieces(b"HTTP/1.1 101 Switching Protocols\r\n\r\n", 4096, 1024).unwrap();
+        assert_eq!(switched.head.status, StatusCode::SWITCHING_PROTOCOLS);
+        assert!(!switched.reusable, "the connection left HTTP");
     }
 
     #[test]
