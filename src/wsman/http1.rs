@@ -72,9 +72,10 @@ pub struct Failed {
     pub answered: bool,
 }
 
-/// The request as bytes on the wire: request line, `host`, the caller's
-/// headers, `content-length` where there is a body, then the body.
-pub(super) fn encode(
+/// The request head as bytes on the wire: request line, `host`, the
+/// caller's headers, `content-length` where there is a body. The body goes
+/// out after it from the caller's own buffer (see [`exchange`]), never copied.
+pub(super) fn encode_head(
     method: &Method,
     path: &str,
     authority: &str,
@@ -88,7 +89,7 @@ pub(super) fn encode(
     }
     let host = HeaderValue::from_str(authority)
         .map_err(|_| Error::Protocol("the host is not a valid Host header".into()))?;
-    let mut out = Vec::with_capacity(160 + headers.len() * 48 + body.len());
+    let mut out = Vec::with_capacity(160 + headers.len() * 48);
     out.extend_from_slice(method.as_str().as_bytes());
     out.push(b' ');
     out.extend_from_slice(path.as_bytes());
@@ -110,7 +111,6 @@ pub(super) fn encode(
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
     Ok(out)
 }
 
@@ -121,11 +121,13 @@ fn is_framing(name: &HeaderName) -> bool {
         || name == http::header::TRANSFER_ENCODING
 }
 
-/// Writes `request` and reads one response to it. With `read_body` false it
-/// returns after the head, and the connection is not reusable.
+/// Writes `head` and `body` in one write (vectored where the connection
+/// takes that, so the body is not copied) and reads one response. With `read_body` false it returns after the
+/// head, and the connection is not reusable.
 pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin + ?Sized>(
     stream: &mut S,
-    request: &[u8],
+    head: &[u8],
+    body: &[u8],
     read_body: bool,
     body_cap: usize,
 ) -> Result<Exchanged, Failed> {
@@ -133,10 +135,19 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin + ?Sized>(
         error: Box::new(error),
         answered: false,
     };
-    stream
-        .write_all(request)
-        .await
-        .map_err(|e| unanswered(io_error(&e)))?;
+    let written = if stream.is_write_vectored() {
+        let mut request = bytes::Buf::chain(head, body);
+        // Through `&mut S`, which is sized where `S` (a boxed connection) is not.
+        AsyncWriteExt::write_all_buf(&mut &mut *stream, &mut request).await
+    } else {
+        // One write all the same (the legacy TLS stream has no vectored
+        // writes): head and body in one TLS record, as before.
+        let mut request = Vec::with_capacity(head.len() + body.len());
+        request.extend_from_slice(head);
+        request.extend_from_slice(body);
+        stream.write_all(&request).await
+    };
+    written.map_err(|e| unanswered(io_error(&e)))?;
     stream.flush().await.map_err(|e| unanswered(io_error(&e)))?;
     let mut reader = Reader {
         stream,
@@ -175,6 +186,7 @@ fn read_pieces(answer: &[u8], piece: usize, body_cap: usize) -> Result<Exchanged
     let exchanged = futures_util::FutureExt::now_or_never(exchange(
         &mut stream,
         b"GET / HTTP/1.1\r\n\r\n",
+        b"",
         true,
         body_cap,
     ));
@@ -496,8 +508,7 @@ fn framing(head: &Head) -> Result<Framing, Error> {
     {
         return Ok(Framing::Empty);
     }
-    let mut codings = head.headers.get_all(http::header::TRANSFER_ENCODING).iter();
-    if codings.next().is_some() {
+    if head.headers.contains_key(http::header::TRANSFER_ENCODING) {
         let last = head
             .headers
             .get_all(http::header::TRANSFER_ENCODING)
@@ -531,15 +542,24 @@ fn framing(head: &Head) -> Result<Framing, Error> {
     Ok(length.map_or(Framing::UntilClose, Framing::Length))
 }
 
+/// Whether `e` says the device closed or reset the connection, however the
+/// OS or the TLS layer put it (a TLS stream without close_notify is an EOF).
+pub(crate) fn closed_by_peer(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof
+    )
+}
+
 /// io errors as the transport reports them: a connection that ended under
 /// the exchange is a reset, whichever way the OS or TLS layer said so.
 pub(super) fn io_error(e: &std::io::Error) -> Error {
-    use std::io::ErrorKind as K;
+    if closed_by_peer(e) {
+        return Error::ConnectionReset;
+    }
     match e.kind() {
-        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
-            Error::ConnectionReset
-        }
-        K::ConnectionRefused => Error::ConnectionRefused,
+        std::io::ErrorKind::ConnectionRefused => Error::ConnectionRefused,
         _ => Error::Http(super::response::one_line(&e.to_string())),
     }
 }
@@ -685,6 +705,23 @@ mod tests {
         assert!(got.reusable);
     }
 
+    /// What [`exchange`] writes for a request whose head is `encode_head`'s.
+    fn sent(
+        method: &Method,
+        path: &str,
+        host: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        let head = encode_head(method, path, host, headers, body)?;
+        let answer: &[u8] = b"HTTP/1.1 204 No Content\r\n\r\n";
+        let mut stream = tokio::io::join(answer, Vec::new());
+        let exchanged =
+            futures_util::FutureExt::now_or_never(exchange(&mut stream, &head, body, true, 1024));
+        assert!(matches!(exchanged, Some(Ok(_))), "{exchanged:?}");
+        Ok(stream.into_inner().1)
+    }
+
     #[test]
     fn the_request_carries_host_and_length_and_never_a_callers_framing() {
         let mut headers = HeaderMap::new();
@@ -696,16 +733,16 @@ mod tests {
             http::header::CONTENT_LENGTH,
             HeaderValue::from_static("999"),
         );
-        let wire = encode(&Method::POST, "/wsman", "10.0.0.8:16992", &headers, b"<x/>").unwrap();
+        let wire = sent(&Method::POST, "/wsman", "10.0.0.8:16992", &headers, b"<x/>").unwrap();
         let text = String::from_utf8(wire).unwrap();
         assert_eq!(
             text,
             "POST /wsman HTTP/1.1\r\nhost: 10.0.0.8:16992\r\ncontent-type: application/soap+xml\r\ncontent-length: 4\r\n\r\n<x/>"
         );
-        let get = encode(&Method::GET, "/", "h", &HeaderMap::new(), b"").unwrap();
+        let get = sent(&Method::GET, "/", "h", &HeaderMap::new(), b"").unwrap();
         assert_eq!(get, b"GET / HTTP/1.1\r\nhost: h\r\n\r\n");
-        assert!(encode(&Method::GET, "/a b", "h", &HeaderMap::new(), b"").is_err());
-        assert!(encode(&Method::GET, "/\r\nX: y", "h", &HeaderMap::new(), b"").is_err());
-        assert!(encode(&Method::GET, "/", "h\r\nX: y", &HeaderMap::new(), b"").is_err());
+        assert!(encode_head(&Method::GET, "/a b", "h", &HeaderMap::new(), b"").is_err());
+        assert!(encode_head(&Method::GET, "/\r\nX: y", "h", &HeaderMap::new(), b"").is_err());
+        assert!(encode_head(&Method::GET, "/", "h\r\nX: y", &HeaderMap::new(), b"").is_err());
     }
 }

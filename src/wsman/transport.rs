@@ -282,7 +282,7 @@ impl HttpTransport {
         request: &Request,
         body_cap: usize,
     ) -> Result<RawResponse, Error> {
-        let wire = http1::encode(
+        let head = http1::encode_head(
             &request.method,
             &request.path,
             &endpoint.authority(),
@@ -303,7 +303,14 @@ impl HttpTransport {
                 fresh_tried = true;
                 continue;
             }
-            match http1::exchange(&mut conn.stream, &wire, request.read_body, body_cap).await {
+            let sent = http1::exchange(
+                &mut conn.stream,
+                &head,
+                &request.body,
+                request.read_body,
+                body_cap,
+            );
+            match sent.await {
                 Ok(answer) => {
                     let tls = conn.tls.clone();
                     if answer.reusable {

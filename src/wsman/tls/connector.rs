@@ -370,14 +370,10 @@ fn handshake_error(e: &io::Error) -> (Error, bool) {
     if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
         return rustls_error(tls);
     }
-    let error = match e.kind() {
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe
-        | io::ErrorKind::UnexpectedEof => {
-            Error::Tls("the device closed the connection during the TLS handshake".into())
-        }
-        _ => Error::Tls(crate::wsman::response::one_line(&e.to_string())),
+    let error = if crate::wsman::http1::closed_by_peer(e) {
+        Error::Tls("the device closed the connection during the TLS handshake".into())
+    } else {
+        Error::Tls(crate::wsman::response::one_line(&e.to_string()))
     };
     (error, false)
 }
