@@ -163,6 +163,11 @@ pub enum HostStatus {
     /// Nothing answered on TCP 16992/16993 or the RMCP ping, twice: an
     /// address without a device, not an unread device. Listed only with `--all`.
     Silent,
+    /// AMT answered the unauthenticated probe, but the credentials were never
+    /// offered to it: `--auth-fail-limit` had stopped them after devices in a
+    /// row rejected them. Its readiness is not known, and nothing says it was
+    /// provisioned elsewhere.
+    NotTried,
 }
 
 impl HostStatus {
@@ -175,6 +180,7 @@ impl HostStatus {
             HostStatus::Error => "error",
             HostStatus::TlsUntrusted => "tls_untrusted",
             HostStatus::Silent => "silent",
+            HostStatus::NotTried => "not_tried",
         }
     }
 }

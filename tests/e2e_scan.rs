@@ -266,7 +266,7 @@ async fn wrong_password_is_one_attempt_and_auth_failed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_closed_port_is_a_silent_address_not_an_unread_device() {
+async fn a_named_port_where_nothing_listens_is_a_host_down_and_fails_the_run() {
     let port = {
         let listener = std::net::TcpListener::bind(loopback_any_port()).unwrap();
         listener.local_addr().unwrap().port()
@@ -281,33 +281,37 @@ async fn a_closed_port_is_a_silent_address_not_an_unread_device() {
         None,
     )
     .await;
-    assert!(
-        records(&out).is_empty(),
-        "silent addresses are only counted"
-    );
+    // The user named it: a record says it is down and how, and the run
+    // fails, so a CI job whose mock never started is never green.
+    let recs = records(&out);
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(recs[0]["target"], target.as_str());
+    assert_eq!(recs[0]["status"], "unreachable");
+    let error = recs[0]["error"].as_str().unwrap();
+    assert!(error.contains(&format!("TCP {port} refused")), "{error}");
+    assert_eq!(recs[0]["verdict"], "unknown", "{:?}", recs[0]);
+    assert_eq!(out.status.code(), Some(4), "a named host that is down fails the run");
+    // The same address reached by expanding a range is an empty address,
+    // listed only with --all; but a run that read nothing is never a pass.
+    let range = format!("127.0.0.1-1:{port}");
+    let out = amtready(
+        scan_args(
+            std::slice::from_ref(&range),
+            &["--timeout", "2", "--connect-timeout", "2", "--rmcp", "off"],
+        ),
+        None,
+    )
+    .await;
+    assert!(records(&out).is_empty(), "silent addresses are only counted");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("1 silent address"), "{stderr}");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "a silent address is no unread device"
-    );
+    assert!(stderr.contains("no device was read"), "{stderr}");
+    assert_eq!(out.status.code(), Some(4), "a run that read nothing fails");
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "took {:?}",
         started.elapsed()
     );
-
-    let out = amtready(
-        scan_args(std::slice::from_ref(&target), &["--all", "--rmcp", "off"]),
-        None,
-    )
-    .await;
-    let recs = records(&out);
-    assert_eq!(recs.len(), 1);
-    assert_eq!(recs[0]["target"], target.as_str());
-    assert_eq!(recs[0]["status"], "silent", "{}", recs[0]);
-    assert_eq!(out.status.code(), Some(0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,17 +16,10 @@ use std::fmt::Display;
 
 /// Exit codes, the same for every subcommand (documented in the README).
 pub mod exit {
-    /// Every host was read and is ready.
-    pub const READY: i32 = 0;
-    /// At least one host is not ready.
-    pub const NOT_READY: i32 = 1;
-    /// Nothing failed, but at least one verdict is unknown (facts missing).
-    pub const UNKNOWN: i32 = 2;
-    /// Bad usage or unreadable input (target, password source, policy, facts file).
+    pub use crate::scan::tally::exit::{NOT_READY, READY, UNKNOWN, UNREAD};
+    /// Bad usage or unreadable input (target, password source, policy, facts
+    /// file), or a report or `--output` file that could not be written.
     pub const INPUT: i32 = 3;
-    /// At least one device answered but could not be read (unreachable after
-    /// answering the sweep, auth failed, error).
-    pub const UNREAD: i32 = 4;
     /// The scan was interrupted (Ctrl-C); every finished host was written.
     pub const INTERRUPTED: i32 = 130;
 }

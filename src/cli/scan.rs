@@ -11,11 +11,13 @@ use super::{exit, input_error};
 use crate::amt::{AmtClient, ClientOptions};
 use crate::facts::{CredentialFacts, HostStatus, SiteFacts};
 use crate::report::progress::{HostDone, Progress as ProgressBar};
-use crate::report::{self, Format, HostReport, ReportOptions, SiteReport};
+use crate::report::{self, Format, ReportOptions, SiteReport};
 use crate::rules::checks::provisioning_password::password_problems;
-use crate::rules::{self, Judge, Verdict};
+use crate::rules::Judge;
 use crate::scan::discover::{self, DEFAULT_RATE};
 use crate::scan::pipeline::ProvisioningCert;
+pub use crate::scan::tally::FailOn;
+use crate::scan::tally::Tally;
 use crate::scan::{
     pipeline, DiscoveryOptions, PipelineOptions, Plan, PlanInput, Progress, ScanEvent, Shard,
 };
@@ -184,19 +186,6 @@ impl Default for SweepArgs {
             fail_on: FailOn::Unknown,
         }
     }
-}
-
-/// `--fail-on`: the least serious outcome that still fails the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
-pub enum FailOn {
-    /// Only devices that answered but could not be read (exit 4).
-    Unread,
-    /// Also hosts that are not ready (exit 1).
-    Error,
-    /// Also unknown verdicts (exit 2).
-    Unknown,
-    /// Also ready hosts with a warning finding (exit 1).
-    Warning,
 }
 
 pub fn run(args: &ScanArgs) -> i32 {
@@ -391,16 +380,25 @@ pub fn execute(
         std::io::BufWriter::new(stdout.lock()),
         &read.report_options(),
     );
-    let mut outcome = Outcome::new(sweep.fail_on);
+    let mut outcome = Tally::new(sweep.fail_on);
+    let mut written = Written::default();
     if let Some(site) = &site_report {
         outcome.add_site(site);
         if let Some(out) = output.as_mut() {
-            if let Err(e) = out.site(site) {
-                eprintln!("amtready: cannot write --output: {e}");
-            }
+            written.output(out.site(site), &bar);
         }
-        if let Err(e) = bar.suspend(|| sink.site(site)) {
-            tracing::debug!("cannot write the site: {e}");
+        written.report(bar.suspend(|| sink.site(site)), &bar);
+    }
+    // A resumed run reports, and is judged on, every host of the file as
+    // well as the new ones, as if it had never stopped.
+    if let Some(path) = &input.resume {
+        let replayed = report::replay::saved_hosts(path, &mut |saved| {
+            progress.count(saved.facts.status);
+            outcome.add(&saved);
+            written.report(sink.record(&saved), &bar);
+        });
+        if let Err(e) = replayed {
+            return input_error(format_args!("cannot read {}: {e}", path.display()));
         }
     }
     let started = Instant::now();
@@ -417,12 +415,9 @@ pub fn execute(
             let Some(event) = event else { return false };
             match event {
                 ScanEvent::AuthLimitReached { limit } => {
-                    bar.suspend(|| {
-                        eprintln!(
-                            "amtready: {limit} devices in a row rejected the credentials; \
-                             not offering them to the rest (--auth-fail-limit {limit})"
-                        )
-                    });
+                    let notice = auth_limit_notice(limit);
+                    bar.suspend(|| eprintln!("amtready: {notice}"));
+                    sink.notice(&notice);
                 }
                 ScanEvent::Host(report) => {
                     bar.host_done(HostDone {
@@ -442,15 +437,9 @@ pub fn execute(
                         continue;
                     }
                     if let Some(out) = output.as_mut() {
-                        if let Err(e) = out.record(&report) {
-                            bar.suspend(|| eprintln!("amtready: cannot write --output: {e}"));
-                        }
+                        written.output(out.record(&report), &bar);
                     }
-                    if let Err(e) = bar.suspend(|| sink.record(&report)) {
-                        // A closed stdout (`| head`) is no reason to stop:
-                        // --output still gets every host.
-                        tracing::debug!("cannot write a result: {e}");
-                    }
+                    written.report(bar.suspend(|| sink.record(&report)), &bar);
                 }
             }
         }
@@ -464,9 +453,7 @@ pub fn execute(
             plan.total()
         );
     }
-    if let Err(e) = sink.finish() {
-        tracing::debug!("cannot finish the report: {e}");
-    }
+    written.report(sink.finish(), &bar);
     if let Some(store) = tofu {
         let learnt = store.learnt();
         if !learnt.is_empty() {
@@ -478,20 +465,77 @@ pub fn execute(
         }
     }
     if let Some(mut out) = output {
-        if let Err(e) = out.finish() {
-            eprintln!("amtready: cannot finish --output: {e}");
-        }
+        written.output(out.finish(), &bar);
     }
     summary(&progress, sweep.all, started.elapsed());
+    if outcome.read() == 0 && !interrupted {
+        eprintln!(
+            "amtready: no device was read, so nothing can be called ready \
+             (check the targets, and that the devices are on)"
+        );
+    }
     if let Some(inventory) = &inventory {
         super::host_facts::report(inventory);
     }
     // The scan's tasks may still hold connections; do not wait for them.
     runtime.shutdown_background();
+    if let Some(failure) = written.failure() {
+        eprintln!("amtready: {failure}");
+        return exit::INPUT;
+    }
     if interrupted {
         return exit::INTERRUPTED;
     }
     outcome.exit_code()
+}
+
+/// What the run says when the auth-fail limit trips: the likely cause first.
+pub fn auth_limit_notice(limit: u32) -> String {
+    format!(
+        "the credentials were rejected by the first {limit} devices in a row: check them \
+         (the rest were not offered them; --auth-fail-limit {limit})"
+    )
+}
+
+/// The first failure to write the report (stdout) or `--output`: either
+/// fails the run, since the admin's record of it is incomplete. A reader
+/// that closed stdout early (`| head`) took what it wanted: not a failure.
+#[derive(Default)]
+struct Written {
+    report: Option<std::io::Error>,
+    output: Option<std::io::Error>,
+}
+
+impl Written {
+    fn report(&mut self, result: std::io::Result<()>, bar: &ProgressBar) {
+        if let Err(e) = result {
+            if e.kind() != std::io::ErrorKind::BrokenPipe && self.report.is_none() {
+                bar.suspend(|| eprintln!("amtready: cannot write the report: {e}"));
+                self.report = Some(e);
+            }
+        }
+    }
+
+    fn output(&mut self, result: std::io::Result<()>, bar: &ProgressBar) {
+        if let Err(e) = result {
+            if self.output.is_none() {
+                bar.suspend(|| eprintln!("amtready: cannot write --output: {e}"));
+                self.output = Some(e);
+            }
+        }
+    }
+
+    fn failure(&self) -> Option<String> {
+        match (&self.report, &self.output) {
+            (_, Some(e)) => Some(format!(
+                "the --output file is incomplete ({e}): the run fails (exit 3)"
+            )),
+            (Some(e), None) => Some(format!(
+                "the report could not be written ({e}): the run fails (exit 3)"
+            )),
+            (None, None) => None,
+        }
+    }
 }
 
 /// The `--output` file: appended after the resume file's last complete line
@@ -512,15 +556,17 @@ fn open_output(path: &std::path::Path, resume_len: Option<u64>) -> std::io::Resu
 
 fn summary(progress: &Progress, all: bool, elapsed: Duration) {
     let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
-    let devices = n(&progress.ok)
+    let hosts = n(&progress.ok)
         + n(&progress.unreachable)
         + n(&progress.auth_failed)
+        + n(&progress.not_tried)
         + n(&progress.error)
         + n(&progress.not_amt)
         + n(&progress.tls_untrusted);
     let mut parts = vec![format!("{} ok", n(&progress.ok))];
     for (count, name) in [
         (n(&progress.auth_failed), "auth_failed"),
+        (n(&progress.not_tried), "not_tried"),
         (n(&progress.error), "error"),
         (n(&progress.unreachable), "unreachable"),
         (n(&progress.not_amt), "not_amt"),
@@ -531,7 +577,7 @@ fn summary(progress: &Progress, all: bool, elapsed: Duration) {
         }
     }
     eprintln!(
-        "amtready: {devices} device(s) answered ({}); {} silent address(es){}; {:.1} s",
+        "amtready: {hosts} host(s) reported ({}); {} silent address(es){}; {:.1} s",
         parts.join(", "),
         n(&progress.silent),
         if all { "" } else { " (list them with --all)" },
@@ -645,74 +691,4 @@ fn client_options(read: &ReadArgs) -> Result<ClientOptions, i32> {
         tls_mode: read.tls.tls,
         ..ClientOptions::default()
     })
-}
-
-/// Tallies host outcomes into the exit code documented in the README.
-struct Outcome {
-    fail_on: FailOn,
-    unread: usize,
-    warnings: bool,
-    verdicts: Vec<Verdict>,
-}
-
-impl Outcome {
-    fn new(fail_on: FailOn) -> Self {
-        Self {
-            fail_on,
-            unread: 0,
-            warnings: false,
-            verdicts: Vec::new(),
-        }
-    }
-
-    /// The run's site counts as one more verdict: a blocking site finding
-    /// makes the run not ready even when every host is.
-    fn add_site(&mut self, site: &SiteReport) {
-        if let Some(e) = &site.evaluation {
-            self.verdicts.push(e.verdict);
-            self.warnings |= e
-                .findings
-                .iter()
-                .any(|f| f.severity == rules::Severity::Warning);
-        }
-    }
-
-    fn add(&mut self, report: &HostReport) {
-        // A device that answered but could not be read. A silent address is
-        // no device, and something that is not AMT is no AMT device.
-        if matches!(
-            report.facts.status,
-            Some(
-                HostStatus::AuthFailed
-                    | HostStatus::Error
-                    | HostStatus::Unreachable
-                    | HostStatus::TlsUntrusted
-            )
-        ) {
-            self.unread += 1;
-        }
-        if let Some(e) = &report.evaluation {
-            self.verdicts.push(e.verdict);
-            self.warnings |= e
-                .findings
-                .iter()
-                .any(|f| f.severity == rules::Severity::Warning);
-        }
-    }
-
-    /// An unread device outranks every verdict: its readiness is not known.
-    fn exit_code(&self) -> i32 {
-        if self.unread > 0 {
-            return exit::UNREAD;
-        }
-        let code = rules::exit_code(self.verdicts.iter().copied());
-        match self.fail_on {
-            FailOn::Unread => exit::READY,
-            FailOn::Error if code == exit::NOT_READY => code,
-            FailOn::Error => exit::READY,
-            FailOn::Unknown => code,
-            FailOn::Warning if code == exit::READY && self.warnings => exit::NOT_READY,
-            FailOn::Warning => code,
-        }
-    }
 }

@@ -115,6 +115,8 @@ pub struct Machine {
     pub addresses: Vec<IpAddr>,
     pub facts: HostFacts,
     caption_line: usize,
+    /// The line that gave each fact, for a later row that disagrees.
+    fact_lines: Vec<(&'static str, usize)>,
     version: Option<String>,
     sku: Option<u32>,
     services: Services,
@@ -131,6 +133,9 @@ pub struct Inventory {
     /// Problems beyond those kept.
     pub more_problems: usize,
     by_ip: HashMap<IpAddr, usize>,
+    /// Addresses two computers claim (the first two lines): joining by
+    /// them would let row order pick the computer, so they join nothing.
+    ambiguous: HashMap<IpAddr, (usize, usize)>,
     by_name: HashMap<String, Vec<usize>>,
     matched: Vec<AtomicBool>,
     unmatched_devices: Mutex<Vec<String>>,
@@ -332,6 +337,7 @@ impl Grouping {
                 addresses: Vec::new(),
                 facts: HostFacts::default(),
                 caption_line: row.line,
+                fact_lines: Vec::new(),
                 version: None,
                 sku: None,
                 services: Services::default(),
@@ -355,6 +361,7 @@ impl Grouping {
             m.finish();
         }
         let mut by_ip = HashMap::new();
+        let mut ambiguous = HashMap::new();
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, m) in machines.iter().enumerate() {
             for ip in &m.addresses {
@@ -362,9 +369,10 @@ impl Grouping {
                     if other != i {
                         problems.push(format!(
                             "line {}: address {ip} is also on line {} (another computer); \
-                             the later line is used",
+                             neither is joined by that address",
                             m.line, machines[other].line
                         ));
+                        ambiguous.entry(*ip).or_insert((other, i));
                     }
                 }
             }
@@ -377,12 +385,16 @@ impl Grouping {
             dropped: more_problems,
         } = problems;
         let matched = machines.iter().map(|_| AtomicBool::new(false)).collect();
+        for ip in ambiguous.keys() {
+            by_ip.remove(ip);
+        }
         Inventory {
             path: String::new(),
             machines,
             problems,
             more_problems,
             by_ip,
+            ambiguous,
             by_name,
             matched,
             unmatched_devices: Mutex::new(Vec::new()),
@@ -418,13 +430,41 @@ impl Inventory {
         Some(&self.machines[first])
     }
 
+    /// The two computers that claim `ip`, in words, when two do.
+    fn claimants(&self, ip: IpAddr) -> Option<String> {
+        let (a, b) = *self.ambiguous.get(&ip)?;
+        let who = |i: usize| {
+            let m = &self.machines[i];
+            match &m.name {
+                Some(name) => format!("line {} {}", m.line, clean(&cut(name))),
+                None => format!("line {}", m.line),
+            }
+        };
+        Some(format!(
+            "address {ip} is claimed by two computers in {} ({}, {})",
+            clean(&self.path),
+            who(a),
+            who(b)
+        ))
+    }
+
     /// Joins the record's device to its machine and merges the machine's
     /// facts into `record.host` (source `inventory`); true when joined. A
-    /// device without a machine is remembered for [`Inventory::report`].
+    /// device without a machine is remembered for [`Inventory::report`],
+    /// and its record says why it has no inventory facts (`host.unread`),
+    /// so the host rules that needed them are missing, not passed.
     pub fn apply(&self, record: &mut FactsRecord, ip: Option<IpAddr>) -> bool {
+        let ip = ip.or_else(|| target_ip(&record.target));
+        let disputed_address = ip.and_then(|ip| self.claimants(ip));
         match self.find(record, ip) {
             Some(m) => {
                 let host = record.host.get_or_insert_with(HostFacts::default);
+                if let Some(claim) = &disputed_address {
+                    let note = format!("address: {claim}; joined by AMT's hostname instead");
+                    if !host.conflicts.contains(&note) {
+                        host.conflicts.push(note);
+                    }
+                }
                 let before = host.conflicts.len();
                 super::merge(host, &m.facts, FactSource::Inventory);
                 if host.conflicts.len() > before {
@@ -442,6 +482,40 @@ impl Inventory {
             None => {
                 if let Ok(mut list) = self.unmatched_devices.lock() {
                     list.push(clean(&record.target).into_owned());
+                }
+                let nothing_to_join = matches!(
+                    record.status,
+                    Some(crate::facts::HostStatus::Silent | crate::facts::HostStatus::NotAmt)
+                );
+                if !nothing_to_join {
+                    let why = match disputed_address {
+                        Some(claim) => format!("inventory: {claim}, and AMT's hostname matched neither"),
+                        None => {
+                            let mut by: Vec<String> =
+                                ip.map(|ip| format!("address {ip}")).into_iter().collect();
+                            if let Some(h) = record
+                                .amt
+                                .as_ref()
+                                .and_then(|a| a.hostname.as_deref())
+                                .filter(|h| !h.is_empty())
+                            {
+                                by.push(format!("AMT hostname {}", clean(&cut(h))));
+                            }
+                            let by = if by.is_empty() {
+                                "nothing to join on".to_string()
+                            } else {
+                                format!("by {}", by.join(" or "))
+                            };
+                            format!(
+                                "inventory: no row of {} matches this device ({by})",
+                                clean(&self.path)
+                            )
+                        }
+                    };
+                    let host = record.host.get_or_insert_with(HostFacts::default);
+                    if !host.unread.iter().any(|u| u.starts_with("inventory: ")) {
+                        host.unread.push(why);
+                    }
                 }
                 false
             }
@@ -537,38 +611,42 @@ impl Machine {
                 self.addresses.push(ip);
             }
         }
+        // Two rows of one computer that disagree on a fact settle nothing:
+        // whichever came last would otherwise decide the verdict. The
+        // dispute is kept on the machine (and so on its host record) and
+        // the fact left unknown, as between sources (`super::merge`).
+        let (facts, lines) = (&mut self.facts, &mut self.fact_lines);
+        settle(facts, lines, "os", |f| &mut f.os, row.caption, line);
+        settle(facts, lines, "service_pack", |f| &mut f.service_pack, row.csd, line);
+        settle(facts, lines, "architecture", |f| &mut f.architecture, row.arch, line);
+        settle(facts, lines, "edition", |f| &mut f.edition, row.edition, line);
+        settle(facts, lines, "server_core", |f| &mut f.server_core, row.server_core, line);
+        settle(facts, lines, "rras_running", |f| &mut f.rras_running, row.rras, line);
+        settle(facts, lines, "ics_enabled", |f| &mut f.ics_enabled, row.ics, line);
+        settle(
+            facts,
+            lines,
+            "inband_provisioning",
+            |f| &mut f.inband_provisioning,
+            row.inband,
+            line,
+        );
         let mut problem = None;
-        let mut take = |slot: &mut Option<String>, value: Option<String>, what: &str| {
-            if let Some(v) = value {
-                match slot {
-                    Some(old) if !old.eq_ignore_ascii_case(&v) => {
-                        problem = Some(format!(
-                            "line {line}: {what} `{}` differs from line {} (`{}`) for the same computer; the first is used",
-                            clean(&cut(&v)),
-                            self.caption_line,
-                            clean(&cut(old))
-                        ));
-                    }
-                    Some(_) => {}
-                    None => *slot = Some(v),
+        if let Some(v) = row.version {
+            match &self.version {
+                Some(old) if !old.eq_ignore_ascii_case(&v) => {
+                    problem = Some(format!(
+                        "line {line}: Version `{}` differs from line {} (`{}`) for the same computer; the first is used",
+                        clean(&cut(&v)),
+                        self.caption_line,
+                        clean(&cut(old))
+                    ));
                 }
+                Some(_) => {}
+                None => self.version = Some(v),
             }
-        };
-        take(&mut self.facts.os, row.caption, "Caption");
-        take(&mut self.facts.service_pack, row.csd, "CSDVersion");
-        take(&mut self.facts.architecture, row.arch, "architecture");
-        take(&mut self.facts.edition, row.edition, "edition");
-        take(&mut self.version, row.version, "Version");
+        }
         self.sku = self.sku.or(row.sku);
-        let or = |slot: &mut Option<bool>, v: Option<bool>| {
-            if v.is_some() {
-                *slot = v;
-            }
-        };
-        or(&mut self.facts.server_core, row.server_core);
-        or(&mut self.facts.rras_running, row.rras);
-        or(&mut self.facts.ics_enabled, row.ics);
-        or(&mut self.facts.inband_provisioning, row.inband);
         if let Some((name, state, mode)) = row.service {
             if !name.is_empty() {
                 self.services.add(&name, state, mode);
@@ -578,21 +656,100 @@ impl Machine {
     }
 
     /// Settles what needs the whole machine: services read with the OS, and
-    /// Server Core from the SKU.
+    /// Server Core from the SKU. A disputed fact stays unsettled.
     fn finish(&mut self) {
-        if self.facts.server_core.is_none() {
+        if self.facts.server_core.is_none() && !disputed(&self.facts, "server_core") {
             self.facts.server_core = self.sku.map(windows::sku_is_server_core);
         }
         // An explicit column wins over the service rows.
-        if self.facts.rras_running.is_none() {
+        if self.facts.rras_running.is_none() && !disputed(&self.facts, "rras_running") {
             self.facts.rras_running = self.services.rras_running();
         }
-        if self.facts.ics_enabled.is_none() {
+        if self.facts.ics_enabled.is_none() && !disputed(&self.facts, "ics_enabled") {
             self.facts.ics_enabled = self
                 .services
                 .ics_enabled(self.facts.os.as_deref(), self.version.as_deref());
         }
     }
+}
+
+/// A value two rows can hold for one fact: compared as an admin would.
+trait RowValue: Clone {
+    fn same(&self, other: &Self) -> bool;
+    fn shown(&self) -> String;
+}
+
+impl RowValue for String {
+    fn same(&self, other: &Self) -> bool {
+        self.eq_ignore_ascii_case(other)
+    }
+    fn shown(&self) -> String {
+        self.clone()
+    }
+}
+
+impl RowValue for bool {
+    fn same(&self, other: &Self) -> bool {
+        self == other
+    }
+    fn shown(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// Takes one row's value for a fact: the first value sets it, the same
+/// value again changes nothing, a different one disputes it for good.
+fn settle<T: RowValue>(
+    facts: &mut HostFacts,
+    lines: &mut Vec<(&'static str, usize)>,
+    key: &'static str,
+    slot: impl Fn(&mut HostFacts) -> &mut Option<T>,
+    value: Option<T>,
+    line: usize,
+) {
+    let Some(value) = value else { return };
+    if disputed(facts, key) {
+        return;
+    }
+    match slot(facts).clone() {
+        None => {
+            *slot(facts) = Some(value);
+            lines.push((key, line));
+        }
+        Some(old) if old.same(&value) => {}
+        Some(old) => {
+            let first = first_line(lines, key);
+            facts
+                .conflicts
+                .push(dispute(key, first, &old.shown(), line, &value.shown()));
+            *slot(facts) = None;
+        }
+    }
+}
+
+/// Whether rows of the machine already disagreed on `key`.
+fn disputed(facts: &HostFacts, key: &str) -> bool {
+    facts
+        .conflicts
+        .iter()
+        .any(|c| c.split(':').next() == Some(key))
+}
+
+fn first_line(lines: &[(&'static str, usize)], key: &str) -> usize {
+    lines
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or(0, |(_, line)| *line)
+}
+
+/// `rras_running: inventory line 3 says true, line 7 says false`: the
+/// dispute as `host.conflicts` keeps it, key first.
+fn dispute(key: &str, first: usize, old: &str, line: usize, new: &str) -> String {
+    format!(
+        "{key}: inventory line {first} says {}, line {line} says {}",
+        clean(&cut(old)),
+        clean(&cut(new))
+    )
 }
 
 fn short(name: &str) -> String {

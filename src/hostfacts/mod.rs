@@ -21,6 +21,19 @@ pub use inventory::Inventory;
 /// another source that agrees is kept; one that disagrees becomes unknown,
 /// and the disagreement is recorded in `conflicts`.
 pub fn merge(host: &mut HostFacts, incoming: &HostFacts, source: FactSource) {
+    // A fact the source could not settle itself (two inventory rows that
+    // disagree) stays unsettled here: another source's value must not win
+    // over a dispute it never saw.
+    for conflict in &incoming.conflicts {
+        let key = conflict.split(':').next().unwrap_or("");
+        if host.conflicts.iter().any(|c| c.split(':').next() == Some(key)) {
+            continue;
+        }
+        host.conflicts.push(conflict.clone());
+        if forget(host, key) {
+            host.sources.remove(key);
+        }
+    }
     macro_rules! field {
         ($name:ident, $same:expr) => {
             if let Some(value) = &incoming.$name {
@@ -51,6 +64,24 @@ pub fn merge(host: &mut HostFacts, incoming: &HostFacts, source: FactSource) {
         };
         n(a) == n(b)
     });
+}
+
+/// Clears the fact named `key`; false when `key` names no fact (an
+/// address dispute, say).
+fn forget(host: &mut HostFacts, key: &str) -> bool {
+    match key {
+        "os" => host.os = None,
+        "service_pack" => host.service_pack = None,
+        "architecture" => host.architecture = None,
+        "edition" => host.edition = None,
+        "server_core" => host.server_core = None,
+        "rras_running" => host.rras_running = None,
+        "ics_enabled" => host.ics_enabled = None,
+        "inband_provisioning" => host.inband_provisioning = None,
+        "kbs" => host.kbs = None,
+        _ => return false,
+    }
+    true
 }
 
 fn merge_one<T: Clone + std::fmt::Debug>(

@@ -8,7 +8,8 @@
 //! or written to stdout. It fills the columns that mean the same for a site
 //! (`target` is `site`; `verdict`, `blocking_rules`, `findings`, `fixes`,
 //! `missing_facts`) and the site facts it was judged on (`site_facts`);
-//! the AMT columns stay empty.
+//! the AMT columns stay empty. `host_notes` says why a host's facts were not
+//! read or not settled (`host.unread`, `host.conflicts` in JSON).
 //!
 //! Excel-specific care: the file starts with a UTF-8 byte order mark (without
 //! it Excel reads UTF-8 as the local code page), and a cell that starts with
@@ -21,7 +22,7 @@ use super::row::{status_label, Projector, RowFinding};
 use super::{HostReport, ReportSink, SiteReport};
 
 /// Column names, in order. Part of the output contract: add at the end only.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 19] = [
     "target",
     "hostname",
     "read_status",
@@ -40,6 +41,7 @@ pub const COLUMNS: [&str; 18] = [
     "missing_facts",
     "record",
     "site_facts",
+    "host_notes",
 ];
 
 pub struct CsvSink<W: Write> {
@@ -113,7 +115,7 @@ impl<W: Write> ReportSink for CsvSink<W> {
     fn site(&mut self, site: &SiteReport) -> io::Result<()> {
         let r = self.projector.site_row(site);
         let [blocking, findings, fixes] = finding_cells(&r.findings);
-        let mut record: [String; 18] = Default::default();
+        let mut record: [String; 19] = Default::default();
         let mut put = |column: &str, value: String| {
             if let Some(i) = COLUMNS.iter().position(|c| *c == column) {
                 record[i] = value;
@@ -136,7 +138,7 @@ impl<W: Write> ReportSink for CsvSink<W> {
         let r = self.projector.row(report);
         let opt = |v: &Option<String>| v.as_deref().map(cell).unwrap_or_default();
         let [blocking, findings, fixes] = finding_cells(&r.findings);
-        let record: [String; 18] = [
+        let record: [String; 19] = [
             cell(&r.target),
             opt(&r.hostname),
             r.status.map(status_label).unwrap_or_default().to_string(),
@@ -160,6 +162,7 @@ impl<W: Write> ReportSink for CsvSink<W> {
             r.missing.join(", "),
             "host".to_string(),
             String::new(),
+            cell(&r.notes.join(" | ")),
         ];
         let w = self.writer()?;
         w.write_record(&record)?;

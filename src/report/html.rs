@@ -364,6 +364,9 @@ fn host_html(out: &mut String, r: &Row, index: usize) {
     for (k, v) in &r.details {
         fact(k, v);
     }
+    for note in &r.notes {
+        fact("Host facts", note);
+    }
     if !r.missing.is_empty() {
         fact("Facts missing", &r.missing.join(", "));
     }
@@ -471,6 +474,7 @@ tr.detail td{background:#fafbfc}
 ul.findings{margin:4px 0 6px;padding-left:18px}
 ul.findings li{margin:4px 0}
 .sev{font-weight:700;text-transform:uppercase;font-size:11px}
+.notice{border-left:4px solid var(--bad);padding:.4em .8em;margin:.5em 0}
 li.error .sev{color:var(--bad)}li.warning .sev{color:var(--warn)}li.info .sev{color:var(--info)}
 .fix{color:#20523a}.source{color:#5b6475;font-size:12px}
 code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12.5px}
@@ -574,6 +578,10 @@ impl<W: Write> ReportSink for HtmlSink<W> {
         self.collected.partial = true;
     }
 
+    fn notice(&mut self, text: &str) {
+        self.collected.notice(text);
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         self.collected.sort();
         let summary = self.collected.summary.finish(self.collected.partial);
@@ -588,6 +596,13 @@ impl<W: Write> ReportSink for HtmlSink<W> {
             summary.hosts,
             env!("CARGO_PKG_VERSION"),
         )?;
+        for notice in &summary.notices {
+            write!(
+                self.out,
+                "<p class=\"notice\" role=\"alert\"><strong>Notice:</strong> {}</p>",
+                esc(notice)
+            )?;
+        }
         self.out.write_all(summary_html(&summary).as_bytes())?;
         if let Some(site) = &self.collected.site {
             self.out.write_all(site_html(site).as_bytes())?;

@@ -90,6 +90,12 @@ impl<W: Write> ReportSink for JsonLinesSink<W> {
             t.partial = true;
         }
     }
+
+    fn notice(&mut self, text: &str) {
+        if let Some(t) = &mut self.tally {
+            t.summary.notice(text);
+        }
+    }
 }
 
 /// A JSON array written element by element. If the scan is killed the closing
@@ -150,6 +156,10 @@ impl<W: Write> ReportSink for JsonArraySink<W> {
 
     fn mark_partial(&mut self) {
         self.tally.partial = true;
+    }
+
+    fn notice(&mut self, text: &str) {
+        self.tally.summary.notice(text);
     }
 }
 

@@ -81,6 +81,19 @@ fn test_case(r: &Row) -> TestCase {
     let status = match r.verdict {
         Some(Verdict::Ready) => TestCaseStatus::success(),
         Some(Verdict::NotReady) => failure(&r.findings, findings_text(r)),
+        // Host facts the user asked for and did not get, or that sources
+        // disagree on: the gate failed for this host, which a skip would hide.
+        Some(Verdict::Unknown) if !r.notes.is_empty() => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_type("host-facts");
+            s.set_message(format!("host facts {}", r.notes.join("; ")));
+            let mut description = r.notes.join("\n");
+            if !r.missing.is_empty() {
+                description.push_str(&format!("\nfacts missing: {}", r.missing.join(", ")));
+            }
+            s.set_description(description);
+            s
+        }
         Some(Verdict::Unknown) | None => {
             let mut s = TestCaseStatus::skipped();
             let reason = match (&r.error, r.status_label(), r.missing.is_empty()) {
@@ -163,6 +176,10 @@ impl<W: Write> ReportSink for JunitSink<W> {
 
     fn mark_partial(&mut self) {
         self.collected.partial = true;
+    }
+
+    fn notice(&mut self, text: &str) {
+        self.collected.notice(text);
     }
 
     fn finish(&mut self) -> io::Result<()> {

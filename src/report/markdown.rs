@@ -41,7 +41,8 @@ pub fn md(s: &str) -> String {
 }
 
 fn write_findings(out: &mut impl Write, r: &Row) -> io::Result<()> {
-    if r.findings.is_empty() && r.error.is_none() && r.missing.is_empty() {
+    if r.findings.is_empty() && r.error.is_none() && r.missing.is_empty() && r.notes.is_empty()
+    {
         return Ok(());
     }
     writeln!(out, "### {} ({})\n", md(&r.host_label()), r.verdict_label())?;
@@ -52,6 +53,9 @@ fn write_findings(out: &mut impl Write, r: &Row) -> io::Result<()> {
             r.status_label().unwrap_or("error"),
             md(e)
         )?;
+    }
+    for note in &r.notes {
+        writeln!(out, "- **Host facts** {}", md(note))?;
     }
     finding_items(out, &r.findings, &r.missing)?;
     writeln!(out)
@@ -174,10 +178,18 @@ impl<W: Write> ReportSink for MarkdownSink<W> {
         self.collected.partial = true;
     }
 
+    fn notice(&mut self, text: &str) {
+        self.collected.notice(text);
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         self.collected.sort();
         let out = &mut self.out;
         writeln!(out, "# {}\n", md(&self.options.title))?;
+        let summary = self.collected.summary.finish(self.collected.partial);
+        for notice in &summary.notices {
+            writeln!(out, "> **Notice:** {}\n", md(notice))?;
+        }
         if let Some(site) = &self.collected.site {
             write_site(out, site)?;
         }
@@ -201,7 +213,12 @@ impl<W: Write> ReportSink for MarkdownSink<W> {
             .collected
             .rows
             .iter()
-            .any(|r| !r.findings.is_empty() || r.error.is_some())
+            .any(|r| {
+                !r.findings.is_empty()
+                    || r.error.is_some()
+                    || !r.missing.is_empty()
+                    || !r.notes.is_empty()
+            })
         {
             writeln!(out, "## Findings\n")?;
             for r in &self.collected.rows {

@@ -11,6 +11,7 @@ pub mod junit;
 pub mod listing;
 pub mod markdown;
 pub mod progress;
+pub mod replay;
 pub mod row;
 pub mod summary;
 pub mod table;
@@ -142,6 +143,9 @@ pub trait ReportSink {
     fn finish(&mut self) -> io::Result<()>;
     /// The scan was interrupted: what follows in `finish` is partial.
     fn mark_partial(&mut self) {}
+    /// A conclusion about the whole run (the credentials are likely wrong),
+    /// which formats that summarise show first. Per-host records say it too.
+    fn notice(&mut self, _text: &str) {}
 }
 
 /// The sink for `format`, writing to `out`.
@@ -172,6 +176,10 @@ pub struct Collected {
 }
 
 impl Collected {
+    pub fn notice(&mut self, text: &str) {
+        self.summary.notice(text);
+    }
+
     pub fn add_site(&mut self, site: &SiteReport) {
         let row = self.projector.site_row(site);
         self.summary.site(&row);

@@ -119,6 +119,10 @@ pub struct Row {
     pub verdict: Option<Verdict>,
     pub findings: Vec<RowFinding>,
     pub missing: Vec<String>,
+    /// Why host facts were not obtained or not settled, one line each
+    /// (`not read: winrm: ...`, `conflict: rras_running: ...`): what JSON
+    /// keeps in `host.unread` and `host.conflicts`, for every human format.
+    pub notes: Vec<String>,
     /// Further facts for the detailed views (HTML), as label/value pairs.
     pub details: Vec<(&'static str, String)>,
 }
@@ -223,6 +227,7 @@ pub fn status_label(status: HostStatus) -> &'static str {
         HostStatus::Error => "read error",
         HostStatus::Silent => "silent",
         HostStatus::TlsUntrusted => "certificate not trusted",
+        HostStatus::NotTried => "credentials not tried",
     }
 }
 
@@ -547,9 +552,30 @@ impl Projector {
             verdict: report.evaluation.as_ref().map(|e| e.verdict),
             findings,
             missing,
+            notes: host_notes(facts.host.as_ref()),
             details,
         }
     }
+}
+
+/// Most host-facts notes a row keeps: a host read at three addresses has
+/// three reasons; more say nothing new.
+const MAX_NOTES: usize = 6;
+
+/// `host.unread` and `host.conflicts` in words, each one bounded line.
+fn host_notes(host: Option<&facts::HostFacts>) -> Vec<String> {
+    let Some(host) = host else {
+        return Vec::new();
+    };
+    let line = |prefix: &str, text: &str| {
+        crate::text::bounded_line(&format!("{prefix}{text}"), crate::amt::MAX_ERROR_CHARS)
+    };
+    host.unread
+        .iter()
+        .map(|u| line("not read: ", u))
+        .chain(host.conflicts.iter().map(|c| line("conflict: ", c)))
+        .take(MAX_NOTES)
+        .collect()
 }
 
 fn yes_no(b: bool) -> String {

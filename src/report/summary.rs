@@ -28,7 +28,12 @@ pub struct SummaryBuilder {
     blocking: HashMap<Arc<str>, (usize, Option<Arc<str>>)>,
     not_checked: HashMap<String, usize>,
     site: Option<SiteSummary>,
+    notices: Vec<String>,
 }
+
+/// Run-wide notices kept: each is a conclusion about the whole run (the
+/// credentials are likely wrong), not one per host.
+const MAX_NOTICES: usize = 10;
 
 /// The run's site in the summary: its verdict and how many findings it has.
 /// The findings themselves are in the site section, once.
@@ -119,6 +124,10 @@ pub struct Summary {
     pub rollout: Option<Verdict>,
     /// The scan was interrupted: these are the hosts finished before it stopped.
     pub partial: bool,
+    /// What the run concluded about itself, most likely cause first (`the
+    /// credentials were rejected by the first 3 devices in a row: check them`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
 }
 
 fn verdict_index(v: Option<Verdict>) -> usize {
@@ -153,6 +162,14 @@ impl SummaryBuilder {
         } else {
             Verdict::Ready
         })
+    }
+
+    /// A run-wide notice, shown first (kept once, at most [`MAX_NOTICES`]).
+    pub fn notice(&mut self, text: &str) {
+        let text = super::text::clean(text).into_owned();
+        if self.notices.len() < MAX_NOTICES && !self.notices.contains(&text) {
+            self.notices.push(text);
+        }
     }
 
     /// Counts the run's site.
@@ -290,6 +307,7 @@ impl SummaryBuilder {
             site: self.site.clone(),
             rollout: self.rollout(),
             partial,
+            notices: self.notices.clone(),
         }
     }
 }
@@ -375,6 +393,9 @@ impl Summary {
             widths: vec![18, width.saturating_sub(20).max(10)],
         };
         let mut kv = |k: &str, v: String| out.extend(grid.render(&[k.to_string(), v]));
+        for notice in &self.notices {
+            kv("Notice", notice.clone());
+        }
         match &self.site {
             Some(site) => kv("Site", site.describe()),
             None if self.judged > 0 => kv(

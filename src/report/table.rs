@@ -75,6 +75,9 @@ pub fn detail_lines(r: &Row, width: usize, verbose: bool) -> Vec<String> {
         };
         out.extend(hanging("    ", &text, width));
     }
+    for note in &r.notes {
+        out.extend(hanging("    host facts ", note, width));
+    }
     out.extend(finding_lines(&r.findings, &r.missing, width, verbose));
     out
 }
@@ -144,6 +147,10 @@ impl<W: Write> ReportSink for TableSink<W> {
         self.collected.partial = true;
     }
 
+    fn notice(&mut self, text: &str) {
+        self.collected.notice(text);
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         self.collected.sort();
         let width = self.options.width;
@@ -155,6 +162,14 @@ impl<W: Write> ReportSink for TableSink<W> {
             &HARD_MINS,
             width,
         );
+        // The run's own conclusion comes before any host: with a mistyped
+        // password, every row below follows from it.
+        let summary = self.collected.summary.finish(self.collected.partial);
+        for notice in &summary.notices {
+            for line in hanging("NOTICE: ", notice, width) {
+                writeln!(self.out, "{line}")?;
+            }
+        }
         if self.collected.partial {
             for line in hanging(
                 "",
@@ -187,7 +202,6 @@ impl<W: Write> ReportSink for TableSink<W> {
                 writeln!(self.out, "{line}")?;
             }
         }
-        let summary = self.collected.summary.finish(self.collected.partial);
         for line in summary.text_lines(width, self.options.verbose) {
             writeln!(self.out, "{line}")?;
         }

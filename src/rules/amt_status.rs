@@ -19,7 +19,10 @@
 //! - AMT answered but refused the credentials given to `scan` (which stand for
 //!   Configuration Manager's AMT Provisioning and Discovery Account): Detected,
 //!   whatever the provisioning state, because Configuration Manager could not
-//!   log on either.
+//!   log on either. A mistyped password is refused the same way, so the
+//!   reason names it first.
+//! - AMT answered but the credentials were never offered (`not_tried`: the
+//!   auth-fail limit had stopped them): Unknown, since nothing was tested.
 //! - AMT read without credentials (banner or RMCP only): Unknown, since
 //!   whether Configuration Manager's account would be accepted was not tested.
 //! - Provisioning state `in` (set-up started, not finished): Not Provisioned;
@@ -57,7 +60,13 @@ fn decide(record: &FactsRecord) -> (AmtStatus, &'static str) {
         Some(HostStatus::AuthFailed) => {
             return (
                 AmtStatus::Detected,
-                "AMT answered but refused the credentials: provisioned elsewhere or its password changed; remove its provisioning or add its account before Configuration Manager can provision it",
+                "AMT answered but refused the credentials: either the credentials given are wrong (check them first), or it was provisioned elsewhere or its password changed",
+            )
+        }
+        Some(HostStatus::NotTried) => {
+            return (
+                AmtStatus::Unknown,
+                "AMT answered, but the credentials were not offered to it after earlier devices in a row rejected them: check the credentials",
             )
         }
         Some(HostStatus::Error) => {

@@ -8,6 +8,7 @@
 
 use super::candidates::{has_error, push_unique};
 use super::checks::{Ctx, Outcome};
+use super::fact::{FactGroup, FactId};
 use super::finding::{Evaluation, Verdict};
 use super::parsed::Parsed;
 use super::policy::{Policy, RuleInfo, RuleKind};
@@ -43,8 +44,21 @@ impl Policy {
         let parsed = Parsed::new(self, record);
         for rule in self.rules().filter(|rule| in_scope(rule)) {
             let check = rule.params.check();
-            if !check.facts().applies(record) {
-                evaluation.not_checked.push(rule.id.clone());
+            let uses = check.facts();
+            // A host fact the user asked a source for and did not get, or
+            // that sources disagree on, is missing: never a rule quietly
+            // left unchecked, so never a silent `ready`.
+            let mut gap = false;
+            for fact in uses.reads {
+                if let Some(why) = host_gap(record, *fact) {
+                    push_unique(&mut evaluation.missing, why);
+                    gap = true;
+                }
+            }
+            if !uses.applies(record) {
+                if !gap {
+                    evaluation.not_checked.push(rule.id.clone());
+                }
                 continue;
             }
             let cx = Ctx {
@@ -61,6 +75,40 @@ impl Policy {
             }
         }
     }
+}
+
+/// The host facts a host-facts source is asked for: WinRM reads them, and an
+/// inventory export's OS and service columns give them. A fact outside this
+/// list (the admin's in-band intent, hotfixes) is not expected from them.
+const SOURCED_HOST_FACTS: &[FactId] = &[
+    FactId::HostOs,
+    FactId::HostArchitecture,
+    FactId::HostRrasRunning,
+    FactId::HostIcsEnabled,
+];
+
+/// Why `fact` is missing when it should not be: the sources that gave it
+/// disagree (`host.conflicts`), or the user asked for host facts and this
+/// host's read failed (`host.unread`). `None` when nothing says so. The
+/// entry stays short: the reason itself is the host's own note, which every
+/// format prints beside the missing facts.
+pub(crate) fn host_gap(record: &FactsRecord, fact: FactId) -> Option<String> {
+    if fact.group() != FactGroup::Host || fact.present(record) {
+        return None;
+    }
+    let host = record.host.as_ref()?;
+    let key = fact.name().strip_prefix("host.")?;
+    if host
+        .conflicts
+        .iter()
+        .any(|c| c.split(':').next() == Some(key))
+    {
+        return Some(fact.missing_because("sources disagree"));
+    }
+    if SOURCED_HOST_FACTS.contains(&fact) && !host.unread.is_empty() {
+        return Some(fact.missing_because("asked for, not read"));
+    }
+    None
 }
 
 /// A record holding only site facts.
@@ -90,6 +138,10 @@ pub fn unauthenticated(record: &FactsRecord) -> Option<String> {
     match record.status {
         Some(HostStatus::AuthFailed) => Some(
             "amt (no authenticated read: the device refused the credentials, so no provisioning fact was read)"
+                .to_string(),
+        ),
+        Some(HostStatus::NotTried) => Some(
+            "amt (no authenticated read: the credentials were not offered after earlier devices in a row rejected them; check the credentials)"
                 .to_string(),
         ),
         Some(HostStatus::Ok) | None => weak_source.map(|source| {

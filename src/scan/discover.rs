@@ -505,6 +505,7 @@ mod tests {
             addr,
             label: addr.to_string(),
             port_given: true,
+            named: true,
         };
         let found = sweeper.sweep(target(open)).await;
         assert_eq!(found.open, [open.port()]);

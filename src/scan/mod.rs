@@ -12,9 +12,11 @@ pub mod discover;
 pub mod pipeline;
 pub mod plan;
 pub mod rmcp;
+pub mod tally;
 pub mod target;
 
 pub use discover::DiscoveryOptions;
 pub use pipeline::{PipelineOptions, Progress, ScanEvent};
 pub use plan::{Plan, PlanError, PlanInput, PlannedTarget, Shard};
+pub use tally::{FailOn, Tally};
 pub use target::{Target, TargetError, TargetSpec, AMT_HTTPS_PORT, AMT_HTTP_PORT};

@@ -120,10 +120,13 @@ pub struct Progress {
     pub error: AtomicU64,
     /// TLS devices whose certificate the policy refused.
     pub tls_untrusted: AtomicU64,
+    /// Devices never offered the credentials (the auth-fail limit tripped).
+    pub not_tried: AtomicU64,
 }
 
 impl Progress {
-    fn count(&self, status: Option<HostStatus>) {
+    /// Counts one finished host (a resumed run counts the file's hosts too).
+    pub fn count(&self, status: Option<HostStatus>) {
         let slot = match status {
             Some(HostStatus::Ok) => &self.ok,
             Some(HostStatus::Unreachable) => &self.unreachable,
@@ -132,6 +135,7 @@ impl Progress {
             Some(HostStatus::Error) | None => &self.error,
             Some(HostStatus::Silent) => &self.silent,
             Some(HostStatus::TlsUntrusted) => &self.tls_untrusted,
+            Some(HostStatus::NotTried) => &self.not_tried,
         };
         slot.fetch_add(1, Ordering::Relaxed);
         self.done.fetch_add(1, Ordering::Relaxed);
@@ -240,7 +244,9 @@ async fn sweep_stage(
             // address is swept, and a task waiting for the inventory is small.
             let swept = Box::pin(sweeper.sweep(target)).await;
             progress.swept.fetch_add(1, Ordering::Relaxed);
-            if swept.is_silent() {
+            // A named address that stays silent goes on to be reported as
+            // down: only what a block or range expands to is an empty address.
+            if swept.is_silent() && !swept.target.named {
                 let mut record = FactsRecord::new(&swept.target.label);
                 record.status = Some(HostStatus::Silent);
                 progress.count(record.status);
@@ -280,6 +286,10 @@ async fn inventory_stage(
     // WinRM logins are counted apart from AMT's: a wrong Windows password
     // must stop being offered after the same number of hosts in a row.
     let winrm_gate = Arc::new(AuthGate::new(options.auth_fail_limit));
+    let rmcp_port = options
+        .discovery
+        .as_ref()
+        .and_then(|d| d.rmcp.then_some(d.rmcp_port));
     while let Some(swept) = found.recv().await {
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
             return;
@@ -299,19 +309,26 @@ async fn inventory_stage(
         progress.reading.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             let ip = swept.target.addr.ip();
+            let down = swept.is_silent();
             // The reads are boxed: laid out inline they made every host's
             // task 4.6 KiB for its whole life, the time its report waits for
             // the writer included (README, Performance).
-            let mut record = Box::pin(read_one(
-                &client,
-                swept,
-                credentials.as_deref(),
-                &gate,
-                &events,
-            ))
-            .await;
+            let mut record = if down {
+                down_record(&swept, rmcp_port)
+            } else {
+                Box::pin(read_one(
+                    &client,
+                    swept,
+                    credentials.as_deref(),
+                    &gate,
+                    &events,
+                ))
+                .await
+            };
             if let Some(winrm) = &winrm {
-                if record.status != Some(HostStatus::NotAmt) {
+                // A machine that answered nothing at all is not asked again
+                // on WinRM: its record already says it is down.
+                if record.status != Some(HostStatus::NotAmt) && !down {
                     // The host OS shares AMT's address on most machines; where
                     // AMT has an address of its own, the joined row has the
                     // host's.
@@ -346,6 +363,38 @@ async fn inventory_stage(
     }
 }
 
+/// The record of an address the user named that answered nothing: which
+/// ports refused and which stayed silent, so the admin can tell a machine
+/// that is off from a firewall.
+fn down_record(swept: &Swept, rmcp_port: Option<u16>) -> FactsRecord {
+    let target = &swept.target;
+    let ports = if target.port_given {
+        vec![target.addr.port()]
+    } else {
+        vec![AMT_HTTP_PORT, AMT_HTTPS_PORT]
+    };
+    let mut parts: Vec<String> = ports
+        .iter()
+        .map(|p| {
+            if swept.refused.contains(p) {
+                format!("TCP {p} refused")
+            } else {
+                format!("TCP {p} no answer")
+            }
+        })
+        .collect();
+    if let Some(port) = rmcp_port {
+        parts.push(format!("no RMCP pong on UDP {port}"));
+    }
+    let mut record = FactsRecord::new(&target.label);
+    record.status = Some(HostStatus::Unreachable);
+    record.error = Some(format!(
+        "named target is down or filtered: {}",
+        parts.join(", ")
+    ));
+    record
+}
+
 /// Reads the Windows beside a device over WinRM, on the scanned address or
 /// its inventory row's, then (when asked) at the host OS name AMT reports,
 /// within the device's slot. Past the auth-fail limit the credentials are
@@ -362,7 +411,7 @@ async fn read_windows(
     let host = record.host.get_or_insert_with(Default::default);
     match gate.enter().await {
         Ticket::Skip => host.unread.push(format!(
-            "winrm: credentials not tried: {} hosts in a row rejected them (--auth-fail-limit {})",
+            "winrm: credentials not tried: the first {} hosts in a row rejected them, so check them (--auth-fail-limit {})",
             gate.limit, gate.limit
         )),
         Ticket::Try => {
@@ -473,10 +522,12 @@ async fn read_one(
             Ticket::Skip => {
                 let mut record = read(None).await;
                 if record.status == Some(HostStatus::Ok) {
-                    record.status = Some(HostStatus::AuthFailed);
+                    // Never offered the credentials, so nothing says this
+                    // device would refuse them: not Detected, but unknown.
+                    record.status = Some(HostStatus::NotTried);
                     record.error = Some(format!(
-                        "credentials not tried: {} devices in a row rejected them \
-                         (--auth-fail-limit {}); only the unauthenticated probe ran",
+                        "credentials not tried: the first {} devices in a row rejected them, \
+                         so check them (--auth-fail-limit {}); only the unauthenticated probe ran",
                         gate.limit, gate.limit
                     ));
                 }

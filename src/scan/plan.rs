@@ -89,6 +89,11 @@ pub struct PlannedTarget {
     pub label: String,
     /// Whether the user wrote the port; without one, discovery also tries 16993.
     pub port_given: bool,
+    /// Whether the user named this address itself (a host, `HOST:PORT`, a
+    /// line of `--targets-file`), rather than it coming from a CIDR block or
+    /// a range: a named address that stays silent is a device that is down,
+    /// not an empty address.
+    pub named: bool,
 }
 
 /// A name that did not resolve: reported as a host with status `error`.
@@ -112,6 +117,8 @@ struct Span {
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     spans: Vec<Span>,
+    /// The addresses named one by one, merged and sorted as `spans` are.
+    named: Vec<Span>,
     names: HashMap<SocketAddr, String>,
     unresolved: Vec<Unresolved>,
     shard: Option<Shard>,
@@ -163,6 +170,7 @@ impl Plan {
             ..Plan::default()
         };
         let mut spans = Vec::new();
+        let mut named_spans = Vec::new();
         let mut named = 0u128;
         let resolved = resolve_all(&specs, input.resolve_timeout).await;
         for (spec, resolved) in specs.iter().zip(resolved) {
@@ -173,6 +181,11 @@ impl Plan {
                     let addr = SocketAddr::new(ip, port);
                     plan.names.entry(addr).or_insert_with(|| label(name, port));
                     spans.push(span_of_ip(ip, port, spec.port.is_some()));
+                    named_spans.push(span_of_ip(ip, port, spec.port.is_some()));
+                }
+                (SpecKind::Addr(ip), _) => {
+                    spans.push(span_of_ip(*ip, port, spec.port.is_some()));
+                    named_spans.push(span_of_ip(*ip, port, spec.port.is_some()));
                 }
                 (SpecKind::Name(name), Some(Err(error))) => {
                     let l = label(name, port);
@@ -215,6 +228,7 @@ impl Plan {
                 .any(|s| s.port == addr.port() && s.v6 == v6 && s.lo <= n && n <= s.hi)
         });
         plan.spans = spans;
+        plan.named = merge(named_spans);
 
         if let Some(path) = &input.resume {
             let (done, valid) = read_resume(path)?;
@@ -288,7 +302,21 @@ impl Plan {
             addr,
             label,
             port_given: span.port_given,
+            named: self.is_named(span, n),
         }
+    }
+
+    /// Whether address `n` on `span`'s port and family was named one by one.
+    fn is_named(&self, span: &Span, n: u128) -> bool {
+        let key = (span.port, span.v6, n);
+        // `named` is sorted by (port, family, start) and its spans do not
+        // overlap, so the only candidate is the last one starting at or
+        // before `n`.
+        let after = self.named.partition_point(|s| (s.port, s.v6, s.lo) <= key);
+        after
+            .checked_sub(1)
+            .and_then(|i| self.named.get(i))
+            .is_some_and(|s| s.port == span.port && s.v6 == span.v6 && s.lo <= n && n <= s.hi)
     }
 }
 
@@ -587,6 +615,22 @@ mod tests {
         let p = plan(&["10.0.0.8", "10.0.0.8:16993"], &[], None).await;
         assert_eq!(labels(&p), ["10.0.0.8", "10.0.0.8:16993"]);
         assert!(p.targets().nth(1).unwrap().port_given);
+    }
+
+    #[tokio::test]
+    async fn named_addresses_are_told_from_those_a_block_or_range_expands_to() {
+        let p = plan(
+            &["10.0.0.0/29", "10.0.0.3", "10.0.0.9:1234", "10.0.1.1-3", "127.0.0.1"],
+            &[],
+            None,
+        )
+        .await;
+        let mut named: Vec<String> = p.targets().filter(|t| t.named).map(|t| t.label).collect();
+        named.sort();
+        assert_eq!(named, ["10.0.0.3", "10.0.0.9:1234", "127.0.0.1"]);
+        // A block's own addresses, and a range's, are not named.
+        assert!(!p.targets().any(|t| t.label == "10.0.0.2" && t.named));
+        assert!(!p.targets().any(|t| t.label == "10.0.1.2" && t.named));
     }
 
     #[tokio::test]

@@ -12,7 +12,15 @@ use crate::rules::fact::{FactId, FactUse};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Params {}
+pub struct Params {
+    /// The fix printed for a Detected host, in place of the rule's general
+    /// `fix`: only the advice for the status at hand is shown.
+    #[serde(default)]
+    pub detected_fix: Option<String>,
+    /// The fix printed for a Not Supported host.
+    #[serde(default)]
+    pub not_supported_fix: Option<String>,
+}
 
 impl Check for Params {
     fn facts(&self) -> FactUse {
@@ -36,11 +44,22 @@ impl Check for Params {
                 "configmgr.amt_status (Unknown: {})",
                 view.reason
             )]),
-            status => Outcome::findings(vec![cx.finding(format!(
-                "Configuration Manager would show AMT status {}: {}",
-                status.with_value(),
-                view.reason
-            ))]),
+            status => {
+                let mut finding = cx.finding(format!(
+                    "Configuration Manager would show AMT status {}: {}",
+                    status.with_value(),
+                    view.reason
+                ));
+                let own_fix = match status {
+                    AmtStatus::Detected => self.detected_fix.as_ref(),
+                    AmtStatus::NotSupported => self.not_supported_fix.as_ref(),
+                    _ => None,
+                };
+                if let Some(fix) = own_fix {
+                    finding.fix = Some(fix.clone());
+                }
+                Outcome::findings(vec![finding])
+            }
         }
     }
 }
@@ -61,9 +80,20 @@ mod tests {
         let detected = run(json!({"target": "t", "status": "auth_failed"}));
         assert_eq!(rules(&detected), ["PROV-AMT-STATUS"]);
         assert!(detected.findings[0].message.contains("Detected (1)"));
+        // Only the advice for the status at hand, the credentials first.
+        let fix = detected.findings[0].fix.as_deref().unwrap();
+        assert!(fix.starts_with("check the credentials"), "{fix}");
+        assert!(!fix.contains("Not Supported"), "{fix}");
         let closed = run(json!({"target": "t", "status": "ok",
             "amt": {"version": "5.2.10", "source": "wsman", "network_interface_enabled": false}}));
         assert!(closed.findings[0].message.contains("Not Supported (0)"));
+        let fix = closed.findings[0].fix.as_deref().unwrap();
+        assert!(fix.contains("network interface") && !fix.contains("Detected"), "{fix}");
+        // Never offered the credentials: unknown, not Detected.
+        let not_tried = run(json!({"target": "t", "status": "not_tried",
+            "amt": {"version": "5.2.10", "source": "server_header"}}));
+        assert!(not_tried.findings.is_empty(), "{not_tried:?}");
+        assert!(not_tried.missing[0].contains("check the credentials"), "{not_tried:?}");
         let banner = run(json!({"target": "t", "status": "ok",
             "amt": {"version": "5.2.10", "source": "server_header"}}));
         assert!(banner.findings.is_empty());
