@@ -13,7 +13,6 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::http::{self, read_request};
@@ -107,11 +106,11 @@ pub async fn start_windows_host(cfg: WindowsHostConfig) -> std::io::Result<Windo
             // subject is the host's name; a mock host is known by its address.
             let names = [format!("winrm-{}", at.ip()).replace(['.', ':'], "-")];
             let acceptor = Acceptor::new(TlsKind::Modern, false, &names, at.ip())?;
-            Some((TcpListener::bind(at).await?, acceptor))
+            Some((crate::server::bind_tcp(at, "WinRM HTTPS").await?, acceptor))
         }
         None => None,
     };
-    let listener = TcpListener::bind(cfg.listen).await?;
+    let listener = crate::server::bind_tcp(cfg.listen, "WinRM HTTP").await?;
     let addr = listener.local_addr()?;
     let https_addr = acceptor.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
     let cfg = std::sync::Arc::new(cfg);
