@@ -1,7 +1,8 @@
 //! A mock Windows host beside a mock AMT device: WinRM on 5985 (HTTP) the way
-//! Windows answers the two reads `amtready scan --winrm` makes
-//! (Win32_OperatingSystem, Win32_Service filtered by WQL), with Negotiate
-//! (NTLM, messages sealed) as Windows' default and Basic beside it. It shares the AMT device's address, as the host OS and
+//! Windows answers the reads `amtready scan --winrm` makes
+//! (Win32_OperatingSystem, Win32_ComputerSystem, Win32_Service filtered by
+//! WQL), with Negotiate (NTLM, messages sealed) as Windows' default and Basic
+//! beside it. It shares the AMT device's address, as the host OS and
 //! its AMT firmware share one NIC on a real machine.
 
 pub mod negotiate;
