@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,9 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one request may take to arrive once started.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Whether the missing privilege for the default RMCP port was reported.
+static RMCP_PRIVILEGE_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// Counters of one device, for tests and logs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -219,9 +222,18 @@ pub async fn start_device(cfg: DeviceConfig) -> std::io::Result<DeviceHandle> {
                 // Two mocks side by side on one address both want 623 (and
                 // it needs privileges): the second still serves AMT.
                 Err(e) if device.cfg.rmcp_optional => {
-                    tracing::warn!(
-                        "cannot bind the RMCP port {at} (UDP): {e}; running without RMCP (--rmcp-port picks another port, --no-rmcp turns it off)"
-                    );
+                    // A missing privilege is the same for every device of a
+                    // fleet: one line says it, not one per device.
+                    let privilege = e.kind() == std::io::ErrorKind::PermissionDenied;
+                    if !privilege {
+                        tracing::warn!(
+                            "cannot bind the RMCP port {at} (UDP): {e}; running without RMCP (--rmcp-port picks another port, --no-rmcp turns it off)"
+                        );
+                    } else if !RMCP_PRIVILEGE_WARNED.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(
+                            "cannot bind the RMCP port {at} (UDP): {e}; running without RMCP, as does every device of this process without the privilege (run as root, or --rmcp-port picks another port)"
+                        );
+                    }
                     break 'rmcp None;
                 }
                 Err(e) => return Err(bind_error(e, "RMCP (UDP)", at)),

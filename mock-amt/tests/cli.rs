@@ -383,7 +383,11 @@ fn stop_and_read_stderr(mut child: Child) -> String {
 /// one that cannot have it runs without RMCP and says where it failed.
 #[test]
 fn two_default_mocks_run_side_by_side() {
-    let (a, b) = (free_tcp_port().to_string(), free_tcp_port().to_string());
+    let a = free_tcp_port();
+    let b = std::iter::repeat_with(free_tcp_port)
+        .find(|b| *b != a)
+        .unwrap();
+    let (a, b) = (a.to_string(), b.to_string());
     let (first, first_line) = start_keeping_stderr(&["--http-port", &a]);
     let first = Running(first);
     let (second, second_line) = start_keeping_stderr(&["--http-port", &b]);
@@ -501,6 +505,78 @@ fn a_port_that_cannot_be_bound_is_named() {
     assert!(
         err.lines()
             .any(|l| l.contains(&format!("TLS port {derived}")) && l.contains("instead")),
+        "{err}"
+    );
+}
+
+/// Without the privilege 623 needs, a fleet runs without RMCP and says so
+/// once, not once per device. As root the privilege is dropped with
+/// util-linux `setpriv`; without it the test says it skipped.
+#[test]
+fn a_fleet_without_the_rmcp_privilege_warns_once() {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false);
+    let fleet = [
+        "fleet",
+        "--count",
+        "3",
+        "--first",
+        "127.89.1.1",
+        "--http-port",
+        "0",
+    ];
+    let mut command = if root {
+        let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).is_file())
+        else {
+            eprintln!("skipped: running as root and no `setpriv` to drop CAP_NET_BIND_SERVICE");
+            return;
+        };
+        let drop = [
+            "--bounding-set=-net_bind_service",
+            "--inh-caps=-net_bind_service",
+        ];
+        let can_drop = Command::new(setpriv)
+            .args(drop)
+            .arg("true")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !can_drop {
+            eprintln!("skipped: `setpriv` cannot drop CAP_NET_BIND_SERVICE here");
+            return;
+        }
+        let mut c = Command::new(setpriv);
+        c.args(drop).arg(BIN);
+        c
+    } else {
+        Command::new(BIN)
+    };
+    let mut child = command
+        .args(fleet)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mock-amt");
+    let stdout = child.stdout.take().unwrap();
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .take(3)
+        .map_while(Result::ok)
+        .collect();
+    let err = stop_and_read_stderr(child);
+    assert_eq!(lines.len(), 3, "{err}");
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("RMCP")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].contains("127.89.1.1:623") && warnings[0].contains("ermission denied"),
         "{err}"
     );
 }
