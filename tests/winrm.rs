@@ -198,6 +198,19 @@ GONE,127.12.2.99,Microsoft Windows XP Professional,Service Pack 3,X86-based PC,,
 /// mock's sealing is checked against an implementation that is not ours).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pywinrm_reads_the_mock_windows_host() {
+    // .ci/run installs it and sets AMTREADY_REQUIRE_PEERS; elsewhere its
+    // absence is said, not passed over as a pass.
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import winrm"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var_os("AMTREADY_REQUIRE_PEERS").is_none(),
+            "python3 with pywinrm is required"
+        );
+        eprintln!("skipped: python3 pywinrm not installed");
+        return;
+    }
     let ip: std::net::IpAddr = "127.12.3.1".parse().unwrap();
     let profile = WindowsProfile::builtin("server2008r2").unwrap();
     // Basic on plain HTTP needs the listener's AllowUnencrypted.
@@ -477,6 +490,93 @@ async fn winrm_finds_the_host_by_the_name_amt_reports() {
         "{unread}"
     );
     assert!(recs[0]["host"]["rras_running"].is_null(), "{}", recs[0]);
+    windows.shutdown().await;
+    fleet.shutdown().await;
+}
+
+/// Issue 23: Windows XP and Server 2003 have no OSArchitecture (nor
+/// OperatingSystemSKU); their architecture is in Win32_ComputerSystem's
+/// SystemType and, for the 64-bit builds, in the caption. Read live, each
+/// comes out with its architecture, and a scan of the seed's own client OS
+/// (`mock-amt --profile amt-5.2.10 --windows xp-sp3`) misses nothing of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xp_and_2003_tell_their_architecture_live() {
+    use amtready::winrm::read_host;
+    use amtready::wsman::{HttpTransport, TransportOptions};
+    use std::sync::Arc;
+
+    let cases = [
+        ("xp-sp3", "x86"),
+        ("xp-x64-sp2", "x64"),
+        ("server2003-sp2", "x86"),
+        ("server2003-x64-sp2", "x64"),
+    ];
+    for (i, (spec, arch)) in cases.into_iter().enumerate() {
+        let ip = std::net::IpAddr::from([127, 12, 6, 10 + i as u8]);
+        let host = start_windows_host(WindowsHostConfig::new(
+            WindowsProfile::builtin(spec).unwrap(),
+            ip,
+        ))
+        .await
+        .expect("Windows host on 5985");
+        let reading = read_host(
+            Arc::new(HttpTransport::standalone(&TransportOptions::default()).unwrap()),
+            &[ip],
+            None,
+            &host_options(
+                mock_amt::DEFAULT_PASSWORD,
+                amtready::winrm::PORT_HTTPS,
+                host.addr().port(),
+            ),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{spec}: {e:?}"));
+        assert!(
+            reading.unavailable.is_empty(),
+            "{spec}: {:?}",
+            reading.unavailable
+        );
+        assert_eq!(
+            reading.facts.architecture.as_deref(),
+            Some(arch),
+            "{spec}: {:?}",
+            reading.facts
+        );
+        host.shutdown().await;
+    }
+
+    // What `mock-amt --profile amt-5.2.10 --windows xp-sp3` starts.
+    let fleet = start_fleet(vec![DeviceConfig::new(
+        Profile::builtin("amt-5.2.10").unwrap(),
+        SocketAddr::from(([127, 12, 6, 1], 0)),
+    )
+    .without_tls()])
+    .await
+    .expect("device on 127.12.6.1");
+    let device = fleet.devices[0].addr();
+    let windows = start_windows_host(WindowsHostConfig::new(
+        WindowsProfile::builtin("xp-sp3").unwrap(),
+        device.ip(),
+    ))
+    .await
+    .expect("Windows host on 127.12.6.1");
+    let flags: Vec<String> = [
+        "--winrm",
+        "--winrm-user",
+        "Administrator",
+        "--winrm-password-env",
+        WINRM_PASSWORD_VAR,
+    ]
+    .map(String::from)
+    .to_vec();
+    let out = amtready(scan_args(&[device], &flags)).await;
+    let recs = records(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(recs.len(), 1, "{stderr}");
+    let rec = &recs[0];
+    assert_eq!(rec["host"]["architecture"], "x86", "{rec}");
+    assert_eq!(rec["host"]["sources"]["architecture"], "winrm", "{rec}");
+    assert!(!rec.to_string().contains("host.architecture"), "{rec}");
     windows.shutdown().await;
     fleet.shutdown().await;
 }

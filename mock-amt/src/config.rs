@@ -54,6 +54,15 @@ pub struct DeviceConfig {
     /// (623 on real firmware; 0 picks a free one), for profiles of AMT 4.0
     /// and later. `None`: no RMCP.
     pub rmcp_port: Option<u16>,
+    /// The RMCP port is a default nobody asked for: when it cannot be bound
+    /// (another mock on the machine holds it, or 623 without privileges) the
+    /// device runs without RMCP and warns, rather than not at all. Off: a
+    /// port that cannot be bound is a startup error.
+    pub rmcp_optional: bool,
+    /// The TLS port was derived from the plain one rather than asked for:
+    /// when it is taken the device serves TLS on a free port and warns.
+    /// Off: a TLS port that cannot be bound is a startup error.
+    pub tls_port_optional: bool,
 }
 
 impl std::fmt::Debug for DeviceConfig {
@@ -73,6 +82,8 @@ impl std::fmt::Debug for DeviceConfig {
             .field("tls", &self.tls)
             .field("plain", &self.plain)
             .field("rmcp_port", &self.rmcp_port)
+            .field("rmcp_optional", &self.rmcp_optional)
+            .field("tls_port_optional", &self.tls_port_optional)
             .finish()
     }
 }
@@ -104,6 +115,8 @@ impl DeviceConfig {
             tls: None,
             plain: true,
             rmcp_port: None,
+            rmcp_optional: false,
+            tls_port_optional: false,
         }
         .with_profile_tls()
     }

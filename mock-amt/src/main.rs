@@ -98,10 +98,12 @@ struct CommonArgs {
     /// Allow listening on addresses outside 127.0.0.0/8 and ::1.
     #[arg(long, global = true)]
     allow_non_loopback: bool,
-    /// UDP port for the RMCP presence pong of AMT 4.0+ profiles (623 needs
-    /// root or CAP_NET_BIND_SERVICE; without it the device runs without RMCP).
-    #[arg(long, default_value_t = 623, global = true)]
-    rmcp_port: u16,
+    /// UDP port for the RMCP presence pong of AMT 4.0+ profiles (default
+    /// 623, which needs root or CAP_NET_BIND_SERVICE). When the default
+    /// cannot be bound (no privilege, or another mock holds it) the device
+    /// runs without RMCP and warns; a port named here must be bound.
+    #[arg(long, global = true, value_name = "PORT")]
+    rmcp_port: Option<u16>,
     /// Do not answer RMCP at all.
     #[arg(long, global = true)]
     no_rmcp: bool,
@@ -166,6 +168,9 @@ struct FleetArgs {
     #[arg(long, value_name = "N")]
     wrong_password_every: Option<usize>,
 }
+
+/// RMCP's port (ASF: the primary RMCP port, UDP 623).
+const RMCP_PORT: u16 = 623;
 
 fn resolve_profile(name: &str) -> Result<Profile, String> {
     if let Some(p) = Profile::builtin(name) {
@@ -310,15 +315,16 @@ fn build_config(
     }
     cfg.faults = common.faults.clone();
     cfg.allow_non_loopback = common.allow_non_loopback;
-    cfg.rmcp_port = (!common.no_rmcp).then_some(common.rmcp_port);
+    cfg.rmcp_port = (!common.no_rmcp).then_some(common.rmcp_port.unwrap_or(RMCP_PORT));
+    cfg.rmcp_optional = common.rmcp_port.is_none();
+    let asked_tls_port = tls_port.or(common.tls_port);
     if let Some(kind) = tls.or(common.tls) {
-        let port = tls_port
-            .or(common.tls_port)
-            .unwrap_or_else(|| DeviceConfig::tls_port_for(addr.port()));
+        let port = asked_tls_port.unwrap_or_else(|| DeviceConfig::tls_port_for(addr.port()));
         cfg = cfg.with_tls(kind, port);
-    } else if let (Some(port), Some(setup)) = (common.tls_port, cfg.tls.as_mut()) {
+    } else if let (Some(port), Some(setup)) = (asked_tls_port, cfg.tls.as_mut()) {
         setup.port = port;
     }
+    cfg.tls_port_optional = asked_tls_port.is_none();
     cfg
 }
 
@@ -335,31 +341,13 @@ fn parse_fault_every(spec: &str) -> Result<(usize, Fault), String> {
     Ok((n, fault))
 }
 
-/// Starts the devices; when the RMCP port cannot be bound (623 without
-/// privileges) the devices run without RMCP rather than not at all.
+/// Starts the devices. Listeners nobody asked for (the default RMCP port,
+/// a derived TLS port) give way with a warning inside `start_device`; what
+/// is left is a port the user named, and the error says which.
 async fn start_devices(configs: Vec<DeviceConfig>) -> Result<mock_amt::Fleet, String> {
-    match start_fleet(configs.clone()).await {
-        Ok(f) => Ok(f),
-        Err(e)
-            if e.kind() == std::io::ErrorKind::PermissionDenied
-                && configs.iter().any(|c| c.rmcp_port.is_some()) =>
-        {
-            tracing::warn!(
-                "cannot bind the RMCP port ({e}); running without RMCP (use --rmcp-port or run as root)"
-            );
-            let configs = configs
-                .into_iter()
-                .map(|mut c| {
-                    c.rmcp_port = None;
-                    c
-                })
-                .collect();
-            start_fleet(configs)
-                .await
-                .map_err(|e| format!("cannot start: {e}"))
-        }
-        Err(e) => Err(format!("cannot start: {e}")),
-    }
+    start_fleet(configs)
+        .await
+        .map_err(|e| format!("cannot start: {e}"))
 }
 
 fn write_pki(common: &CommonArgs) -> Result<(), String> {

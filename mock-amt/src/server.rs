@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,9 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one request may take to arrive once started.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Whether the missing privilege for the default RMCP port was reported.
+static RMCP_PRIVILEGE_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// Counters of one device, for tests and logs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -159,13 +162,28 @@ pub async fn start_device(cfg: DeviceConfig) -> std::io::Result<DeviceHandle> {
             ];
             let legacy_generation = cfg.profile.tls_speaks() == TlsSpeaks::Legacy;
             let acceptor = Acceptor::new(setup.kind, legacy_generation, &names, cfg.listen.ip())?;
-            let listener = TcpListener::bind(SocketAddr::new(cfg.listen.ip(), setup.port)).await?;
+            let at = SocketAddr::new(cfg.listen.ip(), setup.port);
+            let listener = match TcpListener::bind(at).await {
+                Ok(listener) => listener,
+                // A derived TLS port taken by a neighbour (another mock's
+                // plain port, say) must not stop this device: a free port
+                // is as good, and the `listening-tls` line names it.
+                Err(e) if cfg.tls_port_optional && setup.port != 0 => {
+                    let listener = bind_tcp(SocketAddr::new(at.ip(), 0), "TLS").await?;
+                    tracing::warn!(
+                        "cannot bind the TLS port {at}: {e}; serving TLS on {} instead (--tls-port names one)",
+                        listener.local_addr()?
+                    );
+                    listener
+                }
+                Err(e) => return Err(bind_error(e, "TLS", at)),
+            };
             Some((listener, acceptor))
         }
         None => None,
     };
     let plain = if cfg.plain {
-        Some(TcpListener::bind(cfg.listen).await?)
+        Some(bind_tcp(cfg.listen, "HTTP").await?)
     } else {
         None
     };
@@ -197,8 +215,29 @@ pub async fn start_device(cfg: DeviceConfig) -> std::io::Result<DeviceHandle> {
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let rmcp_addr = match device.cfg.rmcp_port {
-        Some(port) if rmcp::answers_ping(&device.cfg.profile) => {
-            let socket = UdpSocket::bind(SocketAddr::new(addr.ip(), port)).await?;
+        Some(port) if rmcp::answers_ping(&device.cfg.profile) => 'rmcp: {
+            let at = SocketAddr::new(addr.ip(), port);
+            let socket = match UdpSocket::bind(at).await {
+                Ok(socket) => socket,
+                // Two mocks side by side on one address both want 623 (and
+                // it needs privileges): the second still serves AMT.
+                Err(e) if device.cfg.rmcp_optional => {
+                    // A missing privilege is the same for every device of a
+                    // fleet: one line says it, not one per device.
+                    let privilege = e.kind() == std::io::ErrorKind::PermissionDenied;
+                    if !privilege {
+                        tracing::warn!(
+                            "cannot bind the RMCP port {at} (UDP): {e}; running without RMCP (--rmcp-port picks another port, --no-rmcp turns it off)"
+                        );
+                    } else if !RMCP_PRIVILEGE_WARNED.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(
+                            "cannot bind the RMCP port {at} (UDP): {e}; running without RMCP, as does every device of this process without the privilege (run as root, or --rmcp-port picks another port)"
+                        );
+                    }
+                    break 'rmcp None;
+                }
+                Err(e) => return Err(bind_error(e, "RMCP (UDP)", at)),
+            };
             let rmcp_addr = socket.local_addr()?;
             // The port the pong names: plain HTTP when it is served, else TLS.
             let served = plain_addr.or(tls_addr).map_or(addr.port(), |a| a.port());
@@ -238,6 +277,19 @@ pub async fn start_device(cfg: DeviceConfig) -> std::io::Result<DeviceHandle> {
         stop,
         tasks,
     })
+}
+
+/// A bind failure that names what could not be bound and where, keeping
+/// the kind for callers that decide by it: "Address already in use" alone
+/// does not say which of a device's listeners (or which device) failed.
+pub(crate) fn bind_error(e: std::io::Error, what: &str, at: SocketAddr) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("cannot bind the {what} port {at}: {e}"))
+}
+
+pub(crate) async fn bind_tcp(at: SocketAddr, what: &str) -> std::io::Result<TcpListener> {
+    TcpListener::bind(at)
+        .await
+        .map_err(|e| bind_error(e, what, at))
 }
 
 async fn accept_loop(

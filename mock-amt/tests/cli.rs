@@ -335,3 +335,248 @@ fn profile_and_fleet_files_are_read_with_a_cap() {
         assert!(stderr.contains("larger than"), "{args:?}: {stderr}");
     }
 }
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the binary with stderr kept, and waits for its first `listening` line.
+fn start_keeping_stderr(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mock-amt");
+    let stdout = child.stdout.take().unwrap();
+    let first = BufReader::new(stdout).lines().next();
+    let line = match first {
+        Some(Ok(line)) => line,
+        _ => {
+            let _ = child.kill();
+            let mut err = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+            let _ = child.wait();
+            panic!("mock-amt {args:?} did not come up: {err}");
+        }
+    };
+    (child, line)
+}
+
+/// Stops a child started by [`start_keeping_stderr`] and returns its stderr.
+fn stop_and_read_stderr(mut child: Child) -> String {
+    let _ = child.kill();
+    let mut err = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    let _ = child.wait();
+    err
+}
+
+/// Issue 23: a CI that runs one `mock-amt --http-port N` per test, side by
+/// side, gets two running devices: both want RMCP on 127.0.0.1:623, and the
+/// one that cannot have it runs without RMCP and says where it failed.
+#[test]
+fn two_default_mocks_run_side_by_side() {
+    let a = free_tcp_port();
+    let b = std::iter::repeat_with(free_tcp_port)
+        .find(|b| *b != a)
+        .unwrap();
+    let (a, b) = (a.to_string(), b.to_string());
+    let (first, first_line) = start_keeping_stderr(&["--http-port", &a]);
+    let first = Running(first);
+    let (second, second_line) = start_keeping_stderr(&["--http-port", &b]);
+    assert_eq!(first_line, format!("listening 127.0.0.1:{a} amt-5.2.10"));
+    assert_eq!(second_line, format!("listening 127.0.0.1:{b} amt-5.2.10"));
+    for addr in [format!("127.0.0.1:{a}"), format!("127.0.0.1:{b}")] {
+        let reply = get_root(&addr);
+        assert!(reply.starts_with("HTTP/1.1 303 See Other\r\n"), "{reply}");
+    }
+    drop(first);
+    // Whoever holds 623 (the first mock, or for want of privileges nobody),
+    // the second did not get it.
+    let err = stop_and_read_stderr(second);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("RMCP")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].contains("127.0.0.1:623") && warnings[0].contains("without RMCP"),
+        "{err}"
+    );
+}
+
+/// Issue 23: a port the user named that cannot be bound stops the mock, and
+/// the error says which address and port; a derived TLS port gives way.
+#[test]
+fn a_port_that_cannot_be_bound_is_named() {
+    let failure = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port().to_string();
+    let err = failure(&["--http-port", &port, "--no-rmcp"]);
+    assert!(
+        err.contains(&format!("HTTP port 127.0.0.1:{port}")) && err.contains("in use"),
+        "{err}"
+    );
+    let err = failure(&[
+        "--profile",
+        "amt-15.0",
+        "--tls",
+        "modern",
+        "--http-port",
+        "0",
+        "--tls-port",
+        &port,
+        "--no-rmcp",
+    ]);
+    assert!(err.contains(&format!("TLS port 127.0.0.1:{port}")), "{err}");
+
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp_port = udp.local_addr().unwrap().port().to_string();
+    let err = failure(&["--http-port", "0", "--rmcp-port", &udp_port]);
+    assert!(
+        err.contains(&format!("RMCP (UDP) port 127.0.0.1:{udp_port}")),
+        "{err}"
+    );
+
+    let winrm = std::net::TcpListener::bind("127.89.0.1:5985").unwrap();
+    let err = failure(&[
+        "--listen",
+        "127.89.0.1",
+        "--http-port",
+        "0",
+        "--no-rmcp",
+        "--windows",
+        "win7",
+    ]);
+    assert!(err.contains("WinRM HTTP port 127.89.0.1:5985"), "{err}");
+    drop(winrm);
+
+    // The TLS port derived from --http-port is taken: TLS moves to a free
+    // port, said on stderr and in the `listening-tls` line.
+    let plain = (0..20)
+        .find_map(|_| {
+            let p = free_tcp_port();
+            let next = std::net::TcpListener::bind(("127.0.0.1", p.checked_add(1)?)).ok()?;
+            Some((p, next))
+        })
+        .expect("two adjacent ports");
+    let (plain_port, _next_held) = plain;
+    let plain_port = plain_port.to_string();
+    let mut child = Command::new(BIN)
+        .args([
+            "--profile",
+            "amt-15.0",
+            "--tls",
+            "modern",
+            "--http-port",
+            &plain_port,
+            "--no-rmcp",
+        ])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mock-amt");
+    let stdout = child.stdout.take().unwrap();
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .take(2)
+        .map_while(Result::ok)
+        .collect();
+    let err = stop_and_read_stderr(child);
+    assert_eq!(lines.len(), 2, "{err}");
+    let derived = format!("127.0.0.1:{}", plain_port.parse::<u16>().unwrap() + 1);
+    assert!(
+        lines[1].starts_with("listening-tls 127.0.0.1:") && !lines[1].contains(&derived),
+        "{lines:?}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.contains(&format!("TLS port {derived}")) && l.contains("instead")),
+        "{err}"
+    );
+}
+
+/// Without the privilege 623 needs, a fleet runs without RMCP and says so
+/// once, not once per device. As root the privilege is dropped with
+/// util-linux `setpriv`; without it the test says it skipped.
+#[test]
+fn a_fleet_without_the_rmcp_privilege_warns_once() {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false);
+    let fleet = [
+        "fleet",
+        "--count",
+        "3",
+        "--first",
+        "127.89.1.1",
+        "--http-port",
+        "0",
+    ];
+    let mut command = if root {
+        let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).is_file())
+        else {
+            eprintln!("skipped: running as root and no `setpriv` to drop CAP_NET_BIND_SERVICE");
+            return;
+        };
+        let drop = [
+            "--bounding-set=-net_bind_service",
+            "--inh-caps=-net_bind_service",
+        ];
+        let can_drop = Command::new(setpriv)
+            .args(drop)
+            .arg("true")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !can_drop {
+            eprintln!("skipped: `setpriv` cannot drop CAP_NET_BIND_SERVICE here");
+            return;
+        }
+        let mut c = Command::new(setpriv);
+        c.args(drop).arg(BIN);
+        c
+    } else {
+        Command::new(BIN)
+    };
+    let mut child = command
+        .args(fleet)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mock-amt");
+    let stdout = child.stdout.take().unwrap();
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .take(3)
+        .map_while(Result::ok)
+        .collect();
+    let err = stop_and_read_stderr(child);
+    assert_eq!(lines.len(), 3, "{err}");
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("RMCP")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].contains("127.89.1.1:623") && warnings[0].contains("ermission denied"),
+        "{err}"
+    );
+}

@@ -49,6 +49,24 @@ pub fn architecture(value: &str) -> Option<String> {
     Some(arch.to_string())
 }
 
+/// The architecture a pre-Vista caption names: XP and Server 2003 have no
+/// `OSArchitecture`, and their 64-bit builds say so in the product name
+/// ("Microsoft Windows XP Professional x64 Edition", "Microsoft(R)
+/// Windows(R) Server 2003, Enterprise Edition for Itanium-based Systems").
+/// An unmarked caption says nothing: the x86 build and a caption that
+/// dropped the mark look alike, so `SystemType` has to settle it.
+pub fn caption_architecture(caption: &str) -> Option<&'static str> {
+    let lower = caption.to_ascii_lowercase();
+    if lower.contains("x64 edition") {
+        Some("x64")
+    } else if lower.contains("itanium") || lower.contains("64-bit edition") {
+        // "Windows XP 64-Bit Edition" was the Itanium release.
+        Some("ia64")
+    } else {
+        None
+    }
+}
+
 /// A service's `State` as a running flag: `Some(true)` when its process is
 /// up (running, or on its way or paused), `Some(false)` when stopped,
 /// `None` for anything else.
@@ -184,5 +202,35 @@ mod tests {
         assert_eq!(architecture("64-bit").as_deref(), Some("x64"));
         assert_eq!(architecture("32-bit").as_deref(), Some("x86"));
         assert!(sku_is_server_core(14) && !sku_is_server_core(10) && !sku_is_server_core(48));
+    }
+
+    #[test]
+    fn pre_vista_captions_name_their_64_bit_editions() {
+        for (caption, arch) in [
+            ("Microsoft Windows XP Professional x64 Edition", Some("x64")),
+            (
+                "Microsoft(R) Windows(R) Server 2003, Standard x64 Edition",
+                Some("x64"),
+            ),
+            (
+                "Microsoft(R) Windows(R) Server 2003 Enterprise x64 Edition",
+                Some("x64"),
+            ),
+            (
+                "Microsoft(R) Windows(R) Server 2003, Enterprise Edition for Itanium-based Systems",
+                Some("ia64"),
+            ),
+            ("Microsoft Windows XP 64-Bit Edition", Some("ia64")),
+            // Unmarked: the x86 build, or a caption that says nothing.
+            ("Microsoft Windows XP Professional", None),
+            (
+                "Microsoft(R) Windows(R) Server 2003, Enterprise Edition",
+                None,
+            ),
+            ("Microsoft Windows XP Tablet PC Edition", None),
+            ("", None),
+        ] {
+            assert_eq!(caption_architecture(caption), arch, "{caption}");
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! (MS-WSMV §3.1.4.1.31, "WMI resource URIs"); an instance is the class
 //! element in the class's own namespace, its properties children of it.
 
+pub mod computer_system;
 pub mod operating_system;
 pub mod sealed;
 pub mod service;
@@ -20,6 +21,7 @@ use crate::wsman::{
     Transport,
 };
 
+pub use computer_system::ComputerSystem;
 pub use operating_system::OperatingSystem;
 pub use service::ServiceRow;
 
@@ -53,7 +55,11 @@ pub struct Reading {
 /// Reads Win32_OperatingSystem and the two services, and turns them into
 /// host facts, each marked as from `winrm`. An authentication failure or a
 /// dead connection ends the read (the caller counts it once per host); a
-/// class Windows faults on is recorded and the other still read.
+/// class Windows faults on is recorded and the others still read.
+///
+/// Win32_ComputerSystem is read only when the OS did not give its
+/// architecture (XP and Server 2003 without `x64 Edition` in the caption),
+/// so Vista and later cost no request more.
 pub async fn read(session: &Session, limits: &CallLimits) -> Result<Reading, Error> {
     let mut reading = Reading::default();
     let os = match operating_system::read(session, limits).await {
@@ -66,6 +72,21 @@ pub async fn read(session: &Session, limits: &CallLimits) -> Result<Reading, Err
         }
         Err(e) => return Err(e),
     };
+    let system = match &os {
+        Some(os) if os.architecture().is_none() => {
+            match computer_system::read(session, limits).await {
+                Ok(system) => Some(system),
+                Err(e) if class_level(&e) => {
+                    reading
+                        .unavailable
+                        .push(format!("{}: {e}", computer_system::CLASS));
+                    None
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        _ => None,
+    };
     let services = match service::read(session, limits).await {
         Ok(rows) => Some(rows),
         Err(e) if class_level(&e) => {
@@ -74,7 +95,7 @@ pub async fn read(session: &Session, limits: &CallLimits) -> Result<Reading, Err
         }
         Err(e) => return Err(e),
     };
-    let facts = facts_of(os.as_ref(), services.as_deref());
+    let facts = facts_of(os.as_ref(), system.as_ref(), services.as_deref());
     hostfacts::merge(&mut reading.facts, &facts, FactSource::Winrm);
     Ok(reading)
 }
@@ -88,18 +109,26 @@ fn class_level(e: &Error) -> bool {
     )
 }
 
-/// The facts the two classes give, read as the inventory path reads the same
-/// WMI values (`crate::hostfacts::windows`), so both sources agree.
-pub fn facts_of(os: Option<&OperatingSystem>, services: Option<&[ServiceRow]>) -> HostFacts {
+/// The facts the classes give, read as the inventory path reads the same
+/// WMI values (`crate::hostfacts::windows`), so both sources agree. The
+/// architecture is the OS's own word when it has one (`OSArchitecture`,
+/// or the caption's `x64 Edition`), else the machine's `SystemType`.
+pub fn facts_of(
+    os: Option<&OperatingSystem>,
+    system: Option<&ComputerSystem>,
+    services: Option<&[ServiceRow]>,
+) -> HostFacts {
     let mut facts = HostFacts::default();
     if let Some(os) = os {
         facts.os = os.caption.clone();
         facts.service_pack = os.csd_version.clone();
-        facts.architecture = os
-            .os_architecture
-            .as_deref()
-            .and_then(windows::architecture);
+        facts.architecture = os.architecture();
         facts.server_core = os.sku.map(windows::sku_is_server_core);
+    }
+    if facts.architecture.is_none() {
+        facts.architecture = system
+            .and_then(|s| s.system_type.as_deref())
+            .and_then(windows::architecture);
     }
     if let Some(rows) = services {
         let mut seen = windows::Services::default();

@@ -1,6 +1,7 @@
 //! Win32_OperatingSystem: the OS, its service pack, architecture, and the
 //! SKU that tells Server Core.
 
+use crate::hostfacts::windows;
 use crate::wsman::{CallLimits, Element, Error, Session};
 
 use super::{class_uri, expect_class, property_text};
@@ -40,6 +41,22 @@ impl OperatingSystem {
             sku,
             version: property_text(item, "Version"),
         })
+    }
+}
+
+impl OperatingSystem {
+    /// The architecture the OS itself tells: `OSArchitecture` (Vista / 2008
+    /// on), else the mark pre-Vista 64-bit editions carry in their caption.
+    pub fn architecture(&self) -> Option<String> {
+        self.os_architecture
+            .as_deref()
+            .and_then(windows::architecture)
+            .or_else(|| {
+                self.caption
+                    .as_deref()
+                    .and_then(windows::caption_architecture)
+                    .map(str::to_owned)
+            })
     }
 }
 

@@ -81,8 +81,25 @@ fn service_item(name: &str, state: &str, mode: &str) -> String {
     )
 }
 
-/// A host answering both reads, or faulting on the WQL filter.
+fn computer_system_item(system_type: &str) -> String {
+    format!(
+        concat!(
+            r#"<p:Win32_ComputerSystem xsi:type="p:Win32_ComputerSystem_Type" xml:lang="en-US">"#,
+            "<p:Domain>CORP</p:Domain><p:Manufacturer>Intel</p:Manufacturer>",
+            "<p:Name>HOST1</p:Name><p:SystemType>{system_type}</p:SystemType>",
+            "</p:Win32_ComputerSystem>"
+        ),
+        system_type = system_type
+    )
+}
+
+/// A host answering the reads, or faulting on the WQL filter.
 fn host(os: String, services: Option<String>) -> FakeTransport {
+    host_with_system(os, Some(computer_system_item("X86-based PC")), services)
+}
+
+/// A host whose Win32_ComputerSystem answers `system` (a fault when `None`).
+fn host_with_system(os: String, system: Option<String>, services: Option<String>) -> FakeTransport {
     FakeTransport::new(move |req, _| {
         let relates = header_text(req, NS_ADDRESSING, "MessageID");
         let resource = header_text(req, NS_WSMAN, "ResourceURI");
@@ -92,6 +109,16 @@ fn host(os: String, services: Option<String>) -> FakeTransport {
                 "Win32_OperatingSystem",
                 &os,
             )));
+        }
+        if resource.ends_with("/Win32_ComputerSystem") {
+            return Ok(match &system {
+                Some(item) => soap_ok(&windows_enumerate_response(
+                    &relates,
+                    "Win32_ComputerSystem",
+                    item,
+                )),
+                None => fault(&relates),
+            });
         }
         match &services {
             Some(items) => Ok(soap_ok(&windows_enumerate_response(&relates, "*", items))),
@@ -172,6 +199,8 @@ async fn server_core_with_rras_running() {
     assert_eq!(filter.attr("", "Dialect"), Some(DIALECT_WQL));
     assert_eq!(filter.text, service::WQL);
     assert!(header_text(&sent[1], NS_WSMAN, "ResourceURI").ends_with("/cimv2/*"));
+    // OSArchitecture answered: Win32_ComputerSystem is not asked.
+    assert_eq!(sent.len(), 2);
 }
 
 #[tokio::test]
@@ -191,7 +220,8 @@ async fn xp_without_newer_properties_and_a_rejected_filter() {
         f.os.as_deref(),
         Some("Microsoft Windows XP Tablet PC Edition")
     );
-    assert_eq!(f.architecture, None);
+    // No OSArchitecture on XP: Win32_ComputerSystem's SystemType tells.
+    assert_eq!(f.architecture.as_deref(), Some("x86"));
     assert_eq!(f.server_core, None);
     assert_eq!(f.rras_running, None);
     assert_eq!(reading.unavailable.len(), 1);
@@ -200,6 +230,54 @@ async fn xp_without_newer_properties_and_a_rejected_filter() {
         "{:?}",
         reading.unavailable
     );
+    // The operating system, the computer system, and the service filter
+    // twice (the fault on the optimized Enumerate brings the plain one).
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 4);
+    assert!(header_text(&sent[1], NS_WSMAN, "ResourceURI").ends_with("/Win32_ComputerSystem"));
+}
+
+#[tokio::test]
+async fn xp_x64_caption_decides_and_a_faulting_computer_system_is_recorded() {
+    let services = || {
+        Some(format!(
+            "{}{}",
+            service_item("RemoteAccess", "Stopped", "Disabled"),
+            service_item("SharedAccess", "Running", "Auto")
+        ))
+    };
+    // The caption's "x64 Edition" is the OS's own word: no more requests.
+    let fake = host_with_system(
+        os_item(
+            "Microsoft Windows XP Professional x64 Edition",
+            Some("Service Pack 2"),
+            None,
+            None,
+        ),
+        None,
+        services(),
+    );
+    let reading = read(&session(&fake), &limits()).await.unwrap();
+    assert_eq!(reading.facts.architecture.as_deref(), Some("x64"));
+    assert!(reading.unavailable.is_empty(), "{:?}", reading.unavailable);
+    assert_eq!(fake.requests().len(), 2);
+    // Server 2003 x86 whose Win32_ComputerSystem faults: the rest is read,
+    // the architecture stays unknown and the record says why.
+    let fake = host_with_system(
+        os_item(
+            "Microsoft(R) Windows(R) Server 2003, Enterprise Edition",
+            Some("Service Pack 2"),
+            None,
+            None,
+        ),
+        None,
+        services(),
+    );
+    let reading = read(&session(&fake), &limits()).await.unwrap();
+    assert_eq!(reading.facts.architecture, None);
+    assert_eq!(reading.facts.rras_running, Some(false));
+    assert_eq!(reading.unavailable.len(), 1, "{:?}", reading.unavailable);
+    assert!(reading.unavailable[0].starts_with("Win32_ComputerSystem:"));
 }
 
 #[test]
@@ -214,10 +292,10 @@ fn missing_services_are_stopped_and_xp_firewall_says_nothing_of_ics() {
         state: Some("Running".into()),
         start_mode: Some("Auto".into()),
     }];
-    let f = facts_of(Some(&os), Some(&rows));
+    let f = facts_of(Some(&os), None, Some(&rows));
     assert_eq!(f.rras_running, Some(false));
     assert_eq!(f.ics_enabled, None);
-    let f = facts_of(Some(&os), Some(&[]));
+    let f = facts_of(Some(&os), None, Some(&[]));
     assert_eq!(f.ics_enabled, Some(false));
 }
 
@@ -230,4 +308,5 @@ fn another_class_is_refused() {
     let el = crate::wsman::xml::parse(xml.as_bytes()).unwrap();
     assert!(OperatingSystem::from_element(&el).is_err());
     assert!(ServiceRow::from_element(&el).is_err());
+    assert!(ComputerSystem::from_element(&el).is_err());
 }

@@ -1,7 +1,8 @@
 //! A mock Windows host beside a mock AMT device: WinRM on 5985 (HTTP) the way
-//! Windows answers the two reads `amtready scan --winrm` makes
-//! (Win32_OperatingSystem, Win32_Service filtered by WQL), with Negotiate
-//! (NTLM, messages sealed) as Windows' default and Basic beside it. It shares the AMT device's address, as the host OS and
+//! Windows answers the reads `amtready scan --winrm` makes
+//! (Win32_OperatingSystem, Win32_ComputerSystem, Win32_Service filtered by
+//! WQL), with Negotiate (NTLM, messages sealed) as Windows' default and Basic
+//! beside it. It shares the AMT device's address, as the host OS and
 //! its AMT firmware share one NIC on a real machine.
 
 pub mod negotiate;
@@ -13,7 +14,6 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::http::{self, read_request};
@@ -107,11 +107,11 @@ pub async fn start_windows_host(cfg: WindowsHostConfig) -> std::io::Result<Windo
             // subject is the host's name; a mock host is known by its address.
             let names = [format!("winrm-{}", at.ip()).replace(['.', ':'], "-")];
             let acceptor = Acceptor::new(TlsKind::Modern, false, &names, at.ip())?;
-            Some((TcpListener::bind(at).await?, acceptor))
+            Some((crate::server::bind_tcp(at, "WinRM HTTPS").await?, acceptor))
         }
         None => None,
     };
-    let listener = TcpListener::bind(cfg.listen).await?;
+    let listener = crate::server::bind_tcp(cfg.listen, "WinRM HTTP").await?;
     let addr = listener.local_addr()?;
     let https_addr = acceptor.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
     let cfg = std::sync::Arc::new(cfg);

@@ -1,6 +1,8 @@
 //! The Windows releases a mock host can be, with the values their
-//! Win32_OperatingSystem reports (WMI class reference: OSArchitecture and
-//! OperatingSystemSKU appear with Windows Vista / Server 2008).
+//! Win32_OperatingSystem and Win32_ComputerSystem report (WMI class
+//! reference: OSArchitecture and OperatingSystemSKU appear with Windows
+//! Vista / Server 2008; before that only the caption and SystemType tell
+//! the architecture).
 
 /// One Windows release's `Win32_OperatingSystem` values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +92,14 @@ const RELEASES: &[Release] = &[
         "5.2.3790",
     ),
     (
+        "server2003-x64-sp2",
+        "Microsoft(R) Windows(R) Server 2003, Standard x64 Edition",
+        Some("Service Pack 2"),
+        None,
+        None,
+        "5.2.3790",
+    ),
+    (
         "server2008-core",
         "Microsoft\u{ae} Windows Server\u{ae} 2008 Enterprise ",
         Some("Service Pack 2"),
@@ -139,6 +149,17 @@ impl WindowsProfile {
         Some(profile)
     }
 
+    /// `Win32_ComputerSystem.SystemType`, which every release has: what
+    /// the OS runs as, so the 64-bit builds (`64-bit`, or before Vista
+    /// `x64 Edition` in the name) say `x64-based PC` and the rest x86.
+    pub fn system_type(&self) -> &'static str {
+        if self.os_architecture == Some("64-bit") || self.caption.contains("x64 Edition") {
+            "x64-based PC"
+        } else {
+            "X86-based PC"
+        }
+    }
+
     /// Every built-in release name (without suffixes).
     pub fn names() -> Vec<&'static str> {
         RELEASES.iter().map(|r| r.0).collect()
@@ -183,5 +204,12 @@ mod tests {
         assert!(WindowsProfile::builtin("win7+bogus").is_none());
         assert!(WindowsProfile::builtin("win95").is_none());
         assert_eq!(WindowsProfile::names().len(), RELEASES.len());
+        let arch = |name: &str| WindowsProfile::builtin(name).unwrap().system_type();
+        assert_eq!(arch("xp-sp3"), "X86-based PC");
+        assert_eq!(arch("xp-x64-sp2"), "x64-based PC");
+        assert_eq!(arch("server2003-sp2"), "X86-based PC");
+        assert_eq!(arch("server2003-x64-sp2"), "x64-based PC");
+        assert_eq!(arch("vista-sp2"), "X86-based PC");
+        assert_eq!(arch("win7"), "x64-based PC");
     }
 }

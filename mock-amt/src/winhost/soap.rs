@@ -1,5 +1,5 @@
-//! WinRM's side of WS-Management for the two classes: request fields read by
-//! namespace, answers in WinRM's envelope shape (one `p:` prefix bound to
+//! WinRM's side of WS-Management for the classes `scan --winrm` reads:
+//! request fields read by namespace, answers in WinRM's envelope shape (one `p:` prefix bound to
 //! the class's resource URI, `xsi:type`, `xml:lang`, nil properties), and
 //! the faults WinRM sends for a class or filter it rejects.
 
@@ -131,6 +131,7 @@ pub fn answer(profile: &WindowsProfile, req: &WinRequest, host: &str) -> Result<
     };
     let items = match (class, &req.filter) {
         ("Win32_OperatingSystem", None) => os_item(profile),
+        ("Win32_ComputerSystem", None) => computer_system_item(profile),
         ("Win32_Service" | "*", Some(wql)) => {
             if req.filter_dialect.as_deref() != Some(DIALECT_WQL) {
                 return fault(
@@ -219,6 +220,20 @@ fn os_item(p: &WindowsProfile) -> String {
     property(&mut out, "OSType", Some("18"));
     property(&mut out, "Version", Some(p.version));
     out.push_str("</p:Win32_OperatingSystem>");
+    out
+}
+
+/// The machine: what XP and 2003 tell their architecture by (SystemType).
+fn computer_system_item(p: &WindowsProfile) -> String {
+    let mut out = format!(
+        r#"<p:Win32_ComputerSystem xmlns:p="{CIMV2}Win32_ComputerSystem" xsi:type="p:Win32_ComputerSystem_Type" xml:lang="en-US">"#
+    );
+    property(&mut out, "Domain", Some("WORKGROUP"));
+    property(&mut out, "Manufacturer", Some("Intel Corporation"));
+    property(&mut out, "Model", Some("DQ965GF"));
+    property(&mut out, "Name", Some("WINHOST"));
+    property(&mut out, "SystemType", Some(p.system_type()));
+    out.push_str("</p:Win32_ComputerSystem>");
     out
 }
 
@@ -334,5 +349,25 @@ mod tests {
         )
         .unwrap();
         assert!(one.contains("<p:Name>RemoteAccess</p:Name>") && !one.contains("SharedAccess"));
+    }
+
+    #[test]
+    fn every_release_answers_computer_system_and_pre_vista_lacks_the_newer_properties() {
+        for name in WindowsProfile::names() {
+            let p = WindowsProfile::builtin(name).unwrap();
+            let cs = answer(&p, &request("Win32_ComputerSystem", None), "h").unwrap();
+            assert!(
+                cs.contains(&format!("<p:SystemType>{}</p:SystemType>", p.system_type())),
+                "{name}: {cs}"
+            );
+            let os = answer(&p, &request("Win32_OperatingSystem", None), "h").unwrap();
+            let pre_vista = p.version.starts_with("5.");
+            assert_eq!(!os.contains("OSArchitecture"), pre_vista, "{name}: {os}");
+            assert_eq!(
+                !os.contains("OperatingSystemSKU"),
+                pre_vista,
+                "{name}: {os}"
+            );
+        }
     }
 }
