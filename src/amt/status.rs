@@ -17,6 +17,9 @@ pub fn host_status(error: &Error) -> HostStatus {
         Error::AuthFailed => HostStatus::AuthFailed,
         // README: `not_amt` is "something answered on the port, but not as AMT".
         Error::NotHttp(_) => HostStatus::NotAmt,
+        // A record only holds this where plain HTTP was all that was asked
+        // for (`--tls off`); `auto` reads such a port over TLS instead.
+        Error::TlsAnswer => HostStatus::NotAmt,
         Error::HttpStatus(_)
         | Error::EmptyBadRequest
         | Error::BodyTooLarge(_)

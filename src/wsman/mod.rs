@@ -215,6 +215,11 @@ pub enum Error {
     /// malformed header block): whatever listens is not an AMT web server.
     #[error("the answer is not HTTP: {0}")]
     NotHttp(String),
+    /// The answer to plain HTTP is a TLS record (an alert or a handshake):
+    /// the port speaks TLS, so unlike [`Error::NotHttp`] it proves nothing
+    /// about what would answer over TLS.
+    #[error("the answer is not HTTP but a TLS record: the port speaks TLS")]
+    TlsAnswer,
     /// Any other HTTP-level failure.
     #[error("HTTP error: {0}")]
     Http(String),
