@@ -27,7 +27,8 @@ pub fn host_status(error: &Error) -> HostStatus {
         | Error::Fault(_)
         | Error::Protocol(_)
         | Error::Http(_)
-        | Error::ClientBuild(_) => HostStatus::Error,
+        | Error::ClientBuild(_)
+        | Error::AuthUnanswerable(_) => HostStatus::Error,
     }
 }
 
@@ -47,6 +48,10 @@ mod tests {
             HostStatus::Unreachable
         );
         assert_eq!(host_status(&Error::AuthFailed), HostStatus::AuthFailed);
+        assert_eq!(
+            host_status(&Error::AuthUnanswerable("no token".into())),
+            HostStatus::Error
+        );
         assert_eq!(host_status(&Error::EmptyBadRequest), HostStatus::Error);
         assert_eq!(
             host_status(&Error::CertificateRejected(crate::wsman::Rejection::new(

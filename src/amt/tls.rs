@@ -178,6 +178,7 @@ fn evidence(error: &Error) -> u8 {
         Error::Tls(_) => 2,
         Error::CertificateRejected(_)
         | Error::AuthFailed
+        | Error::AuthUnanswerable(_)
         | Error::HttpStatus(_)
         | Error::EmptyBadRequest
         | Error::BodyTooLarge(_)

@@ -193,6 +193,12 @@ pub enum Error {
     /// lockout, so this is never retried.
     #[error("authentication failed (wrong user or password, or the account is locked)")]
     AuthFailed,
+    /// The server's challenge cannot be answered (malformed, missing, or
+    /// refusing what the session needs). No password proof was sent, so
+    /// unlike [`Error::AuthFailed`] nothing was refused and nothing counts
+    /// toward lockout or `--auth-fail-limit`.
+    #[error("authentication could not start: {0}")]
+    AuthUnanswerable(String),
     /// An HTTP status the call cannot use.
     #[error("HTTP status {0}")]
     HttpStatus(u16),
