@@ -288,10 +288,8 @@ fn negotiate_token(response: &RawResponse) -> Token {
     let mut found = Token::Absent;
     let values = response.headers.get_all(WWW_AUTHENTICATE);
     for value in values.iter() {
-        let Ok(value) = value.to_str() else {
-            found = Token::Unreadable("the Negotiate header is not ASCII");
-            continue;
-        };
+        // Lossy: a non-ASCII Negotiate token is unreadable, not absent.
+        let value = String::from_utf8_lossy(value.as_bytes());
         let Some((scheme, token)) = value.trim().split_once(' ') else {
             continue;
         };
@@ -561,6 +559,14 @@ mod tests {
         );
         assert!(matches!(with(&["Negotiate %%%"]), Token::Unreadable(_)));
         assert_eq!(with(&["Negotiate", "Basic realm=\"x\""]), Token::Absent);
+        let mut headers = http::HeaderMap::new();
+        let odd = |b: &[u8]| HeaderValue::from_bytes(b).unwrap();
+        headers.append(WWW_AUTHENTICATE, odd(b"Basic realm=\"caf\xc3\xa9\""));
+        let basic = RawResponse::new(StatusCode::UNAUTHORIZED, headers.clone(), Vec::new());
+        assert_eq!(negotiate_token(&basic), Token::Absent);
+        headers.append(WWW_AUTHENTICATE, odd(b"Negotiate TlRM\xff"));
+        let garbled = RawResponse::new(StatusCode::UNAUTHORIZED, headers, Vec::new());
+        assert!(matches!(negotiate_token(&garbled), Token::Unreadable(_)));
         assert_eq!(with(&[]), Token::Absent);
     }
 
