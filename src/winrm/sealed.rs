@@ -127,7 +127,8 @@ impl SealedTransport {
     /// a 401, AUTHENTICATE. The credentials go out once.
     async fn authenticate(&self, endpoint: &Endpoint, body_cap: usize) -> Result<Handshake, Error> {
         let username = Username::parse(&self.credentials.user).map_err(|_| {
-            Error::Protocol("NTLM: the --winrm-user is not a Windows account name".into())
+            // About every class alike: the read stops here, nothing was sent.
+            Error::AuthUnanswerable("NTLM: the --winrm-user is not a Windows account name".into())
         })?;
         let identity = AuthIdentity {
             username,
@@ -149,8 +150,11 @@ impl SealedTransport {
             .send(endpoint, &token_request(&negotiate)?, body_cap)
             .await?;
         if challenged.status != StatusCode::UNAUTHORIZED {
-            return Err(Error::Protocol(format!(
-                "NTLM: HTTP {} to the NEGOTIATE message, not a 401 with a challenge",
+            // No challenge at all (not a WinRM listener, or one that does
+            // not authenticate): nothing was refused, and the host was not
+            // let in either, so neither a rejection nor a class-level error.
+            return Err(unreadable_challenge(format!(
+                "HTTP {} to the NEGOTIATE message, not a 401 with a challenge",
                 challenged.status.as_u16()
             )));
         }
@@ -568,6 +572,43 @@ mod tests {
         let garbled = RawResponse::new(StatusCode::UNAUTHORIZED, headers, Vec::new());
         assert!(matches!(negotiate_token(&garbled), Token::Unreadable(_)));
         assert_eq!(with(&[]), Token::Absent);
+    }
+
+    #[tokio::test]
+    async fn no_challenge_to_the_negotiate_message_stops_the_read_without_a_login() {
+        let challenges: [(u16, Option<&'static str>); 4] = [
+            (200, None),
+            (404, None),
+            (401, Some("Negotiate")),
+            (401, Some("Negotiate @@@")),
+        ];
+        for (status, challenge) in challenges {
+            let fake = Arc::new(FakeTransport::new(move |_, _| {
+                let mut headers = http::HeaderMap::new();
+                if let Some(c) = challenge {
+                    headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(c));
+                }
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                Ok(RawResponse::new(status, headers, Vec::new()))
+            }));
+            let sealed = SealedTransport::new(
+                fake.clone(),
+                Credentials {
+                    user: "Administrator".into(),
+                    password: Password::new("pw"),
+                },
+            );
+            let request = Request::post(crate::winrm::PATH, SOAP_CONTENT_TYPE, "<s:Envelope/>");
+            let err = sealed
+                .send(&Endpoint::http("h", 5985), &request, 1 << 20)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, Error::AuthUnanswerable(ref why) if why.contains("NTLM challenge")),
+                "{status} {challenge:?}: {err:?}"
+            );
+            assert_eq!(fake.requests().len(), 1, "{status}: NEGOTIATE only");
+        }
     }
 
     #[test]
