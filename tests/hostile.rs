@@ -555,3 +555,92 @@ async fn a_stalled_tls_handshake_is_unreachable_in_time() {
     assert_eq!(record.status, Some(HostStatus::Unreachable), "{record:?}");
     dev.shutdown().await;
 }
+
+/// A TCP server on loopback that greets every connection as an SSH server
+/// does. After the first client (which spoke something else), later ones
+/// get nothing when `penalize`: OpenSSH's PerSourcePenalties, which is how a
+/// TLS handshake tried after the plain read came to time out in the field.
+/// Returns the address and the number of connections taken so far.
+async fn ssh_like(penalize: bool) -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(any_port()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let taken = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&taken);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let nth = counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                if penalize && nth > 0 {
+                    let mut sink = [0u8; 512];
+                    while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+                    return;
+                }
+                let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n").await;
+                let mut line = [0u8; 512];
+                let _ = stream.read(&mut line).await;
+                let _ = stream
+                    .write_all(b"Invalid SSH identification string.\r\n")
+                    .await;
+            });
+        }
+    });
+    (addr, taken)
+}
+
+fn fast_client() -> AmtClient {
+    AmtClient::new(ClientOptions {
+        limits: CallLimits {
+            deadline: Duration::from_secs(3),
+            body_cap: 4 * 1024 * 1024,
+        },
+        host_deadline: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(1),
+        ..ClientOptions::default()
+    })
+    .unwrap()
+}
+
+fn assert_not_amt_in_the_clear(record: &amtready::facts::FactsRecord, port: u16) {
+    assert_eq!(record.status, Some(HostStatus::NotAmt), "{record:?}");
+    let amt = record.amt.as_ref().expect("the port read is recorded");
+    assert_eq!(amt.scheme.as_deref(), Some("http"), "{record:?}");
+    assert_eq!(amt.port, Some(port), "{record:?}");
+    let error = record.error.as_deref().unwrap_or_default();
+    assert!(error.contains("not HTTP"), "{error}");
+}
+
+/// Issue 23, case 7: bytes that are neither HTTP nor TLS are the answer: the
+/// host is `not_amt` on the plain port it was read on, and no TLS handshake
+/// is tried on top (it could only cost seconds and overwrite the finding).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ssh_banner_is_not_amt_at_once_without_a_tls_attempt() {
+    let (addr, taken) = ssh_like(false).await;
+    let endpoint = Endpoint::http("127.0.0.1", addr.port());
+    for creds in [None, Some(creds())] {
+        let before = taken.load(std::sync::atomic::Ordering::SeqCst);
+        let record = read_host(&fast_client(), &endpoint, creds.as_ref(), "ssh").await;
+        assert_not_amt_in_the_clear(&record, addr.port());
+        let error = record.error.unwrap();
+        assert!(!error.contains("https"), "no TLS fallback: {error}");
+        assert_eq!(
+            taken.load(std::sync::atomic::Ordering::SeqCst) - before,
+            1,
+            "one connection, the plain one: {error}"
+        );
+    }
+}
+
+/// Issue 23, case 7: where a TLS attempt after the plain read would fail (the
+/// SSH server penalizes the address that sent it HTTP, so the handshake
+/// times out), the record still says what the plain read proved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_plain_read_proved_survives_a_tls_port_that_goes_silent() {
+    let (addr, _) = ssh_like(true).await;
+    let endpoint = Endpoint::http("127.0.0.1", addr.port());
+    let record = read_host(&fast_client(), &endpoint, Some(&creds()), "ssh").await;
+    assert_not_amt_in_the_clear(&record, addr.port());
+    let error = record.error.unwrap();
+    assert!(!error.contains("timed out"), "{error}");
+}

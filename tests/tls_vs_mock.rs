@@ -281,3 +281,35 @@ async fn a_pinned_device_with_a_changed_certificate_fails_clearly() {
     assert_eq!(record.status, Some(HostStatus::Ok), "{record:?}");
     dev.shutdown().await;
 }
+
+/// A plain target on a TLS-only port under `--tls auto`: what the port sends
+/// back to plain HTTP (an alert, a close) is not HTTP, yet it is no reason
+/// to call the device `not_amt`; it is read over TLS on the same port.
+#[tokio::test]
+async fn a_plain_target_on_a_tls_only_port_is_read_over_tls_in_auto() {
+    let dev = tls_device("amt-16.1", TlsKind::Modern).await;
+    let addr = dev.tls_addr().unwrap();
+    let endpoint = Endpoint::http(addr.ip().to_string(), addr.port());
+    let record = read_host(
+        &client(mock_ca(), TlsMode::Auto),
+        &endpoint,
+        Some(&creds()),
+        &addr.to_string(),
+    )
+    .await;
+    assert_eq!(record.status, Some(HostStatus::Ok), "{record:?}");
+    let amt = record.amt.unwrap();
+    assert_eq!(amt.scheme.as_deref(), Some("https"));
+    assert_eq!(amt.port, Some(addr.port()));
+    // What made auto go on to TLS: the port answers plain HTTP in TLS.
+    let plain_only = read_host(
+        &client(mock_ca(), TlsMode::Off),
+        &endpoint,
+        Some(&creds()),
+        &addr.to_string(),
+    )
+    .await;
+    let error = plain_only.error.unwrap_or_default();
+    assert!(error.contains("TLS record"), "{error}");
+    dev.shutdown().await;
+}

@@ -596,3 +596,184 @@ fn host_options(password: &str, https_port: u16, http_port: u16) -> amtready::wi
         try_host_os_name: false,
     }
 }
+
+/// A WinRM look-alike on `listener` that answers every request with a 401
+/// offering `challenge`, and keeps every Negotiate token it was sent.
+fn challenging_listener(
+    listener: tokio::net::TcpListener,
+    challenge: &'static str,
+) -> std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>> {
+    use base64::Engine as _;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tokens = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&tokens);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let seen = std::sync::Arc::clone(&seen);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        match stream.read(&mut chunk).await {
+                            Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                            _ => return,
+                        }
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                    let mut body_len = 0;
+                    for line in head.lines() {
+                        let Some((name, value)) = line.split_once(':') else {
+                            continue;
+                        };
+                        if name.eq_ignore_ascii_case("content-length") {
+                            body_len = value.trim().parse().unwrap_or(0);
+                        }
+                        if name.eq_ignore_ascii_case("authorization") {
+                            if let Some(token) = value.trim().strip_prefix("Negotiate ") {
+                                let token = base64::engine::general_purpose::STANDARD
+                                    .decode(token.trim())
+                                    .unwrap_or_default();
+                                seen.lock().unwrap().push(token);
+                            }
+                        }
+                    }
+                    while buf.len() < end + 4 + body_len {
+                        match stream.read(&mut chunk).await {
+                            Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                            _ => return,
+                        }
+                    }
+                    buf.drain(..end + 4 + body_len);
+                    let answer = format!(
+                        "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: {challenge}\r\nServer: Microsoft-HTTPAPI/2.0\r\nContent-Length: 0\r\n\r\n"
+                    );
+                    if stream.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    tokens
+}
+
+/// An NTLM CHALLENGE (MS-NLMP §2.2.1.2) whose flags leave out sign and seal.
+const CHALLENGE_WITHOUT_SEAL: &str =
+    "Negotiate TlRMTVNTUAACAAAAAAAAADAAAAABggAAESIzRFVmd4gAAAAAAAAAAAAAAAAwAAAA";
+
+/// Issue 23, case 7: a challenge that cannot be answered (not base64, no
+/// token, not NTLM, a server that will not seal) is not a rejection of the
+/// credentials: no password proof went out, so it must not count toward
+/// `--auth-fail-limit`, which counts `HostError::AuthFailed` only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_ntlm_challenge_is_not_a_rejected_password() {
+    use amtready::winrm::{read_host, HostError};
+    use amtready::wsman::{HttpTransport, TransportOptions};
+    use std::sync::Arc;
+
+    let challenges = [
+        "Negotiate !!not*base64!!",
+        "Negotiate",
+        "Negotiate aGVsbG8gd29ybGQ=",
+        CHALLENGE_WITHOUT_SEAL,
+    ];
+    for challenge in challenges {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let tokens = challenging_listener(listener, challenge);
+        let transport = Arc::new(HttpTransport::standalone(&TransportOptions::default()).unwrap());
+        let outcome = read_host(
+            transport,
+            &["127.0.0.1".parse().unwrap()],
+            None,
+            // Port 9 refuses: the HTTPS way is passed over.
+            &host_options(mock_amt::DEFAULT_PASSWORD, 9, port),
+        )
+        .await;
+        match outcome {
+            Err(HostError::Other(e)) => {
+                assert!(
+                    e.contains("NTLM challenge could not be read"),
+                    "{challenge}: {e}"
+                );
+                assert!(!e.contains('\n'), "{e}");
+            }
+            other => panic!("{challenge}: expected HostError::Other, got {other:?}"),
+        }
+        let sent = tokens.lock().unwrap().clone();
+        assert_eq!(sent.len(), 1, "{challenge}: the NEGOTIATE message only");
+        assert!(sent[0].starts_with(b"NTLMSSP\0\x01\0\0\0"), "{challenge}");
+    }
+}
+
+/// The same end to end: with `--auth-fail-limit 1`, a first host whose
+/// listener sends a garbage challenge does not stop the credentials from
+/// being offered to the next one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_garbage_ntlm_challenge_does_not_trip_the_auth_fail_limit() {
+    let ips = [[127, 12, 7, 1], [127, 12, 7, 2]];
+    let configs = ips
+        .iter()
+        .map(|ip| {
+            DeviceConfig::new(
+                Profile::builtin("amt-15.0").unwrap(),
+                SocketAddr::from((*ip, 0)),
+            )
+            .without_tls()
+        })
+        .collect();
+    let fleet = start_fleet(configs).await.expect("fleet on 127.12.7.x");
+    let addrs: Vec<SocketAddr> = fleet.devices.iter().map(|d| d.addr()).collect();
+    let first = tokio::net::TcpListener::bind(SocketAddr::from((ips[0], 0)))
+        .await
+        .unwrap();
+    let port = first.local_addr().unwrap().port();
+    let second = tokio::net::TcpListener::bind(SocketAddr::from((ips[1], port)))
+        .await
+        .expect("the same port free on the second address");
+    let tokens = [
+        challenging_listener(first, "Negotiate !!not*base64!!"),
+        challenging_listener(second, "Negotiate !!not*base64!!"),
+    ];
+    let port = port.to_string();
+    let flags: Vec<String> = [
+        "--winrm",
+        "--winrm-user",
+        "Administrator",
+        "--winrm-password-env",
+        WINRM_PASSWORD_VAR,
+        "--winrm-http-port",
+        &port,
+        "--winrm-https-port",
+        "9",
+        "--auth-fail-limit",
+        "1",
+        "--concurrency",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = amtready(scan_args(&addrs, &flags)).await;
+    let recs = records(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(recs.len(), 2, "{stderr}");
+    for rec in &recs {
+        let unread = rec["host"]["unread"].to_string();
+        assert!(
+            unread.contains("NTLM challenge could not be read"),
+            "{unread}"
+        );
+        assert!(!unread.contains("not tried"), "{unread}");
+    }
+    for seen in tokens {
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            1,
+            "each listener was offered NTLM"
+        );
+    }
+    fleet.shutdown().await;
+}

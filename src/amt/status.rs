@@ -17,6 +17,9 @@ pub fn host_status(error: &Error) -> HostStatus {
         Error::AuthFailed => HostStatus::AuthFailed,
         // README: `not_amt` is "something answered on the port, but not as AMT".
         Error::NotHttp(_) => HostStatus::NotAmt,
+        // A record only holds this where plain HTTP was all that was asked
+        // for (`--tls off`); `auto` reads such a port over TLS instead.
+        Error::TlsAnswer => HostStatus::NotAmt,
         Error::HttpStatus(_)
         | Error::EmptyBadRequest
         | Error::BodyTooLarge(_)
@@ -24,7 +27,8 @@ pub fn host_status(error: &Error) -> HostStatus {
         | Error::Fault(_)
         | Error::Protocol(_)
         | Error::Http(_)
-        | Error::ClientBuild(_) => HostStatus::Error,
+        | Error::ClientBuild(_)
+        | Error::AuthUnanswerable(_) => HostStatus::Error,
     }
 }
 
@@ -44,6 +48,10 @@ mod tests {
             HostStatus::Unreachable
         );
         assert_eq!(host_status(&Error::AuthFailed), HostStatus::AuthFailed);
+        assert_eq!(
+            host_status(&Error::AuthUnanswerable("no token".into())),
+            HostStatus::Error
+        );
         assert_eq!(host_status(&Error::EmptyBadRequest), HostStatus::Error);
         assert_eq!(
             host_status(&Error::CertificateRejected(crate::wsman::Rejection::new(

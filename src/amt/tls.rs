@@ -142,8 +142,11 @@ pub(crate) async fn probe_as_configured(
                 Err(plain_failure) => {
                     let next = match &plain_failure.error {
                         Error::ConnectionRefused if target.port == HTTP_PORT => Some(TLS_PORT),
-                        // Something that drops plain HTTP may be a TLS listener.
-                        Error::ConnectionReset | Error::Http(_) | Error::NotHttp(_) => {
+                        // Something that drops plain HTTP, or answers it in
+                        // TLS, may be a TLS listener. Bytes that are neither
+                        // HTTP nor TLS are the answer itself: not AMT, and a
+                        // handshake would only add seconds to that.
+                        Error::ConnectionReset | Error::Http(_) | Error::TlsAnswer => {
                             Some(target.port)
                         }
                         _ => None,
@@ -153,27 +156,51 @@ pub(crate) async fn probe_as_configured(
                     };
                     probe_at(transport, wsman, tls(port), limits)
                         .await
-                        .map_err(|f| {
-                            let message = format!("{}; then {}", plain_failure.message, f.message);
-                            // Not HTTP in the clear and no TLS either: what
-                            // answered is not AMT, whatever the handshake said.
-                            let not_tls = matches!(
-                                f.error,
-                                Error::Tls(_) | Error::ConnectionReset | Error::NotHttp(_)
-                            );
-                            if matches!(plain_failure.error, Error::NotHttp(_)) && not_tls {
-                                Failure {
-                                    message,
-                                    ..plain_failure
-                                }
-                            } else {
-                                Failure { message, ..f }
-                            }
-                        })
+                        .map_err(|f| after_fallback(plain_failure, f))
                 }
             }
         }
     }
+}
+
+/// How much a failed attempt tells about what listens: silence nothing, a
+/// closed door (refused, reset) a little, a failed handshake more, an answer
+/// most. A plain answer in TLS says only "ask over TLS", so whatever the
+/// TLS attempt then says is the reading.
+fn evidence(error: &Error) -> u8 {
+    match error {
+        Error::ConnectTimeout(_) | Error::Timeout(_) | Error::TlsAnswer => 0,
+        Error::ConnectionRefused
+        | Error::ConnectionReset
+        | Error::Connect(_)
+        | Error::Http(_)
+        | Error::ClientBuild(_) => 1,
+        Error::Tls(_) => 2,
+        Error::CertificateRejected(_)
+        | Error::AuthFailed
+        | Error::AuthUnanswerable(_)
+        | Error::HttpStatus(_)
+        | Error::EmptyBadRequest
+        | Error::BodyTooLarge(_)
+        | Error::BadXml(_)
+        | Error::Fault(_)
+        | Error::Protocol(_)
+        | Error::NotHttp(_) => 3,
+    }
+}
+
+/// The failure of a host whose plain attempt failed and whose TLS fallback
+/// failed too: a fallback that says less (silence after a refusal or a
+/// reset) must not hide what the plain attempt proved, so the record's
+/// status and scheme come from whichever says more; the text names both.
+fn after_fallback(plain: Failure, fallback: Failure) -> Failure {
+    let message = format!("{}; then {}", plain.message, fallback.message);
+    let kept = if evidence(&fallback.error) >= evidence(&plain.error) {
+        fallback
+    } else {
+        plain
+    };
+    Failure { message, ..kept }
 }
 
 /// The facts of what a TLS handshake saw.
@@ -308,6 +335,62 @@ mod tests {
         assert_eq!(https_redirect(&probed(303, Some("/logon.htm"))), None);
         assert_eq!(https_redirect(&probed(200, Some("https://x:16993/"))), None);
         assert_eq!(https_redirect(&probed(303, Some("https://[bad"))), None);
+    }
+
+    fn failed(error: Error, tls: bool) -> Failure {
+        let endpoint = if tls {
+            Endpoint::https("h", 16993)
+        } else {
+            Endpoint::http("h", 16992)
+        };
+        Failure {
+            message: format!("{} {error}", endpoint.scheme()),
+            error,
+            endpoint: Some(endpoint),
+        }
+    }
+
+    #[test]
+    fn a_fallback_that_says_less_keeps_what_the_plain_attempt_proved() {
+        let silence = || Error::ConnectTimeout(std::time::Duration::from_secs(5));
+        let cases = [
+            // (plain, fallback, whose failure the record shows)
+            (Error::NotHttp("x".into()), silence(), "http"),
+            (
+                Error::NotHttp("x".into()),
+                Error::Tls("alert".into()),
+                "http",
+            ),
+            (Error::NotHttp("x".into()), Error::ConnectionReset, "http"),
+            (Error::ConnectionRefused, silence(), "http"),
+            (Error::ConnectionReset, silence(), "http"),
+            (Error::Http("io".into()), silence(), "http"),
+            // The TLS attempt says at least as much: it is the reading.
+            (Error::ConnectionRefused, Error::ConnectionRefused, "https"),
+            (Error::ConnectionReset, Error::Tls("alert".into()), "https"),
+            (
+                Error::ConnectionRefused,
+                Error::CertificateRejected(crate::wsman::Rejection::new("expired")),
+                "https",
+            ),
+            (Error::TlsAnswer, silence(), "https"),
+            (
+                Error::TlsAnswer,
+                Error::Tls("no common version".into()),
+                "https",
+            ),
+        ];
+        for (plain, fallback, shown) in cases {
+            let what = format!("{plain:?} then {fallback:?}");
+            let kept = after_fallback(failed(plain, false), failed(fallback, true));
+            let scheme = kept.endpoint.as_ref().map(Endpoint::scheme);
+            assert_eq!(scheme, Some(shown), "{what}");
+            assert!(
+                kept.message.starts_with("http ") && kept.message.contains("; then https "),
+                "{what}: {}",
+                kept.message
+            );
+        }
     }
 
     #[test]

@@ -127,7 +127,8 @@ impl SealedTransport {
     /// a 401, AUTHENTICATE. The credentials go out once.
     async fn authenticate(&self, endpoint: &Endpoint, body_cap: usize) -> Result<Handshake, Error> {
         let username = Username::parse(&self.credentials.user).map_err(|_| {
-            Error::Protocol("NTLM: the --winrm-user is not a Windows account name".into())
+            // About every class alike: the read stops here, nothing was sent.
+            Error::AuthUnanswerable("NTLM: the --winrm-user is not a Windows account name".into())
         })?;
         let identity = AuthIdentity {
             username,
@@ -149,18 +150,33 @@ impl SealedTransport {
             .send(endpoint, &token_request(&negotiate)?, body_cap)
             .await?;
         if challenged.status != StatusCode::UNAUTHORIZED {
-            return Err(Error::Protocol(format!(
-                "NTLM: HTTP {} to the NEGOTIATE message, not a 401 with a challenge",
+            // No challenge at all (not a WinRM listener, or one that does
+            // not authenticate): nothing was refused, and the host was not
+            // let in either, so neither a rejection nor a class-level error.
+            return Err(unreadable_challenge(format!(
+                "HTTP {} to the NEGOTIATE message, not a 401 with a challenge",
                 challenged.status.as_u16()
             )));
         }
-        let Some(challenge) = negotiate_token(&challenged) else {
-            if offers(&challenged, "negotiate") {
-                return Err(Error::AuthFailed);
+        // Up to the AUTHENTICATE message no password proof has left, so
+        // nothing here may be an AuthFailed: that would count toward
+        // --auth-fail-limit a login that never happened.
+        let challenge = match negotiate_token(&challenged) {
+            Token::Found(token) => token,
+            Token::Unreadable(why) => return Err(unreadable_challenge(why)),
+            Token::Absent if offers(&challenged, "negotiate") => {
+                return Err(unreadable_challenge(
+                    "the 401 offers Negotiate again with no token (NTLM refused by the listener?)",
+                ))
             }
-            return Ok(Handshake::NotOffered(challenged));
+            Token::Absent => return Ok(Handshake::NotOffered(challenged)),
         };
-        let authenticate = initialize(&mut ntlm, &mut credentials, &target, Some(challenge))?;
+        check_challenge(&challenge).map_err(unreadable_challenge)?;
+        let authenticate = initialize(&mut ntlm, &mut credentials, &target, Some(challenge))
+            .map_err(|e| match e {
+                Error::Protocol(why) => unreadable_challenge(why),
+                other => other,
+            })?;
 
         let answered = self
             .inner
@@ -262,22 +278,76 @@ fn offers(response: &RawResponse, scheme: &str) -> bool {
         })
 }
 
-/// The token of a `WWW-Authenticate: Negotiate <base64>` header.
-fn negotiate_token(response: &RawResponse) -> Option<Vec<u8>> {
-    response
-        .headers
-        .get_all(WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| {
-            let (scheme, token) = v.trim().split_once(' ')?;
-            if !scheme.eq_ignore_ascii_case("negotiate") {
-                return None;
-            }
-            base64::engine::general_purpose::STANDARD
-                .decode(token.trim())
-                .ok()
-        })
+/// What a 401's `WWW-Authenticate: Negotiate <base64>` headers hold.
+#[derive(Debug, PartialEq, Eq)]
+enum Token {
+    Found(Vec<u8>),
+    /// A Negotiate header whose token is not base64.
+    Unreadable(&'static str),
+    /// No Negotiate header with a token.
+    Absent,
+}
+
+fn negotiate_token(response: &RawResponse) -> Token {
+    let mut found = Token::Absent;
+    let values = response.headers.get_all(WWW_AUTHENTICATE);
+    for value in values.iter() {
+        // Lossy: a non-ASCII Negotiate token is unreadable, not absent.
+        let value = String::from_utf8_lossy(value.as_bytes());
+        let Some((scheme, token)) = value.trim().split_once(' ') else {
+            continue;
+        };
+        if !scheme.eq_ignore_ascii_case("negotiate") {
+            continue;
+        }
+        match base64::engine::general_purpose::STANDARD.decode(token.trim()) {
+            Ok(token) => return Token::Found(token),
+            Err(_) => found = Token::Unreadable("the Negotiate token is not base64"),
+        }
+    }
+    found
+}
+
+/// Checks the server's token is an NTLM CHALLENGE (MS-NLMP §2.2.1.2) that
+/// agrees to sign and seal, before the password proof is computed and sent:
+/// WinRM on HTTP reads nothing but sealed messages, so a server that will
+/// not seal could only cost the account a logon.
+fn check_challenge(token: &[u8]) -> Result<(), String> {
+    /// NTLMSSP_NEGOTIATE_SIGN and NTLMSSP_NEGOTIATE_SEAL (MS-NLMP §2.2.2.5).
+    const SIGN_AND_SEAL: u32 = 0x10 | 0x20;
+    let Some(rest) = token.strip_prefix(b"NTLMSSP\0") else {
+        return Err(format!("a {}-byte token that is not NTLM", token.len()));
+    };
+    let word = |at: usize| {
+        rest.get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_le_bytes)
+    };
+    match word(0) {
+        Some(2) => {}
+        Some(other) => return Err(format!("an NTLM message of type {other}, not a CHALLENGE")),
+        None => return Err("a truncated NTLM message".into()),
+    }
+    // After the type: TargetNameFields (8 bytes), then NegotiateFlags, then
+    // the 8-byte ServerChallenge.
+    let flags = word(12).filter(|_| rest.len() >= 24);
+    let Some(flags) = flags else {
+        return Err("a truncated CHALLENGE".into());
+    };
+    if flags & SIGN_AND_SEAL != SIGN_AND_SEAL {
+        return Err("the server will not sign and seal the session".into());
+    }
+    Ok(())
+}
+
+/// Why the server's CHALLENGE could not be answered: no password proof was
+/// sent, so this is not a rejection of the credentials, and it is about the
+/// host, not one class (so the read stops instead of trying every class).
+fn unreadable_challenge(why: impl fmt::Display) -> Error {
+    Error::AuthUnanswerable(format!(
+        "the NTLM challenge could not be read: {}",
+        crate::text::bounded_line(&why.to_string(), 120)
+    ))
 }
 
 fn ntlm_error(e: sspi::Error) -> Error {
@@ -443,6 +513,102 @@ mod tests {
             .unwrap();
         assert!(token.starts_with(b"NTLMSSP\0\x01\0\0\0"), "{token:?}");
         assert!(sent[0].body.is_empty(), "the SOAP body waits for a context");
+    }
+
+    /// A CHALLENGE message's fixed part with these flags.
+    fn challenge_with(flags: u32) -> Vec<u8> {
+        let mut m = b"NTLMSSP\0".to_vec();
+        m.extend_from_slice(&2u32.to_le_bytes());
+        m.extend_from_slice(&[0, 0, 0, 0, 48, 0, 0, 0]);
+        m.extend_from_slice(&flags.to_le_bytes());
+        m.extend_from_slice(&[0x11; 8]);
+        m.extend_from_slice(&[0; 16]);
+        m
+    }
+
+    #[test]
+    fn only_a_challenge_that_will_sign_and_seal_is_answered() {
+        // NEGOTIATE_UNICODE | NTLM | ALWAYS_SIGN | SIGN | SEAL | KEY_EXCH.
+        assert_eq!(check_challenge(&challenge_with(0x4000_8231)), Ok(()));
+        let refused: [(Vec<u8>, &str); 5] = [
+            (challenge_with(0x0000_8201), "will not sign and seal"),
+            (challenge_with(0x0000_8211), "will not sign and seal"),
+            (challenge_with(0x4000_8231)[..30].to_vec(), "truncated"),
+            (b"NTLMSSP\0\x03\0\0\0".to_vec(), "type 3"),
+            (b"hello world".to_vec(), "not NTLM"),
+        ];
+        for (token, why) in refused {
+            let err = check_challenge(&token).unwrap_err();
+            assert!(err.contains(why), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_garbage_token_is_told_from_none() {
+        let with = |values: &[&'static str]| {
+            let mut headers = http::HeaderMap::new();
+            for v in values {
+                headers.append(WWW_AUTHENTICATE, HeaderValue::from_static(v));
+            }
+            negotiate_token(&RawResponse::new(
+                StatusCode::UNAUTHORIZED,
+                headers,
+                Vec::new(),
+            ))
+        };
+        assert_eq!(with(&["Negotiate aGk="]), Token::Found(b"hi".to_vec()));
+        assert_eq!(
+            with(&["Negotiate %%%", "Negotiate aGk="]),
+            Token::Found(b"hi".to_vec())
+        );
+        assert!(matches!(with(&["Negotiate %%%"]), Token::Unreadable(_)));
+        assert_eq!(with(&["Negotiate", "Basic realm=\"x\""]), Token::Absent);
+        let mut headers = http::HeaderMap::new();
+        let odd = |b: &[u8]| HeaderValue::from_bytes(b).unwrap();
+        headers.append(WWW_AUTHENTICATE, odd(b"Basic realm=\"caf\xc3\xa9\""));
+        let basic = RawResponse::new(StatusCode::UNAUTHORIZED, headers.clone(), Vec::new());
+        assert_eq!(negotiate_token(&basic), Token::Absent);
+        headers.append(WWW_AUTHENTICATE, odd(b"Negotiate TlRM\xff"));
+        let garbled = RawResponse::new(StatusCode::UNAUTHORIZED, headers, Vec::new());
+        assert!(matches!(negotiate_token(&garbled), Token::Unreadable(_)));
+        assert_eq!(with(&[]), Token::Absent);
+    }
+
+    #[tokio::test]
+    async fn no_challenge_to_the_negotiate_message_stops_the_read_without_a_login() {
+        let challenges: [(u16, Option<&'static str>); 4] = [
+            (200, None),
+            (404, None),
+            (401, Some("Negotiate")),
+            (401, Some("Negotiate @@@")),
+        ];
+        for (status, challenge) in challenges {
+            let fake = Arc::new(FakeTransport::new(move |_, _| {
+                let mut headers = http::HeaderMap::new();
+                if let Some(c) = challenge {
+                    headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(c));
+                }
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                Ok(RawResponse::new(status, headers, Vec::new()))
+            }));
+            let sealed = SealedTransport::new(
+                fake.clone(),
+                Credentials {
+                    user: "Administrator".into(),
+                    password: Password::new("pw"),
+                },
+            );
+            let request = Request::post(crate::winrm::PATH, SOAP_CONTENT_TYPE, "<s:Envelope/>");
+            let err = sealed
+                .send(&Endpoint::http("h", 5985), &request, 1 << 20)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, Error::AuthUnanswerable(ref why) if why.contains("NTLM challenge")),
+                "{status} {challenge:?}: {err:?}"
+            );
+            assert_eq!(fake.requests().len(), 1, "{status}: NEGOTIATE only");
+        }
     }
 
     #[test]

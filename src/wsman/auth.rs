@@ -201,7 +201,11 @@ pub async fn send(
                 return Ok(response);
             }
             if !signed && !unsigned_retry_left {
-                return Err(Error::AuthFailed);
+                // Asked again before any credentials went out: nothing was
+                // refused, so this must not count as a failed login.
+                return Err(Error::Protocol(
+                    "the device asked for credentials again before any were sent".into(),
+                ));
             }
             match auth.unauthorized(&response, signed, renewals_left)? {
                 Retry::Refused if signed => return Err(Error::AuthFailed),
@@ -303,6 +307,69 @@ mod tests {
         .unwrap();
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert_eq!(fake.requests().len(), 1);
+    }
+
+    /// A malformed Digest challenge leaves nothing to answer: no password
+    /// proof is sent, so it is not a rejection (AMT's lockout and the
+    /// scan's --auth-fail-limit count only those).
+    #[tokio::test]
+    async fn a_malformed_digest_challenge_is_not_a_rejection() {
+        let challenges = [
+            None,
+            Some("Digest"),
+            Some("Digest nonce=\"n\""),
+            Some("Digest realm=\"r\""),
+            Some("Digest realm=\"r\", nonce=\"n\", algorithm=SHA-999"),
+            Some("Negotiate"),
+        ];
+        for challenge in challenges {
+            let fake = FakeTransport::new(move |_, _| Ok(reply(401, challenge)));
+            let err = send(
+                &fake,
+                &Endpoint::http("h", 1),
+                &DigestAuth::new(creds()),
+                &Request::post("/wsman", "text/xml", "x"),
+                &CallLimits::default(),
+            )
+            .await
+            .unwrap_err();
+            assert!(matches!(err, Error::Protocol(_)), "{challenge:?}: {err:?}");
+            let sent = fake.requests();
+            assert!(
+                sent.iter().all(|r| !r.headers.contains_key(AUTHORIZATION)),
+                "{challenge:?}: no credentials went out"
+            );
+        }
+    }
+
+    /// A scheme that asks to retry and then does not sign.
+    #[derive(Debug)]
+    struct NeverSigns;
+
+    impl Auth for NeverSigns {
+        fn authorize(&self, _: &Request) -> Result<Option<HeaderValue>, Error> {
+            Ok(None)
+        }
+
+        fn unauthorized(&self, _: &RawResponse, _: bool, _: bool) -> Result<Retry, Error> {
+            Ok(Retry::Again)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_unsigned_401_is_no_failed_login() {
+        let fake = FakeTransport::new(|_, _| Ok(reply(401, Some("Basic realm=\"x\""))));
+        let err = send(
+            &fake,
+            &Endpoint::http("h", 1),
+            &NeverSigns,
+            &Request::get("/"),
+            &CallLimits::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, Error::Protocol(_)), "{err:?}");
+        assert_eq!(fake.requests().len(), 2);
     }
 
     #[tokio::test]

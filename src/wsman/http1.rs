@@ -367,6 +367,7 @@ impl<S: AsyncRead + Unpin + ?Sized> Reader<'_, S> {
                             "more than {MAX_HEADERS} response headers"
                         )))
                     }
+                    Err(_) if is_tls_record(self.pending()) => return Err(Error::TlsAnswer),
                     Err(e) => return Err(Error::NotHttp(format!("bad response head: {e}"))),
                 }
             };
@@ -542,6 +543,19 @@ fn framing(head: &Head) -> Result<Framing, Error> {
     Ok(length.map_or(Framing::UntilClose, Framing::Length))
 }
 
+/// Whether an answer starts as a TLS record does (RFC 8446 §5.1: a content
+/// type from change_cipher_spec to heartbeat, then major version 3). A TLS
+/// listener that is sent plain HTTP answers with an alert or a handshake
+/// record; the caller must not take that for "not AMT".
+fn is_tls_record(answer: &[u8]) -> bool {
+    match answer {
+        [content_type, rest @ ..] if (20..=24).contains(content_type) => {
+            rest.first().is_none_or(|major| *major == 3)
+        }
+        _ => false,
+    }
+}
+
 /// Whether `e` says the device closed or reset the connection, however the
 /// OS or the TLS layer put it (a TLS stream without close_notify is an EOF).
 pub(crate) fn closed_by_peer(e: &std::io::Error) -> bool {
@@ -675,6 +689,35 @@ mod tests {
         }
         let err = read_pieces(&endless, 4096, 1024).unwrap_err();
         assert!(matches!(*err.error, Error::NotHttp(_)), "{:?}", err.error);
+    }
+
+    #[test]
+    fn a_tls_record_is_told_apart_from_other_bytes_that_are_not_http() {
+        let tls: [&[u8]; 3] = [
+            // A fatal protocol_version alert, as a TLS listener sends to "GET".
+            b"\x15\x03\x03\x00\x02\x02\x46",
+            // A ServerHello record header on its own.
+            b"\x16\x03\x01\x00\x4a",
+            // One byte so far: a record's content type and nothing HTTP has.
+            b"\x15",
+        ];
+        for answer in tls {
+            let err = read_pieces(answer, 4096, 1024).unwrap_err();
+            assert_eq!(*err.error, Error::TlsAnswer, "{answer:?}");
+        }
+        let not_tls: [&[u8]; 3] = [
+            b"SSH-2.0-OpenSSH_9.6\r\n",
+            b"\x15\x04garbage",
+            b"\x00\x03\x03\x00\x02",
+        ];
+        for answer in not_tls {
+            let err = read_pieces(answer, 4096, 1024).unwrap_err();
+            assert!(
+                matches!(*err.error, Error::NotHttp(_)),
+                "{answer:?}: {:?}",
+                err.error
+            );
+        }
     }
 
     #[test]

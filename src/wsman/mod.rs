@@ -193,6 +193,12 @@ pub enum Error {
     /// lockout, so this is never retried.
     #[error("authentication failed (wrong user or password, or the account is locked)")]
     AuthFailed,
+    /// The server's challenge cannot be answered (malformed, missing, or
+    /// refusing what the session needs). No password proof was sent, so
+    /// unlike [`Error::AuthFailed`] nothing was refused and nothing counts
+    /// toward lockout or `--auth-fail-limit`.
+    #[error("authentication could not start: {0}")]
+    AuthUnanswerable(String),
     /// An HTTP status the call cannot use.
     #[error("HTTP status {0}")]
     HttpStatus(u16),
@@ -215,6 +221,11 @@ pub enum Error {
     /// malformed header block): whatever listens is not an AMT web server.
     #[error("the answer is not HTTP: {0}")]
     NotHttp(String),
+    /// The answer to plain HTTP is a TLS record (an alert or a handshake):
+    /// the port speaks TLS, so unlike [`Error::NotHttp`] it proves nothing
+    /// about what would answer over TLS.
+    #[error("the answer is not HTTP but a TLS record: the port speaks TLS")]
+    TlsAnswer,
     /// Any other HTTP-level failure.
     #[error("HTTP error: {0}")]
     Http(String),
