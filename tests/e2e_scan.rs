@@ -290,7 +290,11 @@ async fn a_named_port_where_nothing_listens_is_a_host_down_and_fails_the_run() {
     let error = recs[0]["error"].as_str().unwrap();
     assert!(error.contains(&format!("TCP {port} refused")), "{error}");
     assert_eq!(recs[0]["verdict"], "unknown", "{:?}", recs[0]);
-    assert_eq!(out.status.code(), Some(4), "a named host that is down fails the run");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "a named host that is down fails the run"
+    );
     // The same address reached by expanding a range is an empty address,
     // listed only with --all; but a run that read nothing is never a pass.
     let range = format!("127.0.0.1-1:{port}");
@@ -302,7 +306,10 @@ async fn a_named_port_where_nothing_listens_is_a_host_down_and_fails_the_run() {
         None,
     )
     .await;
-    assert!(records(&out).is_empty(), "silent addresses are only counted");
+    assert!(
+        records(&out).is_empty(),
+        "silent addresses are only counted"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("1 silent address"), "{stderr}");
     assert!(stderr.contains("no device was read"), "{stderr}");

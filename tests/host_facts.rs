@@ -104,8 +104,15 @@ async fn inventory_rows_in_configuration_manager_columns_decide_the_host_rules()
             .any(|m| m.as_str().unwrap_or("").starts_with("host."))),
         "{w7}"
     );
-    // The device without a row has no host facts.
-    assert!(rec(4)["host"].is_null(), "{}", rec(4));
+    // The device without a row has no host facts, and says so: its host
+    // rules are missing, so it is never quietly ready.
+    let bare = rec(4);
+    assert!(bare["host"]["os"].is_null(), "{bare}");
+    assert!(
+        bare["host"]["unread"].to_string().contains("no row of"),
+        "{bare}"
+    );
+    assert_eq!(bare["verdict"], "unknown", "{bare}");
 
     // Unmatched rows and devices, and the bad row with its line.
     assert!(

@@ -29,7 +29,8 @@ async fn device(profile: &str, ip: [u8; 4]) -> DeviceHandle {
 /// The binary with `args`, the AMT password from `amt_password` (none: no
 /// password source) and the WinRM one from `winrm_password`.
 async fn run(args: Vec<String>, amt_password: Option<&str>, winrm_password: &str) -> Output {
-    let (amt_password, winrm_password) = (amt_password.map(str::to_string), winrm_password.to_string());
+    let (amt_password, winrm_password) =
+        (amt_password.map(str::to_string), winrm_password.to_string());
     tokio::task::spawn_blocking(move || {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_amtready"));
         cmd.args(&args)
@@ -38,7 +39,8 @@ async fn run(args: Vec<String>, amt_password: Option<&str>, winrm_password: &str
             .env(WINRM_PASSWORD_VAR, winrm_password);
         match amt_password {
             Some(p) => {
-                cmd.env(PASSWORD_VAR, p).args(["--password-env", PASSWORD_VAR]);
+                cmd.env(PASSWORD_VAR, p)
+                    .args(["--password-env", PASSWORD_VAR]);
             }
             None => {
                 cmd.env_remove(PASSWORD_VAR);
@@ -55,7 +57,17 @@ fn scan(targets: &[String], format: &str, extra: &[&str]) -> Vec<String> {
     let mut args = vec!["scan".to_string()];
     args.extend(targets.iter().cloned());
     args.extend(
-        ["--format", format, "--rmcp", "off", "--tls", "off", "--timeout", "5"].map(String::from),
+        [
+            "--format",
+            format,
+            "--rmcp",
+            "off",
+            "--tls",
+            "off",
+            "--timeout",
+            "5",
+        ]
+        .map(String::from),
     );
     args.extend(extra.iter().map(|s| s.to_string()));
     args
@@ -63,7 +75,10 @@ fn scan(targets: &[String], format: &str, extra: &[&str]) -> Vec<String> {
 
 /// Sets the value of `flag` in `args` (which `scan` always writes).
 fn set_flag(args: &mut [String], flag: &str, value: &str) {
-    let at = args.iter().position(|a| a == flag).expect("the flag is there");
+    let at = args
+        .iter()
+        .position(|a| a == flag)
+        .expect("the flag is there");
     args[at + 1] = value.to_string();
 }
 
@@ -103,7 +118,10 @@ async fn host_facts_asked_for_and_not_obtained_are_missing_in_every_format() {
     assert_eq!(rec["status"], "ok", "{rec}");
     assert_eq!(rec["verdict"], "unknown", "{rec}");
     let missing = rec["missing"].to_string();
-    assert!(missing.contains("host.rras_running (asked for, not read)"), "{rec}");
+    assert!(
+        missing.contains("host.rras_running (asked for, not read)"),
+        "{rec}"
+    );
     assert!(rec["host"]["unread"].to_string().contains("winrm"), "{rec}");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     for (format, extra) in [
@@ -125,7 +143,12 @@ async fn host_facts_asked_for_and_not_obtained_are_missing_in_every_format() {
         assert_eq!(out.status.code(), Some(2), "{format}");
     }
     // The right password: RRAS is seen running, and the host is not ready.
-    let out = run(scan(&target, "jsonl", &winrm), password, mock_amt::DEFAULT_PASSWORD).await;
+    let out = run(
+        scan(&target, "jsonl", &winrm),
+        password,
+        mock_amt::DEFAULT_PASSWORD,
+    )
+    .await;
     let rec = &records(&out)[0];
     assert!(rules_of(rec).contains(&"HOST-RRAS".to_string()), "{rec}");
     assert_eq!(out.status.code(), Some(1));
@@ -140,11 +163,19 @@ async fn host_facts_asked_for_and_not_obtained_are_missing_in_every_format() {
     )
     .unwrap();
     let export = export.display().to_string();
-    let out = run(scan(&target, "jsonl", &["--host-facts", &export]), password, "").await;
+    let out = run(
+        scan(&target, "jsonl", &["--host-facts", &export]),
+        password,
+        "",
+    )
+    .await;
     let rec = &records(&out)[0];
     assert_eq!(rec["verdict"], "unknown", "{rec}");
     let unread = rec["host"]["unread"].to_string();
-    assert!(unread.contains("inventory: no row of") && unread.contains("127.23.1.1"), "{rec}");
+    assert!(
+        unread.contains("inventory: no row of") && unread.contains("127.23.1.1"),
+        "{rec}"
+    );
     assert_eq!(out.status.code(), Some(2));
     windows.shutdown().await;
     dev.shutdown().await;
@@ -191,7 +222,12 @@ async fn a_report_that_could_not_be_written_fails_the_run() {
                 .args(&args)
                 .args(["--password-env", PASSWORD_VAR])
                 .env(PASSWORD_VAR, password)
-                .stdout(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap())
+                .stdout(
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open("/dev/full")
+                        .unwrap(),
+                )
                 .stderr(Stdio::piped())
                 .output()
                 .unwrap()
@@ -200,9 +236,17 @@ async fn a_report_that_could_not_be_written_fails_the_run() {
         .unwrap();
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(3), "{format}: {err}");
-        assert!(err.contains("the report could not be written"), "{format}: {err}");
+        assert!(
+            err.contains("the report could not be written"),
+            "{format}: {err}"
+        );
     }
-    let out = run(scan(&target, "jsonl", &["--output", "/dev/full"]), Some(password), "").await;
+    let out = run(
+        scan(&target, "jsonl", &["--output", "/dev/full"]),
+        Some(password),
+        "",
+    )
+    .await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("--output"), "{err}");
@@ -217,7 +261,8 @@ async fn row_order_never_decides_the_verdict() {
     let target = vec![dev.addr().to_string()];
     let ip = dev.addr().ip();
     let dir = tempfile::tempdir().unwrap();
-    let header = "Netbios_Name0,IP_Addresses0,Caption0,CSDVersion0,SystemType0,rras_running,ics_enabled\r\n";
+    let header =
+        "Netbios_Name0,IP_Addresses0,Caption0,CSDVersion0,SystemType0,rras_running,ics_enabled\r\n";
     let row = |rras: bool| {
         format!(
             "PC-1,{ip},Microsoft Windows XP Professional,Service Pack 3,X86-based PC,{rras},false\r\n"
@@ -232,7 +277,12 @@ async fn row_order_never_decides_the_verdict() {
         let export = dir.path().join(name);
         std::fs::write(&export, format!("{header}{}{}", rows[0], rows[1])).unwrap();
         let export = export.display().to_string();
-        let out = run(scan(&target, "jsonl", &["--host-facts", &export]), password, "").await;
+        let out = run(
+            scan(&target, "jsonl", &["--host-facts", &export]),
+            password,
+            "",
+        )
+        .await;
         let rec = records(&out).remove(0);
         let conflicts = rec["host"]["conflicts"].to_string();
         assert!(
@@ -242,13 +292,20 @@ async fn row_order_never_decides_the_verdict() {
         );
         assert!(rec["host"]["rras_running"].is_null(), "{rec}");
         assert!(
-            rec["missing"].to_string().contains("host.rras_running (sources disagree)"),
+            rec["missing"]
+                .to_string()
+                .contains("host.rras_running (sources disagree)"),
             "{rec}"
         );
         verdicts.push((rec["verdict"].clone(), out.status.code()));
         // Every human format shows the dispute.
         for format in ["table", "markdown", "csv", "html"] {
-            let out = run(scan(&target, format, &["--host-facts", &export]), password, "").await;
+            let out = run(
+                scan(&target, format, &["--host-facts", &export]),
+                password,
+                "",
+            )
+            .await;
             assert!(
                 stdout(&out).contains("conflict: rras"),
                 "{format}: {}",
@@ -270,11 +327,18 @@ async fn row_order_never_decides_the_verdict() {
     )
     .unwrap();
     let export = export.display().to_string();
-    let out = run(scan(&target, "jsonl", &["--host-facts", &export]), password, "").await;
+    let out = run(
+        scan(&target, "jsonl", &["--host-facts", &export]),
+        password,
+        "",
+    )
+    .await;
     let rec = records(&out).remove(0);
     let unread = rec["host"]["unread"].to_string();
     assert!(
-        unread.contains("claimed by two computers") && unread.contains("PC-A") && unread.contains("PC-B"),
+        unread.contains("claimed by two computers")
+            && unread.contains("PC-A")
+            && unread.contains("PC-B"),
         "{rec}"
     );
     assert_eq!(rec["verdict"], "unknown", "{rec}");
@@ -300,7 +364,11 @@ async fn a_mistyped_password_is_reported_as_one() {
     let out = run(scan(&targets, "jsonl", &limit), Some("Passw0rd!typo"), "").await;
     assert_eq!(out.status.code(), Some(4));
     let recs = records(&out);
-    let with = |status: &str| recs.iter().filter(|r| r["status"] == status).collect::<Vec<_>>();
+    let with = |status: &str| {
+        recs.iter()
+            .filter(|r| r["status"] == status)
+            .collect::<Vec<_>>()
+    };
     let (rejected, not_tried) = (with("auth_failed"), with("not_tried"));
     assert_eq!((rejected.len(), not_tried.len()), (2, 3), "{recs:?}");
     for r in &rejected {
@@ -313,9 +381,15 @@ async fn a_mistyped_password_is_reported_as_one() {
             .unwrap_or_else(|| panic!("{r}"));
         let fix = finding["fix"].as_str().unwrap();
         assert!(fix.starts_with("check the credentials"), "{fix}");
-        assert!(!fix.contains("Not Supported"), "only the advice for Detected: {fix}");
         assert!(
-            r["configmgr"]["reason"].as_str().unwrap().contains("credentials given are wrong"),
+            !fix.contains("Not Supported"),
+            "only the advice for Detected: {fix}"
+        );
+        assert!(
+            r["configmgr"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("credentials given are wrong"),
             "{r}"
         );
     }
@@ -329,7 +403,9 @@ async fn a_mistyped_password_is_reported_as_one() {
     let out = run(scan(&targets, "table", &limit), Some("Passw0rd!typo"), "").await;
     let text = stdout(&out);
     assert!(
-        text.starts_with("NOTICE: the credentials were rejected by the first 2 devices in a row: check them"),
+        text.starts_with(
+            "NOTICE: the credentials were rejected by the first 2 devices in a row: check them"
+        ),
         "{text}"
     );
     for format in ["markdown", "html", "json"] {
@@ -349,7 +425,11 @@ async fn a_mistyped_password_is_reported_as_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_default_mocks_side_by_side_and_a_named_port_that_is_down() {
     let mock = Path::new(env!("CARGO_BIN_EXE_amtready")).with_file_name("mock-amt");
-    assert!(mock.exists(), "{} is built with the workspace", mock.display());
+    assert!(
+        mock.exists(),
+        "{} is built with the workspace",
+        mock.display()
+    );
     let free_port = || {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -378,7 +458,10 @@ async fn two_default_mocks_side_by_side_and_a_named_port_that_is_down() {
             });
         assert!(listening.contains(&port.to_string()), "{listening}");
     }
-    let targets: Vec<String> = [a, b, down].iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let targets: Vec<String> = [a, b, down]
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}"))
+        .collect();
     let mut args = scan(&targets, "jsonl", &[]);
     // The user's CI keeps the RMCP sweep on: the mocks answer it or not.
     set_flag(&mut args, "--rmcp", "on");
@@ -422,7 +505,8 @@ impl StderrOf for std::process::Child {
 /// The README's truth table: (outcome, status, verdict, exits under
 /// `--fail-on unread, error, unknown, warning`).
 fn readme_rows() -> Vec<(String, String, String, [i32; 4])> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme
         .find("<!-- truth-table -->")
         .expect("the README marks its truth table");
@@ -432,16 +516,30 @@ fn readme_rows() -> Vec<(String, String, String, [i32; 4])> {
         + start;
     let mut rows = Vec::new();
     for line in readme[start..end].lines() {
-        let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
         if cells.len() != 7 || cells[0] == "outcome" || cells[0].starts_with("---") {
             continue;
         }
-        let code = |c: &str| -> i32 { c.trim_matches('*').parse().unwrap_or_else(|_| panic!("{line}")) };
+        let code = |c: &str| -> i32 {
+            c.trim_matches('*')
+                .parse()
+                .unwrap_or_else(|_| panic!("{line}"))
+        };
         rows.push((
             cells[0].to_string(),
             cells[1].to_string(),
             cells[2].to_string(),
-            [code(cells[3]), code(cells[4]), code(cells[5]), code(cells[6])],
+            [
+                code(cells[3]),
+                code(cells[4]),
+                code(cells[5]),
+                code(cells[6]),
+            ],
         ));
     }
     assert!(rows.len() >= 12, "{rows:?}");
@@ -453,7 +551,9 @@ const FAIL_ON: [&str; 4] = ["unread", "error", "unknown", "warning"];
 /// A scan that answers with non-AMT HTTP (a web server on the AMT port).
 async fn web_server(ip: [u8; 4]) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from((ip, 0))).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from((ip, 0)))
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
         while let Ok((mut conn, _)) = listener.accept().await {
@@ -479,8 +579,6 @@ async fn outcome(name: &str, fail_on: &str, n: u8) -> (i32, Vec<(String, String)
     let mut extra_targets: Vec<String> = Vec::new();
     let dir = tempfile::tempdir().unwrap();
     let mut stdout_to_full = false;
-    // The host whose record the row describes, when not the first target.
-    let mut focus: Option<String> = None;
     let mut tls = false;
     let mut interrupt_when: Option<std::path::PathBuf> = None;
     let (mut args, password): (Vec<String>, Option<&str>) = match name {
@@ -504,7 +602,10 @@ async fn outcome(name: &str, fail_on: &str, n: u8) -> (i32, Vec<(String, String)
             devices.push(device("amt-5.2.10", ip).await);
             let export = dir.path().join("cm.csv");
             std::fs::write(&export, "address,rras_running\r\n127.23.99.99,false\r\n").unwrap();
-            (vec!["--host-facts".into(), export.display().to_string()], pw)
+            (
+                vec!["--host-facts".into(), export.display().to_string()],
+                pw,
+            )
         }
         "named host down" => {
             let port = std::net::TcpListener::bind(SocketAddr::from((ip, 0)))
@@ -534,7 +635,15 @@ async fn outcome(name: &str, fail_on: &str, n: u8) -> (i32, Vec<(String, String)
             devices.push(device("amt-5.2.10", [127, 23, 10 + n, 2]).await);
             // One at a time: whichever is read first rejects them, the other
             // is never offered them.
-            (vec!["--auth-fail-limit".into(), "1".into(), "--concurrency".into(), "1".into()], Some("Passw0rd!typo"))
+            (
+                vec![
+                    "--auth-fail-limit".into(),
+                    "1".into(),
+                    "--concurrency".into(),
+                    "1".into(),
+                ],
+                Some("Passw0rd!typo"),
+            )
         }
         "not_amt, beside a ready host" => {
             let (addr, _server) = web_server(ip).await;
@@ -543,7 +652,10 @@ async fn outcome(name: &str, fail_on: &str, n: u8) -> (i32, Vec<(String, String)
             (Vec::new(), pw)
         }
         "tls_untrusted" => {
-            let cfg = DeviceConfig::new(Profile::builtin("amt-16.1").unwrap(), SocketAddr::from((ip, 0)));
+            let cfg = DeviceConfig::new(
+                Profile::builtin("amt-16.1").unwrap(),
+                SocketAddr::from((ip, 0)),
+            );
             let dev = start_device(cfg).await.unwrap();
             extra_targets.push(dev.tls_addr().expect("16.1 serves TLS").to_string());
             devices.push(dev);
@@ -582,10 +694,7 @@ async fn outcome(name: &str, fail_on: &str, n: u8) -> (i32, Vec<(String, String)
             devices.push(start_device(stalled).await.unwrap());
             let saved = dir.path().join("partial.jsonl");
             interrupt_when = Some(saved.clone());
-            (
-                vec!["--output".into(), saved.display().to_string()],
-                pw,
-            )
+            (vec!["--output".into(), saved.display().to_string()], pw)
         }
         other => panic!("the README's truth table has a row no test drives: {other:?}"),
     };
@@ -594,7 +703,8 @@ async fn outcome(name: &str, fail_on: &str, n: u8) -> (i32, Vec<(String, String)
     if !tls {
         targets.extend(devices.iter().map(|d| d.addr().to_string()));
     }
-    let focus = focus.or_else(|| targets.first().cloned());
+    // The record the row describes: its own target's, listed first.
+    let focus = targets.first().cloned();
     let mut full = scan(&targets, "jsonl", &fail);
     if tls {
         set_flag(&mut full, "--tls", "on");
@@ -609,7 +719,12 @@ async fn outcome(name: &str, fail_on: &str, n: u8) -> (i32, Vec<(String, String)
                 .args(&full)
                 .args(["--password-env", PASSWORD_VAR])
                 .env(PASSWORD_VAR, password)
-                .stdout(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap())
+                .stdout(
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open("/dev/full")
+                        .unwrap(),
+                )
                 .output()
                 .unwrap()
         })
@@ -691,7 +806,9 @@ async fn every_row_of_the_readme_truth_table_holds_under_every_fail_on() {
         for (fail_on, expected) in FAIL_ON.iter().zip(exits) {
             let (code, shown) = outcome(name, fail_on, n as u8).await;
             if code != *expected {
-                wrong.push(format!("{name} --fail-on {fail_on}: exit {code}, README says {expected}"));
+                wrong.push(format!(
+                    "{name} --fail-on {fail_on}: exit {code}, README says {expected}"
+                ));
             }
             if status == "-" {
                 continue;
@@ -709,4 +826,154 @@ async fn every_row_of_the_readme_truth_table_holds_under_every_fail_on() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(started.elapsed() < Duration::from_secs(600));
+}
+
+// ---------------------------------------------------------------------------
+// The property: exit 0 is earned.
+// ---------------------------------------------------------------------------
+
+mod exit_zero_is_earned {
+    use std::sync::Arc;
+
+    use amtready::facts::{
+        AmtFacts, CredentialFacts, FactSource, FactsRecord, HostFacts, HostStatus,
+        ProvisioningState,
+    };
+    use amtready::report::HostReport;
+    use amtready::rules::{Judge, PolicySet, Verdict};
+    use amtready::scan::{FailOn, Tally};
+    use proptest::prelude::*;
+
+    const STATUSES: [HostStatus; 8] = [
+        HostStatus::Ok,
+        HostStatus::Unreachable,
+        HostStatus::AuthFailed,
+        HostStatus::NotAmt,
+        HostStatus::Error,
+        HostStatus::TlsUntrusted,
+        HostStatus::Silent,
+        HostStatus::NotTried,
+    ];
+    const VERSIONS: [&str; 6] = ["5.2.10", "5.2.9", "4.1.3", "3.2.1", "6.2.61", "11.8.50"];
+    const SOURCES: [FactSource; 4] = [
+        FactSource::Wsman,
+        FactSource::Eoi,
+        FactSource::ServerHeader,
+        FactSource::Rmcp,
+    ];
+
+    /// One host as a scan could report it: how reading went, what AMT said,
+    /// and what a host-facts source gave, failed to give, or disputed.
+    fn host() -> impl Strategy<Value = FactsRecord> {
+        (
+            0..STATUSES.len(),
+            0..VERSIONS.len(),
+            0..SOURCES.len(),
+            0..3u8,
+            (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+        )
+            .prop_map(
+                |(status, version, source, state, (facts, unread, conflict, rras))| {
+                    let mut record = FactsRecord::new("10.0.0.5");
+                    record.status = Some(STATUSES[status]);
+                    if STATUSES[status] != HostStatus::Silent {
+                        record.amt = Some(AmtFacts {
+                            version: Some(VERSIONS[version].into()),
+                            source: Some(SOURCES[source]),
+                            provisioning_state: Some(match state {
+                                0 => ProvisioningState::Pre,
+                                1 => ProvisioningState::In,
+                                _ => ProvisioningState::Post,
+                            }),
+                            ..AmtFacts::default()
+                        });
+                    }
+                    if facts || unread || conflict {
+                        let mut host = HostFacts::default();
+                        if facts {
+                            host.os = Some("Microsoft Windows XP Professional".into());
+                            host.service_pack = Some("Service Pack 3".into());
+                            host.architecture = Some("x86".into());
+                            host.rras_running = Some(rras);
+                            host.ics_enabled = Some(false);
+                        }
+                        if unread {
+                            host.unread
+                                .push("winrm: 10.0.0.5:5985: the credentials were rejected".into());
+                        }
+                        if conflict {
+                            host.rras_running = None;
+                            host.conflicts.push(
+                                "rras_running: inventory line 2 says true, line 3 says false"
+                                    .into(),
+                            );
+                        }
+                        record.host = Some(host);
+                    }
+                    record
+                },
+            )
+    }
+
+    fn judged(hosts: Vec<FactsRecord>, password_ok: bool) -> Vec<HostReport> {
+        let judge = Judge::new(Arc::new(PolicySet::default_set()), None);
+        hosts
+            .into_iter()
+            .map(|mut facts| {
+                let evaluation = (facts.status != Some(HostStatus::Silent)).then(|| {
+                    facts.credentials = Some(CredentialFacts {
+                        user: Some("admin".into()),
+                        password_given: true,
+                        password_problems: if password_ok {
+                            Vec::new()
+                        } else {
+                            vec!["shorter than 8 characters".into()]
+                        },
+                    });
+                    judge.judge_host(&facts)
+                });
+                HostReport { facts, evaluation }
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Exit 0 (with the default `--fail-on`, and with `warning`) implies
+        /// at least one device read, every non-silent host read with
+        /// credentials and ready, and every host fact asked for obtained.
+        #[test]
+        fn exit_zero_implies_every_host_read_with_credentials_and_ready(
+            hosts in prop::collection::vec(host(), 0..6),
+            password_ok in any::<bool>(),
+        ) {
+            let reports = judged(hosts, password_ok);
+            for fail_on in [FailOn::Unknown, FailOn::Warning] {
+                let mut tally = Tally::new(fail_on);
+                for r in &reports {
+                    tally.add(r);
+                }
+                if tally.exit_code() != 0 {
+                    continue;
+                }
+                prop_assert!(reports.iter().any(|r| r.facts.status == Some(HostStatus::Ok)));
+                for r in reports.iter().filter(|r| r.facts.status != Some(HostStatus::Silent)) {
+                    prop_assert_eq!(r.facts.status, Some(HostStatus::Ok));
+                    let source = r.facts.amt.as_ref().and_then(|a| a.source);
+                    prop_assert!(matches!(source, Some(FactSource::Wsman | FactSource::Eoi)), "{:?}", source);
+                    let e = r.evaluation.as_ref().unwrap();
+                    prop_assert_eq!(e.verdict, Verdict::Ready);
+                    prop_assert!(e.missing.is_empty(), "{:?}", e.missing);
+                    if let Some(host) = &r.facts.host {
+                        // Asked for and not read, or disputed: never ready.
+                        let settled = host.os.is_some() && host.architecture.is_some()
+                            && host.rras_running.is_some() && host.ics_enabled.is_some();
+                        prop_assert!(host.unread.is_empty() || settled, "{:?}", host);
+                        prop_assert!(host.conflicts.is_empty(), "{:?}", host);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -161,7 +161,8 @@ fn csv_reads_back_with_stable_columns() {
             "fixes",
             "missing_facts",
             "record",
-            "site_facts"
+            "site_facts",
+            "host_notes"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();

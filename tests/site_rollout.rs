@@ -479,7 +479,11 @@ fn every_format_reports_the_site_once() {
                     second.starts_with("site,") && second.contains(",site,"),
                     "{second}"
                 );
-                assert!(text.lines().next().unwrap().ends_with("record,site_facts,host_notes"));
+                assert!(text
+                    .lines()
+                    .next()
+                    .unwrap()
+                    .ends_with("record,site_facts,host_notes"));
             }
             Format::Html => assert!(text.contains("<section id=\"site\"")),
             Format::Markdown => assert!(text.contains("## Site: not ready")),

@@ -428,7 +428,12 @@ pub fn execute(
                             .is_some_and(|a| a.version.is_some())
                             || matches!(
                                 report.facts.status,
-                                Some(HostStatus::Ok | HostStatus::AuthFailed | HostStatus::Error)
+                                Some(
+                                    HostStatus::Ok
+                                        | HostStatus::AuthFailed
+                                        | HostStatus::Error
+                                        | HostStatus::NotTried
+                                )
                             ),
                         verdict: report.evaluation.as_ref().map(|e| e.verdict),
                     });

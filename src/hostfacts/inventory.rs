@@ -489,7 +489,9 @@ impl Inventory {
                 );
                 if !nothing_to_join {
                     let why = match disputed_address {
-                        Some(claim) => format!("inventory: {claim}, and AMT's hostname matched neither"),
+                        Some(claim) => {
+                            format!("inventory: {claim}, and AMT's hostname matched neither")
+                        }
                         None => {
                             let mut by: Vec<String> =
                                 ip.map(|ip| format!("address {ip}")).into_iter().collect();
@@ -617,12 +619,54 @@ impl Machine {
         // the fact left unknown, as between sources (`super::merge`).
         let (facts, lines) = (&mut self.facts, &mut self.fact_lines);
         settle(facts, lines, "os", |f| &mut f.os, row.caption, line);
-        settle(facts, lines, "service_pack", |f| &mut f.service_pack, row.csd, line);
-        settle(facts, lines, "architecture", |f| &mut f.architecture, row.arch, line);
-        settle(facts, lines, "edition", |f| &mut f.edition, row.edition, line);
-        settle(facts, lines, "server_core", |f| &mut f.server_core, row.server_core, line);
-        settle(facts, lines, "rras_running", |f| &mut f.rras_running, row.rras, line);
-        settle(facts, lines, "ics_enabled", |f| &mut f.ics_enabled, row.ics, line);
+        settle(
+            facts,
+            lines,
+            "service_pack",
+            |f| &mut f.service_pack,
+            row.csd,
+            line,
+        );
+        settle(
+            facts,
+            lines,
+            "architecture",
+            |f| &mut f.architecture,
+            row.arch,
+            line,
+        );
+        settle(
+            facts,
+            lines,
+            "edition",
+            |f| &mut f.edition,
+            row.edition,
+            line,
+        );
+        settle(
+            facts,
+            lines,
+            "server_core",
+            |f| &mut f.server_core,
+            row.server_core,
+            line,
+        );
+        settle(
+            facts,
+            lines,
+            "rras_running",
+            |f| &mut f.rras_running,
+            row.rras,
+            line,
+        );
+        settle(
+            facts,
+            lines,
+            "ics_enabled",
+            |f| &mut f.ics_enabled,
+            row.ics,
+            line,
+        );
         settle(
             facts,
             lines,

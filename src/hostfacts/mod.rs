@@ -26,7 +26,11 @@ pub fn merge(host: &mut HostFacts, incoming: &HostFacts, source: FactSource) {
     // over a dispute it never saw.
     for conflict in &incoming.conflicts {
         let key = conflict.split(':').next().unwrap_or("");
-        if host.conflicts.iter().any(|c| c.split(':').next() == Some(key)) {
+        if host
+            .conflicts
+            .iter()
+            .any(|c| c.split(':').next() == Some(key))
+        {
             continue;
         }
         host.conflicts.push(conflict.clone());

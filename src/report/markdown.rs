@@ -41,8 +41,7 @@ pub fn md(s: &str) -> String {
 }
 
 fn write_findings(out: &mut impl Write, r: &Row) -> io::Result<()> {
-    if r.findings.is_empty() && r.error.is_none() && r.missing.is_empty() && r.notes.is_empty()
-    {
+    if r.findings.is_empty() && r.error.is_none() && r.missing.is_empty() && r.notes.is_empty() {
         return Ok(());
     }
     writeln!(out, "### {} ({})\n", md(&r.host_label()), r.verdict_label())?;
@@ -209,17 +208,12 @@ impl<W: Write> ReportSink for MarkdownSink<W> {
             writeln!(out, "| {} |", row.join(" | "))?;
         }
         writeln!(out)?;
-        if self
-            .collected
-            .rows
-            .iter()
-            .any(|r| {
-                !r.findings.is_empty()
-                    || r.error.is_some()
-                    || !r.missing.is_empty()
-                    || !r.notes.is_empty()
-            })
-        {
+        if self.collected.rows.iter().any(|r| {
+            !r.findings.is_empty()
+                || r.error.is_some()
+                || !r.missing.is_empty()
+                || !r.notes.is_empty()
+        }) {
             writeln!(out, "## Findings\n")?;
             for r in &self.collected.rows {
                 write_findings(out, r)?;

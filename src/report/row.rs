@@ -180,7 +180,12 @@ impl Row {
         self.amt_seen
             || matches!(
                 self.status,
-                Some(HostStatus::Ok | HostStatus::AuthFailed | HostStatus::Error)
+                Some(
+                    HostStatus::Ok
+                        | HostStatus::AuthFailed
+                        | HostStatus::Error
+                        | HostStatus::NotTried
+                )
             )
             || self.version.is_some()
     }

@@ -620,7 +620,13 @@ mod tests {
     #[tokio::test]
     async fn named_addresses_are_told_from_those_a_block_or_range_expands_to() {
         let p = plan(
-            &["10.0.0.0/29", "10.0.0.3", "10.0.0.9:1234", "10.0.1.1-3", "127.0.0.1"],
+            &[
+                "10.0.0.0/29",
+                "10.0.0.3",
+                "10.0.0.9:1234",
+                "10.0.1.1-3",
+                "127.0.0.1",
+            ],
             &[],
             None,
         )
