@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use mock_amt::{start_device, start_fleet, DeviceConfig, DeviceHandle, Fault, Profile};
 use serde_json::Value;
 
@@ -605,22 +607,7 @@ async fn ctrl_c_on_a_table_scan_prints_what_was_gathered_marked_partial() {
             .spawn()
             .unwrap();
         // --output is flushed per host: wait until the four quick ones are in.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::fs::read_to_string(&saved)
-            .map(|s| s.lines().count())
-            .unwrap_or(0)
-            < 4
-        {
-            assert!(Instant::now() < deadline, "four hosts finish");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        // The shell's own `kill` (procps may be absent on a bare machine).
-        let sent = Command::new("sh")
-            .args(["-c", &format!("kill -INT {}", child.id())])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        child.wait_with_output().unwrap()
+        common::interrupt_once_written(child, &saved, 4)
     })
     .await
     .unwrap();

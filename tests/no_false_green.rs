@@ -90,6 +90,27 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The binary with its report going to a full disk (`/dev/full`).
+async fn run_into_full_disk(args: Vec<String>, password: &str) -> Output {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full is part of every Linux system this suite runs on");
+        Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .args(&args)
+            .args(["--password-env", PASSWORD_VAR])
+            .env(PASSWORD_VAR, password)
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("the amtready binary runs")
+    })
+    .await
+    .expect("the CLI task joins")
+}
+
 /// A failed WinRM read leaves the host rules missing (never `ready`), and
 /// every format says why in one line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,12 +184,7 @@ async fn host_facts_asked_for_and_not_obtained_are_missing_in_every_format() {
     )
     .unwrap();
     let export = export.display().to_string();
-    let out = run(
-        scan(&target, "jsonl", &["--host-facts", &export]),
-        password,
-        "",
-    )
-    .await;
+    let out = with_export(&target, "jsonl", &export).await;
     let rec = &records(&out)[0];
     assert_eq!(rec["verdict"], "unknown", "{rec}");
     let unread = rec["host"]["unread"].to_string();
@@ -209,31 +225,11 @@ async fn a_resumed_gate_fails_as_the_uninterrupted_run_did() {
 /// A report or `--output` that could not be written fails the run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_that_could_not_be_written_fails_the_run() {
-    if !Path::new("/dev/full").exists() {
-        panic!("/dev/full is part of every Linux system this suite runs on");
-    }
     let dev = device("amt-5.2.10", [127, 23, 3, 1]).await;
     let target = vec![dev.addr().to_string()];
     let password = mock_amt::DEFAULT_PASSWORD;
     for format in ["jsonl", "table", "csv"] {
-        let args = scan(&target, format, &[]);
-        let out = tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_amtready"))
-                .args(&args)
-                .args(["--password-env", PASSWORD_VAR])
-                .env(PASSWORD_VAR, password)
-                .stdout(
-                    std::fs::OpenOptions::new()
-                        .write(true)
-                        .open("/dev/full")
-                        .unwrap(),
-                )
-                .stderr(Stdio::piped())
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap();
+        let out = run_into_full_disk(scan(&target, format, &[]), password).await;
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(3), "{format}: {err}");
         assert!(
@@ -253,6 +249,16 @@ async fn a_report_that_could_not_be_written_fails_the_run() {
     dev.shutdown().await;
 }
 
+/// A scan of `target` joined to the inventory `export`, with the mock's password.
+async fn with_export(target: &[String], format: &str, export: &str) -> Output {
+    run(
+        scan(target, format, &["--host-facts", export]),
+        Some(mock_amt::DEFAULT_PASSWORD),
+        "",
+    )
+    .await
+}
+
 /// Rows of one computer that disagree settle nothing, whatever their order;
 /// two computers on one address join neither.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -268,7 +274,6 @@ async fn row_order_never_decides_the_verdict() {
             "PC-1,{ip},Microsoft Windows XP Professional,Service Pack 3,X86-based PC,{rras},false\r\n"
         )
     };
-    let password = Some(mock_amt::DEFAULT_PASSWORD);
     let mut verdicts = Vec::new();
     for (name, rows) in [
         ("true-first.csv", [row(true), row(false)]),
@@ -277,12 +282,7 @@ async fn row_order_never_decides_the_verdict() {
         let export = dir.path().join(name);
         std::fs::write(&export, format!("{header}{}{}", rows[0], rows[1])).unwrap();
         let export = export.display().to_string();
-        let out = run(
-            scan(&target, "jsonl", &["--host-facts", &export]),
-            password,
-            "",
-        )
-        .await;
+        let out = with_export(&target, "jsonl", &export).await;
         let rec = records(&out).remove(0);
         let conflicts = rec["host"]["conflicts"].to_string();
         assert!(
@@ -300,12 +300,7 @@ async fn row_order_never_decides_the_verdict() {
         verdicts.push((rec["verdict"].clone(), out.status.code()));
         // Every human format shows the dispute.
         for format in ["table", "markdown", "csv", "html"] {
-            let out = run(
-                scan(&target, format, &["--host-facts", &export]),
-                password,
-                "",
-            )
-            .await;
+            let out = with_export(&target, format, &export).await;
             assert!(
                 stdout(&out).contains("conflict: rras"),
                 "{format}: {}",
@@ -327,12 +322,7 @@ async fn row_order_never_decides_the_verdict() {
     )
     .unwrap();
     let export = export.display().to_string();
-    let out = run(
-        scan(&target, "jsonl", &["--host-facts", &export]),
-        password,
-        "",
-    )
-    .await;
+    let out = with_export(&target, "jsonl", &export).await;
     let rec = records(&out).remove(0);
     let unread = rec["host"]["unread"].to_string();
     assert!(
@@ -713,23 +703,7 @@ async fn outcome(name: &str, fail_on: &str, n: u8) -> (i32, Vec<(String, String)
     let out = if let Some(saved) = interrupt_when {
         interrupt_once_written(full, password.unwrap(), saved).await
     } else if stdout_to_full {
-        let password = password.unwrap().to_string();
-        tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_amtready"))
-                .args(&full)
-                .args(["--password-env", PASSWORD_VAR])
-                .env(PASSWORD_VAR, password)
-                .stdout(
-                    std::fs::OpenOptions::new()
-                        .write(true)
-                        .open("/dev/full")
-                        .unwrap(),
-                )
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap()
+        run_into_full_disk(full, password.unwrap()).await
     } else {
         run(full, password, "").await
     };
@@ -760,8 +734,8 @@ async fn outcome(name: &str, fail_on: &str, n: u8) -> (i32, Vec<(String, String)
     (out.status.code().unwrap_or(-1), shown)
 }
 
-/// Starts the scan and sends it Ctrl-C (SIGINT) once `saved` (its
-/// `--output`) holds a host: its loop, and so its handler, is running.
+/// Starts the scan and sends it Ctrl-C once `saved` (its `--output`) holds
+/// a host.
 async fn interrupt_once_written(
     args: Vec<String>,
     password: &str,
@@ -777,21 +751,7 @@ async fn interrupt_once_written(
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::fs::read_to_string(&saved)
-            .map(|s| s.lines().count())
-            .unwrap_or(0)
-            < 1
-        {
-            assert!(Instant::now() < deadline, "the quick host finishes");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let sent = Command::new("sh")
-            .args(["-c", &format!("kill -INT {}", child.id())])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        child.wait_with_output().unwrap()
+        common::interrupt_once_written(child, &saved, 1)
     })
     .await
     .unwrap()

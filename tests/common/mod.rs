@@ -73,3 +73,32 @@ pub fn scan_args(addrs: &[SocketAddr], extra: &[String]) -> Vec<String> {
     args.extend_from_slice(extra);
     args
 }
+
+/// Waits until `saved` (the child scan's `--output`, flushed per host) holds
+/// `hosts` lines, then sends the child Ctrl-C (SIGINT): its scan loop, and so
+/// its handler, is running by then. Gives what the child printed.
+pub fn interrupt_once_written(
+    child: std::process::Child,
+    saved: &std::path::Path,
+    hosts: usize,
+) -> Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_to_string(saved)
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
+        < hosts
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{hosts} host(s) finish"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The shell's own `kill` (procps may be absent on a bare machine).
+    let sent = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .expect("sh runs");
+    assert!(sent.success());
+    child.wait_with_output().expect("the scan ends")
+}
