@@ -40,6 +40,38 @@ pub fn clean(s: &str) -> Cow<'_, str> {
 /// Longest piece of device text quoted in an error.
 pub const MAX_QUOTED_CHARS: usize = 120;
 
+/// Longest string a record keeps from a device, an inventory export or a
+/// Windows host (a hostname, a caption, a banner), in bytes. Far above any
+/// real value (a DNS name is at most 253 bytes), and small enough that every
+/// record amtready writes stays well inside what its readers accept.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
+/// `text` cut to at most [`MAX_FIELD_BYTES`] bytes (on a character
+/// boundary), with a marker saying how much was cut: `…(clipped 595904
+/// bytes)`. Text that fits is returned as it is; nothing else is changed, so
+/// a value that fits reads back exactly.
+pub fn clip_field(text: &str) -> Cow<'_, str> {
+    clip_field_to(text, MAX_FIELD_BYTES)
+}
+
+/// [`clip_field`] with its own limit (at least the marker's length).
+pub fn clip_field_to(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let marker = |cut: usize| format!("…(clipped {cut} bytes)");
+    // Room for the longest marker this text can need.
+    let room = max.saturating_sub(marker(text.len()).len());
+    let mut end = room.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(max);
+    out.push_str(&text[..end]);
+    out.push_str(&marker(text.len() - end));
+    Cow::Owned(out)
+}
+
 /// `text` as one line of at most `max` characters: whitespace runs become one
 /// space, every other control character a visible escape (`\x1b`), and
 /// what does not fit is cut with `…` and the length left out. The note
@@ -111,6 +143,17 @@ pub fn lower_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_is_clipped_on_a_character_boundary_with_a_marker() {
+        assert_eq!(clip_field("ws-01.corp"), "ws-01.corp");
+        let long = "é".repeat(300_000);
+        let clipped = clip_field(&long);
+        assert!(clipped.len() <= MAX_FIELD_BYTES, "{}", clipped.len());
+        assert!(clipped.ends_with("bytes)") && clipped.contains("…(clipped "));
+        let exact = "a".repeat(MAX_FIELD_BYTES);
+        assert_eq!(clip_field(&exact), exact.as_str());
+    }
 
     #[test]
     fn clean_makes_escapes_and_newlines_visible() {
