@@ -127,7 +127,8 @@ fn line_of(text: &str, offset: usize) -> usize {
 pub fn load(path: &Path) -> Result<SiteFacts, String> {
     use std::io::Read;
     let origin = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {origin}: {e}"))?;
+    let file = bounded_read::TimedReader::open(path, bounded_read::READ_TIME)
+        .map_err(|e| e.to_string())?;
     let mut text = String::new();
     file.take(MAX_BYTES + 1)
         .read_to_string(&mut text)

@@ -128,9 +128,20 @@ pub fn load_chain(path: &Path, password: Option<&str>) -> Result<ChainFacts, Cer
     if size > MAX_CHAIN_BYTES {
         return Err(CertError::TooLarge { path: shown });
     }
-    let bytes = std::fs::read(path).map_err(|source| CertError::Io {
-        path: shown.clone(),
-        source,
+    // The size check above says nothing of a FIFO or a device: the read is
+    // capped and timed as every input is.
+    let bytes = bounded_read::read(path, MAX_CHAIN_BYTES).map_err(|e| match e {
+        bounded_read::ReadError::TooLarge { .. } => CertError::TooLarge {
+            path: shown.clone(),
+        },
+        bounded_read::ReadError::Io { source, .. } => CertError::Io {
+            path: shown.clone(),
+            source,
+        },
+        bounded_read::ReadError::NotUtf8 { .. } => CertError::Io {
+            path: shown.clone(),
+            source: std::io::Error::other("not UTF-8"),
+        },
     })?;
     let invalid = |message: String| CertError::Invalid {
         path: shown.clone(),

@@ -276,7 +276,8 @@ impl Inventory {
     /// problem on its line, and the rest are read.
     pub fn load(path: &Path) -> Result<Inventory, String> {
         let shown = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        let file = bounded_read::TimedReader::open(path, bounded_read::READ_TIME)
+            .map_err(|e| e.to_string())?;
         let mut bytes = Vec::new();
         file.take(MAX_FILE + 1)
             .read_to_end(&mut bytes)

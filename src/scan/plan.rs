@@ -77,6 +77,9 @@ pub enum PlanError {
     File { path: String, message: String },
     #[error("no targets: give TARGET arguments or --targets-file")]
     NoTargets,
+    /// A file amtready would write to that is not a plain file of its own.
+    #[error("--resume: {0}")]
+    NotWritable(String),
     #[error("the targets add up to {0} addresses, more than the limit of {MAX_PLANNED}; split them (see --shard)")]
     TooLarge(u128),
 }
@@ -133,6 +136,12 @@ pub struct Plan {
     /// Byte length of the resume file's complete lines (a killed scan may
     /// leave half a line; appending starts here).
     pub resume_valid_len: Option<u64>,
+    /// The resume file's last record is complete but lacks its newline:
+    /// one is written before anything is appended.
+    pub resume_needs_newline: bool,
+    /// A half-written last line of the resume file (a scan killed while
+    /// writing it): set aside, never deleted, and its host read again.
+    pub resume_partial: Option<Vec<u8>>,
 }
 
 impl Plan {
@@ -231,9 +240,11 @@ impl Plan {
         plan.named = merge(named_spans);
 
         if let Some(path) = &input.resume {
-            let (done, valid) = read_resume(path)?;
-            plan.done = done;
-            plan.resume_valid_len = Some(valid);
+            let resumed = read_resume(path)?;
+            plan.done = resumed.done;
+            plan.resume_valid_len = Some(resumed.valid_len);
+            plan.resume_needs_newline = resumed.needs_newline;
+            plan.resume_partial = resumed.partial;
         }
         let mut total = 0u64;
         let mut resumed = 0u64;
@@ -523,10 +534,14 @@ fn read_targets_file(path: &Path) -> Result<Vec<TargetSpec>, PlanError> {
     let reader: Box<dyn Read> = if path == Path::new("-") {
         Box::new(std::io::stdin())
     } else {
-        Box::new(std::fs::File::open(path).map_err(|e| PlanError::File {
-            path: origin.clone(),
-            message: e.to_string(),
-        })?)
+        Box::new(
+            bounded_read::TimedReader::open(path, bounded_read::READ_TIME).map_err(|e| {
+                PlanError::File {
+                    path: origin.clone(),
+                    message: e.to_string(),
+                }
+            })?,
+        )
     };
     let mut specs = Vec::new();
     bounded_lines(
@@ -552,36 +567,98 @@ fn read_targets_file(path: &Path) -> Result<Vec<TargetSpec>, PlanError> {
     Ok(specs)
 }
 
-/// The `target` of every complete record in a JSON Lines file. A line that
-/// is not a record (a half-written last line) is not counted as done. A
-/// missing file is an empty one, so the first run and a resumed one are the
-/// same command.
-fn read_resume(path: &Path) -> Result<(HashSet<String>, u64), PlanError> {
+/// What a resume file holds.
+#[derive(Debug, Default)]
+struct Resumed {
+    /// The targets of its host records.
+    done: HashSet<String>,
+    /// Bytes of complete records (the half-written last line excluded).
+    valid_len: u64,
+    /// The last record is complete but has no newline.
+    needs_newline: bool,
+    /// The half-written last line, to be set aside.
+    partial: Option<Vec<u8>>,
+}
+
+/// Whether a JSON value is one of the records amtready writes: a host (with
+/// a `target`), the run's site, or a summary.
+fn is_record(value: &serde_json::Value) -> Option<Option<&str>> {
+    let object = value.as_object()?;
+    if let Some(serde_json::Value::String(target)) = object.get("target") {
+        return Some(Some(target));
+    }
+    let site = object.get("kind").and_then(|k| k.as_str()) == Some("site");
+    (site || object.contains_key("summary")).then_some(None)
+}
+
+/// Reads a resume file: the `target` of every host record, and where
+/// appending starts. A missing file is an empty one, so the first run and a
+/// resumed one are the same command. The file must be a regular file (not a
+/// link into another file, not a FIFO) whose lines are amtready records:
+/// anything else is refused before a byte is written. Only the last line
+/// may be half-written (a killed scan): a complete record there without its
+/// newline is kept; one that does not parse is set aside.
+fn read_resume(path: &Path) -> Result<Resumed, PlanError> {
     let origin = path.display().to_string();
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((HashSet::new(), 0)),
-        Err(e) => {
-            return Err(PlanError::File {
-                path: origin,
-                message: e.to_string(),
-            })
-        }
+    let refuse = |message: String| PlanError::File {
+        path: origin.clone(),
+        message,
     };
-    let mut done = HashSet::new();
-    let valid = bounded_lines(
-        file,
-        |_, raw| {
-            if let Ok(serde_json::Value::Object(rec)) = serde_json::from_slice(raw) {
-                if let Some(serde_json::Value::String(t)) = rec.get("target") {
-                    done.insert(t.clone());
+    if !path.exists() && std::fs::symlink_metadata(path).is_err() {
+        return Ok(Resumed::default());
+    }
+    bounded_read::check_writable(path, false).map_err(PlanError::NotWritable)?;
+    let reader = bounded_read::TimedReader::open(path, bounded_read::READ_TIME)
+        .map_err(|e| refuse(e.to_string()))?;
+    let mut reader = BufReader::new(reader);
+    let mut resumed = Resumed::default();
+    let mut buf = Vec::new();
+    for n in 1.. {
+        buf.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| refuse(e.to_string()))?;
+        if read == 0 {
+            break;
+        }
+        let complete = buf.last() == Some(&b'\n');
+        if !complete && read as u64 >= MAX_LINE {
+            return Err(refuse(format!("line {n} is longer than {MAX_LINE} bytes")));
+        }
+        let text = if complete {
+            &buf[..buf.len() - 1]
+        } else {
+            &buf[..]
+        };
+        if text.iter().all(u8::is_ascii_whitespace) {
+            resumed.valid_len += read as u64;
+            continue;
+        }
+        let value = serde_json::from_slice::<serde_json::Value>(text).ok();
+        match value.as_ref().and_then(is_record) {
+            Some(target) => {
+                if let Some(target) = target {
+                    resumed.done.insert(target.to_owned());
                 }
+                resumed.valid_len += read as u64;
+                resumed.needs_newline = !complete;
             }
-            Ok(())
-        },
-        &origin,
-    )?;
-    Ok((done, valid))
+            // The last line, cut short by a kill: set aside, read again.
+            None if !complete => resumed.partial = Some(buf.clone()),
+            None => {
+                let shown: String = String::from_utf8_lossy(text).chars().take(60).collect();
+                return Err(refuse(format!(
+                    "line {n} is not an amtready record (`{}`); --resume appends only to a scan's own JSON Lines",
+                    crate::text::clean(&shown)
+                )));
+            }
+        }
+        if !complete {
+            break;
+        }
+    }
+    Ok(resumed)
 }
 
 #[cfg(test)]
