@@ -158,7 +158,7 @@ fn devices(args: &CertArgs) -> Result<Vec<(String, Option<DeviceView>)>, String>
         )),
     })?;
     for line in &bad {
-        eprintln!("amtready: {line}");
+        super::say(format_args!("{line}"));
     }
     if out.is_empty() {
         return Err(format!("{}: no facts records", path.display()));

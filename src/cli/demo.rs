@@ -63,7 +63,7 @@ pub fn run(args: &DemoArgs) -> i32 {
     let fleet = match runtime.block_on(start_fleet(configs)) {
         Ok(fleet) => fleet,
         Err(e) => {
-            eprintln!("amtready: cannot start the mock fleet on loopback: {e}");
+            super::say(format_args!("cannot start the mock fleet on loopback: {e}"));
             return exit::UNREAD;
         }
     };

@@ -22,11 +22,11 @@ impl HostFactsArgs {
             return Ok(None);
         };
         let inventory = Inventory::load(path)?;
-        eprintln!(
-            "amtready: {}: {} computer(s) from the inventory",
+        super::say(format_args!(
+            "{}: {} computer(s) from the inventory",
             crate::report::text::clean(&inventory.path),
             inventory.machines.len()
-        );
+        ));
         Ok(Some(inventory))
     }
 }
@@ -35,6 +35,6 @@ impl HostFactsArgs {
 /// matched no device, devices without a row.
 pub fn report(inventory: &Inventory) {
     for line in inventory.report(20) {
-        eprintln!("amtready: {line}");
+        super::say(format_args!("{line}"));
     }
 }

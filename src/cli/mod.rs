@@ -24,8 +24,23 @@ pub mod exit {
     pub const INTERRUPTED: i32 = 130;
 }
 
+/// Says one thing on stderr, as `amtready: ...`. On a terminal (or with
+/// `COLUMNS` set) it is wrapped at words to the width, with the text under
+/// the text; into a file or a pipe it stays one line per message, for grep.
+pub fn say(message: impl Display) {
+    let text = format!("{message}");
+    match crate::report::text::stderr_width() {
+        Some(width) => {
+            for line in crate::report::text::hanging("amtready: ", &text, width) {
+                eprintln!("{line}");
+            }
+        }
+        None => eprintln!("amtready: {text}"),
+    }
+}
+
 /// Reports a usage or input error on stderr and gives its exit code.
 pub fn input_error(message: impl Display) -> i32 {
-    eprintln!("amtready: {message}");
+    say(format_args!("{message}"));
     exit::INPUT
 }

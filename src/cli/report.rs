@@ -375,11 +375,11 @@ pub fn render_with_host_facts(
         let named = match item.record {
             Err(error) => {
                 done.bad_records += 1;
-                eprintln!(
-                    "amtready: {origin}:{}: bad facts record: {}",
+                super::say(format_args!(
+                    "{origin}:{}: bad facts record: {}",
                     item.position,
                     report::text::clean(&error)
-                );
+                ));
                 return;
             }
             Ok(Item::Site(facts)) => Some((*facts, None)),
@@ -399,10 +399,10 @@ pub fn render_with_host_facts(
         if run.given {
             if !run.ignored_noted && run.facts.as_ref() != Some(&site) {
                 run.ignored_noted = true;
-                eprintln!(
-                    "amtready: {origin}:{}: the input names other site facts; the ones given (--site and the site flags) are used instead",
+                super::say(format_args!(
+                    "{origin}:{}: the input names other site facts; the ones given (--site and the site flags) are used instead",
                     item.position
-                );
+                ));
             }
         } else {
             match &run.facts {
@@ -420,11 +420,11 @@ pub fn render_with_host_facts(
                 Some(first) if *first == site => {}
                 Some(_) => {
                     done.site_conflicts += 1;
-                    eprintln!(
-                        "amtready: {origin}:{}: site facts differ from those at {origin}:{}; one run judges one site: give --site FILE to choose",
+                    super::say(format_args!(
+                        "{origin}:{}: site facts differ from those at {origin}:{}; one run judges one site: give --site FILE to choose",
                         item.position,
                         run.named_at.unwrap_or(0)
-                    );
+                    ));
                     own_site = Some(site);
                 }
             }
@@ -536,10 +536,10 @@ pub fn run(args: &ReportArgs) -> i32 {
         super::host_facts::report(inventory);
     }
     if done.bad_records > 0 && origin.to_ascii_lowercase().ends_with(".csv") {
-        eprintln!(
-            "amtready: {origin} is read as facts records (JSON); an inventory export \
+        super::say(format_args!(
+            "{origin} is read as facts records (JSON); an inventory export \
              goes to --host-facts, beside a scan's records"
-        );
+        ));
     }
     done.exit_code(&origin)
 }

@@ -208,11 +208,11 @@ pub fn run(args: &ScanArgs) -> i32 {
         Err(e) => return input_error(e),
     };
     if password.is_none() {
-        eprintln!(
-            "amtready: no password source given, so only the unauthenticated probe runs \
+        super::say(format_args!(
+            "no password source given, so only the unauthenticated probe runs \
              (version from the Server header; no provisioning facts). \
              Use --password-env, --password-file or --ask-password for the full inventory."
-        );
+        ));
     }
     if let Err(e) = check_user(&args.user) {
         return input_error(e);
@@ -315,14 +315,14 @@ pub fn execute(
     };
     let tofu = client_tofu.clone();
     if plan.duplicates > 0 {
-        eprintln!(
-            "amtready: {} target(s) named an address already planned; each address is read once",
+        super::say(format_args!(
+            "{} target(s) named an address already planned; each address is read once",
             plan.duplicates
-        );
+        ));
     }
     if plan.resumed > 0 {
-        eprintln!(
-            "amtready: resuming: {} host(s) already in {}; {} to go",
+        super::say(format_args!(
+            "resuming: {} host(s) already in {}; {} to go",
             plan.resumed,
             input
                 .resume
@@ -330,7 +330,7 @@ pub fn execute(
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             plan.total()
-        );
+        ));
     }
     let output_path = input.resume.clone().or_else(|| sweep.output.clone());
     let mut output = match output_path {
@@ -416,7 +416,7 @@ pub fn execute(
             match event {
                 ScanEvent::AuthLimitReached { limit } => {
                     let notice = auth_limit_notice(limit);
-                    bar.suspend(|| eprintln!("amtready: {notice}"));
+                    bar.suspend(|| super::say(format_args!("{notice}")));
                     sink.notice(&notice);
                 }
                 ScanEvent::Host(report) => {
@@ -452,21 +452,21 @@ pub fn execute(
     bar.finish();
     if interrupted {
         sink.mark_partial();
-        eprintln!(
-            "amtready: interrupted: the report holds the {} of {} host(s) finished (partial)",
+        super::say(format_args!(
+            "interrupted: the report holds the {} of {} host(s) finished (partial)",
             progress.done.load(Ordering::Relaxed),
             plan.total()
-        );
+        ));
     }
     written.report(sink.finish(), &bar);
     if let Some(store) = tofu {
         let learnt = store.learnt();
         if !learnt.is_empty() {
-            eprintln!(
-                "amtready: trusted {} new device certificate(s) on first use; review {}",
+            super::say(format_args!(
+                "trusted {} new device certificate(s) on first use; review {}",
                 learnt.len(),
                 store.path().display()
-            );
+            ));
         }
     }
     if let Some(mut out) = output {
@@ -474,10 +474,10 @@ pub fn execute(
     }
     summary(&progress, sweep.all, started.elapsed());
     if outcome.read() == 0 && !interrupted {
-        eprintln!(
-            "amtready: no device was read, so nothing can be called ready \
+        super::say(format_args!(
+            "no device was read, so nothing can be called ready \
              (check the targets, and that the devices are on)"
-        );
+        ));
     }
     if let Some(inventory) = &inventory {
         super::host_facts::report(inventory);
@@ -485,7 +485,7 @@ pub fn execute(
     // The scan's tasks may still hold connections; do not wait for them.
     runtime.shutdown_background();
     if let Some(failure) = written.failure() {
-        eprintln!("amtready: {failure}");
+        super::say(format_args!("{failure}"));
         return exit::INPUT;
     }
     if interrupted {
@@ -515,7 +515,7 @@ impl Written {
     fn report(&mut self, result: std::io::Result<()>, bar: &ProgressBar) {
         if let Err(e) = result {
             if e.kind() != std::io::ErrorKind::BrokenPipe && self.report.is_none() {
-                bar.suspend(|| eprintln!("amtready: cannot write the report: {e}"));
+                bar.suspend(|| super::say(format_args!("cannot write the report: {e}")));
                 self.report = Some(e);
             }
         }
@@ -524,7 +524,7 @@ impl Written {
     fn output(&mut self, result: std::io::Result<()>, bar: &ProgressBar) {
         if let Err(e) = result {
             if self.output.is_none() {
-                bar.suspend(|| eprintln!("amtready: cannot write --output: {e}"));
+                bar.suspend(|| super::say(format_args!("cannot write --output: {e}")));
                 self.output = Some(e);
             }
         }
@@ -566,12 +566,12 @@ fn open_output(path: &std::path::Path, plan: &Plan) -> Result<std::fs::File, Str
     };
     if let Some(partial) = &plan.resume_partial {
         let kept = set_aside(path, partial)?;
-        eprintln!(
-            "amtready: the last line of {shown} was cut short by a stopped scan ({} bytes): \
+        super::say(format_args!(
+            "the last line of {shown} was cut short by a stopped scan ({} bytes): \
              kept in {}, and its host is read again",
             partial.len(),
             kept.display()
-        );
+        ));
     }
     let mut file = options
         .create(true)
@@ -654,13 +654,13 @@ fn summary(progress: &Progress, all: bool, elapsed: Duration) {
             parts.push(format!("{count} {name}"));
         }
     }
-    eprintln!(
-        "amtready: {hosts} host(s) reported ({}); {} silent address(es){}; {:.1} s",
+    super::say(format_args!(
+        "{hosts} host(s) reported ({}); {} silent address(es){}; {:.1} s",
         parts.join(", "),
         n(&progress.silent),
         if all { "" } else { " (list them with --all)" },
         elapsed.as_secs_f64()
-    );
+    ));
 }
 
 /// Reads `--provisioning-cert` once, with its chain-only findings.

@@ -63,10 +63,10 @@ impl TlsArgs {
         } else if let Some(path) = &t.tofu {
             TlsPolicy::tofu_file(path).map_err(|e| e.to_string())?
         } else if t.insecure_skip_verify {
-            eprintln!(
-                "amtready: WARNING: --insecure-skip-verify: device certificates are not checked; \
+            super::say(format_args!(
+                "WARNING: --insecure-skip-verify: device certificates are not checked; \
                  anyone on the path can pose as a device. Use --ca, --pin, --pins or --tofu."
-            );
+            ));
             TlsPolicy::dangerous().skip_verify()
         } else {
             TlsPolicy::system_roots()

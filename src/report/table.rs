@@ -3,8 +3,10 @@
 //! end. Everything fits the width it is given; rows are compact projections,
 //! sorted by address when the scan ends.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use super::row::{Row, RowFinding, SiteRow};
 use super::text::{hanging, Grid};
@@ -38,6 +40,8 @@ pub const HEADER: [&str; 6] = [
 /// Width each column keeps while wordier ones can still wrap (an IPv4
 /// address with port, "11.8.50", "Not Provisioned (2)", ...).
 const MINS: [usize; 6] = [24, 11, 19, 15, 11, 9];
+/// Widest the host column keeps while others give: a 32-column FQDN.
+const MAX_HOST_MIN: usize = 32;
 /// Widths kept on a narrow (80-column) screen before anything else gives.
 const HARD_MINS: [usize; 6] = [16, 7, 13, 12, 9, 9];
 
@@ -63,9 +67,17 @@ pub fn cells(r: &Row) -> Vec<String> {
     ]
 }
 
+/// The rules whose fix the table has already printed: a finding on many
+/// hosts prints its fix once, the first time, and is one line after that.
+/// `-v` prints every finding whole.
+#[derive(Default)]
+pub struct Shown {
+    fixes: HashSet<Arc<str>>,
+}
+
 /// The indented lines under a host: why it could not be read, its findings
 /// (blocking first) with their fixes, and the facts the rules lacked.
-pub fn detail_lines(r: &Row, width: usize, verbose: bool) -> Vec<String> {
+pub fn detail_lines(r: &Row, width: usize, verbose: bool, shown: &mut Shown) -> Vec<String> {
     let mut out = Vec::new();
     if r.status.is_some_and(|s| s != HostStatus::Ok) || r.error.is_some() {
         let what = r.status_label().unwrap_or("error");
@@ -78,20 +90,37 @@ pub fn detail_lines(r: &Row, width: usize, verbose: bool) -> Vec<String> {
     for note in &r.notes {
         out.extend(hanging("    host facts ", note, width));
     }
-    out.extend(finding_lines(&r.findings, &r.missing, width, verbose));
+    out.extend(finding_lines(
+        &r.findings,
+        &r.missing,
+        width,
+        verbose,
+        Some(shown),
+    ));
     out
 }
 
 /// Findings with their fixes (and sources, verbose), then the facts lacked.
+/// With `shown`, a rule whose fix was printed before is one line, clipped.
 pub fn finding_lines(
     findings: &[RowFinding],
     missing: &[String],
     width: usize,
     verbose: bool,
+    mut shown: Option<&mut Shown>,
 ) -> Vec<String> {
     let mut out = Vec::new();
     for f in findings {
         let first = format!("    {} {}: ", f.severity.as_str(), f.rule);
+        let repeat = !verbose
+            && f.fix.is_some()
+            && shown
+                .as_deref_mut()
+                .is_some_and(|s| !s.fixes.insert(f.rule.clone()));
+        if repeat {
+            out.push(one_line(&format!("{first}{}", f.message), width));
+            continue;
+        }
         out.extend(hanging(&first, &f.message, width));
         if let Some(fix) = &f.fix {
             out.extend(hanging("        fix: ", fix, width));
@@ -121,7 +150,13 @@ pub fn site_lines(site: &SiteRow, width: usize, verbose: bool) -> Vec<String> {
     if !site.facts.is_empty() {
         out.extend(hanging("    facts: ", &site.facts_line(), width));
     }
-    out.extend(finding_lines(&site.findings, &site.missing, width, verbose));
+    out.extend(finding_lines(
+        &site.findings,
+        &site.missing,
+        width,
+        verbose,
+        None,
+    ));
     if verbose && !site.not_checked.is_empty() {
         out.extend(hanging(
             "    not checked (no facts for them): ",
@@ -155,10 +190,21 @@ impl<W: Write> ReportSink for TableSink<W> {
         self.collected.sort();
         let width = self.options.width;
         let rows: Vec<Vec<String>> = self.collected.rows.iter().map(cells).collect();
+        // A host name wraps last: the other columns give first while the
+        // screen has room for the longest name (a long one still wraps, at
+        // its dots).
+        let mut mins = MINS;
+        let longest_host = rows
+            .iter()
+            .flat_map(|r| r[0].split('\n'))
+            .map(super::text::width)
+            .max()
+            .unwrap_or(0);
+        mins[0] = mins[0].max(longest_host.min(MAX_HOST_MIN));
         let grid = Grid::fit(
             &HEADER,
             rows.iter().map(Vec::as_slice),
-            &MINS,
+            &mins,
             &HARD_MINS,
             width,
         );
@@ -194,11 +240,12 @@ impl<W: Write> ReportSink for TableSink<W> {
             }
             writeln!(self.out, "{}", grid.rule())?;
         }
+        let mut shown = Shown::default();
         for row in &self.collected.rows {
             for line in grid.render(&cells(row)) {
                 writeln!(self.out, "{line}")?;
             }
-            for line in detail_lines(row, width, self.options.verbose) {
+            for line in detail_lines(row, width, self.options.verbose, &mut shown) {
                 writeln!(self.out, "{line}")?;
             }
         }
@@ -207,6 +254,25 @@ impl<W: Write> ReportSink for TableSink<W> {
         }
         self.out.flush()
     }
+}
+
+/// `text` on one line of at most `width` columns, cut with `…`.
+fn one_line(text: &str, width: usize) -> String {
+    if super::text::width(text) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
 }
 
 /// Addresses sort numerically (10.0.0.9 before 10.0.0.10), names after them.

@@ -28,6 +28,22 @@ pub fn output_width() -> usize {
     DEFAULT_WIDTH
 }
 
+/// The width stderr messages are wrapped to when stderr is a terminal (its
+/// width, or `COLUMNS` when set); `None` into files and pipes, where one line
+/// per message is what grep and logs want.
+pub fn stderr_width() -> Option<usize> {
+    let term = console::Term::stderr();
+    if !term.is_term() {
+        return None;
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .or_else(|| term.size_checked().map(|(_, cols)| usize::from(cols)))
+        .map(|cols| cols.clamp(MIN_WIDTH, 1000))
+}
+
 pub use crate::text::clean;
 
 /// Display width in terminal columns (CJK counts 2, combining marks 0).
@@ -129,6 +145,10 @@ pub struct Grid {
 /// Two spaces between columns: enough to read, cheap on an 80-column screen.
 const GAP: usize = 2;
 
+/// Rows looked at when choosing which column wraps: enough to see a fleet's
+/// kinds of values, few enough that a /16's table is laid out at once.
+const FIT_SAMPLE: usize = 256;
+
 impl Grid {
     /// Chooses column widths for `header` and `rows` within `total` columns.
     /// `mins` is the width each column keeps while others can still give
@@ -136,6 +156,11 @@ impl Grid {
     /// is at its minimum and the row is still too wide, the widest shrink
     /// first, down to one column if the terminal is absurdly narrow, so no
     /// line is ever wider than asked. A cell may hold several lines (`\n`).
+    ///
+    /// Among the columns that may still give, each step takes a column from
+    /// the one whose narrowing adds the fewest wrapped lines over the rows
+    /// (a sample of them on a big table): "Provisioned, Enterprise mode"
+    /// should not wrap while the SKU beside it has room to.
     pub fn fit<R: AsRef<[String]>>(
         header: &[&str],
         rows: impl Iterator<Item = R>,
@@ -144,9 +169,14 @@ impl Grid {
         total: usize,
     ) -> Grid {
         let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+        let mut sample: Vec<Vec<String>> = Vec::new();
         for row in rows {
-            for (w, cell) in widths.iter_mut().zip(row.as_ref().iter()) {
+            let row = row.as_ref();
+            for (w, cell) in widths.iter_mut().zip(row.iter()) {
                 *w = (*w).max(cell.split('\n').map(width).max().unwrap_or(0));
+            }
+            if sample.len() < FIT_SAMPLE {
+                sample.push(row.to_vec());
             }
         }
         let gaps = GAP * header.len().saturating_sub(1);
@@ -158,17 +188,33 @@ impl Grid {
             .map(|i| hard_mins.get(i).copied().unwrap_or(1).min(soft[i]).max(1))
             .collect();
         let one = vec![1usize; widths.len()];
+        let lines_at = |i: usize, w: usize| -> usize {
+            sample
+                .iter()
+                .map(|row| {
+                    row.get(i)
+                        .map(|c| c.split('\n').map(|part| wrap(part, w).len()).sum())
+                        .unwrap_or(1)
+                })
+                .sum()
+        };
+        let mut lines: Vec<usize> = (0..widths.len()).map(|i| lines_at(i, widths[i])).collect();
         for floor in [&soft, &hard, &one] {
             while widths.iter().sum::<usize>() > budget {
-                let Some((i, _)) = widths
+                let Some((i, _, after)) = widths
                     .iter()
                     .enumerate()
                     .filter(|(i, w)| **w > floor[*i])
-                    .max_by_key(|(i, w)| (**w - floor[*i], **w, usize::MAX - *i))
+                    .map(|(i, w)| {
+                        let after = lines_at(i, w - 1);
+                        (i, (after.saturating_sub(lines[i]), usize::MAX - *w, i), after)
+                    })
+                    .min_by_key(|(_, key, _)| *key)
                 else {
                     break;
                 };
                 widths[i] -= 1;
+                lines[i] = after;
             }
         }
         Grid { widths }

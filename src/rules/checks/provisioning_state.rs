@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::{Check, Ctx, Outcome};
-use crate::facts::ProvisioningState;
+use crate::facts::{FactSource, HostStatus, ProvisioningState};
 use crate::rules::fact::{FactId, FactUse};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -31,9 +31,23 @@ impl Check for Params {
             Some(ProvisioningState::In) => Outcome::findings(vec![cx.finding(
                 "AMT set-up started but did not finish (provisioning state `in`); a set-up in progress from another tool may hold the device".into(),
             )]),
-            Some(ProvisioningState::Post) => Outcome::findings(vec![cx.finding(
-                "AMT is already provisioned (provisioning state `post`); if another solution provisioned it, Configuration Manager cannot provision it until that provisioning is removed or its Remote Admin account is given to Configuration Manager".into(),
-            )]),
+            Some(ProvisioningState::Post) => {
+                let record = cx.parsed.record;
+                let logged_in = record.status == Some(HostStatus::Ok)
+                    && matches!(
+                        record.amt.as_ref().and_then(|a| a.source),
+                        Some(FactSource::Wsman | FactSource::Eoi)
+                    );
+                // A device that accepted the credentials is manageable as it
+                // is; the question left is only whose they are, worded so it
+                // does not contradict a `ready`.
+                let message = if logged_in {
+                    "AMT is already provisioned (provisioning state `post`) and accepted the credentials given: ready if they are this site's AMT Provisioning and Discovery Account; if another solution provisioned it, migrate it first"
+                } else {
+                    "AMT is already provisioned (provisioning state `post`); if another solution provisioned it, Configuration Manager needs that provisioning removed or its Remote Admin account first"
+                };
+                Outcome::findings(vec![cx.finding(message.into())])
+            }
         }
     }
 }
