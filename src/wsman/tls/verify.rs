@@ -152,8 +152,8 @@ pub struct TofuStore {
 struct TofuState {
     known: HashMap<String, Fingerprint>,
     learnt: Vec<(String, Fingerprint)>,
-    /// The file as it is on disk: what it was at open, plus every entry
-    /// written since. Rewritten whole, so a hand edit's layout is kept.
+    /// The file as this run last read or wrote it: what it is rewritten
+    /// from if it can no longer be read.
     content: Vec<u8>,
     /// New hosts not learnt because the file was full.
     refused_full: usize,
@@ -239,7 +239,16 @@ impl TofuStore {
                 got,
             }),
             None => {
-                let mut content = state.content.clone();
+                // The file as it is now, not as this run read it: another
+                // run sharing it (one shard of a split scan) may have added
+                // entries since, which a rewrite from memory would drop. The
+                // window between this read and the rename remains.
+                let mut content = match std::fs::symlink_metadata(&self.path) {
+                    Ok(meta) if meta.is_file() => {
+                        read_bounded(&self.path).unwrap_or_else(|_| state.content.clone())
+                    }
+                    _ => state.content.clone(),
+                };
                 // A file whose last line has no newline (a hand edit) would
                 // otherwise have the new entry glued onto that line.
                 if content.last().is_some_and(|b| *b != b'\n') {
@@ -522,6 +531,23 @@ mod tests {
         assert!(!temp_path(&path).exists(), "the temporary is removed");
         replace_file(&path, b"new\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+    }
+
+    #[test]
+    fn entries_another_run_added_meanwhile_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        let one = TofuStore::open(&path).unwrap();
+        let two = TofuStore::open(&path).unwrap();
+        one.check("10.0.0.1", fp(1)).unwrap();
+        two.check("10.0.0.2", fp(2)).unwrap();
+        let again = TofuStore::open(&path).unwrap();
+        again.check("10.0.0.1", fp(1)).unwrap();
+        again.check("10.0.0.2", fp(2)).unwrap();
+        assert!(
+            again.learnt().is_empty(),
+            "both runs' entries are in the file"
+        );
     }
 
     #[test]
