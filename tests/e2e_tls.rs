@@ -387,3 +387,44 @@ async fn a_target_that_names_16993_is_read_over_tls() {
     assert_eq!(r["amt"]["version"], "16.1.27", "{r}");
     fleet.shutdown().await;
 }
+
+/// Issue 24.5: a TOFU file with no room for another entry is never grown
+/// past what the next run reads back. Its new devices stay untrusted, the
+/// run says so once, and the next run still loads the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_tofu_file_is_never_outgrown() {
+    const CAP: usize = 4 * 1024 * 1024;
+    let fleet = start(5).await;
+    let files = files();
+    // A comment fills the file to a few bytes short of the cap.
+    let full = format!("#{}\n", "x".repeat(CAP - 12));
+    std::fs::write(&files.tofu, &full).unwrap();
+    let out = amtready(scan(5, &files, &["--tofu", &files.tofu])).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let recs = records(&out);
+    for spec in FLEET {
+        let r = rec(&recs, 5, spec.last_octet);
+        if spec.tls.is_some() || spec.profile == "amt-16.1" {
+            assert_eq!(r["status"], "tls_untrusted", "{r}");
+            let error = r["error"].as_str().unwrap_or_default();
+            assert!(error.contains("TOFU file is full"), "{error}");
+        } else {
+            assert_eq!(r["status"], "ok", "{r}");
+        }
+    }
+    assert_eq!(
+        stderr
+            .matches("is full: 6 new device certificate(s)")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(!stderr.contains("trusted 6 new"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&files.tofu).unwrap(), full);
+
+    let again = amtready(scan(5, &files, &["--tofu", &files.tofu])).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_ne!(again.status.code(), Some(3), "{stderr}");
+    assert_eq!(records(&again).len(), FLEET.len(), "{stderr}");
+    fleet.shutdown().await;
+}

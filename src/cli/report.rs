@@ -15,11 +15,12 @@ use super::site::SiteFactsArgs;
 use super::{exit, input_error};
 use crate::facts::{FactsRecord, SiteFacts};
 use crate::hostfacts::Inventory;
-use crate::report::{self, Format, HostReport, ReportOptions, SiteReport, SITE_KIND};
+use crate::report::{
+    self, read_line_capped, Format, HostReport, LineRead, ReportOptions, SiteReport,
+    MAX_RECORD_BYTES, SITE_KIND,
+};
 use crate::rules::{exit_code, Judge, PolicySet, Verdict};
 
-/// Longest line (one host's record) read from a JSON Lines file.
-const MAX_LINE: usize = 16 * 1024 * 1024;
 /// Largest single pretty-printed document read whole.
 const MAX_DOCUMENT: u64 = 256 * 1024 * 1024;
 
@@ -181,16 +182,13 @@ pub fn read_scan(mut reader: impl BufRead, each: &mut dyn FnMut(Input)) -> Resul
     let mut line_no = 0usize;
     let mut buf: Vec<u8> = Vec::new();
     loop {
-        buf.clear();
-        let n = (&mut reader)
-            .take(MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| e.to_string())?;
-        if n == 0 {
+        let read =
+            read_line_capped(&mut reader, &mut buf, MAX_RECORD_BYTES).map_err(|e| e.to_string())?;
+        if read == LineRead::End {
             return Ok(());
         }
         line_no += 1;
-        if buf.len() > MAX_LINE && !buf.ends_with(b"\n") {
+        if read == LineRead::TooLong {
             // Skip the rest of an over-long line.
             let mut sink = Vec::new();
             loop {
@@ -205,7 +203,7 @@ pub fn read_scan(mut reader: impl BufRead, each: &mut dyn FnMut(Input)) -> Resul
             }
             each(Input {
                 position: line_no,
-                record: Err(format!("record longer than {MAX_LINE} bytes")),
+                record: Err(format!("record longer than {MAX_RECORD_BYTES} bytes")),
             });
             continue;
         }

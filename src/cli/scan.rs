@@ -468,6 +468,16 @@ pub fn execute(
                 store.path().display()
             ));
         }
+        // Once per run, not per device: every device it applies to already
+        // says why it is untrusted.
+        let refused = store.refused_full();
+        if refused > 0 {
+            eprintln!(
+                "amtready: {} is full: {refused} new device certificate(s) were not learnt and \
+                 stay untrusted (prune the file, or use another --tofu file)",
+                crate::text::clean(&store.path().display().to_string())
+            );
+        }
     }
     if let Some(mut out) = output {
         written.output(out.finish(), &bar);

@@ -4,10 +4,104 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::row::Projector;
 use super::summary::{Summary, SummaryBuilder};
-use super::{HostReport, ReportSink, SiteReport};
+use super::{replay, HostReport, ReportSink, SiteReport, MAX_RECORD_BYTES};
+use crate::facts::{ConfigMgrView, HostStatus};
+use crate::rules::Verdict;
+use crate::text::{bounded_line, clip_field, MAX_FIELD_BYTES};
+
+/// `report` as the JSON object written for it, never longer than
+/// [`MAX_RECORD_BYTES`]: what every reader of a saved scan accepts, so a scan's
+/// own output can always be resumed and reported.
+///
+/// Every string longer than [`MAX_FIELD_BYTES`] (a device's 600,000-character
+/// hostname, a megabyte of WinRM caption) is clipped with
+/// [`clip_field`] first. The record is walked as a JSON value rather than
+/// field by field so a string field added later is clipped too. If the record
+/// is still too long (an absurd number of elements), a reduced record is
+/// written instead: the host keeps its target, status and verdict and says in
+/// `error` what was dropped, so it still counts as done when resumed.
+pub fn record_line(report: &HostReport) -> serde_json::Result<Vec<u8>> {
+    let line = serde_json::to_vec(report)?;
+    // A string is never longer than its JSON form, so a line this short holds
+    // nothing to clip.
+    if line.len() <= MAX_FIELD_BYTES {
+        return Ok(line);
+    }
+    let mut value = serde_json::to_value(report)?;
+    let line = if clip_strings(&mut value, true) {
+        // Back through the reader's own parse, so the clipped record is
+        // written with the same fields in the same order as any other.
+        let clipped = match value {
+            Value::Object(map) => replay::host_report(map),
+            _ => None,
+        };
+        match clipped {
+            Some(clipped) => serde_json::to_vec(&clipped)?,
+            None => return reduced(report, line.len(), "it did not read back once clipped"),
+        }
+    } else {
+        line
+    };
+    if line.len() > MAX_RECORD_BYTES {
+        return reduced(report, line.len(), "it was too long");
+    }
+    Ok(line)
+}
+
+/// Clips every string in `value` longer than [`MAX_FIELD_BYTES`], except the
+/// record's own `target`, which resuming matches exactly (and which the
+/// target parser already bounds). Keys are field names amtready chose, never
+/// a device's text. True if anything was clipped.
+fn clip_strings(value: &mut Value, top: bool) -> bool {
+    match value {
+        Value::String(s) if s.len() > MAX_FIELD_BYTES => {
+            *s = clip_field(s).into_owned();
+            true
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |any, v| clip_strings(v, false) | any),
+        Value::Object(map) => map
+            .iter_mut()
+            .filter(|(k, _)| !(top && k.as_str() == "target"))
+            .fold(false, |any, (_, v)| clip_strings(v, false) | any),
+        _ => false,
+    }
+}
+
+/// The record written for a host whose full record is longer than any reader
+/// accepts: enough to resume past it and to count its verdict.
+fn reduced(report: &HostReport, full: usize, why: &str) -> serde_json::Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct Reduced<'a> {
+        target: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<HostStatus>,
+        error: String,
+        configmgr: ConfigMgrView,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        verdict: Option<Verdict>,
+    }
+    let mut error = format!(
+        "record of {full} bytes not written whole ({why}; a reader takes at most \
+         {MAX_RECORD_BYTES}): amt, host, site, credentials facts and findings dropped"
+    );
+    if let Some(was) = &report.facts.error {
+        error.push_str("; error: ");
+        error.push_str(was);
+    }
+    serde_json::to_vec(&Reduced {
+        target: &report.facts.target,
+        status: report.facts.status,
+        error: bounded_line(&error, crate::amt::MAX_ERROR_CHARS),
+        configmgr: report.configmgr(),
+        verdict: report.evaluation.as_ref().map(|e| e.verdict),
+    })
+}
 
 /// The object a JSON report ends with: `{"summary": {...}}`. Readers of saved
 /// scans (`validate`, `report`) recognise and skip it.
@@ -70,7 +164,7 @@ impl<W: Write> ReportSink for JsonLinesSink<W> {
         // One write per record: a record larger than the writer's buffer
         // would otherwise reach the file in pieces, and a scan killed between
         // them would leave half a line that `--resume` must then repair.
-        let mut line = serde_json::to_vec(report)?;
+        let mut line = record_line(report)?;
         line.push(b'\n');
         self.out.write_all(&line)?;
         self.out.flush()
@@ -119,13 +213,13 @@ impl<W: Write> JsonArraySink<W> {
 }
 
 impl<W: Write> JsonArraySink<W> {
-    fn element(&mut self, value: &impl Serialize) -> io::Result<()> {
+    fn element(&mut self, json: &[u8]) -> io::Result<()> {
         self.out.write_all(if self.written == 0 {
             b"[\n  "
         } else {
             b",\n  "
         })?;
-        serde_json::to_writer(&mut self.out, value)?;
+        self.out.write_all(json)?;
         self.written += 1;
         self.out.flush()
     }
@@ -134,12 +228,13 @@ impl<W: Write> JsonArraySink<W> {
 impl<W: Write> ReportSink for JsonArraySink<W> {
     fn site(&mut self, site: &SiteReport) -> io::Result<()> {
         self.tally.site(site);
-        self.element(site)
+        self.element(&serde_json::to_vec(site)?)
     }
 
     fn record(&mut self, report: &HostReport) -> io::Result<()> {
         self.tally.add(report);
-        self.element(report)
+        let line = record_line(report)?;
+        self.element(&line)
     }
 
     fn finish(&mut self) -> io::Result<()> {
@@ -191,6 +286,65 @@ mod tests {
             assert_eq!(parsed.len(), n + 1);
             assert_eq!(parsed[n]["summary"]["hosts"], n);
         }
+    }
+
+    fn parse(line: &[u8]) -> Value {
+        serde_json::from_slice(line).unwrap()
+    }
+
+    #[test]
+    fn a_huge_device_string_is_clipped_and_the_rest_kept() {
+        let mut r = report("10.0.0.9");
+        r.facts.amt = Some(crate::facts::AmtFacts {
+            hostname: Some("h".repeat(600_000)),
+            domain: Some("corp.example".into()),
+            ..Default::default()
+        });
+        let line = record_line(&r).unwrap();
+        assert!(line.len() < 2 * MAX_FIELD_BYTES, "{}", line.len());
+        let v = parse(&line);
+        let hostname = v["amt"]["hostname"].as_str().unwrap();
+        assert_eq!(hostname, clip_field(&"h".repeat(600_000)));
+        assert!(hostname.ends_with(" bytes)"), "{hostname}");
+        assert_eq!(v["amt"]["domain"], "corp.example");
+        assert_eq!(v["target"], "10.0.0.9");
+        assert_eq!(v["status"], "ok");
+    }
+
+    #[test]
+    fn a_record_too_long_even_clipped_is_written_reduced_and_still_reads_back() {
+        let mut r = report("10.0.0.10");
+        r.facts.error = Some("partly read".into());
+        let hash = crate::facts::CertHash {
+            instance_id: "x".repeat(MAX_FIELD_BYTES),
+            ..Default::default()
+        };
+        let count = MAX_RECORD_BYTES / MAX_FIELD_BYTES + 1;
+        r.facts.amt = Some(crate::facts::AmtFacts {
+            cert_hashes: Some(vec![hash; count]),
+            ..Default::default()
+        });
+        r.evaluation = Some(crate::rules::Evaluation {
+            verdict: Verdict::NotReady,
+            findings: Vec::new(),
+            missing: Vec::new(),
+            not_checked: Vec::new(),
+        });
+        let line = record_line(&r).unwrap();
+        assert!(line.len() <= MAX_RECORD_BYTES);
+        let Value::Object(map) = parse(&line) else {
+            panic!("a record is an object")
+        };
+        let back = replay::host_report(map).unwrap();
+        assert_eq!(back.facts.target, "10.0.0.10");
+        assert_eq!(back.facts.status, Some(HostStatus::Ok));
+        assert!(back.facts.amt.is_none());
+        assert_eq!(back.evaluation.unwrap().verdict, Verdict::NotReady);
+        let error = back.facts.error.unwrap();
+        assert!(
+            error.contains("dropped") && error.contains("partly read"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -17,12 +17,60 @@ pub mod summary;
 pub mod table;
 pub mod text;
 
-use std::io::{self, Write};
+use std::io::{self, BufRead, Read, Write};
 
 use serde::Serialize;
 
 use crate::facts::{ConfigMgrView, FactsRecord, SiteFacts};
 use crate::rules::Evaluation;
+
+/// Longest record, in bytes and without its newline, that every amtready
+/// reader of a saved scan accepts (`scan --resume`, `report`, `validate`, the
+/// replay of a resumed scan), and so the longest one the JSON writers may
+/// write: a writer that wrote more than its own readers take would leave an
+/// estate that cannot be resumed. Fields are clipped far below this
+/// ([`crate::text::MAX_FIELD_BYTES`]); only a record with an absurd number of
+/// elements reaches it, and is then written reduced (see [`json`]).
+pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
+
+/// One line read by [`read_line_capped`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineRead {
+    /// Nothing was left to read.
+    End,
+    /// A line and its newline (the newline is in the buffer).
+    Complete,
+    /// A last line without its newline: a hand edit or a killed writer.
+    Unterminated,
+    /// The line is longer than the cap; the buffer holds its first `cap + 1`
+    /// bytes and the rest of it is still unread.
+    TooLong,
+}
+
+/// Reads the next line of `reader` into `buf` (cleared first), holding at
+/// most `cap` bytes of it besides its newline, so one huge line cannot
+/// exhaust memory. Every reader of saved records calls this with
+/// [`MAX_RECORD_BYTES`], so they all agree on what a record may be.
+pub fn read_line_capped(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> io::Result<LineRead> {
+    buf.clear();
+    // One byte past the cap leaves room for the newline of a line exactly
+    // `cap` bytes long.
+    let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
+    let n = reader.take(limit).read_until(b'\n', buf)?;
+    Ok(if n == 0 {
+        LineRead::End
+    } else if buf.last() == Some(&b'\n') {
+        LineRead::Complete
+    } else if buf.len() > cap {
+        LineRead::TooLong
+    } else {
+        LineRead::Unterminated
+    })
+}
 
 /// The output formats of `scan`, `demo`, `validate`, `report` and `site`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -195,5 +243,40 @@ impl Collected {
     /// Rows sorted by address (numerically), names after addresses.
     pub fn sort(&mut self) {
         self.rows.sort_by_cached_key(|r| table::sort_key(&r.target));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_of_exactly_the_cap_is_whole_and_one_byte_more_is_too_long() {
+        let mut buf = Vec::new();
+        let mut r = io::Cursor::new(b"abcd\nabcde\nab".to_vec());
+        assert_eq!(
+            read_line_capped(&mut r, &mut buf, 4).unwrap(),
+            LineRead::Complete
+        );
+        assert_eq!(buf, b"abcd\n");
+        assert_eq!(
+            read_line_capped(&mut r, &mut buf, 4).unwrap(),
+            LineRead::TooLong
+        );
+        assert_eq!(buf, b"abcde");
+        assert_eq!(
+            read_line_capped(&mut r, &mut buf, 4).unwrap(),
+            LineRead::Complete
+        );
+        assert_eq!(buf, b"\n");
+        assert_eq!(
+            read_line_capped(&mut r, &mut buf, 4).unwrap(),
+            LineRead::Unterminated
+        );
+        assert_eq!(buf, b"ab");
+        assert_eq!(
+            read_line_capped(&mut r, &mut buf, 4).unwrap(),
+            LineRead::End
+        );
     }
 }

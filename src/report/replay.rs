@@ -3,17 +3,14 @@
 //! through these so its report, summary and exit code cover every host, as
 //! if the run had never stopped.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufReader;
 use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::HostReport;
+use super::{read_line_capped, HostReport, LineRead, MAX_RECORD_BYTES};
 use crate::facts::FactsRecord;
 use crate::rules::{Evaluation, Verdict};
-
-/// Longest record read back; the same bound `amtready report` reads with.
-const MAX_LINE: u64 = 16 * 1024 * 1024;
 
 /// Calls `each` with every host record of the JSON Lines file at `path`, in
 /// file order. Site records, summaries and lines that are not records (the
@@ -27,16 +24,14 @@ pub fn saved_hosts(path: &Path, each: &mut dyn FnMut(HostReport)) -> Result<(), 
     let mut reader = BufReader::new(file);
     let mut buf = Vec::new();
     loop {
-        buf.clear();
-        let n = (&mut reader)
-            .take(MAX_LINE + 1)
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Ok(());
-        }
-        if n as u64 > MAX_LINE {
-            return Err(format!("a record is longer than {MAX_LINE} bytes"));
+        match read_line_capped(&mut reader, &mut buf, MAX_RECORD_BYTES)
+            .map_err(|e| e.to_string())?
+        {
+            LineRead::End => return Ok(()),
+            LineRead::TooLong => {
+                return Err(format!("a record is longer than {MAX_RECORD_BYTES} bytes"))
+            }
+            LineRead::Complete | LineRead::Unterminated => {}
         }
         if let Ok(Value::Object(record)) = serde_json::from_slice::<Value>(&buf) {
             if let Some(report) = host_report(record) {

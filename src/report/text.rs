@@ -207,7 +207,11 @@ impl Grid {
                     .filter(|(i, w)| **w > floor[*i])
                     .map(|(i, w)| {
                         let after = lines_at(i, w - 1);
-                        (i, (after.saturating_sub(lines[i]), usize::MAX - *w, i), after)
+                        (
+                            i,
+                            (after.saturating_sub(lines[i]), usize::MAX - *w, i),
+                            after,
+                        )
                     })
                     .min_by_key(|(_, key, _)| *key)
                 else {

@@ -10,17 +10,20 @@
 //! honest total the progress bar and the summary use.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::report::{read_line_capped, LineRead, MAX_RECORD_BYTES};
+
 use super::target::{cidr_bounds, label, SpecKind, TargetError, TargetSpec};
 
-/// Longest line read from a targets or resume file; a record of a scan is a
-/// few kilobytes, a target a few dozen bytes.
-const MAX_LINE: u64 = 1 << 20;
+/// Longest line read from a targets file; a target is a few dozen bytes.
+/// A resume file's lines are records, read with the bound every record
+/// reader shares ([`MAX_RECORD_BYTES`]).
+const MAX_TARGET_LINE: usize = 1 << 20;
 /// Most targets one run plans (after dedup), so a stray `/12` in a file
 /// cannot start a scan that never ends.
 pub const MAX_PLANNED: u128 = 1 << 24;
@@ -486,10 +489,11 @@ async fn resolve_all(
     futures_util::future::join_all(lookups).await
 }
 
-/// Reads bounded lines from `reader`, calling `line` with each complete one
+/// Reads lines of at most `cap` bytes from `reader`, calling `line` with each
 /// (and its 1-based number). Returns the byte length of the complete lines.
 fn bounded_lines(
     reader: impl Read,
+    cap: usize,
     mut line: impl FnMut(usize, &[u8]) -> Result<(), PlanError>,
     origin: &str,
 ) -> Result<u64, PlanError> {
@@ -497,30 +501,28 @@ fn bounded_lines(
     let mut buf = Vec::new();
     let mut valid = 0u64;
     for n in 1.. {
-        buf.clear();
-        let read = (&mut reader)
-            .take(MAX_LINE)
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| PlanError::File {
-                path: origin.to_owned(),
-                message: e.to_string(),
-            })?;
-        if read == 0 {
-            break;
-        }
-        if buf.last() != Some(&b'\n') {
-            if read as u64 >= MAX_LINE {
+        let read = read_line_capped(&mut reader, &mut buf, cap).map_err(|e| PlanError::File {
+            path: origin.to_owned(),
+            message: e.to_string(),
+        })?;
+        match read {
+            LineRead::End => break,
+            LineRead::TooLong => {
                 return Err(PlanError::File {
                     path: origin.to_owned(),
-                    message: format!("line {n} is longer than {MAX_LINE} bytes"),
-                });
+                    message: format!("line {n} is longer than {cap} bytes"),
+                })
             }
             // A last line without its newline: a killed writer's half record.
-            line(n, &buf)?;
-            break;
+            LineRead::Unterminated => {
+                line(n, &buf)?;
+                break;
+            }
+            LineRead::Complete => {
+                valid += buf.len() as u64;
+                line(n, &buf[..buf.len() - 1])?;
+            }
         }
-        valid += read as u64;
-        line(n, &buf[..buf.len() - 1])?;
     }
     Ok(valid)
 }
@@ -546,6 +548,7 @@ fn read_targets_file(path: &Path) -> Result<Vec<TargetSpec>, PlanError> {
     let mut specs = Vec::new();
     bounded_lines(
         reader,
+        MAX_TARGET_LINE,
         |n, raw| {
             let text = String::from_utf8_lossy(raw);
             let text = text.split('#').next().unwrap_or("").trim();
@@ -614,18 +617,19 @@ fn read_resume(path: &Path) -> Result<Resumed, PlanError> {
     let mut resumed = Resumed::default();
     let mut buf = Vec::new();
     for n in 1.. {
-        buf.clear();
-        let read = (&mut reader)
-            .take(MAX_LINE)
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| refuse(e.to_string()))?;
-        if read == 0 {
-            break;
-        }
-        let complete = buf.last() == Some(&b'\n');
-        if !complete && read as u64 >= MAX_LINE {
-            return Err(refuse(format!("line {n} is longer than {MAX_LINE} bytes")));
-        }
+        let complete = match read_line_capped(&mut reader, &mut buf, MAX_RECORD_BYTES)
+            .map_err(|e| refuse(e.to_string()))?
+        {
+            LineRead::End => break,
+            LineRead::Complete => true,
+            LineRead::Unterminated => false,
+            LineRead::TooLong => {
+                return Err(refuse(format!(
+                    "line {n} is longer than {MAX_RECORD_BYTES} bytes"
+                )))
+            }
+        };
+        let read = buf.len();
         let text = if complete {
             &buf[..buf.len() - 1]
         } else {

@@ -18,7 +18,7 @@ use super::verify::{InsecureVerifier, PinVerifier, Pins, TofuStore};
 use crate::wsman::Error;
 
 /// Largest trust file read (CA bundle, pins, TOFU, client identity).
-const MAX_FILE: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_FILE: u64 = 4 * 1024 * 1024;
 
 /// A certificate's SHA-256 fingerprint, written `sha256:` and 64 hex digits
 /// (colons between bytes are accepted, case does not matter).

@@ -14,7 +14,7 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
 
-use super::policy::{host_key, parse_pin_lines, read_bounded, Fingerprint};
+use super::policy::{host_key, parse_pin_lines, read_bounded, Fingerprint, MAX_FILE};
 use crate::wsman::Error;
 
 /// The handshake-signature half of `ServerCertVerifier`, the same for every
@@ -84,6 +84,9 @@ pub enum PinError {
     /// The TOFU file could not be written.
     #[error("cannot record the first-use fingerprint: {0}")]
     Store(String),
+    /// The TOFU file has no room for another entry.
+    #[error("not trusted: the TOFU file is full ({0} bytes), so this new device was not learnt")]
+    Full(u64),
 }
 
 /// Where pins come from.
@@ -126,12 +129,34 @@ impl Pins {
     }
 }
 
-/// The hosts a TOFU file knows, and the file new ones are appended to (at
+/// The hosts a TOFU file knows, and the file new ones are written to (at
 /// once, so a killed scan keeps what it learnt).
+///
+/// Each new host rewrites the whole file: a temporary file beside it is
+/// written, flushed to disk and renamed over it, so a crash, a full disk or a
+/// failed write leaves the old file whole, never half a line. The cost is a
+/// rewrite per learnt host, bounded by the file cap below.
+///
+/// The cap: amtready reads at most [`MAX_FILE`] bytes of TOFU file, so it
+/// never writes more. A host whose entry would take the file past the cap is
+/// not learnt and stays untrusted (the scan says so once, at its end),
+/// rather than the cap growing with the file: a file the next run refuses
+/// would make the whole estate unscannable, and an admin can prune a file
+/// that has reached 4 MiB (some 45,000 devices) far more easily than explain
+/// a cap that moves.
 pub struct TofuStore {
     path: PathBuf,
-    known: Mutex<HashMap<String, Fingerprint>>,
-    learnt: Mutex<Vec<(String, Fingerprint)>>,
+    state: Mutex<TofuState>,
+}
+
+struct TofuState {
+    known: HashMap<String, Fingerprint>,
+    learnt: Vec<(String, Fingerprint)>,
+    /// The file as this run last read or wrote it: what it is rewritten
+    /// from if it can no longer be read.
+    content: Vec<u8>,
+    /// New hosts not learnt because the file was full.
+    refused_full: usize,
 }
 
 impl fmt::Debug for TofuStore {
@@ -144,29 +169,45 @@ impl fmt::Debug for TofuStore {
 
 impl TofuStore {
     /// Reads `path` (a missing file is an empty store; it is created on the
-    /// first new host).
+    /// first new host). A symbolic link or anything but a regular file is
+    /// refused before anything is written: the file is replaced, not
+    /// written through, so a link would be silently swapped for a copy.
     pub fn open(path: &Path) -> Result<Self, Error> {
-        let known = if path.exists() {
-            let text = String::from_utf8(read_bounded(path)?)
-                .map_err(|_| Error::ClientBuild(format!("{}: not UTF-8 text", path.display())))?;
-            let map = parse_pin_lines(&text)
-                .map_err(|e| Error::ClientBuild(format!("{}:{e}", path.display())))?;
-            let mut known = HashMap::new();
-            for (host, fps) in map {
-                // A host listed twice keeps its last line: the admin appended
-                // a reviewed replacement.
-                if let Some(fp) = fps.last() {
-                    known.insert(host, *fp);
-                }
-            }
-            known
-        } else {
-            HashMap::new()
+        let refuse = |why: &str| {
+            Error::ClientBuild(format!(
+                "--tofu {}: {why}; it must be a regular file",
+                crate::text::clean(&path.display().to_string())
+            ))
         };
+        let content = match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(refuse("is a symbolic link"));
+            }
+            Ok(meta) if !meta.is_file() => return Err(refuse("is not a regular file")),
+            Ok(_) => read_bounded(path)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(refuse(&e.to_string())),
+        };
+        let text = std::str::from_utf8(&content)
+            .map_err(|_| Error::ClientBuild(format!("{}: not UTF-8 text", path.display())))?;
+        let map = parse_pin_lines(text)
+            .map_err(|e| Error::ClientBuild(format!("{}:{e}", path.display())))?;
+        let mut known = HashMap::new();
+        for (host, fps) in map {
+            // A host listed twice keeps its last line: the admin appended
+            // a reviewed replacement.
+            if let Some(fp) = fps.last() {
+                known.insert(host, *fp);
+            }
+        }
         Ok(Self {
             path: path.to_owned(),
-            known: Mutex::new(known),
-            learnt: Mutex::new(Vec::new()),
+            state: Mutex::new(TofuState {
+                known,
+                learnt: Vec::new(),
+                content,
+                refused_full: 0,
+            }),
         })
     }
 
@@ -177,38 +218,111 @@ impl TofuStore {
 
     /// The hosts first trusted during this run, for the admin to review.
     pub fn learnt(&self) -> Vec<(String, Fingerprint)> {
-        self.learnt
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.lock().learnt.clone()
+    }
+
+    /// How many new hosts this run left untrusted because the file was full.
+    pub fn refused_full(&self) -> usize {
+        self.lock().refused_full
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TofuState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn check(&self, host: &str, got: Fingerprint) -> Result<(), PinError> {
-        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-        match known.get(host) {
+        let mut state = self.lock();
+        match state.known.get(host) {
             Some(recorded) if *recorded == got => Ok(()),
             Some(recorded) => Err(PinError::Changed {
                 recorded: *recorded,
                 got,
             }),
             None => {
-                let mut file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&self.path)
-                    .map_err(|e| PinError::Store(e.to_string()))?;
+                // The file as it is now, not as this run read it: another
+                // run sharing it (one shard of a split scan) may have added
+                // entries since, which a rewrite from memory would drop. The
+                // window between this read and the rename remains.
+                let mut content = match std::fs::symlink_metadata(&self.path) {
+                    Ok(meta) if meta.is_file() => {
+                        read_bounded(&self.path).unwrap_or_else(|_| state.content.clone())
+                    }
+                    _ => state.content.clone(),
+                };
+                // A file whose last line has no newline (a hand edit) would
+                // otherwise have the new entry glued onto that line.
+                if content.last().is_some_and(|b| *b != b'\n') {
+                    content.push(b'\n');
+                }
                 // Host keys are canonical host names or addresses: no spaces,
                 // no newlines, nothing that could forge a second line.
-                writeln!(file, "{host} {got}").map_err(|e| PinError::Store(e.to_string()))?;
-                known.insert(host.to_owned(), got);
-                self.learnt
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push((host.to_owned(), got));
+                content.extend_from_slice(format!("{host} {got}\n").as_bytes());
+                if content.len() as u64 > MAX_FILE {
+                    state.refused_full += 1;
+                    return Err(PinError::Full(MAX_FILE));
+                }
+                replace_file(&self.path, &content).map_err(|e| PinError::Store(e.to_string()))?;
+                state.content = content;
+                state.known.insert(host.to_owned(), got);
+                state.learnt.push((host.to_owned(), got));
                 Ok(())
             }
         }
     }
+}
+
+/// Replaces the file at `path` with `content` so that a reader sees the old
+/// file or the new one, never a mix: a temporary file in the same directory
+/// (rename is atomic only within one file system) is written, synced and
+/// renamed over it, then the directory is synced so the rename itself
+/// survives a crash. The old file's permissions are kept.
+fn replace_file(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    replace_file_with(path, |file| file.write_all(content))
+}
+
+/// [`replace_file`], with the writing of the new content given.
+fn replace_file_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = temp_path(path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
+    let written = (|| {
+        if let Ok(meta) = std::fs::metadata(path) {
+            file.set_permissions(meta.permissions())?;
+        }
+        write(&mut file)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        // Best effort: the old file is intact either way.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    // Only some systems can sync a directory; the rename is done either way.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// The temporary file [`replace_file`] writes beside `path`: hidden, and
+/// named by the process so two runs sharing a TOFU file never write the
+/// same temporary.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "tofu".to_owned());
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
 fn server_host(name: &ServerName<'_>) -> String {
@@ -306,6 +420,134 @@ mod tests {
         assert!(matches!(err, PinError::Changed { .. }));
         assert!(err.to_string().contains("changed since first use"), "{err}");
         assert!(again.learnt().is_empty());
+    }
+
+    fn entry(host: &str, b: u8) -> String {
+        format!("{host} {}", fp(b))
+    }
+
+    #[test]
+    fn an_entry_learnt_after_a_last_line_without_newline_gets_its_own_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        std::fs::write(&path, entry("10.0.0.1", 1)).unwrap();
+        TofuStore::open(&path)
+            .unwrap()
+            .check("10.0.0.2", fp(2))
+            .unwrap();
+        let again = TofuStore::open(&path).unwrap();
+        again.check("10.0.0.1", fp(1)).unwrap();
+        again.check("10.0.0.2", fp(2)).unwrap();
+        assert!(again.learnt().is_empty(), "both were read back");
+    }
+
+    #[test]
+    fn a_full_file_is_never_grown_past_the_cap_and_a_nearly_full_one_is_filled_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        let first = format!("{}\n", entry("10.0.0.1", 1));
+        // A comment pads the file to a few bytes short of the cap: room for
+        // no entry, though a naive append would fit its start.
+        let pad = MAX_FILE as usize - first.len() - 10;
+        let text = format!("{first}#{}\n", "x".repeat(pad - 2));
+        std::fs::write(&path, &text).unwrap();
+        let store = TofuStore::open(&path).unwrap();
+        for host in ["10.0.0.2", "10.0.0.3"] {
+            let err = store.check(host, fp(2)).unwrap_err();
+            assert!(matches!(err, PinError::Full(_)), "{err}");
+        }
+        store.check("10.0.0.1", fp(1)).unwrap();
+        assert_eq!(store.refused_full(), 2);
+        assert!(store.learnt().is_empty());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        TofuStore::open(&path)
+            .unwrap()
+            .check("10.0.0.1", fp(1))
+            .unwrap();
+
+        // One entry short of the cap: the entry fits exactly, and loads.
+        let line = format!("{}\n", entry("10.0.0.2", 2));
+        let pad = MAX_FILE as usize - line.len();
+        std::fs::write(&path, format!("#{}\n", "x".repeat(pad - 2))).unwrap();
+        TofuStore::open(&path)
+            .unwrap()
+            .check("10.0.0.2", fp(2))
+            .unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), MAX_FILE);
+        TofuStore::open(&path)
+            .unwrap()
+            .check("10.0.0.2", fp(2))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_symlinked_or_irregular_tofu_path_is_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.txt");
+        std::fs::write(&real, format!("{}\n", entry("10.0.0.1", 1))).unwrap();
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let err = TofuStore::open(&link).unwrap_err().to_string();
+        assert!(
+            err.contains("link.txt") && err.contains("symbolic link"),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "{err}");
+        let dangling = dir.path().join("dangling.txt");
+        std::os::unix::fs::symlink(dir.path().join("absent"), &dangling).unwrap();
+        assert!(TofuStore::open(&dangling).is_err());
+        assert!(!dir.path().join("absent").exists());
+        let err = TofuStore::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_whole_and_the_device_untrusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        let text = format!("{}\n", entry("10.0.0.1", 1));
+        std::fs::write(&path, &text).unwrap();
+        let store = TofuStore::open(&path).unwrap();
+        // Root ignores a read-only directory, so the write is made to fail
+        // where it would begin: something already holds the temporary's name.
+        std::fs::create_dir(temp_path(&path)).unwrap();
+        let err = store.check("10.0.0.2", fp(2)).unwrap_err();
+        assert!(matches!(err, PinError::Store(_)), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        std::fs::remove_dir(temp_path(&path)).unwrap();
+        // Not learnt, so the next attempt writes it.
+        store.check("10.0.0.2", fp(2)).unwrap();
+        assert_eq!(store.learnt(), vec![("10.0.0.2".to_owned(), fp(2))]);
+
+        // A write that fails halfway never reaches the file either.
+        std::fs::write(&path, "old\n").unwrap();
+        let err = replace_file_with(&path, |f| {
+            f.write_all(b"half a new fi")?;
+            Err(std::io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
+        assert!(!temp_path(&path).exists(), "the temporary is removed");
+        replace_file(&path, b"new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+    }
+
+    #[test]
+    fn entries_another_run_added_meanwhile_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        let one = TofuStore::open(&path).unwrap();
+        let two = TofuStore::open(&path).unwrap();
+        one.check("10.0.0.1", fp(1)).unwrap();
+        two.check("10.0.0.2", fp(2)).unwrap();
+        let again = TofuStore::open(&path).unwrap();
+        again.check("10.0.0.1", fp(1)).unwrap();
+        again.check("10.0.0.2", fp(2)).unwrap();
+        assert!(
+            again.learnt().is_empty(),
+            "both runs' entries are in the file"
+        );
     }
 
     #[test]
