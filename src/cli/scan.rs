@@ -460,6 +460,11 @@ pub fn execute(
     }
     written.report(sink.finish(), &bar);
     if let Some(store) = tofu {
+        // What was learnt since the last write: a trust file that could not
+        // be written fails the run, as an --output that could not be does.
+        if let Err(e) = store.flush() {
+            written.trust = Some(e);
+        }
         let learnt = store.learnt();
         if !learnt.is_empty() {
             super::say(format_args!(
@@ -472,11 +477,11 @@ pub fn execute(
         // says why it is untrusted.
         let refused = store.refused_full();
         if refused > 0 {
-            eprintln!(
-                "amtready: {} is full: {refused} new device certificate(s) were not learnt and \
+            super::say(format_args!(
+                "{} is full: {refused} new device certificate(s) were not learnt and \
                  stay untrusted (prune the file, or use another --tofu file)",
                 crate::text::clean(&store.path().display().to_string())
-            );
+            ));
         }
     }
     if let Some(mut out) = output {
@@ -519,6 +524,8 @@ pub fn auth_limit_notice(limit: u32) -> String {
 struct Written {
     report: Option<std::io::Error>,
     output: Option<std::io::Error>,
+    /// The `--tofu` file could not take what this run learnt.
+    trust: Option<String>,
 }
 
 impl Written {
@@ -541,6 +548,9 @@ impl Written {
     }
 
     fn failure(&self) -> Option<String> {
+        if let Some(e) = &self.trust {
+            return Some(format!("{e}: the run fails (exit 3)"));
+        }
         match (&self.report, &self.output) {
             (_, Some(e)) => Some(format!(
                 "the --output file is incomplete ({e}): the run fails (exit 3)"

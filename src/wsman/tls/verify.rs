@@ -129,13 +129,18 @@ impl Pins {
     }
 }
 
-/// The hosts a TOFU file knows, and the file new ones are written to (at
-/// once, so a killed scan keeps what it learnt).
+/// The hosts a TOFU file knows, and the file new ones are written to.
 ///
-/// Each new host rewrites the whole file: a temporary file beside it is
+/// Every write replaces the whole file: a temporary file beside it is
 /// written, flushed to disk and renamed over it, so a crash, a full disk or a
-/// failed write leaves the old file whole, never half a line. The cost is a
-/// rewrite per learnt host, bounded by the file cap below.
+/// failed write leaves the old file whole, never half a line. The first host
+/// learnt is written at once (a store that cannot be written is known before
+/// any device is trusted); after it, what is learnt is written at most once
+/// per [`WRITE_EVERY`] and at the end of the run ([`TofuStore::flush`]), so
+/// a first scan of a /16 costs a few dozen rewrites, not one per device
+/// (65,000 rewrites of a file growing to 4 MiB would be over 100 GB of
+/// writes). A run killed between writes loses at most that interval's
+/// hosts, which the next run trusts on first use again.
 ///
 /// The cap: amtready reads at most [`MAX_FILE`] bytes of TOFU file, so it
 /// never writes more. A host whose entry would take the file past the cap is
@@ -149,14 +154,23 @@ pub struct TofuStore {
     state: Mutex<TofuState>,
 }
 
+/// Longest a learnt host waits to be written, after the first.
+const WRITE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 struct TofuState {
     known: HashMap<String, Fingerprint>,
     learnt: Vec<(String, Fingerprint)>,
-    /// The file as this run last read or wrote it: what it is rewritten
-    /// from if it can no longer be read.
+    /// The file as this run last read or wrote it, with the entries learnt
+    /// since appended: what the cap is checked against.
     content: Vec<u8>,
+    /// Entries learnt and not yet written.
+    unwritten: Vec<String>,
+    /// When the file was last written by this run.
+    written_at: Option<std::time::Instant>,
     /// New hosts not learnt because the file was full.
     refused_full: usize,
+    /// Times this run wrote the file.
+    writes: usize,
 }
 
 impl fmt::Debug for TofuStore {
@@ -206,7 +220,10 @@ impl TofuStore {
                 known,
                 learnt: Vec::new(),
                 content,
+                unwritten: Vec::new(),
+                written_at: None,
                 refused_full: 0,
+                writes: 0,
             }),
         })
     }
@@ -226,8 +243,52 @@ impl TofuStore {
         self.lock().refused_full
     }
 
+    /// Writes what was learnt and not yet written; call once the run's
+    /// devices are read. An error is one line naming the file.
+    pub fn flush(&self) -> Result<(), String> {
+        let mut state = self.lock();
+        self.write_locked(&mut state)
+            .map_err(|e| format!("cannot write --tofu {}: {e}", self.path.display()))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, TofuState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Writes the unwritten entries onto the file as it is now, not as this
+    /// run read it: another run sharing it (one shard of a split scan) may
+    /// have added entries since, which a rewrite from memory would drop.
+    /// The window between this read and the rename remains. Entries that no
+    /// longer fit under the cap (the other run filled it) are dropped and
+    /// counted as refused.
+    fn write_locked(&self, state: &mut TofuState) -> std::io::Result<()> {
+        if state.unwritten.is_empty() {
+            return Ok(());
+        }
+        let mut content = match std::fs::symlink_metadata(&self.path) {
+            Ok(meta) if meta.is_file() => {
+                read_bounded(&self.path).unwrap_or_else(|_| state.content.clone())
+            }
+            _ => Vec::new(),
+        };
+        // A file whose last line has no newline (a hand edit) would
+        // otherwise have the new entry glued onto that line.
+        if content.last().is_some_and(|b| *b != b'\n') {
+            content.push(b'\n');
+        }
+        for line in &state.unwritten {
+            if content.len() + line.len() > MAX_FILE as usize {
+                state.refused_full += 1;
+                continue;
+            }
+            content.extend_from_slice(line.as_bytes());
+        }
+        replace_file(&self.path, &content)?;
+        state.writes += 1;
+        state.unwritten.clear();
+        state.content = content;
+        state.written_at = Some(std::time::Instant::now());
+        Ok(())
     }
 
     fn check(&self, host: &str, got: Fingerprint) -> Result<(), PinError> {
@@ -239,30 +300,32 @@ impl TofuStore {
                 got,
             }),
             None => {
-                // The file as it is now, not as this run read it: another
-                // run sharing it (one shard of a split scan) may have added
-                // entries since, which a rewrite from memory would drop. The
-                // window between this read and the rename remains.
-                let mut content = match std::fs::symlink_metadata(&self.path) {
-                    Ok(meta) if meta.is_file() => {
-                        read_bounded(&self.path).unwrap_or_else(|_| state.content.clone())
-                    }
-                    _ => state.content.clone(),
-                };
-                // A file whose last line has no newline (a hand edit) would
-                // otherwise have the new entry glued onto that line.
-                if content.last().is_some_and(|b| *b != b'\n') {
-                    content.push(b'\n');
-                }
                 // Host keys are canonical host names or addresses: no spaces,
                 // no newlines, nothing that could forge a second line.
-                content.extend_from_slice(format!("{host} {got}\n").as_bytes());
-                if content.len() as u64 > MAX_FILE {
+                let line = format!("{host} {got}\n");
+                let newline = usize::from(state.content.last().is_some_and(|b| *b != b'\n'));
+                if (state.content.len() + newline + line.len()) as u64 > MAX_FILE {
                     state.refused_full += 1;
                     return Err(PinError::Full(MAX_FILE));
                 }
-                replace_file(&self.path, &content).map_err(|e| PinError::Store(e.to_string()))?;
-                state.content = content;
+                if newline == 1 {
+                    state.content.push(b'\n');
+                }
+                state.content.extend_from_slice(line.as_bytes());
+                state.unwritten.push(line);
+                let due = state
+                    .written_at
+                    .is_none_or(|at| at.elapsed() >= WRITE_EVERY);
+                if due {
+                    if let Err(e) = self.write_locked(&mut state) {
+                        // Not written, so not learnt: the next attempt
+                        // writes it, and this device stays untrusted.
+                        let undone = state.unwritten.pop().map_or(0, |l| l.len());
+                        let keep = state.content.len().saturating_sub(undone);
+                        state.content.truncate(keep);
+                        return Err(PinError::Store(e.to_string()));
+                    }
+                }
                 state.known.insert(host.to_owned(), got);
                 state.learnt.push((host.to_owned(), got));
                 Ok(())
@@ -534,6 +597,26 @@ mod tests {
     }
 
     #[test]
+    fn a_first_scan_of_many_devices_rewrites_the_file_a_few_times_not_once_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        let store = TofuStore::open(&path).unwrap();
+        let started = std::time::Instant::now();
+        for i in 0..2000u32 {
+            store
+                .check(&format!("10.0.{}.{}", i / 250, i % 250), fp(1))
+                .unwrap();
+        }
+        store.flush().unwrap();
+        let writes = store.lock().writes;
+        // The first at once, then at most one per interval, then the flush.
+        let bound = 2 + (started.elapsed().as_secs_f64() / WRITE_EVERY.as_secs_f64()) as usize;
+        assert!(writes <= bound, "{writes} writes, bound {bound}");
+        let again = TofuStore::open(&path).unwrap();
+        assert_eq!(again.lock().known.len(), 2000, "every host is in the file");
+    }
+
+    #[test]
     fn entries_another_run_added_meanwhile_are_kept() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.txt");
@@ -541,6 +624,8 @@ mod tests {
         let two = TofuStore::open(&path).unwrap();
         one.check("10.0.0.1", fp(1)).unwrap();
         two.check("10.0.0.2", fp(2)).unwrap();
+        one.flush().unwrap();
+        two.flush().unwrap();
         let again = TofuStore::open(&path).unwrap();
         again.check("10.0.0.1", fp(1)).unwrap();
         again.check("10.0.0.2", fp(2)).unwrap();
