@@ -82,7 +82,6 @@ fn the_table_fits_80_100_and_120_columns() {
             "VERDICT",
             "Not Provisioned",
             "Not Supported",
-            "Intel AMT,",
             "error AMT-FW-VERSION:",
             "fix: update the AMT firmware",
             "unreachable: connection refused",
@@ -90,13 +89,18 @@ fn the_table_fits_80_100_and_120_columns() {
         ] {
             assert!(t.contains(words), "{columns}: {words:?} in\n{t}");
         }
+        // At 80 columns a SKU may wrap inside a row its neighbours already
+        // make tall; with room it stays whole.
+        if columns >= 100 {
+            assert!(t.contains("Intel AMT,"), "{columns}: SKU in\n{t}");
+        }
         assert!(
             t.contains(&format!("Hosts scanned       {HOSTS}")),
             "summary in\n{t}"
         );
         assert!(
             t.contains(&format!(
-                "ready {READY}, not ready {NOT_READY}, unknown {UNKNOWN}"
+                "ready\u{a0}{READY}, not ready\u{a0}{NOT_READY}, unknown\u{a0}{UNKNOWN}"
             )),
             "verdict counts in\n{t}"
         );

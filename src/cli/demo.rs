@@ -68,8 +68,8 @@ pub fn run(args: &DemoArgs) -> i32 {
         }
     };
     let targets: Vec<String> = fleet.devices.iter().map(|d| d.addr().to_string()).collect();
-    eprintln!(
-        "amtready demo: started {} mock AMT devices on loopback ({}); scanning {}",
+    super::say(format_args!(
+        "demo: started {} mock AMT devices on loopback ({}); scanning {}",
         targets.len(),
         names.join(", "),
         if args.without_credentials {
@@ -77,7 +77,7 @@ pub fn run(args: &DemoArgs) -> i32 {
         } else {
             "as the mock's default admin user"
         },
-    );
+    ));
     let credentials = (!args.without_credentials).then(|| Credentials {
         user: mock_amt::DEFAULT_USER.to_string(),
         password: Password::new(mock_amt::DEFAULT_PASSWORD.to_string()),

@@ -1,5 +1,6 @@
 //! CSV for Excel: one row per host, stable column names, findings joined in
-//! one cell. Streams: each host is written as it arrives.
+//! one cell. Hosts come in the table's order (by address), written when the
+//! scan ends; the site row first, as soon as it is known.
 //!
 //! The run's site is one more row, of `record` kind `site`, first under the
 //! header (as soon as it is known), not a companion file: an admin opening
@@ -44,11 +45,18 @@ pub const COLUMNS: [&str; 19] = [
     "host_notes",
 ];
 
+/// The order rows are written in: the table's, so the CSV and the table
+/// of one scan list hosts alike.
+type SortKey = (u8, Option<std::net::IpAddr>, u16, String);
+
 pub struct CsvSink<W: Write> {
     /// The output until the byte order mark and header are written.
     pending: Option<W>,
     writer: Option<::csv::Writer<W>>,
     projector: Projector,
+    /// Host rows until the end, sorted then: a row is its cells (about a
+    /// kilobyte), so a /16 holds some 64 MiB, as the table's rows do.
+    rows: Vec<(SortKey, [String; 19])>,
 }
 
 impl<W: Write> CsvSink<W> {
@@ -57,6 +65,7 @@ impl<W: Write> CsvSink<W> {
             pending: Some(out),
             writer: None,
             projector: Projector::new(),
+            rows: Vec::new(),
         }
     }
 
@@ -164,12 +173,17 @@ impl<W: Write> ReportSink for CsvSink<W> {
             String::new(),
             cell(&r.notes.join(" | ")),
         ];
-        let w = self.writer()?;
-        w.write_record(&record)?;
-        w.flush()
+        self.rows.push((super::table::sort_key(&r.target), record));
+        Ok(())
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.writer()?.flush()
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        let w = self.writer()?;
+        for (_, record) in &rows {
+            w.write_record(record)?;
+        }
+        w.flush()
     }
 }

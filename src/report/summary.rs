@@ -324,9 +324,11 @@ pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 fn counts_line(counts: &[Count]) -> String {
+    // A no-break space: a wrapped line never leaves a version without its
+    // count ("4.2.1" at the end of one line, "1" on the next).
     counts
         .iter()
-        .map(|c| format!("{} {}", c.name, c.count))
+        .map(|c| format!("{}\u{a0}{}", c.name, c.count))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -422,7 +424,7 @@ impl Summary {
             if self.firmware.len() > 12 {
                 let rest: usize = self.firmware[12..].iter().map(|c| c.count).sum();
                 line.push_str(&format!(
-                    ", {} more versions {rest}",
+                    ", {} more versions\u{a0}{rest}",
                     self.firmware.len() - 12
                 ));
             }

@@ -42,6 +42,10 @@ pub const HEADER: [&str; 6] = [
 const MINS: [usize; 6] = [24, 11, 19, 15, 11, 9];
 /// Widest the host column keeps while others give: a 32-column FQDN.
 const MAX_HOST_MIN: usize = 32;
+/// Widest the host column keeps on a narrow screen: `255.255.255.255:65535`.
+const MAX_ADDRESS_MIN: usize = 21;
+/// Widest the version column keeps on a narrow screen: `11.8.55.3510`.
+const MAX_VERSION_MIN: usize = 12;
 /// Widths kept on a narrow (80-column) screen before anything else gives.
 const HARD_MINS: [usize; 6] = [16, 7, 13, 12, 9, 9];
 
@@ -201,11 +205,28 @@ impl<W: Write> ReportSink for TableSink<W> {
             .max()
             .unwrap_or(0);
         mins[0] = mins[0].max(longest_host.min(MAX_HOST_MIN));
+        // An address (with its port) is never cut while anything else can
+        // give: the screen's last columns go to it.
+        let mut hard_mins = HARD_MINS;
+        let longest_address = rows
+            .iter()
+            .filter_map(|r| r[0].split('\n').next())
+            .map(super::text::width)
+            .max()
+            .unwrap_or(0);
+        hard_mins[0] = hard_mins[0].max(longest_address.min(MAX_ADDRESS_MIN));
+        // Nor is a firmware version: a column of versions is read down.
+        let longest_version = rows
+            .iter()
+            .map(|r| super::text::width(&r[1]))
+            .max()
+            .unwrap_or(0);
+        hard_mins[1] = hard_mins[1].max(longest_version.min(MAX_VERSION_MIN));
         let grid = Grid::fit(
             &HEADER,
             rows.iter().map(Vec::as_slice),
             &mins,
-            &HARD_MINS,
+            &hard_mins,
             width,
         );
         // The run's own conclusion comes before any host: with a mistyped

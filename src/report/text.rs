@@ -158,9 +158,10 @@ impl Grid {
     /// line is ever wider than asked. A cell may hold several lines (`\n`).
     ///
     /// Among the columns that may still give, each step takes a column from
-    /// the one whose narrowing adds the fewest wrapped lines over the rows
-    /// (a sample of them on a big table): "Provisioned, Enterprise mode"
-    /// should not wrap while the SKU beside it has room to.
+    /// the one whose narrowing makes the table least taller (over a sample of
+    /// rows on a big table), then the one that wraps fewest cells: "Provisioned,
+    /// Enterprise mode" should not wrap while the SKU beside it has room to,
+    /// and a cell may wrap freely in a row its neighbours already make tall.
     pub fn fit<R: AsRef<[String]>>(
         header: &[&str],
         rows: impl Iterator<Item = R>,
@@ -188,7 +189,8 @@ impl Grid {
             .map(|i| hard_mins.get(i).copied().unwrap_or(1).min(soft[i]).max(1))
             .collect();
         let one = vec![1usize; widths.len()];
-        let lines_at = |i: usize, w: usize| -> usize {
+        // Lines each sampled cell takes at a column width.
+        let cell_lines = |i: usize, w: usize| -> Vec<usize> {
             sample
                 .iter()
                 .map(|row| {
@@ -196,9 +198,23 @@ impl Grid {
                         .map(|c| c.split('\n').map(|part| wrap(part, w).len()).sum())
                         .unwrap_or(1)
                 })
+                .collect()
+        };
+        let mut lines: Vec<Vec<usize>> = (0..widths.len())
+            .map(|i| cell_lines(i, widths[i]))
+            .collect();
+        // The table's height over the sample with column `i` at `with`: a
+        // cell that wraps inside a row already as tall costs nothing.
+        let height = |lines: &[Vec<usize>], i: usize, with: &[usize]| -> usize {
+            (0..sample.len())
+                .map(|r| {
+                    (0..lines.len())
+                        .map(|c| if c == i { with[r] } else { lines[c][r] })
+                        .max()
+                        .unwrap_or(1)
+                })
                 .sum()
         };
-        let mut lines: Vec<usize> = (0..widths.len()).map(|i| lines_at(i, widths[i])).collect();
         for floor in [&soft, &hard, &one] {
             while widths.iter().sum::<usize>() > budget {
                 let Some((i, _, after)) = widths
@@ -206,12 +222,10 @@ impl Grid {
                     .enumerate()
                     .filter(|(i, w)| **w > floor[*i])
                     .map(|(i, w)| {
-                        let after = lines_at(i, w - 1);
-                        (
-                            i,
-                            (after.saturating_sub(lines[i]), usize::MAX - *w, i),
-                            after,
-                        )
+                        let after = cell_lines(i, w - 1);
+                        let grows = height(&lines, i, &after);
+                        let wraps: usize = after.iter().sum();
+                        (i, (grows, wraps, usize::MAX - *w, i), after)
                     })
                     .min_by_key(|(_, key, _)| *key)
                 else {
