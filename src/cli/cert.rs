@@ -26,23 +26,28 @@ pub struct CertArgs {
     /// included) or PKCS#12 (`.pfx`, `.p12`).
     #[arg(value_name = "CHAIN.pem|CHAIN.pfx")]
     pub chain: PathBuf,
-    /// Environment variable holding the PKCS#12 password (never on the command line).
-    #[arg(long, value_name = "VAR")]
+    /// Environment variable holding the PKCS#12 password.
+    ///
+    /// Never on the command line, where `ps` and shell history would show it.
+    #[arg(long, value_name = "VAR", help_heading = super::heading::CREDENTIALS)]
     pub password_env: Option<String>,
-    /// A saved scan (JSON Lines or JSON): each device's enabled root hashes,
-    /// firmware and DNS suffix.
-    #[arg(long, value_name = "SCAN.jsonl")]
+    /// A saved scan (JSON Lines or JSON) whose devices to check.
+    ///
+    /// Each device's enabled root hashes, firmware and DNS suffix are read.
+    #[arg(long, value_name = "SCAN.jsonl", help_heading = super::heading::DEVICES)]
     pub scan: Option<PathBuf>,
-    /// A file of trusted root hashes, one hex thumbprint per line
-    /// (`sha1:`/`sha256:`/`sha384:` prefix optional), all taken as enabled.
-    #[arg(long, value_name = "FILE")]
+    /// A file of trusted root hashes, one hex thumbprint per line.
+    ///
+    /// A `sha1:`/`sha256:`/`sha384:` prefix is optional; all are taken as enabled.
+    #[arg(long, value_name = "FILE", help_heading = super::heading::DEVICES)]
     pub hashes: Option<PathBuf>,
-    /// The devices' DNS suffix (DHCP option 15 or PKI DNS suffix); overrides
-    /// what the scan read.
-    #[arg(long, value_name = "SUFFIX")]
+    /// The devices' DNS suffix; overrides what the scan read.
+    ///
+    /// DHCP option 15 or the PKI DNS suffix.
+    #[arg(long, value_name = "SUFFIX", help_heading = super::heading::DEVICES)]
     pub domain: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = CertFormat::Table)]
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = CertFormat::Table, help_heading = super::heading::OUTPUT)]
     pub format: CertFormat,
 }
 

@@ -14,11 +14,13 @@ use crate::wsman::{Credentials, Password};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DemoArgs {
-    /// Firmware profiles to start (default: every built-in profile). See `mock-amt --list-profiles`.
-    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    /// Firmware profiles to start (default: every built-in profile).
+    ///
+    /// See `mock-amt --list-profiles`.
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...", help_heading = super::heading::TARGETS)]
     pub profiles: Vec<String>,
     /// Scan without credentials: only what the unauthenticated probe tells.
-    #[arg(long)]
+    #[arg(long, help_heading = super::heading::CREDENTIALS)]
     pub without_credentials: bool,
     #[command(flatten)]
     pub read: ReadArgs,

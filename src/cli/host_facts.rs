@@ -8,10 +8,12 @@ use crate::hostfacts::Inventory;
 /// Arguments shared by the commands that judge hosts.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct HostFactsArgs {
-    /// Host OS facts from an inventory export (CSV, JSON array or JSON
-    /// Lines; Configuration Manager view columns, WMI property names or
-    /// ours), joined to each AMT device by IP address or AMT hostname.
-    #[arg(long, value_name = "FILE")]
+    /// Host OS facts from an inventory export.
+    ///
+    /// CSV, JSON array or JSON Lines; Configuration Manager view columns, WMI
+    /// property names or ours; joined to each AMT device by IP address or AMT
+    /// hostname.
+    #[arg(long, value_name = "FILE", help_heading = super::heading::HOST_FACTS)]
     pub host_facts: Option<PathBuf>,
 }
 

@@ -10,13 +10,13 @@ const MAX_PASSWORD_FILE_BYTES: u64 = 4096;
 #[group(id = "password_source", multiple = false)]
 pub struct PasswordArgs {
     /// Read the AMT password from this environment variable.
-    #[arg(long, value_name = "VAR")]
+    #[arg(long, value_name = "VAR", help_heading = super::heading::CREDENTIALS)]
     pub password_env: Option<String>,
     /// Read the AMT password from the first line of this file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = super::heading::CREDENTIALS)]
     pub password_file: Option<PathBuf>,
     /// Prompt for the AMT password on the terminal.
-    #[arg(long)]
+    #[arg(long, help_heading = super::heading::CREDENTIALS, hide_short_help = true)]
     pub ask_password: bool,
 }
 

@@ -31,23 +31,24 @@ pub struct ReportArgs {
     #[arg(value_name = "SCAN.jsonl")]
     pub file: PathBuf,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Table, help_heading = super::heading::OUTPUT)]
     pub format: Format,
-    /// Judge with this built-in policy or policy file; repeat to combine.
+    /// Judge with this built-in policy or policy file; repeatable.
+    ///
     /// Default: configmgr-2007-sp1 and configmgr-2007-sp1-provisioning.
-    #[arg(long, value_name = "NAME|FILE")]
+    #[arg(long, value_name = "NAME|FILE", help_heading = super::heading::RULES)]
     pub policy: Vec<String>,
     /// Render what was read without judging it.
-    #[arg(long)]
+    #[arg(long, help_heading = super::heading::RULES)]
     pub no_rules: bool,
     /// Table: list every rule not checked and each finding's source.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = super::heading::OUTPUT)]
     pub verbose: bool,
     /// JSON Lines: end with a `{"summary": ...}` line.
-    #[arg(long)]
+    #[arg(long, help_heading = super::heading::OUTPUT)]
     pub summary: bool,
     /// Title of the HTML, Markdown and JUnit documents.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", help_heading = super::heading::OUTPUT)]
     pub title: Option<String>,
     #[command(flatten)]
     pub site: SiteFactsArgs,

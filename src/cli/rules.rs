@@ -16,12 +16,14 @@ use crate::rules::{Policy, PolicySet, RuleInfo};
 #[derive(Debug, Clone, clap::Args)]
 pub struct RulesArgs {
     /// Output format.
-    /// (`junit` has no meaning for a rule list and is refused.)
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    ///
+    /// `junit` has no meaning for a rule list and is refused.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Table, help_heading = super::heading::OUTPUT)]
     pub format: Format,
-    /// List this built-in policy or policy file (repeatable) instead of every
-    /// built-in one.
-    #[arg(long, value_name = "NAME|FILE")]
+    /// List this built-in policy or policy file (repeatable).
+    ///
+    /// Without it, every built-in policy is listed.
+    #[arg(long, value_name = "NAME|FILE", help_heading = super::heading::RULES)]
     pub policy: Vec<String>,
 }
 

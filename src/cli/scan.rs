@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::password::PasswordArgs;
 use super::site::SiteFactsArgs;
-use super::{exit, input_error};
+use super::{exit, heading, input_error};
 use crate::amt::{AmtClient, ClientOptions};
 use crate::facts::{CredentialFacts, HostStatus, SiteFacts};
 use crate::report::progress::{HostDone, Progress as ProgressBar};
@@ -24,58 +24,65 @@ use crate::scan::{
 use crate::wsman::{CallLimits, Credentials, Password};
 
 /// Options shared by `scan` and `demo`: how to talk to devices and what to print.
+// Help headings are listed in the order their first flag is declared: the
+// fields run in the order of a scan (reach, trust, host facts, output, rules).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReadArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Seconds allowed for each request to a device, Digest round trip included.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    /// Seconds allowed for each request to a device.
+    ///
+    /// The Digest round trip is included.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, help_heading = heading::DISCOVERY)]
     pub timeout: f64,
-    /// Seconds allowed for everything read from one device (probe and every
-    /// class); default 3 × --timeout, so one slow device cannot hold a slot
-    /// for the length of its whole read sequence.
-    #[arg(long, value_name = "SECS")]
+    /// Seconds allowed for everything read from one device.
+    ///
+    /// The probe and every class; default 3 × --timeout, so one slow device
+    /// cannot hold a slot for the length of its whole read sequence.
+    #[arg(long, value_name = "SECS", help_heading = heading::DISCOVERY, hide_short_help = true)]
     pub host_timeout: Option<f64>,
     /// Seconds allowed to open a TCP connection.
-    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, help_heading = heading::DISCOVERY, hide_short_help = true)]
     pub connect_timeout: f64,
     /// Largest response body accepted from a device, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024, help_heading = heading::DISCOVERY, hide_short_help = true)]
     pub body_cap: usize,
     /// Devices read at the same time.
-    #[arg(long, value_name = "N", default_value_t = 64)]
+    #[arg(long, value_name = "N", default_value_t = 64, help_heading = heading::DISCOVERY)]
     pub concurrency: usize,
-    /// Judge with this built-in policy (configmgr-2007-sp1,
-    /// configmgr-2007-sp1-provisioning, intel-advisories) or policy file;
-    /// repeat to combine. Default: configmgr-2007-sp1 and
-    /// configmgr-2007-sp1-provisioning.
-    #[arg(long, value_name = "NAME|FILE")]
-    pub policy: Vec<String>,
-    /// Check this AMT provisioning certificate chain (PEM, or PKCS#12 with
-    /// --provisioning-cert-password-env) against every device read, as
-    /// `amtready cert` does (findings CERT-*).
-    #[arg(long, value_name = "CHAIN")]
-    pub provisioning_cert: Option<PathBuf>,
-    /// Environment variable holding the PKCS#12 password of --provisioning-cert.
-    #[arg(long, value_name = "VAR", requires = "provisioning_cert")]
-    pub provisioning_cert_password_env: Option<String>,
-    /// Print what was read without judging it against the rules.
-    #[arg(long)]
-    pub no_rules: bool,
-    /// Never draw a progress bar (it is drawn only on a terminal anyway).
-    #[arg(long)]
-    pub no_progress: bool,
     #[command(flatten)]
     pub tls: super::tls::TlsArgs,
     #[command(flatten)]
     pub host_facts: super::host_facts::HostFactsArgs,
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Table, help_heading = heading::OUTPUT)]
+    pub format: Format,
     /// Table: list every rule not checked and each finding's source.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = heading::OUTPUT)]
     pub verbose: bool,
     /// JSON Lines: end with a `{"summary": ...}` line.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::OUTPUT, hide_short_help = true)]
     pub summary: bool,
+    /// Never draw a progress bar (it is drawn only on a terminal anyway).
+    #[arg(long, help_heading = heading::OUTPUT, hide_short_help = true)]
+    pub no_progress: bool,
+    /// Judge with this built-in policy or policy file; repeatable.
+    ///
+    /// Built in: configmgr-2007-sp1, configmgr-2007-sp1-provisioning,
+    /// intel-advisories. Default: configmgr-2007-sp1 and
+    /// configmgr-2007-sp1-provisioning.
+    #[arg(long, value_name = "NAME|FILE", help_heading = heading::RULES)]
+    pub policy: Vec<String>,
+    /// Print what was read without judging it against the rules.
+    #[arg(long, help_heading = heading::RULES, hide_short_help = true)]
+    pub no_rules: bool,
+    /// Check this AMT provisioning certificate chain against every device read.
+    ///
+    /// PEM, or PKCS#12 with --provisioning-cert-password-env; checked as
+    /// `amtready cert` does (findings CERT-*).
+    #[arg(long, value_name = "CHAIN", help_heading = heading::RULES, hide_short_help = true)]
+    pub provisioning_cert: Option<PathBuf>,
+    /// Environment variable holding the PKCS#12 password of --provisioning-cert.
+    #[arg(long, value_name = "VAR", requires = "provisioning_cert", help_heading = heading::RULES, hide_short_help = true)]
+    pub provisioning_cert_password_env: Option<String>,
 }
 
 impl ReadArgs {
@@ -96,22 +103,30 @@ pub struct ScanArgs {
     /// an IPv4 range (10.0.0.5-10.0.0.20, 10.0.0.5-20), each with an optional :PORT.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
-    /// Read more targets from FILE (`-`: stdin), one or more per line, `#` comments.
-    #[arg(long, value_name = "FILE")]
+    /// Read more targets from FILE (`-`: stdin).
+    ///
+    /// One or more per line, `#` comments.
+    #[arg(long, value_name = "FILE", help_heading = heading::TARGETS)]
     pub targets_file: Option<PathBuf>,
-    /// Leave these out (same forms as targets; without :PORT, every port). Repeatable.
-    #[arg(long, value_name = "TARGET")]
+    /// Leave these out (same forms as targets); repeatable.
+    ///
+    /// Without :PORT, the address is left out on every port.
+    #[arg(long, value_name = "TARGET", help_heading = heading::TARGETS)]
     pub exclude: Vec<String>,
-    /// Scan only part K of N (K from 0): the parts of one target list are
-    /// disjoint and add up to the whole.
-    #[arg(long, value_name = "K/N")]
+    /// Scan only part K of N (K from 0).
+    ///
+    /// The parts of one target list are disjoint and add up to the whole.
+    #[arg(long, value_name = "K/N", help_heading = heading::TARGETS, hide_short_help = true)]
     pub shard: Option<Shard>,
-    /// Skip the targets already recorded in this JSON Lines file and append the
-    /// rest to it (a missing file starts a new scan).
-    #[arg(long, value_name = "FILE")]
+    /// Skip the targets already recorded in this JSON Lines file, append the rest.
+    ///
+    /// A missing file starts a new scan.
+    #[arg(long, value_name = "FILE", help_heading = heading::TARGETS)]
     pub resume: Option<PathBuf>,
-    /// AMT user for the authenticated inventory (only used with a password source).
-    #[arg(long, default_value = "admin")]
+    /// AMT user for the authenticated inventory.
+    ///
+    /// Only used with a password source.
+    #[arg(long, value_name = "USER", default_value = "admin", help_heading = heading::CREDENTIALS)]
     pub user: String,
     #[command(flatten)]
     pub password: PasswordArgs,
@@ -128,46 +143,70 @@ pub struct ScanArgs {
 /// How the discovery sweep runs and what the run reports.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SweepArgs {
-    /// New TCP connection attempts per second during the sweep (each address
-    /// costs two: 16992 and 16993). The default is gentle enough for a
-    /// production LAN.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_RATE)]
+    /// New TCP connection attempts per second during the sweep.
+    ///
+    /// Each address costs two: 16992 and 16993. The default is gentle enough
+    /// for a production LAN.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RATE, help_heading = heading::DISCOVERY)]
     pub rate: u32,
-    /// Ceiling of the sweep's adaptive timeout, in seconds (it learns from the
-    /// round-trip times of hosts that answer and starts here).
-    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    /// Ceiling of the sweep's adaptive timeout, in seconds.
+    ///
+    /// It learns from the round-trip times of hosts that answer and starts here.
+    #[arg(long, value_name = "SECS", default_value_t = 1.0, help_heading = heading::DISCOVERY, hide_short_help = true)]
     pub max_rtt: f64,
-    /// Floor of the sweep's adaptive timeout, in seconds, as nmap's
-    /// --min-rtt-timeout: raise it on a network whose devices answer slower
-    /// than the first hosts to answer suggest (a busy or distant segment).
-    #[arg(long, value_name = "SECS", default_value_t = 0.1)]
+    /// Floor of the sweep's adaptive timeout, in seconds.
+    ///
+    /// As nmap's --min-rtt-timeout: raise it on a network whose devices
+    /// answer slower than the first hosts to answer suggest (a busy or
+    /// distant segment).
+    #[arg(long, value_name = "SECS", default_value_t = 0.1, help_heading = heading::DISCOVERY, hide_short_help = true)]
     pub min_rtt: f64,
-    /// Addresses probed at once by the sweep (default: as many as the open-file
-    /// limit allows, at most 4096).
-    #[arg(long, value_name = "N")]
+    /// Addresses probed at once by the sweep.
+    ///
+    /// Default: as many as the open-file limit allows, at most 4096.
+    #[arg(long, value_name = "N", help_heading = heading::DISCOVERY, hide_short_help = true)]
     pub sweep_concurrency: Option<usize>,
-    /// Send the RMCP presence ping (UDP 623) too: it finds AMT 6.1+ before
-    /// provisioning and names the generation.
-    #[arg(long, value_name = "on|off", default_value = "on", action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    /// Send the RMCP presence ping (UDP 623) too.
+    ///
+    /// It finds AMT 6.1+ before provisioning and names the generation.
+    // Exactly on|off, as the README and --tls spell it: a bool parser would
+    // also take true/false/yes/no and list true, false as the values.
+    #[arg(
+        long,
+        value_name = "MODE",
+        default_value = "on",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::builder::PossibleValuesParser::new(["on", "off"]),
+            |v| v == "on"
+        ),
+        help_heading = heading::DISCOVERY,
+        hide_short_help = true
+    )]
     pub rmcp: bool,
     /// UDP port for the RMCP ping (for tests against a mock on an unprivileged port).
-    #[arg(long, value_name = "PORT", default_value_t = crate::scan::rmcp::RMCP_PORT, hide = true)]
+    #[arg(long, value_name = "PORT", default_value_t = crate::scan::rmcp::RMCP_PORT, hide = true, help_heading = heading::DISCOVERY)]
     pub rmcp_port: u16,
-    /// Stop offering the credentials after N devices in a row rejected them
-    /// (0: never). AMT locks accounts after repeated failures.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    /// Stop offering the credentials after N devices in a row rejected them.
+    ///
+    /// 0: never. AMT locks accounts after repeated failures.
+    #[arg(long, value_name = "N", default_value_t = 3, help_heading = heading::CREDENTIALS, hide_short_help = true)]
     pub auth_fail_limit: u32,
-    /// Also write every finished host to FILE as JSON Lines, flushed per host
-    /// (with --resume, the resume file).
-    #[arg(long, value_name = "FILE")]
+    /// Also write every finished host to FILE as JSON Lines.
+    ///
+    /// Flushed per host; with --resume, the resume file.
+    #[arg(long, value_name = "FILE", help_heading = heading::OUTPUT)]
     pub output: Option<PathBuf>,
-    /// List silent addresses too (status `silent`); otherwise they are only counted.
-    #[arg(long)]
+    /// List silent addresses too (status `silent`).
+    ///
+    /// Otherwise they are only counted.
+    #[arg(long, help_heading = heading::OUTPUT, hide_short_help = true)]
     pub all: bool,
-    /// What makes the exit code non-zero: unread devices only, or also
-    /// not-ready verdicts (error), unknown verdicts (unknown, the default), or
-    /// warning findings (warning).
-    #[arg(long, value_enum, default_value_t = FailOn::Unknown)]
+    /// What makes the exit code non-zero.
+    ///
+    /// Unread devices only (unread), or also not-ready verdicts (error),
+    /// unknown verdicts (unknown, the default), or warning findings (warning).
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::Unknown, help_heading = heading::OUTPUT)]
     pub fail_on: FailOn,
 }
 

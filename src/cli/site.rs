@@ -27,38 +27,38 @@ pub enum SiteModeArg {
 /// The site facts of a run: `--site FILE` and the flags that override it.
 /// Shared by `site`, `scan`, `validate` and `report`.
 #[derive(Debug, Clone, Default, clap::Args)]
-#[command(next_help_heading = "Site facts (the flags override --site FILE)")]
 pub struct SiteFactsArgs {
-    /// The Configuration Manager site, described in a TOML or JSON file
-    /// (see docs/site.example.toml); judged once for the whole run.
-    #[arg(long = "site", value_name = "FILE")]
+    /// The Configuration Manager site, described in a TOML or JSON file.
+    ///
+    /// See docs/site.example.toml; judged once for the whole run.
+    #[arg(long = "site", value_name = "FILE", help_heading = super::heading::SITE)]
     pub site_file: Option<PathBuf>,
     /// OS of the out-of-band service point (`Windows Server 2003 SP2`).
-    #[arg(long, value_name = "OS")]
+    #[arg(long, value_name = "OS", help_heading = super::heading::SITE, hide_short_help = true)]
     pub service_point_os: Option<String>,
     /// Hotfix installed on the out-of-band service point (repeatable).
-    #[arg(long = "service-point-kb", value_name = "KB")]
+    #[arg(long = "service-point-kb", value_name = "KB", help_heading = super::heading::SITE, hide_short_help = true)]
     pub service_point_kbs: Vec<String>,
     /// OS of the out-of-band console computer.
-    #[arg(long, value_name = "OS")]
+    #[arg(long, value_name = "OS", help_heading = super::heading::SITE, hide_short_help = true)]
     pub console_os: Option<String>,
     /// SQL Server hosting the site database (`SQL Server 2005 Enterprise SP2 x64`).
-    #[arg(long, value_name = "SQL")]
+    #[arg(long, value_name = "SQL", help_heading = super::heading::SITE, hide_short_help = true)]
     pub sql: Option<String>,
     /// Product upgraded from (`SMS 2003 SP3`, `Configuration Manager 2007`), or `none`.
-    #[arg(long, value_name = "PRODUCT")]
+    #[arg(long, value_name = "PRODUCT", help_heading = super::heading::SITE, hide_short_help = true)]
     pub upgrade_from: Option<String>,
     /// The Configuration Manager 2007 SP1 release used.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, value_name = "RELEASE", help_heading = super::heading::SITE, hide_short_help = true)]
     pub release: Option<ReleaseArg>,
     /// Site mode.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, value_name = "MODE", help_heading = super::heading::SITE, hide_short_help = true)]
     pub site_mode: Option<SiteModeArg>,
     /// OS of the primary site server.
-    #[arg(long, value_name = "OS")]
+    #[arg(long, value_name = "OS", help_heading = super::heading::SITE, hide_short_help = true)]
     pub site_server_os: Option<String>,
     /// Hotfix on the site server / SMS Provider / console computers (repeatable).
-    #[arg(long = "site-kb", value_name = "KB")]
+    #[arg(long = "site-kb", value_name = "KB", help_heading = super::heading::SITE, hide_short_help = true)]
     pub site_kbs: Vec<String>,
 }
 
@@ -101,18 +101,24 @@ impl SiteFactsArgs {
 
 /// Arguments of `amtready site`.
 #[derive(Debug, Clone, clap::Args)]
+// The site flags are all this command reads, so its -h shows them all,
+// though the commands that share them keep them to --help.
+#[command(mut_args(|a: clap::Arg| a.hide_short_help(false)))]
 pub struct SiteArgs {
     #[command(flatten)]
     pub site: SiteFactsArgs,
-    /// Judge with this built-in policy or policy file (repeatable); only
-    /// their site rules run.
-    #[arg(long, value_name = "NAME|FILE")]
+    /// Judge with this built-in policy or policy file (repeatable).
+    ///
+    /// Only their site rules run.
+    #[arg(long, value_name = "NAME|FILE", help_heading = super::heading::RULES)]
     pub policy: Vec<String>,
-    /// Output format (the same report sinks as `scan`: the site section alone).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Output format.
+    ///
+    /// The same report sinks as `scan`: the site section alone.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Table, help_heading = super::heading::OUTPUT)]
     pub format: Format,
     /// Table: list the site rules not checked and each finding's source.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = super::heading::OUTPUT)]
     pub verbose: bool,
 }
 

@@ -9,44 +9,50 @@ use crate::wsman::tls::{ClientIdentity, Fingerprint, TlsPolicy};
 #[derive(Debug, Clone, Default, clap::Args)]
 #[group(id = "tls_trust", multiple = false)]
 pub struct TrustArgs {
-    /// Verify device certificates (chain and name) against the CA certificates
-    /// in this PEM file instead of the system trust store.
-    #[arg(long, value_name = "FILE")]
+    /// Verify device certificates against the CA certificates in this PEM file.
+    ///
+    /// Chain and name are checked, instead of against the system trust store.
+    #[arg(long, value_name = "FILE", help_heading = super::heading::TLS)]
     pub ca: Option<PathBuf>,
     /// Trust exactly the certificate with this SHA-256 fingerprint, on every device.
-    #[arg(long, value_name = "sha256:HEX")]
+    #[arg(long, value_name = "sha256:HEX", help_heading = super::heading::TLS, hide_short_help = true)]
     pub pin: Option<Fingerprint>,
     /// Per-device pins: one `HOST sha256:HEX` per line.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = super::heading::TLS, hide_short_help = true)]
     pub pins: Option<PathBuf>,
-    /// Trust on first use: a device not in FILE is trusted and recorded there for
-    /// review; a device whose certificate changed since is refused.
-    #[arg(long, value_name = "FILE")]
+    /// Trust on first use, recording certificates in FILE.
+    ///
+    /// A device not in FILE is trusted and recorded there for review; a
+    /// device whose certificate changed since is refused.
+    #[arg(long, value_name = "FILE", help_heading = super::heading::TLS, hide_short_help = true)]
     pub tofu: Option<PathBuf>,
     /// Accept any device certificate (warns on every run).
-    #[arg(long)]
+    #[arg(long, help_heading = super::heading::TLS)]
     pub insecure_skip_verify: bool,
 }
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct TlsArgs {
-    /// Which port and scheme to read: auto reads 16993 with TLS where 16992 is
-    /// closed or redirects there (or the target names 16993); on reads TLS
-    /// only; off reads plain HTTP only.
-    #[arg(long, value_enum, default_value_t = TlsMode::Auto)]
+    /// Which port and scheme to read.
+    ///
+    /// auto reads 16993 with TLS where 16992 is closed or redirects there (or
+    /// the target names 16993); on reads TLS only; off reads plain HTTP only.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = TlsMode::Auto, help_heading = super::heading::TLS)]
     pub tls: TlsMode,
     #[command(flatten)]
     pub trust: TrustArgs,
-    /// Client certificate (PEM, leaf first) shown to devices that require
-    /// mutual TLS; needs --client-key.
-    #[arg(long, value_name = "FILE", requires = "client_key")]
+    /// Client certificate for devices that require mutual TLS.
+    ///
+    /// PEM, leaf first; needs --client-key.
+    #[arg(long, value_name = "FILE", requires = "client_key", help_heading = super::heading::TLS, hide_short_help = true)]
     pub client_cert: Option<PathBuf>,
     /// Private key (PEM) of --client-cert.
-    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    #[arg(long, value_name = "FILE", requires = "client_cert", help_heading = super::heading::TLS, hide_short_help = true)]
     pub client_key: Option<PathBuf>,
-    /// Never fall back to legacy TLS 1.0/1.1 (AMT 3 to about 9 then cannot be
-    /// read over TLS).
-    #[arg(long)]
+    /// Never fall back to legacy TLS 1.0/1.1.
+    ///
+    /// AMT 3 to about 9 then cannot be read over TLS.
+    #[arg(long, help_heading = super::heading::TLS, hide_short_help = true)]
     pub no_legacy_tls: bool,
 }
 

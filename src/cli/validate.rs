@@ -14,19 +14,22 @@ pub struct ValidateArgs {
     /// Facts file: one JSON object, a JSON array of objects, or JSON Lines.
     #[arg(value_name = "FACTS.json|FACTS.jsonl")]
     pub file: PathBuf,
-    /// Judge with this built-in policy or policy file; repeat to combine.
+    /// Judge with this built-in policy or policy file; repeatable.
+    ///
     /// Default: configmgr-2007-sp1 and configmgr-2007-sp1-provisioning.
-    #[arg(long, value_name = "NAME|FILE")]
+    #[arg(long, value_name = "NAME|FILE", help_heading = super::heading::RULES)]
     pub policy: Vec<String>,
-    /// Output format, as for `scan`: the records come back with `verdict`,
-    /// `findings`, `missing` and `not_checked` added.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Output format, as for `scan`.
+    ///
+    /// The records come back with `verdict`, `findings`, `missing` and
+    /// `not_checked` added.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Table, help_heading = super::heading::OUTPUT)]
     pub format: Format,
     /// Table: list every rule not checked and each finding's source.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = super::heading::OUTPUT)]
     pub verbose: bool,
     /// JSON Lines: end with a `{"summary": ...}` line.
-    #[arg(long)]
+    #[arg(long, help_heading = super::heading::OUTPUT)]
     pub summary: bool,
     #[command(flatten)]
     pub site: SiteFactsArgs,

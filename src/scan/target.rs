@@ -95,6 +95,14 @@ pub enum TargetError {
     BadAddress(String),
     #[error("{}: bad CIDR block, expected ADDRESS/PREFIX such as 10.0.2.0/24", shown(.0))]
     BadCidr(String),
+    // Said apart from BadCidr: "10.0.0.0/33" looks well formed, and the user
+    // needs to hear which part is wrong.
+    #[error(
+        "{}: bad CIDR block, the prefix /{prefix} is over {max}, the longest an IPv{} prefix can be",
+        shown(spec),
+        if *max == 32 { 4 } else { 6 }
+    )]
+    PrefixTooLong { spec: String, prefix: u32, max: u8 },
     #[error("{}: bad address range, expected A.B.C.D-E.F.G.H or A.B.C.D-N with the end not before the start", shown(.0))]
     BadRange(String),
     #[error("{}: bad host name", shown(.0))]
@@ -171,10 +179,20 @@ impl FromStr for TargetSpec {
         let (body, port) = split_port(s)?;
         let kind = if let Some((addr, prefix)) = body.split_once('/') {
             let addr = parse_ip(addr).ok_or_else(|| TargetError::BadCidr(s.to_string()))?;
-            let prefix = parse_decimal(prefix)
-                .and_then(|p| u8::try_from(p).ok())
+            let prefix =
+                parse_decimal(prefix).ok_or_else(|| TargetError::BadCidr(s.to_string()))?;
+            let max: u8 = if addr.is_ipv4() { 32 } else { 128 };
+            if prefix > u32::from(max) {
+                return Err(TargetError::PrefixTooLong {
+                    spec: s.to_string(),
+                    prefix,
+                    max,
+                });
+            }
+            let net = u8::try_from(prefix)
+                .ok()
+                .and_then(|p| IpNet::new(addr, p).ok())
                 .ok_or_else(|| TargetError::BadCidr(s.to_string()))?;
-            let net = IpNet::new(addr, prefix).map_err(|_| TargetError::BadCidr(s.to_string()))?;
             SpecKind::Cidr(net.trunc())
         } else if let Some((a, b)) = body.split_once('-').filter(|(a, _)| looks_numeric(a)) {
             let bad = || TargetError::BadRange(s.to_string());
@@ -337,6 +355,22 @@ mod tests {
         assert_eq!(label("127.0.0.1", 16992), "127.0.0.1");
         assert_eq!(spec("pc7").kind, SpecKind::Name("pc7".into()));
         assert_eq!(spec("7pc.lan").kind, SpecKind::Name("7pc.lan".into()));
+    }
+
+    #[test]
+    fn a_prefix_past_the_address_length_is_named_with_its_limit() {
+        for (bad, prefix, max) in [
+            ("10.0.0.0/33", "/33", "over 32"),
+            ("10.0.0.0/300", "/300", "over 32"),
+            ("[fd00::/129]", "/129", "over 128"),
+            ("fd00::/200", "/200", "over 128"),
+        ] {
+            let msg = bad.parse::<TargetSpec>().unwrap_err().to_string();
+            assert!(msg.contains(prefix) && msg.contains(max), "{bad}: {msg}");
+        }
+        // At the limit the block is one address, not an error.
+        assert!("10.0.0.7/32".parse::<TargetSpec>().is_ok());
+        assert!("fd00::7/128".parse::<TargetSpec>().is_ok());
     }
 
     #[test]
