@@ -7,22 +7,44 @@
 //! ignored; unknown columns are ignored, since real exports carry many.
 //! Several rows may describe one machine (one per IP address, one per
 //! service): they are merged by computer name, or by address without one.
+//!
+//! The file is streamed, never held whole: what stays is one compact
+//! [`Machine`] per computer, with the strings that repeat across an estate
+//! (captions, service packs, domains) held once in a shared table.
 
+use std::cell::Cell;
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use serde::de::{Deserializer as _, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::windows::{self, Services};
 use crate::facts::{FactSource, FactsRecord, HostFacts};
 use crate::report::text::clean;
+use crate::text::clip_field;
 
-/// Largest inventory file read.
-const MAX_FILE: u64 = 256 * 1024 * 1024;
+/// Largest inventory file read. The budget is a peak RSS under 1 GiB for a
+/// whole load: a computer costs about 200 bytes once loaded (measured by
+/// `bench/inventory-memory.sh`, figures in the README's "Host facts"), so
+/// a file at this cap of Configuration Manager rows (about 80 bytes a
+/// computer, 1.6M computers) peaks near 0.5 GiB, and [`MAX_MACHINES`] holds a
+/// file of far shorter rows to the same budget.
+const MAX_FILE: u64 = 128 * 1024 * 1024;
+/// Most computers kept from one file: the bound that holds memory when rows
+/// are short (a name alone is a few bytes of file but a whole machine).
+const MAX_MACHINES: usize = 2 * 1024 * 1024;
+/// Most addresses kept for one computer, and parsed from one cell. Real
+/// machines have a handful; an export that lists thousands (a NAT pool, a
+/// cluster name) cannot be joined by address anyway, and an unbounded list
+/// made every row cost as much as all the rows before it.
+const MAX_ADDRESSES: usize = 64;
 /// Row problems kept for the report; the rest are counted.
 const MAX_PROBLEMS: usize = 200;
 
@@ -86,10 +108,14 @@ fn column(header: &str) -> Option<Col> {
 }
 
 /// One row's values, by meaning.
+
+/// One row's values, by meaning.
 #[derive(Debug, Default)]
 struct Row {
     line: usize,
+    /// At most [`MAX_ADDRESSES`]; `more_addresses` counts the rest.
     addresses: Vec<IpAddr>,
+    more_addresses: usize,
     name: Option<String>,
     domain: Option<String>,
     caption: Option<String>,
@@ -105,21 +131,131 @@ struct Row {
     service: Option<(String, Option<String>, Option<String>)>,
 }
 
-/// One machine of the inventory, with its merged facts.
-#[derive(Debug, Clone)]
+/// A string in the inventory's table ([`Strings`]).
+type Sid = NonZeroU32;
+
+/// The distinct strings of an inventory, each held once: an estate has a
+/// few dozen captions, service packs and domains, not one per computer.
+#[derive(Debug, Default)]
+struct Strings {
+    list: Vec<Arc<str>>,
+    /// Only while loading; dropped once every row is in.
+    index: HashMap<Arc<str>, Sid>,
+}
+
+impl Strings {
+    /// The id of `text`, added when new; `None` only past 4 billion
+    /// distinct strings, which no file under [`MAX_FILE`] holds.
+    fn intern(&mut self, text: String) -> Option<Sid> {
+        if let Some(id) = self.index.get(text.as_str()) {
+            return Some(*id);
+        }
+        let id = u32::try_from(self.list.len() + 1)
+            .ok()
+            .and_then(NonZeroU32::new)?;
+        let text: Arc<str> = Arc::from(text);
+        self.list.push(Arc::clone(&text));
+        self.index.insert(text, id);
+        Some(id)
+    }
+
+    fn get(&self, id: Sid) -> &str {
+        self.list
+            .get(id.get() as usize - 1)
+            .map_or("", |s| &s[..])
+    }
+}
+
+/// One machine of the inventory, with its merged facts, kept small: an
+/// export may hold millions. Strings that repeat are ids into the
+/// inventory's table; what few machines need (disputes, service rows) is
+/// boxed apart.
+#[derive(Debug)]
 pub struct Machine {
     /// The first line (or JSON element) that named it.
-    pub line: usize,
-    pub name: Option<String>,
-    pub domain: Option<String>,
-    pub addresses: Vec<IpAddr>,
-    pub facts: HostFacts,
-    caption_line: usize,
-    /// The line that gave each fact, for a later row that disagrees.
-    fact_lines: Vec<(&'static str, usize)>,
-    version: Option<String>,
+    line: u32,
+    name: Option<Box<str>>,
+    domain: Option<Sid>,
+    addresses: Vec<IpAddr>,
+    os: Option<Sid>,
+    service_pack: Option<Sid>,
+    architecture: Option<Sid>,
+    edition: Option<Sid>,
+    version: Option<Sid>,
+    server_core: Option<bool>,
+    rras_running: Option<bool>,
+    ics_enabled: Option<bool>,
+    inband_provisioning: Option<bool>,
+    /// Whether the address clip was reported (once per machine).
+    clipped: bool,
     sku: Option<u32>,
+    rare: Option<Box<Rare>>,
+}
+
+/// What few machines carry.
+#[derive(Debug, Default)]
+struct Rare {
+    /// The line that gave a fact, when not the machine's first line, for
+    /// a later row that disagrees.
+    fact_lines: Vec<(&'static str, u32)>,
+    /// Facts two rows disagreed on (`key: inventory line 3 says ...`).
+    conflicts: Vec<String>,
     services: Services,
+}
+
+impl Machine {
+    fn new(line: usize) -> Machine {
+        Machine {
+            line: line_u32(line),
+            name: None,
+            domain: None,
+            addresses: Vec::new(),
+            os: None,
+            service_pack: None,
+            architecture: None,
+            edition: None,
+            version: None,
+            server_core: None,
+            rras_running: None,
+            ics_enabled: None,
+            inband_provisioning: None,
+            clipped: false,
+            sku: None,
+            rare: None,
+        }
+    }
+
+    /// The computer's name as the export gave it.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The first line (or JSON element) that named it.
+    pub fn line(&self) -> usize {
+        self.line as usize
+    }
+
+    /// Its addresses, at most [`MAX_ADDRESSES`].
+    pub fn addresses(&self) -> &[IpAddr] {
+        &self.addresses
+    }
+
+    fn conflicts(&self) -> &[String] {
+        self.rare.as_deref().map_or(&[], |r| &r.conflicts[..])
+    }
+
+    /// The computer in a problem line: its name, else its first address.
+    fn who(&self) -> String {
+        match (&self.name, self.addresses.first()) {
+            (Some(name), _) => clean(&cut(name)).into_owned(),
+            (None, Some(ip)) => format!("the computer at {ip}"),
+            (None, None) => "the computer".into(),
+        }
+    }
+}
+
+fn line_u32(line: usize) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
 }
 
 /// The inventory, ready to join.
@@ -132,11 +268,14 @@ pub struct Inventory {
     pub problems: Vec<String>,
     /// Problems beyond those kept.
     pub more_problems: usize,
-    by_ip: HashMap<IpAddr, usize>,
+    strings: Strings,
+    by_ip: HashMap<IpAddr, u32>,
     /// Addresses two computers claim (the first two lines): joining by
     /// them would let row order pick the computer, so they join nothing.
-    ambiguous: HashMap<IpAddr, (usize, usize)>,
-    by_name: HashMap<String, Vec<usize>>,
+    ambiguous: HashMap<IpAddr, (u32, u32)>,
+    /// Named machines by short name, lowercase: one machine per name, as
+    /// rows are grouped by it.
+    by_name: HashMap<Box<str>, u32>,
     matched: Vec<AtomicBool>,
     unmatched_devices: Mutex<Vec<String>>,
     /// Facts on which a device's record and its row disagreed (`target: ...`).
@@ -161,9 +300,12 @@ impl Problems {
     }
 }
 
+
+/// A cell as a kept string: none when empty, clipped like every string a
+/// record keeps, so a 50 MB caption cannot make a record its readers refuse.
 fn text(v: &str) -> Option<String> {
     let t = v.trim();
-    (!t.is_empty() && !t.eq_ignore_ascii_case("null")).then(|| t.to_string())
+    (!t.is_empty() && !t.eq_ignore_ascii_case("null")).then(|| clip_field(t).into_owned())
 }
 
 fn boolean(v: &str) -> Result<Option<bool>, String> {
@@ -181,9 +323,14 @@ fn cut(v: &str) -> String {
 }
 
 /// `10.0.0.5`, `10.0.0.5, fe80::1`, WMI's `{10.0.0.5, fe80::1}`: every
-/// address; an entry that is not one is an error.
-fn addresses(v: &str) -> Result<Vec<IpAddr>, String> {
+
+/// `10.0.0.5`, `10.0.0.5, fe80::1`, WMI's `{10.0.0.5, fe80::1}`: the
+/// addresses, up to `room` of them, and how many entries were left unread
+/// past that (counted, not parsed, so one huge cell costs one pass). An
+/// entry read that is not an address is an error.
+fn addresses(v: &str, room: usize) -> Result<(Vec<IpAddr>, usize), String> {
     let mut out = Vec::new();
+    let mut rest = 0;
     for part in v
         .trim()
         .trim_start_matches('{')
@@ -192,19 +339,28 @@ fn addresses(v: &str) -> Result<Vec<IpAddr>, String> {
         .map(|p| p.trim().trim_matches('"'))
         .filter(|p| !p.is_empty())
     {
+        if out.len() >= room {
+            rest += 1;
+            continue;
+        }
         let ip: IpAddr = part
             .parse()
             .map_err(|_| format!("`{}` is not an IP address", clean(&cut(part))))?;
         out.push(ip);
     }
-    Ok(out)
+    Ok((out, rest))
 }
 
 impl Row {
     /// Sets one cell. `service_rows` says whether `Name` is a service name.
     fn set(&mut self, col: Col, value: &str, service_rows: bool) -> Result<(), String> {
         match col {
-            Col::Address => self.addresses.extend(addresses(value)?),
+            Col::Address => {
+                let room = MAX_ADDRESSES.saturating_sub(self.addresses.len());
+                let (found, rest) = addresses(value, room)?;
+                self.addresses.extend(found);
+                self.more_addresses += rest;
+            }
             Col::Name if service_rows => {
                 if let Some(name) = text(value) {
                     let s = self.service.get_or_insert((String::new(), None, None));
@@ -276,38 +432,105 @@ impl Inventory {
     /// problem on its line, and the rest are read.
     pub fn load(path: &Path) -> Result<Inventory, String> {
         let shown = path.display().to_string();
+        let too_big = || format!("{shown} is larger than {MAX_FILE} bytes");
         let file = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-        let mut bytes = Vec::new();
-        file.take(MAX_FILE + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read {shown}: {e}"))?;
-        if bytes.len() as u64 > MAX_FILE {
-            return Err(format!("{shown} is larger than {MAX_FILE} bytes"));
+        // A regular file is refused before any row is read; a pipe is
+        // counted as it streams.
+        if file
+            .metadata()
+            .is_ok_and(|m| m.is_file() && m.len() > MAX_FILE)
+        {
+            return Err(too_big());
         }
-        let mut inventory = Inventory::parse(&bytes)?;
+        let count = Rc::new(Cell::new(0));
+        let source = Counted {
+            inner: file.take(MAX_FILE + 1),
+            count: Rc::clone(&count),
+        };
+        let read = Inventory::read(source);
+        if count.get() > MAX_FILE {
+            return Err(too_big());
+        }
+        let mut inventory = read.map_err(|e| match e.strip_prefix("cannot read: ") {
+            Some(why) => format!("cannot read {shown}: {why}"),
+            None => e,
+        })?;
         inventory.path = shown;
         Ok(inventory)
     }
 
     /// Parses an export held in memory (CSV, a JSON array or JSON Lines).
     pub fn parse(bytes: &[u8]) -> Result<Inventory, String> {
-        let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-        let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        Inventory::read(bytes)
+    }
+
+    /// Reads an export as it streams: only one row (and the parser's
+    /// buffer) is held at a time besides the machines.
+    fn read(reader: impl Read) -> Result<Inventory, String> {
+        let mut input = BufReader::with_capacity(64 * 1024, reader);
+        let head = input.fill_buf().map_err(|e| format!("cannot read: {e}"))?;
+        let bom = head.starts_with(b"\xef\xbb\xbf");
+        let first = head
+            .iter()
+            .skip(if bom { 3 } else { 0 })
+            .find(|b| !b.is_ascii_whitespace())
+            .copied();
+        if bom {
+            input.consume(3);
+        }
         let mut grouping = Grouping::default();
         match first {
-            Some(b'[') | Some(b'{') => json_rows(body, &mut grouping)?,
-            _ => csv_rows(body, &mut grouping)?,
+            Some(b'[') => json_array(input, &mut grouping)?,
+            Some(b'{') => json_lines(input, &mut grouping)?,
+            _ => csv_rows(input, &mut grouping)?,
         };
         Ok(grouping.finish())
+    }
+
+    /// The facts of one machine, as its rows settled them.
+    pub fn facts(&self, m: &Machine) -> HostFacts {
+        let s = |id: Option<Sid>| id.map(|id| self.strings.get(id).to_string());
+        HostFacts {
+            os: s(m.os),
+            service_pack: s(m.service_pack),
+            architecture: s(m.architecture),
+            edition: s(m.edition),
+            server_core: m.server_core,
+            rras_running: m.rras_running,
+            ics_enabled: m.ics_enabled,
+            inband_provisioning: m.inband_provisioning,
+            conflicts: m.conflicts().to_vec(),
+            ..HostFacts::default()
+        }
+    }
+}
+
+/// A reader that counts what passed through it, to tell a file past the
+/// cap from one that ends at it.
+struct Counted<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get().saturating_add(n as u64));
+        Ok(n)
     }
 }
 
 /// Rows gathered into machines as they are read, so no row outlives its
-/// line: an estate's export is held once, as machines, not twice.
+/// line: an estate's export is held once, as machines, never as text.
 #[derive(Default)]
 struct Grouping {
     machines: Vec<Machine>,
-    key_of: HashMap<String, usize>,
+    /// Named machines by short name: the grouping key, and after loading
+    /// the join by AMT's hostname.
+    by_name: HashMap<Box<str>, u32>,
+    /// Machines without a name, by their first address: only while loading.
+    nameless: HashMap<IpAddr, u32>,
+    strings: Strings,
     problems: Problems,
 }
 
@@ -317,10 +540,31 @@ impl Grouping {
     }
 
     fn add(&mut self, row: Row) {
-        let machines = &mut self.machines;
-        let key = match (&row.name, row.addresses.first()) {
-            (Some(name), _) => format!("name:{}", short(name)),
-            (None, Some(ip)) => format!("ip:{ip}"),
+        let found = match (&row.name, row.addresses.first()) {
+            (Some(name), _) => {
+                let key = short(name);
+                match self.by_name.get(key.as_str()) {
+                    Some(i) => Some(*i),
+                    None => {
+                        let i = self.new_machine(row.line);
+                        if let Some(i) = i {
+                            self.by_name.insert(key.into_boxed_str(), i);
+                        }
+                        i
+                    }
+                }
+            }
+            (None, Some(ip)) => match self.nameless.get(ip) {
+                Some(i) => Some(*i),
+                None => {
+                    let ip = *ip;
+                    let i = self.new_machine(row.line);
+                    if let Some(i) = i {
+                        self.nameless.insert(ip, i);
+                    }
+                    i
+                }
+            },
             (None, None) => {
                 self.problems.push(format!(
                     "line {}: no address or computer name to join on",
@@ -329,55 +573,57 @@ impl Grouping {
                 return;
             }
         };
-        let index = *self.key_of.entry(key).or_insert_with(|| {
-            machines.push(Machine {
-                line: row.line,
-                name: None,
-                domain: None,
-                addresses: Vec::new(),
-                facts: HostFacts::default(),
-                caption_line: row.line,
-                fact_lines: Vec::new(),
-                version: None,
-                sku: None,
-                services: Services::default(),
-            });
-            machines.len() - 1
-        });
-        if let Err(e) = machines[index].add(row) {
-            self.problems.push(e);
+        if let Some(machine) = found.and_then(|i| self.machines.get_mut(i as usize)) {
+            machine.add(row, &mut self.strings, &mut self.problems);
         }
+    }
+
+    /// A new machine's index, or `None` (and a problem) past [`MAX_MACHINES`].
+    fn new_machine(&mut self, line: usize) -> Option<u32> {
+        let index = u32::try_from(self.machines.len())
+            .ok()
+            .filter(|_| self.machines.len() < MAX_MACHINES);
+        match index {
+            Some(_) => self.machines.push(Machine::new(line)),
+            None => self.problems.push(format!(
+                "line {line}: more than {MAX_MACHINES} computers in the file; \
+                 the rows of the others are not read"
+            )),
+        }
+        index
     }
 
     fn finish(self) -> Inventory {
         let Grouping {
             mut machines,
-            key_of,
+            by_name,
+            nameless,
+            mut strings,
             mut problems,
         } = self;
-        // Only the indexes below are kept; the grouping key goes first.
-        drop(key_of);
+        // Only the indexes below are kept; the loading ones go first.
+        drop(nameless);
+        strings.index = HashMap::new();
         for m in &mut machines {
-            m.finish();
+            m.finish(&strings);
         }
-        let mut by_ip = HashMap::new();
+        machines.shrink_to_fit();
+        let total = machines.iter().map(|m| m.addresses.len()).sum();
+        let mut by_ip: HashMap<IpAddr, u32> = HashMap::with_capacity(total);
         let mut ambiguous = HashMap::new();
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, m) in machines.iter().enumerate() {
+        for (i, m) in (0u32..).zip(&machines) {
             for ip in &m.addresses {
                 if let Some(other) = by_ip.insert(*ip, i) {
                     if other != i {
+                        let other_line = machines.get(other as usize).map_or(0, Machine::line);
                         problems.push(format!(
-                            "line {}: address {ip} is also on line {} (another computer); \
+                            "line {}: address {ip} is also on line {other_line} (another computer); \
                              neither is joined by that address",
-                            m.line, machines[other].line
+                            m.line
                         ));
                         ambiguous.entry(*ip).or_insert((other, i));
                     }
                 }
-            }
-            if let Some(name) = &m.name {
-                by_name.entry(short(name)).or_default().push(i);
             }
         }
         let Problems {
@@ -393,6 +639,7 @@ impl Grouping {
             machines,
             problems,
             more_problems,
+            strings,
             by_ip,
             ambiguous,
             by_name,
@@ -409,32 +656,31 @@ impl Inventory {
     pub fn find(&self, record: &FactsRecord, ip: Option<IpAddr>) -> Option<&Machine> {
         let ip = ip.or_else(|| target_ip(&record.target));
         if let Some(i) = ip.and_then(|ip| self.by_ip.get(&ip)) {
-            self.matched[*i].store(true, Ordering::Relaxed);
-            return Some(&self.machines[*i]);
+            let m = self.machines.get(*i as usize)?;
+            self.matched.get(*i as usize)?.store(true, Ordering::Relaxed);
+            return Some(m);
         }
         let amt = record.amt.as_ref()?;
         let host = amt.hostname.as_deref().filter(|h| !h.is_empty())?;
-        let candidates = self.by_name.get(&short(host))?;
+        let i = *self.by_name.get(short(host).as_str())?;
+        let m = self.machines.get(i as usize)?;
         let domain = amt.domain.as_deref().filter(|d| !d.is_empty());
-        let fits = |m: &Machine| match (domain, m.domain.as_deref()) {
-            (Some(d), Some(md)) => same_domain(d, md),
-            _ => true,
-        };
-        let mut fitting = candidates.iter().filter(|&&i| fits(&self.machines[i]));
-        let first = *fitting.next()?;
-        if fitting.next().is_some() {
-            // Two computers of that name and no domain to tell them apart.
-            return None;
+        if let (Some(d), Some(md)) = (domain, m.domain) {
+            if !same_domain(d, self.strings.get(md)) {
+                return None;
+            }
         }
-        self.matched[first].store(true, Ordering::Relaxed);
-        Some(&self.machines[first])
+        self.matched.get(i as usize)?.store(true, Ordering::Relaxed);
+        Some(m)
     }
 
     /// The two computers that claim `ip`, in words, when two do.
     fn claimants(&self, ip: IpAddr) -> Option<String> {
         let (a, b) = *self.ambiguous.get(&ip)?;
-        let who = |i: usize| {
-            let m = &self.machines[i];
+        let who = |i: u32| {
+            let Some(m) = self.machines.get(i as usize) else {
+                return String::new();
+            };
             match &m.name {
                 Some(name) => format!("line {} {}", m.line, clean(&cut(name))),
                 None => format!("line {}", m.line),
@@ -466,7 +712,7 @@ impl Inventory {
                     }
                 }
                 let before = host.conflicts.len();
-                super::merge(host, &m.facts, FactSource::Inventory);
+                super::merge(host, &self.facts(m), FactSource::Inventory);
                 if host.conflicts.len() > before {
                     if let Ok(mut list) = self.conflicts.lock() {
                         let target = clean(&record.target).into_owned();
@@ -600,92 +846,83 @@ impl Inventory {
 }
 
 impl Machine {
-    fn add(&mut self, row: Row) -> Result<(), String> {
-        let line = row.line;
+    fn add(&mut self, row: Row, strings: &mut Strings, problems: &mut Problems) {
+        let line = line_u32(row.line);
         if self.name.is_none() {
-            self.name = row.name;
+            self.name = row.name.map(String::into_boxed_str);
         }
         if self.domain.is_none() {
-            self.domain = row.domain;
+            self.domain = row.domain.and_then(|d| strings.intern(d));
         }
+        let mut over = row.more_addresses;
         for ip in row.addresses {
-            if !self.addresses.contains(&ip) {
-                self.addresses.push(ip);
+            // At most MAX_ADDRESSES to look through: a computer on a
+            // million rows costs a million short looks, not a million long.
+            if self.addresses.contains(&ip) {
+                continue;
             }
+            if self.addresses.len() >= MAX_ADDRESSES {
+                over += 1;
+                continue;
+            }
+            if self.addresses.capacity() == 0 {
+                // Most computers have one address; room for four wastes more
+                // than the address itself.
+                self.addresses.reserve_exact(1);
+            }
+            self.addresses.push(ip);
         }
+        if over > 0 && !self.clipped {
+            self.clipped = true;
+            problems.push(format!(
+                "line {line}: {} lists more than {MAX_ADDRESSES} addresses; the rest are not joined",
+                self.who()
+            ));
+        }
+        let mut intern = |v: Option<String>| v.and_then(|v| strings.intern(v));
+        let (caption, csd, arch, edition, version) = (
+            intern(row.caption),
+            intern(row.csd),
+            intern(row.arch),
+            intern(row.edition),
+            intern(row.version),
+        );
+        let strings = &*strings;
         // Two rows of one computer that disagree on a fact settle nothing:
         // whichever came last would otherwise decide the verdict. The
         // dispute is kept on the machine (and so on its host record) and
         // the fact left unknown, as between sources (`super::merge`).
-        let (facts, lines) = (&mut self.facts, &mut self.fact_lines);
-        settle(facts, lines, "os", |f| &mut f.os, row.caption, line);
-        settle(
-            facts,
-            lines,
-            "service_pack",
-            |f| &mut f.service_pack,
-            row.csd,
+        let mut at = Settle {
+            rare: &mut self.rare,
+            first: self.line,
             line,
-        );
-        settle(
-            facts,
-            lines,
-            "architecture",
-            |f| &mut f.architecture,
-            row.arch,
-            line,
-        );
-        settle(
-            facts,
-            lines,
-            "edition",
-            |f| &mut f.edition,
-            row.edition,
-            line,
-        );
-        settle(
-            facts,
-            lines,
-            "server_core",
-            |f| &mut f.server_core,
-            row.server_core,
-            line,
-        );
-        settle(
-            facts,
-            lines,
-            "rras_running",
-            |f| &mut f.rras_running,
-            row.rras,
-            line,
-        );
-        settle(
-            facts,
-            lines,
-            "ics_enabled",
-            |f| &mut f.ics_enabled,
-            row.ics,
-            line,
-        );
-        settle(
-            facts,
-            lines,
+        };
+        let same_text = |a: Sid, b: Sid| a == b || strings.get(a).eq_ignore_ascii_case(strings.get(b));
+        let show_text = |a: Sid| strings.get(a).to_string();
+        at.take("os", &mut self.os, caption, same_text, show_text);
+        at.take("service_pack", &mut self.service_pack, csd, same_text, show_text);
+        at.take("architecture", &mut self.architecture, arch, same_text, show_text);
+        at.take("edition", &mut self.edition, edition, same_text, show_text);
+        let same_bool = |a: bool, b: bool| a == b;
+        let show_bool = |a: bool| a.to_string();
+        at.take("server_core", &mut self.server_core, row.server_core, same_bool, show_bool);
+        at.take("rras_running", &mut self.rras_running, row.rras, same_bool, show_bool);
+        at.take("ics_enabled", &mut self.ics_enabled, row.ics, same_bool, show_bool);
+        at.take(
             "inband_provisioning",
-            |f| &mut f.inband_provisioning,
+            &mut self.inband_provisioning,
             row.inband,
-            line,
+            same_bool,
+            show_bool,
         );
-        let mut problem = None;
-        if let Some(v) = row.version {
-            match &self.version {
-                Some(old) if !old.eq_ignore_ascii_case(&v) => {
-                    problem = Some(format!(
-                        "line {line}: Version `{}` differs from line {} (`{}`) for the same computer; the first is used",
-                        clean(&cut(&v)),
-                        self.caption_line,
-                        clean(&cut(old))
-                    ));
-                }
+        if let Some(v) = version {
+            match self.version {
+                Some(old) if !same_text(old, v) => problems.push(format!(
+                    "line {line}: Version `{}` differs from line {} (`{}`) for the same computer; the first is used",
+                    clean(&cut(strings.get(v))),
+                    self.line,
+                    clean(&cut(strings.get(old)))
+                )),
                 Some(_) => {}
                 None => self.version = Some(v),
             }
@@ -693,102 +930,98 @@ impl Machine {
         self.sku = self.sku.or(row.sku);
         if let Some((name, state, mode)) = row.service {
             if !name.is_empty() {
-                self.services.add(&name, state, mode);
+                let rare = self.rare.get_or_insert_with(Box::default);
+                rare.services.add(&name, state, mode);
             }
         }
-        problem.map_or(Ok(()), Err)
     }
 
     /// Settles what needs the whole machine: services read with the OS, and
-    /// Server Core from the SKU. A disputed fact stays unsettled.
-    fn finish(&mut self) {
-        if self.facts.server_core.is_none() && !disputed(&self.facts, "server_core") {
-            self.facts.server_core = self.sku.map(windows::sku_is_server_core);
+    /// Server Core from the SKU. A disputed fact stays unsettled. What only
+    /// loading needed is dropped.
+    fn finish(&mut self, strings: &Strings) {
+        let services = self
+            .rare
+            .as_mut()
+            .map(|r| std::mem::take(&mut r.services))
+            .unwrap_or_default();
+        let rare = self.rare.as_deref();
+        if self.server_core.is_none() && !disputed(rare, "server_core") {
+            self.server_core = self.sku.map(windows::sku_is_server_core);
         }
         // An explicit column wins over the service rows.
-        if self.facts.rras_running.is_none() && !disputed(&self.facts, "rras_running") {
-            self.facts.rras_running = self.services.rras_running();
+        if self.rras_running.is_none() && !disputed(rare, "rras_running") {
+            self.rras_running = services.rras_running();
         }
-        if self.facts.ics_enabled.is_none() && !disputed(&self.facts, "ics_enabled") {
-            self.facts.ics_enabled = self
-                .services
-                .ics_enabled(self.facts.os.as_deref(), self.version.as_deref());
+        if self.ics_enabled.is_none() && !disputed(rare, "ics_enabled") {
+            let text = |id: Option<Sid>| id.map(|id| strings.get(id));
+            self.ics_enabled = services.ics_enabled(text(self.os), text(self.version));
         }
-    }
-}
-
-/// A value two rows can hold for one fact: compared as an admin would.
-trait RowValue: Clone {
-    fn same(&self, other: &Self) -> bool;
-    fn shown(&self) -> String;
-}
-
-impl RowValue for String {
-    fn same(&self, other: &Self) -> bool {
-        self.eq_ignore_ascii_case(other)
-    }
-    fn shown(&self) -> String {
-        self.clone()
-    }
-}
-
-impl RowValue for bool {
-    fn same(&self, other: &Self) -> bool {
-        self == other
-    }
-    fn shown(&self) -> String {
-        self.to_string()
-    }
-}
-
-/// Takes one row's value for a fact: the first value sets it, the same
-/// value again changes nothing, a different one disputes it for good.
-fn settle<T: RowValue>(
-    facts: &mut HostFacts,
-    lines: &mut Vec<(&'static str, usize)>,
-    key: &'static str,
-    slot: impl Fn(&mut HostFacts) -> &mut Option<T>,
-    value: Option<T>,
-    line: usize,
-) {
-    let Some(value) = value else { return };
-    if disputed(facts, key) {
-        return;
-    }
-    match slot(facts).clone() {
-        None => {
-            *slot(facts) = Some(value);
-            lines.push((key, line));
+        if self.rare.as_ref().is_some_and(|r| r.conflicts.is_empty()) {
+            self.rare = None;
+        } else if let Some(rare) = &mut self.rare {
+            rare.fact_lines = Vec::new();
         }
-        Some(old) if old.same(&value) => {}
-        Some(old) => {
-            let first = first_line(lines, key);
-            facts
-                .conflicts
-                .push(dispute(key, first, &old.shown(), line, &value.shown()));
-            *slot(facts) = None;
+        self.addresses.shrink_to_fit();
+    }
+}
+
+/// One row's facts being taken into its machine.
+struct Settle<'a> {
+    rare: &'a mut Option<Box<Rare>>,
+    /// The machine's first line, where a fact not listed in `fact_lines`
+    /// came from.
+    first: u32,
+    line: u32,
+}
+
+impl Settle<'_> {
+    /// Takes one row's value for a fact: the first value sets it, the same
+    /// value again changes nothing, a different one disputes it for good.
+    fn take<T: Copy>(
+        &mut self,
+        key: &'static str,
+        slot: &mut Option<T>,
+        value: Option<T>,
+        same: impl Fn(T, T) -> bool,
+        shown: impl Fn(T) -> String,
+    ) {
+        let Some(value) = value else { return };
+        if disputed(self.rare.as_deref(), key) {
+            return;
+        }
+        match *slot {
+            None => {
+                *slot = Some(value);
+                if self.line != self.first {
+                    let rare = self.rare.get_or_insert_with(Box::default);
+                    rare.fact_lines.push((key, self.line));
+                }
+            }
+            Some(old) if same(old, value) => {}
+            Some(old) => {
+                let rare = self.rare.get_or_insert_with(Box::default);
+                let first = rare
+                    .fact_lines
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map_or(self.first, |(_, line)| *line);
+                rare.conflicts
+                    .push(dispute(key, first, &shown(old), self.line, &shown(value)));
+                *slot = None;
+            }
         }
     }
 }
 
 /// Whether rows of the machine already disagreed on `key`.
-fn disputed(facts: &HostFacts, key: &str) -> bool {
-    facts
-        .conflicts
-        .iter()
-        .any(|c| c.split(':').next() == Some(key))
-}
-
-fn first_line(lines: &[(&'static str, usize)], key: &str) -> usize {
-    lines
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map_or(0, |(_, line)| *line)
+fn disputed(rare: Option<&Rare>, key: &str) -> bool {
+    rare.is_some_and(|r| r.conflicts.iter().any(|c| c.split(':').next() == Some(key)))
 }
 
 /// `rras_running: inventory line 3 says true, line 7 says false`: the
 /// dispute as `host.conflicts` keeps it, key first.
-fn dispute(key: &str, first: usize, old: &str, line: usize, new: &str) -> String {
+fn dispute(key: &str, first: u32, old: &str, line: u32, new: &str) -> String {
     format!(
         "{key}: inventory line {first} says {}, line {line} says {}",
         clean(&cut(old)),
@@ -829,14 +1062,15 @@ pub fn target_ip(target: &str) -> Option<IpAddr> {
     t.rsplit_once(':').and_then(|(h, _)| h.parse().ok())
 }
 
-fn csv_rows(body: &[u8], grouping: &mut Grouping) -> Result<(), String> {
+
+fn csv_rows(input: impl Read, grouping: &mut Grouping) -> Result<(), String> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(body);
+        .from_reader(Tap::new(input));
     let headers = reader
         .headers()
-        .map_err(|e| format!("line 1: cannot read the header: {e}"))?
+        .map_err(|e| format!("line 1: cannot read the header: {}", clean(&e.to_string())))?
         .clone();
     let cols: Vec<Option<Col>> = headers.iter().map(column).collect();
     if !cols
@@ -851,20 +1085,28 @@ fn csv_rows(body: &[u8], grouping: &mut Grouping) -> Result<(), String> {
     let service_rows = cols
         .iter()
         .any(|c| matches!(c, Some(Col::State | Col::StartMode)));
-    let mut lines = Lines::new(body);
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
+    // One record, reused: its buffers grow to the longest row once.
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
             Err(e) => {
-                let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
+                let line = e
+                    .position()
+                    .map(|p| reader.get_mut().line_at(p.byte()))
+                    .unwrap_or(0);
                 grouping.problem(format!("line {line}: {}", clean(&e.to_string())));
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     break;
                 }
                 continue;
             }
-        };
-        let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
+        }
+        let line = record
+            .position()
+            .map(|p| reader.get_mut().line_at(p.byte()))
+            .unwrap_or(0);
         if record.len() != headers.len() {
             grouping.problem(format!(
                 "line {line}: {} field(s) where the header has {}",
@@ -894,67 +1136,139 @@ fn csv_rows(body: &[u8], grouping: &mut Grouping) -> Result<(), String> {
     Ok(())
 }
 
-/// The 1-based line at a byte offset, counted on from the last offset asked
-/// for: records come in order, so a whole file costs one pass, not one pass
-/// per row. On CRLF files the csv crate puts a record's start at the `\n` of
-/// the line before, so line breaks there are skipped first.
-struct Lines<'a> {
-    body: &'a [u8],
-    counted_to: usize,
+/// The reader under the CSV parser: it keeps the bytes read since the last
+/// record start asked for, so the 1-based line of a record is counted as
+/// the file streams by, in one pass, holding no more than a record and the
+/// parser's buffer. Records come in order, so offsets only move forward. On
+/// CRLF files the csv crate puts a record's start at the `\n` of the line
+/// before, so line breaks there are skipped first.
+struct Tap<R> {
+    inner: R,
+    kept: Vec<u8>,
+    /// File offset of `kept[0]`.
+    base: u64,
+    /// Where counting stopped, in `kept`.
+    at: usize,
     line: usize,
 }
 
-impl<'a> Lines<'a> {
-    fn new(body: &'a [u8]) -> Self {
+impl<R> Tap<R> {
+    fn new(inner: R) -> Self {
         Self {
-            body,
-            counted_to: 0,
+            inner,
+            kept: Vec::new(),
+            base: 0,
+            at: 0,
             line: 1,
         }
     }
 
-    fn at(&mut self, byte: u64) -> usize {
-        let body = self.body;
-        let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(body.len());
-        while end < body.len() && matches!(body[end], b'\r' | b'\n') {
+    fn line_at(&mut self, byte: u64) -> usize {
+        let kept = &self.kept;
+        let mut end = usize::try_from(byte.saturating_sub(self.base))
+            .unwrap_or(usize::MAX)
+            .clamp(self.at, kept.len());
+        while end < kept.len() && matches!(kept[end], b'\r' | b'\n') {
             end += 1;
         }
-        if end < self.counted_to {
-            // Never expected (the reader only moves forward); start over.
-            self.counted_to = 0;
-            self.line = 1;
+        self.line += kept[self.at..end].iter().filter(|&&b| b == b'\n').count();
+        self.at = end;
+        // Counted bytes go once they are most of what is kept, so each byte
+        // is moved at most a few times, not once per record after it.
+        if self.at > 64 * 1024 && self.at * 2 >= self.kept.len() {
+            self.kept.drain(..self.at);
+            self.base += self.at as u64;
+            self.at = 0;
         }
-        self.line += body[self.counted_to..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        self.counted_to = end;
         self.line
     }
 }
 
-fn json_rows(body: &[u8], grouping: &mut Grouping) -> Result<(), String> {
-    let text = std::str::from_utf8(body).map_err(|e| format!("not UTF-8: {e}"))?;
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('[') {
-        let items: Vec<Value> =
-            serde_json::from_str(trimmed).map_err(|e| format!("not a JSON array: {e}"))?;
-        for (i, v) in items.into_iter().enumerate() {
-            json_row(grouping, i + 1, Ok(v));
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.kept.extend_from_slice(buf.get(..n).unwrap_or(buf));
+        Ok(n)
+    }
+}
+
+/// A JSON array, read element by element as it streams.
+fn json_array(input: impl Read, grouping: &mut Grouping) -> Result<(), String> {
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let not_array = |e: serde_json::Error| format!("not a JSON array: {}", clean(&e.to_string()));
+    (&mut de)
+        .deserialize_seq(Elements { grouping })
+        .map_err(not_array)?;
+    de.end().map_err(not_array)
+}
+
+/// Feeds each element of an array to the grouping as it is parsed.
+struct Elements<'a> {
+    grouping: &'a mut Grouping,
+}
+
+impl<'de> Visitor<'de> for Elements<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of inventory records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut element = 0;
+        while let Some(value) = seq.next_element::<Value>()? {
+            element += 1;
+            json_row(self.grouping, element, Ok(value));
         }
-        return Ok(());
+        Ok(())
     }
-    // One pretty-printed object, else JSON Lines, each line read as it comes.
-    if let Ok(v) = serde_json::from_str::<Value>(trimmed) {
-        json_row(grouping, 1, Ok(v));
-        return Ok(());
-    }
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
+}
+
+/// JSON Lines, each line read as it comes; or, when the first record does
+/// not end on its line, pretty-printed objects one after another.
+fn json_lines(mut input: impl BufRead, grouping: &mut Grouping) -> Result<(), String> {
+    let mut buf = Vec::new();
+    let mut line = 0;
+    let mut first = true;
+    loop {
+        buf.clear();
+        let n = input
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        if n == 0 {
+            return Ok(());
+        }
+        line += 1;
+        if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"));
-        json_row(grouping, i + 1, value);
+        let value = serde_json::from_slice::<Value>(&buf);
+        if first && value.as_ref().is_err_and(serde_json::Error::is_eof) {
+            return json_objects(std::io::Cursor::new(buf).chain(input), grouping);
+        }
+        first = false;
+        json_row(
+            grouping,
+            line,
+            value.map_err(|e| format!("not JSON: {e}")),
+        );
+        if buf.capacity() > 1024 * 1024 {
+            // One long line must not keep its buffer for the rest.
+            buf = Vec::new();
+        }
+    }
+}
+
+/// Pretty-printed objects, numbered as elements (1, 2...): a bad one ends
+/// the file, as nothing after it can be placed.
+fn json_objects(input: impl Read, grouping: &mut Grouping) -> Result<(), String> {
+    let values = serde_json::Deserializer::from_reader(input).into_iter::<Value>();
+    for (i, value) in values.enumerate() {
+        let stop = value.is_err();
+        json_row(grouping, i + 1, value.map_err(|e| format!("not JSON: {e}")));
+        if stop {
+            break;
+        }
     }
     Ok(())
 }
@@ -1012,18 +1326,18 @@ BAD,\"unterminated
     fn configuration_manager_columns_make_facts() {
         let inv = Inventory::parse(CM.as_bytes()).unwrap();
         assert_eq!(inv.machines.len(), 3, "{:?}", inv.machines);
-        let pc1 = &inv.machines[0].facts;
+        let pc1 = &inv.facts(&inv.machines[0]);
         assert_eq!(pc1.os.as_deref(), Some("Microsoft Windows XP Professional"));
         assert_eq!(pc1.architecture.as_deref(), Some("x86"));
         assert_eq!(pc1.rras_running, Some(true));
         // XP: SharedAccess is the firewall too.
         assert_eq!(pc1.ics_enabled, None);
-        let srv = &inv.machines[1].facts;
+        let srv = &inv.facts(&inv.machines[1]);
         assert_eq!(
             (srv.server_core, srv.rras_running),
             (Some(true), Some(false))
         );
-        let w7 = &inv.machines[2].facts;
+        let w7 = &inv.facts(&inv.machines[2]);
         assert_eq!((w7.server_core, w7.ics_enabled), (Some(false), Some(true)));
         assert_eq!(inv.problems.len(), 2, "{:?}", inv.problems);
         assert!(
@@ -1082,12 +1396,12 @@ BAD,\"unterminated
         let jsonl = "{\"address\": \"10.1.0.1\", \"os_caption\": \"Microsoft Windows XP Tablet PC Edition\", \"os_csd_version\": \"Service Pack 2\", \"inband_provisioning\": true, \"rras_running\": false}\n\
                      {\"address\": \"10.1.0.2\", \"server_core\": \"maybe\"}\n";
         let inv = Inventory::parse(jsonl.as_bytes()).unwrap();
-        assert_eq!(inv.machines[0].facts.inband_provisioning, Some(true));
+        assert_eq!(inv.facts(&inv.machines[0]).inband_provisioning, Some(true));
         assert_eq!(inv.problems, ["line 2: `maybe` is not true or false"]);
         let wmi = r#"[{"PSComputerName": "PC-9", "Caption": "Microsoft Windows 7 Professional", "CSDVersion": "Service Pack 1", "OSArchitecture": "64-bit", "OperatingSystemSKU": 48, "Version": "6.1.7601"},
                       {"PSComputerName": "PC-9", "Name": "SharedAccess", "Caption": "Internet Connection Sharing (ICS)", "State": "Stopped", "StartMode": "Manual"}]"#;
         let inv = Inventory::parse(wmi.as_bytes()).unwrap();
-        let f = &inv.machines[0].facts;
+        let f = &inv.facts(&inv.machines[0]);
         assert_eq!(f.os.as_deref(), Some("Microsoft Windows 7 Professional"));
         assert_eq!(
             (f.architecture.as_deref(), f.server_core, f.ics_enabled),
@@ -1099,5 +1413,110 @@ BAD,\"unterminated
     fn a_file_without_a_join_column_is_refused() {
         let e = Inventory::parse(b"Caption0,CSDVersion0\nx,y\n").unwrap_err();
         assert!(e.contains("no column to join on"), "{e}");
+    }
+
+    #[test]
+    fn one_computer_on_many_rows_keeps_a_bounded_address_list() {
+        // Quadratic before: each row looked through every address kept so
+        // far, so this many rows took minutes.
+        let mut csv = String::from("Netbios_Name0,IP_Addresses0\n");
+        for i in 0..300_000u32 {
+            let [_, b, c, d] = i.to_be_bytes();
+            csv.push_str(&format!("PC-1,10.{b}.{c}.{d}\n"));
+        }
+        let inv = Inventory::parse(csv.as_bytes()).unwrap();
+        assert_eq!(inv.machines.len(), 1);
+        assert_eq!(inv.machines[0].addresses().len(), MAX_ADDRESSES);
+        // Row 65 (line 66) is the first past the bound; it is said once.
+        assert_eq!(
+            inv.problems,
+            ["line 66: PC-1 lists more than 64 addresses; the rest are not joined"]
+        );
+        let mut kept = FactsRecord::new("10.0.0.63");
+        assert!(inv.find(&kept, None).is_some());
+        kept.target = "10.0.0.64".into();
+        assert!(inv.find(&kept, None).is_none());
+    }
+
+    #[test]
+    fn one_huge_address_cell_is_parsed_up_to_the_bound() {
+        let mut cell = String::new();
+        for i in 0..1_100_000u32 {
+            let [_, b, c, d] = i.to_be_bytes();
+            cell.push_str(&format!("10.{b}.{c}.{d}, "));
+        }
+        assert!(cell.len() > 13_000_000);
+        let csv = format!("Netbios_Name0,IP_Addresses0\nPC-1,\"{{{cell}}}\"\nPC-2,10.9.9.9\n");
+        let inv = Inventory::parse(csv.as_bytes()).unwrap();
+        assert_eq!(inv.machines.len(), 2);
+        assert_eq!(inv.machines[0].addresses().len(), MAX_ADDRESSES);
+        assert_eq!(
+            inv.problems,
+            ["line 2: PC-1 lists more than 64 addresses; the rest are not joined"]
+        );
+        assert_eq!(inv.machines[1].line(), 3);
+    }
+
+    #[test]
+    fn huge_cells_are_clipped_like_device_strings() {
+        use crate::text::MAX_FIELD_BYTES;
+        let caption = format!("Microsoft Windows XP Professional{}", "x".repeat(50_000_000));
+        let name = format!("PC-{}", "n".repeat(5_000_000));
+        let csv = format!(
+            "Netbios_Name0,Resource_Domain_OR_Workgr0,IP_Addresses0,Caption0,CSDVersion0,Version0\n\
+             {name},{},10.0.0.1,{caption},{},{}\n",
+            "d".repeat(100_000),
+            "s".repeat(100_000),
+            "6".repeat(100_000),
+        );
+        let inv = Inventory::parse(csv.as_bytes()).unwrap();
+        let m = &inv.machines[0];
+        let facts = inv.facts(m);
+        let os = facts.os.unwrap();
+        assert!(os.len() <= MAX_FIELD_BYTES, "{}", os.len());
+        assert!(os.starts_with("Microsoft Windows XP Professional"));
+        let kept = os.rfind('…').unwrap();
+        assert_eq!(
+            os[kept..],
+            format!("…(clipped {} bytes)", caption.len() - kept)
+        );
+        let sp = facts.service_pack.unwrap();
+        assert!(sp.len() <= MAX_FIELD_BYTES && sp.contains("…(clipped"));
+        let name = m.name().unwrap();
+        assert!(name.len() <= MAX_FIELD_BYTES && name.contains("…(clipped"));
+        for id in [m.domain, m.version] {
+            let text = inv.strings.get(id.unwrap());
+            assert!(text.len() <= MAX_FIELD_BYTES && text.contains("…(clipped"));
+        }
+        // The whole record a report reads stays small.
+        let mut record = FactsRecord::new("10.0.0.1");
+        assert!(inv.apply(&mut record, None));
+        let written = serde_json::to_string(&record).unwrap();
+        assert!(written.len() < 4 * MAX_FIELD_BYTES, "{}", written.len());
+    }
+
+    #[test]
+    fn lines_are_counted_as_the_file_streams() {
+        // CRLF, a blank line, and far more than the counter keeps at once.
+        let mut csv = String::from("Netbios_Name0,IP_Addresses0\r\n");
+        for i in 0..20_000u32 {
+            let [_, b, c, d] = i.to_be_bytes();
+            csv.push_str(&format!("PC-{i},10.{b}.{c}.{d}\r\n"));
+        }
+        csv.push_str("\r\nBAD,10.0.0.300\r\nGOOD,10.200.0.1\r\n");
+        let inv = Inventory::parse(csv.as_bytes()).unwrap();
+        assert_eq!(
+            inv.problems,
+            ["line 20003: `10.0.0.300` is not an IP address"]
+        );
+        assert_eq!(inv.machines.last().map(Machine::line), Some(20004));
+    }
+
+    #[test]
+    fn pretty_printed_objects_are_read() {
+        let json = "\n{\n  \"address\": \"10.1.0.1\",\n  \"rras_running\": false\n}\n{\n  \"address\": \"10.1.0.2\"\n}\n";
+        let inv = Inventory::parse(json.as_bytes()).unwrap();
+        assert_eq!(inv.machines.len(), 2, "{:?}", inv.problems);
+        assert_eq!(inv.facts(&inv.machines[0]).rras_running, Some(false));
     }
 }
