@@ -45,6 +45,9 @@ const MAX_MACHINES: usize = 2 * 1024 * 1024;
 /// cluster name) cannot be joined by address anyway, and an unbounded list
 /// made every row cost as much as all the rows before it.
 const MAX_ADDRESSES: usize = 64;
+/// Most addresses kept from one file, for the same reason as
+/// [`MAX_MACHINES`]: an address costs more held than written.
+const MAX_FILE_ADDRESSES: usize = 2 * MAX_MACHINES;
 /// Row problems kept for the report; the rest are counted.
 const MAX_PROBLEMS: usize = 200;
 
@@ -168,7 +171,7 @@ impl Strings {
 
 /// One machine of the inventory, with its merged facts, kept small: an
 /// export may hold millions. Strings that repeat are ids into the
-/// inventory's table; what few machines need (disputes, service rows) is
+/// inventory's table; what few machines need (disputes) is
 /// boxed apart.
 #[derive(Debug)]
 pub struct Machine {
@@ -189,6 +192,7 @@ pub struct Machine {
     /// Whether the address clip was reported (once per machine).
     clipped: bool,
     sku: Option<u32>,
+    services: Services,
     rare: Option<Box<Rare>>,
 }
 
@@ -200,7 +204,6 @@ struct Rare {
     fact_lines: Vec<(&'static str, u32)>,
     /// Facts two rows disagreed on (`key: inventory line 3 says ...`).
     conflicts: Vec<String>,
-    services: Services,
 }
 
 impl Machine {
@@ -221,6 +224,7 @@ impl Machine {
             inband_provisioning: None,
             clipped: false,
             sku: None,
+            services: Services::default(),
             rare: None,
         }
     }
@@ -242,6 +246,19 @@ impl Machine {
 
     fn conflicts(&self) -> &[String] {
         self.rare.as_deref().map_or(&[], |r| &r.conflicts[..])
+    }
+
+    /// `line 7 (10.0.0.5, PC-1)`: the machine in a list of rows.
+    fn row_words(&self) -> String {
+        let who = self
+            .addresses
+            .first()
+            .map(|ip| ip.to_string())
+            .into_iter()
+            .chain(self.name.as_deref().map(|n| clean(&cut(n)).into_owned()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("line {} ({who})", self.line)
     }
 
     /// The computer in a problem line: its name, else its first address.
@@ -269,7 +286,7 @@ pub struct Inventory {
     /// Problems beyond those kept.
     pub more_problems: usize,
     strings: Strings,
-    by_ip: HashMap<IpAddr, u32>,
+    by_ip: ByIp,
     /// Addresses two computers claim (the first two lines): joining by
     /// them would let row order pick the computer, so they join nothing.
     ambiguous: HashMap<IpAddr, (u32, u32)>,
@@ -436,10 +453,8 @@ impl Inventory {
         let file = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
         // A regular file is refused before any row is read; a pipe is
         // counted as it streams.
-        if file
-            .metadata()
-            .is_ok_and(|m| m.is_file() && m.len() > MAX_FILE)
-        {
+        let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        if size.is_some_and(|len| len > MAX_FILE) {
             return Err(too_big());
         }
         let count = Rc::new(Cell::new(0));
@@ -447,7 +462,7 @@ impl Inventory {
             inner: file.take(MAX_FILE + 1),
             count: Rc::clone(&count),
         };
-        let read = Inventory::read(source);
+        let read = Inventory::read(source, size.unwrap_or(0));
         if count.get() > MAX_FILE {
             return Err(too_big());
         }
@@ -461,12 +476,22 @@ impl Inventory {
 
     /// Parses an export held in memory (CSV, a JSON array or JSON Lines).
     pub fn parse(bytes: &[u8]) -> Result<Inventory, String> {
-        Inventory::read(bytes)
+        Inventory::read(bytes, bytes.len() as u64)
     }
 
     /// Reads an export as it streams: only one row (and the parser's
-    /// buffer) is held at a time besides the machines.
-    fn read(reader: impl Read) -> Result<Inventory, String> {
+    /// buffer) is held at a time besides the machines. `size` is the file's
+    /// size when known, to make room for its machines at once.
+    fn read(reader: impl Read, size: u64) -> Result<Inventory, String> {
+        // A row of a distinct computer is rarely under 16 bytes. Room asked
+        // for and not used is address space, not memory; growing by
+        // doubling instead would copy the machines, holding them twice.
+        let room = usize::try_from(size / 16).unwrap_or(MAX_MACHINES);
+        let grouping = Grouping::new(room, MAX_MACHINES, MAX_FILE_ADDRESSES);
+        Inventory::read_into(reader, grouping)
+    }
+
+    fn read_into(reader: impl Read, mut grouping: Grouping) -> Result<Inventory, String> {
         let mut input = BufReader::with_capacity(64 * 1024, reader);
         let head = input.fill_buf().map_err(|e| format!("cannot read: {e}"))?;
         let bom = head.starts_with(b"\xef\xbb\xbf");
@@ -478,7 +503,6 @@ impl Inventory {
         if bom {
             input.consume(3);
         }
-        let mut grouping = Grouping::default();
         match first {
             Some(b'[') => json_array(input, &mut grouping)?,
             Some(b'{') => json_lines(input, &mut grouping)?,
@@ -520,21 +544,84 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
+/// Machine indexes by address, IPv4 apart: most addresses are, and a
+/// `u32` key takes a third of the room an `IpAddr`'s does.
+#[derive(Debug, Default)]
+struct ByIp {
+    v4: HashMap<u32, u32>,
+    v6: HashMap<u128, u32>,
+}
+
+impl ByIp {
+    /// Room for `n` addresses, guessed all IPv4.
+    fn with_capacity(n: usize) -> ByIp {
+        ByIp {
+            v4: HashMap::with_capacity(n),
+            v6: HashMap::new(),
+        }
+    }
+
+    fn get(&self, ip: &IpAddr) -> Option<&u32> {
+        match ip {
+            IpAddr::V4(a) => self.v4.get(&a.to_bits()),
+            IpAddr::V6(a) => self.v6.get(&a.to_bits()),
+        }
+    }
+
+    fn insert(&mut self, ip: IpAddr, machine: u32) -> Option<u32> {
+        match ip {
+            IpAddr::V4(a) => self.v4.insert(a.to_bits(), machine),
+            IpAddr::V6(a) => self.v6.insert(a.to_bits(), machine),
+        }
+    }
+
+    fn remove(&mut self, ip: &IpAddr) {
+        match ip {
+            IpAddr::V4(a) => self.v4.remove(&a.to_bits()),
+            IpAddr::V6(a) => self.v6.remove(&a.to_bits()),
+        };
+    }
+}
+
 /// Rows gathered into machines as they are read, so no row outlives its
 /// line: an estate's export is held once, as machines, never as text.
-#[derive(Default)]
 struct Grouping {
+    /// [`MAX_MACHINES`] and [`MAX_FILE_ADDRESSES`], apart so tests can
+    /// reach them with small files.
+    max_machines: usize,
+    max_addresses: usize,
     machines: Vec<Machine>,
     /// Named machines by short name: the grouping key, and after loading
     /// the join by AMT's hostname.
     by_name: HashMap<Box<str>, u32>,
     /// Machines without a name, by their first address: only while loading.
-    nameless: HashMap<IpAddr, u32>,
+    nameless: ByIp,
     strings: Strings,
     problems: Problems,
+    /// Addresses kept so far, up to `max_addresses`.
+    addresses: usize,
+    /// Whether the file's address bound was reported.
+    addresses_said: bool,
+    /// Whether the file's computer bound was reported.
+    machines_said: bool,
 }
 
 impl Grouping {
+    fn new(room: usize, max_machines: usize, max_addresses: usize) -> Grouping {
+        Grouping {
+            max_machines,
+            max_addresses,
+            machines: Vec::with_capacity(room.min(max_machines)),
+            by_name: HashMap::new(),
+            nameless: ByIp::default(),
+            strings: Strings::default(),
+            problems: Problems::default(),
+            addresses: 0,
+            addresses_said: false,
+            machines_said: false,
+        }
+    }
+
     fn problem(&mut self, text: String) {
         self.problems.push(text);
     }
@@ -573,8 +660,20 @@ impl Grouping {
                 return;
             }
         };
-        if let Some(machine) = found.and_then(|i| self.machines.get_mut(i as usize)) {
-            machine.add(row, &mut self.strings, &mut self.problems);
+        let Some(machine) = found.and_then(|i| self.machines.get_mut(i as usize)) else {
+            return;
+        };
+        let line = row.line;
+        let before = self.addresses;
+        let mut room = self.max_addresses.saturating_sub(before);
+        let cut = machine.add(row, &mut self.strings, &mut self.problems, &mut room);
+        self.addresses = self.max_addresses.saturating_sub(room);
+        if cut && !self.addresses_said {
+            self.addresses_said = true;
+            self.problems.push(format!(
+                "line {line}: more than {} addresses in the file; those past it are not joined",
+                self.max_addresses
+            ));
         }
     }
 
@@ -582,13 +681,18 @@ impl Grouping {
     fn new_machine(&mut self, line: usize) -> Option<u32> {
         let index = u32::try_from(self.machines.len())
             .ok()
-            .filter(|_| self.machines.len() < MAX_MACHINES);
+            .filter(|_| self.machines.len() < self.max_machines);
         match index {
             Some(_) => self.machines.push(Machine::new(line)),
-            None => self.problems.push(format!(
-                "line {line}: more than {MAX_MACHINES} computers in the file; \
-                 the rows of the others are not read"
-            )),
+            // Said once; the other rows past it are counted as bad rows.
+            None if self.machines_said => self.problems.dropped += 1,
+            None => {
+                self.machines_said = true;
+                self.problems.push(format!(
+                    "line {line}: more than {} computers in the file; the rows of the others are not read",
+                    self.max_machines
+                ));
+            }
         }
         index
     }
@@ -600,16 +704,18 @@ impl Grouping {
             nameless,
             mut strings,
             mut problems,
+            ..
         } = self;
         // Only the indexes below are kept; the loading ones go first.
         drop(nameless);
         strings.index = HashMap::new();
+        // Not shrunk: that would copy them, and the room left was never
+        // touched.
         for m in &mut machines {
             m.finish(&strings);
         }
-        machines.shrink_to_fit();
         let total = machines.iter().map(|m| m.addresses.len()).sum();
-        let mut by_ip: HashMap<IpAddr, u32> = HashMap::with_capacity(total);
+        let mut by_ip = ByIp::with_capacity(total);
         let mut ambiguous = HashMap::new();
         for (i, m) in (0u32..).zip(&machines) {
             for ip in &m.addresses {
@@ -772,22 +878,15 @@ impl Inventory {
 
     /// Machines no device was joined to (line, address or name).
     pub fn unmatched_rows(&self) -> Vec<String> {
+        self.unmatched().map(Machine::row_words).collect()
+    }
+
+    fn unmatched(&self) -> impl Iterator<Item = &Machine> {
         self.machines
             .iter()
             .zip(&self.matched)
             .filter(|(_, hit)| !hit.load(Ordering::Relaxed))
-            .map(|(m, _)| {
-                let who = m
-                    .addresses
-                    .first()
-                    .map(|ip| ip.to_string())
-                    .into_iter()
-                    .chain(m.name.as_deref().map(|n| clean(&cut(n)).into_owned()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!("line {} ({who})", m.line)
-            })
-            .collect()
+            .map(|(m, _)| m)
     }
 
     /// Devices that no machine was joined to, in the order they came.
@@ -817,12 +916,21 @@ impl Inventory {
             }
             shown.join("; ")
         };
-        let rows = self.unmatched_rows();
-        if !rows.is_empty() {
+        // Counted, and only the shown ones put in words: an estate's export
+        // against a scan of one subnet leaves millions unmatched.
+        let unmatched = self.unmatched().count();
+        if unmatched > 0 {
+            let mut shown: Vec<String> = self
+                .unmatched()
+                .take(max)
+                .map(Machine::row_words)
+                .collect();
+            if unmatched > max {
+                shown.push(format!("and {} more", unmatched - max));
+            }
             out.push(format!(
-                "{path}: {} row(s) matched no AMT device: {}",
-                rows.len(),
-                list(rows)
+                "{path}: {unmatched} row(s) matched no AMT device: {}",
+                shown.join("; ")
             ));
         }
         let conflicts = self.conflicts.lock().map(|l| l.clone()).unwrap_or_default();
@@ -846,7 +954,15 @@ impl Inventory {
 }
 
 impl Machine {
-    fn add(&mut self, row: Row, strings: &mut Strings, problems: &mut Problems) {
+    /// Takes one row into the machine; `room` is what the file may still
+    /// keep of addresses. True when that room cut an address off.
+    fn add(
+        &mut self,
+        row: Row,
+        strings: &mut Strings,
+        problems: &mut Problems,
+        room: &mut usize,
+    ) -> bool {
         let line = line_u32(row.line);
         if self.name.is_none() {
             self.name = row.name.map(String::into_boxed_str);
@@ -855,6 +971,7 @@ impl Machine {
             self.domain = row.domain.and_then(|d| strings.intern(d));
         }
         let mut over = row.more_addresses;
+        let mut file_full = false;
         for ip in row.addresses {
             // At most MAX_ADDRESSES to look through: a computer on a
             // million rows costs a million short looks, not a million long.
@@ -865,6 +982,11 @@ impl Machine {
                 over += 1;
                 continue;
             }
+            if *room == 0 {
+                file_full = true;
+                continue;
+            }
+            *room -= 1;
             if self.addresses.capacity() == 0 {
                 // Most computers have one address; room for four wastes more
                 // than the address itself.
@@ -930,21 +1052,17 @@ impl Machine {
         self.sku = self.sku.or(row.sku);
         if let Some((name, state, mode)) = row.service {
             if !name.is_empty() {
-                let rare = self.rare.get_or_insert_with(Box::default);
-                rare.services.add(&name, state, mode);
+                self.services.add(&name, state, mode);
             }
         }
+        file_full
     }
 
     /// Settles what needs the whole machine: services read with the OS, and
     /// Server Core from the SKU. A disputed fact stays unsettled. What only
     /// loading needed is dropped.
     fn finish(&mut self, strings: &Strings) {
-        let services = self
-            .rare
-            .as_mut()
-            .map(|r| std::mem::take(&mut r.services))
-            .unwrap_or_default();
+        let services = self.services;
         let rare = self.rare.as_deref();
         if self.server_core.is_none() && !disputed(rare, "server_core") {
             self.server_core = self.sku.map(windows::sku_is_server_core);
@@ -1518,5 +1636,27 @@ BAD,\"unterminated
         let inv = Inventory::parse(json.as_bytes()).unwrap();
         assert_eq!(inv.machines.len(), 2, "{:?}", inv.problems);
         assert_eq!(inv.facts(&inv.machines[0]).rras_running, Some(false));
+    }
+
+    #[test]
+    fn a_file_keeps_a_bounded_number_of_computers_and_addresses() {
+        let mut csv = String::from("Netbios_Name0,IP_Addresses0\n");
+        for i in 0..10u32 {
+            csv.push_str(&format!("PC-{i},\"10.0.{i}.1, 10.0.{i}.2\"\n"));
+        }
+        csv.push_str("PC-0,10.0.0.3\n");
+        let inv = Inventory::read_into(csv.as_bytes(), Grouping::new(0, 4, 5)).unwrap();
+        assert_eq!(inv.machines.len(), 4);
+        let kept: usize = inv.machines.iter().map(|m| m.addresses().len()).sum();
+        assert_eq!(kept, 5);
+        assert_eq!(
+            inv.problems,
+            [
+                "line 4: more than 5 addresses in the file; those past it are not joined",
+                "line 6: more than 4 computers in the file; the rows of the others are not read",
+            ]
+        );
+        // Lines 7 to 11 name other computers too; line 12 is PC-0's.
+        assert_eq!(inv.more_problems, 5);
     }
 }
