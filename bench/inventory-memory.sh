@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Peak memory and time of loading a large inventory export (`--host-facts`).
 #
-#   bench/inventory-memory.sh [MACHINES...]   # default 10000 100000 1000000 1600000 3000000
+#   bench/inventory-memory.sh [MACHINES...]   # default 10000 100000 1000000 2000000 2800000
 #   AMTREADY=path/to/amtready bench/inventory-memory.sh ...   # another build
+#   SHAPE=names|dual bench/inventory-memory.sh 3500000      # the worst shapes
 #
 # Writes Configuration Manager style CSV exports (Netbios_Name0,
 # IP_Addresses0, Caption0, CSDVersion0, SystemType0, rras_running; one row
-# per computer, every computer distinct, about 80 bytes a row) into a temp
-# dir, then runs `amtready report --host-facts EXPORT saved.jsonl` on a
+# per computer, every computer distinct, about 90 bytes a row; SHAPE=names:
+# the computer's name alone, the most computers a byte; SHAPE=dual: name,
+# an IPv4 and an IPv6 address, the most addresses a byte) into a temp dir,
+# then runs `amtready report --host-facts EXPORT saved.jsonl` on a
 # one-record saved scan under GNU time and prints size, rows, wall time and
 # peak RSS. Exports past the file cap are refused; the table says so.
 set -euo pipefail
@@ -18,20 +21,32 @@ if [ -z "$bin" ]; then
   cargo build --release --quiet --bin amtready
   bin="${CARGO_TARGET_DIR:-target}/release/amtready"
 fi
-[ "$#" -gt 0 ] || set -- 10000 100000 1000000 1600000 3000000
+[ "$#" -gt 0 ] || set -- 10000 100000 1000000 2000000 2800000
+shape="${SHAPE:-cm}"
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 echo '{"target": "10.0.0.1", "status": "ok", "amt": {"version": "5.2.10.1023", "hostname": "pc-0000001"}}' >"$dir/saved.jsonl"
+echo "shape: $shape"
 printf '%-10s %9s %8s %12s  %s\n' machines MiB seconds "peak RSS MiB" result
 for n in "$@"; do
-  python3 - "$n" "$dir/inv.csv" <<'PY'
+  python3 - "$n" "$dir/inv.csv" "$shape" <<'PY'
 import sys
-n, path = int(sys.argv[1]), sys.argv[2]
+n, path, shape = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 oses = [("Microsoft Windows XP Professional", "Service Pack 3", "X86-based PC"),
         ("Microsoft Windows 7 Enterprise", "Service Pack 1", "x64-based PC"),
         ("Microsoft Windows Vista Business", "Service Pack 2", "X86-based PC"),
         ("Microsoft Windows Server 2008 Enterprise", "Service Pack 2", "x64-based PC")]
 with open(path, "w", buffering=1 << 20) as out:
+    if shape == "names":
+        out.write("Netbios_Name0\n")
+        for i in range(n):
+            out.write(f"PC-{i:07d}\n")
+        sys.exit(0)
+    if shape == "dual":
+        out.write("Netbios_Name0,IP_Addresses0\n")
+        for i in range(n):
+            out.write(f"PC-{i:07d},\"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}, fe80::{(i >> 16) & 0xffff:x}:{i & 0xffff:x}\"\n")
+        sys.exit(0)
     out.write("Netbios_Name0,IP_Addresses0,Caption0,CSDVersion0,SystemType0,rras_running\n")
     for i in range(n):
         cap, sp, arch = oses[i % len(oses)]

@@ -14,6 +14,7 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::io::{BufRead, BufReader, Read};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -36,10 +37,10 @@ use crate::text::clip_field;
 /// a file at this cap of Configuration Manager rows (about 80 bytes a
 /// computer, 1.6M computers) peaks near 0.5 GiB, and [`MAX_MACHINES`] holds a
 /// file of far shorter rows to the same budget.
-const MAX_FILE: u64 = 128 * 1024 * 1024;
+const MAX_FILE: u64 = 256 * 1024 * 1024;
 /// Most computers kept from one file: the bound that holds memory when rows
 /// are short (a name alone is a few bytes of file but a whole machine).
-const MAX_MACHINES: usize = 2 * 1024 * 1024;
+const MAX_MACHINES: usize = 3_500_000;
 /// Most addresses kept for one computer, and parsed from one cell. Real
 /// machines have a handful; an export that lists thousands (a NAT pool, a
 /// cluster name) cannot be joined by address anyway, and an unbounded list
@@ -292,7 +293,7 @@ pub struct Inventory {
     ambiguous: HashMap<IpAddr, (u32, u32)>,
     /// Named machines by short name, lowercase: one machine per name, as
     /// rows are grouped by it.
-    by_name: HashMap<Box<str>, u32>,
+    by_name: ByName,
     matched: Vec<AtomicBool>,
     unmatched_devices: Mutex<Vec<String>>,
     /// Facts on which a device's record and its row disagreed (`target: ...`).
@@ -483,10 +484,11 @@ impl Inventory {
     /// buffer) is held at a time besides the machines. `size` is the file's
     /// size when known, to make room for its machines at once.
     fn read(reader: impl Read, size: u64) -> Result<Inventory, String> {
-        // A row of a distinct computer is rarely under 16 bytes. Room asked
-        // for and not used is address space, not memory; growing by
-        // doubling instead would copy the machines, holding them twice.
-        let room = usize::try_from(size / 16).unwrap_or(MAX_MACHINES);
+        // A row of a distinct computer is rarely under 8 bytes (`PC-0001`
+        // and a line break). Room asked for and not used is address space,
+        // not memory; growing by doubling instead would copy the machines,
+        // holding them one and a half times at the peak.
+        let room = usize::try_from(size / 8).unwrap_or(MAX_MACHINES);
         let grouping = Grouping::new(room, MAX_MACHINES, MAX_FILE_ADDRESSES);
         Inventory::read_into(reader, grouping)
     }
@@ -549,37 +551,71 @@ impl<R: Read> Read for Counted<R> {
 #[derive(Debug, Default)]
 struct ByIp {
     v4: HashMap<u32, u32>,
-    v6: HashMap<u128, u32>,
+    /// Bytes, not `u128`: its alignment would pad every entry to 32 bytes.
+    v6: HashMap<[u8; 16], u32>,
 }
 
 impl ByIp {
-    /// Room for `n` addresses, guessed all IPv4.
-    fn with_capacity(n: usize) -> ByIp {
+    fn with_capacity(v4: usize, v6: usize) -> ByIp {
         ByIp {
-            v4: HashMap::with_capacity(n),
-            v6: HashMap::new(),
+            v4: HashMap::with_capacity(v4),
+            v6: HashMap::with_capacity(v6),
         }
     }
 
     fn get(&self, ip: &IpAddr) -> Option<&u32> {
         match ip {
             IpAddr::V4(a) => self.v4.get(&a.to_bits()),
-            IpAddr::V6(a) => self.v6.get(&a.to_bits()),
+            IpAddr::V6(a) => self.v6.get(&a.octets()),
         }
     }
 
     fn insert(&mut self, ip: IpAddr, machine: u32) -> Option<u32> {
         match ip {
             IpAddr::V4(a) => self.v4.insert(a.to_bits(), machine),
-            IpAddr::V6(a) => self.v6.insert(a.to_bits(), machine),
+            IpAddr::V6(a) => self.v6.insert(a.octets(), machine),
         }
     }
 
     fn remove(&mut self, ip: &IpAddr) {
         match ip {
             IpAddr::V4(a) => self.v4.remove(&a.to_bits()),
-            IpAddr::V6(a) => self.v6.remove(&a.to_bits()),
+            IpAddr::V6(a) => self.v6.remove(&a.octets()),
         };
+    }
+}
+
+/// Named machines by short name (lowercase), kept as a hash of the name:
+/// the machine holds the name itself, checked on every hit, and the rare
+/// name whose hash another name already has is kept whole in `clash`.
+/// Half the room of a map of names, for an index of millions.
+#[derive(Debug, Default)]
+struct ByName<S = RandomState> {
+    hasher: S,
+    first: HashMap<u64, u32>,
+    clash: HashMap<Box<str>, u32>,
+}
+
+impl<S: BuildHasher> ByName<S> {
+    fn get(&self, key: &str, machines: &[Machine]) -> Option<u32> {
+        let hash = self.hasher.hash_one(key);
+        if let Some(&i) = self.first.get(&hash) {
+            let name = machines.get(i as usize).and_then(|m| m.name.as_deref());
+            if name.is_some_and(|n| short(n) == key) {
+                return Some(i);
+            }
+        }
+        self.clash.get(key).copied()
+    }
+
+    /// Adds a name [`ByName::get`] did not find.
+    fn insert(&mut self, key: String, machine: u32) {
+        let hash = self.hasher.hash_one(key.as_str());
+        if self.first.contains_key(&hash) {
+            self.clash.insert(key.into_boxed_str(), machine);
+        } else {
+            self.first.insert(hash, machine);
+        }
     }
 }
 
@@ -593,7 +629,7 @@ struct Grouping {
     machines: Vec<Machine>,
     /// Named machines by short name: the grouping key, and after loading
     /// the join by AMT's hostname.
-    by_name: HashMap<Box<str>, u32>,
+    by_name: ByName,
     /// Machines without a name, by their first address: only while loading.
     nameless: ByIp,
     strings: Strings,
@@ -612,7 +648,7 @@ impl Grouping {
             max_machines,
             max_addresses,
             machines: Vec::with_capacity(room.min(max_machines)),
-            by_name: HashMap::new(),
+            by_name: ByName::default(),
             nameless: ByIp::default(),
             strings: Strings::default(),
             problems: Problems::default(),
@@ -630,12 +666,12 @@ impl Grouping {
         let found = match (&row.name, row.addresses.first()) {
             (Some(name), _) => {
                 let key = short(name);
-                match self.by_name.get(key.as_str()) {
-                    Some(i) => Some(*i),
+                match self.by_name.get(&key, &self.machines) {
+                    Some(i) => Some(i),
                     None => {
                         let i = self.new_machine(row.line);
                         if let Some(i) = i {
-                            self.by_name.insert(key.into_boxed_str(), i);
+                            self.by_name.insert(key, i);
                         }
                         i
                     }
@@ -714,8 +750,14 @@ impl Grouping {
         for m in &mut machines {
             m.finish(&strings);
         }
-        let total = machines.iter().map(|m| m.addresses.len()).sum();
-        let mut by_ip = ByIp::with_capacity(total);
+        let (mut v4, mut v6) = (0, 0);
+        for ip in machines.iter().flat_map(|m| &m.addresses) {
+            match ip {
+                IpAddr::V4(_) => v4 += 1,
+                IpAddr::V6(_) => v6 += 1,
+            }
+        }
+        let mut by_ip = ByIp::with_capacity(v4, v6);
         let mut ambiguous = HashMap::new();
         for (i, m) in (0u32..).zip(&machines) {
             for ip in &m.addresses {
@@ -768,7 +810,7 @@ impl Inventory {
         }
         let amt = record.amt.as_ref()?;
         let host = amt.hostname.as_deref().filter(|h| !h.is_empty())?;
-        let i = *self.by_name.get(short(host).as_str())?;
+        let i = self.by_name.get(&short(host), &self.machines)?;
         let m = self.machines.get(i as usize)?;
         let domain = amt.domain.as_deref().filter(|d| !d.is_empty());
         if let (Some(d), Some(md)) = (domain, m.domain) {
@@ -987,9 +1029,10 @@ impl Machine {
                 continue;
             }
             *room -= 1;
-            if self.addresses.capacity() == 0 {
-                // Most computers have one address; room for four wastes more
-                // than the address itself.
+            if self.addresses.len() == self.addresses.capacity() {
+                // Most computers have one or two addresses; the room for
+                // four that doubling gives wastes more than they take, and
+                // growing one at a time is at most MAX_ADDRESSES steps.
                 self.addresses.reserve_exact(1);
             }
             self.addresses.push(ip);
@@ -1658,5 +1701,32 @@ BAD,\"unterminated
         );
         // Lines 7 to 11 name other computers too; line 12 is PC-0's.
         assert_eq!(inv.more_problems, 5);
+    }
+
+    #[test]
+    fn names_whose_hashes_clash_are_told_apart() {
+        // Every name hashes alike here, so all but the first are clashes.
+        #[derive(Default)]
+        struct Same;
+        impl std::hash::Hasher for Same {
+            fn finish(&self) -> u64 {
+                7
+            }
+            fn write(&mut self, _: &[u8]) {}
+        }
+        let mut index: ByName<std::hash::BuildHasherDefault<Same>> = ByName::default();
+        let mut machines = Vec::new();
+        for (i, name) in (0u32..).zip(["PC-1", "pc-2.corp", "PC-3"]) {
+            let mut m = Machine::new(1);
+            m.name = Some(name.into());
+            machines.push(m);
+            assert_eq!(index.get(&short(name), &machines), None);
+            index.insert(short(name), i);
+        }
+        assert_eq!(index.clash.len(), 2);
+        assert_eq!(index.get("pc-1", &machines), Some(0));
+        assert_eq!(index.get("pc-2", &machines), Some(1));
+        assert_eq!(index.get("pc-3", &machines), Some(2));
+        assert_eq!(index.get("pc-4", &machines), None);
     }
 }
