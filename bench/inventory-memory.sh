@@ -4,12 +4,14 @@
 #   bench/inventory-memory.sh [MACHINES...]   # default 10000 100000 1000000 2000000 2800000
 #   AMTREADY=path/to/amtready bench/inventory-memory.sh ...   # another build
 #   SHAPE=names|dual bench/inventory-memory.sh 3500000      # the worst shapes
+#   SHAPE=one bench/inventory-memory.sh 1000000             # one computer, N addresses
 #
 # Writes Configuration Manager style CSV exports (Netbios_Name0,
 # IP_Addresses0, Caption0, CSDVersion0, SystemType0, rras_running; one row
 # per computer, every computer distinct, about 90 bytes a row; SHAPE=names:
 # the computer's name alone, the most computers a byte; SHAPE=dual: name,
-# an IPv4 and an IPv6 address, the most addresses a byte) into a temp dir,
+# an IPv4 and an IPv6 address, the most addresses a byte; SHAPE=one: one
+# computer on every row, each row another address) into a temp dir,
 # then runs `amtready report --host-facts EXPORT saved.jsonl` on a
 # one-record saved scan under GNU time and prints size, rows, wall time and
 # peak RSS. Exports past the file cap are refused; the table says so.
@@ -27,7 +29,7 @@ dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 echo '{"target": "10.0.0.1", "status": "ok", "amt": {"version": "5.2.10.1023", "hostname": "pc-0000001"}}' >"$dir/saved.jsonl"
 echo "shape: $shape"
-printf '%-10s %9s %8s %12s  %s\n' machines MiB seconds "peak RSS MiB" result
+printf '%-10s %9s %8s %12s  %s\n' rows MiB seconds "peak RSS MiB" result
 for n in "$@"; do
   python3 - "$n" "$dir/inv.csv" "$shape" <<'PY'
 import sys
@@ -41,6 +43,11 @@ with open(path, "w", buffering=1 << 20) as out:
         out.write("Netbios_Name0\n")
         for i in range(n):
             out.write(f"PC-{i:07d}\n")
+        sys.exit(0)
+    if shape == "one":
+        out.write("Netbios_Name0,IP_Addresses0\n")
+        for i in range(n):
+            out.write(f"PC-1,10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}\n")
         sys.exit(0)
     if shape == "dual":
         out.write("Netbios_Name0,IP_Addresses0\n")

@@ -31,12 +31,14 @@ use crate::facts::{FactSource, FactsRecord, HostFacts};
 use crate::report::text::clean;
 use crate::text::clip_field;
 
-/// Largest inventory file read. The budget is a peak RSS under 1 GiB for a
-/// whole load: a computer costs about 200 bytes once loaded (measured by
-/// `bench/inventory-memory.sh`, figures in the README's "Host facts"), so
-/// a file at this cap of Configuration Manager rows (about 80 bytes a
-/// computer, 1.6M computers) peaks near 0.5 GiB, and [`MAX_MACHINES`] holds a
-/// file of far shorter rows to the same budget.
+/// Largest inventory file read, streamed. The memory budget for a load is
+/// a peak RSS under 1 GiB, and these caps hold it (measured with
+/// `bench/inventory-memory.sh`; figures in the README's "Host facts"): a
+/// computer costs about 180 bytes loaded, so a file at this cap of
+/// Configuration Manager rows (2.8M computers of about 90 bytes) peaks near
+/// 500 MiB; rows far shorter than that are held by [`MAX_MACHINES`]
+/// (456 MiB for 3.5M names alone) and [`MAX_FILE_ADDRESSES`] (733 MiB for
+/// 3.5M computers with an IPv4 and an IPv6 address each).
 const MAX_FILE: u64 = 256 * 1024 * 1024;
 /// Most computers kept from one file: the bound that holds memory when rows
 /// are short (a name alone is a few bytes of file but a whole machine).
@@ -49,6 +51,11 @@ const MAX_ADDRESSES: usize = 64;
 /// Most addresses kept from one file, for the same reason as
 /// [`MAX_MACHINES`]: an address costs more held than written.
 const MAX_FILE_ADDRESSES: usize = 2 * MAX_MACHINES;
+/// Most distinct values kept from one file (captions, versions, domains...).
+/// An estate has a few hundred; a file where every row has its own would
+/// otherwise hold each in the table and its index, several times the bytes
+/// of a machine.
+const MAX_STRINGS: usize = 1_000_000;
 /// Row problems kept for the report; the rest are counted.
 const MAX_PROBLEMS: usize = 200;
 
@@ -145,14 +152,22 @@ struct Strings {
     list: Vec<Arc<str>>,
     /// Only while loading; dropped once every row is in.
     index: HashMap<Arc<str>, Sid>,
+    /// [`MAX_STRINGS`], or less in tests.
+    max: usize,
+    /// Whether a value was left out for want of room.
+    full: bool,
 }
 
 impl Strings {
-    /// The id of `text`, added when new; `None` only past 4 billion
-    /// distinct strings, which no file under [`MAX_FILE`] holds.
+    /// The id of `text`, added when new; `None` (and `full` set) when the
+    /// table already holds `max` strings.
     fn intern(&mut self, text: String) -> Option<Sid> {
         if let Some(id) = self.index.get(text.as_str()) {
             return Some(*id);
+        }
+        if self.list.len() >= self.max {
+            self.full = true;
+            return None;
         }
         let id = u32::try_from(self.list.len() + 1)
             .ok()
@@ -489,7 +504,7 @@ impl Inventory {
         // not memory; growing by doubling instead would copy the machines,
         // holding them one and a half times at the peak.
         let room = usize::try_from(size / 8).unwrap_or(MAX_MACHINES);
-        let grouping = Grouping::new(room, MAX_MACHINES, MAX_FILE_ADDRESSES);
+        let grouping = Grouping::new(room, MAX_MACHINES, MAX_FILE_ADDRESSES, MAX_STRINGS);
         Inventory::read_into(reader, grouping)
     }
 
@@ -640,21 +655,32 @@ struct Grouping {
     addresses_said: bool,
     /// Whether the file's computer bound was reported.
     machines_said: bool,
+    /// Whether the file's bound on distinct values was reported.
+    strings_said: bool,
 }
 
 impl Grouping {
-    fn new(room: usize, max_machines: usize, max_addresses: usize) -> Grouping {
+    fn new(
+        room: usize,
+        max_machines: usize,
+        max_addresses: usize,
+        max_strings: usize,
+    ) -> Grouping {
         Grouping {
             max_machines,
             max_addresses,
             machines: Vec::with_capacity(room.min(max_machines)),
             by_name: ByName::default(),
             nameless: ByIp::default(),
-            strings: Strings::default(),
+            strings: Strings {
+                max: max_strings,
+                ..Strings::default()
+            },
             problems: Problems::default(),
             addresses: 0,
             addresses_said: false,
             machines_said: false,
+            strings_said: false,
         }
     }
 
@@ -704,6 +730,14 @@ impl Grouping {
         let mut room = self.max_addresses.saturating_sub(before);
         let cut = machine.add(row, &mut self.strings, &mut self.problems, &mut room);
         self.addresses = self.max_addresses.saturating_sub(room);
+        if self.strings.full && !self.strings_said {
+            self.strings_said = true;
+            self.problems.push(format!(
+                "line {line}: more than {} distinct values (captions, versions, domains...) \
+                 in the file; the values past it are left unknown",
+                self.strings.max
+            ));
+        }
         if cut && !self.addresses_said {
             self.addresses_said = true;
             self.problems.push(format!(
@@ -1688,7 +1722,7 @@ BAD,\"unterminated
             csv.push_str(&format!("PC-{i},\"10.0.{i}.1, 10.0.{i}.2\"\n"));
         }
         csv.push_str("PC-0,10.0.0.3\n");
-        let inv = Inventory::read_into(csv.as_bytes(), Grouping::new(0, 4, 5)).unwrap();
+        let inv = Inventory::read_into(csv.as_bytes(), Grouping::new(0, 4, 5, 10)).unwrap();
         assert_eq!(inv.machines.len(), 4);
         let kept: usize = inv.machines.iter().map(|m| m.addresses().len()).sum();
         assert_eq!(kept, 5);
@@ -1728,5 +1762,24 @@ BAD,\"unterminated
         assert_eq!(index.get("pc-2", &machines), Some(1));
         assert_eq!(index.get("pc-3", &machines), Some(2));
         assert_eq!(index.get("pc-4", &machines), None);
+    }
+
+    #[test]
+    fn a_file_keeps_a_bounded_number_of_distinct_values() {
+        let csv = "Netbios_Name0,Caption0,Version0\n\
+                   PC-1,Microsoft Windows 7 Enterprise,6.1.7601\n\
+                   PC-2,Microsoft Windows 7 Enterprise,6.1.7601\n\
+                   PC-3,Microsoft Windows XP Professional,5.1.2600\n";
+        let inv = Inventory::read_into(csv.as_bytes(), Grouping::new(0, 10, 10, 3)).unwrap();
+        assert_eq!(
+            inv.problems,
+            ["line 4: more than 3 distinct values (captions, versions, domains...) in the file; \
+              the values past it are left unknown"]
+        );
+        let os = |i: usize| inv.facts(&inv.machines[i]).os;
+        assert_eq!(os(1).as_deref(), Some("Microsoft Windows 7 Enterprise"));
+        assert_eq!(os(2).as_deref(), Some("Microsoft Windows XP Professional"));
+        // The fourth value, PC-3's version, was not kept.
+        assert_eq!(inv.machines[2].version, None);
     }
 }
