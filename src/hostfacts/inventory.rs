@@ -13,6 +13,7 @@
 //! (captions, service packs, domains) held once in a shared table.
 
 use std::cell::Cell;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::io::{BufRead, BufReader, Read};
@@ -119,8 +120,6 @@ fn column(header: &str) -> Option<Col> {
 }
 
 /// One row's values, by meaning.
-
-/// One row's values, by meaning.
 #[derive(Debug, Default)]
 struct Row {
     line: usize,
@@ -179,9 +178,7 @@ impl Strings {
     }
 
     fn get(&self, id: Sid) -> &str {
-        self.list
-            .get(id.get() as usize - 1)
-            .map_or("", |s| &s[..])
+        self.list.get(id.get() as usize - 1).map_or("", |s| &s[..])
     }
 }
 
@@ -333,7 +330,6 @@ impl Problems {
     }
 }
 
-
 /// A cell as a kept string: none when empty, clipped like every string a
 /// record keeps, so a 50 MB caption cannot make a record its readers refuse.
 fn text(v: &str) -> Option<String> {
@@ -354,8 +350,6 @@ fn boolean(v: &str) -> Result<Option<bool>, String> {
 fn cut(v: &str) -> String {
     v.chars().take(60).collect()
 }
-
-/// `10.0.0.5`, `10.0.0.5, fe80::1`, WMI's `{10.0.0.5, fe80::1}`: every
 
 /// `10.0.0.5`, `10.0.0.5, fe80::1`, WMI's `{10.0.0.5, fe80::1}`: the
 /// addresses, up to `room` of them, and how many entries were left unread
@@ -469,7 +463,11 @@ impl Inventory {
         let file = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
         // A regular file is refused before any row is read; a pipe is
         // counted as it streams.
-        let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        let size = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
         if size.is_some_and(|len| len > MAX_FILE) {
             return Err(too_big());
         }
@@ -626,10 +624,13 @@ impl<S: BuildHasher> ByName<S> {
     /// Adds a name [`ByName::get`] did not find.
     fn insert(&mut self, key: String, machine: u32) {
         let hash = self.hasher.hash_one(key.as_str());
-        if self.first.contains_key(&hash) {
-            self.clash.insert(key.into_boxed_str(), machine);
-        } else {
-            self.first.insert(hash, machine);
+        match self.first.entry(hash) {
+            Entry::Occupied(_) => {
+                self.clash.insert(key.into_boxed_str(), machine);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(machine);
+            }
         }
     }
 }
@@ -660,12 +661,7 @@ struct Grouping {
 }
 
 impl Grouping {
-    fn new(
-        room: usize,
-        max_machines: usize,
-        max_addresses: usize,
-        max_strings: usize,
-    ) -> Grouping {
+    fn new(room: usize, max_machines: usize, max_addresses: usize, max_strings: usize) -> Grouping {
         Grouping {
             max_machines,
             max_addresses,
@@ -839,7 +835,9 @@ impl Inventory {
         let ip = ip.or_else(|| target_ip(&record.target));
         if let Some(i) = ip.and_then(|ip| self.by_ip.get(&ip)) {
             let m = self.machines.get(*i as usize)?;
-            self.matched.get(*i as usize)?.store(true, Ordering::Relaxed);
+            self.matched
+                .get(*i as usize)?
+                .store(true, Ordering::Relaxed);
             return Some(m);
         }
         let amt = record.amt.as_ref()?;
@@ -996,11 +994,8 @@ impl Inventory {
         // against a scan of one subnet leaves millions unmatched.
         let unmatched = self.unmatched().count();
         if unmatched > 0 {
-            let mut shown: Vec<String> = self
-                .unmatched()
-                .take(max)
-                .map(Machine::row_words)
-                .collect();
+            let mut shown: Vec<String> =
+                self.unmatched().take(max).map(Machine::row_words).collect();
             if unmatched > max {
                 shown.push(format!("and {} more", unmatched - max));
             }
@@ -1096,17 +1091,48 @@ impl Machine {
             first: self.line,
             line,
         };
-        let same_text = |a: Sid, b: Sid| a == b || strings.get(a).eq_ignore_ascii_case(strings.get(b));
+        let same_text =
+            |a: Sid, b: Sid| a == b || strings.get(a).eq_ignore_ascii_case(strings.get(b));
         let show_text = |a: Sid| strings.get(a).to_string();
         at.take("os", &mut self.os, caption, same_text, show_text);
-        at.take("service_pack", &mut self.service_pack, csd, same_text, show_text);
-        at.take("architecture", &mut self.architecture, arch, same_text, show_text);
+        at.take(
+            "service_pack",
+            &mut self.service_pack,
+            csd,
+            same_text,
+            show_text,
+        );
+        at.take(
+            "architecture",
+            &mut self.architecture,
+            arch,
+            same_text,
+            show_text,
+        );
         at.take("edition", &mut self.edition, edition, same_text, show_text);
         let same_bool = |a: bool, b: bool| a == b;
         let show_bool = |a: bool| a.to_string();
-        at.take("server_core", &mut self.server_core, row.server_core, same_bool, show_bool);
-        at.take("rras_running", &mut self.rras_running, row.rras, same_bool, show_bool);
-        at.take("ics_enabled", &mut self.ics_enabled, row.ics, same_bool, show_bool);
+        at.take(
+            "server_core",
+            &mut self.server_core,
+            row.server_core,
+            same_bool,
+            show_bool,
+        );
+        at.take(
+            "rras_running",
+            &mut self.rras_running,
+            row.rras,
+            same_bool,
+            show_bool,
+        );
+        at.take(
+            "ics_enabled",
+            &mut self.ics_enabled,
+            row.ics,
+            same_bool,
+            show_bool,
+        );
         at.take(
             "inband_provisioning",
             &mut self.inband_provisioning,
@@ -1256,7 +1282,6 @@ pub fn target_ip(target: &str) -> Option<IpAddr> {
     }
     t.rsplit_once(':').and_then(|(h, _)| h.parse().ok())
 }
-
 
 fn csv_rows(input: impl Read, grouping: &mut Grouping) -> Result<(), String> {
     let mut reader = csv::ReaderBuilder::new()
@@ -1442,11 +1467,7 @@ fn json_lines(mut input: impl BufRead, grouping: &mut Grouping) -> Result<(), St
             return json_objects(std::io::Cursor::new(buf).chain(input), grouping);
         }
         first = false;
-        json_row(
-            grouping,
-            line,
-            value.map_err(|e| format!("not JSON: {e}")),
-        );
+        json_row(grouping, line, value.map_err(|e| format!("not JSON: {e}")));
         if buf.capacity() > 1024 * 1024 {
             // One long line must not keep its buffer for the rest.
             buf = Vec::new();
@@ -1655,7 +1676,10 @@ BAD,\"unterminated
     #[test]
     fn huge_cells_are_clipped_like_device_strings() {
         use crate::text::MAX_FIELD_BYTES;
-        let caption = format!("Microsoft Windows XP Professional{}", "x".repeat(50_000_000));
+        let caption = format!(
+            "Microsoft Windows XP Professional{}",
+            "x".repeat(50_000_000)
+        );
         let name = format!("PC-{}", "n".repeat(5_000_000));
         let csv = format!(
             "Netbios_Name0,Resource_Domain_OR_Workgr0,IP_Addresses0,Caption0,CSDVersion0,Version0\n\
