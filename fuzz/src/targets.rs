@@ -392,7 +392,7 @@ pub fn host_facts(data: &[u8]) {
         one_line_within("inventory report", &line, 20 * 100 + 200);
     }
     for m in &inventory.machines {
-        serde_json::to_string(&m.facts).expect("host facts serialise");
+        serde_json::to_string(&inventory.facts(m)).expect("host facts serialise");
     }
 }
 

@@ -7,22 +7,56 @@
 //! ignored; unknown columns are ignored, since real exports carry many.
 //! Several rows may describe one machine (one per IP address, one per
 //! service): they are merged by computer name, or by address without one.
+//!
+//! The file is streamed, never held whole: what stays is one compact
+//! [`Machine`] per computer, with the strings that repeat across an estate
+//! (captions, service packs, domains) held once in a shared table.
 
+use std::cell::Cell;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::io::Read;
+use std::hash::{BuildHasher, RandomState};
+use std::io::{BufRead, BufReader, Read};
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use serde::de::{Deserializer as _, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::windows::{self, Services};
 use crate::facts::{FactSource, FactsRecord, HostFacts};
 use crate::report::text::clean;
+use crate::text::clip_field;
 
-/// Largest inventory file read.
+/// Largest inventory file read, streamed. The memory budget for a load is
+/// a peak RSS under 1 GiB, and these caps hold it (measured with
+/// `bench/inventory-memory.sh`; figures in the README's "Host facts"): a
+/// computer costs about 180 bytes loaded, so a file at this cap of
+/// Configuration Manager rows (2.8M computers of about 90 bytes) peaks near
+/// 500 MiB; rows far shorter than that are held by [`MAX_MACHINES`]
+/// (456 MiB for 3.5M names alone) and [`MAX_FILE_ADDRESSES`] (733 MiB for
+/// 3.5M computers with an IPv4 and an IPv6 address each).
 const MAX_FILE: u64 = 256 * 1024 * 1024;
+/// Most computers kept from one file: the bound that holds memory when rows
+/// are short (a name alone is a few bytes of file but a whole machine).
+const MAX_MACHINES: usize = 3_500_000;
+/// Most addresses kept for one computer, and parsed from one cell. Real
+/// machines have a handful; an export that lists thousands (a NAT pool, a
+/// cluster name) cannot be joined by address anyway, and an unbounded list
+/// made every row cost as much as all the rows before it.
+const MAX_ADDRESSES: usize = 64;
+/// Most addresses kept from one file, for the same reason as
+/// [`MAX_MACHINES`]: an address costs more held than written.
+const MAX_FILE_ADDRESSES: usize = 2 * MAX_MACHINES;
+/// Most distinct values kept from one file (captions, versions, domains...).
+/// An estate has a few hundred; a file where every row has its own would
+/// otherwise hold each in the table and its index, several times the bytes
+/// of a machine.
+const MAX_STRINGS: usize = 1_000_000;
 /// Row problems kept for the report; the rest are counted.
 const MAX_PROBLEMS: usize = 200;
 
@@ -89,7 +123,9 @@ fn column(header: &str) -> Option<Col> {
 #[derive(Debug, Default)]
 struct Row {
     line: usize,
+    /// At most [`MAX_ADDRESSES`]; `more_addresses` counts the rest.
     addresses: Vec<IpAddr>,
+    more_addresses: usize,
     name: Option<String>,
     domain: Option<String>,
     caption: Option<String>,
@@ -105,21 +141,151 @@ struct Row {
     service: Option<(String, Option<String>, Option<String>)>,
 }
 
-/// One machine of the inventory, with its merged facts.
-#[derive(Debug, Clone)]
+/// A string in the inventory's table ([`Strings`]).
+type Sid = NonZeroU32;
+
+/// The distinct strings of an inventory, each held once: an estate has a
+/// few dozen captions, service packs and domains, not one per computer.
+#[derive(Debug, Default)]
+struct Strings {
+    list: Vec<Arc<str>>,
+    /// Only while loading; dropped once every row is in.
+    index: HashMap<Arc<str>, Sid>,
+    /// [`MAX_STRINGS`], or less in tests.
+    max: usize,
+    /// Whether a value was left out for want of room.
+    full: bool,
+}
+
+impl Strings {
+    /// The id of `text`, added when new; `None` (and `full` set) when the
+    /// table already holds `max` strings.
+    fn intern(&mut self, text: String) -> Option<Sid> {
+        if let Some(id) = self.index.get(text.as_str()) {
+            return Some(*id);
+        }
+        if self.list.len() >= self.max {
+            self.full = true;
+            return None;
+        }
+        let id = u32::try_from(self.list.len() + 1)
+            .ok()
+            .and_then(NonZeroU32::new)?;
+        let text: Arc<str> = Arc::from(text);
+        self.list.push(Arc::clone(&text));
+        self.index.insert(text, id);
+        Some(id)
+    }
+
+    fn get(&self, id: Sid) -> &str {
+        self.list.get(id.get() as usize - 1).map_or("", |s| &s[..])
+    }
+}
+
+/// One machine of the inventory, with its merged facts, kept small: an
+/// export may hold millions. Strings that repeat are ids into the
+/// inventory's table; what few machines need (disputes) is
+/// boxed apart.
+#[derive(Debug)]
 pub struct Machine {
     /// The first line (or JSON element) that named it.
-    pub line: usize,
-    pub name: Option<String>,
-    pub domain: Option<String>,
-    pub addresses: Vec<IpAddr>,
-    pub facts: HostFacts,
-    caption_line: usize,
-    /// The line that gave each fact, for a later row that disagrees.
-    fact_lines: Vec<(&'static str, usize)>,
-    version: Option<String>,
+    line: u32,
+    name: Option<Box<str>>,
+    domain: Option<Sid>,
+    addresses: Vec<IpAddr>,
+    os: Option<Sid>,
+    service_pack: Option<Sid>,
+    architecture: Option<Sid>,
+    edition: Option<Sid>,
+    version: Option<Sid>,
+    server_core: Option<bool>,
+    rras_running: Option<bool>,
+    ics_enabled: Option<bool>,
+    inband_provisioning: Option<bool>,
+    /// Whether the address clip was reported (once per machine).
+    clipped: bool,
     sku: Option<u32>,
     services: Services,
+    rare: Option<Box<Rare>>,
+}
+
+/// What few machines carry.
+#[derive(Debug, Default)]
+struct Rare {
+    /// The line that gave a fact, when not the machine's first line, for
+    /// a later row that disagrees.
+    fact_lines: Vec<(&'static str, u32)>,
+    /// Facts two rows disagreed on (`key: inventory line 3 says ...`).
+    conflicts: Vec<String>,
+}
+
+impl Machine {
+    fn new(line: usize) -> Machine {
+        Machine {
+            line: line_u32(line),
+            name: None,
+            domain: None,
+            addresses: Vec::new(),
+            os: None,
+            service_pack: None,
+            architecture: None,
+            edition: None,
+            version: None,
+            server_core: None,
+            rras_running: None,
+            ics_enabled: None,
+            inband_provisioning: None,
+            clipped: false,
+            sku: None,
+            services: Services::default(),
+            rare: None,
+        }
+    }
+
+    /// The computer's name as the export gave it.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The first line (or JSON element) that named it.
+    pub fn line(&self) -> usize {
+        self.line as usize
+    }
+
+    /// Its addresses, at most [`MAX_ADDRESSES`].
+    pub fn addresses(&self) -> &[IpAddr] {
+        &self.addresses
+    }
+
+    fn conflicts(&self) -> &[String] {
+        self.rare.as_deref().map_or(&[], |r| &r.conflicts[..])
+    }
+
+    /// `line 7 (10.0.0.5, PC-1)`: the machine in a list of rows.
+    fn row_words(&self) -> String {
+        let who = self
+            .addresses
+            .first()
+            .map(|ip| ip.to_string())
+            .into_iter()
+            .chain(self.name.as_deref().map(|n| clean(&cut(n)).into_owned()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("line {} ({who})", self.line)
+    }
+
+    /// The computer in a problem line: its name, else its first address.
+    fn who(&self) -> String {
+        match (&self.name, self.addresses.first()) {
+            (Some(name), _) => clean(&cut(name)).into_owned(),
+            (None, Some(ip)) => format!("the computer at {ip}"),
+            (None, None) => "the computer".into(),
+        }
+    }
+}
+
+fn line_u32(line: usize) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
 }
 
 /// The inventory, ready to join.
@@ -132,11 +298,14 @@ pub struct Inventory {
     pub problems: Vec<String>,
     /// Problems beyond those kept.
     pub more_problems: usize,
-    by_ip: HashMap<IpAddr, usize>,
+    strings: Strings,
+    by_ip: ByIp,
     /// Addresses two computers claim (the first two lines): joining by
     /// them would let row order pick the computer, so they join nothing.
-    ambiguous: HashMap<IpAddr, (usize, usize)>,
-    by_name: HashMap<String, Vec<usize>>,
+    ambiguous: HashMap<IpAddr, (u32, u32)>,
+    /// Named machines by short name, lowercase: one machine per name, as
+    /// rows are grouped by it.
+    by_name: ByName,
     matched: Vec<AtomicBool>,
     unmatched_devices: Mutex<Vec<String>>,
     /// Facts on which a device's record and its row disagreed (`target: ...`).
@@ -161,9 +330,11 @@ impl Problems {
     }
 }
 
+/// A cell as a kept string: none when empty, clipped like every string a
+/// record keeps, so a 50 MB caption cannot make a record its readers refuse.
 fn text(v: &str) -> Option<String> {
     let t = v.trim();
-    (!t.is_empty() && !t.eq_ignore_ascii_case("null")).then(|| t.to_string())
+    (!t.is_empty() && !t.eq_ignore_ascii_case("null")).then(|| clip_field(t).into_owned())
 }
 
 fn boolean(v: &str) -> Result<Option<bool>, String> {
@@ -180,10 +351,13 @@ fn cut(v: &str) -> String {
     v.chars().take(60).collect()
 }
 
-/// `10.0.0.5`, `10.0.0.5, fe80::1`, WMI's `{10.0.0.5, fe80::1}`: every
-/// address; an entry that is not one is an error.
-fn addresses(v: &str) -> Result<Vec<IpAddr>, String> {
+/// `10.0.0.5`, `10.0.0.5, fe80::1`, WMI's `{10.0.0.5, fe80::1}`: the
+/// addresses, up to `room` of them, and how many entries were left unread
+/// past that (counted, not parsed, so one huge cell costs one pass). An
+/// entry read that is not an address is an error.
+fn addresses(v: &str, room: usize) -> Result<(Vec<IpAddr>, usize), String> {
     let mut out = Vec::new();
+    let mut rest = 0;
     for part in v
         .trim()
         .trim_start_matches('{')
@@ -192,19 +366,28 @@ fn addresses(v: &str) -> Result<Vec<IpAddr>, String> {
         .map(|p| p.trim().trim_matches('"'))
         .filter(|p| !p.is_empty())
     {
+        if out.len() >= room {
+            rest += 1;
+            continue;
+        }
         let ip: IpAddr = part
             .parse()
             .map_err(|_| format!("`{}` is not an IP address", clean(&cut(part))))?;
         out.push(ip);
     }
-    Ok(out)
+    Ok((out, rest))
 }
 
 impl Row {
     /// Sets one cell. `service_rows` says whether `Name` is a service name.
     fn set(&mut self, col: Col, value: &str, service_rows: bool) -> Result<(), String> {
         match col {
-            Col::Address => self.addresses.extend(addresses(value)?),
+            Col::Address => {
+                let room = MAX_ADDRESSES.saturating_sub(self.addresses.len());
+                let (found, rest) = addresses(value, room)?;
+                self.addresses.extend(found);
+                self.more_addresses += rest;
+            }
             Col::Name if service_rows => {
                 if let Some(name) = text(value) {
                     let s = self.service.get_or_insert((String::new(), None, None));
@@ -276,52 +459,259 @@ impl Inventory {
     /// problem on its line, and the rest are read.
     pub fn load(path: &Path) -> Result<Inventory, String> {
         let shown = path.display().to_string();
+        let too_big = || format!("{shown} is larger than {MAX_FILE} bytes");
+        // Opened without blocking and read within a time bound, as every
+        // input is: a FIFO nothing writes to is named, not waited on.
         let file = bounded_read::TimedReader::open(path, bounded_read::READ_TIME)
             .map_err(|e| e.to_string())?;
-        let mut bytes = Vec::new();
-        file.take(MAX_FILE + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read {shown}: {e}"))?;
-        if bytes.len() as u64 > MAX_FILE {
-            return Err(format!("{shown} is larger than {MAX_FILE} bytes"));
+        // A regular file is refused before any row is read; a pipe is
+        // counted as it streams.
+        let size = std::fs::metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        if size.is_some_and(|len| len > MAX_FILE) {
+            return Err(too_big());
         }
-        let mut inventory = Inventory::parse(&bytes)?;
+        let count = Rc::new(Cell::new(0));
+        let source = Counted {
+            inner: file.take(MAX_FILE + 1),
+            count: Rc::clone(&count),
+        };
+        let read = Inventory::read(source, size.unwrap_or(0));
+        if count.get() > MAX_FILE {
+            return Err(too_big());
+        }
+        let mut inventory = read.map_err(|e| match e.strip_prefix("cannot read: ") {
+            Some(why) => format!("cannot read {shown}: {why}"),
+            None => e,
+        })?;
         inventory.path = shown;
         Ok(inventory)
     }
 
     /// Parses an export held in memory (CSV, a JSON array or JSON Lines).
     pub fn parse(bytes: &[u8]) -> Result<Inventory, String> {
-        let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-        let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
-        let mut grouping = Grouping::default();
+        Inventory::read(bytes, bytes.len() as u64)
+    }
+
+    /// Reads an export as it streams: only one row (and the parser's
+    /// buffer) is held at a time besides the machines. `size` is the file's
+    /// size when known, to make room for its machines at once.
+    fn read(reader: impl Read, size: u64) -> Result<Inventory, String> {
+        // A row of a distinct computer is rarely under 8 bytes (`PC-0001`
+        // and a line break). Room asked for and not used is address space,
+        // not memory; growing by doubling instead would copy the machines,
+        // holding them one and a half times at the peak.
+        let room = usize::try_from(size / 8).unwrap_or(MAX_MACHINES);
+        let grouping = Grouping::new(room, MAX_MACHINES, MAX_FILE_ADDRESSES, MAX_STRINGS);
+        Inventory::read_into(reader, grouping)
+    }
+
+    fn read_into(reader: impl Read, mut grouping: Grouping) -> Result<Inventory, String> {
+        let mut input = BufReader::with_capacity(64 * 1024, reader);
+        let head = input.fill_buf().map_err(|e| format!("cannot read: {e}"))?;
+        let bom = head.starts_with(b"\xef\xbb\xbf");
+        let first = head
+            .iter()
+            .skip(if bom { 3 } else { 0 })
+            .find(|b| !b.is_ascii_whitespace())
+            .copied();
+        if bom {
+            input.consume(3);
+        }
         match first {
-            Some(b'[') | Some(b'{') => json_rows(body, &mut grouping)?,
-            _ => csv_rows(body, &mut grouping)?,
+            Some(b'[') => json_array(input, &mut grouping)?,
+            Some(b'{') => json_lines(input, &mut grouping)?,
+            _ => csv_rows(input, &mut grouping)?,
         };
         Ok(grouping.finish())
+    }
+
+    /// The facts of one machine, as its rows settled them.
+    pub fn facts(&self, m: &Machine) -> HostFacts {
+        let s = |id: Option<Sid>| id.map(|id| self.strings.get(id).to_string());
+        HostFacts {
+            os: s(m.os),
+            service_pack: s(m.service_pack),
+            architecture: s(m.architecture),
+            edition: s(m.edition),
+            server_core: m.server_core,
+            rras_running: m.rras_running,
+            ics_enabled: m.ics_enabled,
+            inband_provisioning: m.inband_provisioning,
+            conflicts: m.conflicts().to_vec(),
+            ..HostFacts::default()
+        }
+    }
+}
+
+/// A reader that counts what passed through it, to tell a file past the
+/// cap from one that ends at it.
+struct Counted<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get().saturating_add(n as u64));
+        Ok(n)
+    }
+}
+
+/// Machine indexes by address, IPv4 apart: most addresses are, and a
+/// `u32` key takes a third of the room an `IpAddr`'s does.
+#[derive(Debug, Default)]
+struct ByIp {
+    v4: HashMap<u32, u32>,
+    /// Bytes, not `u128`: its alignment would pad every entry to 32 bytes.
+    v6: HashMap<[u8; 16], u32>,
+}
+
+impl ByIp {
+    fn with_capacity(v4: usize, v6: usize) -> ByIp {
+        ByIp {
+            v4: HashMap::with_capacity(v4),
+            v6: HashMap::with_capacity(v6),
+        }
+    }
+
+    fn get(&self, ip: &IpAddr) -> Option<&u32> {
+        match ip {
+            IpAddr::V4(a) => self.v4.get(&a.to_bits()),
+            IpAddr::V6(a) => self.v6.get(&a.octets()),
+        }
+    }
+
+    fn insert(&mut self, ip: IpAddr, machine: u32) -> Option<u32> {
+        match ip {
+            IpAddr::V4(a) => self.v4.insert(a.to_bits(), machine),
+            IpAddr::V6(a) => self.v6.insert(a.octets(), machine),
+        }
+    }
+
+    fn remove(&mut self, ip: &IpAddr) {
+        match ip {
+            IpAddr::V4(a) => self.v4.remove(&a.to_bits()),
+            IpAddr::V6(a) => self.v6.remove(&a.octets()),
+        };
+    }
+}
+
+/// Named machines by short name (lowercase), kept as a hash of the name:
+/// the machine holds the name itself, checked on every hit, and the rare
+/// name whose hash another name already has is kept whole in `clash`.
+/// Half the room of a map of names, for an index of millions.
+#[derive(Debug, Default)]
+struct ByName<S = RandomState> {
+    hasher: S,
+    first: HashMap<u64, u32>,
+    clash: HashMap<Box<str>, u32>,
+}
+
+impl<S: BuildHasher> ByName<S> {
+    fn get(&self, key: &str, machines: &[Machine]) -> Option<u32> {
+        let hash = self.hasher.hash_one(key);
+        if let Some(&i) = self.first.get(&hash) {
+            let name = machines.get(i as usize).and_then(|m| m.name.as_deref());
+            if name.is_some_and(|n| short(n) == key) {
+                return Some(i);
+            }
+        }
+        self.clash.get(key).copied()
+    }
+
+    /// Adds a name [`ByName::get`] did not find.
+    fn insert(&mut self, key: String, machine: u32) {
+        let hash = self.hasher.hash_one(key.as_str());
+        match self.first.entry(hash) {
+            Entry::Occupied(_) => {
+                self.clash.insert(key.into_boxed_str(), machine);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(machine);
+            }
+        }
     }
 }
 
 /// Rows gathered into machines as they are read, so no row outlives its
-/// line: an estate's export is held once, as machines, not twice.
-#[derive(Default)]
+/// line: an estate's export is held once, as machines, never as text.
 struct Grouping {
+    /// [`MAX_MACHINES`] and [`MAX_FILE_ADDRESSES`], apart so tests can
+    /// reach them with small files.
+    max_machines: usize,
+    max_addresses: usize,
     machines: Vec<Machine>,
-    key_of: HashMap<String, usize>,
+    /// Named machines by short name: the grouping key, and after loading
+    /// the join by AMT's hostname.
+    by_name: ByName,
+    /// Machines without a name, by their first address: only while loading.
+    nameless: ByIp,
+    strings: Strings,
     problems: Problems,
+    /// Addresses kept so far, up to `max_addresses`.
+    addresses: usize,
+    /// Whether the file's address bound was reported.
+    addresses_said: bool,
+    /// Whether the file's computer bound was reported.
+    machines_said: bool,
+    /// Whether the file's bound on distinct values was reported.
+    strings_said: bool,
 }
 
 impl Grouping {
+    fn new(room: usize, max_machines: usize, max_addresses: usize, max_strings: usize) -> Grouping {
+        Grouping {
+            max_machines,
+            max_addresses,
+            machines: Vec::with_capacity(room.min(max_machines)),
+            by_name: ByName::default(),
+            nameless: ByIp::default(),
+            strings: Strings {
+                max: max_strings,
+                ..Strings::default()
+            },
+            problems: Problems::default(),
+            addresses: 0,
+            addresses_said: false,
+            machines_said: false,
+            strings_said: false,
+        }
+    }
+
     fn problem(&mut self, text: String) {
         self.problems.push(text);
     }
 
     fn add(&mut self, row: Row) {
-        let machines = &mut self.machines;
-        let key = match (&row.name, row.addresses.first()) {
-            (Some(name), _) => format!("name:{}", short(name)),
-            (None, Some(ip)) => format!("ip:{ip}"),
+        let found = match (&row.name, row.addresses.first()) {
+            (Some(name), _) => {
+                let key = short(name);
+                match self.by_name.get(&key, &self.machines) {
+                    Some(i) => Some(i),
+                    None => {
+                        let i = self.new_machine(row.line);
+                        if let Some(i) = i {
+                            self.by_name.insert(key, i);
+                        }
+                        i
+                    }
+                }
+            }
+            (None, Some(ip)) => match self.nameless.get(ip) {
+                Some(i) => Some(*i),
+                None => {
+                    let ip = *ip;
+                    let i = self.new_machine(row.line);
+                    if let Some(i) = i {
+                        self.nameless.insert(ip, i);
+                    }
+                    i
+                }
+            },
             (None, None) => {
                 self.problems.push(format!(
                     "line {}: no address or computer name to join on",
@@ -330,55 +720,90 @@ impl Grouping {
                 return;
             }
         };
-        let index = *self.key_of.entry(key).or_insert_with(|| {
-            machines.push(Machine {
-                line: row.line,
-                name: None,
-                domain: None,
-                addresses: Vec::new(),
-                facts: HostFacts::default(),
-                caption_line: row.line,
-                fact_lines: Vec::new(),
-                version: None,
-                sku: None,
-                services: Services::default(),
-            });
-            machines.len() - 1
-        });
-        if let Err(e) = machines[index].add(row) {
-            self.problems.push(e);
+        let Some(machine) = found.and_then(|i| self.machines.get_mut(i as usize)) else {
+            return;
+        };
+        let line = row.line;
+        let before = self.addresses;
+        let mut room = self.max_addresses.saturating_sub(before);
+        let cut = machine.add(row, &mut self.strings, &mut self.problems, &mut room);
+        self.addresses = self.max_addresses.saturating_sub(room);
+        if self.strings.full && !self.strings_said {
+            self.strings_said = true;
+            self.problems.push(format!(
+                "line {line}: more than {} distinct values (captions, versions, domains...) \
+                 in the file; the values past it are left unknown",
+                self.strings.max
+            ));
         }
+        if cut && !self.addresses_said {
+            self.addresses_said = true;
+            self.problems.push(format!(
+                "line {line}: more than {} addresses in the file; those past it are not joined",
+                self.max_addresses
+            ));
+        }
+    }
+
+    /// A new machine's index, or `None` (and a problem) past [`MAX_MACHINES`].
+    fn new_machine(&mut self, line: usize) -> Option<u32> {
+        let index = u32::try_from(self.machines.len())
+            .ok()
+            .filter(|_| self.machines.len() < self.max_machines);
+        match index {
+            Some(_) => self.machines.push(Machine::new(line)),
+            // Said once; the other rows past it are counted as bad rows.
+            None if self.machines_said => self.problems.dropped += 1,
+            None => {
+                self.machines_said = true;
+                self.problems.push(format!(
+                    "line {line}: more than {} computers in the file; the rows of the others are not read",
+                    self.max_machines
+                ));
+            }
+        }
+        index
     }
 
     fn finish(self) -> Inventory {
         let Grouping {
             mut machines,
-            key_of,
+            by_name,
+            nameless,
+            mut strings,
             mut problems,
+            ..
         } = self;
-        // Only the indexes below are kept; the grouping key goes first.
-        drop(key_of);
+        // Only the indexes below are kept; the loading ones go first.
+        drop(nameless);
+        strings.index = HashMap::new();
+        // Not shrunk: that would copy them, and the room left was never
+        // touched.
         for m in &mut machines {
-            m.finish();
+            m.finish(&strings);
         }
-        let mut by_ip = HashMap::new();
+        let (mut v4, mut v6) = (0, 0);
+        for ip in machines.iter().flat_map(|m| &m.addresses) {
+            match ip {
+                IpAddr::V4(_) => v4 += 1,
+                IpAddr::V6(_) => v6 += 1,
+            }
+        }
+        let mut by_ip = ByIp::with_capacity(v4, v6);
         let mut ambiguous = HashMap::new();
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, m) in machines.iter().enumerate() {
+        for (i, m) in (0u32..).zip(&machines) {
             for ip in &m.addresses {
                 if let Some(other) = by_ip.insert(*ip, i) {
                     if other != i {
+                        let other_line = machines.get(other as usize).map_or(0, Machine::line);
                         problems.push(format!(
-                            "line {}: address {ip} is also on line {} (another computer); \
+                            "line {}: address {ip} is also on line {other_line} (another computer); \
                              neither is joined by that address",
-                            m.line, machines[other].line
+                            m.line
                         ));
                         ambiguous.entry(*ip).or_insert((other, i));
                     }
                 }
-            }
-            if let Some(name) = &m.name {
-                by_name.entry(short(name)).or_default().push(i);
             }
         }
         let Problems {
@@ -394,6 +819,7 @@ impl Grouping {
             machines,
             problems,
             more_problems,
+            strings,
             by_ip,
             ambiguous,
             by_name,
@@ -410,32 +836,33 @@ impl Inventory {
     pub fn find(&self, record: &FactsRecord, ip: Option<IpAddr>) -> Option<&Machine> {
         let ip = ip.or_else(|| target_ip(&record.target));
         if let Some(i) = ip.and_then(|ip| self.by_ip.get(&ip)) {
-            self.matched[*i].store(true, Ordering::Relaxed);
-            return Some(&self.machines[*i]);
+            let m = self.machines.get(*i as usize)?;
+            self.matched
+                .get(*i as usize)?
+                .store(true, Ordering::Relaxed);
+            return Some(m);
         }
         let amt = record.amt.as_ref()?;
         let host = amt.hostname.as_deref().filter(|h| !h.is_empty())?;
-        let candidates = self.by_name.get(&short(host))?;
+        let i = self.by_name.get(&short(host), &self.machines)?;
+        let m = self.machines.get(i as usize)?;
         let domain = amt.domain.as_deref().filter(|d| !d.is_empty());
-        let fits = |m: &Machine| match (domain, m.domain.as_deref()) {
-            (Some(d), Some(md)) => same_domain(d, md),
-            _ => true,
-        };
-        let mut fitting = candidates.iter().filter(|&&i| fits(&self.machines[i]));
-        let first = *fitting.next()?;
-        if fitting.next().is_some() {
-            // Two computers of that name and no domain to tell them apart.
-            return None;
+        if let (Some(d), Some(md)) = (domain, m.domain) {
+            if !same_domain(d, self.strings.get(md)) {
+                return None;
+            }
         }
-        self.matched[first].store(true, Ordering::Relaxed);
-        Some(&self.machines[first])
+        self.matched.get(i as usize)?.store(true, Ordering::Relaxed);
+        Some(m)
     }
 
     /// The two computers that claim `ip`, in words, when two do.
     fn claimants(&self, ip: IpAddr) -> Option<String> {
         let (a, b) = *self.ambiguous.get(&ip)?;
-        let who = |i: usize| {
-            let m = &self.machines[i];
+        let who = |i: u32| {
+            let Some(m) = self.machines.get(i as usize) else {
+                return String::new();
+            };
             match &m.name {
                 Some(name) => format!("line {} {}", m.line, clean(&cut(name))),
                 None => format!("line {}", m.line),
@@ -467,7 +894,7 @@ impl Inventory {
                     }
                 }
                 let before = host.conflicts.len();
-                super::merge(host, &m.facts, FactSource::Inventory);
+                super::merge(host, &self.facts(m), FactSource::Inventory);
                 if host.conflicts.len() > before {
                     if let Ok(mut list) = self.conflicts.lock() {
                         let target = clean(&record.target).into_owned();
@@ -527,22 +954,15 @@ impl Inventory {
 
     /// Machines no device was joined to (line, address or name).
     pub fn unmatched_rows(&self) -> Vec<String> {
+        self.unmatched().map(Machine::row_words).collect()
+    }
+
+    fn unmatched(&self) -> impl Iterator<Item = &Machine> {
         self.machines
             .iter()
             .zip(&self.matched)
             .filter(|(_, hit)| !hit.load(Ordering::Relaxed))
-            .map(|(m, _)| {
-                let who = m
-                    .addresses
-                    .first()
-                    .map(|ip| ip.to_string())
-                    .into_iter()
-                    .chain(m.name.as_deref().map(|n| clean(&cut(n)).into_owned()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!("line {} ({who})", m.line)
-            })
-            .collect()
+            .map(|(m, _)| m)
     }
 
     /// Devices that no machine was joined to, in the order they came.
@@ -572,12 +992,18 @@ impl Inventory {
             }
             shown.join("; ")
         };
-        let rows = self.unmatched_rows();
-        if !rows.is_empty() {
+        // Counted, and only the shown ones put in words: an estate's export
+        // against a scan of one subnet leaves millions unmatched.
+        let unmatched = self.unmatched().count();
+        if unmatched > 0 {
+            let mut shown: Vec<String> =
+                self.unmatched().take(max).map(Machine::row_words).collect();
+            if unmatched > max {
+                shown.push(format!("and {} more", unmatched - max));
+            }
             out.push(format!(
-                "{path}: {} row(s) matched no AMT device: {}",
-                rows.len(),
-                list(rows)
+                "{path}: {unmatched} row(s) matched no AMT device: {}",
+                shown.join("; ")
             ));
         }
         let conflicts = self.conflicts.lock().map(|l| l.clone()).unwrap_or_default();
@@ -601,92 +1027,129 @@ impl Inventory {
 }
 
 impl Machine {
-    fn add(&mut self, row: Row) -> Result<(), String> {
-        let line = row.line;
+    /// Takes one row into the machine; `room` is what the file may still
+    /// keep of addresses. True when that room cut an address off.
+    fn add(
+        &mut self,
+        row: Row,
+        strings: &mut Strings,
+        problems: &mut Problems,
+        room: &mut usize,
+    ) -> bool {
+        let line = line_u32(row.line);
         if self.name.is_none() {
-            self.name = row.name;
+            self.name = row.name.map(String::into_boxed_str);
         }
         if self.domain.is_none() {
-            self.domain = row.domain;
+            self.domain = row.domain.and_then(|d| strings.intern(d));
         }
+        let mut over = row.more_addresses;
+        let mut file_full = false;
         for ip in row.addresses {
-            if !self.addresses.contains(&ip) {
-                self.addresses.push(ip);
+            // At most MAX_ADDRESSES to look through: a computer on a
+            // million rows costs a million short looks, not a million long.
+            if self.addresses.contains(&ip) {
+                continue;
             }
+            if self.addresses.len() >= MAX_ADDRESSES {
+                over += 1;
+                continue;
+            }
+            if *room == 0 {
+                file_full = true;
+                continue;
+            }
+            *room -= 1;
+            if self.addresses.len() == self.addresses.capacity() {
+                // Most computers have one or two addresses; the room for
+                // four that doubling gives wastes more than they take, and
+                // growing one at a time is at most MAX_ADDRESSES steps.
+                self.addresses.reserve_exact(1);
+            }
+            self.addresses.push(ip);
         }
+        if over > 0 && !self.clipped {
+            self.clipped = true;
+            problems.push(format!(
+                "line {line}: {} lists more than {MAX_ADDRESSES} addresses; the rest are not joined",
+                self.who()
+            ));
+        }
+        let mut intern = |v: Option<String>| v.and_then(|v| strings.intern(v));
+        let (caption, csd, arch, edition, version) = (
+            intern(row.caption),
+            intern(row.csd),
+            intern(row.arch),
+            intern(row.edition),
+            intern(row.version),
+        );
+        let strings = &*strings;
         // Two rows of one computer that disagree on a fact settle nothing:
         // whichever came last would otherwise decide the verdict. The
         // dispute is kept on the machine (and so on its host record) and
         // the fact left unknown, as between sources (`super::merge`).
-        let (facts, lines) = (&mut self.facts, &mut self.fact_lines);
-        settle(facts, lines, "os", |f| &mut f.os, row.caption, line);
-        settle(
-            facts,
-            lines,
+        let mut at = Settle {
+            rare: &mut self.rare,
+            first: self.line,
+            line,
+        };
+        let same_text =
+            |a: Sid, b: Sid| a == b || strings.get(a).eq_ignore_ascii_case(strings.get(b));
+        let show_text = |a: Sid| strings.get(a).to_string();
+        at.take("os", &mut self.os, caption, same_text, show_text);
+        at.take(
             "service_pack",
-            |f| &mut f.service_pack,
-            row.csd,
-            line,
+            &mut self.service_pack,
+            csd,
+            same_text,
+            show_text,
         );
-        settle(
-            facts,
-            lines,
+        at.take(
             "architecture",
-            |f| &mut f.architecture,
-            row.arch,
-            line,
+            &mut self.architecture,
+            arch,
+            same_text,
+            show_text,
         );
-        settle(
-            facts,
-            lines,
-            "edition",
-            |f| &mut f.edition,
-            row.edition,
-            line,
-        );
-        settle(
-            facts,
-            lines,
+        at.take("edition", &mut self.edition, edition, same_text, show_text);
+        let same_bool = |a: bool, b: bool| a == b;
+        let show_bool = |a: bool| a.to_string();
+        at.take(
             "server_core",
-            |f| &mut f.server_core,
+            &mut self.server_core,
             row.server_core,
-            line,
+            same_bool,
+            show_bool,
         );
-        settle(
-            facts,
-            lines,
+        at.take(
             "rras_running",
-            |f| &mut f.rras_running,
+            &mut self.rras_running,
             row.rras,
-            line,
+            same_bool,
+            show_bool,
         );
-        settle(
-            facts,
-            lines,
+        at.take(
             "ics_enabled",
-            |f| &mut f.ics_enabled,
+            &mut self.ics_enabled,
             row.ics,
-            line,
+            same_bool,
+            show_bool,
         );
-        settle(
-            facts,
-            lines,
+        at.take(
             "inband_provisioning",
-            |f| &mut f.inband_provisioning,
+            &mut self.inband_provisioning,
             row.inband,
-            line,
+            same_bool,
+            show_bool,
         );
-        let mut problem = None;
-        if let Some(v) = row.version {
-            match &self.version {
-                Some(old) if !old.eq_ignore_ascii_case(&v) => {
-                    problem = Some(format!(
-                        "line {line}: Version `{}` differs from line {} (`{}`) for the same computer; the first is used",
-                        clean(&cut(&v)),
-                        self.caption_line,
-                        clean(&cut(old))
-                    ));
-                }
+        if let Some(v) = version {
+            match self.version {
+                Some(old) if !same_text(old, v) => problems.push(format!(
+                    "line {line}: Version `{}` differs from line {} (`{}`) for the same computer; the first is used",
+                    clean(&cut(strings.get(v))),
+                    self.line,
+                    clean(&cut(strings.get(old)))
+                )),
                 Some(_) => {}
                 None => self.version = Some(v),
             }
@@ -697,99 +1160,91 @@ impl Machine {
                 self.services.add(&name, state, mode);
             }
         }
-        problem.map_or(Ok(()), Err)
+        file_full
     }
 
     /// Settles what needs the whole machine: services read with the OS, and
-    /// Server Core from the SKU. A disputed fact stays unsettled.
-    fn finish(&mut self) {
-        if self.facts.server_core.is_none() && !disputed(&self.facts, "server_core") {
-            self.facts.server_core = self.sku.map(windows::sku_is_server_core);
+    /// Server Core from the SKU. A disputed fact stays unsettled. What only
+    /// loading needed is dropped.
+    fn finish(&mut self, strings: &Strings) {
+        let services = self.services;
+        let rare = self.rare.as_deref();
+        if self.server_core.is_none() && !disputed(rare, "server_core") {
+            self.server_core = self.sku.map(windows::sku_is_server_core);
         }
         // An explicit column wins over the service rows.
-        if self.facts.rras_running.is_none() && !disputed(&self.facts, "rras_running") {
-            self.facts.rras_running = self.services.rras_running();
+        if self.rras_running.is_none() && !disputed(rare, "rras_running") {
+            self.rras_running = services.rras_running();
         }
-        if self.facts.ics_enabled.is_none() && !disputed(&self.facts, "ics_enabled") {
-            self.facts.ics_enabled = self
-                .services
-                .ics_enabled(self.facts.os.as_deref(), self.version.as_deref());
+        if self.ics_enabled.is_none() && !disputed(rare, "ics_enabled") {
+            let text = |id: Option<Sid>| id.map(|id| strings.get(id));
+            self.ics_enabled = services.ics_enabled(text(self.os), text(self.version));
         }
-    }
-}
-
-/// A value two rows can hold for one fact: compared as an admin would.
-trait RowValue: Clone {
-    fn same(&self, other: &Self) -> bool;
-    fn shown(&self) -> String;
-}
-
-impl RowValue for String {
-    fn same(&self, other: &Self) -> bool {
-        self.eq_ignore_ascii_case(other)
-    }
-    fn shown(&self) -> String {
-        self.clone()
-    }
-}
-
-impl RowValue for bool {
-    fn same(&self, other: &Self) -> bool {
-        self == other
-    }
-    fn shown(&self) -> String {
-        self.to_string()
-    }
-}
-
-/// Takes one row's value for a fact: the first value sets it, the same
-/// value again changes nothing, a different one disputes it for good.
-fn settle<T: RowValue>(
-    facts: &mut HostFacts,
-    lines: &mut Vec<(&'static str, usize)>,
-    key: &'static str,
-    slot: impl Fn(&mut HostFacts) -> &mut Option<T>,
-    value: Option<T>,
-    line: usize,
-) {
-    let Some(value) = value else { return };
-    if disputed(facts, key) {
-        return;
-    }
-    match slot(facts).clone() {
-        None => {
-            *slot(facts) = Some(value);
-            lines.push((key, line));
+        if self.rare.as_ref().is_some_and(|r| r.conflicts.is_empty()) {
+            self.rare = None;
+        } else if let Some(rare) = &mut self.rare {
+            rare.fact_lines = Vec::new();
         }
-        Some(old) if old.same(&value) => {}
-        Some(old) => {
-            let first = first_line(lines, key);
-            facts
-                .conflicts
-                .push(dispute(key, first, &old.shown(), line, &value.shown()));
-            *slot(facts) = None;
+        self.addresses.shrink_to_fit();
+    }
+}
+
+/// One row's facts being taken into its machine.
+struct Settle<'a> {
+    rare: &'a mut Option<Box<Rare>>,
+    /// The machine's first line, where a fact not listed in `fact_lines`
+    /// came from.
+    first: u32,
+    line: u32,
+}
+
+impl Settle<'_> {
+    /// Takes one row's value for a fact: the first value sets it, the same
+    /// value again changes nothing, a different one disputes it for good.
+    fn take<T: Copy>(
+        &mut self,
+        key: &'static str,
+        slot: &mut Option<T>,
+        value: Option<T>,
+        same: impl Fn(T, T) -> bool,
+        shown: impl Fn(T) -> String,
+    ) {
+        let Some(value) = value else { return };
+        if disputed(self.rare.as_deref(), key) {
+            return;
+        }
+        match *slot {
+            None => {
+                *slot = Some(value);
+                if self.line != self.first {
+                    let rare = self.rare.get_or_insert_with(Box::default);
+                    rare.fact_lines.push((key, self.line));
+                }
+            }
+            Some(old) if same(old, value) => {}
+            Some(old) => {
+                let rare = self.rare.get_or_insert_with(Box::default);
+                let first = rare
+                    .fact_lines
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map_or(self.first, |(_, line)| *line);
+                rare.conflicts
+                    .push(dispute(key, first, &shown(old), self.line, &shown(value)));
+                *slot = None;
+            }
         }
     }
 }
 
 /// Whether rows of the machine already disagreed on `key`.
-fn disputed(facts: &HostFacts, key: &str) -> bool {
-    facts
-        .conflicts
-        .iter()
-        .any(|c| c.split(':').next() == Some(key))
-}
-
-fn first_line(lines: &[(&'static str, usize)], key: &str) -> usize {
-    lines
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map_or(0, |(_, line)| *line)
+fn disputed(rare: Option<&Rare>, key: &str) -> bool {
+    rare.is_some_and(|r| r.conflicts.iter().any(|c| c.split(':').next() == Some(key)))
 }
 
 /// `rras_running: inventory line 3 says true, line 7 says false`: the
 /// dispute as `host.conflicts` keeps it, key first.
-fn dispute(key: &str, first: usize, old: &str, line: usize, new: &str) -> String {
+fn dispute(key: &str, first: u32, old: &str, line: u32, new: &str) -> String {
     format!(
         "{key}: inventory line {first} says {}, line {line} says {}",
         clean(&cut(old)),
@@ -830,14 +1285,14 @@ pub fn target_ip(target: &str) -> Option<IpAddr> {
     t.rsplit_once(':').and_then(|(h, _)| h.parse().ok())
 }
 
-fn csv_rows(body: &[u8], grouping: &mut Grouping) -> Result<(), String> {
+fn csv_rows(input: impl Read, grouping: &mut Grouping) -> Result<(), String> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(body);
+        .from_reader(Tap::new(input));
     let headers = reader
         .headers()
-        .map_err(|e| format!("line 1: cannot read the header: {e}"))?
+        .map_err(|e| format!("line 1: cannot read the header: {}", clean(&e.to_string())))?
         .clone();
     let cols: Vec<Option<Col>> = headers.iter().map(column).collect();
     if !cols
@@ -852,20 +1307,28 @@ fn csv_rows(body: &[u8], grouping: &mut Grouping) -> Result<(), String> {
     let service_rows = cols
         .iter()
         .any(|c| matches!(c, Some(Col::State | Col::StartMode)));
-    let mut lines = Lines::new(body);
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
+    // One record, reused: its buffers grow to the longest row once.
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
             Err(e) => {
-                let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
+                let line = e
+                    .position()
+                    .map(|p| reader.get_mut().line_at(p.byte()))
+                    .unwrap_or(0);
                 grouping.problem(format!("line {line}: {}", clean(&e.to_string())));
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     break;
                 }
                 continue;
             }
-        };
-        let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
+        }
+        let line = record
+            .position()
+            .map(|p| reader.get_mut().line_at(p.byte()))
+            .unwrap_or(0);
         if record.len() != headers.len() {
             grouping.problem(format!(
                 "line {line}: {} field(s) where the header has {}",
@@ -895,67 +1358,135 @@ fn csv_rows(body: &[u8], grouping: &mut Grouping) -> Result<(), String> {
     Ok(())
 }
 
-/// The 1-based line at a byte offset, counted on from the last offset asked
-/// for: records come in order, so a whole file costs one pass, not one pass
-/// per row. On CRLF files the csv crate puts a record's start at the `\n` of
-/// the line before, so line breaks there are skipped first.
-struct Lines<'a> {
-    body: &'a [u8],
-    counted_to: usize,
+/// The reader under the CSV parser: it keeps the bytes read since the last
+/// record start asked for, so the 1-based line of a record is counted as
+/// the file streams by, in one pass, holding no more than a record and the
+/// parser's buffer. Records come in order, so offsets only move forward. On
+/// CRLF files the csv crate puts a record's start at the `\n` of the line
+/// before, so line breaks there are skipped first.
+struct Tap<R> {
+    inner: R,
+    kept: Vec<u8>,
+    /// File offset of `kept[0]`.
+    base: u64,
+    /// Where counting stopped, in `kept`.
+    at: usize,
     line: usize,
 }
 
-impl<'a> Lines<'a> {
-    fn new(body: &'a [u8]) -> Self {
+impl<R> Tap<R> {
+    fn new(inner: R) -> Self {
         Self {
-            body,
-            counted_to: 0,
+            inner,
+            kept: Vec::new(),
+            base: 0,
+            at: 0,
             line: 1,
         }
     }
 
-    fn at(&mut self, byte: u64) -> usize {
-        let body = self.body;
-        let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(body.len());
-        while end < body.len() && matches!(body[end], b'\r' | b'\n') {
+    fn line_at(&mut self, byte: u64) -> usize {
+        let kept = &self.kept;
+        let mut end = usize::try_from(byte.saturating_sub(self.base))
+            .unwrap_or(usize::MAX)
+            .clamp(self.at, kept.len());
+        while end < kept.len() && matches!(kept[end], b'\r' | b'\n') {
             end += 1;
         }
-        if end < self.counted_to {
-            // Never expected (the reader only moves forward); start over.
-            self.counted_to = 0;
-            self.line = 1;
+        self.line += kept[self.at..end].iter().filter(|&&b| b == b'\n').count();
+        self.at = end;
+        // Counted bytes go once they are most of what is kept, so each byte
+        // is moved at most a few times, not once per record after it.
+        if self.at > 64 * 1024 && self.at * 2 >= self.kept.len() {
+            self.kept.drain(..self.at);
+            self.base += self.at as u64;
+            self.at = 0;
         }
-        self.line += body[self.counted_to..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        self.counted_to = end;
         self.line
     }
 }
 
-fn json_rows(body: &[u8], grouping: &mut Grouping) -> Result<(), String> {
-    let text = std::str::from_utf8(body).map_err(|e| format!("not UTF-8: {e}"))?;
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('[') {
-        let items: Vec<Value> =
-            serde_json::from_str(trimmed).map_err(|e| format!("not a JSON array: {e}"))?;
-        for (i, v) in items.into_iter().enumerate() {
-            json_row(grouping, i + 1, Ok(v));
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.kept.extend_from_slice(buf.get(..n).unwrap_or(buf));
+        Ok(n)
+    }
+}
+
+/// A JSON array, read element by element as it streams.
+fn json_array(input: impl Read, grouping: &mut Grouping) -> Result<(), String> {
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let not_array = |e: serde_json::Error| format!("not a JSON array: {}", clean(&e.to_string()));
+    (&mut de)
+        .deserialize_seq(Elements { grouping })
+        .map_err(not_array)?;
+    de.end().map_err(not_array)
+}
+
+/// Feeds each element of an array to the grouping as it is parsed.
+struct Elements<'a> {
+    grouping: &'a mut Grouping,
+}
+
+impl<'de> Visitor<'de> for Elements<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of inventory records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut element = 0;
+        while let Some(value) = seq.next_element::<Value>()? {
+            element += 1;
+            json_row(self.grouping, element, Ok(value));
         }
-        return Ok(());
+        Ok(())
     }
-    // One pretty-printed object, else JSON Lines, each line read as it comes.
-    if let Ok(v) = serde_json::from_str::<Value>(trimmed) {
-        json_row(grouping, 1, Ok(v));
-        return Ok(());
-    }
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
+}
+
+/// JSON Lines, each line read as it comes; or, when the first record does
+/// not end on its line, pretty-printed objects one after another.
+fn json_lines(mut input: impl BufRead, grouping: &mut Grouping) -> Result<(), String> {
+    let mut buf = Vec::new();
+    let mut line = 0;
+    let mut first = true;
+    loop {
+        buf.clear();
+        let n = input
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        if n == 0 {
+            return Ok(());
+        }
+        line += 1;
+        if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"));
-        json_row(grouping, i + 1, value);
+        let value = serde_json::from_slice::<Value>(&buf);
+        if first && value.as_ref().is_err_and(serde_json::Error::is_eof) {
+            return json_objects(std::io::Cursor::new(buf).chain(input), grouping);
+        }
+        first = false;
+        json_row(grouping, line, value.map_err(|e| format!("not JSON: {e}")));
+        if buf.capacity() > 1024 * 1024 {
+            // One long line must not keep its buffer for the rest.
+            buf = Vec::new();
+        }
+    }
+}
+
+/// Pretty-printed objects, numbered as elements (1, 2...): a bad one ends
+/// the file, as nothing after it can be placed.
+fn json_objects(input: impl Read, grouping: &mut Grouping) -> Result<(), String> {
+    let values = serde_json::Deserializer::from_reader(input).into_iter::<Value>();
+    for (i, value) in values.enumerate() {
+        let stop = value.is_err();
+        json_row(grouping, i + 1, value.map_err(|e| format!("not JSON: {e}")));
+        if stop {
+            break;
+        }
     }
     Ok(())
 }
@@ -1013,18 +1544,18 @@ BAD,\"unterminated
     fn configuration_manager_columns_make_facts() {
         let inv = Inventory::parse(CM.as_bytes()).unwrap();
         assert_eq!(inv.machines.len(), 3, "{:?}", inv.machines);
-        let pc1 = &inv.machines[0].facts;
+        let pc1 = &inv.facts(&inv.machines[0]);
         assert_eq!(pc1.os.as_deref(), Some("Microsoft Windows XP Professional"));
         assert_eq!(pc1.architecture.as_deref(), Some("x86"));
         assert_eq!(pc1.rras_running, Some(true));
         // XP: SharedAccess is the firewall too.
         assert_eq!(pc1.ics_enabled, None);
-        let srv = &inv.machines[1].facts;
+        let srv = &inv.facts(&inv.machines[1]);
         assert_eq!(
             (srv.server_core, srv.rras_running),
             (Some(true), Some(false))
         );
-        let w7 = &inv.machines[2].facts;
+        let w7 = &inv.facts(&inv.machines[2]);
         assert_eq!((w7.server_core, w7.ics_enabled), (Some(false), Some(true)));
         assert_eq!(inv.problems.len(), 2, "{:?}", inv.problems);
         assert!(
@@ -1083,12 +1614,12 @@ BAD,\"unterminated
         let jsonl = "{\"address\": \"10.1.0.1\", \"os_caption\": \"Microsoft Windows XP Tablet PC Edition\", \"os_csd_version\": \"Service Pack 2\", \"inband_provisioning\": true, \"rras_running\": false}\n\
                      {\"address\": \"10.1.0.2\", \"server_core\": \"maybe\"}\n";
         let inv = Inventory::parse(jsonl.as_bytes()).unwrap();
-        assert_eq!(inv.machines[0].facts.inband_provisioning, Some(true));
+        assert_eq!(inv.facts(&inv.machines[0]).inband_provisioning, Some(true));
         assert_eq!(inv.problems, ["line 2: `maybe` is not true or false"]);
         let wmi = r#"[{"PSComputerName": "PC-9", "Caption": "Microsoft Windows 7 Professional", "CSDVersion": "Service Pack 1", "OSArchitecture": "64-bit", "OperatingSystemSKU": 48, "Version": "6.1.7601"},
                       {"PSComputerName": "PC-9", "Name": "SharedAccess", "Caption": "Internet Connection Sharing (ICS)", "State": "Stopped", "StartMode": "Manual"}]"#;
         let inv = Inventory::parse(wmi.as_bytes()).unwrap();
-        let f = &inv.machines[0].facts;
+        let f = &inv.facts(&inv.machines[0]);
         assert_eq!(f.os.as_deref(), Some("Microsoft Windows 7 Professional"));
         assert_eq!(
             (f.architecture.as_deref(), f.server_core, f.ics_enabled),
@@ -1100,5 +1631,181 @@ BAD,\"unterminated
     fn a_file_without_a_join_column_is_refused() {
         let e = Inventory::parse(b"Caption0,CSDVersion0\nx,y\n").unwrap_err();
         assert!(e.contains("no column to join on"), "{e}");
+    }
+
+    #[test]
+    fn one_computer_on_many_rows_keeps_a_bounded_address_list() {
+        // Quadratic before: each row looked through every address kept so
+        // far, so this many rows took minutes.
+        let mut csv = String::from("Netbios_Name0,IP_Addresses0\n");
+        for i in 0..300_000u32 {
+            let [_, b, c, d] = i.to_be_bytes();
+            csv.push_str(&format!("PC-1,10.{b}.{c}.{d}\n"));
+        }
+        let inv = Inventory::parse(csv.as_bytes()).unwrap();
+        assert_eq!(inv.machines.len(), 1);
+        assert_eq!(inv.machines[0].addresses().len(), MAX_ADDRESSES);
+        // Row 65 (line 66) is the first past the bound; it is said once.
+        assert_eq!(
+            inv.problems,
+            ["line 66: PC-1 lists more than 64 addresses; the rest are not joined"]
+        );
+        let mut kept = FactsRecord::new("10.0.0.63");
+        assert!(inv.find(&kept, None).is_some());
+        kept.target = "10.0.0.64".into();
+        assert!(inv.find(&kept, None).is_none());
+    }
+
+    #[test]
+    fn one_huge_address_cell_is_parsed_up_to_the_bound() {
+        let mut cell = String::new();
+        for i in 0..1_100_000u32 {
+            let [_, b, c, d] = i.to_be_bytes();
+            cell.push_str(&format!("10.{b}.{c}.{d}, "));
+        }
+        assert!(cell.len() > 13_000_000);
+        let csv = format!("Netbios_Name0,IP_Addresses0\nPC-1,\"{{{cell}}}\"\nPC-2,10.9.9.9\n");
+        let inv = Inventory::parse(csv.as_bytes()).unwrap();
+        assert_eq!(inv.machines.len(), 2);
+        assert_eq!(inv.machines[0].addresses().len(), MAX_ADDRESSES);
+        assert_eq!(
+            inv.problems,
+            ["line 2: PC-1 lists more than 64 addresses; the rest are not joined"]
+        );
+        assert_eq!(inv.machines[1].line(), 3);
+    }
+
+    #[test]
+    fn huge_cells_are_clipped_like_device_strings() {
+        use crate::text::MAX_FIELD_BYTES;
+        let caption = format!(
+            "Microsoft Windows XP Professional{}",
+            "x".repeat(50_000_000)
+        );
+        let name = format!("PC-{}", "n".repeat(5_000_000));
+        let csv = format!(
+            "Netbios_Name0,Resource_Domain_OR_Workgr0,IP_Addresses0,Caption0,CSDVersion0,Version0\n\
+             {name},{},10.0.0.1,{caption},{},{}\n",
+            "d".repeat(100_000),
+            "s".repeat(100_000),
+            "6".repeat(100_000),
+        );
+        let inv = Inventory::parse(csv.as_bytes()).unwrap();
+        let m = &inv.machines[0];
+        let facts = inv.facts(m);
+        let os = facts.os.unwrap();
+        assert!(os.len() <= MAX_FIELD_BYTES, "{}", os.len());
+        assert!(os.starts_with("Microsoft Windows XP Professional"));
+        let kept = os.rfind('…').unwrap();
+        assert_eq!(
+            os[kept..],
+            format!("…(clipped {} bytes)", caption.len() - kept)
+        );
+        let sp = facts.service_pack.unwrap();
+        assert!(sp.len() <= MAX_FIELD_BYTES && sp.contains("…(clipped"));
+        let name = m.name().unwrap();
+        assert!(name.len() <= MAX_FIELD_BYTES && name.contains("…(clipped"));
+        for id in [m.domain, m.version] {
+            let text = inv.strings.get(id.unwrap());
+            assert!(text.len() <= MAX_FIELD_BYTES && text.contains("…(clipped"));
+        }
+        // The whole record a report reads stays small.
+        let mut record = FactsRecord::new("10.0.0.1");
+        assert!(inv.apply(&mut record, None));
+        let written = serde_json::to_string(&record).unwrap();
+        assert!(written.len() < 4 * MAX_FIELD_BYTES, "{}", written.len());
+    }
+
+    #[test]
+    fn lines_are_counted_as_the_file_streams() {
+        // CRLF, a blank line, and far more than the counter keeps at once.
+        let mut csv = String::from("Netbios_Name0,IP_Addresses0\r\n");
+        for i in 0..20_000u32 {
+            let [_, b, c, d] = i.to_be_bytes();
+            csv.push_str(&format!("PC-{i},10.{b}.{c}.{d}\r\n"));
+        }
+        csv.push_str("\r\nBAD,10.0.0.300\r\nGOOD,10.200.0.1\r\n");
+        let inv = Inventory::parse(csv.as_bytes()).unwrap();
+        assert_eq!(
+            inv.problems,
+            ["line 20003: `10.0.0.300` is not an IP address"]
+        );
+        assert_eq!(inv.machines.last().map(Machine::line), Some(20004));
+    }
+
+    #[test]
+    fn pretty_printed_objects_are_read() {
+        let json = "\n{\n  \"address\": \"10.1.0.1\",\n  \"rras_running\": false\n}\n{\n  \"address\": \"10.1.0.2\"\n}\n";
+        let inv = Inventory::parse(json.as_bytes()).unwrap();
+        assert_eq!(inv.machines.len(), 2, "{:?}", inv.problems);
+        assert_eq!(inv.facts(&inv.machines[0]).rras_running, Some(false));
+    }
+
+    #[test]
+    fn a_file_keeps_a_bounded_number_of_computers_and_addresses() {
+        let mut csv = String::from("Netbios_Name0,IP_Addresses0\n");
+        for i in 0..10u32 {
+            csv.push_str(&format!("PC-{i},\"10.0.{i}.1, 10.0.{i}.2\"\n"));
+        }
+        csv.push_str("PC-0,10.0.0.3\n");
+        let inv = Inventory::read_into(csv.as_bytes(), Grouping::new(0, 4, 5, 10)).unwrap();
+        assert_eq!(inv.machines.len(), 4);
+        let kept: usize = inv.machines.iter().map(|m| m.addresses().len()).sum();
+        assert_eq!(kept, 5);
+        assert_eq!(
+            inv.problems,
+            [
+                "line 4: more than 5 addresses in the file; those past it are not joined",
+                "line 6: more than 4 computers in the file; the rows of the others are not read",
+            ]
+        );
+        // Lines 7 to 11 name other computers too; line 12 is PC-0's.
+        assert_eq!(inv.more_problems, 5);
+    }
+
+    #[test]
+    fn names_whose_hashes_clash_are_told_apart() {
+        // Every name hashes alike here, so all but the first are clashes.
+        #[derive(Default)]
+        struct Same;
+        impl std::hash::Hasher for Same {
+            fn finish(&self) -> u64 {
+                7
+            }
+            fn write(&mut self, _: &[u8]) {}
+        }
+        let mut index: ByName<std::hash::BuildHasherDefault<Same>> = ByName::default();
+        let mut machines = Vec::new();
+        for (i, name) in (0u32..).zip(["PC-1", "pc-2.corp", "PC-3"]) {
+            let mut m = Machine::new(1);
+            m.name = Some(name.into());
+            machines.push(m);
+            assert_eq!(index.get(&short(name), &machines), None);
+            index.insert(short(name), i);
+        }
+        assert_eq!(index.clash.len(), 2);
+        assert_eq!(index.get("pc-1", &machines), Some(0));
+        assert_eq!(index.get("pc-2", &machines), Some(1));
+        assert_eq!(index.get("pc-3", &machines), Some(2));
+        assert_eq!(index.get("pc-4", &machines), None);
+    }
+
+    #[test]
+    fn a_file_keeps_a_bounded_number_of_distinct_values() {
+        let csv = "Netbios_Name0,Caption0,Version0\n\
+                   PC-1,Microsoft Windows 7 Enterprise,6.1.7601\n\
+                   PC-2,Microsoft Windows 7 Enterprise,6.1.7601\n\
+                   PC-3,Microsoft Windows XP Professional,5.1.2600\n";
+        let inv = Inventory::read_into(csv.as_bytes(), Grouping::new(0, 10, 10, 3)).unwrap();
+        assert_eq!(
+            inv.problems,
+            ["line 4: more than 3 distinct values (captions, versions, domains...) in the file; \
+              the values past it are left unknown"]
+        );
+        let os = |i: usize| inv.facts(&inv.machines[i]).os;
+        assert_eq!(os(1).as_deref(), Some("Microsoft Windows 7 Enterprise"));
+        assert_eq!(os(2).as_deref(), Some("Microsoft Windows XP Professional"));
+        // The fourth value, PC-3's version, was not kept.
+        assert_eq!(inv.machines[2].version, None);
     }
 }

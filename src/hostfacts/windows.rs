@@ -78,14 +78,17 @@ pub fn service_running(state: &str) -> Option<bool> {
     }
 }
 
-/// What the service rows tell about one host.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What the service rows tell about one host. Each row is kept as what the
+/// rules read of it, whether the service's process runs (`Some(None)`: a
+/// row that does not say), so an inventory of millions of hosts keeps two
+/// bytes a service, not its strings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Services {
-    /// `RemoteAccess` (Routing and Remote Access): state, start mode.
-    pub remote_access: Option<(Option<String>, Option<String>)>,
+    /// `RemoteAccess` (Routing and Remote Access).
+    pub remote_access: Option<Option<bool>>,
     /// `SharedAccess`: Internet Connection Sharing, and on Windows XP and
     /// Server 2003 the Windows Firewall too.
-    pub shared_access: Option<(Option<String>, Option<String>)>,
+    pub shared_access: Option<Option<bool>>,
 }
 
 impl Services {
@@ -96,7 +99,7 @@ impl Services {
             "sharedaccess" => &mut self.shared_access,
             _ => return false,
         };
-        *slot = Some((state, start_mode));
+        *slot = Some(running(state.as_deref(), start_mode.as_deref()));
         true
     }
 
@@ -104,14 +107,9 @@ impl Services {
         self.remote_access.is_none() && self.shared_access.is_none()
     }
 
-    /// `rras_running` from the RemoteAccess row: its state settles it; a
-    /// disabled service without a state is not running.
+    /// `rras_running` from the RemoteAccess row.
     pub fn rras_running(&self) -> Option<bool> {
-        let (state, mode) = self.remote_access.as_ref()?;
-        state
-            .as_deref()
-            .and_then(service_running)
-            .or_else(|| disabled(mode.as_deref()).then_some(false))
+        self.remote_access.flatten()
     }
 
     /// `ics_enabled` from the SharedAccess row, read with the OS it runs on.
@@ -128,16 +126,20 @@ impl Services {
     /// (unknown) while stopped or disabled still means ICS is off. On an OS
     /// we cannot place, only stopped is read.
     pub fn ics_enabled(&self, os: Option<&str>, version: Option<&str>) -> Option<bool> {
-        let (state, mode) = self.shared_access.as_ref()?;
-        let running = state
-            .as_deref()
-            .and_then(service_running)
-            .or_else(|| disabled(mode.as_deref()).then_some(false))?;
+        let running = self.shared_access.flatten()?;
         if !running {
             return Some(false);
         }
         ics_only_service(os, version).then_some(true)
     }
+}
+
+/// A service row's state read as a running flag: its state settles it; a
+/// disabled service without a state is not running.
+fn running(state: Option<&str>, mode: Option<&str>) -> Option<bool> {
+    state
+        .and_then(service_running)
+        .or_else(|| disabled(mode).then_some(false))
 }
 
 fn disabled(mode: Option<&str>) -> bool {

@@ -336,7 +336,7 @@ async fn inventory_stage(
                     if let Some(machine) =
                         inventory.as_ref().and_then(|i| i.find(&record, Some(ip)))
                     {
-                        for a in &machine.addresses {
+                        for a in machine.addresses() {
                             if !at.contains(a) && at.len() < MAX_WINRM_ADDRESSES {
                                 at.push(*a);
                             }
