@@ -227,3 +227,95 @@ fn the_html_report_works_in_headless_chromium() {
     assert_eq!(order[0], "10.20.0.9", "11.8.55 first: {order:?}");
     assert_eq!(order[1], "10.20.0.10", "then 7.1.91: {order:?}");
 }
+
+/// The demo's HTML report with what varies between runs taken out (the
+/// mock devices' ports), and its SHA-256: what the documented screenshot
+/// was taken of.
+fn demo_html() -> (Vec<u8>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_amtready"))
+        .args(["demo", "--format", "html", "--no-progress"])
+        .env_remove("AMTREADY_LOG")
+        .output()
+        .expect("the demo runs");
+    assert!(out.status.success(), "{out:?}");
+    let html = String::from_utf8(out.stdout).expect("UTF-8");
+    // `127.77.0.5:41233` -> `127.77.0.5`: the ports are the only thing that
+    // changes from one demo to the next.
+    let mut stable = String::with_capacity(html.len());
+    let mut rest = html.as_str();
+    while let Some(at) = rest.find("127.77.0.") {
+        let (head, tail) = rest.split_at(at + "127.77.0.".len());
+        stable.push_str(head);
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        stable.push_str(&tail[..digits]);
+        let mut after = &tail[digits..];
+        if let Some(port) = after.strip_prefix(':') {
+            after = port.trim_start_matches(|c: char| c.is_ascii_digit());
+        }
+        rest = after;
+    }
+    stable.push_str(rest);
+    let digest = ring::digest::digest(&ring::digest::SHA256, stable.as_bytes());
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    (html.into_bytes(), hex)
+}
+
+const SCREENSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/html-report.png");
+const DIGEST_KEY: &str = "amtready-demo-sha256";
+
+/// The screenshot the README shows is of today's demo: it carries the
+/// digest of the report it was taken of. `AMTREADY_BLESS=1` retakes it.
+#[test]
+#[ignore = "needs chromium: CI runs it"]
+fn the_documented_screenshot_is_of_today_s_demo() {
+    let (html, digest) = demo_html();
+    if std::env::var("AMTREADY_BLESS").is_ok_and(|v| v == "1") {
+        let browser = chromium().expect("chromium, to retake the screenshot");
+        let dir = tempfile::tempdir().unwrap();
+        let page = dir.path().join("demo.html");
+        std::fs::write(&page, &html).unwrap();
+        let shot = dir.path().join("shot.png");
+        browse(
+            &browser,
+            &dir.path().join("p"),
+            &format!("file://{}", page.display()),
+            &[
+                "--window-size=1200,1400",
+                "--hide-scrollbars",
+                &format!("--screenshot={}", shot.display()),
+            ],
+        );
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let file = std::fs::File::create(SCREENSHOT).unwrap();
+        let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), info.width, info.height);
+        encoder.set_color(info.color_type);
+        encoder.set_depth(info.bit_depth);
+        encoder.set_compression(png::Compression::High);
+        encoder
+            .add_text_chunk(DIGEST_KEY.to_string(), digest.clone())
+            .unwrap();
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(&buf[..info.buffer_size()]).unwrap();
+        writer.finish().unwrap();
+    }
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(SCREENSHOT).expect("docs/html-report.png"),
+    ));
+    let reader = decoder.read_info().unwrap();
+    let recorded = reader
+        .info()
+        .uncompressed_latin1_text
+        .iter()
+        .find(|t| t.keyword == DIGEST_KEY)
+        .map(|t| t.text.clone());
+    assert_eq!(
+        recorded.as_deref(),
+        Some(digest.as_str()),
+        "docs/html-report.png is not of today's demo report: retake it with \
+         AMTREADY_BLESS=1 cargo test --test html_browser -- --ignored the_documented_screenshot"
+    );
+}

@@ -5,13 +5,14 @@
 use std::process::Command;
 
 #[test]
+#[ignore = "needs util-linux script (a terminal): CI runs it"]
 fn the_bar_shares_a_terminal_without_splitting_report_lines() {
     let Ok(probe) = Command::new("script").arg("--version").output() else {
         assert!(
             std::env::var_os("AMTREADY_REQUIRE_PEERS").is_none(),
             "util-linux script is required"
         );
-        eprintln!("skipped: no `script` to make a terminal");
+        eprintln!("SKIPPING: no `script` to make a terminal; this check did NOT run");
         return;
     };
     assert!(probe.status.success());
