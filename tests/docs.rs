@@ -250,13 +250,18 @@ fn check_link(from: &Path, target: &str) -> Option<String> {
     }
     let anchor = anchor?;
     if file.extension().is_none_or(|e| e != "md") {
-        return Some(format!("{target}: an anchor into a file that is not Markdown"));
+        return Some(format!(
+            "{target}: an anchor into a file that is not Markdown"
+        ));
     }
     let text = std::fs::read_to_string(&file).unwrap();
     if anchors(&text).contains(anchor) {
         None
     } else {
-        Some(format!("{target}: no heading `#{anchor}` in {}", file.display()))
+        Some(format!(
+            "{target}: no heading `#{anchor}` in {}",
+            file.display()
+        ))
     }
 }
 
@@ -281,13 +286,17 @@ fn every_relative_link_points_to_a_file_and_heading_that_exist() {
 
 #[test]
 fn the_link_checker_catches_what_it_should() {
-    assert_eq!(slug("The whole rollout in one run"), "the-whole-rollout-in-one-run");
+    assert_eq!(
+        slug("The whole rollout in one run"),
+        "the-whole-rollout-in-one-run"
+    );
     assert_eq!(slug("CI with mock-amt"), "ci-with-mock-amt");
     assert_eq!(
         slug("Faults (`--fault`, repeatable; `mock_amt::Fault`)"),
         "faults---fault-repeatable-mock_amtfault"
     );
-    let text = "# A\n\n```sh\n# not a heading\n[x](nowhere.md)\n```\n\n## A\n[y](#a-1) `[z](gone.md)`\n";
+    let text =
+        "# A\n\n```sh\n# not a heading\n[x](nowhere.md)\n```\n\n## A\n[y](#a-1) `[z](gone.md)`\n";
     let found = anchors(text);
     assert!(found.contains("a") && found.contains("a-1"));
     assert!(!found.contains("not-a-heading"));
