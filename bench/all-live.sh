@@ -12,7 +12,7 @@
 # Each line also gives the CPU seconds the scanner and the mock fleet spent
 # (user + system): both share the cores, and CPU time is far less sensitive
 # than hosts/s to whatever else the machine is doing.
-# Never run by CI: the figures go in the README's performance section.
+# Never run by CI: the figures go in docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-4096}

@@ -11,7 +11,7 @@
 #   2. the same with default settings;
 #   3. nmap -sS -T4 --min-rate 5000 --max-retries 1 -p16992,16993 (a bare port sweep);
 # and checks every live device against the fleet manifest (0 missed).
-# Never run by CI: the figures go in the README's performance section.
+# Never run by CI: the figures go in docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rate=${1:-20000}

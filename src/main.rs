@@ -7,7 +7,7 @@ use amtready::cli::{self, exit, Cli, Command};
 
 /// mimalloc rather than glibc malloc: a scan makes millions of small
 /// short-lived allocations on two worker threads, where glibc spent a third
-/// of the CPU (README, Performance).
+/// of the CPU (docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -17,7 +17,7 @@ use crate::facts::SiteFacts;
 /// Largest site file read: a site is a dozen short lines.
 const MAX_BYTES: u64 = 1024 * 1024;
 
-/// The keys a site file may hold, in the order the README documents them.
+/// The keys a site file may hold, in the order docs/site.example.toml documents them.
 pub const KEYS: &[&str] = &[
     "mode",
     "release",
@@ -209,11 +209,11 @@ mod tests {
         assert_eq!(facts.release.as_deref(), Some("complete"));
         assert!(facts.console_os.is_some() && facts.service_point_os.is_some());
         assert!(facts.sql.is_some() && facts.upgrade_from.is_some());
-        // The README shows the same file, so neither can drift from the other.
-        let readme = include_str!("../README.md");
+        // The user guide shows the same file, so neither can drift from the other.
+        let guide = include_str!("../docs/user-guide.md");
         assert!(
-            readme.contains(example.trim_end()),
-            "README.md must show docs/site.example.toml verbatim"
+            guide.contains(example.trim_end()),
+            "docs/user-guide.md must show docs/site.example.toml verbatim"
         );
         // And every key the file may hold is in the example, so none is undocumented.
         for key in KEYS {

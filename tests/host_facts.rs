@@ -12,7 +12,7 @@ use mock_amt::{start_fleet, DeviceConfig, Profile};
 use serde_json::Value;
 
 /// The inventory in Configuration Manager's view column names, as the
-/// README's query produces it: one row per computer, address and service.
+/// query in docs/user-guide.md produces it: one row per computer, address and service.
 fn cm_csv(a: &[SocketAddr]) -> String {
     let ip = |i: usize| a[i].ip().to_string();
     format!(

@@ -8,7 +8,7 @@ use amtready::amt::MAX_ERROR_CHARS;
 /// Asserts that `message` (what the program would print about one host, row
 /// or file) is one line of at most `MAX_ERROR_CHARS` characters with no raw
 /// control or bidirectional-override character: the rule `bounded_line`
-/// enforces on a record's `error` (README, "Output": `error`).
+/// enforces on a record's `error` (docs/user-guide.md, "Scan an estate": `error`).
 #[track_caller]
 pub fn one_line(what: &str, message: &str) {
     one_line_within(what, message, MAX_ERROR_CHARS);

@@ -6,8 +6,8 @@
 //! - `tests/replay.rs` replays every file under `fuzz/corpus/<target>/` (and
 //!   a bounded number of random mutations of them) in the workspace's
 //!   ordinary `cargo test`, on stable, in seconds;
-//! - `src/bin/afl.rs` runs one target under AFL++ (`cargo afl fuzz`, see the
-//!   README's "Fuzzing" section) for as long as one cares to.
+//! - `src/bin/afl.rs` runs one target under AFL++ (`cargo afl fuzz`, see
+//!   docs/fuzzing.md) for as long as one cares to.
 //!
 //! Beyond "does not panic", every target checks what the project promises
 //! about that input: errors are one line of at most
@@ -37,7 +37,7 @@ pub struct Target {
     pub run: fn(&[u8]),
 }
 
-/// Every target, in the order the README lists them.
+/// Every target, in the order docs/fuzzing.md lists them.
 pub const TARGETS: &[Target] = &[
     Target {
         name: "error_line",

@@ -46,7 +46,7 @@ const TOML_HEAP: HeapBudget = HeapBudget {
 
 /// An inventory keeps a row struct per row and a machine per computer,
 /// several hundred bytes each: an export of tiny rows costs about 100× its
-/// size (AFL++ found 105×; see the README's "Fuzzing" section).
+/// size (AFL++ found 105×; see the docs/fuzzing.md).
 const INVENTORY_HEAP: HeapBudget = HeapBudget {
     per_byte: 160,
     fixed: 256 * 1024,

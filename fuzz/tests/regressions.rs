@@ -1,6 +1,6 @@
 //! Every failure the fuzz targets found, as the smallest input that showed
 //! it, checked against the library directly. Each test failed before its
-//! fix; the README's "Fuzzing" section says how the inputs were found.
+//! fix; the docs/fuzzing.md says how the inputs were found.
 
 use std::str::FromStr;
 

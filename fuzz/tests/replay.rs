@@ -1,7 +1,7 @@
 //! Replays the committed corpus (`fuzz/corpus/<target>/`) through every
 //! target, then a bounded number of random mutations of it: the part of
 //! fuzzing that belongs in `cargo test --workspace`. Long coverage-guided
-//! runs are the README's "Fuzzing" commands.
+//! runs are the commands of docs/fuzzing.md.
 
 use std::path::{Path, PathBuf};
 

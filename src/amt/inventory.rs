@@ -93,7 +93,7 @@ pub async fn read(
     let wsman = FactSource::Wsman;
     // Each read is boxed: inline, every read's state would be laid out in
     // this future and so in every host's task for its whole life, and a
-    // thousand devices in flight held 8 KiB each for it (README, Performance).
+    // thousand devices in flight held 8 KiB each for it (docs/performance.md).
 
     let identity = Box::pin(software_identity::read(session, limits)).await;
     // No /wsman at all (AMT before 3.0): every other WS-Man read would fail

@@ -275,7 +275,7 @@ async fn fill_host(
     }
 
     // Boxed, as the inventory below: the host's task then holds only the
-    // stage it is in (README, Performance: memory per device in flight).
+    // stage it is in (docs/performance.md: memory per device in flight).
     let reached = Box::pin(tls::probe_as_configured(
         client,
         &transport,

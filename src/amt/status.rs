@@ -15,7 +15,7 @@ pub fn host_status(error: &Error) -> HostStatus {
         | Error::Tls(_) => HostStatus::Unreachable,
         Error::CertificateRejected(_) => HostStatus::TlsUntrusted,
         Error::AuthFailed => HostStatus::AuthFailed,
-        // README: `not_amt` is "something answered on the port, but not as AMT".
+        // docs/user-guide.md: `not_amt` is "something answered on the port, but not as AMT".
         Error::NotHttp(_) => HostStatus::NotAmt,
         // A record only holds this where plain HTTP was all that was asked
         // for (`--tls off`); `auto` reads such a port over TLS instead.

@@ -169,7 +169,7 @@ pub struct SweepArgs {
     /// Send the RMCP presence ping (UDP 623) too.
     ///
     /// It finds AMT 6.1+ before provisioning and names the generation.
-    // Exactly on|off, as the README and --tls spell it: a bool parser would
+    // Exactly on|off, as the user guide and --tls spell it: a bool parser would
     // also take true/false/yes/no and list true, false as the values.
     #[arg(
         long,

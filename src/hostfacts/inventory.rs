@@ -34,7 +34,7 @@ use crate::text::clip_field;
 
 /// Largest inventory file read, streamed. The memory budget for a load is
 /// a peak RSS under 1 GiB, and these caps hold it (measured with
-/// `bench/inventory-memory.sh`; figures in the README's "Host facts"): a
+/// `bench/inventory-memory.sh`; figures in docs/user-guide.md, "Host facts"): a
 /// computer costs about 180 bytes loaded, so a file at this cap of
 /// Configuration Manager rows (2.8M computers of about 90 bytes) peaks near
 /// 500 MiB; rows far shorter than that are held by [`MAX_MACHINES`]

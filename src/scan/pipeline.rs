@@ -312,7 +312,7 @@ async fn inventory_stage(
             let down = swept.is_silent();
             // The reads are boxed: laid out inline they made every host's
             // task 4.6 KiB for its whole life, the time its report waits for
-            // the writer included (README, Performance).
+            // the writer included (docs/performance.md).
             let mut record = if down {
                 down_record(&swept, rmcp_port)
             } else {

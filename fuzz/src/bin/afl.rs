@@ -1,6 +1,6 @@
 //! AFL++ driver: `amtready-fuzz TARGET` runs one target of
-//! [`amtready_fuzz::TARGETS`] on the inputs AFL++ feeds it (see the README's
-//! "Fuzzing" section for the commands).
+//! [`amtready_fuzz::TARGETS`] on the inputs AFL++ feeds it (see
+//! docs/fuzzing.md for the commands).
 #![forbid(unsafe_code)]
 
 fn main() {
