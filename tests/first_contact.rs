@@ -184,3 +184,18 @@ fn stderr_fits_an_80_column_terminal() {
         "{screen}"
     );
 }
+
+/// A mistyped target is the one thing said: no warning about something else
+/// comes first.
+#[test]
+fn a_bad_target_is_the_only_message() {
+    let out = Command::new(env!("CARGO_BIN_EXE_amtready"))
+        .args(["scan", "10.0.0.0/33"])
+        .env_remove("AMTREADY_LOG")
+        .output()
+        .expect("amtready runs");
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("over 32"), "{stderr}");
+}

@@ -99,7 +99,8 @@ pub fn run(args: &DemoArgs) -> i32 {
         rmcp: false,
         ..SweepArgs::default()
     };
-    let code = execute(input, credentials, &read, &sweep, site, None);
+    // The demo says itself whether it scans with credentials.
+    let code = execute(input, credentials, &read, &sweep, site, None, false);
     drop(ca_file);
     runtime.block_on(fleet.shutdown());
     // The demo fleet mixes supported and unsupported firmware on purpose, so

@@ -246,13 +246,6 @@ pub fn run(args: &ScanArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return input_error(e),
     };
-    if password.is_none() {
-        super::say(format_args!(
-            "no password source given, so only the unauthenticated probe runs \
-             (version from the Server header; no provisioning facts). \
-             Use --password-env, --password-file or --ask-password for the full inventory."
-        ));
-    }
     if let Err(e) = check_user(&args.user) {
         return input_error(e);
     }
@@ -281,7 +274,15 @@ pub fn run(args: &ScanArgs) -> i32 {
     } else {
         None
     };
-    execute(input, credentials, &args.read, &args.sweep, site, winrm)
+    execute(
+        input,
+        credentials,
+        &args.read,
+        &args.sweep,
+        site,
+        winrm,
+        true,
+    )
 }
 
 /// Bound on resolving each host name, once, before the scan starts.
@@ -298,6 +299,7 @@ pub fn execute(
     sweep: &SweepArgs,
     site: Option<SiteFacts>,
     winrm: Option<Arc<crate::winrm::HostOptions>>,
+    warn_without_password: bool,
 ) -> i32 {
     let judge = if read.no_rules {
         None
@@ -353,6 +355,15 @@ pub fn execute(
         Err(e) => return input_error(e),
     };
     let tofu = client_tofu.clone();
+    // Said once every input is known good, so a usage error is never
+    // preceded by a warning about something else.
+    if warn_without_password && credentials.is_none() {
+        super::say(format_args!(
+            "no password source given, so only the unauthenticated probe runs \
+             (version from the Server header; no provisioning facts). \
+             Use --password-env, --password-file or --ask-password for the full inventory."
+        ));
+    }
     if plan.duplicates > 0 {
         super::say(format_args!(
             "{} target(s) named an address already planned; each address is read once",
