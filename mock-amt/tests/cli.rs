@@ -369,6 +369,24 @@ fn start_keeping_stderr(args: &[&str]) -> (Child, String) {
     (child, line)
 }
 
+/// Runs `command` until it has printed `n` lines on stdout, then stops it:
+/// those lines, and everything it said on stderr.
+fn first_lines_then_stop(command: &mut Command, n: usize) -> (Vec<String>, String) {
+    let mut child = command
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mock-amt");
+    let stdout = child.stdout.take().unwrap();
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .take(n)
+        .map_while(Result::ok)
+        .collect();
+    (lines, stop_and_read_stderr(child))
+}
+
 /// Stops a child started by [`start_keeping_stderr`] and returns its stderr.
 fn stop_and_read_stderr(mut child: Child) -> String {
     let _ = child.kill();
@@ -474,8 +492,8 @@ fn a_port_that_cannot_be_bound_is_named() {
         .expect("two adjacent ports");
     let (plain_port, _next_held) = plain;
     let plain_port = plain_port.to_string();
-    let mut child = Command::new(BIN)
-        .args([
+    let (lines, err) = first_lines_then_stop(
+        Command::new(BIN).args([
             "--profile",
             "amt-15.0",
             "--tls",
@@ -483,19 +501,9 @@ fn a_port_that_cannot_be_bound_is_named() {
             "--http-port",
             &plain_port,
             "--no-rmcp",
-        ])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn mock-amt");
-    let stdout = child.stdout.take().unwrap();
-    let lines: Vec<String> = BufReader::new(stdout)
-        .lines()
-        .take(2)
-        .map_while(Result::ok)
-        .collect();
-    let err = stop_and_read_stderr(child);
+        ]),
+        2,
+    );
     assert_eq!(lines.len(), 2, "{err}");
     let derived = format!("127.0.0.1:{}", plain_port.parse::<u16>().unwrap() + 1);
     assert!(
@@ -568,20 +576,7 @@ fn a_fleet_without_the_rmcp_privilege_warns_once() {
     } else {
         Command::new(BIN)
     };
-    let mut child = command
-        .args(fleet)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn mock-amt");
-    let stdout = child.stdout.take().unwrap();
-    let lines: Vec<String> = BufReader::new(stdout)
-        .lines()
-        .take(3)
-        .map_while(Result::ok)
-        .collect();
-    let err = stop_and_read_stderr(child);
+    let (lines, err) = first_lines_then_stop(command.args(fleet), 3);
     assert_eq!(lines.len(), 3, "{err}");
     let warnings: Vec<&str> = err.lines().filter(|l| l.contains("RMCP")).collect();
     assert_eq!(warnings.len(), 1, "{err}");
