@@ -401,17 +401,8 @@ async fn winrm_reads_the_host_at_its_inventory_address_when_amt_has_its_own() {
         ),
     )
     .unwrap();
-    let flags: Vec<String> = [
-        "--winrm",
-        "--winrm-user",
-        "Administrator",
-        "--winrm-password-env",
-        WINRM_PASSWORD_VAR,
-        "--host-facts",
-        &csv.display().to_string(),
-    ]
-    .map(String::from)
-    .to_vec();
+    let csv_path = csv.display().to_string();
+    let flags = winrm_flags(&["--host-facts", &csv_path]);
     let out = amtready(scan_args(&[device], &flags)).await;
     let recs = records(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -456,21 +447,14 @@ async fn winrm_finds_the_host_by_the_name_amt_reports() {
     let windows = start_windows_host(cfg).await.expect("Windows host");
     let port = windows.addr().port().to_string();
     let flags = |extra: &[&str]| -> Vec<String> {
-        [
-            "--winrm",
-            "--winrm-user",
-            "Administrator",
-            "--winrm-password-env",
-            WINRM_PASSWORD_VAR,
+        let mut on_port = vec![
             "--winrm-http-port",
-            &port,
+            port.as_str(),
             "--winrm-https-port",
             "9",
-        ]
-        .iter()
-        .chain(extra)
-        .map(|s| s.to_string())
-        .collect()
+        ];
+        on_port.extend_from_slice(extra);
+        winrm_flags(&on_port)
     };
     let out = amtready(scan_args(&[device], &flags(&["--winrm-try-host-os-name"]))).await;
     let recs = records(&out);
@@ -561,15 +545,7 @@ async fn xp_and_2003_tell_their_architecture_live() {
     ))
     .await
     .expect("Windows host on 127.12.6.1");
-    let flags: Vec<String> = [
-        "--winrm",
-        "--winrm-user",
-        "Administrator",
-        "--winrm-password-env",
-        WINRM_PASSWORD_VAR,
-    ]
-    .map(String::from)
-    .to_vec();
+    let flags = winrm_flags(&[]);
     let out = amtready(scan_args(&[device], &flags)).await;
     let recs = records(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -739,12 +715,7 @@ async fn a_garbage_ntlm_challenge_does_not_trip_the_auth_fail_limit() {
         challenging_listener(second, "Negotiate !!not*base64!!"),
     ];
     let port = port.to_string();
-    let flags: Vec<String> = [
-        "--winrm",
-        "--winrm-user",
-        "Administrator",
-        "--winrm-password-env",
-        WINRM_PASSWORD_VAR,
+    let flags = winrm_flags(&[
         "--winrm-http-port",
         &port,
         "--winrm-https-port",
@@ -753,10 +724,7 @@ async fn a_garbage_ntlm_challenge_does_not_trip_the_auth_fail_limit() {
         "1",
         "--concurrency",
         "1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     let out = amtready(scan_args(&addrs, &flags)).await;
     let recs = records(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -777,4 +745,20 @@ async fn a_garbage_ntlm_challenge_does_not_trip_the_auth_fail_limit() {
         );
     }
     fleet.shutdown().await;
+}
+
+/// `scan --winrm` as the Administrator of the mock Windows hosts (its
+/// password from the suite's variable), then `extra`.
+fn winrm_flags(extra: &[&str]) -> Vec<String> {
+    [
+        "--winrm",
+        "--winrm-user",
+        "Administrator",
+        "--winrm-password-env",
+        WINRM_PASSWORD_VAR,
+    ]
+    .iter()
+    .chain(extra)
+    .map(|s| s.to_string())
+    .collect()
 }
