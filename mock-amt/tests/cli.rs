@@ -345,39 +345,33 @@ fn free_tcp_port() -> u16 {
         .port()
 }
 
-/// Starts the binary with stderr kept, and waits for its first `listening` line.
-fn start_keeping_stderr(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
+/// Spawns `command` with stdout and stderr piped to the test.
+fn spawn_piped(command: &mut Command) -> Child {
+    command
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn mock-amt");
+        .expect("spawn mock-amt")
+}
+
+/// Starts the binary with stderr kept, and waits for its first `listening` line.
+fn start_keeping_stderr(args: &[&str]) -> (Child, String) {
+    let mut child = spawn_piped(Command::new(BIN).args(args));
     let stdout = child.stdout.take().unwrap();
-    let first = BufReader::new(stdout).lines().next();
-    let line = match first {
-        Some(Ok(line)) => line,
-        _ => {
-            let _ = child.kill();
-            let mut err = String::new();
-            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-            let _ = child.wait();
-            panic!("mock-amt {args:?} did not come up: {err}");
-        }
-    };
-    (child, line)
+    match BufReader::new(stdout).lines().next() {
+        Some(Ok(line)) => (child, line),
+        _ => panic!(
+            "mock-amt {args:?} did not come up: {}",
+            stop_and_read_stderr(child)
+        ),
+    }
 }
 
 /// Runs `command` until it has printed `n` lines on stdout, then stops it:
 /// those lines, and everything it said on stderr.
 fn first_lines_then_stop(command: &mut Command, n: usize) -> (Vec<String>, String) {
-    let mut child = command
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn mock-amt");
+    let mut child = spawn_piped(command);
     let stdout = child.stdout.take().unwrap();
     let lines: Vec<String> = BufReader::new(stdout)
         .lines()
