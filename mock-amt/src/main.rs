@@ -500,14 +500,21 @@ async fn run(cli: Cli) -> Result<(), String> {
         total.connections += s.connections;
         total.authenticated += s.authenticated;
         total.failed_auth += s.failed_auth;
+        total.tls_handshakes += s.tls_handshakes;
+        total.tls_resumed += s.tls_resumed;
+        total.tls_failed += s.tls_failed;
     }
     eprintln!(
-        "mock-amt: stats devices={} requests={} connections={} authenticated={} failed_auth={}",
+        "mock-amt: stats devices={} requests={} connections={} authenticated={} failed_auth={} \
+         tls_handshakes={} tls_resumed={} tls_failed={}",
         fleet.devices.len(),
         total.requests,
         total.connections,
         total.authenticated,
-        total.failed_auth
+        total.failed_auth,
+        total.tls_handshakes,
+        total.tls_resumed,
+        total.tls_failed
     );
     for host in windows {
         host.shutdown().await;

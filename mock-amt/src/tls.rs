@@ -184,10 +184,16 @@ impl Acceptor {
         ))
     }
 
-    /// The handshake on an accepted connection.
-    pub(crate) async fn accept(&self, tcp: TcpStream) -> std::io::Result<Box<dyn Io>> {
+    /// The handshake on an accepted connection, and whether it resumed an
+    /// earlier session (the benchmarks and tests count full handshakes).
+    pub(crate) async fn accept(&self, tcp: TcpStream) -> std::io::Result<(Box<dyn Io>, bool)> {
         match self {
-            Acceptor::Rustls(a) => Ok(Box::new(a.accept(tcp).await?)),
+            Acceptor::Rustls(a) => {
+                let stream = a.accept(tcp).await?;
+                let resumed =
+                    stream.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+                Ok((Box::new(stream), resumed))
+            }
             #[cfg(feature = "legacy-tls")]
             Acceptor::OpenSsl(ctx) => {
                 let ssl = openssl::ssl::Ssl::new(ctx).map_err(io_err)?;
@@ -196,7 +202,8 @@ impl Acceptor {
                     .accept()
                     .await
                     .map_err(io_err)?;
-                Ok(Box::new(stream))
+                let resumed = stream.ssl().session_reused();
+                Ok((Box::new(stream), resumed))
             }
         }
     }
