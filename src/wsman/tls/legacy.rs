@@ -134,6 +134,7 @@ impl LegacyConnector {
                 cipher,
                 stack: TlsStack::Legacy,
                 peer_chain,
+                legacy_reason: None,
             },
         ))
     }

@@ -1,0 +1,128 @@
+//! TCP connections and TLS handshakes per full inventory over TLS, read from
+//! the mock's own counters (as `requests_per_host.rs` counts requests).
+//!
+//! AMT answers the unauthenticated probe's 401 with `Connection: close`, so a
+//! host costs two connections whatever the scanner does. The second
+//! handshake resumes the first one's session on the modern stack: the scan
+//! shares one rustls configuration (and its session store) across hosts.
+//! The legacy stack cannot resume from safe Rust (the `openssl` crate's
+//! `set_session` is `unsafe`), so there the count to hold is attempts: no
+//! refused modern handshake where the evidence says AMT 8 or older.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use amtready::amt::{read_host, read_host_with, AmtClient, ClientOptions, Discovered, TlsMode};
+use amtready::facts::HostStatus;
+use amtready::wsman::{Credentials, Endpoint, Password, TlsPolicy};
+use mock_amt::{start_device, test_pki, DeviceConfig, DeviceHandle, Profile, TlsKind};
+
+fn client() -> AmtClient {
+    let pki = test_pki().unwrap();
+    let tls = TlsPolicy::ca_pem(pki.ca_pem().as_bytes(), Path::new("mock CA")).unwrap();
+    AmtClient::new(ClientOptions {
+        tls,
+        tls_mode: TlsMode::On,
+        ..ClientOptions::default()
+    })
+    .unwrap()
+}
+
+fn creds() -> Credentials {
+    Credentials {
+        user: mock_amt::DEFAULT_USER.into(),
+        password: Password::new(mock_amt::DEFAULT_PASSWORD),
+    }
+}
+
+async fn tls_device(profile: &str, kind: TlsKind) -> DeviceHandle {
+    let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let mut cfg = DeviceConfig::new(Profile::builtin(profile).unwrap(), listen).with_tls(kind, 0);
+    cfg.plain = false;
+    start_device(cfg).await.unwrap()
+}
+
+fn endpoint(dev: &DeviceHandle) -> Endpoint {
+    let addr = dev.tls_addr().unwrap();
+    Endpoint::https(addr.ip().to_string(), addr.port())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modern_tls_costs_one_full_handshake_per_host() {
+    let client = client();
+    for profile in ["amt-15.0", "amt-16.1"] {
+        let dev = tls_device(profile, TlsKind::Modern).await;
+        let record = read_host(&client, &endpoint(&dev), Some(&creds()), profile).await;
+        let stats = dev.stats();
+        dev.shutdown().await;
+        assert_eq!(record.status, Some(HostStatus::Ok), "{record:?}");
+        // The probe's connection (closed after its 401) and the session's.
+        assert_eq!(stats.connections, 2, "{profile}: {stats:?}");
+        assert_eq!(stats.tls_handshakes, 2, "{profile}: {stats:?}");
+        assert_eq!(stats.tls_resumed, 1, "{profile}: {stats:?}");
+        assert_eq!(stats.tls_failed, 0, "{profile}: {stats:?}");
+        // The resumed connection still reports the chain the first one verified.
+        let tls = record.amt.unwrap().tls.unwrap();
+        assert!(tls.certificate.is_some(), "{tls:?}");
+    }
+}
+
+#[cfg(feature = "legacy-tls")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_tls_is_tried_first_only_on_evidence() {
+    let client = client();
+    // No evidence: the modern handshake is refused once, then the host stays
+    // on the legacy stack.
+    let dev = tls_device("amt-7.1", TlsKind::Legacy).await;
+    let record = read_host(&client, &endpoint(&dev), Some(&creds()), "no-evidence").await;
+    let stats = dev.stats();
+    dev.shutdown().await;
+    assert_eq!(record.status, Some(HostStatus::Ok), "{record:?}");
+    assert_eq!(stats.tls_failed, 1, "{stats:?}");
+    assert_eq!(stats.tls_handshakes, 2, "{stats:?}");
+    assert_eq!(stats.connections, 3, "{stats:?}");
+    let tls = record.amt.unwrap().tls.unwrap();
+    assert_eq!(tls.legacy, Some(true));
+    assert_eq!(tls.legacy_reason.as_deref(), Some("modern TLS refused"));
+
+    // The RMCP pong said 7.1: one attempt per connection, no refusal.
+    let dev = tls_device("amt-7.1", TlsKind::Legacy).await;
+    let discovered = Discovered {
+        legacy_evidence: Some("RMCP pong: AMT 7.1".into()),
+        ..Discovered::default()
+    };
+    let record = read_host_with(
+        &client,
+        &endpoint(&dev),
+        Some(&creds()),
+        "evidence",
+        &discovered,
+    )
+    .await;
+    let stats = dev.stats();
+    dev.shutdown().await;
+    assert_eq!(record.status, Some(HostStatus::Ok), "{record:?}");
+    assert_eq!(stats.tls_failed, 0, "{stats:?}");
+    assert_eq!(stats.tls_handshakes, 2, "{stats:?}");
+    assert_eq!(stats.connections, 2, "{stats:?}");
+    let tls = record.amt.unwrap().tls.unwrap();
+    assert_eq!(tls.legacy, Some(true));
+    assert_eq!(tls.legacy_reason.as_deref(), Some("RMCP pong: AMT 7.1"));
+
+    // Evidence that is wrong never costs a device its modern TLS: the legacy
+    // stack is refused, and the modern one carries the read.
+    let dev = tls_device("amt-15.0", TlsKind::Modern).await;
+    let record = read_host_with(
+        &client,
+        &endpoint(&dev),
+        Some(&creds()),
+        "wrong-evidence",
+        &discovered,
+    )
+    .await;
+    dev.shutdown().await;
+    assert_eq!(record.status, Some(HostStatus::Ok), "{record:?}");
+    let tls = record.amt.unwrap().tls.unwrap();
+    assert_eq!(tls.legacy, Some(false), "{tls:?}");
+    assert_eq!(tls.legacy_reason, None);
+}
