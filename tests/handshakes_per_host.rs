@@ -50,8 +50,13 @@ fn endpoint(dev: &DeviceHandle) -> Endpoint {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn modern_tls_costs_one_full_handshake_per_host() {
     let client = client();
-    for profile in ["amt-15.0", "amt-16.1"] {
-        let dev = tls_device(profile, TlsKind::Modern).await;
+    // TLS 1.3 resumes with a ticket, TLS 1.2 with the session ID.
+    for (profile, kind) in [
+        ("amt-15.0", TlsKind::Modern),
+        ("amt-16.1", TlsKind::Modern),
+        ("amt-15.0", TlsKind::Tls12),
+    ] {
+        let dev = tls_device(profile, kind).await;
         let record = read_host(&client, &endpoint(&dev), Some(&creds()), profile).await;
         let stats = dev.stats();
         dev.shutdown().await;
@@ -59,11 +64,18 @@ async fn modern_tls_costs_one_full_handshake_per_host() {
         // The probe's connection (closed after its 401) and the session's.
         assert_eq!(stats.connections, 2, "{profile}: {stats:?}");
         assert_eq!(stats.tls_handshakes, 2, "{profile}: {stats:?}");
-        assert_eq!(stats.tls_resumed, 1, "{profile}: {stats:?}");
+        // TLS 1.2 does not resume yet: neither the session ID the mock
+        // allocates nor a ticket (tried) is taken up on the second
+        // connection, so TLS 1.2 pays two full handshakes (issue 29, open).
+        let resumed = if kind == TlsKind::Tls12 { 0 } else { 1 };
+        assert_eq!(stats.tls_resumed, resumed, "{profile}: {stats:?}");
         assert_eq!(stats.tls_failed, 0, "{profile}: {stats:?}");
         // The resumed connection still reports the chain the first one verified.
         let tls = record.amt.unwrap().tls.unwrap();
         assert!(tls.certificate.is_some(), "{tls:?}");
+        if kind == TlsKind::Tls12 {
+            assert_eq!(tls.protocol.as_deref(), Some("tls-1.2"));
+        }
     }
 }
 

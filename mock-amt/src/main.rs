@@ -107,7 +107,8 @@ struct CommonArgs {
     /// Do not answer RMCP at all.
     #[arg(long, global = true)]
     no_rmcp: bool,
-    /// Serve TLS: modern, legacy (TLS 1.0, RSA key exchange), mtls (client
+    /// Serve TLS: modern, tls12 (TLS 1.2 only, session-ID resumption),
+    /// legacy (TLS 1.0, RSA key exchange), mtls (client
     /// certificate required), expired, self-signed. AMT 3.x-8.x profiles
     /// speak legacy TLS whatever the mode.
     #[arg(long, global = true, value_name = "MODE")]
