@@ -9,6 +9,8 @@
 //! `set_session` is `unsafe`), so there the count to hold is attempts: no
 //! refused modern handshake where the evidence says AMT 8 or older.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -137,4 +139,44 @@ async fn legacy_tls_is_tried_first_only_on_evidence() {
     let tls = record.amt.unwrap().tls.unwrap();
     assert_eq!(tls.legacy, Some(false), "{tls:?}");
     assert_eq!(tls.legacy_reason, None);
+}
+
+/// The whole scan: the sweep's RMCP pong says 7.1, so the TLS read starts on
+/// the legacy stack and the device sees no refused modern handshake.
+#[cfg(feature = "legacy-tls")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_reads_an_amt_7_pong_over_legacy_tls_at_once() {
+    let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let mut cfg = DeviceConfig::new(Profile::builtin("amt-7.1").unwrap(), listen)
+        .with_tls(TlsKind::Legacy, 0);
+    cfg.plain = false;
+    cfg.rmcp_port = Some(0);
+    let dev = start_device(cfg).await.unwrap();
+    let rmcp_port = dev.rmcp_addr().expect("AMT 7.1 answers RMCP").port();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, test_pki().unwrap().ca_pem()).unwrap();
+    let mut args = common::scan_args(&[dev.tls_addr().unwrap()], &[]);
+    // scan_args turns RMCP and TLS off; this scan wants both.
+    for (flag, value) in [("--rmcp", "on"), ("--tls", "on")] {
+        let at = args.iter().position(|a| a == flag).unwrap();
+        args[at + 1] = value.into();
+    }
+    args.extend([
+        "--rmcp-port".into(),
+        rmcp_port.to_string(),
+        "--ca".into(),
+        ca.display().to_string(),
+    ]);
+    let out = common::amtready(args).await;
+    let records = common::records(&out);
+    let stats = dev.stats();
+    dev.shutdown().await;
+    assert_eq!(records.len(), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(records[0]["status"], "ok", "{}", records[0]);
+    let tls = &records[0]["amt"]["tls"];
+    assert_eq!(tls["legacy_reason"], "RMCP pong: AMT 7.1", "{tls}");
+    assert_eq!(tls["protocol"], "legacy-1.0", "{tls}");
+    assert_eq!(stats.tls_failed, 0, "{stats:?}");
+    assert_eq!(stats.tls_handshakes, 2, "{stats:?}");
 }
