@@ -3,7 +3,7 @@
 #
 #   bench/scan-fleet.sh [COUNT] [PROFILE] [CONCURRENCY] [TLS]
 #
-# TLS (default: none) is a mock TLS mode (modern, legacy, mtls...): the devices
+# TLS (default: none) is a mock TLS mode (modern, tls12, legacy, mtls...): the devices
 # also serve it on 16993 and the scan reads them with `--tls on --ca` (and the
 # mock's client certificate for mtls), so the figure includes every handshake.
 #
