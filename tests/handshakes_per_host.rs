@@ -179,4 +179,6 @@ async fn a_scan_reads_an_amt_7_pong_over_legacy_tls_at_once() {
     assert_eq!(tls["protocol"], "legacy-1.0", "{tls}");
     assert_eq!(stats.tls_failed, 0, "{stats:?}");
     assert_eq!(stats.tls_handshakes, 2, "{stats:?}");
+    // The sweep's connection carries the first handshake.
+    assert_eq!(stats.connections, 2, "{stats:?}");
 }

@@ -216,8 +216,7 @@ impl HttpTransport {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()?;
-        let matches = !endpoint.tls
-            && adopted.addr.port() == endpoint.port
+        let matches = adopted.addr.port() == endpoint.port
             && endpoint
                 .bare_host()
                 .parse::<std::net::IpAddr>()
@@ -269,6 +268,19 @@ impl HttpTransport {
         let adopted = self.take_adopted(endpoint);
         let was_adopted = adopted.is_some();
         let (stream, tls): (super::tls::Stream, _) = match adopted {
+            Some(tcp) if endpoint.tls => {
+                // The handshake goes over the sweep's connection. A device
+                // that dropped it while it waited has seen no request: a new
+                // connection then, as for a plain one.
+                match self
+                    .connector
+                    .connect_over(endpoint, route.clone(), tcp)
+                    .await
+                {
+                    Err(Error::ConnectionReset) => self.connector.connect(endpoint, route).await?,
+                    other => other?,
+                }
+            }
             Some(tcp) => (Box::new(tcp), None),
             None => self.connector.connect(endpoint, route).await?,
         };

@@ -133,27 +133,55 @@ impl Connector {
             let tcp = self.tcp(host, endpoint.port).await?;
             return Ok((Box::new(tcp), None));
         }
+        self.tls(endpoint, route, None).await
+    }
+
+    /// The TLS handshake to `endpoint` over a TCP connection already open to
+    /// it (the sweep's); a second attempt (legacy after a refusal) opens its
+    /// own. A connection the device reset before answering is
+    /// [`Error::ConnectionReset`], so the caller may open a new one.
+    pub async fn connect_over(
+        &self,
+        endpoint: &Endpoint,
+        route: TlsRoute,
+        tcp: TcpStream,
+    ) -> Result<(Stream, Option<TlsInfo>), Error> {
+        self.tls(endpoint, route, Some(tcp)).await
+    }
+
+    async fn tls(
+        &self,
+        endpoint: &Endpoint,
+        route: TlsRoute,
+        tcp: Option<TcpStream>,
+    ) -> Result<(Stream, Option<TlsInfo>), Error> {
+        let host = endpoint.bare_host();
         match route {
             TlsRoute::Legacy => {
                 return self
-                    .legacy(host, endpoint.port, MODERN_REFUSED.into())
+                    .legacy(host, endpoint.port, tcp, MODERN_REFUSED.into())
                     .await
             }
             TlsRoute::LegacyByEvidence(reason) if self.legacy_available() => {
-                match self.legacy(host, endpoint.port, reason).await {
+                let adopted = tcp.is_some();
+                match self.legacy(host, endpoint.port, tcp, reason).await {
+                    // OpenSSL cannot tell a refusal from a connection the
+                    // device dropped while the sweep held it: the caller
+                    // starts over on a new one, where a refusal is one.
+                    Err(Error::Tls(_)) if adopted => return Err(Error::ConnectionReset),
                     // Only a failed handshake says the evidence was wrong:
                     // silence, a refused port or a refused certificate say
                     // nothing about which stack the device speaks.
                     Err(Error::Tls(e)) => {
                         tracing::debug!(%host, reason = %e, "legacy TLS refused despite the evidence; trying modern");
-                        return self.modern(endpoint, host, false).await;
+                        return self.modern(endpoint, host, None, false).await;
                     }
                     other => return other,
                 }
             }
             TlsRoute::LegacyByEvidence(_) | TlsRoute::ModernFirst => {}
         }
-        self.modern(endpoint, host, true).await
+        self.modern(endpoint, host, tcp, true).await
     }
 
     /// A rustls handshake; on a version or cipher refusal, the legacy stack
@@ -162,6 +190,7 @@ impl Connector {
         &self,
         endpoint: &Endpoint,
         host: &str,
+        tcp: Option<TcpStream>,
         then_legacy: bool,
     ) -> Result<(Stream, Option<TlsInfo>), Error> {
         let connector = self
@@ -170,13 +199,20 @@ impl Connector {
             .map_err(|e| Error::Connect(e.clone()))?;
         let name = ServerName::try_from(host.to_owned())
             .map_err(|_| Error::Connect(format!("{host:?} is not a valid TLS server name")))?;
-        let tcp = self.tcp(host, endpoint.port).await?;
+        let adopted = tcp.is_some();
+        let tcp = match tcp {
+            Some(tcp) => tcp,
+            None => self.tcp(host, endpoint.port).await?,
+        };
         let handshake = tokio::time::timeout(self.connect_timeout, connector.connect(name, tcp));
         match handshake.await {
             Err(_) => Err(Error::ConnectTimeout(self.connect_timeout)),
             Ok(Ok(stream)) => {
                 let info = modern_info(stream.get_ref().1)?;
                 Ok((Box::new(stream), Some(info)))
+            }
+            Ok(Err(e)) if adopted && crate::wsman::http1::closed_by_peer(&e) => {
+                Err(Error::ConnectionReset)
             }
             Ok(Err(e)) => {
                 let (error, legacy_may_help) = handshake_error(&e);
@@ -186,7 +222,7 @@ impl Connector {
                 if self.legacy_available() {
                     tracing::debug!(%host, reason = %error, "modern TLS refused; trying legacy");
                     return self
-                        .legacy(host, endpoint.port, MODERN_REFUSED.into())
+                        .legacy(host, endpoint.port, None, MODERN_REFUSED.into())
                         .await;
                 }
                 Err(Error::Tls(format!(
@@ -218,6 +254,7 @@ impl Connector {
         &self,
         host: &str,
         port: u16,
+        tcp: Option<TcpStream>,
         reason: String,
     ) -> Result<(Stream, Option<TlsInfo>), Error> {
         let (Some(legacy), Some(verifier)) = (&self.legacy, &self.verifier) else {
@@ -225,7 +262,10 @@ impl Connector {
                 "the device speaks only legacy TLS, which this scan does not allow".into(),
             ));
         };
-        let tcp = self.tcp(host, port).await?;
+        let tcp = match tcp {
+            Some(tcp) => tcp,
+            None => self.tcp(host, port).await?,
+        };
         let (stream, mut info) =
             tokio::time::timeout(self.connect_timeout, legacy.handshake(tcp, host))
                 .await
@@ -240,6 +280,7 @@ impl Connector {
         &self,
         _host: &str,
         _port: u16,
+        _tcp: Option<TcpStream>,
         _reason: String,
     ) -> Result<(Stream, Option<TlsInfo>), Error> {
         Err(Error::Tls(
