@@ -438,6 +438,10 @@ pub struct TlsFacts {
     /// Whether the legacy stack carried the connection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub legacy: Option<bool>,
+    /// Why the legacy stack did: `modern TLS refused`, or the evidence that
+    /// sent the scan there first (`RMCP pong: AMT 7.1`, `plain banner: AMT 6`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legacy_reason: Option<String>,
     /// The negotiated cipher suite's IANA name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cipher: Option<String>,

@@ -88,6 +88,7 @@ async fn a_device_that_refused_16993_is_not_asked_for_its_tls_settings() {
                 plain_open: Some(true),
                 tls_open: Some(false),
                 tls_refused,
+                ..Discovered::default()
             };
             let record = read_host_with(&client, &endpoint, Some(&creds), "d", &discovered).await;
             let requests = dev.stats().requests;

@@ -107,7 +107,8 @@ struct CommonArgs {
     /// Do not answer RMCP at all.
     #[arg(long, global = true)]
     no_rmcp: bool,
-    /// Serve TLS: modern, legacy (TLS 1.0, RSA key exchange), mtls (client
+    /// Serve TLS: modern, tls12 (TLS 1.2 only, session-ID resumption),
+    /// legacy (TLS 1.0, RSA key exchange), mtls (client
     /// certificate required), expired, self-signed. AMT 3.x-8.x profiles
     /// speak legacy TLS whatever the mode.
     #[arg(long, global = true, value_name = "MODE")]
@@ -500,14 +501,21 @@ async fn run(cli: Cli) -> Result<(), String> {
         total.connections += s.connections;
         total.authenticated += s.authenticated;
         total.failed_auth += s.failed_auth;
+        total.tls_handshakes += s.tls_handshakes;
+        total.tls_resumed += s.tls_resumed;
+        total.tls_failed += s.tls_failed;
     }
     eprintln!(
-        "mock-amt: stats devices={} requests={} connections={} authenticated={} failed_auth={}",
+        "mock-amt: stats devices={} requests={} connections={} authenticated={} failed_auth={} \
+         tls_handshakes={} tls_resumed={} tls_failed={}",
         fleet.devices.len(),
         total.requests,
         total.connections,
         total.authenticated,
-        total.failed_auth
+        total.failed_auth,
+        total.tls_handshakes,
+        total.tls_resumed,
+        total.tls_failed
     );
     for host in windows {
         host.shutdown().await;

@@ -30,6 +30,9 @@ pub(crate) struct Counters {
     pub(crate) replays: AtomicU64,
     pub(crate) authenticated: AtomicU64,
     pub(crate) connections: AtomicU64,
+    pub(crate) tls_handshakes: AtomicU64,
+    pub(crate) tls_resumed: AtomicU64,
+    pub(crate) tls_failed: AtomicU64,
 }
 
 /// What changes while a device runs.

@@ -57,6 +57,14 @@ pub struct DeviceStats {
     pub authenticated: u64,
     /// TCP connections accepted.
     pub connections: u64,
+    /// TLS handshakes completed, resumed ones included.
+    pub tls_handshakes: u64,
+    /// Of those, how many resumed an earlier session (no certificate or key
+    /// exchange sent).
+    pub tls_resumed: u64,
+    /// TLS handshakes that did not complete: a modern ClientHello refused by
+    /// a legacy-only device is one, so attempts are this plus `tls_handshakes`.
+    pub tls_failed: u64,
 }
 
 /// A running device. Dropping it leaves the device running until the runtime
@@ -126,6 +134,9 @@ impl DeviceHandle {
             replays: c.replays.load(Ordering::Relaxed),
             authenticated: c.authenticated.load(Ordering::Relaxed),
             connections: c.connections.load(Ordering::Relaxed),
+            tls_handshakes: c.tls_handshakes.load(Ordering::Relaxed),
+            tls_resumed: c.tls_resumed.load(Ordering::Relaxed),
+            tls_failed: c.tls_failed.load(Ordering::Relaxed),
         }
     }
 
@@ -316,18 +327,39 @@ async fn accept_loop(
                                 hold_silently(stream, stop).await;
                                 Ok(())
                             }
+                            // A connection closed before its first byte (the
+                            // scanner's port sweep) attempted no handshake.
+                            Some(_)
+                                if !matches!(
+                                    tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.peek(&mut [0u8; 1])).await,
+                                    Ok(Ok(1..))
+                                ) =>
+                            {
+                                Ok(())
+                            }
                             Some(acceptor) => {
                                 let handshake = tokio::time::timeout(
                                     HANDSHAKE_TIMEOUT,
                                     acceptor.accept(stream),
                                 );
+                                let counters = &device.counters;
                                 match handshake.await {
-                                    Ok(Ok(tls)) => serve_connection(tls, &device, stop).await,
+                                    Ok(Ok((tls, resumed))) => {
+                                        counters.tls_handshakes.fetch_add(1, Ordering::Relaxed);
+                                        if resumed {
+                                            counters.tls_resumed.fetch_add(1, Ordering::Relaxed);
+                                        }
+                                        serve_connection(tls, &device, stop).await
+                                    }
                                     Ok(Err(e)) => {
+                                        counters.tls_failed.fetch_add(1, Ordering::Relaxed);
                                         tracing::debug!(%peer, error = %e, "TLS handshake failed");
                                         Ok(())
                                     }
-                                    Err(_) => Ok(()),
+                                    Err(_) => {
+                                        counters.tls_failed.fetch_add(1, Ordering::Relaxed);
+                                        Ok(())
+                                    }
                                 }
                             }
                         };

@@ -18,6 +18,10 @@ use crate::pki::{test_pki, LeafKind};
 pub enum TlsKind {
     /// TLS 1.2/1.3, a certificate from the test CA named after the device.
     Modern,
+    /// Like modern, TLS 1.2 only (session-ID resumption, no tickets): what
+    /// AMT 11-16 firmware is taken to speak (no public source says whether
+    /// its TLS stack offers tickets, so the mock offers the older mechanism).
+    Tls12,
     /// TLS 1.0 only, RSA key exchange only (AMT 3.x-8.x), test-CA certificate.
     Legacy,
     /// Like modern (or legacy on 3.x-8.x profiles), and a client certificate
@@ -34,6 +38,7 @@ impl TlsKind {
     pub fn as_str(self) -> &'static str {
         match self {
             TlsKind::Modern => "modern",
+            TlsKind::Tls12 => "tls12",
             TlsKind::Legacy => "legacy",
             TlsKind::Mtls => "mtls",
             TlsKind::Expired => "expired",
@@ -45,7 +50,7 @@ impl TlsKind {
         match self {
             TlsKind::Expired => LeafKind::Expired,
             TlsKind::SelfSigned => LeafKind::SelfSigned,
-            TlsKind::Modern | TlsKind::Legacy | TlsKind::Mtls => LeafKind::Good,
+            TlsKind::Modern | TlsKind::Tls12 | TlsKind::Legacy | TlsKind::Mtls => LeafKind::Good,
         }
     }
 }
@@ -55,12 +60,13 @@ impl std::str::FromStr for TlsKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "modern" => Ok(TlsKind::Modern),
+            "tls12" => Ok(TlsKind::Tls12),
             "legacy" => Ok(TlsKind::Legacy),
             "mtls" => Ok(TlsKind::Mtls),
             "expired" => Ok(TlsKind::Expired),
             "self-signed" => Ok(TlsKind::SelfSigned),
             other => Err(format!(
-                "unknown TLS mode `{other}` (modern, legacy, mtls, expired, self-signed)"
+                "unknown TLS mode `{other}` (modern, tls12, legacy, mtls, expired, self-signed)"
             )),
         }
     }
@@ -116,8 +122,13 @@ impl Acceptor {
             return Self::legacy(&cert, mutual);
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let versions: &[&rustls::SupportedProtocolVersion] = if kind == TlsKind::Tls12 {
+            &[&rustls::version::TLS12]
+        } else {
+            rustls::DEFAULT_VERSIONS
+        };
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .map_err(io_err)?;
         let builder = if mutual {
             let mut roots = rustls::RootCertStore::empty();
@@ -132,6 +143,9 @@ impl Acceptor {
         } else {
             builder.with_no_client_auth()
         };
+        // One configuration per device, shared by its connections, so its
+        // session cache (rustls' default, 256 sessions) lets a client resume;
+        // rustls' default ticketer issues no TLS 1.2 tickets.
         let config = builder
             .with_single_cert(cert.chain.clone(), cert.key_der())
             .map_err(io_err)?;
@@ -184,10 +198,16 @@ impl Acceptor {
         ))
     }
 
-    /// The handshake on an accepted connection.
-    pub(crate) async fn accept(&self, tcp: TcpStream) -> std::io::Result<Box<dyn Io>> {
+    /// The handshake on an accepted connection, and whether it resumed an
+    /// earlier session (the benchmarks and tests count full handshakes).
+    pub(crate) async fn accept(&self, tcp: TcpStream) -> std::io::Result<(Box<dyn Io>, bool)> {
         match self {
-            Acceptor::Rustls(a) => Ok(Box::new(a.accept(tcp).await?)),
+            Acceptor::Rustls(a) => {
+                let stream = a.accept(tcp).await?;
+                let resumed =
+                    stream.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+                Ok((Box::new(stream), resumed))
+            }
             #[cfg(feature = "legacy-tls")]
             Acceptor::OpenSsl(ctx) => {
                 let ssl = openssl::ssl::Ssl::new(ctx).map_err(io_err)?;
@@ -196,7 +216,8 @@ impl Acceptor {
                     .accept()
                     .await
                     .map_err(io_err)?;
-                Ok(Box::new(stream))
+                let resumed = stream.ssl().session_reused();
+                Ok((Box::new(stream), resumed))
             }
         }
     }

@@ -25,7 +25,7 @@ use crate::wsman::{
 };
 
 pub use status::host_status;
-pub use tls::{Discovered, TlsMode};
+pub use tls::{Discovered, TlsMode, LAST_LEGACY_ONLY_MAJOR};
 
 /// The path AMT serves WS-Management on.
 pub const WSMAN_PATH: &str = "/wsman";

@@ -32,7 +32,7 @@ pub enum TlsMode {
 
 /// What discovery (port sweep, RMCP) learnt about a host's AMT ports.
 /// `None` means not looked at.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Discovered {
     /// Whether 16992 accepted a connection.
     pub plain_open: Option<bool>,
@@ -41,7 +41,16 @@ pub struct Discovered {
     /// The device itself refused 16993 (RST, not silence): AMT listens there
     /// only while TLS is enabled on its network interface, so TLS is off.
     pub tls_refused: bool,
+    /// Why the firmware is AMT 8 or older (`RMCP pong: AMT 7.1`), whose TLS
+    /// speaks only TLS 1.0: its TLS connections start on the legacy stack
+    /// instead of paying a refused modern handshake first. The record's
+    /// `tls.legacy_reason` repeats it.
+    pub legacy_evidence: Option<String>,
 }
+
+/// The newest AMT major version whose TLS stack speaks only TLS 1.0 (3.x-8.x
+/// offer TLS 1.0 with RSA key exchange; 9 and later add TLS 1.1/1.2).
+pub const LAST_LEGACY_ONLY_MAJOR: u8 = 8;
 
 /// Why no endpoint of the host answered the probe.
 #[derive(Debug)]
@@ -82,6 +91,11 @@ async fn probe_at(
     }
 }
 
+/// The major version a banner names, if it does.
+fn banner_major(banner: &probe::Banner) -> Option<u8> {
+    banner.version.as_deref()?.split('.').next()?.parse().ok()
+}
+
 /// The port an `https://` redirect points to, if the answer is one.
 fn https_redirect(probed: &ProbeResult) -> Option<u16> {
     if !(300..400).contains(&probed.status) {
@@ -102,6 +116,9 @@ pub(crate) async fn probe_as_configured(
     limits: &CallLimits,
     wsman: bool,
 ) -> Result<(Endpoint, ProbeResult), Failure> {
+    if let Some(reason) = &discovered.legacy_evidence {
+        transport.prefer_legacy(reason.clone());
+    }
     let host = target.host.clone();
     let plain = Endpoint::http(host.clone(), target.port);
     let tls = |port: u16| Endpoint::https(host.clone(), port);
@@ -127,6 +144,13 @@ pub(crate) async fn probe_as_configured(
             match probe_at(transport, wsman, plain, limits).await {
                 Ok((ep, probed)) => match https_redirect(&probed) {
                     Some(port) => {
+                        // The plain banner names the firmware: AMT 8 or
+                        // older gets its TLS from the legacy stack at once.
+                        if let Some(major) = probed.banner.as_ref().and_then(banner_major) {
+                            if major <= LAST_LEGACY_ONLY_MAJOR {
+                                transport.prefer_legacy(format!("plain banner: AMT {major}"));
+                            }
+                        }
                         probe_at(transport, wsman, tls(port), limits)
                             .await
                             .map_err(|f| Failure {
@@ -209,6 +233,7 @@ pub fn facts_of(info: &TlsInfo) -> TlsFacts {
     TlsFacts {
         protocol: Some(info.label()),
         legacy: Some(info.stack == crate::wsman::tls::TlsStack::Legacy),
+        legacy_reason: info.legacy_reason.clone(),
         cipher: Some(info.cipher.clone()).filter(|c| !c.is_empty()),
         certificate: certs.next(),
         chain: certs.collect(),

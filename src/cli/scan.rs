@@ -413,6 +413,7 @@ pub fn execute(
             in_flight: in_flight.max(1),
             rmcp: sweep.rmcp,
             rmcp_port: sweep.rmcp_port,
+            read_starts_on_tls: read.tls.tls == crate::amt::TlsMode::On,
             ..DiscoveryOptions::default()
         }),
         judge,

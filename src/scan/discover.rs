@@ -43,6 +43,9 @@ pub struct DiscoveryOptions {
     pub rmcp: bool,
     /// UDP port of the ping (623; tests point it elsewhere).
     pub rmcp_port: u16,
+    /// The read starts on 16993 (`--tls on`): the sweep keeps its connection
+    /// there for the first TLS handshake, not the one to 16992.
+    pub read_starts_on_tls: bool,
 }
 
 impl Default for DiscoveryOptions {
@@ -55,6 +58,7 @@ impl Default for DiscoveryOptions {
             retries: 1,
             rmcp: true,
             rmcp_port: rmcp::RMCP_PORT,
+            read_starts_on_tls: false,
         }
     }
 }
@@ -346,8 +350,13 @@ impl Sweeper {
                 None => None,
             };
             // The connection to the port the read starts on is kept for it.
+            let starts_on = if self.opts.read_starts_on_tls && target.addr.port() == AMT_HTTP_PORT {
+                AMT_HTTPS_PORT
+            } else {
+                target.addr.port()
+            };
             let attempts = ports.iter().map(|&p| {
-                let keep = p == target.addr.port();
+                let keep = p == starts_on;
                 connect(SocketAddr::new(target.addr.ip(), p), timeout, keep)
             });
             let results = futures_util::future::join_all(attempts).await;

@@ -496,6 +496,7 @@ async fn read_one(
         plain_open: seen(AMT_HTTP_PORT),
         tls_open: seen(AMT_HTTPS_PORT),
         tls_refused: !target.port_given && refused.contains(&AMT_HTTPS_PORT),
+        legacy_evidence: pong.as_ref().and_then(super::rmcp::Pong::legacy_evidence),
     };
     // The sweep's connection serves the first request; only the first read
     // below gets it, a second (credentials not tried) connects anew.

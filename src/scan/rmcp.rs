@@ -96,6 +96,23 @@ impl Pong {
         Some(format!("{}.{}", self.major?, self.minor?))
     }
 
+    /// Why this pong says the firmware's TLS speaks only TLS 1.0 (AMT 8 or
+    /// older), if it does: the 4.x and 5.x layouts by themselves, the 6-15
+    /// layout by its version. Nothing for 16+ or a version it cannot read.
+    pub fn legacy_evidence(&self) -> Option<String> {
+        let last = crate::amt::LAST_LEGACY_ONLY_MAJOR;
+        match (self.layout, self.major) {
+            (Layout::Amt4To50 | Layout::Amt51To5x, _) => {
+                Some(format!("RMCP pong: AMT {} layout", self.layout.as_str()))
+            }
+            (Layout::Amt6To15, Some(major)) if major <= last => {
+                let version = self.version().unwrap_or_else(|| major.to_string());
+                Some(format!("RMCP pong: AMT {version}"))
+            }
+            _ => None,
+        }
+    }
+
     /// The record's `amt.rmcp` object.
     pub fn facts(&self) -> RmcpFacts {
         RmcpFacts {
@@ -193,5 +210,29 @@ mod tests {
         for len in 0..40 {
             let _ = parse_pong(&vec![0x06; len]);
         }
+    }
+
+    #[test]
+    fn only_amt_8_or_older_sends_tls_to_the_legacy_stack_first() {
+        let pong = |layout, major| Pong {
+            tag: 0,
+            layout,
+            major,
+            minor: major.map(|_| 1),
+            provisioning_state: None,
+            port: None,
+            dash: false,
+        };
+        let says = |layout, major| pong(layout, major).legacy_evidence();
+        assert_eq!(
+            says(Layout::Amt6To15, Some(7)).as_deref(),
+            Some("RMCP pong: AMT 7.1")
+        );
+        assert!(says(Layout::Amt6To15, Some(8)).is_some());
+        assert!(says(Layout::Amt4To50, None).is_some());
+        assert!(says(Layout::Amt51To5x, None).is_some());
+        assert_eq!(says(Layout::Amt6To15, Some(9)), None);
+        assert_eq!(says(Layout::Amt6To15, None), None);
+        assert_eq!(says(Layout::Amt16Plus, Some(16)), None);
     }
 }

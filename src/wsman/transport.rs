@@ -12,7 +12,6 @@
 //! `Connection: close`): each goes out once more on a fresh connection.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -22,7 +21,7 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 
 use super::http1;
-use super::tls::connector::TlsRoute;
+use super::tls::connector::{TlsRoute, MODERN_REFUSED};
 use super::tls::{Connector, TlsInfo, TlsPolicy};
 use super::{Endpoint, Error};
 
@@ -162,7 +161,7 @@ struct Conn {
 pub struct HttpTransport {
     connector: Arc<Connector>,
     idle: Mutex<Vec<Conn>>,
-    legacy: AtomicBool,
+    route: Mutex<TlsRoute>,
     adopted: Mutex<Option<Preconnected>>,
 }
 
@@ -181,7 +180,10 @@ impl fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpTransport")
             .field("connector", &self.connector)
-            .field("legacy", &self.legacy.load(Ordering::Relaxed))
+            .field(
+                "route",
+                &*self.route.lock().unwrap_or_else(PoisonError::into_inner),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -192,7 +194,7 @@ impl HttpTransport {
         Self {
             connector,
             idle: Mutex::new(Vec::new()),
-            legacy: AtomicBool::new(false),
+            route: Mutex::new(TlsRoute::ModernFirst),
             adopted: Mutex::new(None),
         }
     }
@@ -214,13 +216,24 @@ impl HttpTransport {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()?;
-        let matches = !endpoint.tls
-            && adopted.addr.port() == endpoint.port
+        let matches = adopted.addr.port() == endpoint.port
             && endpoint
                 .bare_host()
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip == adopted.addr.ip());
         matches.then_some(adopted.stream)
+    }
+
+    /// Starts TLS connections on the legacy stack, for a device that
+    /// evidence gathered before any handshake (`reason`, for the record)
+    /// says is AMT 8 or older. A device that refuses the legacy handshake is
+    /// still read over modern TLS; one that was already reached leaves the
+    /// route it proved unchanged.
+    pub fn prefer_legacy(&self, reason: String) {
+        let mut route = self.route.lock().unwrap_or_else(PoisonError::into_inner);
+        if *route == TlsRoute::ModernFirst {
+            *route = TlsRoute::LegacyByEvidence(reason);
+        }
     }
 
     /// A one-off transport with its own connector (tests, single reads).
@@ -247,24 +260,42 @@ impl HttpTransport {
     /// A new connection, and whether it is one the sweep handed over (which
     /// the device may have closed while it waited, as a kept-alive one).
     async fn open(&self, endpoint: &Endpoint) -> Result<(Conn, bool), Error> {
-        let route = if self.legacy.load(Ordering::Relaxed) {
-            TlsRoute::Legacy
-        } else {
-            TlsRoute::ModernFirst
-        };
+        let route = self
+            .route
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         let adopted = self.take_adopted(endpoint);
         let was_adopted = adopted.is_some();
         let (stream, tls): (super::tls::Stream, _) = match adopted {
+            Some(tcp) if endpoint.tls => {
+                // The handshake goes over the sweep's connection. A device
+                // that dropped it while it waited has seen no request: a new
+                // connection then, as for a plain one.
+                match self
+                    .connector
+                    .connect_over(endpoint, route.clone(), tcp)
+                    .await
+                {
+                    Err(Error::ConnectionReset) => self.connector.connect(endpoint, route).await?,
+                    other => other?,
+                }
+            }
             Some(tcp) => (Box::new(tcp), None),
             None => self.connector.connect(endpoint, route).await?,
         };
-        if tls
-            .as_ref()
-            .is_some_and(|t| t.stack == super::tls::TlsStack::Legacy)
-        {
-            // The modern handshake was refused once; asking again on every
-            // connection would only cost round trips.
-            self.legacy.store(true, Ordering::Relaxed);
+        if let Some(info) = &tls {
+            // What one handshake proved holds for the host's next ones: a
+            // refused modern handshake need not be asked again, and a device
+            // that spoke modern TLS despite the evidence keeps speaking it.
+            let proven = match (info.stack, info.legacy_reason.as_deref()) {
+                (super::tls::TlsStack::Modern, _) => TlsRoute::ModernFirst,
+                (super::tls::TlsStack::Legacy, Some(r)) if r != MODERN_REFUSED => {
+                    TlsRoute::LegacyByEvidence(r.to_owned())
+                }
+                (super::tls::TlsStack::Legacy, _) => TlsRoute::Legacy,
+            };
+            *self.route.lock().unwrap_or_else(PoisonError::into_inner) = proven;
         }
         Ok((
             Conn {

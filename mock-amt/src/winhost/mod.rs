@@ -127,7 +127,7 @@ pub async fn start_windows_host(cfg: WindowsHostConfig) -> std::io::Result<Windo
             while let Ok((stream, _)) = listener.accept().await {
                 let (cfg, acceptor) = (std::sync::Arc::clone(&cfg), acceptor.clone());
                 tokio::spawn(async move {
-                    if let Ok(Ok(tls)) =
+                    if let Ok(Ok((tls, _resumed))) =
                         tokio::time::timeout(HANDSHAKE_DEADLINE, acceptor.accept(stream)).await
                     {
                         serve(tls, cfg, true).await;

@@ -22,13 +22,22 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 /// An open connection, plain or TLS.
 pub type Stream = Box<dyn Io>;
 
+/// What the record says when the modern handshake was refused.
+pub const MODERN_REFUSED: &str = "modern TLS refused";
+
 /// How to reach a TLS endpoint, as learnt for one host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TlsRoute {
     /// Modern first; legacy only if the modern handshake is refused.
     ModernFirst,
     /// This host already refused the modern handshake: go straight to legacy.
     Legacy,
+    /// Evidence from before any handshake (an RMCP pong, a banner) says AMT
+    /// 8 or older, whose TLS stack speaks only TLS 1.0: legacy first, saving
+    /// the refused modern handshake. The evidence is unauthenticated, so a
+    /// legacy handshake the device refuses falls back to modern: wrong
+    /// evidence never costs a device its modern TLS.
+    LegacyByEvidence(String),
 }
 
 /// Opens connections for a whole scan.
@@ -124,16 +133,77 @@ impl Connector {
             let tcp = self.tcp(host, endpoint.port).await?;
             return Ok((Box::new(tcp), None));
         }
-        if route == TlsRoute::Legacy {
-            return self.legacy(host, endpoint.port).await;
+        self.tls(endpoint, route, None).await
+    }
+
+    /// The TLS handshake to `endpoint` over a TCP connection already open to
+    /// it (the sweep's); a second attempt (legacy after a refusal) opens its
+    /// own. A connection the device reset before answering is
+    /// [`Error::ConnectionReset`], so the caller may open a new one.
+    pub async fn connect_over(
+        &self,
+        endpoint: &Endpoint,
+        route: TlsRoute,
+        tcp: TcpStream,
+    ) -> Result<(Stream, Option<TlsInfo>), Error> {
+        self.tls(endpoint, route, Some(tcp)).await
+    }
+
+    async fn tls(
+        &self,
+        endpoint: &Endpoint,
+        route: TlsRoute,
+        tcp: Option<TcpStream>,
+    ) -> Result<(Stream, Option<TlsInfo>), Error> {
+        let host = endpoint.bare_host();
+        match route {
+            TlsRoute::Legacy => {
+                return self
+                    .legacy(host, endpoint.port, tcp, MODERN_REFUSED.into())
+                    .await
+            }
+            TlsRoute::LegacyByEvidence(reason) if self.legacy_available() => {
+                let adopted = tcp.is_some();
+                match self.legacy(host, endpoint.port, tcp, reason).await {
+                    // OpenSSL cannot tell a refusal from a connection the
+                    // device dropped while the sweep held it: the caller
+                    // starts over on a new one, where a refusal is one.
+                    Err(Error::Tls(_)) if adopted => return Err(Error::ConnectionReset),
+                    // Only a failed handshake says the evidence was wrong:
+                    // silence, a refused port or a refused certificate say
+                    // nothing about which stack the device speaks.
+                    Err(Error::Tls(e)) => {
+                        tracing::debug!(%host, reason = %e, "legacy TLS refused despite the evidence; trying modern");
+                        return self.modern(endpoint, host, None, false).await;
+                    }
+                    other => return other,
+                }
+            }
+            TlsRoute::LegacyByEvidence(_) | TlsRoute::ModernFirst => {}
         }
+        self.modern(endpoint, host, tcp, true).await
+    }
+
+    /// A rustls handshake; on a version or cipher refusal, the legacy stack
+    /// when `then_legacy`.
+    async fn modern(
+        &self,
+        endpoint: &Endpoint,
+        host: &str,
+        tcp: Option<TcpStream>,
+        then_legacy: bool,
+    ) -> Result<(Stream, Option<TlsInfo>), Error> {
         let connector = self
             .modern
             .as_ref()
             .map_err(|e| Error::Connect(e.clone()))?;
         let name = ServerName::try_from(host.to_owned())
             .map_err(|_| Error::Connect(format!("{host:?} is not a valid TLS server name")))?;
-        let tcp = self.tcp(host, endpoint.port).await?;
+        let adopted = tcp.is_some();
+        let tcp = match tcp {
+            Some(tcp) => tcp,
+            None => self.tcp(host, endpoint.port).await?,
+        };
         let handshake = tokio::time::timeout(self.connect_timeout, connector.connect(name, tcp));
         match handshake.await {
             Err(_) => Err(Error::ConnectTimeout(self.connect_timeout)),
@@ -141,14 +211,19 @@ impl Connector {
                 let info = modern_info(stream.get_ref().1)?;
                 Ok((Box::new(stream), Some(info)))
             }
+            Ok(Err(e)) if adopted && crate::wsman::http1::closed_by_peer(&e) => {
+                Err(Error::ConnectionReset)
+            }
             Ok(Err(e)) => {
                 let (error, legacy_may_help) = handshake_error(&e);
-                if !legacy_may_help {
+                if !legacy_may_help || !then_legacy {
                     return Err(error);
                 }
                 if self.legacy_available() {
                     tracing::debug!(%host, reason = %error, "modern TLS refused; trying legacy");
-                    return self.legacy(host, endpoint.port).await;
+                    return self
+                        .legacy(host, endpoint.port, None, MODERN_REFUSED.into())
+                        .await;
                 }
                 Err(Error::Tls(format!(
                     "{}; the device may speak only legacy TLS 1.0/1.1, which this scan does not use",
@@ -175,23 +250,39 @@ impl Connector {
     }
 
     #[cfg(feature = "legacy-tls")]
-    async fn legacy(&self, host: &str, port: u16) -> Result<(Stream, Option<TlsInfo>), Error> {
+    async fn legacy(
+        &self,
+        host: &str,
+        port: u16,
+        tcp: Option<TcpStream>,
+        reason: String,
+    ) -> Result<(Stream, Option<TlsInfo>), Error> {
         let (Some(legacy), Some(verifier)) = (&self.legacy, &self.verifier) else {
             return Err(Error::Tls(
                 "the device speaks only legacy TLS, which this scan does not allow".into(),
             ));
         };
-        let tcp = self.tcp(host, port).await?;
-        let (stream, info) =
+        let tcp = match tcp {
+            Some(tcp) => tcp,
+            None => self.tcp(host, port).await?,
+        };
+        let (stream, mut info) =
             tokio::time::timeout(self.connect_timeout, legacy.handshake(tcp, host))
                 .await
                 .map_err(|_| Error::ConnectTimeout(self.connect_timeout))??;
         verify_chain(verifier.as_ref(), host, &info.peer_chain)?;
+        info.legacy_reason = Some(reason);
         Ok((Box::new(stream), Some(info)))
     }
 
     #[cfg(not(feature = "legacy-tls"))]
-    async fn legacy(&self, _host: &str, _port: u16) -> Result<(Stream, Option<TlsInfo>), Error> {
+    async fn legacy(
+        &self,
+        _host: &str,
+        _port: u16,
+        _tcp: Option<TcpStream>,
+        _reason: String,
+    ) -> Result<(Stream, Option<TlsInfo>), Error> {
         Err(Error::Tls(
             "the device speaks only legacy TLS; this build has no legacy-tls feature".into(),
         ))
@@ -360,6 +451,7 @@ fn modern_info(conn: &rustls::ClientConnection) -> Result<TlsInfo, Error> {
         cipher,
         stack: TlsStack::Modern,
         peer_chain,
+        legacy_reason: None,
     })
 }
 

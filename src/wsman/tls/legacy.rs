@@ -57,11 +57,16 @@ impl LegacyConnector {
         // ALL carries SSL_OP_LEGACY_SERVER_CONNECT (talk to servers without
         // RFC 5746 secure renegotiation, as AMT 3-9 are); renegotiation itself
         // needs the unsafe-legacy flag.
+        // No session tickets and no client session cache: resuming needs
+        // `SslRef::set_session`, which the openssl crate marks unsafe, so a
+        // ticket would only cost the device an encryption and us a copy.
         b.set_options(
             SslOptions::ALL
                 | SslOptions::NO_COMPRESSION
+                | SslOptions::NO_TICKET
                 | SslOptions::ALLOW_UNSAFE_LEGACY_RENEGOTIATION,
         );
+        b.set_session_cache_mode(openssl::ssl::SslSessionCacheMode::OFF);
         b.set_verify(SslVerifyMode::NONE);
         if let Some(id) = identity {
             let mut certs = X509::stack_from_pem(&id.cert_pem)
@@ -134,6 +139,7 @@ impl LegacyConnector {
                 cipher,
                 stack: TlsStack::Legacy,
                 peer_chain,
+                legacy_reason: None,
             },
         ))
     }

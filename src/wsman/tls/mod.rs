@@ -53,7 +53,8 @@ pub enum TlsStack {
     /// rustls: TLS 1.2 and 1.3 with modern ciphers.
     Modern,
     /// The system OpenSSL at security level 0, for TLS 1.0/1.1 with RSA key
-    /// exchange. Only after the modern handshake was refused.
+    /// exchange. Only after the modern handshake was refused, or first where
+    /// evidence says AMT 8 or older ([`TlsInfo::legacy_reason`]).
     Legacy,
 }
 
@@ -69,6 +70,9 @@ pub struct TlsInfo {
     pub stack: TlsStack,
     /// The peer's certificate chain as sent, leaf first, DER.
     pub peer_chain: Vec<Vec<u8>>,
+    /// Why the legacy stack was used: the modern handshake was refused, or
+    /// evidence gathered before the first handshake said AMT 8 or older.
+    pub legacy_reason: Option<String>,
 }
 
 impl TlsInfo {
@@ -89,6 +93,7 @@ impl fmt::Debug for TlsInfo {
             .field("cipher", &self.cipher)
             .field("stack", &self.stack)
             .field("peer_chain_len", &self.peer_chain.len())
+            .field("legacy_reason", &self.legacy_reason)
             .finish()
     }
 }
@@ -112,6 +117,7 @@ mod tests {
             cipher: "TLS13_AES_128_GCM_SHA256".into(),
             stack: TlsStack::Modern,
             peer_chain: vec![vec![1, 2, 3]],
+            legacy_reason: None,
         };
         assert_eq!(info.label(), "tls-1.3");
         info.version = TlsVersion::Tls10;
