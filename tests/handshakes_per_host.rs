@@ -16,7 +16,7 @@ use std::path::Path;
 
 use amtready::amt::{read_host, read_host_with, AmtClient, ClientOptions, Discovered, TlsMode};
 use amtready::facts::HostStatus;
-use amtready::wsman::{Credentials, Endpoint, Password, TlsPolicy};
+use amtready::wsman::{Endpoint, TlsPolicy};
 use mock_amt::{start_device, test_pki, DeviceConfig, DeviceHandle, Profile, TlsKind};
 
 fn client() -> AmtClient {
@@ -28,20 +28,6 @@ fn client() -> AmtClient {
         ..ClientOptions::default()
     })
     .unwrap()
-}
-
-fn creds() -> Credentials {
-    Credentials {
-        user: mock_amt::DEFAULT_USER.into(),
-        password: Password::new(mock_amt::DEFAULT_PASSWORD),
-    }
-}
-
-async fn tls_device(profile: &str, kind: TlsKind) -> DeviceHandle {
-    let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let mut cfg = DeviceConfig::new(Profile::builtin(profile).unwrap(), listen).with_tls(kind, 0);
-    cfg.plain = false;
-    start_device(cfg).await.unwrap()
 }
 
 fn endpoint(dev: &DeviceHandle) -> Endpoint {
@@ -62,8 +48,14 @@ async fn modern_tls_costs_one_full_handshake_per_host() {
         // devices share 127.0.0.1 (a TLS 1.3 ticket left by the previous one
         // would be offered before the TLS 1.2 session ID).
         let client = client();
-        let dev = tls_device(profile, kind).await;
-        let record = read_host(&client, &endpoint(&dev), Some(&creds()), profile).await;
+        let dev = common::tls_only_device(profile, kind).await;
+        let record = read_host(
+            &client,
+            &endpoint(&dev),
+            Some(&common::mock_credentials()),
+            profile,
+        )
+        .await;
         let stats = dev.stats();
         dev.shutdown().await;
         assert_eq!(record.status, Some(HostStatus::Ok), "{record:?}");
@@ -87,8 +79,14 @@ async fn legacy_tls_is_tried_first_only_on_evidence() {
     let client = client();
     // No evidence: the modern handshake is refused once, then the host stays
     // on the legacy stack.
-    let dev = tls_device("amt-7.1", TlsKind::Legacy).await;
-    let record = read_host(&client, &endpoint(&dev), Some(&creds()), "no-evidence").await;
+    let dev = common::tls_only_device("amt-7.1", TlsKind::Legacy).await;
+    let record = read_host(
+        &client,
+        &endpoint(&dev),
+        Some(&common::mock_credentials()),
+        "no-evidence",
+    )
+    .await;
     let stats = dev.stats();
     dev.shutdown().await;
     assert_eq!(record.status, Some(HostStatus::Ok), "{record:?}");
@@ -100,7 +98,7 @@ async fn legacy_tls_is_tried_first_only_on_evidence() {
     assert_eq!(tls.legacy_reason.as_deref(), Some("modern TLS refused"));
 
     // The RMCP pong said 7.1: one attempt per connection, no refusal.
-    let dev = tls_device("amt-7.1", TlsKind::Legacy).await;
+    let dev = common::tls_only_device("amt-7.1", TlsKind::Legacy).await;
     let discovered = Discovered {
         legacy_evidence: Some("RMCP pong: AMT 7.1".into()),
         ..Discovered::default()
@@ -108,7 +106,7 @@ async fn legacy_tls_is_tried_first_only_on_evidence() {
     let record = read_host_with(
         &client,
         &endpoint(&dev),
-        Some(&creds()),
+        Some(&common::mock_credentials()),
         "evidence",
         &discovered,
     )
@@ -125,11 +123,11 @@ async fn legacy_tls_is_tried_first_only_on_evidence() {
 
     // Evidence that is wrong never costs a device its modern TLS: the legacy
     // stack is refused, and the modern one carries the read.
-    let dev = tls_device("amt-15.0", TlsKind::Modern).await;
+    let dev = common::tls_only_device("amt-15.0", TlsKind::Modern).await;
     let record = read_host_with(
         &client,
         &endpoint(&dev),
-        Some(&creds()),
+        Some(&common::mock_credentials()),
         "wrong-evidence",
         &discovered,
     )

@@ -1,15 +1,16 @@
 //! The client's TLS against the in-process mock: every mock TLS mode, every
 //! trust policy, the legacy fallback and when it must not happen.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
 use amtready::amt::{read_host, AmtClient, ClientOptions, TlsMode};
 use amtready::facts::{FactsRecord, HostStatus};
 use amtready::wsman::tls::{ClientIdentity, Fingerprint};
-use amtready::wsman::{CallLimits, Credentials, Endpoint, Password, TlsPolicy};
-use mock_amt::{start_device, test_pki, DeviceConfig, DeviceHandle, Profile, TlsKind};
+use amtready::wsman::{CallLimits, Endpoint, TlsPolicy};
+use mock_amt::{test_pki, DeviceHandle, TlsKind};
 
 fn mock_ca() -> TlsPolicy {
     let pki = test_pki().unwrap();
@@ -39,30 +40,21 @@ fn client(tls: TlsPolicy, mode: TlsMode) -> AmtClient {
     .unwrap()
 }
 
-fn creds() -> Credentials {
-    Credentials {
-        user: mock_amt::DEFAULT_USER.into(),
-        password: Password::new(mock_amt::DEFAULT_PASSWORD),
-    }
-}
-
-/// A device serving `kind` TLS on a free port, and no plain HTTP.
-async fn tls_device(profile: &str, kind: TlsKind) -> DeviceHandle {
-    let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let mut cfg = DeviceConfig::new(Profile::builtin(profile).unwrap(), listen).with_tls(kind, 0);
-    cfg.plain = false;
-    start_device(cfg).await.unwrap()
-}
-
 async fn read(client: &AmtClient, dev: &DeviceHandle) -> FactsRecord {
     let addr = dev.tls_addr().unwrap();
     let endpoint = Endpoint::https(addr.ip().to_string(), addr.port());
-    read_host(client, &endpoint, Some(&creds()), &addr.to_string()).await
+    read_host(
+        client,
+        &endpoint,
+        Some(&common::mock_credentials()),
+        &addr.to_string(),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn modern_tls_is_read_with_the_ca_and_gives_certificate_facts() {
-    let dev = tls_device("amt-15.0", TlsKind::Modern).await;
+    let dev = common::tls_only_device("amt-15.0", TlsKind::Modern).await;
     let record = read(&client(mock_ca(), TlsMode::On), &dev).await;
     assert_eq!(record.status, Some(HostStatus::Ok), "{record:?}");
     let amt = record.amt.unwrap();
@@ -99,7 +91,7 @@ async fn modern_tls_is_read_with_the_ca_and_gives_certificate_facts() {
 #[cfg(feature = "legacy-tls")]
 #[tokio::test]
 async fn legacy_only_firmware_is_read_over_tls_1_0() {
-    let dev = tls_device("amt-7.1", TlsKind::Legacy).await;
+    let dev = common::tls_only_device("amt-7.1", TlsKind::Legacy).await;
     let record = read(&client(mock_ca(), TlsMode::On), &dev).await;
     assert_eq!(record.status, Some(HostStatus::Ok), "{record:?}");
     let amt = record.amt.unwrap();
@@ -129,7 +121,7 @@ async fn the_legacy_path_is_never_used_where_modern_tls_works() {
         ("amt-11.8", TlsKind::Expired),
         ("amt-16.1", TlsKind::SelfSigned),
     ] {
-        let dev = tls_device(profile, kind).await;
+        let dev = common::tls_only_device(profile, kind).await;
         let policy = TlsPolicy::dangerous().skip_verify();
         assert!(policy.legacy_allowed() == cfg!(feature = "legacy-tls"));
         let record = read(&client(policy, TlsMode::On), &dev).await;
@@ -143,7 +135,7 @@ async fn the_legacy_path_is_never_used_where_modern_tls_works() {
 
 #[tokio::test]
 async fn mutual_tls_needs_the_client_certificate() {
-    let dev = tls_device("amt-15.0", TlsKind::Mtls).await;
+    let dev = common::tls_only_device("amt-15.0", TlsKind::Mtls).await;
     let without = read(&client(mock_ca(), TlsMode::On), &dev).await;
     assert_ne!(without.status, Some(HostStatus::Ok), "{without:?}");
     assert_eq!(dev.stats().requests, 0, "nothing reached the router");
@@ -168,7 +160,7 @@ async fn expired_and_self_signed_are_refused_by_the_ca_but_read_on_first_use() {
         (TlsKind::Expired, "expired (device certificate sha256:"),
         (TlsKind::SelfSigned, "not issued by a trusted CA"),
     ] {
-        let dev = tls_device("amt-15.0", kind).await;
+        let dev = common::tls_only_device("amt-15.0", kind).await;
         let refused = read(&client(mock_ca(), TlsMode::On), &dev).await;
         assert_eq!(
             refused.status,
@@ -216,7 +208,7 @@ async fn expired_and_self_signed_are_refused_by_the_ca_but_read_on_first_use() {
 async fn a_certificate_changed_since_first_use_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let tofu = dir.path().join("tofu.txt");
-    let first = tls_device("amt-15.0", TlsKind::Modern).await;
+    let first = common::tls_only_device("amt-15.0", TlsKind::Modern).await;
     let learnt = read(
         &client(TlsPolicy::tofu_file(&tofu).unwrap(), TlsMode::On),
         &first,
@@ -233,7 +225,7 @@ async fn a_certificate_changed_since_first_use_is_refused() {
     first.shutdown().await;
     // Another certificate on the same host: a replaced device, or someone
     // in the middle.
-    let second = tls_device("amt-15.0", TlsKind::Modern).await;
+    let second = common::tls_only_device("amt-15.0", TlsKind::Modern).await;
     let refused = read(
         &client(TlsPolicy::tofu_file(&tofu).unwrap(), TlsMode::On),
         &second,
@@ -252,7 +244,7 @@ async fn a_certificate_changed_since_first_use_is_refused() {
 
 #[tokio::test]
 async fn a_pinned_device_with_a_changed_certificate_fails_clearly() {
-    let dev = tls_device("amt-15.0", TlsKind::Modern).await;
+    let dev = common::tls_only_device("amt-15.0", TlsKind::Modern).await;
     let wrong = Fingerprint([7; 32]);
     let record = read(&client(TlsPolicy::pin(wrong), TlsMode::On), &dev).await;
     assert_eq!(record.status, Some(HostStatus::TlsUntrusted), "{record:?}");
@@ -287,13 +279,13 @@ async fn a_pinned_device_with_a_changed_certificate_fails_clearly() {
 /// to call the device `not_amt`; it is read over TLS on the same port.
 #[tokio::test]
 async fn a_plain_target_on_a_tls_only_port_is_read_over_tls_in_auto() {
-    let dev = tls_device("amt-16.1", TlsKind::Modern).await;
+    let dev = common::tls_only_device("amt-16.1", TlsKind::Modern).await;
     let addr = dev.tls_addr().unwrap();
     let endpoint = Endpoint::http(addr.ip().to_string(), addr.port());
     let record = read_host(
         &client(mock_ca(), TlsMode::Auto),
         &endpoint,
-        Some(&creds()),
+        Some(&common::mock_credentials()),
         &addr.to_string(),
     )
     .await;
@@ -305,7 +297,7 @@ async fn a_plain_target_on_a_tls_only_port_is_read_over_tls_in_auto() {
     let plain_only = read_host(
         &client(mock_ca(), TlsMode::Off),
         &endpoint,
-        Some(&creds()),
+        Some(&common::mock_credentials()),
         &addr.to_string(),
     )
     .await;

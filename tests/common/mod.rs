@@ -102,3 +102,26 @@ pub fn interrupt_once_written(
     assert!(sent.success());
     child.wait_with_output().expect("the scan ends")
 }
+
+/// The mock devices' default admin credentials.
+pub fn mock_credentials() -> amtready::wsman::Credentials {
+    amtready::wsman::Credentials {
+        user: mock_amt::DEFAULT_USER.into(),
+        password: amtready::wsman::Password::new(mock_amt::DEFAULT_PASSWORD),
+    }
+}
+
+/// A device of `profile` serving `kind` TLS on a free loopback port, and
+/// no plain HTTP.
+pub async fn tls_only_device(profile: &str, kind: mock_amt::TlsKind) -> mock_amt::DeviceHandle {
+    let listen: SocketAddr = "127.0.0.1:0".parse().expect("an address");
+    let mut cfg = mock_amt::DeviceConfig::new(
+        mock_amt::Profile::builtin(profile).expect("a built-in profile"),
+        listen,
+    )
+    .with_tls(kind, 0);
+    cfg.plain = false;
+    mock_amt::start_device(cfg)
+        .await
+        .expect("the mock device starts")
+}
