@@ -171,6 +171,15 @@ pub enum HostStatus {
 }
 
 impl HostStatus {
+    /// Whether the status alone shows Intel AMT answered: it was read, it
+    /// refused or was not offered the credentials, or its answers were odd.
+    pub fn proves_amt(self) -> bool {
+        matches!(
+            self,
+            HostStatus::Ok | HostStatus::AuthFailed | HostStatus::Error | HostStatus::NotTried
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             HostStatus::Ok => "ok",

@@ -60,6 +60,18 @@ pub enum ReadError {
     },
 }
 
+impl ReadError {
+    /// What went wrong, without the path: for a caller whose own message
+    /// already names the file.
+    pub fn reason(&self) -> String {
+        match self {
+            ReadError::Io { source, .. } => source.to_string(),
+            ReadError::TooLarge { cap, .. } => format!("larger than {cap} bytes"),
+            ReadError::NotUtf8 { .. } => "not UTF-8 text".to_string(),
+        }
+    }
+}
+
 /// Reads at most `cap` bytes from any reader; more is an error.
 pub fn read_capped(reader: impl Read, cap: u64, origin: &str) -> Result<Vec<u8>, ReadError> {
     let mut bytes = Vec::new();

@@ -446,7 +446,7 @@ pub fn execute(
         let replayed = report::replay::saved_hosts(path, &mut |saved| {
             progress.count(saved.facts.status);
             outcome.add(&saved);
-            written.report(sink.record(&saved), &bar);
+            written.report(bar.suspend(|| sink.record(&saved)), &bar);
         });
         if let Err(e) = replayed {
             return input_error(format_args!("cannot read {}: {e}", path.display()));
@@ -477,15 +477,7 @@ pub fn execute(
                             .amt
                             .as_ref()
                             .is_some_and(|a| a.version.is_some())
-                            || matches!(
-                                report.facts.status,
-                                Some(
-                                    HostStatus::Ok
-                                        | HostStatus::AuthFailed
-                                        | HostStatus::Error
-                                        | HostStatus::NotTried
-                                )
-                            ),
+                            || report.facts.status.is_some_and(HostStatus::proves_amt),
                         verdict: report.evaluation.as_ref().map(|e| e.verdict),
                     });
                     outcome.add(&report);
@@ -676,10 +668,13 @@ fn set_aside(path: &std::path::Path, partial: &[u8]) -> Result<std::path::PathBu
             .create_new(true)
             .open(&kept)
         {
-            Ok(mut file) => {
-                return file
-                    .write_all(partial)
-                    .and_then(|()| file.sync_all())
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            opened => {
+                return opened
+                    .and_then(|mut file| {
+                        file.write_all(partial)?;
+                        file.sync_all()
+                    })
                     .map(|()| kept.clone())
                     .map_err(|e| {
                         format!(
@@ -687,13 +682,6 @@ fn set_aside(path: &std::path::Path, partial: &[u8]) -> Result<std::path::PathBu
                             kept.display()
                         )
                     });
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(format!(
-                    "cannot keep the half-written line in {}: {e}",
-                    kept.display()
-                ))
             }
         }
     }

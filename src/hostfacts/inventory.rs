@@ -1239,7 +1239,7 @@ impl Settle<'_> {
 
 /// Whether rows of the machine already disagreed on `key`.
 fn disputed(rare: Option<&Rare>, key: &str) -> bool {
-    rare.is_some_and(|r| r.conflicts.iter().any(|c| c.split(':').next() == Some(key)))
+    rare.is_some_and(|r| super::is_disputed(&r.conflicts, key))
 }
 
 /// `rras_running: inventory line 3 says true, line 7 says false`: the

@@ -25,12 +25,8 @@ pub fn merge(host: &mut HostFacts, incoming: &HostFacts, source: FactSource) {
     // disagree) stays unsettled here: another source's value must not win
     // over a dispute it never saw.
     for conflict in &incoming.conflicts {
-        let key = conflict.split(':').next().unwrap_or("");
-        if host
-            .conflicts
-            .iter()
-            .any(|c| c.split(':').next() == Some(key))
-        {
+        let key = conflict_key(conflict);
+        if is_disputed(&host.conflicts, key) {
             continue;
         }
         host.conflicts.push(conflict.clone());
@@ -70,6 +66,17 @@ pub fn merge(host: &mut HostFacts, incoming: &HostFacts, source: FactSource) {
     });
 }
 
+/// The fact a `host.conflicts` line is about: its text before the first
+/// `:` (`rras_running: winrm says true, inventory says false`).
+pub(crate) fn conflict_key(line: &str) -> &str {
+    line.split(':').next().unwrap_or("")
+}
+
+/// Whether `conflicts` holds a dispute about the fact `key`.
+pub(crate) fn is_disputed(conflicts: &[String], key: &str) -> bool {
+    conflicts.iter().any(|c| conflict_key(c) == key)
+}
+
 /// Clears the fact named `key`; false when `key` names no fact (an
 /// address dispute, say).
 fn forget(host: &mut HostFacts, key: &str) -> bool {
@@ -96,11 +103,7 @@ fn merge_one<T: Clone + std::fmt::Debug>(
     same: impl Fn(&T, &T) -> bool,
     slot: impl Fn(&mut HostFacts) -> &mut Option<T>,
 ) {
-    let conflicted = host
-        .conflicts
-        .iter()
-        .any(|c| c.split(':').next() == Some(key));
-    if conflicted {
+    if is_disputed(&host.conflicts, key) {
         return;
     }
     let had = host.sources.get(key).copied().unwrap_or(FactSource::File);

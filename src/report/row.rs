@@ -177,17 +177,7 @@ impl Row {
 
     /// Whether the host is known to run Intel AMT.
     pub fn amt_found(&self) -> bool {
-        self.amt_seen
-            || matches!(
-                self.status,
-                Some(
-                    HostStatus::Ok
-                        | HostStatus::AuthFailed
-                        | HostStatus::Error
-                        | HostStatus::NotTried
-                )
-            )
-            || self.version.is_some()
+        self.amt_seen || self.status.is_some_and(HostStatus::proves_amt) || self.version.is_some()
     }
 
     /// Findings that block readiness, first.

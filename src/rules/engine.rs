@@ -98,11 +98,7 @@ pub(crate) fn host_gap(record: &FactsRecord, fact: FactId) -> Option<String> {
     }
     let host = record.host.as_ref()?;
     let key = fact.name().strip_prefix("host.")?;
-    if host
-        .conflicts
-        .iter()
-        .any(|c| c.split(':').next() == Some(key))
-    {
+    if crate::hostfacts::is_disputed(&host.conflicts, key) {
         return Some(fact.missing_because("sources disagree"));
     }
     if SOURCED_HOST_FACTS.contains(&fact) && !host.unread.is_empty() {

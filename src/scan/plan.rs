@@ -540,7 +540,7 @@ fn read_targets_file(path: &Path) -> Result<Vec<TargetSpec>, PlanError> {
             bounded_read::TimedReader::open(path, bounded_read::READ_TIME).map_err(|e| {
                 PlanError::File {
                     path: origin.clone(),
-                    message: e.to_string(),
+                    message: e.reason(),
                 }
             })?,
         )
@@ -607,12 +607,12 @@ fn read_resume(path: &Path) -> Result<Resumed, PlanError> {
         path: origin.clone(),
         message,
     };
-    if !path.exists() && std::fs::symlink_metadata(path).is_err() {
+    if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
         return Ok(Resumed::default());
     }
     bounded_read::check_writable(path, false).map_err(PlanError::NotWritable)?;
     let reader = bounded_read::TimedReader::open(path, bounded_read::READ_TIME)
-        .map_err(|e| refuse(e.to_string()))?;
+        .map_err(|e| refuse(e.reason()))?;
     let mut reader = BufReader::new(reader);
     let mut resumed = Resumed::default();
     let mut buf = Vec::new();
@@ -811,6 +811,17 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("t.txt:2") && err.contains("10.0.2"), "{err}");
+        // A file that cannot be opened is named once, not twice.
+        let missing = dir.path().join("missing.txt");
+        let err = Plan::build(&PlanInput {
+            targets_file: Some(missing),
+            resolve_timeout: Duration::from_secs(1),
+            ..PlanInput::default()
+        })
+        .await
+        .unwrap_err()
+        .to_string();
+        assert_eq!(err.matches("missing.txt").count(), 1, "{err}");
     }
 
     #[tokio::test]
