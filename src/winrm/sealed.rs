@@ -477,20 +477,21 @@ mod tests {
     use crate::wsman::fake::FakeTransport;
     use crate::wsman::Password;
 
-    #[tokio::test]
-    async fn a_listener_without_negotiate_gets_no_credentials_and_its_401_is_the_answer() {
-        let fake = Arc::new(FakeTransport::new(|_, _| {
+    /// A listener that answers every request with `status` and, when given,
+    /// the `WWW-Authenticate` challenge.
+    fn answering(status: u16, challenge: Option<&'static str>) -> Arc<FakeTransport> {
+        Arc::new(FakeTransport::new(move |_, _| {
             let mut headers = http::HeaderMap::new();
-            headers.insert(
-                WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"WSMAN\""),
-            );
-            Ok(RawResponse::new(
-                StatusCode::UNAUTHORIZED,
-                headers,
-                Vec::new(),
-            ))
-        }));
+            if let Some(c) = challenge {
+                headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(c));
+            }
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            Ok(RawResponse::new(status, headers, Vec::new()))
+        }))
+    }
+
+    /// One sealed WinRM request as Administrator through `fake`.
+    async fn send_as_administrator(fake: &Arc<FakeTransport>) -> Result<RawResponse, Error> {
         let sealed = SealedTransport::new(
             fake.clone(),
             Credentials {
@@ -499,10 +500,15 @@ mod tests {
             },
         );
         let request = Request::post(crate::winrm::PATH, SOAP_CONTENT_TYPE, "<s:Envelope/>");
-        let answer = sealed
+        sealed
             .send(&Endpoint::http("h", 5985), &request, 1 << 20)
             .await
-            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_listener_without_negotiate_gets_no_credentials_and_its_401_is_the_answer() {
+        let fake = answering(401, Some("Basic realm=\"WSMAN\""));
+        let answer = send_as_administrator(&fake).await.unwrap();
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
         let sent = fake.requests();
         assert_eq!(sent.len(), 1, "only the NEGOTIATE message went out");
@@ -583,26 +589,8 @@ mod tests {
             (401, Some("Negotiate @@@")),
         ];
         for (status, challenge) in challenges {
-            let fake = Arc::new(FakeTransport::new(move |_, _| {
-                let mut headers = http::HeaderMap::new();
-                if let Some(c) = challenge {
-                    headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(c));
-                }
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-                Ok(RawResponse::new(status, headers, Vec::new()))
-            }));
-            let sealed = SealedTransport::new(
-                fake.clone(),
-                Credentials {
-                    user: "Administrator".into(),
-                    password: Password::new("pw"),
-                },
-            );
-            let request = Request::post(crate::winrm::PATH, SOAP_CONTENT_TYPE, "<s:Envelope/>");
-            let err = sealed
-                .send(&Endpoint::http("h", 5985), &request, 1 << 20)
-                .await
-                .unwrap_err();
+            let fake = answering(status, challenge);
+            let err = send_as_administrator(&fake).await.unwrap_err();
             assert!(
                 matches!(err, Error::AuthUnanswerable(ref why) if why.contains("NTLM challenge")),
                 "{status} {challenge:?}: {err:?}"

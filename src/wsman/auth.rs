@@ -239,6 +239,18 @@ mod tests {
         }
     }
 
+    /// A WS-Man POST with Digest and the test credentials, through `fake`.
+    async fn digest_post(fake: &FakeTransport) -> Result<RawResponse, Error> {
+        send(
+            fake,
+            &Endpoint::http("h", 1),
+            &DigestAuth::new(creds()),
+            &Request::post("/wsman", "text/xml", "x"),
+            &CallLimits::default(),
+        )
+        .await
+    }
+
     fn reply(status: u16, challenge: Option<&str>) -> RawResponse {
         let mut headers = http::HeaderMap::new();
         if let Some(c) = challenge {
@@ -324,15 +336,7 @@ mod tests {
         ];
         for challenge in challenges {
             let fake = FakeTransport::new(move |_, _| Ok(reply(401, challenge)));
-            let err = send(
-                &fake,
-                &Endpoint::http("h", 1),
-                &DigestAuth::new(creds()),
-                &Request::post("/wsman", "text/xml", "x"),
-                &CallLimits::default(),
-            )
-            .await
-            .unwrap_err();
+            let err = digest_post(&fake).await.unwrap_err();
             assert!(matches!(err, Error::Protocol(_)), "{challenge:?}: {err:?}");
             let sent = fake.requests();
             assert!(
@@ -382,15 +386,7 @@ mod tests {
                 )),
             ))
         });
-        let err = send(
-            &fake,
-            &Endpoint::http("h", 1),
-            &DigestAuth::new(creds()),
-            &Request::post("/wsman", "text/xml", "x"),
-            &CallLimits::default(),
-        )
-        .await
-        .unwrap_err();
+        let err = digest_post(&fake).await.unwrap_err();
         assert_eq!(err, Error::AuthFailed);
         assert_eq!(fake.requests().len(), 3);
     }
