@@ -10,6 +10,7 @@ pub mod cert;
 pub mod cli;
 pub mod facts;
 pub mod hostfacts;
+mod json_array;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -3,12 +3,10 @@
 //! element by element, so memory follows the format's needs (a compact row
 //! per host at most), not the file's size.
 
-use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 
-use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::site::SiteFactsArgs;
@@ -123,35 +121,6 @@ fn to_input(position: usize, value: Value) -> Option<Input> {
     })
 }
 
-/// Visits a top-level JSON array one element at a time.
-struct Elements<'f> {
-    each: &'f mut dyn FnMut(Input),
-}
-
-impl<'de> Visitor<'de> for Elements<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON array of facts records")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut position = 0usize;
-        while let Some(value) = seq.next_element::<Value>()? {
-            position += 1;
-            if let Some(input) = to_input(position, value) {
-                (self.each)(input);
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Elements<'_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
 /// Reads a saved scan and calls `each` per record, in file order. A record
 /// that does not parse is passed on as an error for that record; only a broken
 /// JSON array (which cannot be resynchronised) or an I/O error stops early.
@@ -176,9 +145,16 @@ pub fn read_scan(mut reader: impl BufRead, each: &mut dyn FnMut(Input)) -> Resul
     };
     if first == b'[' {
         let mut de = serde_json::Deserializer::from_reader(reader);
-        return Elements { each }
-            .deserialize(&mut de)
-            .map_err(|e| format!("not a JSON array: {e}"));
+        return crate::json_array::each_element(
+            &mut de,
+            "a JSON array of facts records",
+            &mut |position, value| {
+                if let Some(input) = to_input(position, value) {
+                    each(input);
+                }
+            },
+        )
+        .map_err(|e| format!("not a JSON array: {e}"));
     }
     let mut line_no = 0usize;
     let mut buf: Vec<u8> = Vec::new();

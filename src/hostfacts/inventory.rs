@@ -24,7 +24,6 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde::de::{Deserializer as _, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::windows::{self, Services};
@@ -1418,32 +1417,14 @@ impl<R: Read> Read for Tap<R> {
 fn json_array(input: impl Read, grouping: &mut Grouping) -> Result<(), String> {
     let mut de = serde_json::Deserializer::from_reader(input);
     let not_array = |e: serde_json::Error| format!("not a JSON array: {}", clean(&e.to_string()));
-    (&mut de)
-        .deserialize_seq(Elements { grouping })
-        .map_err(not_array)?;
+    // Each element goes to the grouping as it is parsed.
+    crate::json_array::each_element(
+        &mut de,
+        "an array of inventory records",
+        &mut |element, value| json_row(grouping, element, Ok(value)),
+    )
+    .map_err(not_array)?;
     de.end().map_err(not_array)
-}
-
-/// Feeds each element of an array to the grouping as it is parsed.
-struct Elements<'a> {
-    grouping: &'a mut Grouping,
-}
-
-impl<'de> Visitor<'de> for Elements<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an array of inventory records")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut element = 0;
-        while let Some(value) = seq.next_element::<Value>()? {
-            element += 1;
-            json_row(self.grouping, element, Ok(value));
-        }
-        Ok(())
-    }
 }
 
 /// JSON Lines, each line read as it comes; or, when the first record does
