@@ -41,7 +41,7 @@ pub fn md(s: &str) -> String {
 }
 
 fn write_findings(out: &mut impl Write, r: &Row) -> io::Result<()> {
-    if r.findings.is_empty() && r.error.is_none() && r.missing.is_empty() && r.notes.is_empty() {
+    if !r.has_details() {
         return Ok(());
     }
     writeln!(out, "### {} ({})\n", md(&r.host_label()), r.verdict_label())?;
@@ -208,18 +208,12 @@ impl<W: Write> ReportSink for MarkdownSink<W> {
             writeln!(out, "| {} |", row.join(" | "))?;
         }
         writeln!(out)?;
-        if self.collected.rows.iter().any(|r| {
-            !r.findings.is_empty()
-                || r.error.is_some()
-                || !r.missing.is_empty()
-                || !r.notes.is_empty()
-        }) {
+        if self.collected.rows.iter().any(Row::has_details) {
             writeln!(out, "## Findings\n")?;
             for r in &self.collected.rows {
                 write_findings(out, r)?;
             }
         }
-        let summary = self.collected.summary.finish(self.collected.partial);
         write_summary(out, &summary)?;
         out.flush()
     }

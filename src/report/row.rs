@@ -180,6 +180,15 @@ impl Row {
         self.amt_seen || self.status.is_some_and(HostStatus::proves_amt) || self.version.is_some()
     }
 
+    /// Whether anything is said under the host: why it was not read, its
+    /// findings, the facts it lacked, or its host-facts notes.
+    pub fn has_details(&self) -> bool {
+        self.error.is_some()
+            || !self.findings.is_empty()
+            || !self.missing.is_empty()
+            || !self.notes.is_empty()
+    }
+
     /// Findings that block readiness, first.
     pub fn blocking(&self) -> impl Iterator<Item = &RowFinding> {
         blocking(&self.findings)
