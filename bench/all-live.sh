@@ -20,10 +20,13 @@ profile=${2:-amt-15.0}
 
 if [ -z "${AMTREADY_BENCH_NETNS:-}" ]; then
   command -v nft >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null; }
-  cargo build --release --quiet --bins --workspace
+  # AMTREADY_BENCH_BIN=DIR runs the binaries in DIR instead (old and new
+  # trees run alternately, to compare them on one busy machine).
+  [ -n "${AMTREADY_BENCH_BIN:-}" ] || cargo build --release --quiet --bins --workspace
   exec env AMTREADY_BENCH_NETNS=1 unshare -n "$0" "$@"
 fi
 
+bin=${AMTREADY_BENCH_BIN:-target/release}
 ip link set lo up
 first=127.80.0.1
 addr() { python3 -c "import ipaddress; print(ipaddress.IPv4Address('$first') + $1)"; }
@@ -42,7 +45,7 @@ work=$(mktemp -d)
 trap 'kill -INT "$mock_pid" 2>/dev/null || true; sleep 0.5; rm -rf "$work"' EXIT
 
 start_fleet() {
-  target/release/mock-amt fleet --count "$count" --first "$first" --profiles "$profile" \
+  "$bin/mock-amt" fleet --count "$count" --first "$first" --profiles "$profile" \
     --lockout-threshold 0 --write-ca "$work/ca.pem" >"$work/fleet.out" 2>"$work/fleet.err" &
   mock_pid=$!
   for _ in $(seq 1 600); do
@@ -67,7 +70,7 @@ run() { # name, targets..., args...: prints "elapsed_s peak_rss_mib ok scan_cpu_
   local start end mock_before mock_after
   mock_before=$(mock_cpu)
   start=$(date +%s.%N)
-  /usr/bin/time -f '%M %U %S' -o "$work/$name.rss" target/release/amtready scan "$@" \
+  /usr/bin/time -f '%M %U %S' -o "$work/$name.rss" "$bin/amtready" scan "$@" \
     --ca "$work/ca.pem" --format jsonl --no-progress >"$work/$name.jsonl" 2>"$work/$name.err" || true
   end=$(date +%s.%N)
   mock_after=$(mock_cpu)

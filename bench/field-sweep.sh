@@ -19,10 +19,13 @@ rate=${1:-20000}
 if [ -z "${AMTREADY_BENCH_NETNS:-}" ]; then
   command -v nft >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null; }
   command -v nmap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nmap >/dev/null; }
-  cargo build --release --quiet --bins --workspace
+  # AMTREADY_BENCH_BIN=DIR runs the binaries in DIR instead (old and new
+  # trees run alternately, to compare them on one busy machine).
+  [ -n "${AMTREADY_BENCH_BIN:-}" ] || cargo build --release --quiet --bins --workspace
   exec env AMTREADY_BENCH_NETNS=1 unshare -n "$0" "$@"
 fi
 
+bin=${AMTREADY_BENCH_BIN:-target/release}
 ip link set lo up
 nft -f - <<'NFT'
 table inet field {
@@ -37,7 +40,7 @@ work=$(mktemp -d)
 trap 'kill -INT "$mock_pid" 2>/dev/null || true; sleep 0.5; rm -rf "$work"' EXIT
 
 profiles=amt-2.6,amt-3.2.1,amt-4.2,amt-5.2.10,amt-6.2,amt-7.1,amt-8.1,amt-11.8,amt-15.0,amt-16.1
-target/release/mock-amt fleet --count 4096 --first 127.79.0.1 --profiles "$profiles" \
+"$bin/mock-amt" fleet --count 4096 --first 127.79.0.1 --profiles "$profiles" \
   --lockout-threshold 0 --write-ca "$work/ca.pem" --manifest "$work/manifest.jsonl" >"$work/fleet.out" 2>"$work/fleet.err" &
 mock_pid=$!
 for _ in $(seq 1 600); do
@@ -52,7 +55,7 @@ timed_scan() {
   local name=$1; shift
   local start end
   start=$(date +%s.%N)
-  /usr/bin/time -f '%M' -o "$work/$name.rss" target/release/amtready scan 127.79.0.0/16 \
+  /usr/bin/time -f '%M' -o "$work/$name.rss" "$bin/amtready" scan 127.79.0.0/16 \
     --password-env BENCH_AMT_PASSWORD --ca "$work/ca.pem" --format jsonl --no-progress --no-rules "$@" \
     >"$work/$name.jsonl" 2>"$work/$name.err" || true
   end=$(date +%s.%N)
