@@ -405,6 +405,38 @@ async fn device_closing_without_answering_is_a_reset() {
     assert_eq!(err, Error::ConnectionReset);
 }
 
+/// A device that drops every kept-alive connection after one answer, with
+/// the close reaching the client only after it wrote the next request: the
+/// first loss teaches the host's transport to stop reusing, so the
+/// enumeration's one restart succeeds instead of losing the same race again.
+#[tokio::test]
+async fn a_device_dropping_kept_alive_connections_is_read_on_fresh_ones() {
+    let server = TestServer::start(|req, _| {
+        if verify_digest(req, PASSWORD).is_none() {
+            return Reply::BytesThenClose(challenge("N1", false));
+        }
+        let id = message_id(req);
+        let answer = match enumeration_context_of(req).as_deref() {
+            None => soap_envelope(
+                &id,
+                r#"<g:EnumerateResponse xmlns:g="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><g:EnumerationContext>C0</g:EnumerationContext></g:EnumerateResponse>"#,
+            ),
+            _ => pull_answer(&id, None, &[7], true),
+        };
+        Reply::FirstOnConnection(soap_ok(&answer))
+    })
+    .await;
+    let s = session(&server, PASSWORD);
+    for _ in 0..3 {
+        let items = s.enumerate(CLASS_URI, &limits()).await.unwrap();
+        let values: Vec<&str> = items
+            .iter()
+            .filter_map(|i| i.child_text(CLASS_URI, "N"))
+            .collect();
+        assert_eq!(values, ["7"]);
+    }
+}
+
 #[tokio::test]
 async fn a_handed_connection_the_read_does_not_start_on_is_closed_at_once() {
     use tokio::io::AsyncReadExt;

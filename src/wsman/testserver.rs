@@ -41,6 +41,11 @@ pub enum Reply {
     Delayed(Duration, Vec<u8>),
     /// Say nothing and keep the connection open (a stalled device).
     Stall,
+    /// Write these bytes if the request is the connection's first; a later
+    /// request on it is read and then the connection closes unanswered (a
+    /// device that drops kept-alive connections, seen by a client that
+    /// wrote before the close reached it).
+    FirstOnConnection(Vec<u8>),
 }
 
 type Handler = dyn Fn(&Recorded, usize) -> Reply + Send + Sync;
@@ -82,6 +87,7 @@ impl TestServer {
 
 async fn serve(mut stream: TcpStream, handler: Arc<Handler>, recorded: Arc<Mutex<Vec<Recorded>>>) {
     let mut buf = Vec::new();
+    let mut answered_here = 0usize;
     loop {
         let Some(request) = read_request(&mut stream, &mut buf).await else {
             return;
@@ -91,7 +97,10 @@ async fn serve(mut stream: TcpStream, handler: Arc<Handler>, recorded: Arc<Mutex
             all.push(request.clone());
             all.len() - 1
         };
-        match handler(&request, index) {
+        let reply = handler(&request, index);
+        let first_here = answered_here == 0;
+        answered_here += 1;
+        match reply {
             Reply::Bytes(b) => {
                 if stream.write_all(&b).await.is_err() {
                     return;
@@ -113,6 +122,12 @@ async fn serve(mut stream: TcpStream, handler: Arc<Handler>, recorded: Arc<Mutex
             Reply::Delayed(pause, b) => {
                 tokio::time::sleep(pause).await;
                 if stream.write_all(&b).await.is_err() {
+                    return;
+                }
+            }
+            Reply::FirstOnConnection(b) => {
+                if !first_here || stream.write_all(&b).await.is_err() {
+                    let _ = stream.shutdown().await;
                     return;
                 }
             }

@@ -163,6 +163,12 @@ pub struct HttpTransport {
     idle: Mutex<Vec<Conn>>,
     route: Mutex<TlsRoute>,
     adopted: Mutex<Option<Preconnected>>,
+    /// Set once a reused connection died under a request with no byte of an
+    /// answer: the device drops kept-alive connections without saying
+    /// `Connection: close`, and does it faster than an idle check can see.
+    /// From then on every request of this host gets a fresh connection, so
+    /// the next one cannot lose the same race.
+    closes_kept_alive: std::sync::atomic::AtomicBool,
 }
 
 /// A plain TCP connection the discovery sweep already opened to a device,
@@ -196,6 +202,7 @@ impl HttpTransport {
             idle: Mutex::new(Vec::new()),
             route: Mutex::new(TlsRoute::ModernFirst),
             adopted: Mutex::new(None),
+            closes_kept_alive: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -251,6 +258,12 @@ impl HttpTransport {
     }
 
     fn put_idle(&self, conn: Conn) {
+        if self
+            .closes_kept_alive
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < MAX_IDLE_PER_HOST {
             idle.push(conn);
@@ -359,6 +372,14 @@ impl HttpTransport {
                     // without `Connection: close`, and not one byte came back:
                     // the device never saw it, so a read may go again, once.
                     let died = matches!(*failed.error, Error::ConnectionReset);
+                    if reused && !failed.answered && died {
+                        self.closes_kept_alive
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                        self.idle
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .clear();
+                    }
                     if reused && !failed.answered && died && request.retry_safe {
                         fresh_tried = true;
                         continue;
