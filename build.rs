@@ -1,4 +1,4 @@
-//! Marks `tests/captures.rs` ignored (a visible skip, not a silent pass) when
+//! Marks `tests/it/captures.rs` ignored (a visible skip, not a silent pass) when
 //! the real AMT wire captures are not there to read. With
 //! `AMTREADY_REQUIRE_CAPTURES=1` (as `.ci/run` sets it) a missing directory
 //! stops the build instead.
@@ -35,7 +35,7 @@ fn main() {
     }
     println!("cargo::rustc-cfg=amt_captures_missing");
     println!(
-        "cargo::warning=no AMT captures at {}: tests/captures.rs is marked ignored",
+        "cargo::warning=no AMT captures at {}: tests/it/captures.rs is marked ignored",
         dir.display()
     );
 }

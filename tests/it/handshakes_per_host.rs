@@ -9,7 +9,7 @@
 //! `set_session` is `unsafe`), so there the count to hold is attempts: no
 //! refused modern handshake where the evidence says AMT 8 or older.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::Path;

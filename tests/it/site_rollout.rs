@@ -3,7 +3,7 @@
 //! exit code covers both. The scans run the real binary against mock-amt
 //! devices started in this process on loopback (ephemeral ports).
 
-mod common;
+use crate::common;
 use common::{amtready, PASSWORD_VAR};
 
 use std::io::Write;

@@ -316,6 +316,6 @@ fn the_documented_screenshot_is_of_today_s_demo() {
         recorded.as_deref(),
         Some(digest.as_str()),
         "docs/html-report.png is not of today's demo report: retake it with \
-         AMTREADY_BLESS=1 cargo test --test html_browser -- --ignored the_documented_screenshot"
+         AMTREADY_BLESS=1 cargo test --test it -- --ignored html_browser::the_documented_screenshot"
     );
 }

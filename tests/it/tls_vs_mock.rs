@@ -1,7 +1,7 @@
 //! The client's TLS against the in-process mock: every mock TLS mode, every
 //! trust policy, the legacy fallback and when it must not happen.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! and the same fleet judged from a Configuration Manager export instead:
 //! both sources must give the same verdicts.
 
-mod common;
+use crate::common;
 use common::{amtready, records, rules_of, scan_args, WINRM_PASSWORD_VAR};
 
 use std::net::SocketAddr;

@@ -3,7 +3,7 @@
 //! Devices listen on 127.12.x.y (this suite's loopback range), each on its
 //! own address so the join by IP address is a real one.
 
-mod common;
+use crate::common;
 use common::{amtready, records, rules_of, scan_args};
 
 use std::net::SocketAddr;

@@ -6,7 +6,7 @@
 //!
 //! Addresses: 127.24.x.y, this suite's own range.
 
-mod common;
+use crate::common;
 use common::{amtready, records, scan_args, PASSWORD_VAR};
 
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-mod common;
+use crate::common;
 
 use mock_amt::{start_device, start_fleet, DeviceConfig, DeviceHandle, Fault, Profile};
 use serde_json::Value;

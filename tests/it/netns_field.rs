@@ -63,13 +63,16 @@ fn enter_netns(test: &str, nft_rules: &str) -> bool {
         return false;
     }
     let exe = std::env::current_exe().unwrap();
+    // The harness names a test by its path below the crate: this module's.
+    let module = module_path!().split_once("::").map_or("", |(_, rest)| rest);
+    let qualified = format!("{module}::{test}");
     let out = Command::new("unshare")
         .arg("-n")
         .arg(exe)
         // The test is #[ignore]d for plain runs; the inner run must not skip it.
         .args([
             "--exact",
-            test,
+            &qualified,
             "--include-ignored",
             "--nocapture",
             "--test-threads=1",

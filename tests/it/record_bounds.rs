@@ -10,7 +10,7 @@ use std::io::BufReader;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-mod common;
+use crate::common;
 
 use amtready::cli::report::{read_scan, Item};
 use amtready::facts::{

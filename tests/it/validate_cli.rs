@@ -128,7 +128,7 @@ fn input_errors_exit_3() {
 #[test]
 fn policy_override_and_bad_policy() {
     // A site policy that also accepts AMT 6.x firmware.
-    let builtin = include_str!("../src/rules/configmgr-2007-sp1.toml");
+    let builtin = include_str!("../../src/rules/configmgr-2007-sp1.toml");
     let extended = format!(
         "{builtin}\n[[amt_supported]]\nfrom = \"6.0\"\nbelow = \"7.0\"\nseed = \"site addition\"\n"
     );

@@ -6,7 +6,7 @@
 //! Addresses: 127.23.x.y, this suite's own range (a Windows host listens on
 //! the fixed WinRM port of its device's address).
 
-mod common;
+use crate::common;
 use common::{records, rules_of, PASSWORD_VAR, WINRM_PASSWORD_VAR};
 
 use std::net::SocketAddr;

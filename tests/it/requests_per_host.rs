@@ -9,7 +9,7 @@
 //! device the sweep saw refuse 16993 has TLS off, and its settings are known
 //! without asking.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 
