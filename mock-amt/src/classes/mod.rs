@@ -19,9 +19,9 @@
 //!    [`Class::served`] when the absence is a rule by version.
 //! 4. If it has methods, answer them in [`Class::invoke`], changing the
 //!    device's [`State`] where firmware would, so later reads show it.
-//! 5. Test it: a wire test in `tests/wire.rs` on the answer's shape, its
-//!    entry in the class list of `tests/schemas.rs` (the XSD check), and a
-//!    peer test in `tests/peers.rs` when a real client reads it.
+//! 5. Test it: a wire test in `tests/it/wire.rs` on the answer's shape, its
+//!    entry in the class list of `tests/it/schemas.rs` (the XSD check), and a
+//!    peer test in `tests/it/peers.rs` when a real client reads it.
 //!
 //! # Before setup
 //!

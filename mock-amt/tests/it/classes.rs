@@ -3,7 +3,7 @@
 //! IPS_KVMRedirectionSettingData, and CIM_PowerManagementService's
 //! RequestPowerStateChange, whose effect later reads must show.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 
@@ -239,7 +239,7 @@ async fn ethernet_port_settings_has_a_wired_and_a_wireless_port() {
     d.shutdown().await;
 
     // A desktop without WLAN: `[classes.AMT_EthernetPortSettings] wireless = false`.
-    let text = include_str!("../profiles/amt-11.8.toml").to_owned()
+    let text = include_str!("../../profiles/amt-11.8.toml").to_owned()
         + "\n[classes.AMT_EthernetPortSettings]\nwireless = false\n";
     let profile = Profile::from_toml_str(&text).unwrap();
     let d = start_device(DeviceConfig::new(profile, "127.0.0.1:0".parse().unwrap()))
@@ -340,7 +340,7 @@ async fn a_device_awaiting_setup_serves_configuration_but_not_control() {
 /// HostOSFQDN follows HostName and DomainName: empty when they are.
 #[tokio::test]
 async fn host_os_fqdn_is_empty_when_hostname_and_domain_are() {
-    let text = include_str!("../profiles/amt-15.0.toml")
+    let text = include_str!("../../profiles/amt-15.0.toml")
         .replace("hostname = \"nb-amt150\"", "hostname = \"\"")
         .replace("domain = \"corp.example.com\"", "domain = \"\"");
     let profile = Profile::from_toml_str(&text).unwrap();

@@ -2,7 +2,7 @@
 //! `wsman-schemas/` (checked with `xmllint --schema`), and a body that breaks
 //! firmware shape does not.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! 900 devices keeps the test under the common default of 1024 open files;
 //! the binary itself has no such limit beyond the process's.
 
-mod common;
+use crate::common;
 
 use std::net::Ipv4Addr;
 

@@ -1,6 +1,6 @@
 //! Byte-level tests of the mock against what firmware sends, over raw sockets.
 
-mod common;
+use crate::common;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
