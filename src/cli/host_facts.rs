@@ -1,5 +1,5 @@
 //! `--host-facts FILE`: host facts from an inventory export, for `scan`,
-//! `validate` and `report` (see [`crate::hostfacts::inventory`]).
+//! `validate` and `report` (see [`crate::hostfacts::Inventory`]).
 
 use std::path::PathBuf;
 

@@ -292,6 +292,7 @@ fn line_u32(line: usize) -> u32 {
 pub struct Inventory {
     /// The file as given, for messages.
     pub path: String,
+    /// One per computer the export names, its rows merged.
     pub machines: Vec<Machine>,
     /// Rows that could not be used, one line each (`line 7: ...`).
     pub problems: Vec<String>,
@@ -1273,7 +1274,7 @@ fn same_domain(amt: &str, row: &str) -> bool {
 }
 
 /// The IP address in a record's target (`10.0.0.5`, `10.0.0.5:16992`, `[::1]:16993`).
-pub fn target_ip(target: &str) -> Option<IpAddr> {
+pub(crate) fn target_ip(target: &str) -> Option<IpAddr> {
     let t = target.trim();
     if let Ok(ip) = t.parse() {
         return Some(ip);

@@ -6,8 +6,10 @@
 //! [`merge`] keeps each fact's source and reports a disagreement instead of
 //! letting one source silently win.
 
-pub mod inventory;
-pub mod windows;
+#![warn(unreachable_pub, missing_docs)]
+
+pub(crate) mod inventory;
+pub(crate) mod windows;
 
 use serde_json::Value;
 

@@ -24,14 +24,14 @@ const CORE_SKUS: &[u32] = &[
 ];
 
 /// Whether an `OperatingSystemSKU` is a Server Core installation.
-pub fn sku_is_server_core(sku: u32) -> bool {
+pub(crate) fn sku_is_server_core(sku: u32) -> bool {
     CORE_SKUS.contains(&sku)
 }
 
 /// `Win32_ComputerSystem.SystemType` (`X86-based PC`, `x64-based PC`,
 /// `Itanium (TM) -based System`) or `OSArchitecture` (`32-bit`, `64-bit`)
 /// in the words the OS parser takes.
-pub fn architecture(value: &str) -> Option<String> {
+pub(crate) fn architecture(value: &str) -> Option<String> {
     let lower = value.trim().to_ascii_lowercase();
     if lower.is_empty() {
         return None;
@@ -55,7 +55,7 @@ pub fn architecture(value: &str) -> Option<String> {
 /// Windows(R) Server 2003, Enterprise Edition for Itanium-based Systems").
 /// An unmarked caption says nothing: the x86 build and a caption that
 /// dropped the mark look alike, so `SystemType` has to settle it.
-pub fn caption_architecture(caption: &str) -> Option<&'static str> {
+pub(crate) fn caption_architecture(caption: &str) -> Option<&'static str> {
     let lower = caption.to_ascii_lowercase();
     if lower.contains("x64 edition") {
         Some("x64")
@@ -70,7 +70,7 @@ pub fn caption_architecture(caption: &str) -> Option<&'static str> {
 /// A service's `State` as a running flag: `Some(true)` when its process is
 /// up (running, or on its way or paused), `Some(false)` when stopped,
 /// `None` for anything else.
-pub fn service_running(state: &str) -> Option<bool> {
+pub(crate) fn service_running(state: &str) -> Option<bool> {
     match state.trim().to_ascii_lowercase().as_str() {
         "running" | "start pending" | "continue pending" | "pause pending" | "paused" => Some(true),
         "stopped" | "stop pending" => Some(false),
@@ -83,7 +83,7 @@ pub fn service_running(state: &str) -> Option<bool> {
 /// row that does not say), so an inventory of millions of hosts keeps two
 /// bytes a service, not its strings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Services {
+pub(crate) struct Services {
     /// `RemoteAccess` (Routing and Remote Access).
     pub remote_access: Option<Option<bool>>,
     /// `SharedAccess`: Internet Connection Sharing, and on Windows XP and
@@ -93,7 +93,12 @@ pub struct Services {
 
 impl Services {
     /// Records one `Win32_Service` row; other services are not ours.
-    pub fn add(&mut self, name: &str, state: Option<String>, start_mode: Option<String>) -> bool {
+    pub(crate) fn add(
+        &mut self,
+        name: &str,
+        state: Option<String>,
+        start_mode: Option<String>,
+    ) -> bool {
         let slot = match name.trim().to_ascii_lowercase().as_str() {
             "remoteaccess" => &mut self.remote_access,
             "sharedaccess" => &mut self.shared_access,
@@ -103,12 +108,8 @@ impl Services {
         true
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.remote_access.is_none() && self.shared_access.is_none()
-    }
-
     /// `rras_running` from the RemoteAccess row.
-    pub fn rras_running(&self) -> Option<bool> {
+    pub(crate) fn rras_running(&self) -> Option<bool> {
         self.remote_access.flatten()
     }
 
@@ -125,7 +126,7 @@ impl Services {
     /// which runs by default, so running there says nothing about ICS
     /// (unknown) while stopped or disabled still means ICS is off. On an OS
     /// we cannot place, only stopped is read.
-    pub fn ics_enabled(&self, os: Option<&str>, version: Option<&str>) -> Option<bool> {
+    pub(crate) fn ics_enabled(&self, os: Option<&str>, version: Option<&str>) -> Option<bool> {
         let running = self.shared_access.flatten()?;
         if !running {
             return Some(false);

@@ -6,7 +6,7 @@ use crate::wsman::{CallLimits, Element, Error, Session};
 use super::{class_uri, expect_class, property_text};
 
 /// Class name.
-pub const CLASS: &str = "Win32_ComputerSystem";
+pub(crate) const CLASS: &str = "Win32_ComputerSystem";
 
 /// What the class says that the host rules use. `SystemType` is
 /// `X86-based PC`, `x64-based PC` or `Itanium (TM) -based System` on every
@@ -27,7 +27,7 @@ impl ComputerSystem {
 }
 
 /// Enumerates the class (one instance: the machine).
-pub async fn read(session: &Session, limits: &CallLimits) -> Result<ComputerSystem, Error> {
+pub(crate) async fn read(session: &Session, limits: &CallLimits) -> Result<ComputerSystem, Error> {
     let items = session.enumerate(&class_uri(CLASS), limits).await?;
     let first = items
         .first()

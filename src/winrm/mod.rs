@@ -6,10 +6,12 @@
 //! (MS-WSMV §3.1.4.1.31, "WMI resource URIs"); an instance is the class
 //! element in the class's own namespace, its properties children of it.
 
-pub mod computer_system;
-pub mod operating_system;
-pub mod sealed;
-pub mod service;
+#![warn(unreachable_pub, missing_docs)]
+
+pub(crate) mod computer_system;
+pub(crate) mod operating_system;
+pub(crate) mod sealed;
+pub(crate) mod service;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -21,9 +23,9 @@ use crate::wsman::{
     Transport,
 };
 
-pub use computer_system::ComputerSystem;
-pub use operating_system::OperatingSystem;
-pub use service::ServiceRow;
+pub(crate) use computer_system::ComputerSystem;
+pub(crate) use operating_system::OperatingSystem;
+pub(crate) use service::ServiceRow;
 
 /// WinRM's prefix for WMI classes of `root/cimv2` (MS-WSMV §3.1.4.1.31).
 pub const CIMV2: &str = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/";
@@ -48,7 +50,9 @@ pub fn class_uri(class: &str) -> String {
 /// could not read (named with the reason, one line each).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Reading {
+    /// The facts read, each with `winrm` as its source.
     pub facts: HostFacts,
+    /// Classes that could not be read: `Class: reason`, one line each.
     pub unavailable: Vec<String>,
 }
 
@@ -174,14 +178,17 @@ fn property_text(item: &Element, name: &str) -> Option<String> {
 /// How `scan --winrm` reaches a host's WinRM listener.
 #[derive(Debug, Clone)]
 pub struct HostOptions {
+    /// The Windows account (a local administrator or a domain account).
     pub credentials: Credentials,
     /// Also try plain HTTP (5985) with Basic, which sends the password
     /// readable on the wire; Windows refuses it unless the listener has
     /// `AllowUnencrypted` and `Basic` set (`winrm get winrm/config/service`).
     pub allow_unencrypted: bool,
+    /// Time and size bounds of each call.
     pub limits: CallLimits,
     /// The ports, HTTPS first (overridable for tests and odd listeners).
     pub https_port: u16,
+    /// The plain HTTP port, tried only with `allow_unencrypted`.
     pub http_port: u16,
     /// When no listener answers at the device's addresses, also look the
     /// host up by the name AMT reports for it (GeneralSettings.HostOSFQDN).
@@ -227,6 +234,7 @@ async fn host_os_addresses(fqdn: &str) -> Vec<IpAddr> {
 }
 
 /// Why a host's WinRM read gave nothing, for the gate and the record.
+#[non_exhaustive]
 #[derive(Debug)]
 pub enum HostError {
     /// The listener rejected the credentials.

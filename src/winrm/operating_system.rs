@@ -7,7 +7,7 @@ use crate::wsman::{CallLimits, Element, Error, Session};
 use super::{class_uri, expect_class, property_text};
 
 /// Class name.
-pub const CLASS: &str = "Win32_OperatingSystem";
+pub(crate) const CLASS: &str = "Win32_OperatingSystem";
 
 /// What the class says. `OSArchitecture` and `OperatingSystemSKU` exist
 /// from Windows Vista / Server 2008 on (WMI class reference,
@@ -61,7 +61,7 @@ impl OperatingSystem {
 }
 
 /// Enumerates the class (one instance: the running OS).
-pub async fn read(session: &Session, limits: &CallLimits) -> Result<OperatingSystem, Error> {
+pub(crate) async fn read(session: &Session, limits: &CallLimits) -> Result<OperatingSystem, Error> {
     let items = session.enumerate(&class_uri(CLASS), limits).await?;
     let first = items
         .first()

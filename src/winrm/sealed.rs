@@ -29,7 +29,7 @@ use crate::wsman::{Credentials, Endpoint, Error, RawResponse, Request, Transport
 /// The MIME boundary WinRM uses for sealed messages, dashes included.
 const BOUNDARY: &str = "--Encrypted Boundary";
 /// The content type of a sealed message (MS-WSMV §2.2.9.1.1).
-pub const SEALED_CONTENT_TYPE: &str = "multipart/encrypted;protocol=\"application/HTTP-SPNEGO-session-encrypted\";boundary=\"Encrypted Boundary\"";
+pub(crate) const SEALED_CONTENT_TYPE: &str = "multipart/encrypted;protocol=\"application/HTTP-SPNEGO-session-encrypted\";boundary=\"Encrypted Boundary\"";
 /// The protocol a sealed answer must name.
 const PROTOCOL: &str = "application/HTTP-SPNEGO-session-encrypted";
 /// The SOAP content type the sealed part stands for.
@@ -38,7 +38,7 @@ const SOAP_CONTENT_TYPE: &str = "application/soap+xml;charset=UTF-8";
 const NTLM_SIGNATURE_LEN: usize = 16;
 
 /// Negotiate/NTLM with sealing over `inner`, for one host.
-pub struct SealedTransport {
+pub(crate) struct SealedTransport {
     inner: Arc<dyn Transport>,
     credentials: Credentials,
     state: tokio::sync::Mutex<Option<Box<Ntlm>>>,
@@ -55,7 +55,7 @@ impl fmt::Debug for SealedTransport {
 
 impl SealedTransport {
     /// NTLM as `credentials.user` (`user`, `DOMAIN\user` or `user@domain`).
-    pub fn new(inner: Arc<dyn Transport>, credentials: Credentials) -> Self {
+    pub(crate) fn new(inner: Arc<dyn Transport>, credentials: Credentials) -> Self {
         Self {
             inner,
             credentials,
@@ -360,7 +360,7 @@ fn ntlm_error(e: sspi::Error) -> Error {
 /// Seals `plain` into WinRM's MIME framing: a header part naming the
 /// original type and length, then a part holding the signature length
 /// (u32, little-endian), the signature, and the sealed bytes.
-pub fn seal(ntlm: &mut Ntlm, plain: &[u8]) -> Result<Vec<u8>, Error> {
+pub(crate) fn seal(ntlm: &mut Ntlm, plain: &[u8]) -> Result<Vec<u8>, Error> {
     let mut signature = [0u8; NTLM_SIGNATURE_LEN];
     let mut data = plain.to_vec();
     let mut buffers = [
@@ -373,7 +373,7 @@ pub fn seal(ntlm: &mut Ntlm, plain: &[u8]) -> Result<Vec<u8>, Error> {
 }
 
 /// The MIME framing of a sealed message (MS-WSMV §2.2.9.1.1).
-pub fn frame(signature: &[u8], sealed: &[u8], original_len: usize) -> Vec<u8> {
+pub(crate) fn frame(signature: &[u8], sealed: &[u8], original_len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(sealed.len() + 256);
     out.extend_from_slice(BOUNDARY.as_bytes());
     out.extend_from_slice(b"\r\n\tContent-Type: ");
@@ -393,7 +393,7 @@ pub fn frame(signature: &[u8], sealed: &[u8], original_len: usize) -> Vec<u8> {
 
 /// The parts of a sealed message: signature, sealed bytes, declared length.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Framed<'a> {
+pub(crate) struct Framed<'a> {
     pub signature: &'a [u8],
     pub sealed: &'a [u8],
     pub original_len: usize,
@@ -401,7 +401,7 @@ pub struct Framed<'a> {
 
 /// Reads WinRM's MIME framing. Anything that is not exactly it is an error
 /// naming what is missing; nothing is trusted for a length beyond the body.
-pub fn unframe(body: &[u8]) -> Result<Framed<'_>, Error> {
+pub(crate) fn unframe(body: &[u8]) -> Result<Framed<'_>, Error> {
     let bad = |what: &str| Error::Protocol(format!("sealed answer: {what}"));
     let rest = body
         .strip_prefix(BOUNDARY.as_bytes())
@@ -450,7 +450,7 @@ pub fn unframe(body: &[u8]) -> Result<Framed<'_>, Error> {
 
 /// Unseals an answer; a wrong signature (a tampered or misordered message)
 /// is an error, never garbage handed to the XML parser.
-pub fn unseal(ntlm: &mut Ntlm, body: &[u8]) -> Result<Vec<u8>, Error> {
+pub(crate) fn unseal(ntlm: &mut Ntlm, body: &[u8]) -> Result<Vec<u8>, Error> {
     let framed = unframe(body)?;
     let mut signature = framed.signature.to_vec();
     let mut data = framed.sealed.to_vec();

@@ -6,11 +6,11 @@ use crate::wsman::{CallLimits, Element, Error, Filter, Query, Session};
 use super::{class_uri, expect_class, property_text, DIALECT_WQL};
 
 /// Class name.
-pub const CLASS: &str = "Win32_Service";
+pub(crate) const CLASS: &str = "Win32_Service";
 
 /// The two services the seed's out-of-band rule turns on ("Out of Band
 /// Management": RRAS, which ICS turns on).
-pub const WQL: &str =
+pub(crate) const WQL: &str =
     "SELECT * FROM Win32_Service WHERE Name = 'RemoteAccess' OR Name = 'SharedAccess'";
 
 /// One service instance.
@@ -35,7 +35,7 @@ impl ServiceRow {
 
 /// The filtered enumeration. WQL goes to the `*` resource of the namespace
 /// (MS-WSMV §3.1.4.8: a WQL filter names its class in the query itself).
-pub async fn read(session: &Session, limits: &CallLimits) -> Result<Vec<ServiceRow>, Error> {
+pub(crate) async fn read(session: &Session, limits: &CallLimits) -> Result<Vec<ServiceRow>, Error> {
     let query = Query {
         filter: Some(Filter {
             dialect: DIALECT_WQL.into(),

@@ -177,7 +177,7 @@ fn sensitive(value: &str) -> Result<HeaderValue, Error> {
 /// Sends `request` with `auth` over `transport`, answering challenges as the
 /// scheme says, all within `limits.deadline`. At most three sends: unsigned,
 /// signed, and one renewal of a stale nonce.
-pub async fn send(
+pub(crate) async fn send(
     transport: &dyn Transport,
     endpoint: &Endpoint,
     auth: &dyn Auth,

@@ -84,8 +84,11 @@ pub struct OptionEntry {
 /// default is the whole class, unfiltered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
+    /// Keys picking instances (`wsman:SelectorSet`).
     pub selectors: Vec<Selector>,
+    /// A filter expression the service evaluates (`wsman:Filter`).
     pub filter: Option<Filter>,
+    /// Provider options (`wsman:OptionSet`).
     pub options: Vec<OptionEntry>,
 }
 

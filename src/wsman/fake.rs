@@ -16,7 +16,7 @@ type Script = dyn Fn(&Request, usize) -> Result<RawResponse, Error> + Send + Syn
 /// Answers each request with what the script returns for it and its index
 /// (0-based), and records every request.
 #[derive(Clone)]
-pub struct FakeTransport {
+pub(crate) struct FakeTransport {
     script: Arc<Script>,
     seen: Arc<Mutex<Vec<Request>>>,
 }
@@ -29,7 +29,7 @@ impl fmt::Debug for FakeTransport {
 
 impl FakeTransport {
     /// A fake driven by `script`.
-    pub fn new(
+    pub(crate) fn new(
         script: impl Fn(&Request, usize) -> Result<RawResponse, Error> + Send + Sync + 'static,
     ) -> Self {
         Self {
@@ -39,12 +39,12 @@ impl FakeTransport {
     }
 
     /// A fake that answers every request `200` with `body` as SOAP 1.2.
-    pub fn soap(body: impl Fn(&Request, usize) -> String + Send + Sync + 'static) -> Self {
+    pub(crate) fn soap(body: impl Fn(&Request, usize) -> String + Send + Sync + 'static) -> Self {
         Self::new(move |req, i| Ok(soap_ok(&body(req, i))))
     }
 
     /// Every request sent so far, in order.
-    pub fn requests(&self) -> Vec<Request> {
+    pub(crate) fn requests(&self) -> Vec<Request> {
         self.seen
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -53,7 +53,7 @@ impl FakeTransport {
 }
 
 /// A `200` with a SOAP 1.2 body.
-pub fn soap_ok(body: &str) -> RawResponse {
+pub(crate) fn soap_ok(body: &str) -> RawResponse {
     let mut headers = HeaderMap::new();
     headers.insert(
         http::header::CONTENT_TYPE,

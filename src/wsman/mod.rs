@@ -7,15 +7,18 @@
 //! Nothing here knows about AMT: paths, resource URIs and what the answers
 //! mean are the caller's business (see [`crate::amt`]).
 
-pub mod auth;
-pub mod digest;
+#![warn(unreachable_pub, missing_docs)]
+
+pub(crate) mod auth;
+pub(crate) mod digest;
 pub mod envelope;
-pub mod fake;
+#[cfg(test)]
+pub(crate) mod fake;
 pub mod http1;
 pub mod response;
-pub mod session;
+pub(crate) mod session;
 pub mod tls;
-pub mod transport;
+pub(crate) mod transport;
 pub mod xml;
 
 #[cfg(test)]
@@ -30,9 +33,11 @@ pub use auth::{Auth, BasicAuth, DigestAuth, NoAuth};
 pub use digest::{Challenge, DigestSession};
 pub use envelope::{EnvelopeOptions, Filter, OptionEntry, Query, Selector};
 pub use response::{Fault, PullPage, Response};
-pub use session::Session;
+pub use session::{interpret, Session};
 pub use tls::{TlsInfo, TlsPolicy};
-pub use transport::{HttpTransport, RawResponse, Request, Transport, TransportOptions};
+pub use transport::{
+    get, HttpTransport, Preconnected, RawResponse, Request, Transport, TransportOptions,
+};
 pub use xml::{Element, XmlError};
 
 /// A password. Its `Debug` prints `***` so it cannot leak through logs,
@@ -162,6 +167,7 @@ impl Endpoint {
 }
 
 /// Everything that can go wrong in a WS-Management (or plain SOAP) call.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// Nothing listens on the port (TCP RST to our SYN).

@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// One request as the server saw it.
 #[derive(Debug, Clone, Default)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub method: String,
     pub path: String,
     /// Header names lower-cased.
@@ -20,7 +20,7 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -29,7 +29,7 @@ impl Recorded {
 }
 
 /// What to do with one request.
-pub enum Reply {
+pub(crate) enum Reply {
     /// Write these bytes; then keep the connection open for the next request.
     Bytes(Vec<u8>),
     /// Write these bytes, then close.
@@ -51,14 +51,14 @@ pub enum Reply {
 type Handler = dyn Fn(&Recorded, usize) -> Reply + Send + Sync;
 
 /// A running scripted server.
-pub struct TestServer {
+pub(crate) struct TestServer {
     pub addr: SocketAddr,
     pub requests: Arc<Mutex<Vec<Recorded>>>,
 }
 
 impl TestServer {
     /// Starts a server whose handler gets each request and its index (0-based).
-    pub async fn start(
+    pub(crate) async fn start(
         handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
     ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -76,11 +76,11 @@ impl TestServer {
         Self { addr, requests }
     }
 
-    pub fn endpoint(&self) -> super::Endpoint {
+    pub(crate) fn endpoint(&self) -> super::Endpoint {
         super::Endpoint::http(self.addr.ip().to_string(), self.addr.port())
     }
 
-    pub fn recorded(&self) -> Vec<Recorded> {
+    pub(crate) fn recorded(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
     }
 }
@@ -184,7 +184,7 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Recor
 }
 
 /// A complete HTTP/1.1 response with Content-Length.
-pub fn http(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+pub(crate) fn http(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let mut out = format!("HTTP/1.1 {status}\r\n");
     for (n, v) in headers {
         out.push_str(&format!("{n}: {v}\r\n"));
@@ -196,7 +196,7 @@ pub fn http(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
 }
 
 /// A 401 Digest challenge as AMT sends it (Connection: close).
-pub fn challenge(nonce: &str, stale: bool) -> Vec<u8> {
+pub(crate) fn challenge(nonce: &str, stale: bool) -> Vec<u8> {
     let value = format!(
         r#"Digest realm="Digest:0A1B0000000000000000000000000000", nonce="{nonce}",stale="{stale}",qop="auth""#
     );
@@ -212,7 +212,7 @@ pub fn challenge(nonce: &str, stale: bool) -> Vec<u8> {
 }
 
 /// Checks a request's Digest answer against `password`; returns (nonce, nc).
-pub fn verify_digest(request: &Recorded, password: &str) -> Option<(String, u32)> {
+pub(crate) fn verify_digest(request: &Recorded, password: &str) -> Option<(String, u32)> {
     let value = request.header("authorization")?;
     let parsed = digest_auth::AuthorizationHeader::parse(value).ok()?;
     let mut expected = parsed.clone();
@@ -228,7 +228,7 @@ pub fn verify_digest(request: &Recorded, password: &str) -> Option<(String, u32)
 }
 
 /// The MessageID of a WS-Management request body.
-pub fn message_id(request: &Recorded) -> String {
+pub(crate) fn message_id(request: &Recorded) -> String {
     super::xml::parse(&request.body)
         .ok()
         .and_then(|root| {
@@ -240,7 +240,7 @@ pub fn message_id(request: &Recorded) -> String {
 }
 
 /// A SOAP 1.2 response envelope around `body_xml`, relating to `relates_to`.
-pub fn soap_envelope(relates_to: &str, body_xml: &str) -> String {
+pub(crate) fn soap_envelope(relates_to: &str, body_xml: &str) -> String {
     format!(
         concat!(
             r#"<?xml version="1.0" encoding="UTF-8"?>"#,
@@ -252,7 +252,7 @@ pub fn soap_envelope(relates_to: &str, body_xml: &str) -> String {
 }
 
 /// A 200 SOAP answer.
-pub fn soap_ok(body: &str) -> Vec<u8> {
+pub(crate) fn soap_ok(body: &str) -> Vec<u8> {
     http(
         "200 OK",
         &[("Content-Type", "application/soap+xml; charset=UTF-8")],
@@ -261,7 +261,7 @@ pub fn soap_ok(body: &str) -> Vec<u8> {
 }
 
 /// A 200 answer whose chunked body is split at the given byte offsets.
-pub fn chunked_pieces(body: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
+pub(crate) fn chunked_pieces(body: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
     let mut pieces = vec![b"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml; charset=UTF-8\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec()];
     let mut start = 0;
     for &cut in cuts.iter().chain(std::iter::once(&body.len())) {

@@ -26,11 +26,17 @@ const MAX_DEPTH: usize = 64;
 const MAX_ELEMENTS: usize = 200_000;
 
 /// Why a body is not usable XML.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum XmlError {
     /// quick-xml rejected the syntax (position is a byte offset).
     #[error("syntax error at byte {position}: {message}")]
-    Syntax { position: u64, message: String },
+    Syntax {
+        /// Byte offset into the body.
+        position: u64,
+        /// quick-xml's description.
+        message: String,
+    },
     /// The body ended before the root element was closed.
     #[error("document ends before the root element is closed")]
     Truncated,

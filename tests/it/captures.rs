@@ -16,8 +16,8 @@ use amtready::amt::{
 };
 use amtready::facts::ControlMode;
 use amtready::wsman::envelope::{NS_ADDRESSING, NS_WSMAN};
+use amtready::wsman::interpret;
 use amtready::wsman::response::{enumerate_context, parse_response, pull_page};
-use amtready::wsman::session::interpret;
 use amtready::wsman::{http1, Challenge, Error, RawResponse};
 
 fn captures_dir() -> Option<PathBuf> {
@@ -806,7 +806,7 @@ async fn real_chunked_wire_bytes_through_the_transport_at_every_split() {
     )
     .unwrap();
     for i in 0..count {
-        let raw = amtready::wsman::transport::get(&transport, &endpoint, "/", &limits)
+        let raw = amtready::wsman::get(&transport, &endpoint, "/", &limits)
             .await
             .unwrap();
         assert_eq!(raw.body, http.body, "response {i}");
