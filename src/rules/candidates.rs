@@ -13,11 +13,15 @@ use super::os::{Arch, OsFamily};
 /// One fully known OS install: a candidate for what the facts describe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Concrete {
+    /// The product family.
     pub family: OsFamily,
     /// `None` stands for "an edition no table names".
     pub edition: Option<String>,
+    /// Service pack level (0 for none).
     pub service_pack: u8,
+    /// Processor architecture.
     pub arch: Arch,
+    /// A Server Core installation.
     pub server_core: bool,
 }
 
@@ -48,10 +52,15 @@ impl Concrete {
 /// Every OS install the facts allow, and which attributes were unknown.
 #[derive(Debug, Clone)]
 pub struct OsCandidates {
+    /// The family, always known when there are candidates.
     pub family: OsFamily,
+    /// Editions the facts allow (`None`: one no table names).
     pub editions: Vec<Option<String>>,
+    /// Service pack levels the facts allow.
     pub service_packs: Vec<u8>,
+    /// Architectures the facts allow.
     pub archs: Vec<Arch>,
+    /// Whether Server Core, as the facts allow.
     pub cores: Vec<bool>,
     /// `missing` entries to report when the candidates disagree.
     pub unknown: Vec<String>,
@@ -95,15 +104,20 @@ impl OsCandidates {
 /// What an OS fact turned out to be.
 #[derive(Debug, Clone)]
 pub enum OsFact {
+    /// No OS fact at all.
     Absent,
+    /// A caption no family matches.
     Unrecognised,
+    /// A recognised family, with every install the other facts allow.
     Known(OsCandidates),
 }
 
 /// Outcome of deciding over candidates.
 #[derive(Debug)]
 pub enum Judged {
+    /// Every candidate gives the same findings: these.
     Decided(Vec<Finding>),
+    /// Candidates disagree: the unknown facts that would decide it.
     Undecided(Vec<String>),
 }
 

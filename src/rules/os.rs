@@ -18,34 +18,53 @@ pub use super::sql::{parse_sql, Sql, SqlVersion};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OsFamily {
+    /// Windows 2000 (Professional, Server, Advanced Server, Datacenter).
     #[serde(rename = "windows-2000")]
     Windows2000,
+    /// Windows XP Professional (x86 and x64 editions).
     WindowsXp,
+    /// Windows XP Tablet PC Edition.
     WindowsXpTablet,
+    /// Windows XP Embedded.
     WindowsXpEmbedded,
+    /// Windows Embedded Standard 2009.
     #[serde(rename = "windows-embedded-standard-2009")]
     WindowsEmbeddedStandard2009,
+    /// Windows Embedded for Point of Service.
     WindowsEmbeddedPos,
+    /// Windows Embedded POSReady 2009.
     #[serde(rename = "windows-embedded-posready-2009")]
     WindowsEmbeddedPosready2009,
+    /// Windows Fundamentals for Legacy PCs.
     WindowsFlp,
+    /// Windows Vista.
     WindowsVista,
+    /// Windows 7.
     #[serde(rename = "windows-7")]
     Windows7,
+    /// Windows Server 2003.
     #[serde(rename = "server-2003")]
     Server2003,
+    /// Windows Server 2003 R2.
     #[serde(rename = "server-2003-r2")]
     Server2003R2,
+    /// Windows Storage Server 2003 (and R2).
     #[serde(rename = "storage-server-2003")]
     StorageServer2003,
+    /// Windows Storage Server 2008.
     #[serde(rename = "storage-server-2008")]
     StorageServer2008,
+    /// Windows Server 2008.
     #[serde(rename = "server-2008")]
     Server2008,
+    /// Windows Server 2008 R2.
     #[serde(rename = "server-2008-r2")]
     Server2008R2,
+    /// Windows Mobile for Pocket PC.
     WindowsMobilePocketPc,
+    /// Windows Mobile for Smartphone.
     WindowsMobileSmartphone,
+    /// Windows CE.
     WindowsCe,
 }
 
@@ -168,9 +187,13 @@ impl OsFamily {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Arch {
+    /// 32-bit x86.
     X86,
+    /// x64 (AMD64, Intel 64).
     X64,
+    /// Itanium.
     Ia64,
+    /// ARM (Windows CE and Mobile devices).
     Arm,
 }
 
@@ -198,12 +221,14 @@ impl Arch {
 /// What we know of one OS install. Unknown attributes are `None`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Os {
+    /// The product family.
     pub family: OsFamily,
     /// Lower-case edition keyword (`professional`, `enterprise`, `datacenter`,
     /// `web`, `6.1`, `phone 5.0`...).
     pub edition: Option<String>,
     /// Service pack level; `Some(0)` is "no service pack".
     pub service_pack: Option<u8>,
+    /// Processor architecture.
     pub arch: Option<Arch>,
     /// `Some(true)` for a Server Core installation.
     pub server_core: Option<bool>,

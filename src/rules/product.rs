@@ -12,19 +12,25 @@ use super::os::{has, service_pack_in, tokens};
 pub enum UpgradeSource {
     /// A new installation (no upgrade).
     NewInstall,
+    /// SMS 2003 SP1.
     #[serde(rename = "sms-2003-sp1")]
     Sms2003Sp1,
+    /// SMS 2003 SP2.
     #[serde(rename = "sms-2003-sp2")]
     Sms2003Sp2,
+    /// SMS 2003 SP3.
     #[serde(rename = "sms-2003-sp3")]
     Sms2003Sp3,
     /// SMS 2003 without a service pack: not a row of the table.
     #[serde(rename = "sms-2003-rtm")]
     Sms2003Rtm,
+    /// Configuration Manager 2007 (RTM).
     #[serde(rename = "cm-2007-rtm")]
     Cm2007Rtm,
+    /// Configuration Manager 2007 Evaluation.
     #[serde(rename = "cm-2007-eval")]
     Cm2007Eval,
+    /// Configuration Manager 2007 SP1 Evaluation.
     #[serde(rename = "cm-2007-sp1-eval")]
     Cm2007Sp1Eval,
 }
@@ -64,8 +70,11 @@ pub fn parse_upgrade_source(text: &str) -> Option<UpgradeSource> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Release {
+    /// The seed's "evaluation release".
     Eval,
+    /// The seed's "service pack release".
     Sp,
+    /// The seed's "complete release".
     Complete,
 }
 

@@ -9,12 +9,16 @@ use super::os::{arch_token, has, service_pack_in, tokens, Arch};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SqlVersion {
+    /// SQL Server 2000.
     #[serde(rename = "sql-2000")]
     Sql2000,
+    /// SQL Server 2005.
     #[serde(rename = "sql-2005")]
     Sql2005,
+    /// SQL Server 2008.
     #[serde(rename = "sql-2008")]
     Sql2008,
+    /// SQL Server 2008 R2.
     #[serde(rename = "sql-2008-r2")]
     Sql2008R2,
     /// A later release (2012 and on): not in the seed, so unsupported.
@@ -37,9 +41,13 @@ impl SqlVersion {
 /// What we know of the SQL Server hosting the site database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Sql {
+    /// The release.
     pub version: SqlVersion,
+    /// Lower-case edition keyword (`standard`, `enterprise`, `express`...).
     pub edition: Option<String>,
+    /// Service pack level; `Some(0)` is none.
     pub service_pack: Option<u8>,
+    /// Processor architecture.
     pub arch: Option<Arch>,
 }
 
