@@ -41,7 +41,7 @@ pub const MAX_MESSAGE_CHARS: usize = 1000;
 /// A message quoting the file's text (serde's `unknown variant `…``, a note
 /// id) as one line: control characters escaped, clipped.
 fn shown(message: &str) -> String {
-    crate::text::bounded_line(&crate::report::text::clean(message), MAX_MESSAGE_CHARS)
+    crate::text::bounded_line(&crate::text::clean(message), MAX_MESSAGE_CHARS)
 }
 
 /// Why a policy could not be loaded.
