@@ -5,6 +5,8 @@
 //! - [`policy`]: the data file (`configmgr-2007-sp1.toml`, embedded; others via
 //!   [`Policy::load`]), one entry per seed statement, each with its seed
 //!   section; each `[[rule]]` typed once into [`RuleParams`].
+//! - [`data`]: what a check may read of its policy (the tables, the notes)
+//!   and of its rule (id, source, severity, fix), below the checks.
 //! - [`checks`]: one file per kind of check, each with its own tests (the
 //!   recipe for adding one is at the top of that module).
 //! - [`fact`]: [`FactId`], the facts a rule can read.
@@ -30,6 +32,7 @@
 pub mod amt_status;
 pub mod candidates;
 pub mod checks;
+pub mod data;
 pub mod engine;
 pub mod fact;
 pub mod finding;

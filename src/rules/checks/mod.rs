@@ -22,17 +22,17 @@
 
 use serde::Deserialize;
 
+use super::data::{Note, PolicyData, RuleHead, SiteRole};
 use super::fact::{FactId, FactUse};
 use super::finding::Finding;
 use super::parsed::Parsed;
-use super::policy::{Note, Policy, RuleInfo, SiteRole};
 use crate::facts::ProvisioningState;
 use crate::rules::candidates::{Concrete, Judged};
 
 /// What a check needs: the rule being run, its policy, and the record.
 pub struct Ctx<'a> {
-    pub policy: &'a Policy,
-    pub rule: &'a RuleInfo,
+    pub policy: &'a PolicyData,
+    pub rule: &'a RuleHead,
     pub parsed: &'a Parsed<'a>,
 }
 
