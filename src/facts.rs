@@ -436,6 +436,22 @@ pub struct AmtFacts {
     pub unavailable: Vec<String>,
 }
 
+impl AmtFacts {
+    /// The DNS suffix AMT matches a provisioning certificate's name against:
+    /// the PKI DNS suffix set in the MEBx, else the one DHCP gave it (option
+    /// 15); a blank one is not set. `true` when it is the PKI DNS suffix.
+    /// Both the rules and the certificate's device view read it, so the
+    /// order of preference is written once.
+    pub fn provisioning_dns_suffix(&self) -> Option<(&str, bool)> {
+        fn set(value: &Option<String>) -> Option<&str> {
+            value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        set(&self.trusted_dns_suffix)
+            .map(|s| (s, true))
+            .or_else(|| set(&self.dhcp_dns_suffix).map(|s| (s, false)))
+    }
+}
+
 /// What the TLS layer saw when the device was read over https.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

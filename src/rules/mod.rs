@@ -18,6 +18,8 @@
 //! - [`engine`]: the driver, [`Policy::evaluate`] and [`Policy::evaluate_site`].
 //! - [`judge`]: one run's judge: the site judged once, each host with the
 //!   site facts its rules need ([`Judge`]).
+//! - [`provisioning_cert`]: the CERT-* rules on a provisioning certificate
+//!   chain given by the user, alone and against each device.
 //! - [`finding`]: [`Finding`], [`Verdict`], [`Evaluation`], [`exit_code`].
 //!
 //! Verdicts: `not_ready` if any error finding; otherwise `unknown` if a rule
@@ -42,6 +44,7 @@ pub mod parsed;
 pub mod policy;
 pub mod policy_set;
 pub mod product;
+pub mod provisioning_cert;
 pub mod sql;
 pub mod version;
 
