@@ -82,6 +82,15 @@ impl AmtStatus {
         AmtStatus::Provisioned,
     ];
 
+    /// Every status, the most ready first: the order reports list them in.
+    pub const BEST_FIRST: [AmtStatus; 5] = [
+        AmtStatus::Provisioned,
+        AmtStatus::NotProvisioned,
+        AmtStatus::Detected,
+        AmtStatus::NotSupported,
+        AmtStatus::Unknown,
+    ];
+
     /// `SMS_R_System.AMTStatus`: `None` is the query's `is null`.
     pub fn query_value(self) -> Option<u8> {
         match self {

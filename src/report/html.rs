@@ -11,9 +11,10 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::row::{AmtStatus, Row, RowFinding, SiteRow};
+use super::row::{Row, RowFinding, SiteRow};
 use super::summary::{Count, Summary};
 use super::{Collected, HostReport, ReportOptions, ReportSink, SiteReport};
+use crate::facts::AmtStatus;
 use crate::facts::{FactSource, HostStatus};
 use crate::rules::{Severity, Verdict};
 
@@ -58,16 +59,6 @@ fn verdict_key(v: Option<Verdict>) -> &'static str {
         Some(Verdict::NotReady) => "not_ready",
         Some(Verdict::Unknown) => "unknown",
         None => "not_judged",
-    }
-}
-
-fn status_key(s: AmtStatus) -> &'static str {
-    match s {
-        AmtStatus::Unknown => "unknown",
-        AmtStatus::NotSupported => "not_supported",
-        AmtStatus::Detected => "detected",
-        AmtStatus::NotProvisioned => "not_provisioned",
-        AmtStatus::Provisioned => "provisioned",
     }
 }
 
@@ -294,7 +285,7 @@ fn host_html(out: &mut String, r: &Row, index: usize) {
         out,
         "<tbody class=\"host\" data-verdict=\"{verdict}\" data-status=\"{}\">\
          <tr class=\"main\" tabindex=\"0\">",
-        status_key(r.amt_status)
+        r.amt_status.as_str()
     );
     let host = match &r.hostname {
         Some(h) => format!("{}<span class=\"fqdn\">{}</span>", esc(&r.target), esc(h)),
@@ -608,11 +599,11 @@ impl<W: Write> ReportSink for HtmlSink<W> {
             self.out.write_all(site_html(site).as_bytes())?;
         }
         let mut status_opts = String::new();
-        for s in AmtStatus::ALL {
+        for s in AmtStatus::BEST_FIRST {
             let _ = write!(
                 status_opts,
                 "<option value=\"{}\">{}</option>",
-                status_key(s),
+                s.as_str(),
                 s.label()
             );
         }
