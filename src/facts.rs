@@ -82,6 +82,15 @@ impl AmtStatus {
         AmtStatus::Provisioned,
     ];
 
+    /// Every status, the most ready first: the order reports list them in.
+    pub const BEST_FIRST: [AmtStatus; 5] = [
+        AmtStatus::Provisioned,
+        AmtStatus::NotProvisioned,
+        AmtStatus::Detected,
+        AmtStatus::NotSupported,
+        AmtStatus::Unknown,
+    ];
+
     /// `SMS_R_System.AMTStatus`: `None` is the query's `is null`.
     pub fn query_value(self) -> Option<u8> {
         match self {
@@ -434,6 +443,22 @@ pub struct AmtFacts {
     /// so a reader knows why a fact is unknown.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unavailable: Vec<String>,
+}
+
+impl AmtFacts {
+    /// The DNS suffix AMT matches a provisioning certificate's name against:
+    /// the PKI DNS suffix set in the MEBx, else the one DHCP gave it (option
+    /// 15); a blank one is not set. `true` when it is the PKI DNS suffix.
+    /// Both the rules and the certificate's device view read it, so the
+    /// order of preference is written once.
+    pub fn provisioning_dns_suffix(&self) -> Option<(&str, bool)> {
+        fn set(value: &Option<String>) -> Option<&str> {
+            value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        set(&self.trusted_dns_suffix)
+            .map(|s| (s, true))
+            .or_else(|| set(&self.dhcp_dns_suffix).map(|s| (s, false)))
+    }
 }
 
 /// What the TLS layer saw when the device was read over https.

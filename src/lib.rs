@@ -11,6 +11,7 @@ pub mod cli;
 pub mod facts;
 pub mod hostfacts;
 mod json_array;
+pub mod os;
 pub mod report;
 pub mod rules;
 pub mod scan;

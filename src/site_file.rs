@@ -104,7 +104,7 @@ pub fn suggest(key: &str) -> Option<&'static str> {
 }
 
 fn unknown_key(origin: &str, line: Option<usize>, key: &str) -> String {
-    let shown: String = crate::report::text::clean(key).chars().take(60).collect();
+    let shown: String = crate::text::clean(key).chars().take(60).collect();
     let at = match line {
         Some(l) => format!("{origin}:{l}"),
         None => origin.to_string(),
@@ -180,7 +180,7 @@ fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> String {
 
 fn one_line(s: &str) -> String {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    crate::report::text::clean(&s).chars().take(300).collect()
+    crate::text::clean(&s).chars().take(300).collect()
 }
 
 /// Values with a fixed set of spellings are checked here, as the flags are.

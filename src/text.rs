@@ -140,6 +140,15 @@ pub fn lower_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// A hex digest as lower-case digits alone: `AB:CD ef` becomes `abcdef`, so
+/// thumbprints match however a tool or a person wrote them.
+pub fn normalise_hex(hex: &str) -> String {
+    hex.chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@
 
 mod classes;
 mod config;
+mod device;
 mod digest;
 pub mod fault;
 pub mod fleet;

@@ -2,100 +2,18 @@
 //! front of the protected ones, and the answer-level faults that replace an
 //! authenticated answer.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use crate::classes::State;
-use crate::config::DeviceConfig;
-use crate::digest::{self, AuthOutcome, DigestSettings, DigestState};
+use crate::device::{Answer, Device, SOAP12_CONTENT_TYPE};
+use crate::digest::{self, AuthOutcome, DigestSettings};
 use crate::fault::Fault;
 use crate::hostile;
 use crate::http::{self, Request};
 use crate::services::eoi;
 use crate::services::web;
-use crate::services::wsman::Enumeration;
-
-pub(crate) const SOAP12_CONTENT_TYPE: &str = "application/soap+xml; charset=UTF-8";
-
-/// What the device counts, read by [`crate::DeviceHandle::stats`].
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub(crate) requests: AtomicU64,
-    pub(crate) auth_challenges: AtomicU64,
-    pub(crate) failed_auth: AtomicU64,
-    pub(crate) lockouts: AtomicU64,
-    pub(crate) stale_nonces: AtomicU64,
-    pub(crate) replays: AtomicU64,
-    pub(crate) authenticated: AtomicU64,
-    pub(crate) connections: AtomicU64,
-    pub(crate) tls_handshakes: AtomicU64,
-    pub(crate) tls_resumed: AtomicU64,
-    pub(crate) tls_failed: AtomicU64,
-}
-
-/// What changes while a device runs.
-pub(crate) struct Mutable {
-    pub(crate) digest: DigestState,
-    pub(crate) message_counter: u64,
-    pub(crate) context_counter: u32,
-    pub(crate) enumerations: HashMap<String, Enumeration>,
-    /// What methods change (the power state).
-    pub(crate) live: State,
-}
-
-/// One running device, shared by its connections.
-pub(crate) struct Device {
-    pub(crate) cfg: DeviceConfig,
-    pub(crate) counters: Counters,
-    pub(crate) state: Mutex<Mutable>,
-}
-
-/// What the router answers; the server writes it.
-pub(crate) enum Answer {
-    Bytes {
-        bytes: Vec<u8>,
-        keep_alive: bool,
-    },
-    Oversized(usize),
-    /// A streamed hostile answer (reset mid-body, truncated or endless chunks).
-    Hostile(Fault),
-}
-
-impl Answer {
-    pub(crate) fn close(bytes: Vec<u8>) -> Self {
-        Answer::Bytes {
-            bytes,
-            keep_alive: false,
-        }
-    }
-    pub(crate) fn keep(bytes: Vec<u8>) -> Self {
-        Answer::Bytes {
-            bytes,
-            keep_alive: true,
-        }
-    }
-}
 
 impl Device {
-    /// The state methods change, as it is now.
-    pub(crate) fn live_state(&self) -> State {
-        self.state
-            .lock()
-            .map(|s| s.live)
-            .unwrap_or_else(|_| State::new(&self.cfg.profile))
-    }
-
-    /// CIM PowerState now.
-    pub(crate) fn power_state(&self) -> u8 {
-        self.live_state().power_state
-    }
-
-    pub(crate) fn server(&self) -> &str {
-        &self.cfg.profile.server_header
-    }
-
     pub(crate) fn route(&self, req: &Request) -> Answer {
         let path = request_path(&req.path);
         let profile = &self.cfg.profile;

@@ -16,13 +16,13 @@ use tokio::task::JoinHandle;
 
 use crate::classes::State;
 use crate::config::DeviceConfig;
+use crate::device::{Answer, Counters, Device, Mutable, SOAP12_CONTENT_TYPE};
 use crate::digest::DigestState;
 use crate::fault::Fault;
 use crate::hostile;
 use crate::http::{self, ReadError};
 use crate::profile::{Profile, TlsSpeaks};
 use crate::rmcp;
-use crate::router::{Answer, Counters, Device, Mutable, SOAP12_CONTENT_TYPE};
 use crate::tls::{Acceptor, TlsKind};
 
 /// How long a connection may sit idle between requests.

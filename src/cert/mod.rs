@@ -2,10 +2,11 @@
 //! `scan --provisioning-cert`.
 //!
 //! A chain (PEM, or PKCS#12 with a password) is read once into
-//! [`ChainFacts`]; [`check_chain`] judges what depends on the chain alone
-//! (leaf usage, validity, CA key sizes) and [`check_device`] what depends on a
-//! device (its enabled root hashes, its DNS suffix). Each failure is a
-//! [`Finding`] with its fix, citing:
+//! [`ChainFacts`], and a device's side into a [`DeviceView`]. These are facts:
+//! the CERT-* rules that judge them are rows of
+//! `src/rules/provisioning-certificate.toml` with a check each in
+//! `src/rules/checks/` ([`crate::rules::provisioning_cert`] runs them). They
+//! cite:
 //! - Configuration Manager 2007 SP1, "Certificate Requirements for Out of Band
 //!   Management" (the AMT provisioning certificate: server authentication plus
 //!   OID 2.16.840.1.113741.1.2.3, issued by a CA the devices trust) and
@@ -22,27 +23,16 @@ use ring::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256, SHA384};
 use x509_parser::prelude::*;
 
 use crate::facts::{CertHash, FactsRecord};
-use crate::rules::checks::dns_suffix::{device_suffix, suffix_matches};
-use crate::rules::checks::provisioning_root_hash::{normalise, usable_type};
-use crate::rules::{Finding, Severity};
+use crate::text::normalise_hex as normalise;
 
 /// The Intel AMT provisioning OID in the leaf's extended key usage.
 pub const AMT_PROVISIONING_OID: &str = "2.16.840.1.113741.1.2.3";
 /// The subject OU that stands in for the OID.
 pub const AMT_SETUP_OU: &str = "Intel(R) Client Setup Certificate";
-/// The largest CA key AMT accepts, in bits.
-pub const MAX_CA_KEY_BITS: usize = 2048;
 /// AMT firmware accepts SHA-256 and SHA-384 root hashes from this major.
 pub const SHA2_FROM_MAJOR: u32 = 6;
-/// A chain expiring within this many days is a warning.
-const EXPIRY_WARNING_DAYS: i64 = 30;
 /// Largest certificate file read.
 const MAX_CHAIN_BYTES: u64 = 1024 * 1024;
-
-const CM_CERTS: &str =
-    "Configuration Manager 2007 SP1: Certificate Requirements for Out of Band Management";
-const CM_PREREQS: &str = "Configuration Manager 2007 SP1: Prerequisites for Out of Band Management";
-const INTEL_CERT: &str = "Intel AMT SDK: Acquiring an Intel vPro Certificate";
 
 /// Why a chain could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +63,18 @@ pub struct CertInfo {
     pub sha1: String,
     pub sha256: String,
     pub sha384: String,
+}
+
+impl CertInfo {
+    /// The certificate's hash in `algorithm` (`sha1`, `sha256`, `sha384`).
+    pub fn hash(&self, algorithm: &str) -> Option<&str> {
+        match algorithm {
+            "sha1" => Some(&self.sha1),
+            "sha256" => Some(&self.sha256),
+            "sha384" => Some(&self.sha384),
+            _ => None,
+        }
+    }
 }
 
 /// The chain, leaf first, root last when it is there.
@@ -303,99 +305,6 @@ pub fn analyse(ders: &[Vec<u8>]) -> Result<ChainFacts, String> {
     })
 }
 
-fn finding(
-    rule: &str,
-    severity: Severity,
-    document: &str,
-    section: &str,
-    message: String,
-    fix: &str,
-) -> Finding {
-    Finding {
-        rule: rule.to_string(),
-        severity,
-        message,
-        seed_section: section.to_string(),
-        document: Some(document.to_string()),
-        fix: Some(fix.to_string()),
-    }
-}
-
-/// What depends on the chain alone: the leaf's usage, validity at `now`
-/// (seconds since the epoch) and CA key sizes.
-pub fn check_chain(chain: &ChainFacts, now: i64) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let ou_ok = chain.leaf_ous.iter().any(|ou| ou == AMT_SETUP_OU);
-    let eku_ok = chain.leaf_server_auth && chain.leaf_amt_oid;
-    if !(eku_ok || ou_ok) {
-        let mut missing = Vec::new();
-        if !chain.leaf_server_auth {
-            missing.push("server authentication (1.3.6.1.5.5.7.3.1)");
-        }
-        if !chain.leaf_amt_oid {
-            missing.push("the AMT provisioning OID 2.16.840.1.113741.1.2.3");
-        }
-        out.push(finding(
-            "CERT-LEAF-USAGE",
-            Severity::Error,
-            CM_CERTS,
-            "AMT provisioning certificate: enhanced key usage",
-            format!(
-                "the leaf's extended key usage lacks {}, and its subject has no OU `{AMT_SETUP_OU}`",
-                missing.join(" and ")
-            ),
-            "issue the provisioning certificate from a template with Server Authentication and OID 2.16.840.1.113741.1.2.3 (or OU \"Intel(R) Client Setup Certificate\", exactly)",
-        ));
-    }
-    for cert in &chain.certs {
-        let name = short_name(&cert.subject);
-        if now < cert.not_before {
-            out.push(finding(
-                "CERT-VALIDITY",
-                Severity::Error,
-                CM_CERTS,
-                "AMT provisioning certificate",
-                format!("`{name}` is not valid yet"),
-                "check the clocks, or wait until the certificate's validity starts",
-            ));
-        } else if now > cert.not_after {
-            out.push(finding(
-                "CERT-VALIDITY",
-                Severity::Error,
-                CM_CERTS,
-                "AMT provisioning certificate",
-                format!("`{name}` has expired"),
-                "renew the certificate and import the new chain into the out of band service point",
-            ));
-        } else if cert.not_after - now < EXPIRY_WARNING_DAYS * 86_400 {
-            out.push(finding(
-                "CERT-VALIDITY",
-                Severity::Warning,
-                CM_CERTS,
-                "AMT provisioning certificate",
-                format!("`{name}` expires within {EXPIRY_WARNING_DAYS} days"),
-                "renew the certificate before it expires",
-            ));
-        }
-    }
-    for cert in chain.certs.iter().skip(1) {
-        if let Some(bits) = cert.key_bits.filter(|b| *b > MAX_CA_KEY_BITS) {
-            out.push(finding(
-                "CERT-CA-KEY-SIZE",
-                Severity::Error,
-                CM_PREREQS,
-                "Dependencies external to Configuration Manager: certification authority",
-                format!(
-                    "CA `{}` has a {bits}-bit key; AMT cannot use CA certificates with keys over {MAX_CA_KEY_BITS} bits",
-                    short_name(&cert.subject)
-                ),
-                "issue the provisioning certificate from a CA whose key is at most 2048 bits",
-            ));
-        }
-    }
-    out
-}
-
 /// The device side of one check: its hashes, firmware major and DNS suffix.
 #[derive(Debug, Clone, Default)]
 pub struct DeviceView {
@@ -415,123 +324,13 @@ impl DeviceView {
                 .as_deref()
                 .and_then(|v| v.split('.').next())
                 .and_then(|m| m.trim().parse().ok()),
-            suffix: device_suffix(amt).map(|(s, _)| s.to_string()),
+            suffix: amt.provisioning_dns_suffix().map(|(s, _)| s.to_string()),
         })
     }
 }
 
-/// The root's hash in `algorithm`.
-fn root_hash<'a>(root: &'a CertInfo, algorithm: &str) -> Option<&'a str> {
-    match algorithm {
-        "sha1" => Some(&root.sha1),
-        "sha256" => Some(&root.sha256),
-        "sha384" => Some(&root.sha384),
-        _ => None,
-    }
-}
-
-/// What depends on a device: the chain's root among its *enabled* hashes of a
-/// type its firmware uses, and the leaf's domain against its DNS suffix
-/// (`domain` overrides the device's suffix).
-pub fn check_device(chain: &ChainFacts, device: &DeviceView, domain: Option<&str>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    match chain.root() {
-        None => out.push(finding(
-            "CERT-ROOT-HASH",
-            Severity::Error,
-            CM_CERTS,
-            "AMT provisioning certificate: issued by a CA the AMT-based computers trust",
-            "the chain does not include its root certificate, so its hash cannot be matched".into(),
-            "give the whole chain, root included (PEM with every certificate, or a PFX exported with the chain)",
-        )),
-        Some(root) => {
-            let matches = |h: &&CertHash| {
-                let algorithm = h.hash_type.as_deref().unwrap_or("");
-                match (root_hash(root, algorithm), h.hash_hex.as_deref()) {
-                    (Some(want), Some(have)) => normalise(have) == want,
-                    _ => false,
-                }
-            };
-            let usable = |h: &&CertHash| usable_type(h.hash_type.as_deref(), device.major, SHA2_FROM_MAJOR);
-            let enabled_match = device
-                .hashes
-                .iter()
-                .filter(matches)
-                .filter(usable)
-                .any(|h| h.enabled == Some(true));
-            if !enabled_match {
-                let disabled = device.hashes.iter().filter(matches).find(|h| h.enabled != Some(true));
-                let unusable = device.hashes.iter().filter(matches).find(|h| !usable(h));
-                let (message, fix) = if let Some(h) = disabled {
-                    (
-                        format!(
-                            "the root `{}` is on the device (`{}`) but disabled",
-                            short_name(&root.subject),
-                            h.instance_id
-                        ),
-                        "enable that hash in the MEBx (Setup and Configuration > TLS PKI > Manage Certificate Hashes)",
-                    )
-                } else if unusable.is_some() {
-                    (
-                        format!(
-                            "the root `{}` is on the device only as a SHA-256/384 hash, which firmware before AMT {SHA2_FROM_MAJOR}.0 cannot use",
-                            short_name(&root.subject)
-                        ),
-                        "add the root's SHA-1 thumbprint in the MEBx, or use a CA whose SHA-1 hash the firmware carries",
-                    )
-                } else {
-                    (
-                        format!(
-                            "the root `{}` (SHA-1 {}) is not among the device's enabled trusted root hashes",
-                            short_name(&root.subject),
-                            root.sha1
-                        ),
-                        "add the root's thumbprint in the MEBx (or a customised firmware image), or buy the certificate from a CA the firmware trusts",
-                    )
-                };
-                out.push(finding(
-                    "CERT-ROOT-HASH",
-                    Severity::Error,
-                    CM_CERTS,
-                    "AMT provisioning certificate: issued by a CA the AMT-based computers trust",
-                    message,
-                    fix,
-                ));
-            }
-        }
-    }
-    let suffix = domain.map(str::to_string).or_else(|| device.suffix.clone());
-    match suffix {
-        None => out.push(finding(
-            "CERT-DOMAIN",
-            Severity::Warning,
-            INTEL_CERT,
-            "domain suffix of the leaf certificate",
-            "the device's DNS suffix is not known, so the leaf's domain could not be matched".into(),
-            "give --domain SUFFIX, or scan with credentials so the device's DHCP / PKI DNS suffix is read",
-        )),
-        Some(suffix) => {
-            let domains = chain.leaf_domains();
-            if !domains.iter().any(|d| suffix_matches(&suffix, d)) {
-                out.push(finding(
-                    "CERT-DOMAIN",
-                    Severity::Error,
-                    INTEL_CERT,
-                    "domain suffix of the leaf certificate",
-                    format!(
-                        "the leaf is for {} but the device's DNS suffix is `{suffix}`",
-                        if domains.is_empty() { "no DNS name".to_string() } else { domains.join(", ") }
-                    ),
-                    "issue the certificate for the devices' domain, or set DHCP option 15 / the PKI DNS suffix to the certificate's domain",
-                ));
-            }
-        }
-    }
-    out
-}
-
 /// The CN of a distinguished name, else the whole name.
-fn short_name(dn: &str) -> String {
+pub fn short_name(dn: &str) -> String {
     dn.split(',')
         .map(str::trim)
         .find_map(|part| part.strip_prefix("CN="))
@@ -594,21 +393,6 @@ pub fn now() -> i64 {
 mod tests {
     use super::*;
 
-    fn info(key_bits: Option<usize>, not_after: i64) -> CertInfo {
-        CertInfo {
-            subject: "CN=x".into(),
-            issuer: "CN=x".into(),
-            self_signed: false,
-            is_ca: true,
-            not_before: 0,
-            not_after,
-            key_bits,
-            sha1: String::new(),
-            sha256: String::new(),
-            sha384: String::new(),
-        }
-    }
-
     #[test]
     fn hashes_files_name_their_bad_lines() {
         let hashes = parse_hashes(&format!(
@@ -626,33 +410,5 @@ mod tests {
         assert!(hashes.iter().all(|h| h.enabled == Some(true)));
         let err = parse_hashes("abc\n").unwrap_err();
         assert!(err.starts_with("line 1:"), "{err}");
-    }
-
-    #[test]
-    fn chain_checks_expiry_warning_and_ca_key_size() {
-        let now = 1_000_000;
-        let chain = ChainFacts {
-            certs: vec![
-                info(Some(2048), now + 86_400),
-                info(Some(3072), now + 10 * 86_400 * 100),
-            ],
-            leaf_server_auth: true,
-            leaf_amt_oid: true,
-            leaf_ous: Vec::new(),
-            leaf_names: vec!["ps.corp.example.com".into()],
-        };
-        let found = check_chain(&chain, now);
-        let rules: Vec<(&str, Severity)> = found
-            .iter()
-            .map(|f| (f.rule.as_str(), f.severity))
-            .collect();
-        assert_eq!(
-            rules,
-            [
-                ("CERT-VALIDITY", Severity::Warning),
-                ("CERT-CA-KEY-SIZE", Severity::Error)
-            ]
-        );
-        assert_eq!(chain.leaf_domains(), ["corp.example.com"]);
     }
 }

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::rules::checks::provisioning_root_hash::normalise;
+use crate::text::normalise_hex as normalise;
 
 const DATA: &str = include_str!("../../certs/amt-root-hashes.toml");
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{exit, input_error};
 use crate::cert::{self, roots, ChainFacts, DeviceView};
+use crate::rules::provisioning_cert;
 use crate::rules::{Finding, Severity};
 
 /// Output formats of `cert`.
@@ -115,7 +116,7 @@ pub fn judge(
     domain: Option<&str>,
 ) -> DeviceResult {
     let mut findings = chain_findings.to_vec();
-    findings.extend(cert::check_device(chain, device, domain));
+    findings.extend(provisioning_cert::check_device(chain, device, domain));
     let verdict = if findings.iter().any(|f| f.severity == Severity::Error) {
         "not_ready"
     } else {
@@ -194,7 +195,7 @@ pub fn run(args: &CertArgs) -> i32 {
         Ok(d) => d,
         Err(e) => return input_error(e),
     };
-    let chain_findings = cert::check_chain(&chain, cert::now());
+    let chain_findings = provisioning_cert::check_chain(&chain, cert::now());
     let mut unread = false;
     let results: Vec<DeviceResult> = devices
         .into_iter()

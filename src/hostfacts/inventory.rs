@@ -28,7 +28,7 @@ use serde_json::Value;
 
 use super::windows::{self, Services};
 use crate::facts::{FactSource, FactsRecord, HostFacts};
-use crate::report::text::clean;
+use crate::text::clean;
 use crate::text::clip_field;
 
 /// Largest inventory file read, streamed. The memory budget for a load is

@@ -14,7 +14,7 @@ pub(crate) mod windows;
 use serde_json::Value;
 
 use crate::facts::{FactSource, HostFacts};
-use crate::rules::os::{parse_os, parse_service_pack, Arch};
+use crate::os::{parse_os, parse_service_pack, Arch};
 
 pub use inventory::Inventory;
 
@@ -125,8 +125,7 @@ fn merge_one<T: Clone + std::fmt::Debug>(
                 show(&old),
                 show(value)
             );
-            host.conflicts
-                .push(crate::report::text::clean(&line).into_owned());
+            host.conflicts.push(crate::text::clean(&line).into_owned());
             *slot(host) = None;
             host.sources.remove(key);
         }
@@ -216,7 +215,7 @@ fn unknown(key: &str, known: &[&str], prefix: &str) -> Result<(), String> {
     if known.contains(&key) {
         return Ok(());
     }
-    let shown = crate::report::text::clean(&key.chars().take(64).collect::<String>()).into_owned();
+    let shown = crate::text::clean(&key.chars().take(64).collect::<String>()).into_owned();
     let nearest = known
         .iter()
         .map(|k| {

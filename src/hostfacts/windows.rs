@@ -2,7 +2,7 @@
 //! exports (which carry WMI values, under Configuration Manager's column
 //! names or WMI's) and the live WinRM read, so both reach the same facts.
 
-use crate::rules::os::{parse_os, OsFamily};
+use crate::os::{parse_os, OsFamily};
 
 /// `Win32_OperatingSystem.OperatingSystemSKU` values of Server Core
 /// installations (the `PRODUCT_*_CORE` values of `GetProductInfo`; Windows

@@ -11,28 +11,21 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::row::{AmtStatus, Row, RowFinding, SiteRow};
+use super::row::{Projector, Row, RowFinding, SiteRow};
 use super::summary::{Count, Summary};
-use super::{Collected, HostReport, ReportOptions, ReportSink, SiteReport};
+use super::{Collected, ReportOptions, WriteCollected};
+use crate::facts::AmtStatus;
 use crate::facts::{FactSource, HostStatus};
 use crate::rules::{Severity, Verdict};
 
-pub struct HtmlSink<W: Write> {
+pub struct HtmlReport<W: Write> {
     out: W,
     options: ReportOptions,
-    collected: Collected,
 }
 
-impl<W: Write> HtmlSink<W> {
+impl<W: Write> HtmlReport<W> {
     pub fn new(out: W, options: ReportOptions) -> Self {
-        Self {
-            out,
-            options,
-            collected: Collected {
-                projector: super::row::Projector::detailed(),
-                ..Collected::default()
-            },
-        }
+        Self { out, options }
     }
 }
 
@@ -58,16 +51,6 @@ fn verdict_key(v: Option<Verdict>) -> &'static str {
         Some(Verdict::NotReady) => "not_ready",
         Some(Verdict::Unknown) => "unknown",
         None => "not_judged",
-    }
-}
-
-fn status_key(s: AmtStatus) -> &'static str {
-    match s {
-        AmtStatus::Unknown => "unknown",
-        AmtStatus::NotSupported => "not_supported",
-        AmtStatus::Detected => "detected",
-        AmtStatus::NotProvisioned => "not_provisioned",
-        AmtStatus::Provisioned => "provisioned",
     }
 }
 
@@ -294,7 +277,7 @@ fn host_html(out: &mut String, r: &Row, index: usize) {
         out,
         "<tbody class=\"host\" data-verdict=\"{verdict}\" data-status=\"{}\">\
          <tr class=\"main\" tabindex=\"0\">",
-        status_key(r.amt_status)
+        r.amt_status.as_str()
     );
     let host = match &r.hostname {
         Some(h) => format!("{}<span class=\"fqdn\">{}</span>", esc(&r.target), esc(h)),
@@ -563,28 +546,13 @@ const SCRIPT: &str = r#"
 })();
 "#;
 
-impl<W: Write> ReportSink for HtmlSink<W> {
-    fn site(&mut self, site: &SiteReport) -> io::Result<()> {
-        self.collected.add_site(site);
-        Ok(())
+impl<W: Write> WriteCollected for HtmlReport<W> {
+    fn projector(&self) -> Projector {
+        // The page shows every finding's detail, not the table's digest.
+        Projector::detailed()
     }
 
-    fn record(&mut self, report: &HostReport) -> io::Result<()> {
-        self.collected.add(report);
-        Ok(())
-    }
-
-    fn mark_partial(&mut self) {
-        self.collected.partial = true;
-    }
-
-    fn notice(&mut self, text: &str) {
-        self.collected.notice(text);
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.collected.sort();
-        let summary = self.collected.summary.finish(self.collected.partial);
+    fn write(&mut self, collected: &Collected, summary: &Summary) -> io::Result<()> {
         let title = esc(&self.options.title);
         write!(
             self.out,
@@ -603,16 +571,16 @@ impl<W: Write> ReportSink for HtmlSink<W> {
                 esc(notice)
             )?;
         }
-        self.out.write_all(summary_html(&summary).as_bytes())?;
-        if let Some(site) = &self.collected.site {
+        self.out.write_all(summary_html(summary).as_bytes())?;
+        if let Some(site) = &collected.site {
             self.out.write_all(site_html(site).as_bytes())?;
         }
         let mut status_opts = String::new();
-        for s in AmtStatus::ALL {
+        for s in AmtStatus::BEST_FIRST {
             let _ = write!(
                 status_opts,
                 "<option value=\"{}\">{}</option>",
-                status_key(s),
+                s.as_str(),
                 s.label()
             );
         }
@@ -629,7 +597,7 @@ impl<W: Write> ReportSink for HtmlSink<W> {
              <th>Provisioning</th><th>SKU</th><th>Verdict</th></tr></thead>"
         )?;
         let mut buf = String::with_capacity(4096);
-        for (i, r) in self.collected.rows.iter().enumerate() {
+        for (i, r) in collected.rows.iter().enumerate() {
             buf.clear();
             host_html(&mut buf, r, i);
             self.out.write_all(buf.as_bytes())?;

@@ -10,22 +10,18 @@ use std::io::{self, Write};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::row::{self, Row, RowFinding, SiteRow};
-use super::{Collected, HostReport, ReportOptions, ReportSink, SiteReport};
+use super::summary::Summary;
+use super::{Collected, ReportOptions, WriteCollected};
 use crate::rules::Verdict;
 
-pub struct JunitSink<W: Write> {
+pub struct JunitReport<W: Write> {
     out: W,
     options: ReportOptions,
-    collected: Collected,
 }
 
-impl<W: Write> JunitSink<W> {
+impl<W: Write> JunitReport<W> {
     pub fn new(out: W, options: ReportOptions) -> Self {
-        Self {
-            out,
-            options,
-            collected: Collected::default(),
-        }
+        Self { out, options }
     }
 }
 
@@ -163,28 +159,8 @@ fn site_suite(site: &SiteRow) -> TestSuite {
     suite
 }
 
-impl<W: Write> ReportSink for JunitSink<W> {
-    fn site(&mut self, site: &SiteReport) -> io::Result<()> {
-        self.collected.add_site(site);
-        Ok(())
-    }
-
-    fn record(&mut self, report: &HostReport) -> io::Result<()> {
-        self.collected.add(report);
-        Ok(())
-    }
-
-    fn mark_partial(&mut self) {
-        self.collected.partial = true;
-    }
-
-    fn notice(&mut self, text: &str) {
-        self.collected.notice(text);
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.collected.sort();
-        let summary = self.collected.summary.finish(self.collected.partial);
+impl<W: Write> WriteCollected for JunitReport<W> {
+    fn write(&mut self, collected: &Collected, summary: &Summary) -> io::Result<()> {
         let mut suite = TestSuite::new("Configuration Manager 2007 SP1 out-of-band readiness");
         suite.add_property(Property::new("hosts", summary.hosts.to_string()));
         suite.add_property(Property::new("answered", summary.answered.to_string()));
@@ -197,14 +173,14 @@ impl<W: Write> ReportSink for JunitSink<W> {
         }
         suite.add_property(Property::new("partial", summary.partial.to_string()));
         suite.set_system_out(summary.text_lines(100, true).join("\n"));
-        for r in &self.collected.rows {
+        for r in &collected.rows {
             suite.add_test_case(test_case(r));
         }
         let mut report = Report::new(self.options.title.as_str());
-        if let Some(site) = &self.collected.site {
+        if let Some(site) = &collected.site {
             report.add_test_suite(site_suite(site));
         }
-        if !self.collected.rows.is_empty() || self.collected.site.is_none() {
+        if !collected.rows.is_empty() || collected.site.is_none() {
             report.add_test_suite(suite);
         }
         report

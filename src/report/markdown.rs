@@ -7,21 +7,16 @@ use std::io::{self, Write};
 use super::row::{Row, RowFinding, SiteRow};
 use super::summary::Summary;
 use super::table::{cells, HEADER};
-use super::{Collected, HostReport, ReportOptions, ReportSink, SiteReport};
+use super::{Collected, ReportOptions, WriteCollected};
 
-pub struct MarkdownSink<W: Write> {
+pub struct MarkdownReport<W: Write> {
     out: W,
     options: ReportOptions,
-    collected: Collected,
 }
 
-impl<W: Write> MarkdownSink<W> {
+impl<W: Write> MarkdownReport<W> {
     pub fn new(out: W, options: ReportOptions) -> Self {
-        Self {
-            out,
-            options,
-            collected: Collected::default(),
-        }
+        Self { out, options }
     }
 }
 
@@ -162,44 +157,24 @@ fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
     Ok(())
 }
 
-impl<W: Write> ReportSink for MarkdownSink<W> {
-    fn site(&mut self, site: &SiteReport) -> io::Result<()> {
-        self.collected.add_site(site);
-        Ok(())
-    }
-
-    fn record(&mut self, report: &HostReport) -> io::Result<()> {
-        self.collected.add(report);
-        Ok(())
-    }
-
-    fn mark_partial(&mut self) {
-        self.collected.partial = true;
-    }
-
-    fn notice(&mut self, text: &str) {
-        self.collected.notice(text);
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.collected.sort();
+impl<W: Write> WriteCollected for MarkdownReport<W> {
+    fn write(&mut self, collected: &Collected, summary: &Summary) -> io::Result<()> {
         let out = &mut self.out;
         writeln!(out, "# {}\n", md(&self.options.title))?;
-        let summary = self.collected.summary.finish(self.collected.partial);
         for notice in &summary.notices {
             writeln!(out, "> **Notice:** {}\n", md(notice))?;
         }
-        if let Some(site) = &self.collected.site {
+        if let Some(site) = &collected.site {
             write_site(out, site)?;
         }
-        if !self.collected.rows.is_empty() || self.collected.site.is_none() {
-            if self.collected.site.is_some() {
+        if !collected.rows.is_empty() || collected.site.is_none() {
+            if collected.site.is_some() {
                 writeln!(out, "## Hosts\n")?;
             }
             writeln!(out, "| {} |", HEADER.join(" | "))?;
             writeln!(out, "|{}", "---|".repeat(HEADER.len()))?;
         }
-        for r in &self.collected.rows {
+        for r in &collected.rows {
             // A cell holding two lines (address, FQDN) keeps them apart with <br>.
             let row: Vec<String> = cells(r)
                 .iter()
@@ -208,13 +183,13 @@ impl<W: Write> ReportSink for MarkdownSink<W> {
             writeln!(out, "| {} |", row.join(" | "))?;
         }
         writeln!(out)?;
-        if self.collected.rows.iter().any(Row::has_details) {
+        if collected.rows.iter().any(Row::has_details) {
             writeln!(out, "## Findings\n")?;
-            for r in &self.collected.rows {
+            for r in &collected.rows {
                 write_findings(out, r)?;
             }
         }
-        write_summary(out, &summary)?;
+        write_summary(out, summary)?;
         out.flush()
     }
 }

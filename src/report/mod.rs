@@ -203,13 +203,22 @@ pub fn sink<'a, W: Write + 'a>(
     options: &ReportOptions,
 ) -> Box<dyn ReportSink + 'a> {
     match format {
-        Format::Table => Box::new(table::TableSink::new(out, options.clone())),
+        Format::Table => Box::new(Collecting::new(table::TableReport::new(
+            out,
+            options.clone(),
+        ))),
         Format::Json => Box::new(json::JsonArraySink::new(out)),
         Format::Jsonl => Box::new(json::JsonLinesSink::new(out, options.jsonl_summary)),
         Format::Csv => Box::new(csv::CsvSink::new(out)),
-        Format::Junit => Box::new(junit::JunitSink::new(out, options.clone())),
-        Format::Markdown => Box::new(markdown::MarkdownSink::new(out, options.clone())),
-        Format::Html => Box::new(html::HtmlSink::new(out, options.clone())),
+        Format::Junit => Box::new(Collecting::new(junit::JunitReport::new(
+            out,
+            options.clone(),
+        ))),
+        Format::Markdown => Box::new(Collecting::new(markdown::MarkdownReport::new(
+            out,
+            options.clone(),
+        ))),
+        Format::Html => Box::new(Collecting::new(html::HtmlReport::new(out, options.clone()))),
     }
 }
 
@@ -243,6 +252,63 @@ impl Collected {
     /// Rows sorted by address (numerically), names after addresses.
     pub fn sort(&mut self) {
         self.rows.sort_by_cached_key(|r| table::sort_key(&r.target));
+    }
+}
+
+/// A format that needs the whole scan before it can write (the sorted table,
+/// JUnit, Markdown, HTML). [`Collecting`] keeps its rows and summary as the
+/// hosts come and hands them over once, at the end.
+pub trait WriteCollected {
+    /// How hosts are projected to rows.
+    fn projector(&self) -> row::Projector {
+        row::Projector::default()
+    }
+
+    /// Writes the whole report: the rows sorted by address, the summary
+    /// finished (partial if the scan was interrupted).
+    fn write(&mut self, collected: &Collected, summary: &summary::Summary) -> io::Result<()>;
+}
+
+/// The [`ReportSink`] of every format that collects before writing: one
+/// implementation of collecting, whatever the format.
+pub struct Collecting<F> {
+    format: F,
+    collected: Collected,
+}
+
+impl<F: WriteCollected> Collecting<F> {
+    pub fn new(format: F) -> Self {
+        let collected = Collected {
+            projector: format.projector(),
+            ..Collected::default()
+        };
+        Collecting { format, collected }
+    }
+}
+
+impl<F: WriteCollected> ReportSink for Collecting<F> {
+    fn site(&mut self, site: &SiteReport) -> io::Result<()> {
+        self.collected.add_site(site);
+        Ok(())
+    }
+
+    fn record(&mut self, report: &HostReport) -> io::Result<()> {
+        self.collected.add(report);
+        Ok(())
+    }
+
+    fn mark_partial(&mut self) {
+        self.collected.partial = true;
+    }
+
+    fn notice(&mut self, text: &str) {
+        self.collected.notice(text);
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.collected.sort();
+        let summary = self.collected.summary.finish(self.collected.partial);
+        self.format.write(&self.collected, &summary)
     }
 }
 

@@ -9,82 +9,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use super::text::clean;
 use super::{HostReport, SiteReport};
 use crate::facts::{
-    self, ControlMode, FactSource, HostStatus, ProvisioningMode, ProvisioningState,
+    self, AmtStatus, ControlMode, FactSource, HostStatus, ProvisioningMode, ProvisioningState,
 };
 use crate::rules::{Evaluation, Severity, Verdict};
-
-/// Configuration Manager's AMT status for a computer, as its console words it
-/// (`SMS_R_System.AMTStatus`: null Unknown, 0 Not Supported, 1 Detected,
-/// 2 Not Provisioned, 3 Provisioned).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AmtStatus {
-    Unknown,
-    NotSupported,
-    Detected,
-    NotProvisioned,
-    Provisioned,
-}
-
-impl AmtStatus {
-    pub const ALL: [AmtStatus; 5] = [
-        AmtStatus::Provisioned,
-        AmtStatus::NotProvisioned,
-        AmtStatus::Detected,
-        AmtStatus::NotSupported,
-        AmtStatus::Unknown,
-    ];
-
-    /// The console's words.
-    pub fn label(self) -> &'static str {
-        match self {
-            AmtStatus::Unknown => "Unknown",
-            AmtStatus::NotSupported => "Not Supported",
-            AmtStatus::Detected => "Detected",
-            AmtStatus::NotProvisioned => "Not Provisioned",
-            AmtStatus::Provisioned => "Provisioned",
-        }
-    }
-
-    /// `SMS_R_System.AMTStatus`, the value Configuration Manager's queries
-    /// use: `None` is `is null`.
-    pub fn query_value(self) -> Option<u8> {
-        self.facts_status().query_value()
-    }
-
-    /// `Detected (1)`, `Unknown (null)`: the console's words and the query value.
-    pub fn with_value(self) -> String {
-        self.facts_status().with_value()
-    }
-
-    fn facts_status(self) -> facts::AmtStatus {
-        match self {
-            AmtStatus::Unknown => facts::AmtStatus::Unknown,
-            AmtStatus::NotSupported => facts::AmtStatus::NotSupported,
-            AmtStatus::Detected => facts::AmtStatus::Detected,
-            AmtStatus::NotProvisioned => facts::AmtStatus::NotProvisioned,
-            AmtStatus::Provisioned => facts::AmtStatus::Provisioned,
-        }
-    }
-
-    /// What Configuration Manager would record for this host: the one
-    /// derivation in [`crate::rules::amt_status`], so every format and the
-    /// JSON record's `configmgr` agree.
-    fn derive(report: &HostReport) -> AmtStatus {
-        match report.configmgr().amt_status {
-            facts::AmtStatus::Unknown => AmtStatus::Unknown,
-            facts::AmtStatus::NotSupported => AmtStatus::NotSupported,
-            facts::AmtStatus::Detected => AmtStatus::Detected,
-            facts::AmtStatus::NotProvisioned => AmtStatus::NotProvisioned,
-            facts::AmtStatus::Provisioned => AmtStatus::Provisioned,
-        }
-    }
-}
 
 /// One finding as reports show it.
 #[derive(Debug, Clone)]
@@ -545,7 +475,9 @@ impl Projector {
             version: text(amt.and_then(|a| a.version.as_ref())),
             version_source: amt.and_then(|a| a.source),
             amt_seen: amt.is_some_and(|a| a.version.is_some() || a.rmcp.is_some()),
-            amt_status: AmtStatus::derive(report),
+            // The one derivation in `rules::amt_status`, so every format and
+            // the JSON record's `configmgr` agree.
+            amt_status: report.configmgr().amt_status,
             provisioning: amt.and_then(|a| {
                 provisioning_words(a.provisioning_state, a.provisioning_mode, a.control_mode)
             }),

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::row::{verdict_label, AmtStatus, Row, SiteRow};
+use super::row::{verdict_label, Row, SiteRow};
 use super::text::{hanging, Grid};
 use super::HostReport;
+use crate::facts::AmtStatus;
 use crate::rules::Verdict;
 
 /// Distinct firmware versions tracked; a fleet has a few dozen, a hostile
@@ -246,7 +247,7 @@ impl SummaryBuilder {
                 count: n,
             })
             .collect();
-        let amt_status = AmtStatus::ALL
+        let amt_status = AmtStatus::BEST_FIRST
             .iter()
             .filter_map(|s| {
                 self.amt_status.get(s).map(|&n| Count {

@@ -9,23 +9,19 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::row::{Row, RowFinding, SiteRow};
+use super::summary::Summary;
 use super::text::{hanging, Grid};
-use super::{Collected, HostReport, ReportOptions, ReportSink, SiteReport};
+use super::{Collected, ReportOptions, WriteCollected};
 use crate::facts::{FactSource, HostStatus};
 
-pub struct TableSink<W: Write> {
+pub struct TableReport<W: Write> {
     out: W,
     options: ReportOptions,
-    collected: Collected,
 }
 
-impl<W: Write> TableSink<W> {
+impl<W: Write> TableReport<W> {
     pub fn new(out: W, options: ReportOptions) -> Self {
-        Self {
-            out,
-            options,
-            collected: Collected::default(),
-        }
+        Self { out, options }
     }
 }
 
@@ -171,29 +167,10 @@ pub fn site_lines(site: &SiteRow, width: usize, verbose: bool) -> Vec<String> {
     out
 }
 
-impl<W: Write> ReportSink for TableSink<W> {
-    fn site(&mut self, site: &SiteReport) -> io::Result<()> {
-        self.collected.add_site(site);
-        Ok(())
-    }
-
-    fn record(&mut self, report: &HostReport) -> io::Result<()> {
-        self.collected.add(report);
-        Ok(())
-    }
-
-    fn mark_partial(&mut self) {
-        self.collected.partial = true;
-    }
-
-    fn notice(&mut self, text: &str) {
-        self.collected.notice(text);
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.collected.sort();
+impl<W: Write> WriteCollected for TableReport<W> {
+    fn write(&mut self, collected: &Collected, summary: &Summary) -> io::Result<()> {
         let width = self.options.width;
-        let rows: Vec<Vec<String>> = self.collected.rows.iter().map(cells).collect();
+        let rows: Vec<Vec<String>> = collected.rows.iter().map(cells).collect();
         // A host name wraps last: the other columns give first while the
         // screen has room for the longest name (a long one still wraps, at
         // its dots).
@@ -231,13 +208,12 @@ impl<W: Write> ReportSink for TableSink<W> {
         );
         // The run's own conclusion comes before any host: with a mistyped
         // password, every row below follows from it.
-        let summary = self.collected.summary.finish(self.collected.partial);
         for notice in &summary.notices {
             for line in hanging("NOTICE: ", notice, width) {
                 writeln!(self.out, "{line}")?;
             }
         }
-        if self.collected.partial {
+        if collected.partial {
             for line in hanging(
                 "",
                 "PARTIAL: the scan was interrupted; these are the hosts it finished.",
@@ -246,23 +222,23 @@ impl<W: Write> ReportSink for TableSink<W> {
                 writeln!(self.out, "{line}")?;
             }
         }
-        if let Some(site) = &self.collected.site {
+        if let Some(site) = &collected.site {
             for line in site_lines(site, width, self.options.verbose) {
                 writeln!(self.out, "{line}")?;
             }
-            if !self.collected.rows.is_empty() {
+            if !collected.rows.is_empty() {
                 writeln!(self.out)?;
             }
         }
         // A site-only run (`amtready site`) has no host table.
-        if self.collected.site.is_none() || !self.collected.rows.is_empty() {
+        if collected.site.is_none() || !collected.rows.is_empty() {
             for line in grid.render(&HEADER) {
                 writeln!(self.out, "{line}")?;
             }
             writeln!(self.out, "{}", grid.rule())?;
         }
         let mut shown = Shown::default();
-        for row in &self.collected.rows {
+        for row in &collected.rows {
             for line in grid.render(&cells(row)) {
                 writeln!(self.out, "{line}")?;
             }

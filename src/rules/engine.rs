@@ -65,6 +65,7 @@ impl Policy {
                 policy: self,
                 rule,
                 parsed: &parsed,
+                cert: None,
             };
             let Outcome { findings, missing } = check.run(&cx);
             for finding in findings {

@@ -5,6 +5,8 @@
 //! - [`policy`]: the data file (`configmgr-2007-sp1.toml`, embedded; others via
 //!   [`Policy::load`]), one entry per seed statement, each with its seed
 //!   section; each `[[rule]]` typed once into [`RuleParams`].
+//! - [`data`]: what a check may read of its policy (the tables, the notes)
+//!   and of its rule (id, source, severity, fix), below the checks.
 //! - [`checks`]: one file per kind of check, each with its own tests (the
 //!   recipe for adding one is at the top of that module).
 //! - [`fact`]: [`FactId`], the facts a rule can read.
@@ -16,6 +18,8 @@
 //! - [`engine`]: the driver, [`Policy::evaluate`] and [`Policy::evaluate_site`].
 //! - [`judge`]: one run's judge: the site judged once, each host with the
 //!   site facts its rules need ([`Judge`]).
+//! - [`provisioning_cert`]: the CERT-* rules on a provisioning certificate
+//!   chain given by the user, alone and against each device.
 //! - [`finding`]: [`Finding`], [`Verdict`], [`Evaluation`], [`exit_code`].
 //!
 //! Verdicts: `not_ready` if any error finding; otherwise `unknown` if a rule
@@ -30,6 +34,7 @@
 pub mod amt_status;
 pub mod candidates;
 pub mod checks;
+pub mod data;
 pub mod engine;
 pub mod fact;
 pub mod finding;
@@ -39,6 +44,7 @@ pub mod parsed;
 pub mod policy;
 pub mod policy_set;
 pub mod product;
+pub mod provisioning_cert;
 pub mod sql;
 pub mod version;
 

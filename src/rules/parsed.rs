@@ -3,9 +3,9 @@
 //! attribute is unknown. Checks read these typed values, never the strings.
 
 use super::candidates::{candidates, push_unique, OsCandidates, OsFact};
+use super::data::{OsMatch, PolicyData, SiteRole};
 use super::fact::FactId;
 use super::os::{parse_edition, parse_os, parse_service_pack, Arch, Os, OsFamily};
-use super::policy::{OsMatch, Policy, SiteRole};
 use super::product::{parse_upgrade_source, Release, UpgradeSource};
 use super::sql::{parse_sql, Sql};
 use super::version::Version;
@@ -83,7 +83,7 @@ static EMPTY_SITE: std::sync::LazyLock<SiteFacts> = std::sync::LazyLock::new(Sit
 impl<'a> Parsed<'a> {
     /// Parses every string of `record` once. `policy` supplies the editions
     /// its tables name, the domain of an unknown edition.
-    pub fn new(policy: &Policy, record: &'a FactsRecord) -> Parsed<'a> {
+    pub fn new(policy: &PolicyData, record: &'a FactsRecord) -> Parsed<'a> {
         let site = record.site.as_ref().unwrap_or(&EMPTY_SITE);
         let role_os = site
             .role_os
@@ -152,7 +152,7 @@ pub fn non_empty(value: Option<&String>) -> Option<&str> {
     value.map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
-fn host_os(policy: &Policy, host: Option<&HostFacts>) -> OsFact {
+fn host_os(policy: &PolicyData, host: Option<&HostFacts>) -> OsFact {
     let Some(host) = host else {
         return OsFact::Absent;
     };
@@ -230,7 +230,7 @@ fn host_os(policy: &Policy, host: Option<&HostFacts>) -> OsFact {
 /// For single-string site facts (`site_only`), only the editions the site
 /// tables name: a string such as `Windows Server 2003 SP2` is read as one of
 /// the server editions a site runs on (see the policy file's header note).
-fn edition_domain(policy: &Policy, family: OsFamily, site_only: bool) -> Vec<Option<String>> {
+fn edition_domain(policy: &PolicyData, family: OsFamily, site_only: bool) -> Vec<Option<String>> {
     let mut out: Vec<Option<String>> = Vec::new();
     let mut add = |m: &OsMatch| {
         if m.family == family {
@@ -254,7 +254,7 @@ fn edition_domain(policy: &Policy, family: OsFamily, site_only: bool) -> Vec<Opt
 }
 
 /// A single-string OS fact from the site side (`Windows Server 2003 SP2`).
-fn site_os(policy: &Policy, name: &str, text: Option<&String>) -> OsFact {
+fn site_os(policy: &PolicyData, name: &str, text: Option<&String>) -> OsFact {
     let Some(text) = non_empty(text) else {
         return OsFact::Absent;
     };
@@ -299,6 +299,7 @@ fn site_os(policy: &Policy, name: &str, text: Option<&String>) -> OsFact {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::Policy;
 
     #[test]
     fn strings_are_parsed_once_into_typed_values() {

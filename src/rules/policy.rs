@@ -5,17 +5,19 @@
 //! error names the line, because the file is meant to be edited by hand.
 
 use std::collections::BTreeMap;
+use std::ops::Deref;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::candidates::Concrete;
 pub use super::checks::{RuleKind, RuleParams};
+pub use super::data::{
+    AmtRange, ClientOsRow, MobileOsRow, Note, OsMatch, PolicyData, RuleHead, SiteOsRow, SiteRole,
+    SiteTable, SqlRow, SqlUpgrade, UpgradeRow,
+};
 use super::fact::FactUse;
 use super::finding::Severity;
-use super::os::{Arch, OsFamily, SqlVersion, UpgradeSource};
-use super::version::Version;
 
 /// The embedded seed policy text.
 pub const BUILTIN_TOML: &str = include_str!("configmgr-2007-sp1.toml");
@@ -41,7 +43,7 @@ pub const MAX_MESSAGE_CHARS: usize = 1000;
 /// A message quoting the file's text (serde's `unknown variant `…``, a note
 /// id) as one line: control characters escaped, clipped.
 fn shown(message: &str) -> String {
-    crate::text::bounded_line(&crate::report::text::clean(message), MAX_MESSAGE_CHARS)
+    crate::text::bounded_line(&crate::text::clean(message), MAX_MESSAGE_CHARS)
 }
 
 /// Why a policy could not be loaded.
@@ -77,137 +79,22 @@ pub enum PolicyError {
     },
 }
 
-/// A site system role: a column of the seed's two site-system tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SiteRole {
-    PrimarySiteServer,
-    SecondarySiteServer,
-    ManagementPoint,
-    StandardDistributionPoint,
-    BranchDistributionPoint,
-    ServerLocatorPoint,
-    SiteDatabaseServer,
-    FallbackStatusPoint,
-    Console,
-    SmsProvider,
-    SoftwareUpdatePoint,
-    StateMigrationPoint,
-    ReportingPoint,
-    SystemHealthValidatorPoint,
-    PxeServicePoint,
-    OutOfBandServicePoint,
-    AssetIntelligenceSynchronizationPoint,
-}
-
-impl SiteRole {
-    /// The columns of "Core Site System Requirements", in the seed's order.
-    pub const CORE: [SiteRole; 10] = [
-        SiteRole::PrimarySiteServer,
-        SiteRole::SecondarySiteServer,
-        SiteRole::ManagementPoint,
-        SiteRole::StandardDistributionPoint,
-        SiteRole::BranchDistributionPoint,
-        SiteRole::ServerLocatorPoint,
-        SiteRole::SiteDatabaseServer,
-        SiteRole::FallbackStatusPoint,
-        SiteRole::Console,
-        SiteRole::SmsProvider,
-    ];
-    /// The columns of "Feature-Specific Site System Requirements", in order.
-    pub const FEATURE: [SiteRole; 7] = [
-        SiteRole::SoftwareUpdatePoint,
-        SiteRole::StateMigrationPoint,
-        SiteRole::ReportingPoint,
-        SiteRole::SystemHealthValidatorPoint,
-        SiteRole::PxeServicePoint,
-        SiteRole::OutOfBandServicePoint,
-        SiteRole::AssetIntelligenceSynchronizationPoint,
-    ];
-
-    /// Which table holds this role's column.
-    pub fn table(self) -> SiteTable {
-        if SiteRole::CORE.contains(&self) {
-            SiteTable::Core
-        } else {
-            SiteTable::Feature
-        }
-    }
-
-    /// The kebab-case name used in files and facts.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SiteRole::PrimarySiteServer => "primary-site-server",
-            SiteRole::SecondarySiteServer => "secondary-site-server",
-            SiteRole::ManagementPoint => "management-point",
-            SiteRole::StandardDistributionPoint => "standard-distribution-point",
-            SiteRole::BranchDistributionPoint => "branch-distribution-point",
-            SiteRole::ServerLocatorPoint => "server-locator-point",
-            SiteRole::SiteDatabaseServer => "site-database-server",
-            SiteRole::FallbackStatusPoint => "fallback-status-point",
-            SiteRole::Console => "console",
-            SiteRole::SmsProvider => "sms-provider",
-            SiteRole::SoftwareUpdatePoint => "software-update-point",
-            SiteRole::StateMigrationPoint => "state-migration-point",
-            SiteRole::ReportingPoint => "reporting-point",
-            SiteRole::SystemHealthValidatorPoint => "system-health-validator-point",
-            SiteRole::PxeServicePoint => "pxe-service-point",
-            SiteRole::OutOfBandServicePoint => "out-of-band-service-point",
-            SiteRole::AssetIntelligenceSynchronizationPoint => {
-                "asset-intelligence-synchronization-point"
-            }
-        }
-    }
-
-    /// Reads a role name as written in facts (`out-of-band-service-point`,
-    /// `out_of_band_service_point`, case-insensitive).
-    pub fn parse(text: &str) -> Option<SiteRole> {
-        let wanted = text.trim().to_ascii_lowercase().replace(['_', ' '], "-");
-        SiteRole::CORE
-            .iter()
-            .chain(SiteRole::FEATURE.iter())
-            .copied()
-            .find(|role| role.as_str() == wanted)
-    }
-}
-
-/// The two site-system tables of the seed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SiteTable {
-    Core,
-    Feature,
-}
-
-impl SiteTable {
-    /// Number of role columns in the seed's table.
-    pub fn columns(self) -> usize {
-        match self {
-            SiteTable::Core => SiteRole::CORE.len(),
-            SiteTable::Feature => SiteRole::FEATURE.len(),
-        }
-    }
-}
-
-/// One rule: an id, what it checks, where it comes from, and its typed check.
+/// One rule: what it says of itself (through [`Deref`]: id, what it checks,
+/// where it comes from) and its typed check.
 #[derive(Debug, Clone)]
 pub struct RuleInfo {
-    /// Stable id used in findings (`AMT-FW-VERSION`).
-    pub id: String,
-    /// What the rule checks, in one line.
-    pub checks: String,
-    /// The document section it comes from.
-    pub seed_section: String,
-    /// The document, when it is not the policy's own.
-    pub document: Option<String>,
-    /// Severity of the finding when the rule fails.
-    pub severity: Severity,
-    /// What to do when it fails, where the source says.
-    pub fix: Option<String>,
+    /// Everything but the check: what a finding of the rule carries.
+    pub head: RuleHead,
     /// The check and its parameters, one variant per kind.
     pub params: RuleParams,
-    /// Line of the rule's first field in its file.
-    pub line: usize,
+}
+
+impl Deref for RuleInfo {
+    type Target = RuleHead;
+
+    fn deref(&self) -> &RuleHead {
+        &self.head
+    }
 }
 
 impl RuleInfo {
@@ -254,181 +141,21 @@ fn default_severity() -> Severity {
     Severity::Error
 }
 
-/// Which OS installs a table row covers. An empty list means "any".
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OsMatch {
-    pub family: OsFamily,
-    #[serde(default)]
-    pub editions: Vec<String>,
-    #[serde(default)]
-    pub service_packs: Vec<u8>,
-    #[serde(default)]
-    pub archs: Vec<Arch>,
-}
-
-impl OsMatch {
-    /// Whether the row covers this install.
-    pub fn matches(&self, c: &Concrete) -> bool {
-        self.family == c.family
-            && (self.editions.is_empty()
-                || c.edition
-                    .as_ref()
-                    .is_some_and(|e| self.editions.contains(e)))
-            && (self.service_packs.is_empty() || self.service_packs.contains(&c.service_pack))
-            && (self.archs.is_empty() || self.archs.contains(&c.arch))
-    }
-}
-
-/// A supported AMT firmware range `[from, below)`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AmtRange {
-    pub from: Version,
-    pub below: Version,
-    /// The seed line this range encodes.
-    pub seed: String,
-}
-
-/// A footnote or note: a condition on a matched row that adds a finding.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Note {
-    pub id: String,
-    /// Rule id its finding carries.
-    pub rule: String,
-    pub severity: Severity,
-    pub seed_section: String,
-    pub message: String,
-    #[serde(default)]
-    pub fix: Option<String>,
-    /// A hotfix that satisfies the note when present on the machine.
-    #[serde(default)]
-    pub kb: Option<String>,
-    #[serde(default)]
-    pub when_families: Vec<OsFamily>,
-    #[serde(default)]
-    pub when_editions: Vec<String>,
-    #[serde(default)]
-    pub when_service_packs: Vec<u8>,
-    #[serde(default)]
-    pub when_archs: Vec<Arch>,
-    #[serde(default)]
-    pub when_server_core: Option<bool>,
-    #[serde(default)]
-    pub when_roles: Vec<SiteRole>,
-}
-
-impl Note {
-    /// Whether the note's conditions hold for this install (and role).
-    pub fn applies(&self, c: &Concrete, role: Option<SiteRole>) -> bool {
-        (self.when_families.is_empty() || self.when_families.contains(&c.family))
-            && (self.when_editions.is_empty()
-                || c.edition
-                    .as_ref()
-                    .is_some_and(|e| self.when_editions.contains(e)))
-            && (self.when_service_packs.is_empty()
-                || self.when_service_packs.contains(&c.service_pack))
-            && (self.when_archs.is_empty() || self.when_archs.contains(&c.arch))
-            && self
-                .when_server_core
-                .is_none_or(|core| core == c.server_core)
-            && (self.when_roles.is_empty() || role.is_some_and(|r| self.when_roles.contains(&r)))
-    }
-}
-
-/// A row of the computer client OS table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientOsRow {
-    pub os: OsMatch,
-    #[serde(default)]
-    pub notes: Vec<String>,
-    pub seed: String,
-}
-
-/// A row of the mobile device client table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MobileOsRow {
-    pub os: OsMatch,
-    /// Supported only in mixed-mode sites (Windows CE 4.2).
-    #[serde(default)]
-    pub mixed_mode_only: bool,
-    #[serde(default)]
-    pub notes: Vec<String>,
-    pub seed: String,
-}
-
-/// A row of one of the two site-system tables, reconstructed from its Ø marks.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SiteOsRow {
-    pub table: SiteTable,
-    pub os: OsMatch,
-    /// The columns we read as supported.
-    pub supported_roles: Vec<SiteRole>,
-    /// How many Ø the seed's row carries; must equal columns − supported.
-    pub unsupported_marks: toml::Spanned<usize>,
-    #[serde(default)]
-    pub notes: Vec<String>,
-    pub seed: String,
-    /// How we read the row, and how sure we are.
-    pub reading: String,
-}
-
-/// A row of the SQL Server site database table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SqlRow {
-    pub version: SqlVersion,
-    pub editions: Vec<String>,
-    pub service_packs: Vec<u8>,
-    pub archs: Vec<Arch>,
-    #[serde(default)]
-    pub notes: Vec<String>,
-    pub seed: String,
-}
-
-/// One cell group of the upgrade table: from one product, per release.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpgradeRow {
-    pub from: UpgradeSource,
-    /// `None` is the seed's "n/a".
-    pub eval: Option<bool>,
-    pub sp: bool,
-    pub complete: bool,
-    pub seed: String,
-}
-
-/// A supported in-place SQL Server upgrade.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SqlUpgrade {
-    pub from: SqlVersion,
-    pub to: SqlVersion,
-    #[serde(default)]
-    pub notes: Vec<String>,
-    pub seed: String,
-}
-
-/// The parsed rules data.
+/// The parsed rules data: the rules, and (through [`Deref`]) the tables and
+/// notes they consult.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    pub name: String,
-    pub description: String,
-    /// The source document most rules cite (a rule may name its own).
-    pub document: Option<String>,
     pub rule_list: Vec<RuleInfo>,
-    pub amt_supported: Vec<AmtRange>,
-    pub notes: Vec<Note>,
-    pub client_os: Vec<ClientOsRow>,
-    pub mobile_os: Vec<MobileOsRow>,
-    pub site_os: Vec<SiteOsRow>,
-    pub sql: Vec<SqlRow>,
-    pub upgrade: Vec<UpgradeRow>,
-    pub sql_upgrade: Vec<SqlUpgrade>,
+    /// Everything but the rules: what a check may read of its policy.
+    pub data: PolicyData,
+}
+
+impl Deref for Policy {
+    type Target = PolicyData;
+
+    fn deref(&self) -> &PolicyData {
+        &self.data
+    }
 }
 
 /// A `[[rule]]` as written: every field with its position.
@@ -517,18 +244,20 @@ impl Policy {
             .map(|rule| type_rule(rule, text, origin))
             .collect::<Result<Vec<_>, _>>()?;
         let policy = Policy {
-            name: raw.name,
-            description: raw.description,
-            document: raw.document,
             rule_list,
-            amt_supported: raw.amt_supported,
-            notes: raw.notes,
-            client_os: raw.client_os,
-            mobile_os: raw.mobile_os,
-            site_os: raw.site_os,
-            sql: raw.sql,
-            upgrade: raw.upgrade,
-            sql_upgrade: raw.sql_upgrade,
+            data: PolicyData {
+                name: raw.name,
+                description: raw.description,
+                document: raw.document,
+                amt_supported: raw.amt_supported,
+                notes: raw.notes,
+                client_os: raw.client_os,
+                mobile_os: raw.mobile_os,
+                site_os: raw.site_os,
+                sql: raw.sql,
+                upgrade: raw.upgrade,
+                sql_upgrade: raw.sql_upgrade,
+            },
         };
         policy.check(text, origin)?;
         Ok(policy)
@@ -559,11 +288,6 @@ impl Policy {
     /// Every rule, in file order.
     pub fn rules(&self) -> impl Iterator<Item = &RuleInfo> {
         self.rule_list.iter()
-    }
-
-    /// Looks up a note by id.
-    pub fn note(&self, id: &str) -> Option<&Note> {
-        self.notes.iter().find(|note| note.id == id)
     }
 
     fn check(&self, text: &str, origin: &str) -> Result<(), PolicyError> {
@@ -694,14 +418,16 @@ fn type_rule(raw: RawRule, text: &str, origin: &str) -> Result<RuleInfo, PolicyE
         )
     })?;
     Ok(RuleInfo {
-        id: head.id,
-        checks: head.checks,
-        seed_section: head.seed_section,
-        document: head.document,
-        severity: head.severity,
-        fix: head.fix,
+        head: RuleHead {
+            id: head.id,
+            checks: head.checks,
+            seed_section: head.seed_section,
+            document: head.document,
+            severity: head.severity,
+            fix: head.fix,
+            line: first_line,
+        },
         params: typed,
-        line: first_line,
     })
 }
 

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::os::{has, service_pack_in, tokens};
+use crate::os::{has, service_pack_in, tokens};
 
 /// The product a site is upgraded from (rows of the seed's upgrade table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

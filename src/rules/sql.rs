@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::os::{arch_token, has, service_pack_in, tokens, Arch};
+use crate::os::{arch_token, has, service_pack_in, tokens, Arch};
 
 /// A SQL Server release as the seed's database table names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

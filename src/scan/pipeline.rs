@@ -23,6 +23,7 @@ use crate::amt::{read_host_handed, AmtClient};
 use crate::facts::{AmtFacts, CredentialFacts, FactSource, FactsRecord, HostStatus};
 use crate::hostfacts::Inventory;
 use crate::report::HostReport;
+pub use crate::rules::provisioning_cert::ProvisioningCert;
 use crate::rules::Judge;
 use crate::wsman::{Credentials, Endpoint};
 
@@ -51,42 +52,6 @@ pub struct PipelineOptions {
     pub provisioning_cert: Option<Arc<ProvisioningCert>>,
     /// `--winrm`: read the host OS beside each device over WinRM.
     pub winrm: Option<Arc<crate::winrm::HostOptions>>,
-}
-
-/// A provisioning certificate chain, read once, and what it gets wrong on its own.
-#[derive(Debug)]
-pub struct ProvisioningCert {
-    pub chain: crate::cert::ChainFacts,
-    pub chain_findings: Vec<crate::rules::Finding>,
-}
-
-impl ProvisioningCert {
-    /// Judges the chain alone, now.
-    pub fn new(chain: crate::cert::ChainFacts) -> ProvisioningCert {
-        let chain_findings = crate::cert::check_chain(&chain, crate::cert::now());
-        ProvisioningCert {
-            chain,
-            chain_findings,
-        }
-    }
-
-    /// Adds the chain's findings and this device's to `evaluation`; a device
-    /// whose hashes were not read lacks a fact.
-    fn judge(&self, facts: &FactsRecord, evaluation: &mut crate::rules::Evaluation) {
-        let mut found = self.chain_findings.clone();
-        match crate::cert::DeviceView::from_record(facts) {
-            Some(device) => found.extend(crate::cert::check_device(&self.chain, &device, None)),
-            None => evaluation
-                .missing
-                .push("amt.cert_hashes (for --provisioning-cert)".to_string()),
-        }
-        for finding in found {
-            if !evaluation.findings.contains(&finding) {
-                evaluation.findings.push(finding);
-            }
-        }
-        evaluation.conclude(facts);
-    }
 }
 
 /// What the pipeline tells the writer, the progress bar and the summary.

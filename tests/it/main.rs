@@ -18,6 +18,7 @@ mod handshakes_per_host;
 mod host_facts;
 mod hostile;
 mod html_browser;
+mod layering;
 mod netns_field;
 mod no_false_green;
 mod progress_tty;

@@ -5,7 +5,7 @@
 //! RequestPowerStateChange on CIM_PowerManagementService changes what it says.
 
 use super::{power_management_service, text, Class, Context};
-use crate::services::wsman::envelope::{Instance, Prop};
+use super::{Instance, Prop};
 
 /// The class name.
 pub const CLASS: &str = "CIM_AssociatedPowerManagementService";

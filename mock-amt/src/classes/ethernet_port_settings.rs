@@ -9,7 +9,7 @@
 //! a desktop without WLAN.
 
 use super::{bool_text, text, Class, Context};
-use crate::services::wsman::envelope::{Instance, Prop};
+use super::{Instance, Prop};
 
 /// The class name.
 pub const CLASS: &str = "AMT_EthernetPortSettings";

@@ -1,7 +1,7 @@
 //! AMT_GeneralSettings: host and domain name, Digest realm, network switches.
 
+use super::Instance;
 use super::{bool_text, text, Class, Context};
-use crate::services::wsman::envelope::Instance;
 
 /// HostOSFQDN as the host's name and domain make it: empty when there is no
 /// host name (there is nothing to qualify), the bare name without a domain.

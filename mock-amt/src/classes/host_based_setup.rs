@@ -1,7 +1,7 @@
 //! IPS_HostBasedSetupService: control mode and allowed control modes (AMT 6.1 and later).
 
 use super::{b64, seeded_bytes, text, Class, Context};
-use crate::services::wsman::envelope::{Instance, Prop};
+use super::{Instance, Prop};
 
 /// The class name.
 pub const CLASS: &str = "IPS_HostBasedSetupService";

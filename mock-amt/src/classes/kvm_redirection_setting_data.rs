@@ -5,9 +5,9 @@
 //! consent required, no session timeout. `RFBPassword` is write-only and
 //! never read back.
 
+use super::Instance;
 use super::{bool_text, text, Class, Context};
 use crate::profile::Profile;
-use crate::services::wsman::envelope::Instance;
 
 /// The class name.
 pub const CLASS: &str = "IPS_KVMRedirectionSettingData";

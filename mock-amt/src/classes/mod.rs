@@ -69,8 +69,27 @@ pub mod tls_setting_data;
 
 use crate::nic::Nic;
 use crate::profile::Profile;
-use crate::services::wsman::envelope::{Instance, Prop};
 use crate::tls::TlsSetup;
+
+// What a class renders lives here, beside the classes, so that they need
+// nothing of the WS-Man service that writes it into an envelope.
+/// One property value of an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prop {
+    /// A scalar, escaped when written.
+    Text(String),
+    /// A multi-valued property: the element repeats.
+    Many(Vec<String>),
+    /// An endpoint reference (resource URI and selectors), written with the
+    /// addressing (`b:`) and wsman (`c:`) prefixes.
+    Epr {
+        resource_uri: String,
+        selectors: Vec<(String, String)>,
+    },
+}
+
+/// One instance: property name and value. Written in ASCII order of name.
+pub type Instance = Vec<(String, Prop)>;
 
 /// What changes while the device runs and later reads must show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,9 +13,9 @@
 //! releases without that property (8.1 and older) take the four the EOI
 //! RemoteControl capabilities advertise: on, off, power cycle, reset.
 
+use super::Instance;
 use super::{text, Class, Context, Output, State};
 use crate::profile::Profile;
-use crate::services::wsman::envelope::Instance;
 
 /// The class name.
 pub const CLASS: &str = "CIM_PowerManagementService";

@@ -1,7 +1,7 @@
 //! AMT_ProvisioningCertificateHash: the trusted root hashes for remote configuration.
 
+use super::Instance;
 use super::{b64, bool_text, seeded_bytes, text, Class, Context};
-use crate::services::wsman::envelope::Instance;
 
 /// The class name.
 pub const CLASS: &str = "AMT_ProvisioningCertificateHash";

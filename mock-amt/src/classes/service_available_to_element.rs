@@ -5,8 +5,8 @@
 //! (`../shared/captures/wsman/CIM_ServiceAvailableToElement-Pull-amt8.1.71-mps.xml`).
 
 use super::associated_power_management_service::{self as apms, AssociatedPowerManagementService};
+use super::Instance;
 use super::{Class, Context};
-use crate::services::wsman::envelope::Instance;
 
 /// The class name.
 pub const CLASS: &str = "CIM_ServiceAvailableToElement";

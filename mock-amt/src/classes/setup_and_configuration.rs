@@ -1,7 +1,7 @@
 //! AMT_SetupAndConfigurationService: provisioning state and mode, zero-touch, DNS suffixes.
 
+use super::Instance;
 use super::{bool_text, text, Class, Context};
-use crate::services::wsman::envelope::Instance;
 
 /// The class name.
 pub const CLASS: &str = "AMT_SetupAndConfigurationService";

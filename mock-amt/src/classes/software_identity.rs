@@ -1,7 +1,7 @@
 //! CIM_SoftwareIdentity: the firmware's version entries (`AMT`, `Flash`, `Build Number`, `Sku`, ...), in firmware order.
 
+use super::Instance;
 use super::{text, Class, Context};
-use crate::services::wsman::envelope::Instance;
 
 /// The class name.
 pub const CLASS: &str = "CIM_SoftwareIdentity";

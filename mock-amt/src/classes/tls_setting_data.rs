@@ -2,8 +2,8 @@
 //! runs them (not what the profile says by default), then the local (LMS)
 //! interface's, which stays off.
 
+use super::Instance;
 use super::{bool_text, text, Class, Context};
-use crate::services::wsman::envelope::Instance;
 use crate::tls::TlsKind;
 
 /// The class name.

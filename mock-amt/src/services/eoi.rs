@@ -8,10 +8,10 @@ use quick_xml::events::Event;
 use quick_xml::NsReader;
 
 use crate::classes::power_management_service::request_power_state;
+use crate::device::{Answer, Device};
 use crate::http::{self, Request};
 use crate::nic::Nic;
 use crate::profile::Profile;
-use crate::router::{Answer, Device};
 use crate::services::wsman::envelope::escape;
 
 const NS_SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{clip, Check, Ctx, Outcome};
 use crate::rules::fact::{FactId, FactUse};
-use crate::rules::policy::SiteRole;
+use crate::rules::data::SiteRole;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -11,7 +11,6 @@ use super::{provisioning_states, Check, Ctx, Outcome};
 use crate::facts::{AmtFacts, ProvisioningState};
 use crate::rules::candidates::decide;
 use crate::rules::fact::{FactId, FactUse};
-use crate::rules::parsed::non_empty;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,9 +22,14 @@ pub struct Params {
 
 /// The suffix AMT matches the certificate against, and which fact gave it.
 pub fn device_suffix(amt: &AmtFacts) -> Option<(&str, FactId)> {
-    non_empty(amt.trusted_dns_suffix.as_ref())
-        .map(|s| (s, FactId::AmtTrustedDnsSuffix))
-        .or_else(|| non_empty(amt.dhcp_dns_suffix.as_ref()).map(|s| (s, FactId::AmtDhcpDnsSuffix)))
+    amt.provisioning_dns_suffix().map(|(suffix, pki)| {
+        let fact = if pki {
+            FactId::AmtTrustedDnsSuffix
+        } else {
+            FactId::AmtDhcpDnsSuffix
+        };
+        (suffix, fact)
+    })
 }
 
 /// Whether a device suffix matches a certificate's domain as AMT 3.2.1+ does:

@@ -22,18 +22,43 @@
 
 use serde::Deserialize;
 
+use super::data::{Note, PolicyData, RuleHead, SiteRole};
 use super::fact::{FactId, FactUse};
 use super::finding::Finding;
 use super::parsed::Parsed;
-use super::policy::{Note, Policy, RuleInfo, SiteRole};
+use crate::cert::{ChainFacts, DeviceView};
 use crate::facts::ProvisioningState;
 use crate::rules::candidates::{Concrete, Judged};
 
 /// What a check needs: the rule being run, its policy, and the record.
 pub struct Ctx<'a> {
-    pub policy: &'a Policy,
-    pub rule: &'a RuleInfo,
+    pub policy: &'a PolicyData,
+    pub rule: &'a RuleHead,
     pub parsed: &'a Parsed<'a>,
+    /// The provisioning certificate being judged, for the `cert-*` checks;
+    /// `None` when a record is judged on its own.
+    pub cert: Option<&'a CertSubject<'a>>,
+}
+
+/// What the `cert-*` checks judge: a provisioning certificate chain given by
+/// the user (`cert`, `scan --provisioning-cert`), the time its validity is
+/// judged at, and the device it must provision, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct CertSubject<'a> {
+    pub chain: &'a ChainFacts,
+    /// Seconds since the epoch.
+    pub now: i64,
+    /// `None` when the chain is judged alone.
+    pub device: Option<&'a DeviceView>,
+    /// The devices' DNS suffix as the user gave it, over the device's own.
+    pub domain: Option<&'a str>,
+}
+
+/// The `missing` entry of a `cert-*` rule run without a certificate.
+pub fn no_certificate() -> Outcome {
+    Outcome::missing(vec![
+        "provisioning certificate (give --provisioning-cert)".into()
+    ])
 }
 
 /// The result of one rule on one record.
@@ -301,6 +326,11 @@ checks! {
     "tls-certificate-issuer" => TlsCertificateIssuer(tls_certificate_issuer),
     "tls-legacy" => TlsLegacy(tls_legacy),
     "tls-ca-key-size" => TlsCaKeySize(tls_ca_key_size),
+    "cert-leaf-usage" => CertLeafUsage(cert_leaf_usage),
+    "cert-validity" => CertValidity(cert_validity),
+    "cert-ca-key-size" => CertCaKeySize(cert_ca_key_size),
+    "cert-root-hash" => CertRootHash(cert_root_hash),
+    "cert-domain" => CertDomain(cert_domain),
 }
 
 /// Running one rule alone, for the checks' unit tests.
@@ -324,6 +354,7 @@ pub(crate) mod testkit {
             policy,
             rule,
             parsed: &parsed,
+            cert: None,
         };
         rule.params.check().run(&cx)
     }
@@ -336,5 +367,62 @@ pub(crate) mod testkit {
     /// The rule ids of an outcome's findings.
     pub fn rules(outcome: &Outcome) -> Vec<&str> {
         outcome.findings.iter().map(|f| f.rule.as_str()).collect()
+    }
+
+    /// A sound chain: a leaf for `leaf.corp.example.com` with the AMT usage,
+    /// and its self-signed root `Root` (SHA-1 `aaaa`, SHA-256 `bbbb`), both
+    /// valid from the epoch for ten years, 2048-bit keys.
+    pub fn chain() -> crate::cert::ChainFacts {
+        let cert = |subject: &str, issuer: &str, sha1: &str, sha256: &str| crate::cert::CertInfo {
+            subject: subject.into(),
+            issuer: issuer.into(),
+            self_signed: subject == issuer,
+            is_ca: subject == issuer,
+            not_before: 0,
+            not_after: 10 * 365 * 86_400,
+            key_bits: Some(2048),
+            sha1: sha1.into(),
+            sha256: sha256.into(),
+            sha384: String::new(),
+        };
+        crate::cert::ChainFacts {
+            certs: vec![
+                cert("CN=leaf.corp.example.com", "CN=Root", "1111", "2222"),
+                cert("CN=Root", "CN=Root", "aaaa", "bbbb"),
+            ],
+            leaf_server_auth: true,
+            leaf_amt_oid: true,
+            leaf_ous: Vec::new(),
+            leaf_names: vec!["leaf.corp.example.com".into()],
+        }
+    }
+
+    /// Runs certificate rule `id` on `chain` (and `device`) at 1,000,000
+    /// seconds past the epoch.
+    pub fn run_cert(
+        id: &str,
+        chain: &crate::cert::ChainFacts,
+        device: Option<&crate::cert::DeviceView>,
+    ) -> Outcome {
+        let policy = crate::rules::provisioning_cert::policy();
+        let rule = policy
+            .rules()
+            .find(|rule| rule.id == id)
+            .unwrap_or_else(|| panic!("no rule {id}"));
+        let record = FactsRecord::default();
+        let parsed = Parsed::new(policy, &record);
+        let subject = super::CertSubject {
+            chain,
+            now: 1_000_000,
+            device,
+            domain: None,
+        };
+        let cx = Ctx {
+            policy,
+            rule,
+            parsed: &parsed,
+            cert: Some(&subject),
+        };
+        rule.params.check().run(&cx)
     }
 }

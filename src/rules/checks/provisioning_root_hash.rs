@@ -98,12 +98,7 @@ impl Check for Params {
 }
 
 /// Lower-case hex without separators (`AB:CD` and `abcd` match).
-pub fn normalise(hex: &str) -> String {
-    hex.chars()
-        .filter(|c| c.is_ascii_hexdigit())
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
+pub use crate::text::normalise_hex as normalise;
 
 #[cfg(test)]
 mod tests {

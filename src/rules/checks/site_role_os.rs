@@ -7,7 +7,7 @@ use super::{clip, Check, Ctx, Outcome};
 use crate::rules::candidates::{decide, Concrete, Judged, OsFact};
 use crate::rules::fact::{FactId, FactUse};
 use crate::rules::finding::Finding;
-use crate::rules::policy::SiteRole;
+use crate::rules::data::SiteRole;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -12,6 +12,7 @@
 pub mod connector;
 #[cfg(feature = "legacy-tls")]
 pub mod legacy;
+pub mod pin;
 pub mod policy;
 pub mod verify;
 

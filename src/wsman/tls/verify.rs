@@ -14,7 +14,7 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
 
-use super::policy::{host_key, parse_pin_lines, read_bounded, Fingerprint, MAX_FILE};
+use super::pin::{host_key, parse_pin_lines, read_bounded, Fingerprint, MAX_FILE};
 use crate::wsman::Error;
 
 /// The handshake-signature half of `ServerCertVerifier`, the same for every

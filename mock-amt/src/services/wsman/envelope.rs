@@ -2,6 +2,7 @@
 //! namespace order and property order as the captures in
 //! `../shared/captures/wsman/` show them.
 
+pub use crate::classes::{Instance, Prop};
 use crate::profile::Profile;
 
 pub const NS_SOAP: &str = "http://www.w3.org/2003/05/soap-envelope";
@@ -25,24 +26,6 @@ pub const ACTION_PULL: &str = "http://schemas.xmlsoap.org/ws/2004/09/enumeration
 
 /// Longest enumeration page we hand out, as AMT clients use up to 999.
 pub const MAX_ELEMENTS_CAP: usize = 999;
-
-/// One property value of an instance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Prop {
-    /// A scalar, escaped when written.
-    Text(String),
-    /// A multi-valued property: the element repeats.
-    Many(Vec<String>),
-    /// An endpoint reference (resource URI and selectors), written with the
-    /// addressing (`b:`) and wsman (`c:`) prefixes.
-    Epr {
-        resource_uri: String,
-        selectors: Vec<(String, String)>,
-    },
-}
-
-/// One instance: property name and value. Written in ASCII order of name.
-pub type Instance = Vec<(String, Prop)>;
 
 /// XML-escapes character data and attribute values.
 pub fn escape(s: &str) -> String {

@@ -7,10 +7,10 @@ pub mod request;
 use std::time::{Duration, Instant};
 
 use crate::classes::{self, Class, Context};
+use crate::device::{Answer, Device, Enumeration, Mutable, SOAP12_CONTENT_TYPE};
 use crate::fault::Fault;
 use crate::http::{self, Request};
 use crate::nic::Nic;
-use crate::router::{Answer, Device, Mutable, SOAP12_CONTENT_TYPE};
 use envelope::{FaultKind, Instance};
 use request::WsmanRequest;
 
@@ -18,12 +18,6 @@ use request::WsmanRequest;
 const CONTEXT_LIFETIME: Duration = Duration::from_secs(120);
 /// Most open enumerations per device.
 const MAX_CONTEXTS: usize = 256;
-
-pub(crate) struct Enumeration {
-    class: &'static dyn Class,
-    remaining: Vec<Instance>,
-    touched: Instant,
-}
 
 impl Device {
     fn next_ids(&self) -> (String, Option<String>) {
