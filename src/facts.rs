@@ -11,6 +11,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::version::ReportedVersion;
+
 /// One host: its target, how reading it went, and what was learnt.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -370,7 +372,7 @@ pub struct CertHash {
 pub struct AmtFacts {
     /// Firmware version as the best source gave it: `5.2.10`, `11.8.50.3425`, `7.1`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
+    pub version: Option<ReportedVersion>,
     /// Where `version` came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<FactSource>,

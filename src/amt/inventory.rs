@@ -11,6 +11,7 @@
 use crate::facts::{
     AmtFacts, FactSource, HostStatus, ProvisioningMode, ProvisioningState, TlsSettingsFacts,
 };
+use crate::version::ReportedVersion;
 use crate::wsman::{CallLimits, Error, Session};
 
 use super::{
@@ -103,7 +104,7 @@ pub async fn read(
         t.set(
             "version",
             |f| &mut f.version,
-            si.version().map(str::to_owned),
+            si.version().map(ReportedVersion::from),
             wsman,
         );
         t.set(
@@ -120,7 +121,12 @@ pub async fn read(
     if t.facts.version.is_none() && eoi_possible(banner_version) {
         let version = Box::pin(eoi::core_version(session, limits)).await;
         if let Some(v) = t.take("EOI GetCoreVersion", version)? {
-            t.set("version", |f| &mut f.version, Some(v), FactSource::Eoi);
+            t.set(
+                "version",
+                |f| &mut f.version,
+                Some(v.into()),
+                FactSource::Eoi,
+            );
         }
     }
     let known_version = t.facts.version.clone();
@@ -291,7 +297,7 @@ pub fn tls_off_settings() -> TlsSettingsFacts {
 pub fn finish_version(facts: &mut AmtFacts, banner_version: Option<&str>) {
     if facts.version.is_none() {
         if let Some(v) = banner_version {
-            facts.version = Some(v.to_owned());
+            facts.version = Some(v.into());
             facts
                 .sources
                 .insert("version".into(), FactSource::ServerHeader);

@@ -410,11 +410,7 @@ impl DeviceView {
         let amt = record.amt.as_ref()?;
         Some(DeviceView {
             hashes: amt.cert_hashes.clone()?,
-            major: amt
-                .version
-                .as_deref()
-                .and_then(|v| v.split('.').next())
-                .and_then(|m| m.trim().parse().ok()),
+            major: amt.version.as_ref().and_then(|v| v.major()),
             suffix: device_suffix(amt).map(|(s, _)| s.to_string()),
         })
     }

@@ -17,6 +17,7 @@ use crate::facts::{
     self, ControlMode, FactSource, HostStatus, ProvisioningMode, ProvisioningState,
 };
 use crate::rules::{Evaluation, Severity, Verdict};
+use crate::version::ReportedVersion;
 
 /// Configuration Manager's AMT status for a computer, as its console words it
 /// (`SMS_R_System.AMTStatus`: null Unknown, 0 Not Supported, 1 Detected,
@@ -481,9 +482,8 @@ impl Projector {
         let amt = facts.amt.as_ref();
         let text = |v: Option<&String>| v.map(|s| clean(s).into_owned());
         let major = amt
-            .and_then(|a| a.version.as_deref())
-            .and_then(|v| v.split('.').next())
-            .and_then(|m| m.trim().parse::<u32>().ok());
+            .and_then(|a| a.version.as_ref())
+            .and_then(ReportedVersion::major);
         let hostname = amt.and_then(|a| match (&a.hostname, &a.domain) {
             (Some(h), Some(d)) if !h.is_empty() && !d.is_empty() => Some(format!("{h}.{d}")),
             (Some(h), _) if !h.is_empty() => Some(h.clone()),
@@ -542,7 +542,9 @@ impl Projector {
             hostname: hostname.map(|h| clean(&h).into_owned()),
             status: facts.status,
             error: text(facts.error.as_ref()),
-            version: text(amt.and_then(|a| a.version.as_ref())),
+            version: amt
+                .and_then(|a| a.version.as_deref())
+                .map(|v| clean(v).into_owned()),
             version_source: amt.and_then(|a| a.source),
             amt_seen: amt.is_some_and(|a| a.version.is_some() || a.rmcp.is_some()),
             amt_status: AmtStatus::derive(report),
