@@ -300,7 +300,7 @@ impl ProvisioningMode {
     /// meaning is not assumed for 1 (ambiguous), only for the unambiguous values.
     pub fn from_wire(value: u32, major: Option<u32>) -> Option<Self> {
         match (value, major) {
-            (1, Some(m)) if m < 7 => Some(Self::Enterprise),
+            (1, Some(m)) if !crate::amt::firmware::control_modes(m) => Some(Self::Enterprise),
             (1, Some(_)) => Some(Self::AdminControl),
             (2, _) => Some(Self::SmallBusiness),
             (3, _) => Some(Self::RemoteConnectivity),

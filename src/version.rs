@@ -344,6 +344,15 @@ mod tests {
     }
 
     #[test]
+    fn major_version() {
+        let major_of = |t: &str| ReportedVersion::new(t).major();
+        assert_eq!(major_of("11.8.50.3425"), Some(11));
+        assert_eq!(major_of("5.2"), Some(5));
+        assert_eq!(major_of("x"), None);
+        assert_eq!(major_of(""), None);
+    }
+
+    #[test]
     fn reported_text_is_kept_and_read_once() {
         let r = ReportedVersion::new("11.8.50.3425");
         assert_eq!((r.major(), r.minor()), (Some(11), Some(8)));

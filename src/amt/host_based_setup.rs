@@ -36,37 +36,8 @@ impl HostBasedSetup {
     }
 }
 
-/// Whether firmware of this version has the class (6.1 and later).
-/// Unknown versions are tried: a fault is tolerated.
-pub fn expected_on(version: Option<&str>) -> bool {
-    let Some(version) = version else { return true };
-    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
-    match (parts.next().flatten(), parts.next().flatten()) {
-        (Some(major), _) if major > 6 => true,
-        (Some(6), Some(minor)) => minor >= 1,
-        (Some(6), None) => true,
-        (Some(_), _) => false,
-        (None, _) => true,
-    }
-}
-
 /// Gets the singleton instance.
 pub async fn read(session: &Session, limits: &CallLimits) -> Result<HostBasedSetup, Error> {
     let item = session.get(RESOURCE_URI, &[], limits).await?;
     HostBasedSetup::from_element(&item)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn class_exists_from_6_1() {
-        assert!(!expected_on(Some("5.2.10")));
-        assert!(!expected_on(Some("6.0.40")));
-        assert!(expected_on(Some("6.1")));
-        assert!(expected_on(Some("6.2.61.3535")));
-        assert!(expected_on(Some("11.8.50")));
-        assert!(expected_on(None));
-    }
 }

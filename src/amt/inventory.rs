@@ -15,7 +15,7 @@ use crate::version::ReportedVersion;
 use crate::wsman::{CallLimits, Error, Session};
 
 use super::{
-    eoi, general_settings, host_based_setup, provisioning_certificate_hash,
+    eoi, firmware, general_settings, host_based_setup, provisioning_certificate_hash,
     setup_and_configuration, software_identity, tls_setting_data,
 };
 
@@ -25,11 +25,6 @@ pub struct InventoryOutcome {
     /// The first read that failed for a reason other than the device
     /// refusing it (bad XML, a protocol violation), as one line.
     pub problem: Option<String>,
-}
-
-/// The firmware major version of a dotted version string.
-pub fn major_of(version: &str) -> Option<u32> {
-    version.split('.').next()?.trim().parse().ok()
 }
 
 /// Sorts a class read's result into "got it", "not on this firmware"
@@ -116,9 +111,10 @@ pub async fn read(
         t.set("sku", |f| &mut f.sku, si.sku().map(str::to_owned), wsman);
     }
 
+    let banner = banner_version.map(ReportedVersion::from);
     // EOI was removed in AMT 9.0; do not ask a banner-identified 9+ for it.
-    let eoi_possible = |v: Option<&str>| v.and_then(major_of).is_none_or(|m| m <= 8);
-    if t.facts.version.is_none() && eoi_possible(banner_version) {
+    let eoi_possible = |v: Option<&ReportedVersion>| firmware::EOI.span.may_have(v);
+    if t.facts.version.is_none() && eoi_possible(banner.as_ref()) {
         let version = Box::pin(eoi::core_version(session, limits)).await;
         if let Some(v) = t.take("EOI GetCoreVersion", version)? {
             t.set(
@@ -130,7 +126,7 @@ pub async fn read(
         }
     }
     let known_version = t.facts.version.clone();
-    let best_version = known_version.as_deref().or(banner_version);
+    let best_version = known_version.as_ref().or(banner.as_ref());
 
     let wsman_classes = [
         setup_and_configuration::CLASS,
@@ -147,7 +143,7 @@ pub async fn read(
     } else {
         let setup = Box::pin(setup_and_configuration::read(session, limits)).await;
         if let Some(sc) = t.take(setup_and_configuration::CLASS, setup)? {
-            let major = best_version.and_then(major_of);
+            let major = best_version.and_then(ReportedVersion::major);
             let state = sc.provisioning_state.and_then(ProvisioningState::from_wire);
             let mode = sc
                 .provisioning_mode
@@ -179,7 +175,7 @@ pub async fn read(
             );
         }
 
-        if host_based_setup::expected_on(best_version) {
+        if firmware::HOST_BASED_SETUP.span.may_have(best_version) {
             let hbs = Box::pin(host_based_setup::read(session, limits)).await;
             if let Some(h) = t.take(host_based_setup::CLASS, hbs)? {
                 t.set(
@@ -311,14 +307,6 @@ pub fn finish_version(facts: &mut AmtFacts, banner_version: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn major_version() {
-        assert_eq!(major_of("11.8.50.3425"), Some(11));
-        assert_eq!(major_of("5.2"), Some(5));
-        assert_eq!(major_of("x"), None);
-        assert_eq!(major_of(""), None);
-    }
 
     #[test]
     fn banner_is_the_last_resort() {

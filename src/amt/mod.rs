@@ -3,6 +3,7 @@
 //! turns one device into one [`FactsRecord`].
 
 pub mod eoi;
+pub mod firmware;
 pub mod general_settings;
 pub mod host_based_setup;
 pub mod inventory;
@@ -24,8 +25,9 @@ use crate::wsman::{
     HttpTransport, Session, TlsPolicy, Transport,
 };
 
+pub use firmware::LAST_LEGACY_ONLY_MAJOR;
 pub use status::host_status;
-pub use tls::{Discovered, TlsMode, LAST_LEGACY_ONLY_MAJOR};
+pub use tls::{Discovered, TlsMode};
 
 /// The path AMT serves WS-Management on.
 pub const WSMAN_PATH: &str = "/wsman";

@@ -33,7 +33,7 @@ pub const AMT_SETUP_OU: &str = "Intel(R) Client Setup Certificate";
 /// The largest CA key AMT accepts, in bits.
 pub const MAX_CA_KEY_BITS: usize = 2048;
 /// AMT firmware accepts SHA-256 and SHA-384 root hashes from this major.
-pub const SHA2_FROM_MAJOR: u32 = 6;
+pub use crate::amt::firmware::SHA2_FROM_MAJOR;
 /// A chain expiring within this many days is a warning.
 const EXPIRY_WARNING_DAYS: i64 = 30;
 /// Largest certificate file read.
