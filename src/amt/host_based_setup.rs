@@ -1,9 +1,10 @@
 //! IPS_HostBasedSetupService (AMT 6.1 and later): the control mode.
 
-use crate::facts::ControlMode;
 use crate::wsman::{CallLimits, Element, Error, Session};
 
 use super::{expect_class, property_u32};
+
+pub use values::ControlMode;
 
 /// The class's resource URI.
 pub const RESOURCE_URI: &str =
@@ -40,4 +41,38 @@ impl HostBasedSetup {
 pub async fn read(session: &Session, limits: &CallLimits) -> Result<HostBasedSetup, Error> {
     let item = session.get(RESOURCE_URI, &[], limits).await?;
     HostBasedSetup::from_element(&item)
+}
+
+/// The class's values as the record holds them. A module that needs nothing
+/// of the record, so `facts` names these types without an import circle
+/// through the class's reading into the record.
+pub mod values {
+    use serde::{Deserialize, Serialize};
+
+    /// IPS_HostBasedSetupService.CurrentControlMode (AMT 6.1 and later).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ControlMode {
+        None,
+        Client,
+        Admin,
+    }
+
+    impl ControlMode {
+        pub fn from_wire(value: u32) -> Option<Self> {
+            match value {
+                0 => Some(Self::None),
+                1 => Some(Self::Client),
+                2 => Some(Self::Admin),
+                _ => None,
+            }
+        }
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Self::None => "none",
+                Self::Client => "client",
+                Self::Admin => "admin",
+            }
+        }
+    }
 }
