@@ -6,8 +6,13 @@
 //! Answers begin with a status element (`StatusCode`; 0 is success) and
 //! then the values.
 
+use crate::version::ReportedVersion;
 use crate::wsman::response::Fault;
 use crate::wsman::{CallLimits, Element, Error, Session};
+
+use super::class::{self, set_facts, Apply, Class, Fetch, Seen};
+use super::firmware::{self, Generation};
+use super::general_settings;
 
 /// The service that answers GetCoreVersion.
 pub const SECURITY_ADMINISTRATION: &str = "SecurityAdministration";
@@ -65,6 +70,20 @@ pub fn parse_answer(
         .ok_or_else(|| Error::Protocol(format!("{response_name} has no {value}")))
 }
 
+/// Calls a parameterless method and returns the answer's SOAP Body.
+pub async fn call_body(
+    session: &Session,
+    service: &str,
+    method: &str,
+    limits: &CallLimits,
+) -> Result<Element, Error> {
+    let path = format!("/{service}Service");
+    let action = format!("{}#{method}", namespace(service));
+    session
+        .soap11(&path, &action, &request(service, method), limits)
+        .await
+}
+
 /// Calls a parameterless method and returns one value.
 pub async fn call(
     session: &Session,
@@ -73,12 +92,122 @@ pub async fn call(
     value: &str,
     limits: &CallLimits,
 ) -> Result<String, Error> {
-    let path = format!("/{service}Service");
-    let action = format!("{}#{method}", namespace(service));
-    let body = session
-        .soap11(&path, &action, &request(service, method), limits)
-        .await?;
+    let body = call_body(session, service, method, limits).await?;
     parse_answer(&body, service, method, value)
+}
+
+/// The one value of an EOI answer (the SOAP Body).
+fn answer_value(
+    answer: &[Element],
+    name: &str,
+    service: &str,
+    method: &str,
+    value: &str,
+) -> Result<String, Error> {
+    parse_answer(class::single(answer, name)?, service, method, value)
+}
+
+/// SecurityAdministrationService GetCoreVersion, the inventory's fallback
+/// for the version where CIM_SoftwareIdentity gave none (AMT before 3.0,
+/// or a WS-Man that faults it).
+pub struct EoiCoreVersion;
+
+impl Class for EoiCoreVersion {
+    type Value = String;
+    const NAME: &'static str = "EOI GetCoreVersion";
+    const RESOURCE_URI: &'static str =
+        "http://schemas.intel.com/platform/client/SecurityAdministration/2004/01";
+    const FETCH: Fetch = Fetch::Eoi {
+        service: SECURITY_ADMINISTRATION,
+        method: "GetCoreVersion",
+    };
+    const FIRMWARE: &'static Generation = &firmware::EOI;
+
+    fn parse(&self, answer: &[Element]) -> Result<String, Error> {
+        answer_value(
+            answer,
+            Self::NAME,
+            SECURITY_ADMINISTRATION,
+            "GetCoreVersion",
+            "Version",
+        )
+    }
+
+    fn apply(&self, version: String, out: &mut Apply<'_>) {
+        set_facts!(out, version = Some(ReportedVersion::from(version)));
+    }
+
+    fn wanted(&self, seen: &Seen<'_>) -> bool {
+        seen.facts().version.is_none()
+    }
+}
+
+/// NetworkAdministrationService GetHostName, the fallback for the host name
+/// where AMT_GeneralSettings was not read.
+pub struct EoiHostName;
+
+impl Class for EoiHostName {
+    type Value = String;
+    const NAME: &'static str = "EOI GetHostName";
+    const RESOURCE_URI: &'static str =
+        "http://schemas.intel.com/platform/client/NetworkAdministration/2004/01";
+    const FETCH: Fetch = Fetch::Eoi {
+        service: NETWORK_ADMINISTRATION,
+        method: "GetHostName",
+    };
+    const FIRMWARE: &'static Generation = &firmware::EOI;
+
+    fn parse(&self, answer: &[Element]) -> Result<String, Error> {
+        answer_value(
+            answer,
+            Self::NAME,
+            NETWORK_ADMINISTRATION,
+            "GetHostName",
+            "HostName",
+        )
+    }
+
+    fn apply(&self, name: String, out: &mut Apply<'_>) {
+        set_facts!(out, hostname = Some(name).filter(|h| !h.is_empty()));
+    }
+
+    fn wanted(&self, seen: &Seen<'_>) -> bool {
+        !seen.answered(general_settings::CLASS)
+    }
+}
+
+/// NetworkAdministrationService GetDomainName, the fallback for the domain
+/// where AMT_GeneralSettings was not read.
+pub struct EoiDomainName;
+
+impl Class for EoiDomainName {
+    type Value = String;
+    const NAME: &'static str = "EOI GetDomainName";
+    const RESOURCE_URI: &'static str =
+        "http://schemas.intel.com/platform/client/NetworkAdministration/2004/01";
+    const FETCH: Fetch = Fetch::Eoi {
+        service: NETWORK_ADMINISTRATION,
+        method: "GetDomainName",
+    };
+    const FIRMWARE: &'static Generation = &firmware::EOI;
+
+    fn parse(&self, answer: &[Element]) -> Result<String, Error> {
+        answer_value(
+            answer,
+            Self::NAME,
+            NETWORK_ADMINISTRATION,
+            "GetDomainName",
+            "DomainName",
+        )
+    }
+
+    fn apply(&self, name: String, out: &mut Apply<'_>) {
+        set_facts!(out, domain = Some(name).filter(|d| !d.is_empty()));
+    }
+
+    fn wanted(&self, seen: &Seen<'_>) -> bool {
+        !seen.answered(general_settings::CLASS)
+    }
 }
 
 /// SecurityAdministrationService GetCoreVersion: the firmware version.
@@ -121,6 +250,19 @@ pub async fn domain_name(session: &Session, limits: &CallLimits) -> Result<Strin
 mod tests {
     use super::*;
     use crate::wsman::response::parse_soap11;
+
+    #[test]
+    fn class_uris_are_their_service_namespaces() {
+        assert_eq!(
+            EoiCoreVersion::RESOURCE_URI,
+            namespace(SECURITY_ADMINISTRATION)
+        );
+        assert_eq!(EoiHostName::RESOURCE_URI, namespace(NETWORK_ADMINISTRATION));
+        assert_eq!(
+            EoiDomainName::RESOURCE_URI,
+            namespace(NETWORK_ADMINISTRATION)
+        );
+    }
 
     #[test]
     fn request_is_soap11_in_the_service_namespace() {

@@ -2,6 +2,8 @@
 
 use crate::wsman::{CallLimits, Element, Error, Session};
 
+use super::class::{self, set_facts, Apply, Class, Fetch};
+use super::firmware::{self, Generation};
 use super::{expect_class, property_u32};
 
 pub use values::ControlMode;
@@ -37,10 +39,28 @@ impl HostBasedSetup {
     }
 }
 
+/// IPS_HostBasedSetupService, as the inventory reads it.
+pub struct IpsHostBasedSetupService;
+
+impl Class for IpsHostBasedSetupService {
+    type Value = HostBasedSetup;
+    const NAME: &'static str = CLASS;
+    const RESOURCE_URI: &'static str = RESOURCE_URI;
+    const FETCH: Fetch = Fetch::Get;
+    const FIRMWARE: &'static Generation = &firmware::HOST_BASED_SETUP;
+
+    fn parse(&self, answer: &[Element]) -> Result<HostBasedSetup, Error> {
+        HostBasedSetup::from_element(class::single(answer, CLASS)?)
+    }
+
+    fn apply(&self, h: HostBasedSetup, out: &mut Apply<'_>) {
+        set_facts!(out, control_mode = h.current_control_mode);
+    }
+}
+
 /// Gets the singleton instance.
 pub async fn read(session: &Session, limits: &CallLimits) -> Result<HostBasedSetup, Error> {
-    let item = session.get(RESOURCE_URI, &[], limits).await?;
-    HostBasedSetup::from_element(&item)
+    class::read(&IpsHostBasedSetupService, session, limits).await
 }
 
 /// The class's values as the record holds them. A module that needs nothing

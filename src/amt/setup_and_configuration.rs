@@ -3,7 +3,10 @@
 
 use crate::wsman::{CallLimits, Element, Error, Session};
 
+use super::class::{self, set_facts, Apply, Class, Fetch};
+use super::firmware::{self, Generation};
 use super::{expect_class, property, property_bool, property_text, property_u32};
+use crate::version::ReportedVersion;
 
 pub use values::{ProvisioningMode, ProvisioningState};
 
@@ -50,10 +53,38 @@ impl SetupAndConfiguration {
     }
 }
 
+/// AMT_SetupAndConfigurationService, as the inventory reads it.
+pub struct AmtSetupAndConfigurationService;
+
+impl Class for AmtSetupAndConfigurationService {
+    type Value = SetupAndConfiguration;
+    const NAME: &'static str = CLASS;
+    const RESOURCE_URI: &'static str = RESOURCE_URI;
+    const FETCH: Fetch = Fetch::Get;
+    const FIRMWARE: &'static Generation = &firmware::WSMAN;
+
+    fn parse(&self, answer: &[Element]) -> Result<SetupAndConfiguration, Error> {
+        SetupAndConfiguration::from_element(class::single(answer, CLASS)?)
+    }
+
+    fn apply(&self, sc: SetupAndConfiguration, out: &mut Apply<'_>) {
+        let major = out.firmware_version().and_then(ReportedVersion::major);
+        set_facts!(
+            out,
+            provisioning_state = sc.provisioning_state.and_then(ProvisioningState::from_wire),
+            provisioning_mode = sc
+                .provisioning_mode
+                .and_then(|m| ProvisioningMode::from_wire(m, major)),
+            ztc_enabled = sc.ztc_enabled,
+            dhcp_dns_suffix = sc.dhcp_dns_suffix,
+            trusted_dns_suffix = sc.trusted_dns_suffix,
+        );
+    }
+}
+
 /// Gets the singleton instance.
 pub async fn read(session: &Session, limits: &CallLimits) -> Result<SetupAndConfiguration, Error> {
-    let item = session.get(RESOURCE_URI, &[], limits).await?;
-    SetupAndConfiguration::from_element(&item)
+    class::read(&AmtSetupAndConfigurationService, session, limits).await
 }
 
 /// The class's values as the record holds them. A module that needs nothing

@@ -5,9 +5,11 @@
 //! AcceptNonSecureConnections appears with the releases that can keep 16992
 //! open next to TLS.
 
-use crate::facts::TlsSettingsFacts;
+use crate::facts::{FactSource, TlsSettingsFacts};
 use crate::wsman::{CallLimits, Element, Error, Session};
 
+use super::class::{self, set_facts, Apply, Class, Fetch, Seen};
+use super::firmware::{self, Generation};
 use super::{expect_class, property, property_bool};
 
 /// The class's resource URI.
@@ -35,10 +37,9 @@ pub fn from_element(item: &Element) -> Result<TlsSettingsFacts, Error> {
     })
 }
 
-/// Enumerates the class and returns the network interface's settings (what
-/// a remote console meets), or the first instance when none is marked.
-pub async fn read(session: &Session, limits: &CallLimits) -> Result<TlsSettingsFacts, Error> {
-    let items = session.enumerate(RESOURCE_URI, limits).await?;
+/// The network interface's settings (what a remote console meets) among the
+/// instances of an enumeration, or the first instance when none is marked.
+pub fn from_items(items: &[Element]) -> Result<TlsSettingsFacts, Error> {
     let mut all = items
         .iter()
         .map(from_element)
@@ -51,6 +52,36 @@ pub async fn read(session: &Session, limits: &CallLimits) -> Result<TlsSettingsF
         return Err(Error::Protocol(format!("{CLASS} enumerated no instance")));
     }
     Ok(all.swap_remove(at))
+}
+
+/// AMT_TLSSettingData, as the inventory reads it.
+pub struct AmtTlsSettingData;
+
+impl Class for AmtTlsSettingData {
+    type Value = TlsSettingsFacts;
+    const NAME: &'static str = CLASS;
+    const RESOURCE_URI: &'static str = RESOURCE_URI;
+    const FETCH: Fetch = Fetch::Enumerate;
+    const FIRMWARE: &'static Generation = &firmware::WSMAN;
+
+    fn parse(&self, answer: &[Element]) -> Result<TlsSettingsFacts, Error> {
+        from_items(answer)
+    }
+
+    fn apply(&self, settings: TlsSettingsFacts, out: &mut Apply<'_>) {
+        set_facts!(out, tls_settings = Some(settings));
+    }
+
+    fn known_without_asking(&self, seen: &Seen<'_>) -> Option<(TlsSettingsFacts, FactSource)> {
+        seen.tls_off()
+            .then(|| (super::inventory::tls_off_settings(), FactSource::Sweep))
+    }
+}
+
+/// Enumerates the class and returns the network interface's settings (what
+/// a remote console meets), or the first instance when none is marked.
+pub async fn read(session: &Session, limits: &CallLimits) -> Result<TlsSettingsFacts, Error> {
+    class::read(&AmtTlsSettingData, session, limits).await
 }
 
 #[cfg(test)]
