@@ -139,7 +139,7 @@ pub struct Apply<'a> {
 
 impl Apply<'_> {
     /// Sets one fact; `None` leaves it as it was (unknown, or what an
-    /// earlier read gave). Use [`set_facts!`], which names the field once.
+    /// earlier read gave). Use `set_facts!`, which names the field once.
     pub fn set<T>(
         &mut self,
         field: &'static str,
