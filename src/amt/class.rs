@@ -1,7 +1,7 @@
 //! The one shape of every AMT read: a [`Class`] names itself, says how it is
 //! fetched and which firmware has it, parses what the device answered and
-//! writes its facts. The inventory ([`super::inventory`]) runs the classes
-//! of [`super::SEQUENCE`] in order through [`Step`], which holds what they
+//! writes its facts. The inventory (`inventory.rs`) runs the classes of
+//! `SEQUENCE` (`mod.rs`) in order through [`Step`], which holds what they
 //! share: the firmware gates, the sorting of faults into "not on this
 //! firmware" and "the host failed", and the facts' sources.
 
@@ -12,24 +12,27 @@ use crate::facts::{AmtFacts, FactSource, HostStatus};
 use crate::version::ReportedVersion;
 use crate::wsman::{CallLimits, Element, Error, Session};
 
-use super::eoi;
 use super::firmware::{self, Generation};
+use super::status::host_status;
 
 /// How a class is fetched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Fetch {
     /// WS-Man Get of the singleton: [`Class::parse`] gets one element.
     Get,
     /// WS-Man Enumerate and Pull: [`Class::parse`] gets every item, in the
     /// device's order.
     Enumerate,
-    /// An EOI SOAP 1.1 method without parameters, on `/<service>Service`:
-    /// [`Class::parse`] gets the SOAP Body.
+    /// An EOI SOAP 1.1 call: [`Class::parse`] gets the SOAP Body. The
+    /// wire details are `eoi.rs`'s, given here whole so this module needs
+    /// nothing of it.
     Eoi {
-        /// `SecurityAdministration`, `NetworkAdministration`.
-        service: &'static str,
-        /// `GetCoreVersion`.
-        method: &'static str,
+        /// `/SecurityAdministrationService`.
+        path: &'static str,
+        /// The SOAPAction: the service's namespace, `#`, the method.
+        action: &'static str,
+        /// The request envelope.
+        request: fn() -> String,
     },
 }
 
@@ -86,8 +89,12 @@ pub async fn read<C: Class>(
             let items = session.enumerate(C::RESOURCE_URI, limits).await?;
             class.parse(&items)
         }
-        Fetch::Eoi { service, method } => {
-            let body = eoi::call_body(session, service, method, limits).await?;
+        Fetch::Eoi {
+            path,
+            action,
+            request,
+        } => {
+            let body = session.soap11(path, action, &request(), limits).await?;
             class.parse(std::slice::from_ref(&body))
         }
     }
@@ -305,7 +312,7 @@ impl<C: Class> Step for C {
                 }
                 Err(e)
                     if matches!(
-                        super::host_status(&e),
+                        host_status(&e),
                         HostStatus::AuthFailed | HostStatus::Unreachable
                     ) =>
                 {
@@ -323,7 +330,7 @@ impl<C: Class> Step for C {
     }
 }
 
-/// Declares the class modules of `amt/` and [`SEQUENCE`](super::SEQUENCE),
+/// Declares the class modules of `amt/` and `SEQUENCE`,
 /// the order the inventory reads them in. `mod file::Class` declares the
 /// module too; `file::Class` names a class of a module declared already (a
 /// file with more than one read, such as EOI's).
@@ -351,7 +358,7 @@ mod tests {
 
     #[test]
     fn the_version_is_read_first_and_each_fallback_after_what_it_replaces() {
-        let names: Vec<&str> = super::super::SEQUENCE.iter().map(|s| s.name()).collect();
+        let names: Vec<&str> = crate::amt::SEQUENCE.iter().map(|s| s.name()).collect();
         assert_eq!(
             names,
             [

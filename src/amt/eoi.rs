@@ -70,20 +70,6 @@ pub fn parse_answer(
         .ok_or_else(|| Error::Protocol(format!("{response_name} has no {value}")))
 }
 
-/// Calls a parameterless method and returns the answer's SOAP Body.
-pub async fn call_body(
-    session: &Session,
-    service: &str,
-    method: &str,
-    limits: &CallLimits,
-) -> Result<Element, Error> {
-    let path = format!("/{service}Service");
-    let action = format!("{}#{method}", namespace(service));
-    session
-        .soap11(&path, &action, &request(service, method), limits)
-        .await
-}
-
 /// Calls a parameterless method and returns one value.
 pub async fn call(
     session: &Session,
@@ -92,8 +78,35 @@ pub async fn call(
     value: &str,
     limits: &CallLimits,
 ) -> Result<String, Error> {
-    let body = call_body(session, service, method, limits).await?;
+    let path = format!("/{service}Service");
+    let action = format!("{}#{method}", namespace(service));
+    let body = session
+        .soap11(&path, &action, &request(service, method), limits)
+        .await?;
     parse_answer(&body, service, method, value)
+}
+
+/// A parameterless method as a [`Class`]'s `RESOURCE_URI` and `FETCH`: the
+/// path, SOAPAction and envelope [`call`] sends, as literals because the
+/// constants are built at compile time.
+macro_rules! eoi_method {
+    ($service:literal, $method:literal) => {
+        const RESOURCE_URI: &'static str = concat!(
+            "http://schemas.intel.com/platform/client/",
+            $service,
+            "/2004/01"
+        );
+        const FETCH: Fetch = Fetch::Eoi {
+            path: concat!("/", $service, "Service"),
+            action: concat!(
+                "http://schemas.intel.com/platform/client/",
+                $service,
+                "/2004/01#",
+                $method
+            ),
+            request: || request($service, $method),
+        };
+    };
 }
 
 /// The one value of an EOI answer (the SOAP Body).
@@ -115,12 +128,7 @@ pub struct EoiCoreVersion;
 impl Class for EoiCoreVersion {
     type Value = String;
     const NAME: &'static str = "EOI GetCoreVersion";
-    const RESOURCE_URI: &'static str =
-        "http://schemas.intel.com/platform/client/SecurityAdministration/2004/01";
-    const FETCH: Fetch = Fetch::Eoi {
-        service: SECURITY_ADMINISTRATION,
-        method: "GetCoreVersion",
-    };
+    eoi_method!("SecurityAdministration", "GetCoreVersion");
     const FIRMWARE: &'static Generation = &firmware::EOI;
 
     fn parse(&self, answer: &[Element]) -> Result<String, Error> {
@@ -149,12 +157,7 @@ pub struct EoiHostName;
 impl Class for EoiHostName {
     type Value = String;
     const NAME: &'static str = "EOI GetHostName";
-    const RESOURCE_URI: &'static str =
-        "http://schemas.intel.com/platform/client/NetworkAdministration/2004/01";
-    const FETCH: Fetch = Fetch::Eoi {
-        service: NETWORK_ADMINISTRATION,
-        method: "GetHostName",
-    };
+    eoi_method!("NetworkAdministration", "GetHostName");
     const FIRMWARE: &'static Generation = &firmware::EOI;
 
     fn parse(&self, answer: &[Element]) -> Result<String, Error> {
@@ -183,12 +186,7 @@ pub struct EoiDomainName;
 impl Class for EoiDomainName {
     type Value = String;
     const NAME: &'static str = "EOI GetDomainName";
-    const RESOURCE_URI: &'static str =
-        "http://schemas.intel.com/platform/client/NetworkAdministration/2004/01";
-    const FETCH: Fetch = Fetch::Eoi {
-        service: NETWORK_ADMINISTRATION,
-        method: "GetDomainName",
-    };
+    eoi_method!("NetworkAdministration", "GetDomainName");
     const FIRMWARE: &'static Generation = &firmware::EOI;
 
     fn parse(&self, answer: &[Element]) -> Result<String, Error> {
@@ -252,16 +250,24 @@ mod tests {
     use crate::wsman::response::parse_soap11;
 
     #[test]
-    fn class_uris_are_their_service_namespaces() {
-        assert_eq!(
-            EoiCoreVersion::RESOURCE_URI,
-            namespace(SECURITY_ADMINISTRATION)
-        );
-        assert_eq!(EoiHostName::RESOURCE_URI, namespace(NETWORK_ADMINISTRATION));
-        assert_eq!(
-            EoiDomainName::RESOURCE_URI,
-            namespace(NETWORK_ADMINISTRATION)
-        );
+    fn the_classes_send_what_call_sends() {
+        fn check<C: Class>(service: &str, method: &str) {
+            assert_eq!(C::RESOURCE_URI, namespace(service));
+            let Fetch::Eoi {
+                path,
+                action,
+                request: body,
+            } = C::FETCH
+            else {
+                panic!("{} is not fetched over EOI", C::NAME);
+            };
+            assert_eq!(path, format!("/{service}Service"));
+            assert_eq!(action, format!("{}#{method}", namespace(service)));
+            assert_eq!(body(), request(service, method));
+        }
+        check::<EoiCoreVersion>(SECURITY_ADMINISTRATION, "GetCoreVersion");
+        check::<EoiHostName>(NETWORK_ADMINISTRATION, "GetHostName");
+        check::<EoiDomainName>(NETWORK_ADMINISTRATION, "GetDomainName");
     }
 
     #[test]

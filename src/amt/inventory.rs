@@ -10,7 +10,7 @@
 //! authentication (every further attempt would count toward AMT's lockout)
 //! or the device no longer answering.
 
-use crate::facts::{AmtFacts, FactSource, TlsSettingsFacts};
+use crate::facts::{AmtFacts, FactSource};
 use crate::version::ReportedVersion;
 use crate::wsman::{CallLimits, Error, Session};
 
@@ -28,7 +28,8 @@ pub struct InventoryOutcome {
 /// version, used to skip calls the firmware cannot have and as the last
 /// fallback for the version. `tls_off`: the sweep saw the device refuse
 /// 16993 and it is read over plain HTTP, so AMT_TLSSettingData is not asked
-/// for (see [`tls_off_settings`]). `Err` means the host itself failed.
+/// for (see `tls_setting_data::tls_off_settings`). `Err` means the
+/// host itself failed.
 pub async fn read(
     session: &Session,
     limits: &CallLimits,
@@ -58,23 +59,6 @@ pub async fn read(
     }
     finish(facts, banner);
     Ok(InventoryOutcome { problem })
-}
-
-/// The network interface's TLS settings of a device that refused a
-/// connection to 16993 and answers plain HTTP on 16992: AMT listens on 16993
-/// only while TLS is enabled (AMT-FACTS.md, "Ports": 16993 is "the same over
-/// TLS"; the RMCP pong reports the two ports separately because they differ
-/// by configuration), and the plain read itself shows non-secure connections
-/// are accepted. Mutual authentication has no effect with TLS off and stays
-/// unknown. This saves AMT_TLSSettingData's request on every device without
-/// TLS, the common case on AMT before 16 (issue 9: at most 6 requests).
-pub fn tls_off_settings() -> TlsSettingsFacts {
-    TlsSettingsFacts {
-        interface: Some("remote".to_owned()),
-        enabled: Some(false),
-        mutual_authentication: None,
-        accept_non_secure_connections: Some(true),
-    }
 }
 
 /// The last fallback for the version: the `Server` banner.

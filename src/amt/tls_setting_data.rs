@@ -54,6 +54,23 @@ pub fn from_items(items: &[Element]) -> Result<TlsSettingsFacts, Error> {
     Ok(all.swap_remove(at))
 }
 
+/// The network interface's TLS settings of a device that refused a
+/// connection to 16993 and answers plain HTTP on 16992: AMT listens on 16993
+/// only while TLS is enabled (AMT-FACTS.md, "Ports": 16993 is "the same over
+/// TLS"; the RMCP pong reports the two ports separately because they differ
+/// by configuration), and the plain read itself shows non-secure connections
+/// are accepted. Mutual authentication has no effect with TLS off and stays
+/// unknown. This saves AMT_TLSSettingData's request on every device without
+/// TLS, the common case on AMT before 16 (issue 9: at most 6 requests).
+pub fn tls_off_settings() -> TlsSettingsFacts {
+    TlsSettingsFacts {
+        interface: Some("remote".to_owned()),
+        enabled: Some(false),
+        mutual_authentication: None,
+        accept_non_secure_connections: Some(true),
+    }
+}
+
 /// AMT_TLSSettingData, as the inventory reads it.
 pub struct AmtTlsSettingData;
 
@@ -74,7 +91,7 @@ impl Class for AmtTlsSettingData {
 
     fn known_without_asking(&self, seen: &Seen<'_>) -> Option<(TlsSettingsFacts, FactSource)> {
         seen.tls_off()
-            .then(|| (super::inventory::tls_off_settings(), FactSource::Sweep))
+            .then(|| (tls_off_settings(), FactSource::Sweep))
     }
 }
 
