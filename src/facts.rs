@@ -11,6 +11,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::amt::host_based_setup::values::ControlMode;
+pub use crate::amt::setup_and_configuration::values::{ProvisioningMode, ProvisioningState};
+use crate::version::ReportedVersion;
+
 /// One host: its target, how reading it went, and what was learnt.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -255,104 +259,6 @@ impl fmt::Display for FactSource {
     }
 }
 
-/// AMT's provisioning state (AMT_SetupAndConfigurationService.ProvisioningState).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProvisioningState {
-    /// 0: factory state, not set up.
-    Pre,
-    /// 1: set-up started but not finished.
-    In,
-    /// 2: provisioned.
-    Post,
-}
-
-impl ProvisioningState {
-    pub fn from_wire(value: u32) -> Option<Self> {
-        match value {
-            0 => Some(Self::Pre),
-            1 => Some(Self::In),
-            2 => Some(Self::Post),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pre => "pre",
-            Self::In => "in",
-            Self::Post => "post",
-        }
-    }
-}
-
-/// AMT_SetupAndConfigurationService.ProvisioningMode. The numbers changed meaning
-/// in AMT 7.0, so the raw value is decoded with the firmware major version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProvisioningMode {
-    /// Before 7.0: value 1.
-    Enterprise,
-    /// Before 7.0: value 2.
-    SmallBusiness,
-    /// Before 7.0: value 3.
-    RemoteConnectivity,
-    /// From 7.0: value 1.
-    AdminControl,
-    /// From 7.0: value 4.
-    ClientControl,
-}
-
-impl ProvisioningMode {
-    /// `major` is the firmware major version when known; without it the pre-7.0
-    /// meaning is not assumed for 1 (ambiguous), only for the unambiguous values.
-    pub fn from_wire(value: u32, major: Option<u32>) -> Option<Self> {
-        match (value, major) {
-            (1, Some(m)) if m < 7 => Some(Self::Enterprise),
-            (1, Some(_)) => Some(Self::AdminControl),
-            (2, _) => Some(Self::SmallBusiness),
-            (3, _) => Some(Self::RemoteConnectivity),
-            (4, _) => Some(Self::ClientControl),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Enterprise => "enterprise",
-            Self::SmallBusiness => "small_business",
-            Self::RemoteConnectivity => "remote_connectivity",
-            Self::AdminControl => "admin_control",
-            Self::ClientControl => "client_control",
-        }
-    }
-}
-
-/// IPS_HostBasedSetupService.CurrentControlMode (AMT 6.1 and later).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ControlMode {
-    None,
-    Client,
-    Admin,
-}
-
-impl ControlMode {
-    pub fn from_wire(value: u32) -> Option<Self> {
-        match value {
-            0 => Some(Self::None),
-            1 => Some(Self::Client),
-            2 => Some(Self::Admin),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Client => "client",
-            Self::Admin => "admin",
-        }
-    }
-}
-
 /// One AMT_ProvisioningCertificateHash instance: a trusted root for remote provisioning.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -379,7 +285,7 @@ pub struct CertHash {
 pub struct AmtFacts {
     /// Firmware version as the best source gave it: `5.2.10`, `11.8.50.3425`, `7.1`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
+    pub version: Option<ReportedVersion>,
     /// Where `version` came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<FactSource>,

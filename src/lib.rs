@@ -17,5 +17,8 @@ pub mod rules;
 pub mod scan;
 pub mod site_file;
 pub mod text;
+pub mod version;
 pub mod winrm;
 pub mod wsman;
+
+pub use version::{ReportedVersion, Version};

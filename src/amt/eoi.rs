@@ -6,8 +6,13 @@
 //! Answers begin with a status element (`StatusCode`; 0 is success) and
 //! then the values.
 
+use crate::version::ReportedVersion;
 use crate::wsman::response::Fault;
 use crate::wsman::{CallLimits, Element, Error, Session};
+
+use super::class::{self, set_facts, Apply, Class, Fetch, Seen};
+use super::firmware::{self, Generation};
+use super::general_settings;
 
 /// The service that answers GetCoreVersion.
 pub const SECURITY_ADMINISTRATION: &str = "SecurityAdministration";
@@ -81,6 +86,128 @@ pub async fn call(
     parse_answer(&body, service, method, value)
 }
 
+/// A parameterless method as a [`Class`]'s `RESOURCE_URI` and `FETCH`: the
+/// path, SOAPAction and envelope [`call`] sends, as literals because the
+/// constants are built at compile time.
+macro_rules! eoi_method {
+    ($service:literal, $method:literal) => {
+        const RESOURCE_URI: &'static str = concat!(
+            "http://schemas.intel.com/platform/client/",
+            $service,
+            "/2004/01"
+        );
+        const FETCH: Fetch = Fetch::Eoi {
+            path: concat!("/", $service, "Service"),
+            action: concat!(
+                "http://schemas.intel.com/platform/client/",
+                $service,
+                "/2004/01#",
+                $method
+            ),
+            request: || request($service, $method),
+        };
+    };
+}
+
+/// The one value of an EOI answer (the SOAP Body).
+fn answer_value(
+    answer: &[Element],
+    name: &str,
+    service: &str,
+    method: &str,
+    value: &str,
+) -> Result<String, Error> {
+    parse_answer(class::single(answer, name)?, service, method, value)
+}
+
+/// SecurityAdministrationService GetCoreVersion, the inventory's fallback
+/// for the version where CIM_SoftwareIdentity gave none (AMT before 3.0,
+/// or a WS-Man that faults it).
+pub struct EoiCoreVersion;
+
+impl Class for EoiCoreVersion {
+    type Value = String;
+    const NAME: &'static str = "EOI GetCoreVersion";
+    eoi_method!("SecurityAdministration", "GetCoreVersion");
+    const FIRMWARE: &'static Generation = &firmware::EOI;
+
+    fn parse(&self, answer: &[Element]) -> Result<String, Error> {
+        answer_value(
+            answer,
+            Self::NAME,
+            SECURITY_ADMINISTRATION,
+            "GetCoreVersion",
+            "Version",
+        )
+    }
+
+    fn apply(&self, version: String, out: &mut Apply<'_>) {
+        set_facts!(out, version = Some(ReportedVersion::from(version)));
+    }
+
+    fn wanted(&self, seen: &Seen<'_>) -> bool {
+        seen.facts().version.is_none()
+    }
+}
+
+/// NetworkAdministrationService GetHostName, the fallback for the host name
+/// where AMT_GeneralSettings was not read.
+pub struct EoiHostName;
+
+impl Class for EoiHostName {
+    type Value = String;
+    const NAME: &'static str = "EOI GetHostName";
+    eoi_method!("NetworkAdministration", "GetHostName");
+    const FIRMWARE: &'static Generation = &firmware::EOI;
+
+    fn parse(&self, answer: &[Element]) -> Result<String, Error> {
+        answer_value(
+            answer,
+            Self::NAME,
+            NETWORK_ADMINISTRATION,
+            "GetHostName",
+            "HostName",
+        )
+    }
+
+    fn apply(&self, name: String, out: &mut Apply<'_>) {
+        set_facts!(out, hostname = Some(name).filter(|h| !h.is_empty()));
+    }
+
+    fn wanted(&self, seen: &Seen<'_>) -> bool {
+        !seen.answered(general_settings::CLASS)
+    }
+}
+
+/// NetworkAdministrationService GetDomainName, the fallback for the domain
+/// where AMT_GeneralSettings was not read.
+pub struct EoiDomainName;
+
+impl Class for EoiDomainName {
+    type Value = String;
+    const NAME: &'static str = "EOI GetDomainName";
+    eoi_method!("NetworkAdministration", "GetDomainName");
+    const FIRMWARE: &'static Generation = &firmware::EOI;
+
+    fn parse(&self, answer: &[Element]) -> Result<String, Error> {
+        answer_value(
+            answer,
+            Self::NAME,
+            NETWORK_ADMINISTRATION,
+            "GetDomainName",
+            "DomainName",
+        )
+    }
+
+    fn apply(&self, name: String, out: &mut Apply<'_>) {
+        set_facts!(out, domain = Some(name).filter(|d| !d.is_empty()));
+    }
+
+    fn wanted(&self, seen: &Seen<'_>) -> bool {
+        !seen.answered(general_settings::CLASS)
+    }
+}
+
 /// SecurityAdministrationService GetCoreVersion: the firmware version.
 pub async fn core_version(session: &Session, limits: &CallLimits) -> Result<String, Error> {
     call(
@@ -121,6 +248,27 @@ pub async fn domain_name(session: &Session, limits: &CallLimits) -> Result<Strin
 mod tests {
     use super::*;
     use crate::wsman::response::parse_soap11;
+
+    #[test]
+    fn the_classes_send_what_call_sends() {
+        fn check<C: Class>(service: &str, method: &str) {
+            assert_eq!(C::RESOURCE_URI, namespace(service));
+            let Fetch::Eoi {
+                path,
+                action,
+                request: body,
+            } = C::FETCH
+            else {
+                panic!("{} is not fetched over EOI", C::NAME);
+            };
+            assert_eq!(path, format!("/{service}Service"));
+            assert_eq!(action, format!("{}#{method}", namespace(service)));
+            assert_eq!(body(), request(service, method));
+        }
+        check::<EoiCoreVersion>(SECURITY_ADMINISTRATION, "GetCoreVersion");
+        check::<EoiHostName>(NETWORK_ADMINISTRATION, "GetHostName");
+        check::<EoiDomainName>(NETWORK_ADMINISTRATION, "GetDomainName");
+    }
 
     #[test]
     fn request_is_soap11_in_the_service_namespace() {

@@ -2,6 +2,8 @@
 
 use crate::wsman::{CallLimits, Element, Error, Session};
 
+use super::class::{self, set_facts, Apply, Class, Fetch};
+use super::firmware::{self, Generation};
 use super::{expect_class, property_bool, property_text};
 
 /// The class's resource URI.
@@ -50,8 +52,34 @@ impl GeneralSettings {
     }
 }
 
+/// AMT_GeneralSettings, as the inventory reads it.
+pub struct AmtGeneralSettings;
+
+impl Class for AmtGeneralSettings {
+    type Value = GeneralSettings;
+    const NAME: &'static str = CLASS;
+    const RESOURCE_URI: &'static str = RESOURCE_URI;
+    const FETCH: Fetch = Fetch::Get;
+    const FIRMWARE: &'static Generation = &firmware::WSMAN;
+
+    fn parse(&self, answer: &[Element]) -> Result<GeneralSettings, Error> {
+        GeneralSettings::from_element(class::single(answer, CLASS)?)
+    }
+
+    fn apply(&self, g: GeneralSettings, out: &mut Apply<'_>) {
+        set_facts!(
+            out,
+            hostname = g.hostname,
+            domain = g.domain,
+            host_os_fqdn = g.host_os_fqdn,
+            digest_realm = g.digest_realm,
+            network_interface_enabled = g.network_interface_enabled,
+            amt_network_enabled = g.amt_network_enabled,
+        );
+    }
+}
+
 /// Gets the singleton instance.
 pub async fn read(session: &Session, limits: &CallLimits) -> Result<GeneralSettings, Error> {
-    let item = session.get(RESOURCE_URI, &[], limits).await?;
-    GeneralSettings::from_element(&item)
+    class::read(&AmtGeneralSettings, session, limits).await
 }

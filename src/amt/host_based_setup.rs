@@ -1,9 +1,12 @@
 //! IPS_HostBasedSetupService (AMT 6.1 and later): the control mode.
 
-use crate::facts::ControlMode;
 use crate::wsman::{CallLimits, Element, Error, Session};
 
+use super::class::{self, set_facts, Apply, Class, Fetch};
+use super::firmware::{self, Generation};
 use super::{expect_class, property_u32};
+
+pub use values::ControlMode;
 
 /// The class's resource URI.
 pub const RESOURCE_URI: &str =
@@ -36,37 +39,60 @@ impl HostBasedSetup {
     }
 }
 
-/// Whether firmware of this version has the class (6.1 and later).
-/// Unknown versions are tried: a fault is tolerated.
-pub fn expected_on(version: Option<&str>) -> bool {
-    let Some(version) = version else { return true };
-    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
-    match (parts.next().flatten(), parts.next().flatten()) {
-        (Some(major), _) if major > 6 => true,
-        (Some(6), Some(minor)) => minor >= 1,
-        (Some(6), None) => true,
-        (Some(_), _) => false,
-        (None, _) => true,
+/// IPS_HostBasedSetupService, as the inventory reads it.
+pub struct IpsHostBasedSetupService;
+
+impl Class for IpsHostBasedSetupService {
+    type Value = HostBasedSetup;
+    const NAME: &'static str = CLASS;
+    const RESOURCE_URI: &'static str = RESOURCE_URI;
+    const FETCH: Fetch = Fetch::Get;
+    const FIRMWARE: &'static Generation = &firmware::HOST_BASED_SETUP;
+
+    fn parse(&self, answer: &[Element]) -> Result<HostBasedSetup, Error> {
+        HostBasedSetup::from_element(class::single(answer, CLASS)?)
+    }
+
+    fn apply(&self, h: HostBasedSetup, out: &mut Apply<'_>) {
+        set_facts!(out, control_mode = h.current_control_mode);
     }
 }
 
 /// Gets the singleton instance.
 pub async fn read(session: &Session, limits: &CallLimits) -> Result<HostBasedSetup, Error> {
-    let item = session.get(RESOURCE_URI, &[], limits).await?;
-    HostBasedSetup::from_element(&item)
+    class::read(&IpsHostBasedSetupService, session, limits).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The class's values as the record holds them. A module that needs nothing
+/// of the record, so `facts` names these types without an import circle
+/// through the class's reading into the record.
+pub mod values {
+    use serde::{Deserialize, Serialize};
 
-    #[test]
-    fn class_exists_from_6_1() {
-        assert!(!expected_on(Some("5.2.10")));
-        assert!(!expected_on(Some("6.0.40")));
-        assert!(expected_on(Some("6.1")));
-        assert!(expected_on(Some("6.2.61.3535")));
-        assert!(expected_on(Some("11.8.50")));
-        assert!(expected_on(None));
+    /// IPS_HostBasedSetupService.CurrentControlMode (AMT 6.1 and later).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ControlMode {
+        None,
+        Client,
+        Admin,
+    }
+
+    impl ControlMode {
+        pub fn from_wire(value: u32) -> Option<Self> {
+            match value {
+                0 => Some(Self::None),
+                1 => Some(Self::Client),
+                2 => Some(Self::Admin),
+                _ => None,
+            }
+        }
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Self::None => "none",
+                Self::Client => "client",
+                Self::Admin => "admin",
+            }
+        }
     }
 }

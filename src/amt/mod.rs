@@ -2,17 +2,29 @@
 //! class read, the EOI fallback for old firmware, and [`read_host`], which
 //! turns one device into one [`FactsRecord`].
 
+pub mod class;
 pub mod eoi;
-pub mod general_settings;
-pub mod host_based_setup;
+pub mod firmware;
 pub mod inventory;
 pub mod probe;
-pub mod provisioning_certificate_hash;
-pub mod setup_and_configuration;
-pub mod software_identity;
 pub mod status;
 pub mod tls;
-pub mod tls_setting_data;
+
+// The inventory: every class read, in the order `read_host` asks for them,
+// one line each (`mod` declares the class's file too). Order matters: the
+// version comes first, because what some classes mean depends on it, and
+// the EOI fallbacks follow what they stand in for.
+class::sequence! {
+    mod software_identity::CimSoftwareIdentity,
+    eoi::EoiCoreVersion,
+    mod setup_and_configuration::AmtSetupAndConfigurationService,
+    mod host_based_setup::IpsHostBasedSetupService,
+    mod general_settings::AmtGeneralSettings,
+    mod provisioning_certificate_hash::AmtProvisioningCertificateHash,
+    mod tls_setting_data::AmtTlsSettingData,
+    eoi::EoiHostName,
+    eoi::EoiDomainName,
+}
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +36,9 @@ use crate::wsman::{
     HttpTransport, Session, TlsPolicy, Transport,
 };
 
+pub use firmware::LAST_LEGACY_ONLY_MAJOR;
 pub use status::host_status;
-pub use tls::{Discovered, TlsMode, LAST_LEGACY_ONLY_MAJOR};
+pub use tls::{Discovered, TlsMode};
 
 /// The path AMT serves WS-Management on.
 pub const WSMAN_PATH: &str = "/wsman";

@@ -7,6 +7,8 @@ use base64::Engine as _;
 use crate::facts::CertHash;
 use crate::wsman::{CallLimits, Element, Error, Session};
 
+use super::class::{self, set_facts, Apply, Class, Fetch};
+use super::firmware::{self, Generation};
 use super::{property, property_bool, property_u32};
 
 /// The class's resource URI.
@@ -63,10 +65,28 @@ pub fn from_items(items: &[Element]) -> Vec<CertHash> {
     items.iter().filter_map(from_element).collect()
 }
 
+/// AMT_ProvisioningCertificateHash, as the inventory reads it.
+pub struct AmtProvisioningCertificateHash;
+
+impl Class for AmtProvisioningCertificateHash {
+    type Value = Vec<CertHash>;
+    const NAME: &'static str = CLASS;
+    const RESOURCE_URI: &'static str = RESOURCE_URI;
+    const FETCH: Fetch = Fetch::Enumerate;
+    const FIRMWARE: &'static Generation = &firmware::WSMAN;
+
+    fn parse(&self, answer: &[Element]) -> Result<Vec<CertHash>, Error> {
+        Ok(from_items(answer))
+    }
+
+    fn apply(&self, hashes: Vec<CertHash>, out: &mut Apply<'_>) {
+        set_facts!(out, cert_hashes = Some(hashes));
+    }
+}
+
 /// Enumerates every instance.
 pub async fn read(session: &Session, limits: &CallLimits) -> Result<Vec<CertHash>, Error> {
-    let items = session.enumerate(RESOURCE_URI, limits).await?;
-    Ok(from_items(&items))
+    class::read(&AmtProvisioningCertificateHash, session, limits).await
 }
 
 #[cfg(test)]

@@ -3,7 +3,12 @@
 
 use crate::wsman::{CallLimits, Element, Error, Session};
 
+use super::class::{self, set_facts, Apply, Class, Fetch};
+use super::firmware::{self, Generation};
 use super::{expect_class, property, property_bool, property_text, property_u32};
+use crate::version::ReportedVersion;
+
+pub use values::{ProvisioningMode, ProvisioningState};
 
 /// The class's resource URI.
 pub const RESOURCE_URI: &str =
@@ -14,7 +19,7 @@ pub const CLASS: &str = "AMT_SetupAndConfigurationService";
 
 /// What the class says. Wire numbers are kept raw: ProvisioningMode means
 /// different things before and after AMT 7.0, so it is decoded only once
-/// the firmware version is known (see `facts::ProvisioningMode::from_wire`).
+/// the firmware version is known (see [`ProvisioningMode::from_wire`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SetupAndConfiguration {
     /// ProvisioningState (0 pre, 1 in, 2 post).
@@ -48,8 +53,116 @@ impl SetupAndConfiguration {
     }
 }
 
+/// AMT_SetupAndConfigurationService, as the inventory reads it.
+pub struct AmtSetupAndConfigurationService;
+
+impl Class for AmtSetupAndConfigurationService {
+    type Value = SetupAndConfiguration;
+    const NAME: &'static str = CLASS;
+    const RESOURCE_URI: &'static str = RESOURCE_URI;
+    const FETCH: Fetch = Fetch::Get;
+    const FIRMWARE: &'static Generation = &firmware::WSMAN;
+
+    fn parse(&self, answer: &[Element]) -> Result<SetupAndConfiguration, Error> {
+        SetupAndConfiguration::from_element(class::single(answer, CLASS)?)
+    }
+
+    fn apply(&self, sc: SetupAndConfiguration, out: &mut Apply<'_>) {
+        let major = out.firmware_version().and_then(ReportedVersion::major);
+        set_facts!(
+            out,
+            provisioning_state = sc.provisioning_state.and_then(ProvisioningState::from_wire),
+            provisioning_mode = sc
+                .provisioning_mode
+                .and_then(|m| ProvisioningMode::from_wire(m, major)),
+            ztc_enabled = sc.ztc_enabled,
+            dhcp_dns_suffix = sc.dhcp_dns_suffix,
+            trusted_dns_suffix = sc.trusted_dns_suffix,
+        );
+    }
+}
+
 /// Gets the singleton instance.
 pub async fn read(session: &Session, limits: &CallLimits) -> Result<SetupAndConfiguration, Error> {
-    let item = session.get(RESOURCE_URI, &[], limits).await?;
-    SetupAndConfiguration::from_element(&item)
+    class::read(&AmtSetupAndConfigurationService, session, limits).await
+}
+
+/// The class's values as the record holds them. A module that needs nothing
+/// of the record, so `facts` names these types without an import circle
+/// through the class's reading into the record.
+pub mod values {
+    use serde::{Deserialize, Serialize};
+
+    use crate::amt::firmware;
+
+    /// AMT's provisioning state (AMT_SetupAndConfigurationService.ProvisioningState).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ProvisioningState {
+        /// 0: factory state, not set up.
+        Pre,
+        /// 1: set-up started but not finished.
+        In,
+        /// 2: provisioned.
+        Post,
+    }
+
+    impl ProvisioningState {
+        pub fn from_wire(value: u32) -> Option<Self> {
+            match value {
+                0 => Some(Self::Pre),
+                1 => Some(Self::In),
+                2 => Some(Self::Post),
+                _ => None,
+            }
+        }
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Self::Pre => "pre",
+                Self::In => "in",
+                Self::Post => "post",
+            }
+        }
+    }
+
+    /// AMT_SetupAndConfigurationService.ProvisioningMode. The numbers changed meaning
+    /// in AMT 7.0, so the raw value is decoded with the firmware major version.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ProvisioningMode {
+        /// Before 7.0: value 1.
+        Enterprise,
+        /// Before 7.0: value 2.
+        SmallBusiness,
+        /// Before 7.0: value 3.
+        RemoteConnectivity,
+        /// From 7.0: value 1.
+        AdminControl,
+        /// From 7.0: value 4.
+        ClientControl,
+    }
+
+    impl ProvisioningMode {
+        /// `major` is the firmware major version when known; without it the pre-7.0
+        /// meaning is not assumed for 1 (ambiguous), only for the unambiguous values.
+        pub fn from_wire(value: u32, major: Option<u32>) -> Option<Self> {
+            match (value, major) {
+                (1, Some(m)) if !firmware::control_modes(m) => Some(Self::Enterprise),
+                (1, Some(_)) => Some(Self::AdminControl),
+                (2, _) => Some(Self::SmallBusiness),
+                (3, _) => Some(Self::RemoteConnectivity),
+                (4, _) => Some(Self::ClientControl),
+                _ => None,
+            }
+        }
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Self::Enterprise => "enterprise",
+                Self::SmallBusiness => "small_business",
+                Self::RemoteConnectivity => "remote_connectivity",
+                Self::AdminControl => "admin_control",
+                Self::ClientControl => "client_control",
+            }
+        }
+    }
 }

@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 
 use crate::wsman::{CallLimits, Element, Error, Session};
 
+use super::class::{self, set_facts, Apply, Class, Fetch};
+use super::firmware::{self, Generation};
 use super::property;
+use crate::version::ReportedVersion;
 
 /// The class's resource URI (also the namespace of its instances).
 pub const RESOURCE_URI: &str =
@@ -62,10 +65,34 @@ impl SoftwareIdentity {
     }
 }
 
+/// CIM_SoftwareIdentity, as the inventory reads it: first, so the version
+/// is known when the classes whose meaning depends on it are read.
+pub struct CimSoftwareIdentity;
+
+impl Class for CimSoftwareIdentity {
+    type Value = SoftwareIdentity;
+    const NAME: &'static str = CLASS;
+    const RESOURCE_URI: &'static str = RESOURCE_URI;
+    const FETCH: Fetch = Fetch::Enumerate;
+    const FIRMWARE: &'static Generation = &firmware::WSMAN;
+
+    fn parse(&self, answer: &[Element]) -> Result<SoftwareIdentity, Error> {
+        Ok(SoftwareIdentity::from_items(answer))
+    }
+
+    fn apply(&self, si: SoftwareIdentity, out: &mut Apply<'_>) {
+        set_facts!(
+            out,
+            version = si.version().map(ReportedVersion::from),
+            build = si.build().map(str::to_owned),
+            sku = si.sku().map(str::to_owned),
+        );
+    }
+}
+
 /// Enumerates every instance.
 pub async fn read(session: &Session, limits: &CallLimits) -> Result<SoftwareIdentity, Error> {
-    let items = session.enumerate(RESOURCE_URI, limits).await?;
-    Ok(SoftwareIdentity::from_items(&items))
+    class::read(&CimSoftwareIdentity, session, limits).await
 }
 
 #[cfg(test)]

@@ -11,8 +11,9 @@ use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
 use super::probe::{self, ProbeResult};
-use super::{AmtClient, HTTP_PORT, TLS_PORT};
+use super::{firmware, AmtClient, HTTP_PORT, TLS_PORT};
 use crate::facts::{CertFacts, TlsFacts};
+use crate::version::ReportedVersion;
 use crate::wsman::tls::policy::Fingerprint;
 use crate::wsman::{CallLimits, Endpoint, Error, HttpTransport, TlsInfo};
 
@@ -47,10 +48,6 @@ pub struct Discovered {
     /// `tls.legacy_reason` repeats it.
     pub legacy_evidence: Option<String>,
 }
-
-/// The newest AMT major version whose TLS stack speaks only TLS 1.0 (3.x-8.x
-/// offer TLS 1.0 with RSA key exchange; 9 and later add TLS 1.1/1.2).
-pub const LAST_LEGACY_ONLY_MAJOR: u8 = 8;
 
 /// Why no endpoint of the host answered the probe.
 #[derive(Debug)]
@@ -92,8 +89,8 @@ async fn probe_at(
 }
 
 /// The major version a banner names, if it does.
-fn banner_major(banner: &probe::Banner) -> Option<u8> {
-    banner.version.as_deref()?.split('.').next()?.parse().ok()
+fn banner_major(banner: &probe::Banner) -> Option<u32> {
+    ReportedVersion::new(banner.version.as_deref()?).major()
 }
 
 /// The port an `https://` redirect points to, if the answer is one.
@@ -147,7 +144,7 @@ pub(crate) async fn probe_as_configured(
                         // The plain banner names the firmware: AMT 8 or
                         // older gets its TLS from the legacy stack at once.
                         if let Some(major) = probed.banner.as_ref().and_then(banner_major) {
-                            if major <= LAST_LEGACY_ONLY_MAJOR {
+                            if firmware::tls_1_0_only(major) {
                                 transport.prefer_legacy(format!("plain banner: AMT {major}"));
                             }
                         }

@@ -5,9 +5,11 @@
 //! AcceptNonSecureConnections appears with the releases that can keep 16992
 //! open next to TLS.
 
-use crate::facts::TlsSettingsFacts;
+use crate::facts::{FactSource, TlsSettingsFacts};
 use crate::wsman::{CallLimits, Element, Error, Session};
 
+use super::class::{self, set_facts, Apply, Class, Fetch, Seen};
+use super::firmware::{self, Generation};
 use super::{expect_class, property, property_bool};
 
 /// The class's resource URI.
@@ -35,10 +37,9 @@ pub fn from_element(item: &Element) -> Result<TlsSettingsFacts, Error> {
     })
 }
 
-/// Enumerates the class and returns the network interface's settings (what
-/// a remote console meets), or the first instance when none is marked.
-pub async fn read(session: &Session, limits: &CallLimits) -> Result<TlsSettingsFacts, Error> {
-    let items = session.enumerate(RESOURCE_URI, limits).await?;
+/// The network interface's settings (what a remote console meets) among the
+/// instances of an enumeration, or the first instance when none is marked.
+pub fn from_items(items: &[Element]) -> Result<TlsSettingsFacts, Error> {
     let mut all = items
         .iter()
         .map(from_element)
@@ -51,6 +52,53 @@ pub async fn read(session: &Session, limits: &CallLimits) -> Result<TlsSettingsF
         return Err(Error::Protocol(format!("{CLASS} enumerated no instance")));
     }
     Ok(all.swap_remove(at))
+}
+
+/// The network interface's TLS settings of a device that refused a
+/// connection to 16993 and answers plain HTTP on 16992: AMT listens on 16993
+/// only while TLS is enabled (AMT-FACTS.md, "Ports": 16993 is "the same over
+/// TLS"; the RMCP pong reports the two ports separately because they differ
+/// by configuration), and the plain read itself shows non-secure connections
+/// are accepted. Mutual authentication has no effect with TLS off and stays
+/// unknown. This saves AMT_TLSSettingData's request on every device without
+/// TLS, the common case on AMT before 16 (issue 9: at most 6 requests).
+pub fn tls_off_settings() -> TlsSettingsFacts {
+    TlsSettingsFacts {
+        interface: Some("remote".to_owned()),
+        enabled: Some(false),
+        mutual_authentication: None,
+        accept_non_secure_connections: Some(true),
+    }
+}
+
+/// AMT_TLSSettingData, as the inventory reads it.
+pub struct AmtTlsSettingData;
+
+impl Class for AmtTlsSettingData {
+    type Value = TlsSettingsFacts;
+    const NAME: &'static str = CLASS;
+    const RESOURCE_URI: &'static str = RESOURCE_URI;
+    const FETCH: Fetch = Fetch::Enumerate;
+    const FIRMWARE: &'static Generation = &firmware::WSMAN;
+
+    fn parse(&self, answer: &[Element]) -> Result<TlsSettingsFacts, Error> {
+        from_items(answer)
+    }
+
+    fn apply(&self, settings: TlsSettingsFacts, out: &mut Apply<'_>) {
+        set_facts!(out, tls_settings = Some(settings));
+    }
+
+    fn known_without_asking(&self, seen: &Seen<'_>) -> Option<(TlsSettingsFacts, FactSource)> {
+        seen.tls_off()
+            .then(|| (tls_off_settings(), FactSource::Sweep))
+    }
+}
+
+/// Enumerates the class and returns the network interface's settings (what
+/// a remote console meets), or the first instance when none is marked.
+pub async fn read(session: &Session, limits: &CallLimits) -> Result<TlsSettingsFacts, Error> {
+    class::read(&AmtTlsSettingData, session, limits).await
 }
 
 #[cfg(test)]

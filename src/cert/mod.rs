@@ -30,7 +30,7 @@ pub const AMT_PROVISIONING_OID: &str = "2.16.840.1.113741.1.2.3";
 /// The subject OU that stands in for the OID.
 pub const AMT_SETUP_OU: &str = "Intel(R) Client Setup Certificate";
 /// AMT firmware accepts SHA-256 and SHA-384 root hashes from this major.
-pub const SHA2_FROM_MAJOR: u32 = 6;
+pub use crate::amt::firmware::SHA2_FROM_MAJOR;
 /// Largest certificate file read.
 const MAX_CHAIN_BYTES: u64 = 1024 * 1024;
 
@@ -319,11 +319,7 @@ impl DeviceView {
         let amt = record.amt.as_ref()?;
         Some(DeviceView {
             hashes: amt.cert_hashes.clone()?,
-            major: amt
-                .version
-                .as_deref()
-                .and_then(|v| v.split('.').next())
-                .and_then(|m| m.trim().parse().ok()),
+            major: amt.version.as_ref().and_then(|v| v.major()),
             suffix: amt.provisioning_dns_suffix().map(|(s, _)| s.to_string()),
         })
     }

@@ -15,6 +15,7 @@ use crate::facts::{
     self, AmtStatus, ControlMode, FactSource, HostStatus, ProvisioningMode, ProvisioningState,
 };
 use crate::rules::{Evaluation, Severity, Verdict};
+use crate::version::ReportedVersion;
 
 /// One finding as reports show it.
 #[derive(Debug, Clone)]
@@ -411,9 +412,8 @@ impl Projector {
         let amt = facts.amt.as_ref();
         let text = |v: Option<&String>| v.map(|s| clean(s).into_owned());
         let major = amt
-            .and_then(|a| a.version.as_deref())
-            .and_then(|v| v.split('.').next())
-            .and_then(|m| m.trim().parse::<u32>().ok());
+            .and_then(|a| a.version.as_ref())
+            .and_then(ReportedVersion::major);
         let hostname = amt.and_then(|a| match (&a.hostname, &a.domain) {
             (Some(h), Some(d)) if !h.is_empty() && !d.is_empty() => Some(format!("{h}.{d}")),
             (Some(h), _) if !h.is_empty() => Some(h.clone()),
@@ -472,7 +472,9 @@ impl Projector {
             hostname: hostname.map(|h| clean(&h).into_owned()),
             status: facts.status,
             error: text(facts.error.as_ref()),
-            version: text(amt.and_then(|a| a.version.as_ref())),
+            version: amt
+                .and_then(|a| a.version.as_deref())
+                .map(|v| clean(v).into_owned()),
             version_source: amt.and_then(|a| a.source),
             amt_seen: amt.is_some_and(|a| a.version.is_some() || a.rmcp.is_some()),
             // The one derivation in `rules::amt_status`, so every format and

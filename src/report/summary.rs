@@ -140,11 +140,6 @@ fn verdict_index(v: Option<Verdict>) -> usize {
     }
 }
 
-/// The version as Configuration Manager groups it: at most three parts.
-fn version_group(v: &str) -> String {
-    v.split('.').take(3).collect::<Vec<_>>().join(".")
-}
-
 impl SummaryBuilder {
     pub fn new() -> Self {
         Self::default()
@@ -194,10 +189,14 @@ impl SummaryBuilder {
         self.verdicts[verdict_index(row.verdict)] += 1;
         *self.amt_status.entry(row.amt_status).or_default() += 1;
         if row.amt_found() {
-            let key = row
-                .version
-                .as_deref()
-                .map(version_group)
+            // The record's version, grouped as Configuration Manager groups
+            // it, and made safe to print as the row's version is.
+            let key = report
+                .facts
+                .amt
+                .as_ref()
+                .and_then(|a| a.version.as_ref())
+                .map(|v| super::text::clean(&v.group()).into_owned())
                 .unwrap_or_else(|| "unknown".to_string());
             if let Some(n) = self.firmware.get_mut(&key) {
                 *n += 1;
@@ -496,7 +495,7 @@ mod tests {
                     HostStatus::Unreachable
                 }),
                 amt: version.map(|v| AmtFacts {
-                    version: Some(v.to_string()),
+                    version: Some(v.into()),
                     ..AmtFacts::default()
                 }),
                 ..FactsRecord::new(target)

@@ -125,7 +125,9 @@ impl FactId {
         let text = |value: Option<&String>| value.is_some_and(|s| !s.trim().is_empty());
         match self {
             FactId::ReadStatus => record.status.is_some(),
-            FactId::AmtVersion => amt.is_some_and(|a| text(a.version.as_ref())),
+            FactId::AmtVersion => {
+                amt.is_some_and(|a| a.version.as_deref().is_some_and(|s| !s.trim().is_empty()))
+            }
             FactId::AmtVersionSource => amt.is_some_and(|a| a.source.is_some()),
             FactId::AmtBuild => amt.is_some_and(|a| text(a.build.as_ref())),
             FactId::AmtProvisioningState => amt.is_some_and(|a| a.provisioning_state.is_some()),

@@ -12,7 +12,7 @@
 //! - [`fact`]: [`FactId`], the facts a rule can read.
 //! - [`candidates`]: deciding a rule over every value an unknown fact could take.
 //! - [`parsed`]: a record's strings parsed once, before any rule runs.
-//! - [`version`]: AMT versions (2 to 4 parts, numeric, prefix-aware).
+//! - [`version`]: AMT versions (2 to 4 parts, numeric, prefix-aware), from [`crate::version`].
 //! - [`os`], [`sql`], [`product`]: OS, SQL Server and product strings into
 //!   typed values.
 //! - [`engine`]: the driver, [`Policy::evaluate`] and [`Policy::evaluate_site`].

@@ -135,9 +135,13 @@ impl<'a> Parsed<'a> {
             sql_upgraded_from: Text::read(site.sql_upgraded_from.as_ref(), parse_sql),
             upgrade_from: Text::read(site.upgrade_from.as_ref(), parse_upgrade_source),
             release: Text::read(site.release.as_ref(), Release::parse),
-            amt_version: Text::read(record.amt.as_ref().and_then(|a| a.version.as_ref()), |t| {
-                t.parse().ok()
-            }),
+            amt_version: match record.amt.as_ref().and_then(|a| a.version.as_ref()) {
+                Some(v) if !v.trim().is_empty() => Text::Present {
+                    text: v.trim(),
+                    value: v.version().cloned(),
+                },
+                _ => Text::Absent,
+            },
         }
     }
 

@@ -517,7 +517,7 @@ fn add_pong(facts: &mut AmtFacts, pong: Option<&super::rmcp::Pong>) {
     let rmcp = pong.facts();
     if facts.version.is_none() {
         if let Some(v) = &rmcp.version {
-            facts.version = Some(v.clone());
+            facts.version = Some(v.as_str().into());
             facts.source = Some(FactSource::Rmcp);
             facts.sources.insert("version".into(), FactSource::Rmcp);
         }

@@ -60,7 +60,7 @@ proptest! {
     fn evaluation_never_panics_on_arbitrary_strings(os in "\\PC{0,60}", sp in "\\PC{0,20}", sql in "\\PC{0,40}", ver in "[0-9.]{0,12}") {
         let record = FactsRecord {
             target: "t".into(),
-            amt: Some(AmtFacts { version: Some(ver), ..AmtFacts::default() }),
+            amt: Some(AmtFacts { version: Some(ver.into()), ..AmtFacts::default() }),
             host: Some(HostFacts { os: Some(os.clone()), service_pack: Some(sp), ..HostFacts::default() }),
             site: Some(SiteFacts { sql: Some(sql), console_os: Some(os.clone()), service_point_os: Some(os),
                 ..SiteFacts::default() }),
@@ -216,7 +216,7 @@ fn record() -> impl Strategy<Value = FactsRecord> {
         .prop_map(|(version, host, site)| FactsRecord {
             target: "t".into(),
             amt: Some(AmtFacts {
-                version,
+                version: version.map(Into::into),
                 ..AmtFacts::default()
             }),
             host,
@@ -390,7 +390,7 @@ fn amt_facts() -> impl Strategy<Value = AmtFacts> {
     )
         .prop_map(
             |(version, state, mode, ztc, nic, suffix, hashes)| AmtFacts {
-                version,
+                version: version.map(Into::into),
                 provisioning_state: state,
                 provisioning_mode: mode,
                 ztc_enabled: ztc,

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{clip, Check, Ctx, Outcome};
 use crate::rules::fact::{FactId, FactUse};
-use crate::rules::parsed::non_empty;
+use crate::rules::parsed::Text;
 use crate::rules::version::{RangeFit, Version};
 
 /// No parameters: the ranges are the policy's `[[amt_supported]]` table.
@@ -24,18 +24,10 @@ impl Check for Params {
 
     fn run(&self, cx: &Ctx<'_>) -> Outcome {
         let policy = cx.policy;
-        let Some(text) = cx
-            .parsed
-            .record
-            .amt
-            .as_ref()
-            .and_then(|a| non_empty(a.version.as_ref()))
-        else {
-            return Outcome::missing(vec![FactId::AmtVersion.missing()]);
-        };
-        let version: Version = match text.parse() {
-            Ok(v) => v,
-            Err(_) => {
+        let version: &Version = match &cx.parsed.amt_version {
+            Text::Absent => return Outcome::missing(vec![FactId::AmtVersion.missing()]),
+            Text::Present { value: Some(v), .. } => v,
+            Text::Present { text, value: None } => {
                 return Outcome::missing(vec![FactId::AmtVersion
                     .missing_because(format_args!("unreadable: `{}`", clip(text)))])
             }
@@ -63,7 +55,7 @@ impl Check for Params {
         let same_minor = policy
             .amt_supported
             .iter()
-            .find(|r| r.from.parts().get(..2) == version.parts().get(..2) && version < r.from);
+            .find(|r| r.from.parts().get(..2) == version.parts().get(..2) && *version < r.from);
         let message = match same_minor {
             Some(range) => {
                 let major_minor: Vec<String> = range
