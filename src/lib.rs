@@ -8,6 +8,7 @@
 pub mod amt;
 pub mod cert;
 pub mod cli;
+mod exit;
 pub mod facts;
 pub mod hostfacts;
 mod json_array;
@@ -18,3 +19,5 @@ pub mod site_file;
 pub mod text;
 pub mod winrm;
 pub mod wsman;
+
+pub use exit::ExitCode;

@@ -3,7 +3,8 @@
 
 use clap::Parser;
 
-use amtready::cli::{self, exit, Cli, Command};
+use amtready::cli::{self, Cli, Command};
+use amtready::ExitCode;
 
 /// mimalloc rather than glibc malloc: a scan makes millions of small
 /// short-lived allocations on two worker threads, where glibc spent a third
@@ -16,12 +17,12 @@ fn main() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {
-                exit::INPUT
+                ExitCode::Input
             } else {
-                exit::READY
+                ExitCode::Ready
             };
             let _ = e.print();
-            std::process::exit(code);
+            std::process::exit(code.code());
         }
     };
     let mut filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
@@ -45,5 +46,5 @@ fn main() {
         Command::Report(args) => cli::report::run(args),
         Command::Site(args) => cli::site::run(args),
     };
-    std::process::exit(code);
+    std::process::exit(code.code());
 }

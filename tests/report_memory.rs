@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 
-use amtready::cli::report::render;
+use amtready::report::render::render;
 use amtready::report::{Format, ReportOptions};
 use amtready::rules::PolicySet;
 

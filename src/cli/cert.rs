@@ -7,9 +7,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{exit, input_error};
+use super::input_error;
 use crate::cert::{self, roots, ChainFacts, DeviceView};
 use crate::rules::{Finding, Severity};
+use crate::ExitCode;
 
 /// Output formats of `cert`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -150,12 +151,12 @@ fn devices(args: &CertArgs) -> Result<Vec<(String, Option<DeviceView>)>, String>
     let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut out = Vec::new();
     let mut bad = Vec::new();
-    super::report::read_scan(BufReader::new(file), &mut |input| match input.record {
-        Ok(super::report::Item::Host(record)) => {
+    crate::report::replay::read_scan(BufReader::new(file), &mut |input| match input.record {
+        Ok(crate::report::replay::Item::Host(record)) => {
             out.push((record.target.clone(), DeviceView::from_record(&record)))
         }
         // The site record of a scan holds no device.
-        Ok(super::report::Item::Site(_)) => {}
+        Ok(crate::report::replay::Item::Site(_)) => {}
         Err(e) => bad.push(format!(
             "{}:{}: bad facts record: {e}",
             path.display(),
@@ -174,7 +175,7 @@ fn devices(args: &CertArgs) -> Result<Vec<(String, Option<DeviceView>)>, String>
 /// Runs `amtready cert`; returns the exit code: 0 every device can be
 /// provisioned with this chain, 1 at least one cannot, 2 a device's hashes
 /// were not read, 3 input error.
-pub fn run(args: &CertArgs) -> i32 {
+pub fn run(args: &CertArgs) -> ExitCode {
     let password = match &args.password_env {
         Some(var) => match std::env::var(var) {
             Ok(p) => Some(p),
@@ -247,11 +248,11 @@ pub fn run(args: &CertArgs) -> i32 {
         }
     }
     if results.iter().any(|r| r.verdict == "not_ready") {
-        exit::NOT_READY
+        ExitCode::NotReady
     } else if unread {
-        exit::UNKNOWN
+        ExitCode::Unknown
     } else {
-        exit::READY
+        ExitCode::Ready
     }
 }
 

@@ -1,6 +1,7 @@
 //! `amtready rules`: lists every rule of the policies with what it checks and
 //! the document and section it comes from, in any listing format.
 
+use crate::ExitCode;
 use std::io::Write;
 
 use serde::Serialize;
@@ -93,12 +94,12 @@ impl Entry {
 
 /// Loads the `--policy` values (built-in names or files; none: the default
 /// set); on error reports it and gives the exit code.
-pub(crate) fn load_policies(args: &[String]) -> Result<PolicySet, i32> {
+pub(crate) fn load_policies(args: &[String]) -> Result<PolicySet, ExitCode> {
     PolicySet::from_args(args).map_err(super::input_error)
 }
 
 /// Runs `amtready rules`; returns the exit code.
-pub fn run(args: &RulesArgs) -> i32 {
+pub fn run(args: &RulesArgs) -> ExitCode {
     let names: Vec<String> = if args.policy.is_empty() {
         BUILTINS.iter().map(|(name, _)| name.to_string()).collect()
     } else {
@@ -154,5 +155,5 @@ pub fn run(args: &RulesArgs) -> i32 {
         Err(e) => return super::input_error(format_args!("cannot write the rules: {e}")),
         Ok(()) => {}
     }
-    super::exit::READY
+    ExitCode::Ready
 }

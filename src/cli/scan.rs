@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::password::PasswordArgs;
 use super::site::SiteFactsArgs;
-use super::{exit, heading, input_error};
+use super::{heading, input_error};
 use crate::amt::{AmtClient, ClientOptions};
 use crate::facts::{CredentialFacts, HostStatus, SiteFacts};
 use crate::report::progress::{HostDone, Progress as ProgressBar};
@@ -22,6 +22,7 @@ use crate::scan::{
     pipeline, DiscoveryOptions, PipelineOptions, Plan, PlanInput, Progress, ScanEvent, Shard,
 };
 use crate::wsman::{CallLimits, Credentials, Password};
+use crate::ExitCode;
 
 /// Options shared by `scan` and `demo`: how to talk to devices and what to print.
 // Help headings are listed in the order their first flag is declared: the
@@ -227,7 +228,7 @@ impl Default for SweepArgs {
     }
 }
 
-pub fn run(args: &ScanArgs) -> i32 {
+pub fn run(args: &ScanArgs) -> ExitCode {
     if args.targets.is_empty() && args.targets_file.is_none() && args.resume.is_none() {
         return input_error("no targets: give TARGET arguments, --targets-file or --resume");
     }
@@ -300,7 +301,7 @@ pub fn execute(
     site: Option<SiteFacts>,
     winrm: Option<Arc<crate::winrm::HostOptions>>,
     warn_without_password: bool,
-) -> i32 {
+) -> ExitCode {
     let judge = if read.no_rules {
         None
     } else {
@@ -544,10 +545,10 @@ pub fn execute(
     runtime.shutdown_background();
     if let Some(failure) = written.failure() {
         super::say(format_args!("{failure}"));
-        return exit::INPUT;
+        return ExitCode::Input;
     }
     if interrupted {
-        return exit::INTERRUPTED;
+        return ExitCode::Interrupted;
     }
     outcome.exit_code()
 }
@@ -723,7 +724,7 @@ fn summary(progress: &Progress, all: bool, elapsed: Duration) {
 }
 
 /// Reads `--provisioning-cert` once, with its chain-only findings.
-fn provisioning_cert(read: &ReadArgs) -> Result<Option<Arc<ProvisioningCert>>, i32> {
+fn provisioning_cert(read: &ReadArgs) -> Result<Option<Arc<ProvisioningCert>>, ExitCode> {
     let Some(path) = &read.provisioning_cert else {
         return Ok(None);
     };
@@ -791,7 +792,7 @@ pub fn check_user(user: &str) -> Result<(), String> {
 }
 
 /// Checks the user's limits and turns them into the client's options, once.
-fn client_options(read: &ReadArgs) -> Result<ClientOptions, i32> {
+fn client_options(read: &ReadArgs) -> Result<ClientOptions, ExitCode> {
     let range = format!("between {MIN_SECS} and {MAX_SECS} seconds");
     let deadline =
         secs(read.timeout).ok_or_else(|| input_error(format_args!("--timeout must be {range}")))?;

@@ -2,6 +2,7 @@
 //! point, console, SQL Server, upgrade path and release), without any AMT host;
 //! and the site facts every judging command takes ([`SiteFactsArgs`]).
 
+use crate::ExitCode;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -124,7 +125,7 @@ pub struct SiteArgs {
 
 /// Runs `amtready site`: the site judged alone, through the same judge and
 /// the same report sinks as a scan with `--site`; returns the exit code.
-pub fn run(args: &SiteArgs) -> i32 {
+pub fn run(args: &SiteArgs) -> ExitCode {
     let policy = match super::rules::load_policies(&args.policy) {
         Ok(policy) => policy,
         Err(code) => return code,
@@ -172,6 +173,6 @@ pub fn site_report(judge: &Judge, rules: bool) -> Option<SiteReport> {
 }
 
 /// The exit code of a site alone.
-pub fn site_exit_code(site: &SiteReport) -> i32 {
+pub fn site_exit_code(site: &SiteReport) -> ExitCode {
     exit_code(site.evaluation.iter().map(|e| e.verdict))
 }

@@ -3,6 +3,7 @@
 //! without touching the network. It is `report` with the scan formats; both
 //! stream the file (see [`super::report::read_scan`]).
 
+use crate::ExitCode;
 use std::path::PathBuf;
 
 use super::site::SiteFactsArgs;
@@ -40,7 +41,7 @@ pub struct ValidateArgs {
 /// Runs `amtready validate`; returns the exit code (0 ready, 1 any host or
 /// the site not ready, 2 only unknowns, 3 if any record was unreadable or
 /// named a second site).
-pub fn run(args: &ValidateArgs) -> i32 {
+pub fn run(args: &ValidateArgs) -> ExitCode {
     super::report::run(&super::report::ReportArgs {
         file: args.file.clone(),
         format: args.format,

@@ -11,6 +11,7 @@ pub mod junit;
 pub mod listing;
 pub mod markdown;
 pub mod progress;
+pub mod render;
 pub mod replay;
 pub mod row;
 pub mod summary;

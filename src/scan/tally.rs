@@ -4,18 +4,7 @@
 use crate::facts::HostStatus;
 use crate::report::{HostReport, SiteReport};
 use crate::rules::{self, Severity, Verdict};
-
-/// Exit codes of `scan`, as the README's exit-code section lists them.
-pub mod exit {
-    /// Every host was read with credentials and is ready.
-    pub const READY: i32 = 0;
-    /// At least one host, or the site, is not ready.
-    pub const NOT_READY: i32 = 1;
-    /// Nothing is not ready, but at least one verdict is unknown.
-    pub const UNKNOWN: i32 = 2;
-    /// At least one target could not be read, or no device was read at all.
-    pub const UNREAD: i32 = 4;
-}
+use crate::ExitCode;
 
 /// `--fail-on`: the least serious outcome that still fails the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -89,17 +78,17 @@ impl Tally {
     /// An unread target outranks every verdict: its readiness is not known.
     /// So does a run that read no device at all: there is no evidence to
     /// call anything ready (a mistyped range, a mock that never started).
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> ExitCode {
         if self.unread > 0 || self.read == 0 {
-            return exit::UNREAD;
+            return ExitCode::Unread;
         }
         let code = rules::exit_code(self.verdicts.iter().copied());
         match self.fail_on {
-            FailOn::Unread => exit::READY,
-            FailOn::Error if code == exit::NOT_READY => code,
-            FailOn::Error => exit::READY,
+            FailOn::Unread => ExitCode::Ready,
+            FailOn::Error if code == ExitCode::NotReady => code,
+            FailOn::Error => ExitCode::Ready,
             FailOn::Unknown => code,
-            FailOn::Warning if code == exit::READY && self.warnings => exit::NOT_READY,
+            FailOn::Warning if code == ExitCode::Ready && self.warnings => ExitCode::NotReady,
             FailOn::Warning => code,
         }
     }
