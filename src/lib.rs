@@ -7,7 +7,6 @@
 
 pub mod amt;
 pub mod cert;
-pub mod cli;
 mod exit;
 pub mod facts;
 pub mod hostfacts;

@@ -1,10 +1,12 @@
 //! The `amtready` binary: argument parsing and dispatch only.
 #![forbid(unsafe_code)]
 
+mod cli;
+
 use clap::Parser;
 
-use amtready::cli::{self, Cli, Command};
 use amtready::ExitCode;
+use cli::{Cli, Command};
 
 /// mimalloc rather than glibc malloc: a scan makes millions of small
 /// short-lived allocations on two worker threads, where glibc spent a third

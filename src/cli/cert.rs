@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::input_error;
-use crate::cert::{self, roots, ChainFacts, DeviceView};
-use crate::rules::{Finding, Severity};
-use crate::ExitCode;
+use amtready::cert::{self, roots, ChainFacts, DeviceView};
+use amtready::rules::{Finding, Severity};
+use amtready::ExitCode;
 
 /// Output formats of `cert`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -151,12 +151,12 @@ fn devices(args: &CertArgs) -> Result<Vec<(String, Option<DeviceView>)>, String>
     let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut out = Vec::new();
     let mut bad = Vec::new();
-    crate::report::replay::read_scan(BufReader::new(file), &mut |input| match input.record {
-        Ok(crate::report::replay::Item::Host(record)) => {
+    amtready::report::replay::read_scan(BufReader::new(file), &mut |input| match input.record {
+        Ok(amtready::report::replay::Item::Host(record)) => {
             out.push((record.target.clone(), DeviceView::from_record(&record)))
         }
         // The site record of a scan holds no device.
-        Ok(crate::report::replay::Item::Site(_)) => {}
+        Ok(amtready::report::replay::Item::Site(_)) => {}
         Err(e) => bad.push(format!(
             "{}:{}: bad facts record: {e}",
             path.display(),
@@ -261,7 +261,7 @@ fn write_table(
     chain: &ChainFacts,
     results: &[DeviceResult],
 ) -> std::io::Result<()> {
-    let clean = |t: &str| crate::report::text::clean(t).into_owned();
+    let clean = |t: &str| amtready::report::text::clean(t).into_owned();
     writeln!(
         out,
         "leaf: {}",

@@ -9,9 +9,9 @@ use mock_amt::{round_robin, start_fleet, Profile};
 use super::input_error;
 use super::scan::{execute, ReadArgs, SweepArgs};
 use super::site::SiteFactsArgs;
-use crate::scan::PlanInput;
-use crate::wsman::{Credentials, Password};
-use crate::ExitCode;
+use amtready::scan::PlanInput;
+use amtready::wsman::{Credentials, Password};
+use amtready::ExitCode;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DemoArgs {

@@ -12,11 +12,14 @@ pub mod tls;
 pub mod validate;
 pub mod winrm;
 
+#[cfg(test)]
+mod tests;
+
 use std::fmt::Display;
 
 use clap::{Parser, Subcommand};
 
-use crate::ExitCode;
+use amtready::ExitCode;
 
 /// The help headings flags are grouped under, by the task they serve, so
 /// `--help` reads as a checklist rather than one list of sixty flags.
@@ -83,8 +86,8 @@ pub enum Command {
     Cert(cert::CertArgs),
 }
 
-/// Says one thing on stderr, as `amtready: ...` (see [`crate::report::text::say`]).
-pub use crate::report::text::say;
+/// Says one thing on stderr, as `amtready: ...` (see [`amtready::report::text::say`]).
+pub use amtready::report::text::say;
 
 /// Reports a usage or input error on stderr and gives its exit code.
 pub fn input_error(message: impl Display) -> ExitCode {

@@ -1,5 +1,5 @@
 //! `amtready report`: renders a saved scan in any format, judged again with
-//! the given policy (the work is [`crate::report::render`]'s).
+//! the given policy (the work is [`amtready::report::render`]'s).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use super::input_error;
 use super::site::SiteFactsArgs;
-use crate::report::render::render_with_host_facts;
-use crate::report::{self, Format, ReportOptions};
-use crate::ExitCode;
+use amtready::report::render::render_with_host_facts;
+use amtready::report::{self, Format, ReportOptions};
+use amtready::ExitCode;
 
 /// Arguments of `amtready report`.
 #[derive(Debug, Clone, clap::Args)]

@@ -1,17 +1,17 @@
 //! `amtready rules`: lists every rule of the policies with what it checks and
 //! the document and section it comes from, in any listing format.
 
-use crate::ExitCode;
+use amtready::ExitCode;
 use std::io::Write;
 
 use serde::Serialize;
 
-use crate::report::listing::write_listing;
-use crate::report::row::source_of;
-use crate::report::{text, Format};
-use crate::rules::policy::BUILTINS;
-use crate::rules::policy_set::DEFAULT_POLICIES;
-use crate::rules::{Policy, PolicySet, RuleInfo};
+use amtready::report::listing::write_listing;
+use amtready::report::row::source_of;
+use amtready::report::{text, Format};
+use amtready::rules::policy::BUILTINS;
+use amtready::rules::policy_set::DEFAULT_POLICIES;
+use amtready::rules::{Policy, PolicySet, RuleInfo};
 
 /// Arguments of `amtready rules`.
 #[derive(Debug, Clone, clap::Args)]

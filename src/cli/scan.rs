@@ -8,21 +8,21 @@ use std::time::{Duration, Instant};
 use super::password::PasswordArgs;
 use super::site::SiteFactsArgs;
 use super::{heading, input_error};
-use crate::amt::{AmtClient, ClientOptions};
-use crate::facts::{CredentialFacts, HostStatus, SiteFacts};
-use crate::report::progress::{HostDone, Progress as ProgressBar};
-use crate::report::{self, Format, ReportOptions, SiteReport};
-use crate::rules::checks::provisioning_password::password_problems;
-use crate::rules::Judge;
-use crate::scan::discover::{self, DEFAULT_RATE};
-use crate::scan::pipeline::ProvisioningCert;
-pub use crate::scan::tally::FailOn;
-use crate::scan::tally::Tally;
-use crate::scan::{
+use amtready::amt::{AmtClient, ClientOptions};
+use amtready::facts::{CredentialFacts, HostStatus, SiteFacts};
+use amtready::report::progress::{HostDone, Progress as ProgressBar};
+use amtready::report::{self, Format, ReportOptions, SiteReport};
+use amtready::rules::checks::provisioning_password::password_problems;
+use amtready::rules::Judge;
+use amtready::scan::discover::{self, DEFAULT_RATE};
+use amtready::scan::pipeline::ProvisioningCert;
+pub use amtready::scan::tally::FailOn;
+use amtready::scan::tally::Tally;
+use amtready::scan::{
     pipeline, DiscoveryOptions, PipelineOptions, Plan, PlanInput, Progress, ScanEvent, Shard,
 };
-use crate::wsman::{CallLimits, Credentials, Password};
-use crate::ExitCode;
+use amtready::wsman::{CallLimits, Credentials, Password};
+use amtready::ExitCode;
 
 /// Options shared by `scan` and `demo`: how to talk to devices and what to print.
 // Help headings are listed in the order their first flag is declared: the
@@ -186,7 +186,7 @@ pub struct SweepArgs {
     )]
     pub rmcp: bool,
     /// UDP port for the RMCP ping (for tests against a mock on an unprivileged port).
-    #[arg(long, value_name = "PORT", default_value_t = crate::scan::rmcp::RMCP_PORT, hide = true, help_heading = heading::DISCOVERY)]
+    #[arg(long, value_name = "PORT", default_value_t = amtready::scan::rmcp::RMCP_PORT, hide = true, help_heading = heading::DISCOVERY)]
     pub rmcp_port: u16,
     /// Stop offering the credentials after N devices in a row rejected them.
     ///
@@ -219,7 +219,7 @@ impl Default for SweepArgs {
             min_rtt: 0.1,
             sweep_concurrency: None,
             rmcp: true,
-            rmcp_port: crate::scan::rmcp::RMCP_PORT,
+            rmcp_port: amtready::scan::rmcp::RMCP_PORT,
             auth_fail_limit: 3,
             output: None,
             all: false,
@@ -299,7 +299,7 @@ pub fn execute(
     read: &ReadArgs,
     sweep: &SweepArgs,
     site: Option<SiteFacts>,
-    winrm: Option<Arc<crate::winrm::HostOptions>>,
+    winrm: Option<Arc<amtready::winrm::HostOptions>>,
     warn_without_password: bool,
 ) -> ExitCode {
     let judge = if read.no_rules {
@@ -414,7 +414,7 @@ pub fn execute(
             in_flight: in_flight.max(1),
             rmcp: sweep.rmcp,
             rmcp_port: sweep.rmcp_port,
-            read_starts_on_tls: read.tls.tls == crate::amt::TlsMode::On,
+            read_starts_on_tls: read.tls.tls == amtready::amt::TlsMode::On,
             ..DiscoveryOptions::default()
         }),
         judge,
@@ -524,7 +524,7 @@ pub fn execute(
             super::say(format_args!(
                 "{} is full: {refused} new device certificate(s) were not learnt and \
                  stay untrusted (prune the file, or use another --tofu file)",
-                crate::text::clean(&store.path().display().to_string())
+                amtready::text::clean(&store.path().display().to_string())
             ));
         }
     }
@@ -736,7 +736,7 @@ fn provisioning_cert(read: &ReadArgs) -> Result<Option<Arc<ProvisioningCert>>, E
         })?),
         None => None,
     };
-    let chain = crate::cert::load_chain(path, password.as_deref()).map_err(input_error)?;
+    let chain = amtready::cert::load_chain(path, password.as_deref()).map_err(input_error)?;
     Ok(Some(Arc::new(ProvisioningCert::new(chain))))
 }
 
@@ -785,7 +785,7 @@ pub fn check_user(user: &str) -> Result<(), String> {
     {
         return Err(format!(
             "--user {} holds a control character, quote or backslash, which cannot go into a Digest header",
-            crate::report::text::clean(user)
+            amtready::report::text::clean(user)
         ));
     }
     Ok(())

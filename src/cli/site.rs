@@ -2,13 +2,13 @@
 //! point, console, SQL Server, upgrade path and release), without any AMT host;
 //! and the site facts every judging command takes ([`SiteFactsArgs`]).
 
-use crate::ExitCode;
+use amtready::ExitCode;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::facts::SiteFacts;
-use crate::report::{self, Format, ReportOptions, SiteReport};
-use crate::rules::{exit_code, Judge};
+use amtready::facts::SiteFacts;
+use amtready::report::{self, Format, ReportOptions, SiteReport};
+use amtready::rules::{exit_code, Judge};
 
 /// The SP1 release being installed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -92,7 +92,7 @@ impl SiteFactsArgs {
     /// when neither gives any. A bad file is a one-line error.
     pub fn resolve(&self) -> Result<Option<SiteFacts>, String> {
         let mut facts = match &self.site_file {
-            Some(path) => crate::site_file::load(path)?,
+            Some(path) => amtready::site_file::load(path)?,
             None => SiteFacts::default(),
         };
         facts.overlay(self.flag_facts());

@@ -3,11 +3,11 @@
 //! without touching the network. It is `report` with the scan formats; both
 //! stream the file (see [`super::report::read_scan`]).
 
-use crate::ExitCode;
+use amtready::ExitCode;
 use std::path::PathBuf;
 
 use super::site::SiteFactsArgs;
-use crate::report::Format;
+use amtready::report::Format;
 
 /// Arguments of `amtready validate`.
 #[derive(Debug, Clone, clap::Args)]
