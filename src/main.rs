@@ -41,6 +41,7 @@ fn main() {
 
     let code = match &cli.command {
         Command::Scan(args) => cli::scan::run(args),
+        #[cfg(feature = "demo")]
         Command::Demo(args) => cli::demo::run(args),
         Command::Rules(args) => cli::rules::run(args),
         Command::Validate(args) => cli::validate::run(args),

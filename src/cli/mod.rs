@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand. `main.rs` only parses and dispatches.
 
 pub mod cert;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod host_facts;
 pub mod password;
@@ -70,6 +71,7 @@ pub enum Command {
     #[command(after_help = SHORT_HELP_NOTE, after_long_help = "")]
     Scan(Box<scan::ScanArgs>),
     /// Start a mock AMT fleet on loopback and scan it: the whole product, offline.
+    #[cfg(feature = "demo")]
     #[command(after_help = SHORT_HELP_NOTE, after_long_help = "")]
     Demo(demo::DemoArgs),
     /// List every rule with its id, what it checks and its seed section.
