@@ -1,7 +1,6 @@
 //! `amtready scan`: read AMT devices and say which are ready.
 
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,18 +8,14 @@ use super::password::PasswordArgs;
 use super::site::SiteFactsArgs;
 use super::{heading, input_error};
 use amtready::amt::{AmtClient, ClientOptions};
-use amtready::facts::{CredentialFacts, HostStatus, SiteFacts};
-use amtready::report::progress::{HostDone, Progress as ProgressBar};
-use amtready::report::{self, Format, ReportOptions, SiteReport};
-use amtready::rules::checks::provisioning_password::password_problems;
+use amtready::facts::{HostStatus, SiteFacts};
+use amtready::report::progress::Progress as ProgressBar;
+use amtready::report::{self, Counts, Event, Format, ReportOptions, SiteReport};
 use amtready::rules::Judge;
 use amtready::scan::discover::{self, DEFAULT_RATE};
 use amtready::scan::pipeline::ProvisioningCert;
-pub use amtready::scan::tally::FailOn;
-use amtready::scan::tally::Tally;
-use amtready::scan::{
-    pipeline, DiscoveryOptions, PipelineOptions, Plan, PlanInput, Progress, ScanEvent, Shard,
-};
+pub use amtready::scan::FailOn;
+use amtready::scan::{DiscoveryOptions, PipelineOptions, Plan, PlanInput, Shard, Tally};
 use amtready::wsman::{CallLimits, Credentials, Password};
 use amtready::ExitCode;
 
@@ -396,13 +391,10 @@ pub fn execute(
         None => None,
     };
 
-    let in_flight = sweep.sweep_concurrency.unwrap_or_else(|| {
-        // Two sockets per address, plus room for the inventory's connections.
-        let limit = discover::open_file_limit().unwrap_or(1024);
-        let room = limit.saturating_sub(read.concurrency as u64 * 2 + 256) / 2;
-        room.clamp(16, 4096) as usize
-    });
-    let credential_facts = credential_facts(credentials.as_ref());
+    let in_flight = sweep
+        .sweep_concurrency
+        .unwrap_or_else(|| discover::default_in_flight(read.concurrency));
+    let credential_facts = amtready::scan::credential_facts(credentials.as_ref());
     let pipeline = PipelineOptions {
         credentials,
         concurrency: read.concurrency,
@@ -424,7 +416,6 @@ pub fn execute(
         winrm,
     };
 
-    let progress = Arc::new(Progress::default());
     let bar = ProgressBar::new(plan.total(), !read.no_progress);
     let stdout = std::io::stdout();
     let mut sink = report::sink(
@@ -432,64 +423,60 @@ pub fn execute(
         std::io::BufWriter::new(stdout.lock()),
         &read.report_options(),
     );
-    let mut outcome = Tally::new(sweep.fail_on);
+    // The one tally of the run: the bar, the summary line and the exit code
+    // read it. The site, a resumed file's hosts and this run's hosts all
+    // reach it, and the report, as events.
+    let mut tally = Tally::new(sweep.fail_on);
     let mut written = Written::default();
-    if let Some(site) = &site_report {
-        outcome.add_site(site);
-        if let Some(out) = output.as_mut() {
-            written.output(out.site(site), &bar);
+    // Every event takes this one path. A resumed file's hosts (`from_file`)
+    // are already in --output and are not this run's progress.
+    let mut deliver = |tally: &mut Tally, event: Event, from_file: bool| {
+        tally.event(&event);
+        match &event {
+            Event::HostJudged(report) if !from_file => {
+                bar.show(tally);
+                if report.facts.status == Some(HostStatus::Silent) && !sweep.all {
+                    return;
+                }
+            }
+            Event::AuthLimitReached { limit } => {
+                let notice = report::auth_limit_notice(*limit);
+                bar.suspend(|| super::say(format_args!("{notice}")));
+            }
+            _ => {}
         }
-        written.report(bar.suspend(|| sink.site(site)), &bar);
+        let to_output = !from_file && matches!(event, Event::SiteJudged(_) | Event::HostJudged(_));
+        if let (true, Some(out)) = (to_output, output.as_mut()) {
+            written.output(out.event(&event), &bar);
+        }
+        written.report(bar.suspend(|| sink.event(&event)), &bar);
+    };
+    if let Some(site) = site_report {
+        deliver(&mut tally, Event::SiteJudged(Box::new(site)), false);
     }
     // A resumed run reports, and is judged on, every host of the file as
     // well as the new ones, as if it had never stopped.
     if let Some(path) = &input.resume {
-        let replayed = report::replay::saved_hosts(path, &mut |saved| {
-            progress.count(saved.facts.status);
-            outcome.add(&saved);
-            written.report(bar.suspend(|| sink.record(&saved)), &bar);
-        });
+        let replayed =
+            report::replay::saved_events(path, &mut |event| deliver(&mut tally, event, true));
         if let Err(e) = replayed {
             return input_error(format_args!("cannot read {}: {e}", path.display()));
         }
     }
+    tally.mark_live();
     let started = Instant::now();
     let interrupted = runtime.block_on(async {
-        let mut events =
-            pipeline::start(client, Arc::clone(&plan), pipeline, Arc::clone(&progress)).await;
+        let mut events = amtready::scan::run(client, Arc::clone(&plan), pipeline, None).await;
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
         loop {
             let event = tokio::select! {
-                event = events.recv() => event,
+                event = events.next() => event,
                 _ = &mut ctrl_c => return true,
             };
-            let Some(event) = event else { return false };
             match event {
-                ScanEvent::AuthLimitReached { limit } => {
-                    let notice = auth_limit_notice(limit);
-                    bar.suspend(|| super::say(format_args!("{notice}")));
-                    sink.notice(&notice);
-                }
-                ScanEvent::Host(report) => {
-                    bar.host_done(HostDone {
-                        amt_found: report
-                            .facts
-                            .amt
-                            .as_ref()
-                            .is_some_and(|a| a.version.is_some())
-                            || report.facts.status.is_some_and(HostStatus::proves_amt),
-                        verdict: report.evaluation.as_ref().map(|e| e.verdict),
-                    });
-                    outcome.add(&report);
-                    if report.facts.status == Some(HostStatus::Silent) && !sweep.all {
-                        continue;
-                    }
-                    if let Some(out) = output.as_mut() {
-                        written.output(out.record(&report), &bar);
-                    }
-                    written.report(bar.suspend(|| sink.record(&report)), &bar);
-                }
+                None | Some(Event::Finished) => return false,
+                Some(event) => deliver(&mut tally, event, false),
             }
         }
     });
@@ -498,7 +485,7 @@ pub fn execute(
         sink.mark_partial();
         super::say(format_args!(
             "interrupted: the report holds the {} of {} host(s) finished (partial)",
-            progress.done.load(Ordering::Relaxed),
+            tally.counts().hosts,
             plan.total()
         ));
     }
@@ -531,8 +518,8 @@ pub fn execute(
     if let Some(mut out) = output {
         written.output(out.finish(), &bar);
     }
-    summary(&progress, sweep.all, started.elapsed());
-    if outcome.read() == 0 && !interrupted {
+    summary(tally.counts(), sweep.all, started.elapsed());
+    if tally.read() == 0 && !interrupted {
         super::say(format_args!(
             "no device was read, so nothing can be called ready \
              (check the targets, and that the devices are on)"
@@ -550,15 +537,7 @@ pub fn execute(
     if interrupted {
         return ExitCode::Interrupted;
     }
-    outcome.exit_code()
-}
-
-/// What the run says when the auth-fail limit trips: the likely cause first.
-pub fn auth_limit_notice(limit: u32) -> String {
-    format!(
-        "the credentials were rejected by the first {limit} devices in a row: check them \
-         (the rest were not offered them; --auth-fail-limit {limit})"
-    )
+    tally.exit_code()
 }
 
 /// The first failure to write the report (stdout) or `--output`: either
@@ -692,32 +671,25 @@ fn set_aside(path: &std::path::Path, partial: &[u8]) -> Result<std::path::PathBu
     ))
 }
 
-fn summary(progress: &Progress, all: bool, elapsed: Duration) {
-    let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
-    let hosts = n(&progress.ok)
-        + n(&progress.unreachable)
-        + n(&progress.auth_failed)
-        + n(&progress.not_tried)
-        + n(&progress.error)
-        + n(&progress.not_amt)
-        + n(&progress.tls_untrusted);
-    let mut parts = vec![format!("{} ok", n(&progress.ok))];
+fn summary(counts: &Counts, all: bool, elapsed: Duration) {
+    let mut parts = vec![format!("{} ok", counts.ok)];
     for (count, name) in [
-        (n(&progress.auth_failed), "auth_failed"),
-        (n(&progress.not_tried), "not_tried"),
-        (n(&progress.error), "error"),
-        (n(&progress.unreachable), "unreachable"),
-        (n(&progress.not_amt), "not_amt"),
-        (n(&progress.tls_untrusted), "tls_untrusted"),
+        (counts.auth_failed, "auth_failed"),
+        (counts.not_tried, "not_tried"),
+        (counts.error, "error"),
+        (counts.unreachable, "unreachable"),
+        (counts.not_amt, "not_amt"),
+        (counts.tls_untrusted, "tls_untrusted"),
     ] {
         if count > 0 {
             parts.push(format!("{count} {name}"));
         }
     }
     super::say(format_args!(
-        "{hosts} host(s) reported ({}); {} silent address(es){}; {:.1} s",
+        "{} host(s) reported ({}); {} silent address(es){}; {:.1} s",
+        counts.reported(),
         parts.join(", "),
-        n(&progress.silent),
+        counts.silent,
         if all { "" } else { " (list them with --all)" },
         elapsed.as_secs_f64()
     ));
@@ -738,19 +710,6 @@ fn provisioning_cert(read: &ReadArgs) -> Result<Option<Arc<ProvisioningCert>>, E
     };
     let chain = amtready::cert::load_chain(path, password.as_deref()).map_err(input_error)?;
     Ok(Some(Arc::new(ProvisioningCert::new(chain))))
-}
-
-/// What the provisioning rules need to know of the credentials: the user and
-/// which of Configuration Manager's password rules the password breaks. The
-/// password itself goes no further than this function.
-fn credential_facts(credentials: Option<&Credentials>) -> CredentialFacts {
-    CredentialFacts {
-        user: credentials.map(|c| c.user.clone()),
-        password_given: credentials.is_some(),
-        password_problems: credentials
-            .map(|c| password_problems(c.password.expose()))
-            .unwrap_or_default(),
-    }
 }
 
 /// Shortest time limit accepted: below a millisecond no exchange can finish,

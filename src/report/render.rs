@@ -7,16 +7,17 @@ use std::io::{self, BufRead, Write};
 
 use super::replay::{read_scan, Item};
 use super::text::say;
-use super::{Format, HostReport, ReportOptions, SiteReport};
+use super::{Event, Format, HostReport, ReportOptions, SiteReport, Tally};
 use crate::facts::{FactsRecord, SiteFacts};
 use crate::hostfacts::Inventory;
-use crate::rules::{exit_code, Judge, PolicySet, Verdict};
+use crate::rules::{Judge, PolicySet, Verdict};
 use crate::ExitCode;
 
 /// What rendering a saved scan came to.
 #[derive(Debug, Default)]
 pub struct Rendered {
-    pub verdicts: Vec<Verdict>,
+    /// The host and site verdicts, counted as a scan counts them.
+    pub tally: Tally,
     pub bad_records: usize,
     pub hosts: usize,
     /// The reader closed the output early (`| head`): not an error.
@@ -40,7 +41,7 @@ impl Rendered {
             say(format_args!("{origin}: no facts records"));
             ExitCode::Input
         } else {
-            exit_code(self.verdicts.iter().copied().chain(self.site.flatten()))
+            self.tally.verdict_code()
         }
     }
 }
@@ -117,10 +118,11 @@ pub fn render_with_host_facts(
      -> io::Result<()> {
         let evaluation = judge.as_ref().and_then(Judge::judge_site);
         done.site = Some(evaluation.as_ref().map(|e| e.verdict));
-        sink.site(&SiteReport {
+        let site = SiteReport {
             facts: facts.clone(),
             evaluation,
-        })
+        };
+        deliver(&Event::SiteJudged(Box::new(site)), sink, done)
     };
     if let Some(facts) = run.facts.clone() {
         if let Err(e) = emit_site(&facts, &judge, &mut sink, &mut done) {
@@ -229,13 +231,22 @@ fn judge_and_write(
         Some(site) => j.with_site(Some(site.clone())).judge_host(facts),
         None => j.judge_host(facts),
     });
-    if let Some(e) = &evaluation {
-        done.verdicts.push(e.verdict);
-    }
     done.hosts += 1;
     facts.site = own_site;
-    sink.record(&HostReport {
+    let report = HostReport {
         facts: std::mem::take(facts),
         evaluation,
-    })
+    };
+    deliver(&Event::HostJudged(Box::new(report)), sink, done)
+}
+
+/// Every judged record takes the path a scan's events take: the tally, then
+/// the sink.
+fn deliver(
+    event: &Event,
+    sink: &mut Box<dyn super::ReportSink + '_>,
+    done: &mut Rendered,
+) -> io::Result<()> {
+    done.tally.event(event);
+    sink.event(event)
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::{read_line_capped, HostReport, LineRead, MAX_RECORD_BYTES, SITE_KIND};
+use super::{read_line_capped, Event, HostReport, LineRead, MAX_RECORD_BYTES, SITE_KIND};
 use crate::facts::{FactsRecord, SiteFacts};
 use crate::rules::{Evaluation, Verdict};
 
@@ -220,6 +220,15 @@ pub fn saved_hosts(path: &Path, each: &mut dyn FnMut(HostReport)) -> Result<(), 
             }
         }
     }
+}
+
+/// A saved scan's host records as the events the scan that wrote them gave
+/// ([`Event::HostJudged`], in file order), so a resumed scan's report,
+/// summary and exit code take the same path as its new hosts.
+pub fn saved_events(path: &Path, each: &mut dyn FnMut(Event)) -> Result<(), String> {
+    saved_hosts(path, &mut |report| {
+        each(Event::HostJudged(Box::new(report)))
+    })
 }
 
 /// A host record back into its facts and evaluation; `None` for a site
