@@ -3,6 +3,7 @@
 pub mod cert;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod flags;
 pub mod host_facts;
 pub mod password;
 pub mod report;

@@ -5,10 +5,11 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::PathBuf;
 
+use super::flags::{FormatArgs, PolicyArgs, SummaryArgs, VerboseArgs};
 use super::input_error;
 use super::site::SiteFactsArgs;
 use amtready::report::render::render_with_host_facts;
-use amtready::report::{self, Format, ReportOptions};
+use amtready::report::{self, ReportOptions};
 use amtready::ExitCode;
 
 /// Arguments of `amtready report`.
@@ -17,23 +18,17 @@ pub struct ReportArgs {
     /// A saved scan: JSON Lines, a JSON array or one JSON object (`-` for stdin).
     #[arg(value_name = "SCAN.jsonl")]
     pub file: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Table, help_heading = super::heading::OUTPUT)]
-    pub format: Format,
-    /// Judge with this built-in policy or policy file; repeatable.
-    ///
-    /// Default: configmgr-2007-sp1 and configmgr-2007-sp1-provisioning.
-    #[arg(long, value_name = "NAME|FILE", help_heading = super::heading::RULES)]
-    pub policy: Vec<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     /// Render what was read without judging it.
     #[arg(long, help_heading = super::heading::RULES)]
     pub no_rules: bool,
-    /// Table: list every rule not checked and each finding's source.
-    #[arg(short, long, help_heading = super::heading::OUTPUT)]
-    pub verbose: bool,
-    /// JSON Lines: end with a `{"summary": ...}` line.
-    #[arg(long, help_heading = super::heading::OUTPUT)]
-    pub summary: bool,
+    #[command(flatten)]
+    pub verbose: VerboseArgs,
+    #[command(flatten)]
+    pub summary: SummaryArgs,
     /// Title of the HTML, Markdown and JUnit documents.
     #[arg(long, value_name = "TEXT", help_heading = super::heading::OUTPUT)]
     pub title: Option<String>,
@@ -48,15 +43,15 @@ pub fn run(args: &ReportArgs) -> ExitCode {
     let policy = if args.no_rules {
         None
     } else {
-        match super::rules::load_policies(&args.policy) {
+        match super::rules::load_policies(&args.policy.policy) {
             Ok(p) => Some(p),
             Err(code) => return code,
         }
     };
     let mut options = ReportOptions {
         width: report::text::output_width(),
-        verbose: args.verbose,
-        jsonl_summary: args.summary,
+        verbose: args.verbose.verbose,
+        jsonl_summary: args.summary.summary,
         ..ReportOptions::default()
     };
     if let Some(t) = &args.title {
@@ -87,7 +82,7 @@ pub fn run(args: &ReportArgs) -> ExitCode {
         policy.as_ref(),
         site,
         inventory.as_ref(),
-        args.format,
+        args.format.format,
         &options,
         out,
     ) {

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::flags::{FormatArgs, PolicyArgs, SummaryArgs, VerboseArgs};
 use super::password::PasswordArgs;
 use super::site::SiteFactsArgs;
 use super::{heading, input_error};
@@ -23,6 +24,13 @@ use amtready::ExitCode;
 // Help headings are listed in the order their first flag is declared: the
 // fields run in the order of a scan (reach, trust, host facts, output, rules).
 #[derive(Debug, Clone, clap::Args)]
+// A scan's --policy also names the built-in policies; its --summary is rarely used.
+#[command(mut_arg("policy", |a: clap::Arg| a.long_help(
+    "Judge with this built-in policy or policy file; repeatable.\n\n\
+     Built in: configmgr-2007-sp1, configmgr-2007-sp1-provisioning, intel-advisories. \
+     Default: configmgr-2007-sp1 and configmgr-2007-sp1-provisioning."
+)))]
+#[command(mut_arg("summary", |a: clap::Arg| a.hide_short_help(true)))]
 pub struct ReadArgs {
     /// Seconds allowed for each request to a device.
     ///
@@ -48,25 +56,17 @@ pub struct ReadArgs {
     pub tls: super::tls::TlsArgs,
     #[command(flatten)]
     pub host_facts: super::host_facts::HostFactsArgs,
-    /// Output format.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Table, help_heading = heading::OUTPUT)]
-    pub format: Format,
-    /// Table: list every rule not checked and each finding's source.
-    #[arg(short, long, help_heading = heading::OUTPUT)]
-    pub verbose: bool,
-    /// JSON Lines: end with a `{"summary": ...}` line.
-    #[arg(long, help_heading = heading::OUTPUT, hide_short_help = true)]
-    pub summary: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub verbose: VerboseArgs,
+    #[command(flatten)]
+    pub summary: SummaryArgs,
     /// Never draw a progress bar (it is drawn only on a terminal anyway).
     #[arg(long, help_heading = heading::OUTPUT, hide_short_help = true)]
     pub no_progress: bool,
-    /// Judge with this built-in policy or policy file; repeatable.
-    ///
-    /// Built in: configmgr-2007-sp1, configmgr-2007-sp1-provisioning,
-    /// intel-advisories. Default: configmgr-2007-sp1 and
-    /// configmgr-2007-sp1-provisioning.
-    #[arg(long, value_name = "NAME|FILE", help_heading = heading::RULES)]
-    pub policy: Vec<String>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     /// Print what was read without judging it against the rules.
     #[arg(long, help_heading = heading::RULES, hide_short_help = true)]
     pub no_rules: bool,
@@ -86,8 +86,8 @@ impl ReadArgs {
     pub fn report_options(&self) -> ReportOptions {
         ReportOptions {
             width: report::text::output_width(),
-            verbose: self.verbose,
-            jsonl_summary: self.summary,
+            verbose: self.verbose.verbose,
+            jsonl_summary: self.summary.summary,
             ..ReportOptions::default()
         }
     }
@@ -300,7 +300,7 @@ pub fn execute(
     let judge = if read.no_rules {
         None
     } else {
-        match super::rules::load_policies(&read.policy) {
+        match super::rules::load_policies(&read.policy.policy) {
             Ok(p) => Some(Arc::new(Judge::new(Arc::new(p), site.clone()))),
             Err(code) => return code,
         }
@@ -419,7 +419,7 @@ pub fn execute(
     let bar = ProgressBar::new(plan.total(), !read.no_progress);
     let stdout = std::io::stdout();
     let mut sink = report::sink(
-        read.format,
+        read.format.format,
         std::io::BufWriter::new(stdout.lock()),
         &read.report_options(),
     );
