@@ -380,7 +380,15 @@ pub fn execute(
     }
     let output_path = input.resume.clone().or_else(|| sweep.output.clone());
     let mut output = match output_path {
-        Some(path) => match open_output(&path, &plan) {
+        Some(path) => match amtready::scan::output::open(&path, &plan, |kept| {
+            super::say(format_args!(
+                "the last line of {} was cut short by a stopped scan ({} bytes): \
+                 kept in {}, and its host is read again",
+                path.display(),
+                kept.bytes,
+                kept.path.display()
+            ))
+        }) {
             Ok(f) => Some(report::sink(
                 Format::Jsonl,
                 std::io::BufWriter::new(f),
@@ -584,91 +592,6 @@ impl Written {
             (None, None) => None,
         }
     }
-}
-
-/// The `--output` file: appended after the resume file's last complete
-/// record (a killed scan may have left half a record, which is set aside
-/// first), or created afresh. Either way it must be a regular file of its
-/// own: a link is never followed, a FIFO never opened.
-fn open_output(path: &std::path::Path, plan: &Plan) -> Result<std::fs::File, String> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let shown = path.display();
-    let fresh = plan.resume_valid_len.is_none();
-    bounded_read::check_writable(path, fresh).map_err(|e| format!("--output: {e}"))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.custom_flags(libc::O_NOFOLLOW);
-    let cannot = |e: std::io::Error| format!("cannot write {shown}: {e}");
-    let Some(len) = plan.resume_valid_len else {
-        return options
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)
-            .map_err(cannot);
-    };
-    if let Some(partial) = &plan.resume_partial {
-        let kept = set_aside(path, partial)?;
-        super::say(format_args!(
-            "the last line of {shown} was cut short by a stopped scan ({} bytes): \
-             kept in {}, and its host is read again",
-            partial.len(),
-            kept.display()
-        ));
-    }
-    let mut file = options
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(cannot)?;
-    file.set_len(len).map_err(cannot)?;
-    if plan.resume_needs_newline {
-        file.write_all(b"\n").map_err(cannot)?;
-    }
-    Ok(file)
-}
-
-/// Keeps the half-written last line of a resume file in `FILE.partial` (or
-/// `FILE.partial.N` when that exists), written and synced before the resume
-/// file is cut, so no byte the user had is ever lost.
-fn set_aside(path: &std::path::Path, partial: &[u8]) -> Result<std::path::PathBuf, String> {
-    use std::io::Write;
-    let base = path.as_os_str().to_owned();
-    for n in 0..1000 {
-        let mut name = base.clone();
-        name.push(if n == 0 {
-            ".partial".to_string()
-        } else {
-            format!(".partial.{n}")
-        });
-        let kept = std::path::PathBuf::from(name);
-        // create_new never follows a link or overwrites what is there.
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&kept)
-        {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            opened => {
-                return opened
-                    .and_then(|mut file| {
-                        file.write_all(partial)?;
-                        file.sync_all()
-                    })
-                    .map(|()| kept.clone())
-                    .map_err(|e| {
-                        format!(
-                            "cannot keep the half-written line in {}: {e}",
-                            kept.display()
-                        )
-                    });
-            }
-        }
-    }
-    Err(format!(
-        "cannot keep the half-written line of {}: 1000 .partial files are already there",
-        path.display()
-    ))
 }
 
 fn summary(counts: &Counts, all: bool, elapsed: Duration) {

@@ -233,3 +233,66 @@ impl Tally {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{FactsRecord, SiteFacts};
+    use crate::rules::Evaluation;
+
+    fn host(status: HostStatus, verdict: Option<Verdict>) -> Event {
+        Event::HostJudged(Box::new(HostReport {
+            facts: FactsRecord {
+                status: Some(status),
+                ..FactsRecord::new("10.0.0.5")
+            },
+            evaluation: verdict.map(|verdict| Evaluation {
+                verdict,
+                findings: Vec::new(),
+                missing: Vec::new(),
+                not_checked: Vec::new(),
+            }),
+        }))
+    }
+
+    #[test]
+    fn one_tally_gives_the_counts_and_the_exit_code() {
+        let mut tally = Tally::default();
+        tally.event(&host(HostStatus::Ok, Some(Verdict::Ready)));
+        tally.event(&host(HostStatus::Silent, None));
+        assert_eq!(tally.exit_code(), ExitCode::Ready);
+        tally.mark_live();
+        tally.event(&Event::HostStarted);
+        tally.event(&host(HostStatus::AuthFailed, Some(Verdict::Unknown)));
+        tally.event(&Event::Finished);
+        let all = tally.counts();
+        assert_eq!((all.hosts, all.reported(), all.silent), (3, 2, 1));
+        assert_eq!((all.ok, all.auth_failed, all.amt_found), (1, 1, 2));
+        // The bar shows this run's work, not the resumed file's.
+        let live = tally.live();
+        assert_eq!(
+            (live.hosts, live.started, live.unknown, live.ready),
+            (1, 1, 1, 0)
+        );
+        assert_eq!(tally.exit_code(), ExitCode::Unread);
+        assert_eq!(tally.verdict_code(), ExitCode::Unknown);
+    }
+
+    #[test]
+    fn a_site_that_is_not_ready_fails_a_ready_fleet() {
+        let mut tally = Tally::new(FailOn::Error);
+        tally.event(&host(HostStatus::Ok, Some(Verdict::Ready)));
+        assert_eq!(tally.exit_code(), ExitCode::Ready);
+        tally.event(&Event::SiteJudged(Box::new(SiteReport {
+            facts: SiteFacts::default(),
+            evaluation: Some(Evaluation {
+                verdict: Verdict::NotReady,
+                findings: Vec::new(),
+                missing: Vec::new(),
+                not_checked: Vec::new(),
+            }),
+        })));
+        assert_eq!(tally.exit_code(), ExitCode::NotReady);
+        assert_eq!(tally.counts().hosts, 1, "the site is no host");
+    }
+}

@@ -10,6 +10,7 @@
 //! exit code. Writing is the caller's (the report sinks).
 
 pub mod discover;
+pub mod output;
 pub mod pipeline;
 pub mod plan;
 pub mod rmcp;

@@ -691,6 +691,21 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn the_events_end_with_finished_once() {
+        let (tx, rx) = mpsc::channel(4);
+        let mut events = Events {
+            rx,
+            finished: false,
+        };
+        tx.send(Event::HostStarted).await.unwrap();
+        drop(tx);
+        assert!(matches!(events.next().await, Some(Event::HostStarted)));
+        assert!(matches!(events.next().await, Some(Event::Finished)));
+        assert!(events.next().await.is_none());
+        assert!(events.next().await.is_none());
+    }
+
+    #[tokio::test]
     async fn the_gate_lets_exactly_the_limit_fail_before_any_success() {
         let gate = Arc::new(AuthGate::new(3));
         let mut tries = 0;
