@@ -1,4 +1,6 @@
-//! The `amtready` binary: argument parsing and dispatch only.
+//! The `amtready` binary: the command line ([`cli`], clap and wiring) over
+//! the `amtready` library, which does the work. It lives here, not in the
+//! library, so clap types are no part of the library's API.
 #![forbid(unsafe_code)]
 
 mod cli;

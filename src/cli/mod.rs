@@ -1,4 +1,6 @@
-//! The command line: one file per subcommand. `main.rs` only parses and dispatches.
+//! The command line: one file per subcommand, in the binary only. Each turns
+//! flags into the library's options, runs it, and says what happened;
+//! `main.rs` only parses and dispatches.
 
 pub mod cert;
 #[cfg(feature = "demo")]
