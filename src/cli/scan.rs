@@ -451,6 +451,8 @@ pub fn execute(
                 let notice = report::auth_limit_notice(*limit);
                 bar.suspend(|| super::say(format_args!("{notice}")));
             }
+            // Nothing to write: the bar is not taken off the screen for it.
+            Event::HostStarted | Event::Finished => return,
             _ => {}
         }
         let to_output = !from_file && matches!(event, Event::SiteJudged(_) | Event::HostJudged(_));
