@@ -7,7 +7,7 @@
 
 pub mod amt;
 pub mod cert;
-pub mod cli;
+mod exit;
 pub mod facts;
 pub mod hostfacts;
 mod json_array;
@@ -21,4 +21,5 @@ pub mod version;
 pub mod winrm;
 pub mod wsman;
 
+pub use exit::ExitCode;
 pub use version::{ReportedVersion, Version};

@@ -1,9 +1,14 @@
-//! The `amtready` binary: argument parsing and dispatch only.
+//! The `amtready` binary: the command line ([`cli`], clap and wiring) over
+//! the `amtready` library, which does the work. It lives here, not in the
+//! library, so clap types are no part of the library's API.
 #![forbid(unsafe_code)]
+
+mod cli;
 
 use clap::Parser;
 
-use amtready::cli::{self, exit, Cli, Command};
+use amtready::ExitCode;
+use cli::{Cli, Command};
 
 /// mimalloc rather than glibc malloc: a scan makes millions of small
 /// short-lived allocations on two worker threads, where glibc spent a third
@@ -16,12 +21,12 @@ fn main() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {
-                exit::INPUT
+                ExitCode::Input
             } else {
-                exit::READY
+                ExitCode::Ready
             };
             let _ = e.print();
-            std::process::exit(code);
+            std::process::exit(code.code());
         }
     };
     let mut filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
@@ -38,6 +43,7 @@ fn main() {
 
     let code = match &cli.command {
         Command::Scan(args) => cli::scan::run(args),
+        #[cfg(feature = "demo")]
         Command::Demo(args) => cli::demo::run(args),
         Command::Rules(args) => cli::rules::run(args),
         Command::Validate(args) => cli::validate::run(args),
@@ -45,5 +51,5 @@ fn main() {
         Command::Report(args) => cli::report::run(args),
         Command::Site(args) => cli::site::run(args),
     };
-    std::process::exit(code);
+    std::process::exit(code.code());
 }

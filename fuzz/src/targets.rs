@@ -6,9 +6,9 @@ use std::cmp::Ordering;
 use std::str::FromStr;
 
 use amtready::amt::{eoi, probe};
-use amtready::cli::report::{read_scan, Item};
 use amtready::facts::{FactsRecord, SiteFacts};
 use amtready::hostfacts::Inventory;
+use amtready::report::replay::{read_scan, Item};
 use amtready::rules::{parse_os, OsFamily, Policy, PolicySet, Version};
 use amtready::scan::rmcp;
 use amtready::scan::target::{SpecKind, TargetSpec};

@@ -87,7 +87,7 @@ fn bad_facts_record_is_one_bounded_line() {
         "F".repeat(600)
     );
     let mut errors = Vec::new();
-    amtready::cli::report::read_scan(line.as_bytes(), &mut |input| {
+    amtready::report::replay::read_scan(line.as_bytes(), &mut |input| {
         errors.extend(input.record.err());
     })
     .unwrap();

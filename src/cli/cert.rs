@@ -7,10 +7,11 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{exit, input_error};
-use crate::cert::{self, roots, ChainFacts, DeviceView};
-use crate::rules::provisioning_cert;
-use crate::rules::{Finding, Severity};
+use super::input_error;
+use amtready::cert::{self, roots, ChainFacts, DeviceView};
+use amtready::rules::provisioning_cert;
+use amtready::rules::{Finding, Severity};
+use amtready::ExitCode;
 
 /// Output formats of `cert`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -151,12 +152,12 @@ fn devices(args: &CertArgs) -> Result<Vec<(String, Option<DeviceView>)>, String>
     let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut out = Vec::new();
     let mut bad = Vec::new();
-    super::report::read_scan(BufReader::new(file), &mut |input| match input.record {
-        Ok(super::report::Item::Host(record)) => {
+    amtready::report::replay::read_scan(BufReader::new(file), &mut |input| match input.record {
+        Ok(amtready::report::replay::Item::Host(record)) => {
             out.push((record.target.clone(), DeviceView::from_record(&record)))
         }
         // The site record of a scan holds no device.
-        Ok(super::report::Item::Site(_)) => {}
+        Ok(amtready::report::replay::Item::Site(_)) => {}
         Err(e) => bad.push(format!(
             "{}:{}: bad facts record: {e}",
             path.display(),
@@ -175,7 +176,7 @@ fn devices(args: &CertArgs) -> Result<Vec<(String, Option<DeviceView>)>, String>
 /// Runs `amtready cert`; returns the exit code: 0 every device can be
 /// provisioned with this chain, 1 at least one cannot, 2 a device's hashes
 /// were not read, 3 input error.
-pub fn run(args: &CertArgs) -> i32 {
+pub fn run(args: &CertArgs) -> ExitCode {
     let password = match &args.password_env {
         Some(var) => match std::env::var(var) {
             Ok(p) => Some(p),
@@ -248,11 +249,11 @@ pub fn run(args: &CertArgs) -> i32 {
         }
     }
     if results.iter().any(|r| r.verdict == "not_ready") {
-        exit::NOT_READY
+        ExitCode::NotReady
     } else if unread {
-        exit::UNKNOWN
+        ExitCode::Unknown
     } else {
-        exit::READY
+        ExitCode::Ready
     }
 }
 
@@ -261,7 +262,7 @@ fn write_table(
     chain: &ChainFacts,
     results: &[DeviceResult],
 ) -> std::io::Result<()> {
-    let clean = |t: &str| crate::report::text::clean(t).into_owned();
+    let clean = |t: &str| amtready::report::text::clean(t).into_owned();
     writeln!(
         out,
         "leaf: {}",

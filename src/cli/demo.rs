@@ -6,11 +6,12 @@ use std::net::Ipv4Addr;
 
 use mock_amt::{round_robin, start_fleet, Profile};
 
+use super::input_error;
 use super::scan::{execute, ReadArgs, SweepArgs};
 use super::site::SiteFactsArgs;
-use super::{exit, input_error};
-use crate::scan::PlanInput;
-use crate::wsman::{Credentials, Password};
+use amtready::scan::PlanInput;
+use amtready::wsman::{Credentials, Password};
+use amtready::ExitCode;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DemoArgs {
@@ -28,7 +29,7 @@ pub struct DemoArgs {
     pub site: SiteFactsArgs,
 }
 
-pub fn run(args: &DemoArgs) -> i32 {
+pub fn run(args: &DemoArgs) -> ExitCode {
     let site = match args.site.resolve() {
         Ok(site) => site,
         Err(e) => return input_error(e),
@@ -66,7 +67,7 @@ pub fn run(args: &DemoArgs) -> i32 {
         Ok(fleet) => fleet,
         Err(e) => {
             super::say(format_args!("cannot start the mock fleet on loopback: {e}"));
-            return exit::UNREAD;
+            return ExitCode::Unread;
         }
     };
     let targets: Vec<String> = fleet.devices.iter().map(|d| d.addr().to_string()).collect();
@@ -105,10 +106,10 @@ pub fn run(args: &DemoArgs) -> i32 {
     runtime.block_on(fleet.shutdown());
     // The demo fleet mixes supported and unsupported firmware on purpose, so
     // verdicts are not failures here; only an unread device is.
-    if code == exit::UNREAD || code == exit::INPUT {
+    if code == ExitCode::Unread || code == ExitCode::Input {
         code
     } else {
-        exit::READY
+        ExitCode::Ready
     }
 }
 

@@ -1,9 +1,9 @@
 //! `--host-facts FILE`: host facts from an inventory export, for `scan`,
-//! `validate` and `report` (see [`crate::hostfacts::Inventory`]).
+//! `validate` and `report` (see [`amtready::hostfacts::Inventory`]).
 
 use std::path::PathBuf;
 
-use crate::hostfacts::Inventory;
+use amtready::hostfacts::Inventory;
 
 /// Arguments shared by the commands that judge hosts.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -26,7 +26,7 @@ impl HostFactsArgs {
         let inventory = Inventory::load(path)?;
         super::say(format_args!(
             "{}: {} computer(s) from the inventory",
-            crate::report::text::clean(&inventory.path),
+            amtready::report::text::clean(&inventory.path),
             inventory.machines.len()
         ));
         Ok(Some(inventory))

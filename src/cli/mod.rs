@@ -1,7 +1,11 @@
-//! The command line: one file per subcommand. `main.rs` only parses and dispatches.
+//! The command line: one file per subcommand, in the binary only. Each turns
+//! flags into the library's options, runs it, and says what happened;
+//! `main.rs` only parses and dispatches.
 
 pub mod cert;
+#[cfg(feature = "demo")]
 pub mod demo;
+pub mod flags;
 pub mod host_facts;
 pub mod password;
 pub mod report;
@@ -12,9 +16,14 @@ pub mod tls;
 pub mod validate;
 pub mod winrm;
 
+#[cfg(test)]
+mod tests;
+
 use std::fmt::Display;
 
 use clap::{Parser, Subcommand};
+
+use amtready::ExitCode;
 
 /// The help headings flags are grouped under, by the task they serve, so
 /// `--help` reads as a checklist rather than one list of sixty flags.
@@ -65,6 +74,7 @@ pub enum Command {
     #[command(after_help = SHORT_HELP_NOTE, after_long_help = "")]
     Scan(Box<scan::ScanArgs>),
     /// Start a mock AMT fleet on loopback and scan it: the whole product, offline.
+    #[cfg(feature = "demo")]
     #[command(after_help = SHORT_HELP_NOTE, after_long_help = "")]
     Demo(demo::DemoArgs),
     /// List every rule with its id, what it checks and its seed section.
@@ -81,33 +91,11 @@ pub enum Command {
     Cert(cert::CertArgs),
 }
 
-/// Exit codes, the same for every subcommand (documented in the README).
-pub mod exit {
-    pub use crate::scan::tally::exit::{NOT_READY, READY, UNKNOWN, UNREAD};
-    /// Bad usage or unreadable input (target, password source, policy, facts
-    /// file), or a report or `--output` file that could not be written.
-    pub const INPUT: i32 = 3;
-    /// The scan was interrupted (Ctrl-C); every finished host was written.
-    pub const INTERRUPTED: i32 = 130;
-}
-
-/// Says one thing on stderr, as `amtready: ...`. On a terminal (or with
-/// `COLUMNS` set) it is wrapped at words to the width, with the text under
-/// the text; into a file or a pipe it stays one line per message, for grep.
-pub fn say(message: impl Display) {
-    let text = format!("{message}");
-    match crate::report::text::stderr_width() {
-        Some(width) => {
-            for line in crate::report::text::hanging("amtready: ", &text, width) {
-                eprintln!("{line}");
-            }
-        }
-        None => eprintln!("amtready: {text}"),
-    }
-}
+/// Says one thing on stderr, as `amtready: ...` (see [`amtready::report::text::say`]).
+pub use amtready::report::text::say;
 
 /// Reports a usage or input error on stderr and gives its exit code.
-pub fn input_error(message: impl Display) -> i32 {
+pub fn input_error(message: impl Display) -> ExitCode {
     say(format_args!("{message}"));
-    exit::INPUT
+    ExitCode::Input
 }

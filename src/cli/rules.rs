@@ -1,30 +1,32 @@
 //! `amtready rules`: lists every rule of the policies with what it checks and
 //! the document and section it comes from, in any listing format.
 
+use super::flags::{FormatArgs, PolicyArgs};
+use amtready::ExitCode;
 use std::io::Write;
 
 use serde::Serialize;
 
-use crate::report::listing::write_listing;
-use crate::report::row::source_of;
-use crate::report::{text, Format};
-use crate::rules::policy::BUILTINS;
-use crate::rules::policy_set::DEFAULT_POLICIES;
-use crate::rules::{Policy, PolicySet, RuleInfo};
+use amtready::report::listing::write_listing;
+use amtready::report::row::source_of;
+use amtready::report::{text, Format};
+use amtready::rules::policy::BUILTINS;
+use amtready::rules::policy_set::DEFAULT_POLICIES;
+use amtready::rules::{Policy, PolicySet, RuleInfo};
 
 /// Arguments of `amtready rules`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(mut_arg("format", |a: clap::Arg| a
+    .help("Output format")
+    .long_help("Output format.\n\n`junit` has no meaning for a rule list and is refused.")))]
+#[command(mut_arg("policy", |a: clap::Arg| a
+    .help("List this built-in policy or policy file (repeatable)")
+    .long_help("List this built-in policy or policy file (repeatable).\n\nWithout it, every built-in policy is listed.")))]
 pub struct RulesArgs {
-    /// Output format.
-    ///
-    /// `junit` has no meaning for a rule list and is refused.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Table, help_heading = super::heading::OUTPUT)]
-    pub format: Format,
-    /// List this built-in policy or policy file (repeatable).
-    ///
-    /// Without it, every built-in policy is listed.
-    #[arg(long, value_name = "NAME|FILE", help_heading = super::heading::RULES)]
-    pub policy: Vec<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// One line of the listing: a rule, or a footnote that yields its own finding id.
@@ -93,16 +95,16 @@ impl Entry {
 
 /// Loads the `--policy` values (built-in names or files; none: the default
 /// set); on error reports it and gives the exit code.
-pub(crate) fn load_policies(args: &[String]) -> Result<PolicySet, i32> {
+pub(crate) fn load_policies(args: &[String]) -> Result<PolicySet, ExitCode> {
     PolicySet::from_args(args).map_err(super::input_error)
 }
 
 /// Runs `amtready rules`; returns the exit code.
-pub fn run(args: &RulesArgs) -> i32 {
-    let names: Vec<String> = if args.policy.is_empty() {
+pub fn run(args: &RulesArgs) -> ExitCode {
+    let names: Vec<String> = if args.policy.policy.is_empty() {
         BUILTINS.iter().map(|(name, _)| name.to_string()).collect()
     } else {
-        args.policy.clone()
+        args.policy.policy.clone()
     };
     let set = match load_policies(&names) {
         Ok(set) => set,
@@ -111,7 +113,7 @@ pub fn run(args: &RulesArgs) -> i32 {
     let list = entries(&set);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let written = match args.format {
+    let written = match args.format.format {
         Format::Json => serde_json::to_writer_pretty(&mut out, &list)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out)),
@@ -154,5 +156,5 @@ pub fn run(args: &RulesArgs) -> i32 {
         Err(e) => return super::input_error(format_args!("cannot write the rules: {e}")),
         Ok(()) => {}
     }
-    super::exit::READY
+    ExitCode::Ready
 }

@@ -1,32 +1,36 @@
 //! `amtready scan`: read AMT devices and say which are ready.
 
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::flags::{FormatArgs, PolicyArgs, SummaryArgs, VerboseArgs};
 use super::password::PasswordArgs;
 use super::site::SiteFactsArgs;
-use super::{exit, heading, input_error};
-use crate::amt::{AmtClient, ClientOptions};
-use crate::facts::{CredentialFacts, HostStatus, SiteFacts};
-use crate::report::progress::{HostDone, Progress as ProgressBar};
-use crate::report::{self, Format, ReportOptions, SiteReport};
-use crate::rules::checks::provisioning_password::password_problems;
-use crate::rules::Judge;
-use crate::scan::discover::{self, DEFAULT_RATE};
-use crate::scan::pipeline::ProvisioningCert;
-pub use crate::scan::tally::FailOn;
-use crate::scan::tally::Tally;
-use crate::scan::{
-    pipeline, DiscoveryOptions, PipelineOptions, Plan, PlanInput, Progress, ScanEvent, Shard,
-};
-use crate::wsman::{CallLimits, Credentials, Password};
+use super::{heading, input_error};
+use amtready::amt::{AmtClient, ClientOptions};
+use amtready::facts::{HostStatus, SiteFacts};
+use amtready::report::progress::Progress as ProgressBar;
+use amtready::report::{self, Counts, Event, Format, ReportOptions, SiteReport};
+use amtready::rules::Judge;
+use amtready::scan::discover::{self, DEFAULT_RATE};
+use amtready::scan::pipeline::ProvisioningCert;
+pub use amtready::scan::FailOn;
+use amtready::scan::{DiscoveryOptions, PipelineOptions, Plan, PlanInput, Shard, Tally};
+use amtready::wsman::{CallLimits, Credentials, Password};
+use amtready::ExitCode;
 
 /// Options shared by `scan` and `demo`: how to talk to devices and what to print.
 // Help headings are listed in the order their first flag is declared: the
 // fields run in the order of a scan (reach, trust, host facts, output, rules).
 #[derive(Debug, Clone, clap::Args)]
+// A scan's --policy also names the built-in policies; its --summary is rarely used.
+#[command(mut_arg("policy", |a: clap::Arg| a.long_help(
+    "Judge with this built-in policy or policy file; repeatable.\n\n\
+     Built in: configmgr-2007-sp1, configmgr-2007-sp1-provisioning, intel-advisories. \
+     Default: configmgr-2007-sp1 and configmgr-2007-sp1-provisioning."
+)))]
+#[command(mut_arg("summary", |a: clap::Arg| a.hide_short_help(true)))]
 pub struct ReadArgs {
     /// Seconds allowed for each request to a device.
     ///
@@ -52,25 +56,17 @@ pub struct ReadArgs {
     pub tls: super::tls::TlsArgs,
     #[command(flatten)]
     pub host_facts: super::host_facts::HostFactsArgs,
-    /// Output format.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Table, help_heading = heading::OUTPUT)]
-    pub format: Format,
-    /// Table: list every rule not checked and each finding's source.
-    #[arg(short, long, help_heading = heading::OUTPUT)]
-    pub verbose: bool,
-    /// JSON Lines: end with a `{"summary": ...}` line.
-    #[arg(long, help_heading = heading::OUTPUT, hide_short_help = true)]
-    pub summary: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub verbose: VerboseArgs,
+    #[command(flatten)]
+    pub summary: SummaryArgs,
     /// Never draw a progress bar (it is drawn only on a terminal anyway).
     #[arg(long, help_heading = heading::OUTPUT, hide_short_help = true)]
     pub no_progress: bool,
-    /// Judge with this built-in policy or policy file; repeatable.
-    ///
-    /// Built in: configmgr-2007-sp1, configmgr-2007-sp1-provisioning,
-    /// intel-advisories. Default: configmgr-2007-sp1 and
-    /// configmgr-2007-sp1-provisioning.
-    #[arg(long, value_name = "NAME|FILE", help_heading = heading::RULES)]
-    pub policy: Vec<String>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     /// Print what was read without judging it against the rules.
     #[arg(long, help_heading = heading::RULES, hide_short_help = true)]
     pub no_rules: bool,
@@ -90,8 +86,8 @@ impl ReadArgs {
     pub fn report_options(&self) -> ReportOptions {
         ReportOptions {
             width: report::text::output_width(),
-            verbose: self.verbose,
-            jsonl_summary: self.summary,
+            verbose: self.verbose.verbose,
+            jsonl_summary: self.summary.summary,
             ..ReportOptions::default()
         }
     }
@@ -185,7 +181,7 @@ pub struct SweepArgs {
     )]
     pub rmcp: bool,
     /// UDP port for the RMCP ping (for tests against a mock on an unprivileged port).
-    #[arg(long, value_name = "PORT", default_value_t = crate::scan::rmcp::RMCP_PORT, hide = true, help_heading = heading::DISCOVERY)]
+    #[arg(long, value_name = "PORT", default_value_t = amtready::scan::rmcp::RMCP_PORT, hide = true, help_heading = heading::DISCOVERY)]
     pub rmcp_port: u16,
     /// Stop offering the credentials after N devices in a row rejected them.
     ///
@@ -218,7 +214,7 @@ impl Default for SweepArgs {
             min_rtt: 0.1,
             sweep_concurrency: None,
             rmcp: true,
-            rmcp_port: crate::scan::rmcp::RMCP_PORT,
+            rmcp_port: amtready::scan::rmcp::RMCP_PORT,
             auth_fail_limit: 3,
             output: None,
             all: false,
@@ -227,7 +223,7 @@ impl Default for SweepArgs {
     }
 }
 
-pub fn run(args: &ScanArgs) -> i32 {
+pub fn run(args: &ScanArgs) -> ExitCode {
     if args.targets.is_empty() && args.targets_file.is_none() && args.resume.is_none() {
         return input_error("no targets: give TARGET arguments, --targets-file or --resume");
     }
@@ -298,13 +294,13 @@ pub fn execute(
     read: &ReadArgs,
     sweep: &SweepArgs,
     site: Option<SiteFacts>,
-    winrm: Option<Arc<crate::winrm::HostOptions>>,
+    winrm: Option<Arc<amtready::winrm::HostOptions>>,
     warn_without_password: bool,
-) -> i32 {
+) -> ExitCode {
     let judge = if read.no_rules {
         None
     } else {
-        match super::rules::load_policies(&read.policy) {
+        match super::rules::load_policies(&read.policy.policy) {
             Ok(p) => Some(Arc::new(Judge::new(Arc::new(p), site.clone()))),
             Err(code) => return code,
         }
@@ -384,7 +380,15 @@ pub fn execute(
     }
     let output_path = input.resume.clone().or_else(|| sweep.output.clone());
     let mut output = match output_path {
-        Some(path) => match open_output(&path, &plan) {
+        Some(path) => match amtready::scan::output::open(&path, &plan, |kept| {
+            super::say(format_args!(
+                "the last line of {} was cut short by a stopped scan ({} bytes): \
+                 kept in {}, and its host is read again",
+                path.display(),
+                kept.bytes,
+                kept.path.display()
+            ))
+        }) {
             Ok(f) => Some(report::sink(
                 Format::Jsonl,
                 std::io::BufWriter::new(f),
@@ -395,13 +399,10 @@ pub fn execute(
         None => None,
     };
 
-    let in_flight = sweep.sweep_concurrency.unwrap_or_else(|| {
-        // Two sockets per address, plus room for the inventory's connections.
-        let limit = discover::open_file_limit().unwrap_or(1024);
-        let room = limit.saturating_sub(read.concurrency as u64 * 2 + 256) / 2;
-        room.clamp(16, 4096) as usize
-    });
-    let credential_facts = credential_facts(credentials.as_ref());
+    let in_flight = sweep
+        .sweep_concurrency
+        .unwrap_or_else(|| discover::default_in_flight(read.concurrency));
+    let credential_facts = amtready::scan::credential_facts(credentials.as_ref());
     let pipeline = PipelineOptions {
         credentials,
         concurrency: read.concurrency,
@@ -413,7 +414,7 @@ pub fn execute(
             in_flight: in_flight.max(1),
             rmcp: sweep.rmcp,
             rmcp_port: sweep.rmcp_port,
-            read_starts_on_tls: read.tls.tls == crate::amt::TlsMode::On,
+            read_starts_on_tls: read.tls.tls == amtready::amt::TlsMode::On,
             ..DiscoveryOptions::default()
         }),
         judge,
@@ -423,72 +424,69 @@ pub fn execute(
         winrm,
     };
 
-    let progress = Arc::new(Progress::default());
     let bar = ProgressBar::new(plan.total(), !read.no_progress);
     let stdout = std::io::stdout();
     let mut sink = report::sink(
-        read.format,
+        read.format.format,
         std::io::BufWriter::new(stdout.lock()),
         &read.report_options(),
     );
-    let mut outcome = Tally::new(sweep.fail_on);
+    // The one tally of the run: the bar, the summary line and the exit code
+    // read it. The site, a resumed file's hosts and this run's hosts all
+    // reach it, and the report, as events.
+    let mut tally = Tally::new(sweep.fail_on);
     let mut written = Written::default();
-    if let Some(site) = &site_report {
-        outcome.add_site(site);
-        if let Some(out) = output.as_mut() {
-            written.output(out.site(site), &bar);
+    // Every event takes this one path. A resumed file's hosts (`from_file`)
+    // are already in --output and are not this run's progress.
+    let mut deliver = |tally: &mut Tally, event: Event, from_file: bool| {
+        tally.event(&event);
+        match &event {
+            Event::HostJudged(report) if !from_file => {
+                bar.show(tally);
+                if report.facts.status == Some(HostStatus::Silent) && !sweep.all {
+                    return;
+                }
+            }
+            Event::AuthLimitReached { limit } => {
+                let notice = report::auth_limit_notice(*limit);
+                bar.suspend(|| super::say(format_args!("{notice}")));
+            }
+            // Nothing to write: the bar is not taken off the screen for it.
+            Event::HostStarted | Event::Finished => return,
+            _ => {}
         }
-        written.report(bar.suspend(|| sink.site(site)), &bar);
+        let to_output = !from_file && matches!(event, Event::SiteJudged(_) | Event::HostJudged(_));
+        if let (true, Some(out)) = (to_output, output.as_mut()) {
+            written.output(out.event(&event), &bar);
+        }
+        written.report(bar.suspend(|| sink.event(&event)), &bar);
+    };
+    if let Some(site) = site_report {
+        deliver(&mut tally, Event::SiteJudged(Box::new(site)), false);
     }
     // A resumed run reports, and is judged on, every host of the file as
     // well as the new ones, as if it had never stopped.
     if let Some(path) = &input.resume {
-        let replayed = report::replay::saved_hosts(path, &mut |saved| {
-            progress.count(saved.facts.status);
-            outcome.add(&saved);
-            written.report(bar.suspend(|| sink.record(&saved)), &bar);
-        });
+        let replayed =
+            report::replay::saved_events(path, &mut |event| deliver(&mut tally, event, true));
         if let Err(e) = replayed {
             return input_error(format_args!("cannot read {}: {e}", path.display()));
         }
     }
+    tally.mark_live();
     let started = Instant::now();
     let interrupted = runtime.block_on(async {
-        let mut events =
-            pipeline::start(client, Arc::clone(&plan), pipeline, Arc::clone(&progress)).await;
+        let mut events = amtready::scan::run(client, Arc::clone(&plan), pipeline, None).await;
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
         loop {
             let event = tokio::select! {
-                event = events.recv() => event,
+                event = events.next() => event,
                 _ = &mut ctrl_c => return true,
             };
-            let Some(event) = event else { return false };
             match event {
-                ScanEvent::AuthLimitReached { limit } => {
-                    let notice = auth_limit_notice(limit);
-                    bar.suspend(|| super::say(format_args!("{notice}")));
-                    sink.notice(&notice);
-                }
-                ScanEvent::Host(report) => {
-                    bar.host_done(HostDone {
-                        amt_found: report
-                            .facts
-                            .amt
-                            .as_ref()
-                            .is_some_and(|a| a.version.is_some())
-                            || report.facts.status.is_some_and(HostStatus::proves_amt),
-                        verdict: report.evaluation.as_ref().map(|e| e.verdict),
-                    });
-                    outcome.add(&report);
-                    if report.facts.status == Some(HostStatus::Silent) && !sweep.all {
-                        continue;
-                    }
-                    if let Some(out) = output.as_mut() {
-                        written.output(out.record(&report), &bar);
-                    }
-                    written.report(bar.suspend(|| sink.record(&report)), &bar);
-                }
+                None | Some(Event::Finished) => return false,
+                Some(event) => deliver(&mut tally, event, false),
             }
         }
     });
@@ -497,7 +495,7 @@ pub fn execute(
         sink.mark_partial();
         super::say(format_args!(
             "interrupted: the report holds the {} of {} host(s) finished (partial)",
-            progress.done.load(Ordering::Relaxed),
+            tally.counts().hosts,
             plan.total()
         ));
     }
@@ -523,15 +521,15 @@ pub fn execute(
             super::say(format_args!(
                 "{} is full: {refused} new device certificate(s) were not learnt and \
                  stay untrusted (prune the file, or use another --tofu file)",
-                crate::text::clean(&store.path().display().to_string())
+                amtready::text::clean(&store.path().display().to_string())
             ));
         }
     }
     if let Some(mut out) = output {
         written.output(out.finish(), &bar);
     }
-    summary(&progress, sweep.all, started.elapsed());
-    if outcome.read() == 0 && !interrupted {
+    summary(tally.counts(), sweep.all, started.elapsed());
+    if tally.read() == 0 && !interrupted {
         super::say(format_args!(
             "no device was read, so nothing can be called ready \
              (check the targets, and that the devices are on)"
@@ -544,20 +542,12 @@ pub fn execute(
     runtime.shutdown_background();
     if let Some(failure) = written.failure() {
         super::say(format_args!("{failure}"));
-        return exit::INPUT;
+        return ExitCode::Input;
     }
     if interrupted {
-        return exit::INTERRUPTED;
+        return ExitCode::Interrupted;
     }
-    outcome.exit_code()
-}
-
-/// What the run says when the auth-fail limit trips: the likely cause first.
-pub fn auth_limit_notice(limit: u32) -> String {
-    format!(
-        "the credentials were rejected by the first {limit} devices in a row: check them \
-         (the rest were not offered them; --auth-fail-limit {limit})"
-    )
+    tally.exit_code()
 }
 
 /// The first failure to write the report (stdout) or `--output`: either
@@ -606,124 +596,32 @@ impl Written {
     }
 }
 
-/// The `--output` file: appended after the resume file's last complete
-/// record (a killed scan may have left half a record, which is set aside
-/// first), or created afresh. Either way it must be a regular file of its
-/// own: a link is never followed, a FIFO never opened.
-fn open_output(path: &std::path::Path, plan: &Plan) -> Result<std::fs::File, String> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let shown = path.display();
-    let fresh = plan.resume_valid_len.is_none();
-    bounded_read::check_writable(path, fresh).map_err(|e| format!("--output: {e}"))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.custom_flags(libc::O_NOFOLLOW);
-    let cannot = |e: std::io::Error| format!("cannot write {shown}: {e}");
-    let Some(len) = plan.resume_valid_len else {
-        return options
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)
-            .map_err(cannot);
-    };
-    if let Some(partial) = &plan.resume_partial {
-        let kept = set_aside(path, partial)?;
-        super::say(format_args!(
-            "the last line of {shown} was cut short by a stopped scan ({} bytes): \
-             kept in {}, and its host is read again",
-            partial.len(),
-            kept.display()
-        ));
-    }
-    let mut file = options
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(cannot)?;
-    file.set_len(len).map_err(cannot)?;
-    if plan.resume_needs_newline {
-        file.write_all(b"\n").map_err(cannot)?;
-    }
-    Ok(file)
-}
-
-/// Keeps the half-written last line of a resume file in `FILE.partial` (or
-/// `FILE.partial.N` when that exists), written and synced before the resume
-/// file is cut, so no byte the user had is ever lost.
-fn set_aside(path: &std::path::Path, partial: &[u8]) -> Result<std::path::PathBuf, String> {
-    use std::io::Write;
-    let base = path.as_os_str().to_owned();
-    for n in 0..1000 {
-        let mut name = base.clone();
-        name.push(if n == 0 {
-            ".partial".to_string()
-        } else {
-            format!(".partial.{n}")
-        });
-        let kept = std::path::PathBuf::from(name);
-        // create_new never follows a link or overwrites what is there.
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&kept)
-        {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            opened => {
-                return opened
-                    .and_then(|mut file| {
-                        file.write_all(partial)?;
-                        file.sync_all()
-                    })
-                    .map(|()| kept.clone())
-                    .map_err(|e| {
-                        format!(
-                            "cannot keep the half-written line in {}: {e}",
-                            kept.display()
-                        )
-                    });
-            }
-        }
-    }
-    Err(format!(
-        "cannot keep the half-written line of {}: 1000 .partial files are already there",
-        path.display()
-    ))
-}
-
-fn summary(progress: &Progress, all: bool, elapsed: Duration) {
-    let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
-    let hosts = n(&progress.ok)
-        + n(&progress.unreachable)
-        + n(&progress.auth_failed)
-        + n(&progress.not_tried)
-        + n(&progress.error)
-        + n(&progress.not_amt)
-        + n(&progress.tls_untrusted);
-    let mut parts = vec![format!("{} ok", n(&progress.ok))];
+fn summary(counts: &Counts, all: bool, elapsed: Duration) {
+    let mut parts = vec![format!("{} ok", counts.ok)];
     for (count, name) in [
-        (n(&progress.auth_failed), "auth_failed"),
-        (n(&progress.not_tried), "not_tried"),
-        (n(&progress.error), "error"),
-        (n(&progress.unreachable), "unreachable"),
-        (n(&progress.not_amt), "not_amt"),
-        (n(&progress.tls_untrusted), "tls_untrusted"),
+        (counts.auth_failed, "auth_failed"),
+        (counts.not_tried, "not_tried"),
+        (counts.error, "error"),
+        (counts.unreachable, "unreachable"),
+        (counts.not_amt, "not_amt"),
+        (counts.tls_untrusted, "tls_untrusted"),
     ] {
         if count > 0 {
             parts.push(format!("{count} {name}"));
         }
     }
     super::say(format_args!(
-        "{hosts} host(s) reported ({}); {} silent address(es){}; {:.1} s",
+        "{} host(s) reported ({}); {} silent address(es){}; {:.1} s",
+        counts.reported(),
         parts.join(", "),
-        n(&progress.silent),
+        counts.silent,
         if all { "" } else { " (list them with --all)" },
         elapsed.as_secs_f64()
     ));
 }
 
 /// Reads `--provisioning-cert` once, with its chain-only findings.
-fn provisioning_cert(read: &ReadArgs) -> Result<Option<Arc<ProvisioningCert>>, i32> {
+fn provisioning_cert(read: &ReadArgs) -> Result<Option<Arc<ProvisioningCert>>, ExitCode> {
     let Some(path) = &read.provisioning_cert else {
         return Ok(None);
     };
@@ -735,21 +633,8 @@ fn provisioning_cert(read: &ReadArgs) -> Result<Option<Arc<ProvisioningCert>>, i
         })?),
         None => None,
     };
-    let chain = crate::cert::load_chain(path, password.as_deref()).map_err(input_error)?;
+    let chain = amtready::cert::load_chain(path, password.as_deref()).map_err(input_error)?;
     Ok(Some(Arc::new(ProvisioningCert::new(chain))))
-}
-
-/// What the provisioning rules need to know of the credentials: the user and
-/// which of Configuration Manager's password rules the password breaks. The
-/// password itself goes no further than this function.
-fn credential_facts(credentials: Option<&Credentials>) -> CredentialFacts {
-    CredentialFacts {
-        user: credentials.map(|c| c.user.clone()),
-        password_given: credentials.is_some(),
-        password_problems: credentials
-            .map(|c| password_problems(c.password.expose()))
-            .unwrap_or_default(),
-    }
 }
 
 /// Shortest time limit accepted: below a millisecond no exchange can finish,
@@ -784,14 +669,14 @@ pub fn check_user(user: &str) -> Result<(), String> {
     {
         return Err(format!(
             "--user {} holds a control character, quote or backslash, which cannot go into a Digest header",
-            crate::report::text::clean(user)
+            amtready::report::text::clean(user)
         ));
     }
     Ok(())
 }
 
 /// Checks the user's limits and turns them into the client's options, once.
-fn client_options(read: &ReadArgs) -> Result<ClientOptions, i32> {
+fn client_options(read: &ReadArgs) -> Result<ClientOptions, ExitCode> {
     let range = format!("between {MIN_SECS} and {MAX_SECS} seconds");
     let deadline =
         secs(read.timeout).ok_or_else(|| input_error(format_args!("--timeout must be {range}")))?;

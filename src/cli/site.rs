@@ -2,12 +2,14 @@
 //! point, console, SQL Server, upgrade path and release), without any AMT host;
 //! and the site facts every judging command takes ([`SiteFactsArgs`]).
 
+use super::flags::{FormatArgs, PolicyArgs, VerboseArgs};
+use amtready::ExitCode;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::facts::SiteFacts;
-use crate::report::{self, Format, ReportOptions, SiteReport};
-use crate::rules::{exit_code, Judge};
+use amtready::facts::SiteFacts;
+use amtready::report::{self, ReportOptions, SiteReport};
+use amtready::rules::{exit_code, Judge};
 
 /// The SP1 release being installed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -91,7 +93,7 @@ impl SiteFactsArgs {
     /// when neither gives any. A bad file is a one-line error.
     pub fn resolve(&self) -> Result<Option<SiteFacts>, String> {
         let mut facts = match &self.site_file {
-            Some(path) => crate::site_file::load(path)?,
+            Some(path) => amtready::site_file::load(path)?,
             None => SiteFacts::default(),
         };
         facts.overlay(self.flag_facts());
@@ -104,28 +106,29 @@ impl SiteFactsArgs {
 // The site flags are all this command reads, so its -h shows them all,
 // though the commands that share them keep them to --help.
 #[command(mut_args(|a: clap::Arg| a.hide_short_help(false)))]
+#[command(mut_arg("policy", |a: clap::Arg| a
+    .help("Judge with this built-in policy or policy file (repeatable)")
+    .long_help("Judge with this built-in policy or policy file (repeatable).\n\nOnly their site rules run.")))]
+#[command(mut_arg("format", |a: clap::Arg| a
+    .help("Output format")
+    .long_help("Output format.\n\nThe same report sinks as `scan`: the site section alone.")))]
+#[command(mut_arg("verbose", |a: clap::Arg| a
+    .help("Table: list the site rules not checked and each finding's source")))]
 pub struct SiteArgs {
     #[command(flatten)]
     pub site: SiteFactsArgs,
-    /// Judge with this built-in policy or policy file (repeatable).
-    ///
-    /// Only their site rules run.
-    #[arg(long, value_name = "NAME|FILE", help_heading = super::heading::RULES)]
-    pub policy: Vec<String>,
-    /// Output format.
-    ///
-    /// The same report sinks as `scan`: the site section alone.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Table, help_heading = super::heading::OUTPUT)]
-    pub format: Format,
-    /// Table: list the site rules not checked and each finding's source.
-    #[arg(short, long, help_heading = super::heading::OUTPUT)]
-    pub verbose: bool,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub verbose: VerboseArgs,
 }
 
 /// Runs `amtready site`: the site judged alone, through the same judge and
 /// the same report sinks as a scan with `--site`; returns the exit code.
-pub fn run(args: &SiteArgs) -> i32 {
-    let policy = match super::rules::load_policies(&args.policy) {
+pub fn run(args: &SiteArgs) -> ExitCode {
+    let policy = match super::rules::load_policies(&args.policy.policy) {
         Ok(policy) => policy,
         Err(code) => return code,
     };
@@ -144,13 +147,13 @@ pub fn run(args: &SiteArgs) -> i32 {
     };
     let options = ReportOptions {
         width: report::text::output_width(),
-        verbose: args.verbose,
+        verbose: args.verbose.verbose,
         title: "amtready: Configuration Manager 2007 SP1 site readiness".to_string(),
         ..ReportOptions::default()
     };
     let stdout = std::io::stdout();
     let mut sink = report::sink(
-        args.format,
+        args.format.format,
         std::io::BufWriter::new(stdout.lock()),
         &options,
     );
@@ -172,6 +175,6 @@ pub fn site_report(judge: &Judge, rules: bool) -> Option<SiteReport> {
 }
 
 /// The exit code of a site alone.
-pub fn site_exit_code(site: &SiteReport) -> i32 {
+pub fn site_exit_code(site: &SiteReport) -> ExitCode {
     exit_code(site.evaluation.iter().map(|e| e.verdict))
 }

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use crate::amt::TlsMode;
-use crate::wsman::tls::{ClientIdentity, Fingerprint, TlsPolicy};
+use amtready::amt::TlsMode;
+use amtready::wsman::tls::{ClientIdentity, Fingerprint, TlsPolicy};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 #[group(id = "tls_trust", multiple = false)]

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use super::password::PasswordArgs;
-use crate::winrm::{HostOptions, PORT_HTTP, PORT_HTTPS};
-use crate::wsman::{CallLimits, Credentials, Password};
+use amtready::winrm::{HostOptions, PORT_HTTP, PORT_HTTPS};
+use amtready::wsman::{CallLimits, Credentials, Password};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WinrmArgs {

@@ -5,16 +5,19 @@
 //! table, JUnit, HTML) holds rows, never records.
 
 pub mod csv;
+mod event;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod listing;
 pub mod markdown;
 pub mod progress;
+pub mod render;
 pub mod replay;
 pub mod row;
 pub mod summary;
 pub mod table;
+pub mod tally;
 pub mod text;
 
 use std::io::{self, BufRead, Read, Write};
@@ -23,6 +26,9 @@ use serde::Serialize;
 
 use crate::facts::{ConfigMgrView, FactsRecord, SiteFacts};
 use crate::rules::Evaluation;
+
+pub use event::Event;
+pub use tally::{Counts, FailOn, Tally};
 
 /// Longest record, in bytes and without its newline, that every amtready
 /// reader of a saved scan accepts (`scan --resume`, `report`, `validate`, the
@@ -194,6 +200,28 @@ pub trait ReportSink {
     /// A conclusion about the whole run (the credentials are likely wrong),
     /// which formats that summarise show first. Per-host records say it too.
     fn notice(&mut self, _text: &str) {}
+    /// One event of a scan (or of a saved one replayed): what it holds for a
+    /// report goes to [`site`](Self::site), [`record`](Self::record) or
+    /// [`notice`](Self::notice); the rest is the progress bar's.
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        match event {
+            Event::SiteJudged(site) => self.site(site),
+            Event::HostJudged(report) => self.record(report),
+            Event::AuthLimitReached { limit } => {
+                self.notice(&auth_limit_notice(*limit));
+                Ok(())
+            }
+            Event::HostStarted | Event::Finished => Ok(()),
+        }
+    }
+}
+
+/// What a run says when the auth-fail limit trips: the likely cause first.
+pub fn auth_limit_notice(limit: u32) -> String {
+    format!(
+        "the credentials were rejected by the first {limit} devices in a row: check them \
+         (the rest were not offered them; --auth-fail-limit {limit})"
+    )
 }
 
 /// The sink for `format`, writing to `out`.

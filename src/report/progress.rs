@@ -8,32 +8,15 @@
 //! done, when stdout is a terminal too).
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-use crate::rules::Verdict;
+use super::Tally;
 
-/// One finished host, as the bar counts it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct HostDone {
-    pub amt_found: bool,
-    pub verdict: Option<Verdict>,
-}
-
-/// What the bar shows besides position: counts so far.
-#[derive(Debug, Default)]
-struct Counts {
-    amt: AtomicU64,
-    ready: AtomicU64,
-    not_ready: AtomicU64,
-    unknown: AtomicU64,
-}
-
+/// The bar: it keeps no counts of its own, it shows the run's [`Tally`].
 pub struct Progress {
     bar: ProgressBar,
-    counts: Counts,
     /// Report lines go to the same terminal: suspend the bar around them.
     share_terminal: bool,
 }
@@ -85,7 +68,6 @@ impl Progress {
         }
         Self {
             bar,
-            counts: Counts::default(),
             share_terminal: visible && std::io::stdout().is_terminal(),
         }
     }
@@ -94,32 +76,21 @@ impl Progress {
     pub fn hidden() -> Self {
         Self {
             bar: ProgressBar::hidden(),
-            counts: Counts::default(),
             share_terminal: false,
         }
     }
 
-    pub fn host_done(&self, host: HostDone) {
-        if host.amt_found {
-            self.counts.amt.fetch_add(1, Ordering::Relaxed);
-        }
-        let counter = match host.verdict {
-            Some(Verdict::Ready) => Some(&self.counts.ready),
-            Some(Verdict::NotReady) => Some(&self.counts.not_ready),
-            Some(Verdict::Unknown) => Some(&self.counts.unknown),
-            None => None,
-        };
-        if let Some(c) = counter {
-            c.fetch_add(1, Ordering::Relaxed);
-        }
-        let msg = counts_text(
-            self.counts.amt.load(Ordering::Relaxed),
-            self.counts.ready.load(Ordering::Relaxed),
-            self.counts.not_ready.load(Ordering::Relaxed),
-            self.counts.unknown.load(Ordering::Relaxed),
-        );
-        self.bar.set_message(msg);
-        self.bar.inc(1);
+    /// Shows this run's counts (a resumed file's hosts are not this run's
+    /// work, and not in the bar's total).
+    pub fn show(&self, tally: &Tally) {
+        let live = tally.live();
+        self.bar.set_message(counts_text(
+            live.amt_found,
+            live.ready,
+            live.not_ready,
+            live.unknown,
+        ));
+        self.bar.set_position(live.hosts);
     }
 
     /// Runs `write` with the bar off the screen when report lines share its terminal.
@@ -151,12 +122,28 @@ mod tests {
 
     #[test]
     fn hidden_bar_counts_without_drawing() {
+        use crate::facts::{AmtFacts, FactsRecord, HostStatus};
+        use crate::report::HostReport;
+        use crate::rules::{Evaluation, Verdict};
         let p = Progress::hidden();
-        p.host_done(HostDone {
-            amt_found: true,
-            verdict: Some(Verdict::NotReady),
+        let mut tally = Tally::default();
+        tally.add(&HostReport {
+            facts: FactsRecord {
+                status: Some(HostStatus::Ok),
+                amt: Some(AmtFacts::default()),
+                ..FactsRecord::new("10.0.0.5")
+            },
+            evaluation: Some(Evaluation {
+                verdict: Verdict::NotReady,
+                findings: Vec::new(),
+                missing: Vec::new(),
+                not_checked: Vec::new(),
+            }),
         });
-        assert_eq!(p.counts.not_ready.load(Ordering::Relaxed), 1);
+        p.show(&tally);
+        assert_eq!(tally.live().not_ready, 1);
+        assert_eq!(p.bar.message(), counts_text(1, 0, 1, 0));
+        assert_eq!(p.bar.position(), 1);
         assert_eq!(p.suspend(|| 7), 7);
     }
 }

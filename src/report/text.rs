@@ -46,6 +46,21 @@ pub fn stderr_width() -> Option<usize> {
 
 pub use crate::text::clean;
 
+/// Says one thing on stderr, as `amtready: ...`. On a terminal (or with
+/// `COLUMNS` set) it is wrapped at words to the width, with the text under
+/// the text; into a file or a pipe it stays one line per message, for grep.
+pub fn say(message: impl std::fmt::Display) {
+    let text = format!("{message}");
+    match stderr_width() {
+        Some(width) => {
+            for line in hanging("amtready: ", &text, width) {
+                eprintln!("{line}");
+            }
+        }
+        None => eprintln!("amtready: {text}"),
+    }
+}
+
 /// Display width in terminal columns (CJK counts 2, combining marks 0).
 pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)

@@ -82,18 +82,18 @@ pub struct Evaluation {
 
 /// The process exit code for a set of verdicts: 0 when all are ready (or
 /// there are none), 1 when any is not ready, 2 when the rest are unknown.
-pub fn exit_code(verdicts: impl IntoIterator<Item = Verdict>) -> i32 {
+pub fn exit_code(verdicts: impl IntoIterator<Item = Verdict>) -> crate::ExitCode {
     let mut unknown = false;
     for verdict in verdicts {
         match verdict {
-            Verdict::NotReady => return 1,
+            Verdict::NotReady => return crate::ExitCode::NotReady,
             Verdict::Unknown => unknown = true,
             Verdict::Ready => {}
         }
     }
     if unknown {
-        2
+        crate::ExitCode::Unknown
     } else {
-        0
+        crate::ExitCode::Ready
     }
 }

@@ -449,6 +449,15 @@ pub fn open_file_limit() -> Option<u64> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
+/// Addresses the sweep probes at once when the user did not say: as many as
+/// the open-file limit leaves room for (two sockets per address, after the
+/// `read_concurrency` devices' connections and some slack), within 16..=4096.
+pub fn default_in_flight(read_concurrency: usize) -> usize {
+    let limit = open_file_limit().unwrap_or(1024);
+    let room = limit.saturating_sub((read_concurrency as u64).saturating_mul(2) + 256) / 2;
+    room.clamp(16, 4096) as usize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,8 +10,10 @@
 //! piling results up in memory. Digest, XML parsing and the rules run inside
 //! each host's task, so both cores work.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use tokio::sync::{mpsc, Notify, Semaphore};
 
@@ -22,7 +24,8 @@ use crate::amt::tls::Discovered;
 use crate::amt::{read_host_handed, AmtClient};
 use crate::facts::{AmtFacts, CredentialFacts, FactSource, FactsRecord, HostStatus};
 use crate::hostfacts::Inventory;
-use crate::report::HostReport;
+use crate::report::{Event, HostReport, SiteReport};
+use crate::rules::checks::provisioning_password::password_problems;
 pub use crate::rules::provisioning_cert::ProvisioningCert;
 use crate::rules::Judge;
 use crate::wsman::{Credentials, Endpoint};
@@ -54,56 +57,53 @@ pub struct PipelineOptions {
     pub winrm: Option<Arc<crate::winrm::HostOptions>>,
 }
 
-/// What the pipeline tells the writer, the progress bar and the summary.
+/// What the provisioning rules need to know of the credentials: the user and
+/// which of Configuration Manager's password rules the password breaks. The
+/// password itself goes no further than this function.
+pub fn credential_facts(credentials: Option<&Credentials>) -> CredentialFacts {
+    CredentialFacts {
+        user: credentials.map(|c| c.user.clone()),
+        password_given: credentials.is_some(),
+        password_problems: credentials
+            .map(|c| password_problems(c.password.expose()))
+            .unwrap_or_default(),
+    }
+}
+
+/// The events of a running scan ([`super::run`]); it ends with
+/// [`Event::Finished`] once the last host is done. Dropping it stops the
+/// scan (Ctrl-C).
 #[derive(Debug)]
-pub enum ScanEvent {
-    /// One host is finished (silent addresses included, status `silent`).
-    Host(Box<HostReport>),
-    /// `limit` devices in a row rejected the credentials; the rest are not
-    /// offered them (their records say so).
-    AuthLimitReached { limit: u32 },
+pub struct Events {
+    rx: mpsc::Receiver<Event>,
+    finished: bool,
 }
 
-/// Live counters, readable at any time (the progress bar polls them).
-#[derive(Debug, Default)]
-pub struct Progress {
-    /// Hosts this run will report (from the plan).
-    pub total: AtomicU64,
-    /// Addresses the sweep has finished with.
-    pub swept: AtomicU64,
-    /// Of those, silent.
-    pub silent: AtomicU64,
-    /// Devices whose inventory has started.
-    pub reading: AtomicU64,
-    /// Hosts finished (silent ones included).
-    pub done: AtomicU64,
-    /// Finished devices by status (ok, unreachable, auth_failed, not_amt, error).
-    pub ok: AtomicU64,
-    pub unreachable: AtomicU64,
-    pub auth_failed: AtomicU64,
-    pub not_amt: AtomicU64,
-    pub error: AtomicU64,
-    /// TLS devices whose certificate the policy refused.
-    pub tls_untrusted: AtomicU64,
-    /// Devices never offered the credentials (the auth-fail limit tripped).
-    pub not_tried: AtomicU64,
+impl Events {
+    /// The next event; `None` after [`Event::Finished`].
+    pub async fn next(&mut self) -> Option<Event> {
+        std::future::poll_fn(|cx| self.poll_event(cx)).await
+    }
+
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        if self.finished {
+            return Poll::Ready(None);
+        }
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(None) => {
+                self.finished = true;
+                Poll::Ready(Some(Event::Finished))
+            }
+            other => other,
+        }
+    }
 }
 
-impl Progress {
-    /// Counts one finished host (a resumed run counts the file's hosts too).
-    pub fn count(&self, status: Option<HostStatus>) {
-        let slot = match status {
-            Some(HostStatus::Ok) => &self.ok,
-            Some(HostStatus::Unreachable) => &self.unreachable,
-            Some(HostStatus::AuthFailed) => &self.auth_failed,
-            Some(HostStatus::NotAmt) => &self.not_amt,
-            Some(HostStatus::Error) | None => &self.error,
-            Some(HostStatus::Silent) => &self.silent,
-            Some(HostStatus::TlsUntrusted) => &self.tls_untrusted,
-            Some(HostStatus::NotTried) => &self.not_tried,
-        };
-        slot.fetch_add(1, Ordering::Relaxed);
-        self.done.fetch_add(1, Ordering::Relaxed);
+impl futures_util::Stream for Events {
+    type Item = Event;
+
+    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.get_mut().poll_event(cx)
     }
 }
 
@@ -118,17 +118,20 @@ const MAX_WINRM_ADDRESSES: usize = 3;
 /// Most answered addresses waiting for an inventory slot.
 const MAX_UNREAD: usize = 256;
 
-/// Starts the scan on the current (multi-threaded) runtime and returns the
-/// events as they come; the channel closes when the last host is done.
-/// Dropping the receiver stops the scan (Ctrl-C).
-pub async fn start(
+/// Starts the scan on the current (multi-threaded) runtime: `site`, when
+/// given, is the first event, then the hosts as they finish, then
+/// [`Event::Finished`].
+pub async fn run(
     client: AmtClient,
     plan: Arc<Plan>,
     options: PipelineOptions,
-    progress: Arc<Progress>,
-) -> mpsc::Receiver<ScanEvent> {
-    progress.total.store(plan.total(), Ordering::Relaxed);
+    site: Option<SiteReport>,
+) -> Events {
     let (events, rx) = mpsc::channel(STAGE_DEPTH);
+    if let Some(site) = site {
+        let _ = events.send(Event::SiteJudged(Box::new(site))).await;
+    }
+    let host = Arc::new(HostStages::new(client, &options, events.clone()));
     let (found_tx, found_rx) = mpsc::channel::<Swept>(STAGE_DEPTH);
 
     // Names that did not resolve are hosts we cannot read: say so first.
@@ -136,14 +139,8 @@ pub async fn start(
         let mut record = FactsRecord::new(&u.label);
         record.status = Some(HostStatus::Error);
         record.error = Some(u.error.clone());
-        progress.count(record.status);
         let _ = events
-            .send(ScanEvent::Host(Box::new(judge(
-                record,
-                &options.judge,
-                options.credential_facts.as_ref(),
-                options.provisioning_cert.as_deref(),
-            ))))
+            .send(Event::HostJudged(Box::new(host.judge(record))))
             .await;
     }
 
@@ -151,23 +148,19 @@ pub async fn start(
         Some(d) => Some(Arc::new(Sweeper::new(d.clone()).await)),
         None => None,
     };
-    tokio::spawn(sweep_stage(
-        plan,
-        sweeper,
-        found_tx,
-        events.clone(),
-        Arc::clone(&progress),
-    ));
-    tokio::spawn(inventory_stage(client, found_rx, events, options, progress));
-    rx
+    tokio::spawn(sweep_stage(plan, sweeper, found_tx, events.clone()));
+    tokio::spawn(inventory_stage(host, found_rx, events, options.concurrency));
+    Events {
+        rx,
+        finished: false,
+    }
 }
 
 async fn sweep_stage(
     plan: Arc<Plan>,
     sweeper: Option<Arc<Sweeper>>,
     found: mpsc::Sender<Swept>,
-    events: mpsc::Sender<ScanEvent>,
-    progress: Arc<Progress>,
+    events: mpsc::Sender<Event>,
 ) {
     let Some(sweeper) = sweeper else {
         for target in plan.targets() {
@@ -197,31 +190,28 @@ async fn sweep_stage(
         if found.is_closed() {
             return;
         }
-        let (sweeper, found, events, progress, unread) = (
+        let (sweeper, found, events, unread) = (
             Arc::clone(&sweeper),
             found.clone(),
             events.clone(),
-            Arc::clone(&progress),
             Arc::clone(&unread),
         );
         tokio::spawn(async move {
             // Boxed so that its connect and timer state is freed once the
             // address is swept, and a task waiting for the inventory is small.
             let swept = Box::pin(sweeper.sweep(target)).await;
-            progress.swept.fetch_add(1, Ordering::Relaxed);
             // A named address that stays silent goes on to be reported as
             // down: only what a block or range expands to is an empty address.
             if swept.is_silent() && !swept.target.named {
                 let mut record = FactsRecord::new(&swept.target.label);
                 record.status = Some(HostStatus::Silent);
-                progress.count(record.status);
                 let report = HostReport {
                     facts: record,
                     evaluation: None,
                 };
                 // The slot is held until the writer has it: a slow writer
                 // slows the sweep rather than piling up silent results.
-                let _ = events.send(ScanEvent::Host(Box::new(report))).await;
+                let _ = events.send(Event::HostJudged(Box::new(report))).await;
                 drop(permit);
             } else {
                 // An answer keeps its sweep slot until there is room for it
@@ -236,94 +226,154 @@ async fn sweep_stage(
     }
 }
 
-async fn inventory_stage(
+/// What each host's task needs, shared once per scan: the stages
+/// [`read`](HostStages::read) → [`enrich`](HostStages::enrich) →
+/// [`judge`](HostStages::judge) each take the record and hand it on.
+struct HostStages {
     client: AmtClient,
+    credentials: Option<Credentials>,
+    /// AMT logins.
+    gate: AuthGate,
+    /// WinRM logins are counted apart from AMT's: a wrong Windows password
+    /// must stop being offered after the same number of hosts in a row.
+    winrm_gate: AuthGate,
+    /// The RMCP port pinged, for a down host's record.
+    rmcp_port: Option<u16>,
+    judge: Option<Arc<Judge>>,
+    credential_facts: Option<CredentialFacts>,
+    provisioning_cert: Option<Arc<ProvisioningCert>>,
+    inventory: Option<Arc<Inventory>>,
+    winrm: Option<Arc<crate::winrm::HostOptions>>,
+    /// For the auth-limit notice, sent when a read trips it.
+    events: mpsc::Sender<Event>,
+}
+
+impl HostStages {
+    fn new(client: AmtClient, options: &PipelineOptions, events: mpsc::Sender<Event>) -> Self {
+        Self {
+            client,
+            credentials: options.credentials.clone(),
+            gate: AuthGate::new(options.auth_fail_limit),
+            winrm_gate: AuthGate::new(options.auth_fail_limit),
+            rmcp_port: options
+                .discovery
+                .as_ref()
+                .and_then(|d| d.rmcp.then_some(d.rmcp_port)),
+            judge: options.judge.clone(),
+            credential_facts: options.credential_facts.clone(),
+            provisioning_cert: options.provisioning_cert.clone(),
+            inventory: options.inventory.clone(),
+            winrm: options.winrm.clone(),
+            events,
+        }
+    }
+
+    /// Read: the device over AMT (probe, then the inventory with the
+    /// credentials when the gate allows), or the record of a named target
+    /// that answered nothing.
+    async fn read(&self, swept: Swept) -> FactsRecord {
+        if swept.is_silent() {
+            return down_record(&swept, self.rmcp_port);
+        }
+        // Boxed: laid out inline, the read made every host's task 4.6 KiB
+        // for its whole life, the time its report waits for the writer
+        // included (docs/performance.md).
+        Box::pin(read_one(
+            &self.client,
+            swept,
+            self.credentials.as_ref(),
+            &self.gate,
+            &self.events,
+        ))
+        .await
+    }
+
+    /// Enrich: what is known of the machine beside AMT, the Windows host
+    /// over WinRM (`--winrm`) and its inventory export row (`--host-facts`).
+    /// A machine that answered nothing at all is not asked again: its record
+    /// already says it is down.
+    async fn enrich(&self, mut record: FactsRecord, ip: IpAddr, down: bool) -> FactsRecord {
+        if let Some(winrm) = &self.winrm {
+            if record.status != Some(HostStatus::NotAmt) && !down {
+                // The host OS shares AMT's address on most machines; where
+                // AMT has an address of its own, the joined row has the
+                // host's.
+                let mut at = vec![ip];
+                if let Some(machine) = self
+                    .inventory
+                    .as_ref()
+                    .and_then(|i| i.find(&record, Some(ip)))
+                {
+                    for a in machine.addresses() {
+                        if !at.contains(a) && at.len() < MAX_WINRM_ADDRESSES {
+                            at.push(*a);
+                        }
+                    }
+                }
+                Box::pin(read_windows(
+                    &self.client,
+                    &mut record,
+                    &at,
+                    winrm,
+                    &self.winrm_gate,
+                ))
+                .await;
+            }
+        }
+        if let Some(inventory) = &self.inventory {
+            if record.status != Some(HostStatus::NotAmt) {
+                inventory.apply(&mut record, Some(ip));
+            }
+        }
+        record
+    }
+
+    /// Judge: the policies with the run's site, and `--provisioning-cert`.
+    /// A device that could not be read has nothing to judge beyond what the
+    /// rules say about missing facts; they still run, so the verdict is
+    /// `unknown` rather than absent. A silent address is not judged.
+    fn judge(&self, mut facts: FactsRecord) -> HostReport {
+        let evaluation = match facts.status {
+            Some(HostStatus::Silent) => None,
+            _ => {
+                facts.credentials = self.credential_facts.clone();
+                let mut evaluation = self.judge.as_ref().map(|j| j.judge_host(&facts));
+                if let (Some(cert), Some(evaluation)) =
+                    (self.provisioning_cert.as_deref(), evaluation.as_mut())
+                {
+                    cert.judge(&facts, evaluation);
+                }
+                evaluation
+            }
+        };
+        HostReport { facts, evaluation }
+    }
+}
+
+async fn inventory_stage(
+    host: Arc<HostStages>,
     mut found: mpsc::Receiver<Swept>,
-    events: mpsc::Sender<ScanEvent>,
-    options: PipelineOptions,
-    progress: Arc<Progress>,
+    events: mpsc::Sender<Event>,
+    concurrency: usize,
 ) {
-    let slots = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let gate = Arc::new(AuthGate::new(options.auth_fail_limit));
-    let credentials = options.credentials.map(Arc::new);
-    let credential_facts = options.credential_facts.map(Arc::new);
-    let provisioning_cert = options.provisioning_cert;
-    // WinRM logins are counted apart from AMT's: a wrong Windows password
-    // must stop being offered after the same number of hosts in a row.
-    let winrm_gate = Arc::new(AuthGate::new(options.auth_fail_limit));
-    let rmcp_port = options
-        .discovery
-        .as_ref()
-        .and_then(|d| d.rmcp.then_some(d.rmcp_port));
+    let slots = Arc::new(Semaphore::new(concurrency.max(1)));
     while let Some(swept) = found.recv().await {
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
             return;
         };
-        let provisioning_cert = provisioning_cert.clone();
-        let (client, events, judge_with, progress, gate, credentials, credential_facts) = (
-            client.clone(),
-            events.clone(),
-            options.judge.clone(),
-            Arc::clone(&progress),
-            Arc::clone(&gate),
-            credentials.clone(),
-            credential_facts.clone(),
-        );
-        let inventory = options.inventory.clone();
-        let (winrm, winrm_gate) = (options.winrm.clone(), Arc::clone(&winrm_gate));
-        progress.reading.fetch_add(1, Ordering::Relaxed);
+        if events.send(Event::HostStarted).await.is_err() {
+            return;
+        }
+        let (host, events) = (Arc::clone(&host), events.clone());
         tokio::spawn(async move {
             let ip = swept.target.addr.ip();
             let down = swept.is_silent();
-            // The reads are boxed: laid out inline they made every host's
-            // task 4.6 KiB for its whole life, the time its report waits for
-            // the writer included (docs/performance.md).
-            let mut record = if down {
-                down_record(&swept, rmcp_port)
-            } else {
-                Box::pin(read_one(
-                    &client,
-                    swept,
-                    credentials.as_deref(),
-                    &gate,
-                    &events,
-                ))
-                .await
-            };
-            if let Some(winrm) = &winrm {
-                // A machine that answered nothing at all is not asked again
-                // on WinRM: its record already says it is down.
-                if record.status != Some(HostStatus::NotAmt) && !down {
-                    // The host OS shares AMT's address on most machines; where
-                    // AMT has an address of its own, the joined row has the
-                    // host's.
-                    let mut at = vec![ip];
-                    if let Some(machine) =
-                        inventory.as_ref().and_then(|i| i.find(&record, Some(ip)))
-                    {
-                        for a in machine.addresses() {
-                            if !at.contains(a) && at.len() < MAX_WINRM_ADDRESSES {
-                                at.push(*a);
-                            }
-                        }
-                    }
-                    Box::pin(read_windows(&client, &mut record, &at, winrm, &winrm_gate)).await;
-                }
-            }
+            let record = host.read(swept).await;
+            let record = host.enrich(record, ip, down).await;
+            // The slot is for the network; judging is CPU alone.
             drop(permit);
-            if let Some(inventory) = &inventory {
-                if record.status != Some(HostStatus::NotAmt) {
-                    inventory.apply(&mut record, Some(ip));
-                }
-            }
-            progress.count(record.status);
-            let report = judge(
-                record,
-                &judge_with,
-                credential_facts.as_deref(),
-                provisioning_cert.as_deref(),
-            );
-            let _ = events.send(ScanEvent::Host(Box::new(report))).await;
+            let report = host.judge(record);
+            let _ = events.send(Event::HostJudged(Box::new(report))).await;
         });
     }
 }
@@ -394,36 +444,13 @@ async fn read_windows(
     }
 }
 
-fn judge(
-    mut facts: FactsRecord,
-    judge: &Option<Arc<Judge>>,
-    credential_facts: Option<&CredentialFacts>,
-    provisioning_cert: Option<&ProvisioningCert>,
-) -> HostReport {
-    // A silent address or a device that could not be read has nothing to judge
-    // beyond what the rules say about missing facts; they still run, so the
-    // verdict is `unknown` rather than absent, as before.
-    let evaluation = match facts.status {
-        Some(HostStatus::Silent) => None,
-        _ => {
-            facts.credentials = credential_facts.cloned();
-            let mut evaluation = judge.as_ref().map(|j| j.judge_host(&facts));
-            if let (Some(cert), Some(evaluation)) = (provisioning_cert, evaluation.as_mut()) {
-                cert.judge(&facts, evaluation);
-            }
-            evaluation
-        }
-    };
-    HostReport { facts, evaluation }
-}
-
 /// Reads one device that answered the sweep.
 async fn read_one(
     client: &AmtClient,
     swept: Swept,
     credentials: Option<&Credentials>,
     gate: &AuthGate,
-    events: &mpsc::Sender<ScanEvent>,
+    events: &mpsc::Sender<Event>,
 ) -> FactsRecord {
     let Swept {
         target,
@@ -480,7 +507,7 @@ async fn read_one(
                 let record = read(Some(creds)).await;
                 if gate.leave(record.status) {
                     let _ = events
-                        .send(ScanEvent::AuthLimitReached { limit: gate.limit })
+                        .send(Event::AuthLimitReached { limit: gate.limit })
                         .await;
                 }
                 record
@@ -627,6 +654,21 @@ impl AuthGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_events_end_with_finished_once() {
+        let (tx, rx) = mpsc::channel(4);
+        let mut events = Events {
+            rx,
+            finished: false,
+        };
+        tx.send(Event::HostStarted).await.unwrap();
+        drop(tx);
+        assert!(matches!(events.next().await, Some(Event::HostStarted)));
+        assert!(matches!(events.next().await, Some(Event::Finished)));
+        assert!(events.next().await.is_none());
+        assert!(events.next().await.is_none());
+    }
 
     #[tokio::test]
     async fn the_gate_lets_exactly_the_limit_fail_before_any_success() {

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 /// test, so a new one is placed on purpose.
 ///
 /// - crate-root helpers that know nothing of a host: text, the JSON array
-///   visitor, the OS vocabulary, the firmware version type;
+///   visitor, the OS vocabulary, the firmware version type, the exit codes;
 /// - the protocol (`wsman`), which knows nothing of AMT, Windows or facts;
 /// - the facts record, which every stage fills and every output reads;
 /// - what speaks the protocol or reads a host (`amt`, `winrm`, `hostfacts`)
@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 ///   reads a saved scan with their line reader);
 /// - the CLI on top.
 const LAYERS: &[&[&str]] = &[
-    &["text", "json_array", "os", "version"],
+    &["text", "json_array", "os", "version", "exit"],
     &["wsman"],
     &["facts"],
     &["amt", "winrm", "hostfacts", "cert"],

@@ -2,12 +2,13 @@
 //! the formats that need the whole fleet before printing (sorted table,
 //! JUnit, HTML): they keep a compact row per host, not the record.
 //!
-//! The only test in this file, so this process measures nothing else: the
+//! The integration tests share one process, so the test runs again alone in
+//! a child process of the same binary, which then measures nothing else: the
 //! peak (VmHWM) is reset through /proc/self/clear_refs before each format.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 
-use amtready::cli::report::render;
+use amtready::report::render::render;
 use amtready::report::{Format, ReportOptions};
 use amtready::rules::PolicySet;
 
@@ -66,10 +67,40 @@ fn write_scan(path: &std::path::Path) {
     out.flush().unwrap();
 }
 
+/// Set in the child process that runs the measurement alone.
+const ALONE: &str = "AMTREADY_REPORT_MEMORY_ALONE";
+
+/// Runs `test` (a function of this module) alone in a child process of this
+/// test binary and checks that it passed; `true` when this process is that
+/// child and should run the body.
+fn alone_in_a_process(test: &str) -> bool {
+    if std::env::var_os(ALONE).is_some() {
+        return true;
+    }
+    let module = module_path!().split_once("::").map_or("", |(_, rest)| rest);
+    let qualified = format!("{module}::{test}");
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", &qualified, "--nocapture", "--test-threads=1"])
+        .env(ALONE, "1")
+        .output()
+        .expect("the test binary runs again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprint!("{stderr}");
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{qualified} alone in its process failed:\n{stdout}\n{stderr}"
+    );
+    false
+}
+
 #[test]
 fn report_of_65536_hosts_stays_under_256_mib() {
     if !std::path::Path::new("/proc/self/status").exists() {
         eprintln!("skipped: no /proc (not Linux)");
+        return;
+    }
+    if !alone_in_a_process("report_of_65536_hosts_stays_under_256_mib") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 
 use clap::{CommandFactory, Parser};
 
-use amtready::cli::Cli;
+use crate::cli::Cli;
 
 /// One screen of a terminal: `scan -h` is the first thing a user reads.
 const SCREEN_LINES: usize = 50;
@@ -95,7 +95,7 @@ fn rmcp_lists_and_takes_exactly_on_and_off() {
     let parse = |v: &str| Cli::try_parse_from(["amtready", "scan", "10.0.0.1", "--rmcp", v]);
     for (value, on) in [("on", true), ("off", false)] {
         match parse(value).expect(value).command {
-            amtready::cli::Command::Scan(args) => assert_eq!(args.sweep.rmcp, on, "{value}"),
+            crate::cli::Command::Scan(args) => assert_eq!(args.sweep.rmcp, on, "{value}"),
             other => panic!("parsed as {other:?}"),
         }
     }

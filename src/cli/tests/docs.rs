@@ -1,6 +1,6 @@
 //! The documentation a newcomer reads cannot drift from the code:
 //! `docs/cli-reference.md` is the command line's own `--help`, rendered here
-//! and compared with the file (`AMTREADY_BLESS=1 cargo test --test docs`
+//! and compared with the file (`AMTREADY_BLESS=1 cargo test --bin amtready docs`
 //! rewrites it), and every relative Markdown link in the README, `docs/` and
 //! mock-amt's README points to a file that exists and, with an anchor, to one
 //! of its headings.
@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
 
-use amtready::cli::Cli;
+use crate::cli::Cli;
 
 /// The width the reference is rendered at, whatever `COLUMNS` says.
 const WIDTH: usize = 100;
 
+#[cfg(feature = "demo")]
 const REFERENCE: &str = "docs/cli-reference.md";
 
 fn root() -> &'static Path {
@@ -40,8 +41,8 @@ fn render_reference() -> String {
     let mut out = String::from(
         "# CLI reference\n\n\
          The `--help` of `amtready` and of each of its commands, rendered at 100\n\
-         columns. Generated from the code by `tests/docs.rs`, which fails when this\n\
-         file is stale; `AMTREADY_BLESS=1 cargo test --test docs` rewrites it. What\n\
+         columns. Generated from the code by `src/cli/tests/docs.rs`, which fails when this\n\
+         file is stale; `AMTREADY_BLESS=1 cargo test --bin amtready docs` rewrites it. What\n\
          the flags are for, task by task, is in the [user guide](user-guide.md); the\n\
          exit codes are in the [README](../README.md#exit-codes).\n\n",
     );
@@ -66,6 +67,8 @@ fn render_reference() -> String {
     out
 }
 
+// The reference documents the default build, which has `demo`.
+#[cfg(feature = "demo")]
 #[test]
 fn the_cli_reference_is_the_current_help() {
     let rendered = render_reference();
@@ -83,7 +86,7 @@ fn the_cli_reference_is_the_current_help() {
             .unwrap_or(on_disk.lines().count().min(rendered.lines().count()));
         panic!(
             "{REFERENCE} is stale (first difference at line {}): run \
-             `AMTREADY_BLESS=1 cargo test --test docs` and commit it",
+             `AMTREADY_BLESS=1 cargo test --bin amtready docs` and commit it",
             first + 1
         );
     }
