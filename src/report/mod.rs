@@ -4,20 +4,20 @@
 //! first, so a format that needs the whole scan before printing (the sorted
 //! table, JUnit, HTML) holds rows, never records.
 
-pub mod csv;
+pub(crate) mod csv;
 mod event;
-pub mod html;
-pub mod json;
-pub mod junit;
-pub mod listing;
-pub mod markdown;
-pub mod progress;
-pub mod render;
+pub(crate) mod html;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod listing;
+pub(crate) mod markdown;
+pub(crate) mod progress;
+pub(crate) mod render;
 pub mod replay;
-pub mod row;
-pub mod summary;
-pub mod table;
-pub mod tally;
+pub(crate) mod row;
+pub(crate) mod summary;
+pub(crate) mod table;
+pub(crate) mod tally;
 pub mod text;
 
 use std::io::{self, BufRead, Read, Write};
@@ -28,6 +28,11 @@ use crate::facts::{ConfigMgrView, FactsRecord, SiteFacts};
 use crate::rules::Evaluation;
 
 pub use event::Event;
+pub use json::JsonLinesSink;
+pub use listing::write_listing;
+pub use progress::Progress;
+pub use render::{render, render_with_host_facts, render_with_site};
+pub use row::source_of;
 pub use tally::{Counts, FailOn, Tally};
 
 /// Longest record, in bytes and without its newline, that every amtready

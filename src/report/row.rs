@@ -71,7 +71,7 @@ pub struct SiteRow {
 }
 
 /// The findings among these that block readiness (severity error).
-pub fn blocking(findings: &[RowFinding]) -> impl Iterator<Item = &RowFinding> {
+pub(crate) fn blocking(findings: &[RowFinding]) -> impl Iterator<Item = &RowFinding> {
     findings.iter().filter(|f| f.severity == Severity::Error)
 }
 
@@ -144,7 +144,7 @@ impl Row {
     }
 }
 
-pub fn verdict_label(verdict: Option<Verdict>) -> &'static str {
+pub(crate) fn verdict_label(verdict: Option<Verdict>) -> &'static str {
     match verdict {
         Some(Verdict::Ready) => "ready",
         Some(Verdict::NotReady) => "not ready",
@@ -153,7 +153,7 @@ pub fn verdict_label(verdict: Option<Verdict>) -> &'static str {
     }
 }
 
-pub fn status_label(status: HostStatus) -> &'static str {
+pub(crate) fn status_label(status: HostStatus) -> &'static str {
     match status {
         HostStatus::Ok => "read",
         HostStatus::Unreachable => "unreachable",
@@ -167,12 +167,12 @@ pub fn status_label(status: HostStatus) -> &'static str {
 }
 
 /// The title of the document the built-in rules encode.
-pub const SEED_TITLE: &str = "Configuration Manager 2007 SP1 Supported Configurations";
+pub(crate) const SEED_TITLE: &str = "Configuration Manager 2007 SP1 Supported Configurations";
 
 /// A rule's source as a reader can find it: document title and section. A
 /// section that already names its document (an Intel advisory, a KB article)
 /// is kept as it is.
-pub fn source_title(section: &str) -> String {
+pub(crate) fn source_title(section: &str) -> String {
     let s = section.trim();
     let names_document = s.contains(" — ")
         || s.starts_with("INTEL-SA")
@@ -197,7 +197,7 @@ pub fn source_of(document: Option<&str>, section: &str) -> String {
 }
 
 /// Provisioning state and mode in the admin's words.
-pub fn provisioning_words(
+pub(crate) fn provisioning_words(
     state: Option<ProvisioningState>,
     mode: Option<ProvisioningMode>,
     control: Option<ControlMode>,
@@ -239,7 +239,7 @@ pub fn provisioning_words(
 /// Level III Manageability Upgrade (before 8.0). Our reading: from 5.0 a
 /// clear 0x4000 means consumer firmware; before 5.0 there was no such bit.
 /// AMT 2.x used plain values, not bits.
-pub fn decode_sku(raw: &str, major: Option<u32>) -> Option<String> {
+pub(crate) fn decode_sku(raw: &str, major: Option<u32>) -> Option<String> {
     let bits: u32 = raw.trim().parse().ok()?;
     let major = major.unwrap_or(5);
     let mut parts: Vec<&str> = Vec::new();

@@ -313,7 +313,7 @@ impl SummaryBuilder {
 }
 
 /// Numeric part-by-part order for version-like labels; others by text.
-pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+pub(crate) fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     let parse = |s: &str| -> Option<Vec<u32>> { s.split('.').map(|p| p.parse().ok()).collect() };
     match (parse(a), parse(b)) {
         (Some(x), Some(y)) => x.cmp(&y),

@@ -31,28 +31,34 @@
 //! fact is reported missing) otherwise. Removing a fact therefore never turns
 //! a failure into a pass.
 
-pub mod amt_status;
-pub mod candidates;
-pub mod checks;
-pub mod data;
-pub mod engine;
-pub mod fact;
-pub mod finding;
-pub mod judge;
-pub mod os;
-pub mod parsed;
-pub mod policy;
-pub mod policy_set;
-pub mod product;
+pub(crate) mod amt_status;
+pub(crate) mod candidates;
+pub(crate) mod checks;
+pub(crate) mod data;
+pub(crate) mod engine;
+pub(crate) mod fact;
+pub(crate) mod finding;
+pub(crate) mod judge;
+pub(crate) mod os;
+pub(crate) mod parsed;
+pub(crate) mod policy;
+pub(crate) mod policy_set;
+pub(crate) mod product;
 pub mod provisioning_cert;
-pub mod sql;
-pub mod version;
+pub(crate) mod sql;
+pub(crate) mod version;
 
+pub use crate::os::{parse_os, Arch, Os, OsFamily};
+pub use crate::version::{RangeFit, Version};
 pub use amt_status::amt_status;
+pub use checks::{RuleKind, RuleParams};
+pub use data::SiteRole;
 pub use fact::{FactId, FactUse};
 pub use finding::{exit_code, Evaluation, Finding, Severity, Verdict};
 pub use judge::Judge;
-pub use os::{parse_os, Arch, Os, OsFamily};
-pub use policy::{Policy, PolicyError, RuleInfo, RuleKind, RuleParams, SiteRole};
+pub use policy::{Policy, PolicyError, RuleInfo};
+pub use policy::{BUILTINS, MAX_MESSAGE_CHARS};
 pub use policy_set::PolicySet;
-pub use version::Version;
+pub use policy_set::DEFAULT_POLICIES;
+pub use product::{parse_upgrade_source, Release};
+pub use sql::parse_sql;

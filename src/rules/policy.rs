@@ -11,16 +11,16 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-pub use super::checks::{RuleKind, RuleParams};
-pub use super::data::{
-    AmtRange, ClientOsRow, MobileOsRow, Note, OsMatch, PolicyData, RuleHead, SiteOsRow, SiteRole,
-    SiteTable, SqlRow, SqlUpgrade, UpgradeRow,
+pub(crate) use super::checks::{RuleKind, RuleParams};
+pub(crate) use super::data::{
+    AmtRange, ClientOsRow, MobileOsRow, Note, PolicyData, RuleHead, SiteOsRow, SqlRow, SqlUpgrade,
+    UpgradeRow,
 };
 use super::fact::FactUse;
 use super::finding::Severity;
 
 /// The embedded seed policy text.
-pub const BUILTIN_TOML: &str = include_str!("configmgr-2007-sp1.toml");
+pub(crate) const BUILTIN_TOML: &str = include_str!("configmgr-2007-sp1.toml");
 
 /// Every built-in policy: its name and its embedded text.
 pub const BUILTINS: [(&str, &str); 3] = [

@@ -9,15 +9,19 @@
 //! size of the subnet. One [`Tally`] of the events gives the counts and the
 //! exit code. Writing is the caller's (the report sinks).
 
-pub mod discover;
-pub mod output;
-pub mod pipeline;
-pub mod plan;
+pub(crate) mod discover;
+pub(crate) mod output;
+pub(crate) mod pipeline;
+pub(crate) mod plan;
 pub mod rmcp;
-pub mod target;
+pub(crate) mod target;
 
 pub use crate::report::{Counts, Event, FailOn, Tally};
-pub use discover::DiscoveryOptions;
-pub use pipeline::{credential_facts, run, Events, PipelineOptions};
+pub use discover::{default_in_flight, DiscoveryOptions, DEFAULT_RATE};
+pub use output::open as open_output;
+pub use pipeline::{credential_facts, run, Events, PipelineOptions, ProvisioningCert};
 pub use plan::{Plan, PlanError, PlanInput, PlannedTarget, Shard};
-pub use target::{Target, TargetError, TargetSpec, AMT_HTTPS_PORT, AMT_HTTP_PORT};
+pub use target::{
+    label, SpecKind, Target, TargetError, TargetSpec, AMT_HTTPS_PORT, AMT_HTTP_PORT,
+    MAX_HOSTS_PER_SPEC,
+};

@@ -26,7 +26,7 @@ use super::target::{cidr_bounds, label, SpecKind, TargetError, TargetSpec};
 const MAX_TARGET_LINE: usize = 1 << 20;
 /// Most targets one run plans (after dedup), so a stray `/12` in a file
 /// cannot start a scan that never ends.
-pub const MAX_PLANNED: u128 = 1 << 24;
+pub(crate) const MAX_PLANNED: u128 = 1 << 24;
 
 /// `--shard K/N`: the K-th of N disjoint parts (K from 0, as Kubernetes'
 /// `JOB_COMPLETION_INDEX` counts).

@@ -150,7 +150,7 @@ impl TargetSpec {
 /// The first and last host of a block as integers: IPv4 blocks shorter than /31
 /// skip their network and broadcast addresses (RFC 919/922 convention; /31 and
 /// /32 have none, RFC 3021); IPv6 has no broadcast, so the whole block counts.
-pub fn cidr_bounds(net: &IpNet) -> (u128, u128) {
+pub(crate) fn cidr_bounds(net: &IpNet) -> (u128, u128) {
     match net {
         IpNet::V4(n) => {
             let lo = u128::from(u32::from(n.network()));
@@ -271,7 +271,7 @@ fn parse_decimal(s: &str) -> Option<u32> {
 }
 
 /// Strict dotted-decimal: exactly four parts, each 0–255 in plain decimal.
-pub fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
+pub(crate) fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
     let mut parts = s.split('.');
     for octet in &mut octets {
