@@ -170,6 +170,8 @@ pub struct JsonLinesSink<W: Write> {
 }
 
 impl<W: Write> JsonLinesSink<W> {
+    /// A sink writing to `out`, ending with the `{"summary": ...}` line if
+    /// `with_summary` (`--summary`).
     pub fn new(out: W, with_summary: bool) -> Self {
         Self {
             out,

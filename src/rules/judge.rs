@@ -90,6 +90,7 @@ impl Judge {
         judge
     }
 
+    /// The policies this judge applies, built-in and `--policy` ones.
     pub fn policy(&self) -> &PolicySet {
         &self.policy
     }

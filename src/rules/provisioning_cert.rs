@@ -88,7 +88,9 @@ pub fn check_device(chain: &ChainFacts, device: &DeviceView, domain: Option<&str
 /// A provisioning certificate chain, read once, and what it gets wrong on its own.
 #[derive(Debug)]
 pub struct ProvisioningCert {
+    /// The chain as read from the certificate file, leaf first.
     pub chain: ChainFacts,
+    /// What the chain gets wrong whatever the device (expiry, key size, usage).
     pub chain_findings: Vec<Finding>,
 }
 

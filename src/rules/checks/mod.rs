@@ -260,7 +260,7 @@ macro_rules! checks {
         /// A rule's parameters, typed: one variant per kind.
         #[derive(Debug, Clone)]
         pub enum RuleParams {
-            $($variant($module::Params),)*
+            $(#[doc = concat!("The parameters of a `", $kind, "` rule.")] $variant($module::Params),)*
         }
 
         impl RuleParams {
