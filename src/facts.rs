@@ -163,6 +163,7 @@ pub struct ConfigMgrView {
 /// The outcome of reading one host over the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum HostStatus {
     /// Everything we were allowed to read was read (a class missing on old
     /// firmware still counts as read: the fact is simply unknown).

@@ -36,6 +36,7 @@ const MAX_CHAIN_BYTES: u64 = 1024 * 1024;
 
 /// Why a chain could not be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CertError {
     /// The file could not be opened or read.
     #[error("cannot read {path}: {source}")]

@@ -19,7 +19,7 @@ pub(crate) mod target;
 pub use crate::report::{Counts, Event, FailOn, Tally};
 pub use discover::{default_in_flight, DiscoveryOptions, DEFAULT_RATE};
 pub use output::open as open_output;
-pub use pipeline::{credential_facts, run, Events, PipelineOptions, ProvisioningCert};
+pub use pipeline::{credential_facts, run, Events, PipelineOptions};
 pub use plan::{Plan, PlanError, PlanInput, PlannedTarget, Shard};
 pub use target::{
     label, SpecKind, Target, TargetError, TargetSpec, AMT_HTTPS_PORT, AMT_HTTP_PORT,

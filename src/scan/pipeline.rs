@@ -26,7 +26,7 @@ use crate::facts::{AmtFacts, CredentialFacts, FactSource, FactsRecord, HostStatu
 use crate::hostfacts::Inventory;
 use crate::report::{Event, HostReport, SiteReport};
 use crate::rules::checks::provisioning_password::password_problems;
-pub use crate::rules::provisioning_cert::ProvisioningCert;
+use crate::rules::provisioning_cert::ProvisioningCert;
 use crate::rules::Judge;
 use crate::wsman::{Credentials, Endpoint};
 

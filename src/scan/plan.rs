@@ -72,6 +72,7 @@ pub struct PlanInput {
 /// Why a plan could not be made: always a usage error (exit 3), naming the
 /// target or file and line.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlanError {
     /// A target or exclude that could not be understood.
     #[error("{origin}: {source}")]

@@ -70,6 +70,7 @@ impl Layout {
 
 /// Why a datagram is not an AMT pong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PongError {
     /// The datagram is not an RMCP/ASF presence pong at all.
     #[error("not an RMCP/ASF presence pong")]

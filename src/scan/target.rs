@@ -91,6 +91,7 @@ pub struct TargetSpec {
 /// Why a target argument could not be understood. Every variant names the
 /// target as written, so a usage error in a 10,000-line file can be found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TargetError {
     /// The target is empty (a blank argument).
     #[error("empty target")]

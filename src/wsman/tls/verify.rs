@@ -61,6 +61,7 @@ macro_rules! handshake_signatures_checked_by_provider {
 /// Why a pinned or TOFU verification failed. Carried through rustls as an
 /// `OtherError` and shown to the admin as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PinError {
     /// The certificate is not the pinned one.
     #[error("certificate {got} does not match the pin {expected}")]
