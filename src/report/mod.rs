@@ -1,5 +1,5 @@
 //! Reports: one file per output format, over one shared row projection
-//! ([`row::Row`]). Machine formats (JSON, JSON Lines) write whole records as
+//! (`row::Row`). Machine formats (JSON, JSON Lines) write whole records as
 //! each host finishes; every other format projects each host to a compact row
 //! first, so a format that needs the whole scan before printing (the sorted
 //! table, JUnit, HTML) holds rows, never records.
@@ -41,7 +41,7 @@ pub use tally::{Counts, FailOn, Tally};
 /// write: a writer that wrote more than its own readers take would leave an
 /// estate that cannot be resumed. Fields are clipped far below this
 /// ([`crate::text::MAX_FIELD_BYTES`]); only a record with an absurd number of
-/// elements reaches it, and is then written reduced (see [`json`]).
+/// elements reaches it, and is then written reduced (see `json`).
 pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 
 /// One line read by [`read_line_capped`].

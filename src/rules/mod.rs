@@ -2,25 +2,25 @@
 //! seed) as data, and pure checks that turn a facts record into findings and
 //! a verdict. Nothing here touches the network.
 //!
-//! - [`policy`]: the data file (`configmgr-2007-sp1.toml`, embedded; others via
+//! - `policy`: the data file (`configmgr-2007-sp1.toml`, embedded; others via
 //!   [`Policy::load`]), one entry per seed statement, each with its seed
 //!   section; each `[[rule]]` typed once into [`RuleParams`].
-//! - [`data`]: what a check may read of its policy (the tables, the notes)
+//! - `data`: what a check may read of its policy (the tables, the notes)
 //!   and of its rule (id, source, severity, fix), below the checks.
-//! - [`checks`]: one file per kind of check, each with its own tests (the
+//! - `checks`: one file per kind of check, each with its own tests (the
 //!   recipe for adding one is at the top of that module).
-//! - [`fact`]: [`FactId`], the facts a rule can read.
-//! - [`candidates`]: deciding a rule over every value an unknown fact could take.
-//! - [`parsed`]: a record's strings parsed once, before any rule runs.
-//! - [`version`]: AMT versions (2 to 4 parts, numeric, prefix-aware), from [`crate::version`].
-//! - [`os`], [`sql`], [`product`]: OS, SQL Server and product strings into
+//! - `fact`: [`FactId`], the facts a rule can read.
+//! - `candidates`: deciding a rule over every value an unknown fact could take.
+//! - `parsed`: a record's strings parsed once, before any rule runs.
+//! - `version`: AMT versions (2 to 4 parts, numeric, prefix-aware), from [`crate::version`].
+//! - `os`, `sql`, `product`: OS, SQL Server and product strings into
 //!   typed values.
-//! - [`engine`]: the driver, [`Policy::evaluate`] and [`Policy::evaluate_site`].
-//! - [`judge`]: one run's judge: the site judged once, each host with the
+//! - `engine`: the driver, [`Policy::evaluate`] and [`Policy::evaluate_site`].
+//! - `judge`: one run's judge: the site judged once, each host with the
 //!   site facts its rules need ([`Judge`]).
 //! - [`provisioning_cert`]: the CERT-* rules on a provisioning certificate
 //!   chain given by the user, alone and against each device.
-//! - [`finding`]: [`Finding`], [`Verdict`], [`Evaluation`], [`exit_code`].
+//! - `finding`: [`Finding`], [`Verdict`], [`Evaluation`], [`exit_code`].
 //!
 //! Verdicts: `not_ready` if any error finding; otherwise `unknown` if a rule
 //! lacked a fact it needed (listed in `missing`); otherwise `ready`. The AMT

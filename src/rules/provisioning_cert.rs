@@ -2,7 +2,7 @@
 //! `scan --provisioning-cert`.
 //!
 //! The CERT-* rules are rows of the embedded `provisioning-certificate.toml`,
-//! one check each in [`super::checks`], run on a [`CertSubject`] rather than
+//! one check each in `super::checks`, run on a `CertSubject` rather than
 //! a facts record. The rules whose check reads no device fact judge the chain
 //! alone, once per run ([`check_chain`]); the others judge it against each
 //! device ([`check_device`]).

@@ -1,8 +1,8 @@
 //! Scanning: plan → discover → inventory → judge → write.
 //!
-//! [`plan`] turns what the user typed into a deduplicated, excluded, sharded
-//! and resumable sequence of addresses; [`discover`] sweeps them for the ones
-//! that answer (TCP 16992/16993 and the [`rmcp`] presence ping); [`pipeline`]
+//! `plan` turns what the user typed into a deduplicated, excluded, sharded
+//! and resumable sequence of addresses; `discover` sweeps them for the ones
+//! that answer (TCP 16992/16993 and the [`rmcp`] presence ping); `pipeline`
 //! reads each answering device on its own task (read → enrich → judge) and
 //! [`run`] hands every result over as an [`Event`] as it is known. Stages are
 //! joined by bounded channels, so memory follows the concurrency, not the
