@@ -140,7 +140,8 @@ pub(crate) const CONTROL_MODES: Generation = Generation {
 };
 
 /// SHA-256 and SHA-384 trusted root hashes for remote provisioning. Only
-/// the table reads it: the check takes its major from the policy row.
+/// the tests read it: the checks take this major from the policy row
+/// (`sha2_from_major`), which the tests hold to [`SHA2_FROM_MAJOR`].
 #[cfg(test)]
 pub(crate) const SHA2_ROOT_HASHES: Generation = Generation {
     what: "SHA-256 and SHA-384 provisioning root hashes (SHA-1 only before)",
