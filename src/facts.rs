@@ -27,10 +27,15 @@ pub struct FactsRecord {
     /// Why the status is not `ok`, in one line. Never contains a secret.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the device itself said (probe, WS-Management or EOI reads); absent when nothing
+    /// answered as AMT.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amt: Option<AmtFacts>,
+    /// The host operating system of the machine: from the record, an inventory export or WinRM.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<HostFacts>,
+    /// The Configuration Manager site the machine would be managed by (`--site`), for the site
+    /// rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub site: Option<SiteFacts>,
     /// What was checked about the credentials given to `scan` (never the
@@ -146,6 +151,8 @@ impl fmt::Display for AmtStatus {
 /// What Configuration Manager would make of one host, as reports show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigMgrView {
+    /// The status Configuration Manager would show, from the facts by the one derivation in
+    /// `rules::amt_status`.
     pub amt_status: AmtStatus,
     /// `SMS_R_System.AMTStatus`: null, 0, 1, 2 or 3.
     pub sms_r_system_amtstatus: Option<u8>,
@@ -156,6 +163,7 @@ pub struct ConfigMgrView {
 /// The outcome of reading one host over the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum HostStatus {
     /// Everything we were allowed to read was read (a class missing on old
     /// firmware still counts as read: the fact is simply unknown).
@@ -193,6 +201,7 @@ impl HostStatus {
         )
     }
 
+    /// The snake_case name, as serialised (`auth_failed`).
     pub fn as_str(self) -> &'static str {
         match self {
             HostStatus::Ok => "ok",
@@ -239,6 +248,7 @@ pub enum FactSource {
 }
 
 impl FactSource {
+    /// The snake_case name, as serialised and shown in `sources` (`server_header`).
     pub fn as_str(self) -> &'static str {
         match self {
             FactSource::Wsman => "wsman",
@@ -263,7 +273,9 @@ impl fmt::Display for FactSource {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CertHash {
+    /// InstanceID: the firmware's key for the entry.
     pub instance_id: String,
+    /// ElementName: the root CA's name as the firmware or the administrator labelled it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `md5`, `sha1`, `sha256`, `sha384` (wire values 0 to 3).
@@ -272,8 +284,11 @@ pub struct CertHash {
     /// Lower-case hex of the hash (AMT sends base64).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_hex: Option<String>,
+    /// Enabled: whether the firmware trusts this root for remote provisioning now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// IsDefault: whether the hash came with the firmware rather than being added by an
+    /// administrator.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_default: Option<bool>,
 }
@@ -295,20 +310,35 @@ pub struct AmtFacts {
     /// CIM_SoftwareIdentity `Sku` (decimal, as the firmware sends it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
+    /// AMT_SetupAndConfigurationService.ProvisioningState (the RMCP pong says it too): pre, in
+    /// or post.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioning_state: Option<ProvisioningState>,
+    /// AMT_SetupAndConfigurationService.ProvisioningMode, decoded by firmware generation (its
+    /// numbers changed in 7.0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioning_mode: Option<ProvisioningMode>,
+    /// IPS_HostBasedSetupService.CurrentControlMode (AMT 6.1 and later): client or admin
+    /// control.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub control_mode: Option<ControlMode>,
+    /// AMT_SetupAndConfigurationService.ZeroTouchConfigurationEnabled: remote configuration
+    /// with a provisioning certificate is allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ztc_enabled: Option<bool>,
+    /// AMT_SetupAndConfigurationService.DhcpDNSSuffix: the DNS suffix DHCP option 15 gave the
+    /// firmware.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dhcp_dns_suffix: Option<String>,
+    /// AMT_SetupAndConfigurationService.TrustedDNSSuffix: the PKI DNS suffix set in the MEBx,
+    /// which a provisioning certificate must match first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trusted_dns_suffix: Option<String>,
+    /// The firmware's own host name (AMT_GeneralSettings.HostName, or EOI GetHostName before
+    /// WS-Management).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
+    /// The firmware's domain name (AMT_GeneralSettings.DomainName, or EOI GetDomainName).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// The host OS's own name as AMT has it (GeneralSettings.HostOSFQDN),
@@ -316,12 +346,19 @@ pub struct AmtFacts {
     /// listener.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host_os_fqdn: Option<String>,
+    /// AMT_GeneralSettings.DigestRealm (`Digest:` and 32 hex digits), which also names the
+    /// device.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest_realm: Option<String>,
+    /// AMT_GeneralSettings.NetworkInterfaceEnabled: the firmware's network interface is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_interface_enabled: Option<bool>,
+    /// AMT_GeneralSettings.AMTNetworkEnabled: AMT is reachable over the network (absent on
+    /// 8.1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amt_network_enabled: Option<bool>,
+    /// The trusted root hashes for remote provisioning (AMT_ProvisioningCertificateHash), one
+    /// per instance.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cert_hashes: Option<Vec<CertHash>>,
     /// The raw unauthenticated `Server` header, kept as evidence.
@@ -467,6 +504,7 @@ pub struct RmcpFacts {
     pub version: Option<String>,
     /// The layout's firmware range: `4.0-5.0`, `5.1-5.x`, `6.0-15.x`, `16+`.
     pub generation: String,
+    /// The provisioning state the pong's flags give (6.0 and later layouts).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioning_state: Option<ProvisioningState>,
     /// The ports the device says are open (16992 or 16993; none before setup).
@@ -494,12 +532,19 @@ pub struct HostFacts {
     /// WMI OSArchitecture style (`32-bit`, `64-bit`) or `x86`, `x64`, `ia64`.
     #[serde(skip_serializing_if = "Option::is_none", alias = "OSArchitecture")]
     pub architecture: Option<String>,
+    /// The Windows edition (`Business`, `Enterprise`, `Standard`), when given apart from `os`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub edition: Option<String>,
+    /// Whether the host is a Server Core installation (WMI OperatingSystemSKU):
+    /// out-of-band management is supported on full installations only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_core: Option<bool>,
+    /// Whether Routing and Remote Access (the RemoteAccess service) is running:
+    /// out of band communication is not supported while it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rras_running: Option<bool>,
+    /// Whether Internet Connection Sharing (the SharedAccess service) is on, which starts
+    /// Routing and Remote Access.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ics_enabled: Option<bool>,
     /// Whether the admin intends to provision this machine in band.
@@ -531,14 +576,20 @@ pub struct SiteFacts {
     /// `mixed` or `native`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
+    /// OS of the computer that runs the out of band management console (`Windows XP
+    /// Professional SP3`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub console_os: Option<String>,
+    /// OS of the out of band service point's site system (`Windows Server 2003 SP2`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_point_os: Option<String>,
+    /// Hotfixes installed on the out of band service point (`KB942841`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_point_kbs: Option<Vec<String>>,
+    /// The SQL Server holding the site database (`SQL Server 2005 Enterprise SP2 x64`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sql: Option<String>,
+    /// What the site was upgraded from (`SMS 2003 SP3`), or `none` for a new installation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upgrade_from: Option<String>,
     /// `eval`, `sp` or `complete`.

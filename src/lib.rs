@@ -4,6 +4,7 @@
 //! Data flows one way: targets → probe → inventory → [`facts`] → [`rules`] → findings → [`report`].
 //! The network layers ([`wsman`], [`amt`]) only produce facts; the rules never touch the network.
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub, missing_docs)]
 
 pub mod amt;
 pub mod cert;

@@ -19,6 +19,7 @@ const MAX_SHOWN: usize = 60;
 
 /// Why a version string was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum VersionError {
     /// Fewer than 2 or more than 4 dot-separated parts.
     #[error("version `{0}` must have 2 to 4 numeric parts")]

@@ -11,7 +11,7 @@ use amtready::hostfacts::Inventory;
 use amtready::report::replay::{read_scan, Item};
 use amtready::rules::{parse_os, OsFamily, Policy, PolicySet, Version};
 use amtready::scan::rmcp;
-use amtready::scan::target::{SpecKind, TargetSpec};
+use amtready::scan::{SpecKind, TargetSpec};
 use amtready::site_file;
 use amtready::wsman::envelope::{NS_ADDRESSING, NS_SOAP12, NS_WSMAN};
 use amtready::wsman::{
@@ -331,10 +331,10 @@ pub fn version(data: &[u8]) {
     assert_eq!(v.cmp(&v), Ordering::Equal);
     // The empty range holds nothing, and a version lies inside a range
     // from itself to the next major.
-    assert_eq!(v.fit(&v, &v), amtready::rules::version::RangeFit::Outside);
+    assert_eq!(v.fit(&v, &v), amtready::rules::RangeFit::Outside);
     if let Some(major) = v.parts()[0].checked_add(1) {
         let next = Version::from_str(&format!("{major}.0")).expect("major.0");
-        assert_eq!(v.fit(&v, &next), amtready::rules::version::RangeFit::Inside);
+        assert_eq!(v.fit(&v, &next), amtready::rules::RangeFit::Inside);
     }
 }
 
@@ -416,7 +416,7 @@ pub fn policy(data: &[u8]) {
         // A policy error lists every accepted spelling after the wrong one,
         // so its limit is its own (plus `fuzz.toml:LINE: `).
         Err(e) => {
-            let max = amtready::rules::policy::MAX_MESSAGE_CHARS + 32;
+            let max = amtready::rules::MAX_MESSAGE_CHARS + 32;
             return one_line_within("policy error", &e.to_string(), max);
         }
     };
@@ -455,13 +455,13 @@ pub fn target(data: &[u8]) {
                 continue;
             }
         };
-        assert!(!spec.is_empty() && spec.len() <= amtready::scan::target::MAX_HOSTS_PER_SPEC);
+        assert!(!spec.is_empty() && spec.len() <= amtready::scan::MAX_HOSTS_PER_SPEC);
         let host = match &spec.kind {
             SpecKind::Addr(ip) => ip.to_string(),
             SpecKind::Name(name) => name.clone(),
             SpecKind::Cidr(_) | SpecKind::Ipv4Range { .. } => continue,
         };
-        let label = amtready::scan::target::label(&host, spec.target_port());
+        let label = amtready::scan::label(&host, spec.target_port());
         let again = TargetSpec::from_str(&label)
             .unwrap_or_else(|e| panic!("the label {label:?} of {line:?} is refused: {e}"));
         assert_eq!(again.kind, spec.kind, "label {label:?}");

@@ -144,7 +144,7 @@ fn policy_error_escapes_control_characters() {
     ));
     assert!(error.contains("unknown variant"), "{error}");
     assert!(
-        error.chars().count() <= amtready::rules::policy::MAX_MESSAGE_CHARS + 16,
+        error.chars().count() <= amtready::rules::MAX_MESSAGE_CHARS + 16,
         "{}",
         error.len()
     );

@@ -75,7 +75,7 @@ pub trait Class: Sync {
 }
 
 /// Fetches and parses one class.
-pub async fn read<C: Class>(
+pub(crate) async fn read<C: Class>(
     class: &C,
     session: &Session,
     limits: &CallLimits,
@@ -245,7 +245,7 @@ impl<'a> Run<'a> {
 
 /// A future a step returns; boxed so the inventory's own future holds only
 /// the step it is in (docs/performance.md: memory per device in flight).
-pub type StepFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
+pub(crate) type StepFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
 
 /// A class as the inventory runs it. Every [`Class`] is one.
 pub trait Step: Sync {

@@ -93,7 +93,7 @@ pub const SHA2_FROM_MAJOR: u32 = 6;
 
 /// The first AMT major whose ProvisioningMode 1 means admin control mode;
 /// before it, 1 is enterprise mode.
-pub const CONTROL_MODES_FROM_MAJOR: u32 = 7;
+pub(crate) const CONTROL_MODES_FROM_MAJOR: u32 = 7;
 
 /// The newest AMT major version whose TLS stack speaks only TLS 1.0 (3.x-8.x
 /// offer TLS 1.0 with RSA key exchange; 9 and later add TLS 1.1/1.2).
@@ -101,12 +101,12 @@ pub const CONTROL_MODES_FROM_MAJOR: u32 = 7;
 pub const LAST_LEGACY_ONLY_MAJOR: u8 = 8;
 
 /// The last AMT major that serves EOI.
-pub const LAST_EOI_MAJOR: u32 = 8;
+pub(crate) const LAST_EOI_MAJOR: u32 = 8;
 
 /// WS-Management on `/wsman`. The inventory does not skip WS-Man by the
 /// version: a banner may be wrong or absent, and firmware without it answers
 /// the first read with 404, which is the evidence taken.
-pub const WSMAN: Generation = Generation {
+pub(crate) const WSMAN: Generation = Generation {
     what: "WS-Management on /wsman (fully DSP0226-compliant from 3.2)",
     span: Span::from(3, 0),
     document: FACT_SHEET,
@@ -114,7 +114,7 @@ pub const WSMAN: Generation = Generation {
 };
 
 /// EOI, the SOAP 1.1 services (`/<Name>Service`), removed in 9.0.
-pub const EOI: Generation = Generation {
+pub(crate) const EOI: Generation = Generation {
     what: "the EOI SOAP services (GetCoreVersion, GetHostName, GetDomainName)",
     span: Span::through(LAST_EOI_MAJOR),
     document: FACT_SHEET,
@@ -122,7 +122,7 @@ pub const EOI: Generation = Generation {
 };
 
 /// IPS_HostBasedSetupService, and with it the control mode.
-pub const HOST_BASED_SETUP: Generation = Generation {
+pub(crate) const HOST_BASED_SETUP: Generation = Generation {
     what: "IPS_HostBasedSetupService (CurrentControlMode)",
     span: Span::from(6, 1),
     document: FACT_SHEET,
@@ -131,7 +131,7 @@ pub const HOST_BASED_SETUP: Generation = Generation {
 
 /// ProvisioningMode's numbers changed meaning: 1 is admin control, 4 client
 /// control; before, 1 enterprise, 2 small business, 3 remote connectivity.
-pub const CONTROL_MODES: Generation = Generation {
+pub(crate) const CONTROL_MODES: Generation = Generation {
     what: "AMT_SetupAndConfigurationService.ProvisioningMode in control modes (1 admin, 4 client)",
     span: Span::from(CONTROL_MODES_FROM_MAJOR, 0),
     document: FACT_SHEET,
@@ -139,8 +139,11 @@ pub const CONTROL_MODES: Generation = Generation {
         "WS-Management reads (authenticated): AMT_SetupAndConfigurationService, ProvisioningMode",
 };
 
-/// SHA-256 and SHA-384 trusted root hashes for remote provisioning.
-pub const SHA2_ROOT_HASHES: Generation = Generation {
+/// SHA-256 and SHA-384 trusted root hashes for remote provisioning. Only
+/// the tests read it: the checks take this major from the policy row
+/// (`sha2_from_major`), which the tests hold to [`SHA2_FROM_MAJOR`].
+#[cfg(test)]
+pub(crate) const SHA2_ROOT_HASHES: Generation = Generation {
     what: "SHA-256 and SHA-384 provisioning root hashes (SHA-1 only before)",
     span: Span::from(SHA2_FROM_MAJOR, 0),
     document: "Intel AMT SDK",
@@ -153,15 +156,16 @@ pub const SHA2_ROOT_HASHES: Generation = Generation {
 /// sent to the legacy stack first would be read over TLS 1.0 when it could
 /// do better, while an 8.x sent to rustls first costs only one refused
 /// handshake before the fallback.
-pub const TLS_1_0_ONLY: Generation = Generation {
+pub(crate) const TLS_1_0_ONLY: Generation = Generation {
     what: "TLS 1.0 only (RSA key exchange, legacy renegotiation) on 16993",
     span: Span::through(LAST_LEGACY_ONLY_MAJOR as u32),
     document: FACT_SHEET,
     section: "TLS",
 };
 
-/// Every generation fact, oldest first.
-pub const ALL: [&Generation; 6] = [
+/// Every generation fact, oldest first: the tests hold each to its source.
+#[cfg(test)]
+pub(crate) const ALL: [&Generation; 6] = [
     &EOI,
     &WSMAN,
     &SHA2_ROOT_HASHES,
@@ -172,13 +176,13 @@ pub const ALL: [&Generation; 6] = [
 
 /// Whether firmware of this major version serves TLS 1.0 only, so its
 /// connections start on the legacy stack.
-pub fn tls_1_0_only(major: u32) -> bool {
+pub(crate) fn tls_1_0_only(major: u32) -> bool {
     TLS_1_0_ONLY.span.contains(major, None) == Some(true)
 }
 
 /// Whether firmware of this major version reads ProvisioningMode as control
 /// modes.
-pub fn control_modes(major: u32) -> bool {
+pub(crate) fn control_modes(major: u32) -> bool {
     CONTROL_MODES.span.contains(major, None) == Some(true)
 }
 

@@ -73,12 +73,17 @@ pub mod values {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
     pub enum ControlMode {
+        /// 0: not provisioned; AMT 6.1 host-based setup has not been run.
         None,
+        /// 1: Client Control Mode: set up from the host OS, with user consent for redirection.
         Client,
+        /// 2: Admin Control Mode: set up with full trust (remote configuration or an admin).
         Admin,
     }
 
     impl ControlMode {
+        /// Decodes the CurrentControlMode number AMT sends; `None` for a value it does not
+        /// define.
         pub fn from_wire(value: u32) -> Option<Self> {
             match value {
                 0 => Some(Self::None),
@@ -87,6 +92,7 @@ pub mod values {
                 _ => None,
             }
         }
+        /// The name a record and the reports write (`none`, `client`, `admin`).
         pub fn as_str(self) -> &'static str {
             match self {
                 Self::None => "none",

@@ -18,7 +18,7 @@ use super::class::Run;
 
 /// How the inventory went when the host kept answering.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InventoryOutcome {
+pub(crate) struct InventoryOutcome {
     /// The first read that failed for a reason other than the device
     /// refusing it (bad XML, a protocol violation), as one line.
     pub problem: Option<String>,
@@ -30,7 +30,7 @@ pub struct InventoryOutcome {
 /// 16993 and it is read over plain HTTP, so AMT_TLSSettingData is not asked
 /// for (see `tls_setting_data::tls_off_settings`). `Err` means the
 /// host itself failed.
-pub async fn read(
+pub(crate) async fn read(
     session: &Session,
     limits: &CallLimits,
     facts: &mut AmtFacts,
@@ -62,7 +62,7 @@ pub async fn read(
 }
 
 /// The last fallback for the version: the `Server` banner.
-pub fn finish_version(facts: &mut AmtFacts, banner_version: Option<&str>) {
+pub(crate) fn finish_version(facts: &mut AmtFacts, banner_version: Option<&str>) {
     finish(facts, banner_version.map(ReportedVersion::from));
 }
 

@@ -2,13 +2,13 @@
 //! class read, the EOI fallback for old firmware, and [`read_host`], which
 //! turns one device into one [`FactsRecord`].
 
-pub mod class;
+pub(crate) mod class;
 pub mod eoi;
-pub mod firmware;
-pub mod inventory;
+pub(crate) mod firmware;
+pub(crate) mod inventory;
 pub mod probe;
-pub mod status;
-pub mod tls;
+pub(crate) mod status;
+pub(crate) mod tls;
 
 // The inventory: every class read, in the order `read_host` asks for them,
 // one line each (`mod` declares the class's file too). Order matters: the

@@ -108,6 +108,8 @@ pub mod values {
     }
 
     impl ProvisioningState {
+        /// Decodes the ProvisioningState number AMT sends; `None` for a value it does not
+        /// define.
         pub fn from_wire(value: u32) -> Option<Self> {
             match value {
                 0 => Some(Self::Pre),
@@ -116,6 +118,7 @@ pub mod values {
                 _ => None,
             }
         }
+        /// The name a record and the reports write (`pre`, `in`, `post`).
         pub fn as_str(self) -> &'static str {
             match self {
                 Self::Pre => "pre",
@@ -155,6 +158,7 @@ pub mod values {
                 _ => None,
             }
         }
+        /// The name a record and the reports write (`enterprise`, `admin_control`, ...).
         pub fn as_str(self) -> &'static str {
             match self {
                 Self::Enterprise => "enterprise",

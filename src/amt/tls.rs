@@ -225,7 +225,7 @@ fn after_fallback(plain: Failure, fallback: Failure) -> Failure {
 }
 
 /// The facts of what a TLS handshake saw.
-pub fn facts_of(info: &TlsInfo) -> TlsFacts {
+pub(crate) fn facts_of(info: &TlsInfo) -> TlsFacts {
     let mut certs = info.peer_chain.iter().map(|der| cert_facts(der));
     TlsFacts {
         protocol: Some(info.label()),
@@ -239,7 +239,7 @@ pub fn facts_of(info: &TlsInfo) -> TlsFacts {
 
 /// The facts of a chain the policy refused: the certificate is known, the
 /// protocol is not (the handshake did not finish).
-pub fn facts_of_rejected(chain: &[Vec<u8>]) -> Option<TlsFacts> {
+pub(crate) fn facts_of_rejected(chain: &[Vec<u8>]) -> Option<TlsFacts> {
     let mut certs = chain.iter().map(|der| cert_facts(der));
     let certificate = certs.next()?;
     Some(TlsFacts {
@@ -251,7 +251,7 @@ pub fn facts_of_rejected(chain: &[Vec<u8>]) -> Option<TlsFacts> {
 
 /// One certificate's facts. A certificate x509-parser cannot read still gives
 /// its fingerprint.
-pub fn cert_facts(der: &[u8]) -> CertFacts {
+pub(crate) fn cert_facts(der: &[u8]) -> CertFacts {
     let mut facts = CertFacts {
         sha256: Some(Fingerprint::of(der).to_string()),
         ..CertFacts::default()

@@ -36,32 +36,57 @@ const MAX_CHAIN_BYTES: u64 = 1024 * 1024;
 
 /// Why a chain could not be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CertError {
+    /// The file could not be opened or read.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The certificate file, as given.
         path: String,
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
+    /// The file holds more than the 1 MiB read of a chain (`MAX_CHAIN_BYTES`).
     #[error("{path} is larger than {MAX_CHAIN_BYTES} bytes")]
-    TooLarge { path: String },
+    TooLarge {
+        /// The certificate file, as given.
+        path: String,
+    },
+    /// The file was read but holds no chain that parses (bad PEM, DER or PFX,
+    /// a wrong PFX password, no certificate at all).
     #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
+    Invalid {
+        /// The certificate file, as given.
+        path: String,
+        /// What was wrong with it, on one line.
+        message: String,
+    },
 }
 
 /// One certificate, as far as the checks need it.
 #[derive(Debug, Clone)]
 pub struct CertInfo {
+    /// The subject distinguished name, as x509-parser prints it (`CN=..., OU=...`).
     pub subject: String,
+    /// The issuer distinguished name, in the same form.
     pub issuer: String,
+    /// Subject and issuer are the same name (a root, or a leaf signing itself).
     pub self_signed: bool,
+    /// Basic constraints say CA: the certificate may sign others.
     pub is_ca: bool,
+    /// Start of validity, in seconds since the Unix epoch.
     pub not_before: i64,
+    /// End of validity, in seconds since the Unix epoch.
     pub not_after: i64,
     /// RSA (or EC) key size in bits, when the key could be read.
     pub key_bits: Option<usize>,
+    /// SHA-1 thumbprint of the DER, lower-case hex: what AMT before 6.0 stores
+    /// as a trusted root hash.
     pub sha1: String,
+    /// SHA-256 thumbprint of the DER, lower-case hex (AMT 6.0 and later).
     pub sha256: String,
+    /// SHA-384 thumbprint of the DER, lower-case hex (AMT 6.0 and later).
     pub sha384: String,
 }
 
@@ -80,6 +105,7 @@ impl CertInfo {
 /// The chain, leaf first, root last when it is there.
 #[derive(Debug, Clone)]
 pub struct ChainFacts {
+    /// Every certificate of the chain, leaf first.
     pub certs: Vec<CertInfo>,
     /// The leaf's EKU has server authentication.
     pub leaf_server_auth: bool,
@@ -308,8 +334,14 @@ pub fn analyse(ders: &[Vec<u8>]) -> Result<ChainFacts, String> {
 /// The device side of one check: its hashes, firmware major and DNS suffix.
 #[derive(Debug, Clone, Default)]
 pub struct DeviceView {
+    /// The trusted root hashes the device reported
+    /// (AMT_ProvisioningCertificateHash instances).
     pub hashes: Vec<CertHash>,
+    /// The AMT firmware major version, which decides whether SHA-256/384
+    /// hashes count; `None` when the version was not read.
     pub major: Option<u32>,
+    /// The DNS suffix the device provisions under: the trusted (OEM) suffix,
+    /// else the one DHCP gave (AMT_SetupAndConfigurationService).
     pub suffix: Option<String>,
 }
 

@@ -14,8 +14,11 @@ const DATA: &str = include_str!("../../certs/amt-root-hashes.toml");
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KnownRoot {
+    /// The root certificate's CA name, as the source gives it.
     pub name: String,
+    /// The hash algorithm: `sha1`, `sha256` or `sha384`.
     pub algorithm: String,
+    /// The certificate's thumbprint in that algorithm, lower-case hex.
     pub hex: String,
 }
 

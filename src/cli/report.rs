@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::flags::{FormatArgs, PolicyArgs, SummaryArgs, VerboseArgs};
 use super::input_error;
 use super::site::SiteFactsArgs;
-use amtready::report::render::render_with_host_facts;
+use amtready::report::render_with_host_facts;
 use amtready::report::{self, ReportOptions};
 use amtready::ExitCode;
 

@@ -7,11 +7,11 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use amtready::report::listing::write_listing;
-use amtready::report::row::source_of;
+use amtready::report::source_of;
+use amtready::report::write_listing;
 use amtready::report::{text, Format};
-use amtready::rules::policy::BUILTINS;
-use amtready::rules::policy_set::DEFAULT_POLICIES;
+use amtready::rules::BUILTINS;
+use amtready::rules::DEFAULT_POLICIES;
 use amtready::rules::{Policy, PolicySet, RuleInfo};
 
 /// Arguments of `amtready rules`.

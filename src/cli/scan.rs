@@ -10,12 +10,12 @@ use super::site::SiteFactsArgs;
 use super::{heading, input_error};
 use amtready::amt::{AmtClient, ClientOptions};
 use amtready::facts::{HostStatus, SiteFacts};
-use amtready::report::progress::Progress as ProgressBar;
+use amtready::report::Progress as ProgressBar;
 use amtready::report::{self, Counts, Event, Format, ReportOptions, SiteReport};
+use amtready::rules::provisioning_cert::ProvisioningCert;
 use amtready::rules::Judge;
-use amtready::scan::discover::{self, DEFAULT_RATE};
-use amtready::scan::pipeline::ProvisioningCert;
 pub use amtready::scan::FailOn;
+use amtready::scan::{default_in_flight, DEFAULT_RATE};
 use amtready::scan::{DiscoveryOptions, PipelineOptions, Plan, PlanInput, Shard, Tally};
 use amtready::wsman::{CallLimits, Credentials, Password};
 use amtready::ExitCode;
@@ -380,7 +380,7 @@ pub fn execute(
     }
     let output_path = input.resume.clone().or_else(|| sweep.output.clone());
     let mut output = match output_path {
-        Some(path) => match amtready::scan::output::open(&path, &plan, |kept| {
+        Some(path) => match amtready::scan::open_output(&path, &plan, |kept| {
             super::say(format_args!(
                 "the last line of {} was cut short by a stopped scan ({} bytes): \
                  kept in {}, and its host is read again",
@@ -401,7 +401,7 @@ pub fn execute(
 
     let in_flight = sweep
         .sweep_concurrency
-        .unwrap_or_else(|| discover::default_in_flight(read.concurrency));
+        .unwrap_or_else(|| default_in_flight(read.concurrency));
     let credential_facts = amtready::scan::credential_facts(credentials.as_ref());
     let pipeline = PipelineOptions {
         credentials,

@@ -6,8 +6,6 @@
 //! [`merge`] keeps each fact's source and reports a disagreement instead of
 //! letting one source silently win.
 
-#![warn(unreachable_pub, missing_docs)]
-
 pub(crate) mod inventory;
 pub(crate) mod windows;
 

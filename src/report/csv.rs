@@ -23,7 +23,7 @@ use super::row::{status_label, Projector, RowFinding};
 use super::{HostReport, ReportSink, SiteReport};
 
 /// Column names, in order. Part of the output contract: add at the end only.
-pub const COLUMNS: [&str; 19] = [
+pub(crate) const COLUMNS: [&str; 19] = [
     "target",
     "hostname",
     "read_status",
@@ -49,7 +49,7 @@ pub const COLUMNS: [&str; 19] = [
 /// of one scan list hosts alike.
 type SortKey = (u8, Option<std::net::IpAddr>, u16, String);
 
-pub struct CsvSink<W: Write> {
+pub(crate) struct CsvSink<W: Write> {
     /// The output until the byte order mark and header are written.
     pending: Option<W>,
     writer: Option<::csv::Writer<W>>,
@@ -60,7 +60,7 @@ pub struct CsvSink<W: Write> {
 }
 
 impl<W: Write> CsvSink<W> {
-    pub fn new(out: W) -> Self {
+    pub(crate) fn new(out: W) -> Self {
         Self {
             pending: Some(out),
             writer: None,

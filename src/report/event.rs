@@ -22,7 +22,10 @@ pub enum Event {
     HostJudged(Box<HostReport>),
     /// `limit` devices in a row rejected the credentials; the rest are not
     /// offered them (their records say so).
-    AuthLimitReached { limit: u32 },
+    AuthLimitReached {
+        /// The `--auth-fail-limit` that tripped.
+        limit: u32,
+    },
     /// The last event: every host of the plan is done.
     Finished,
 }

@@ -18,19 +18,19 @@ use crate::facts::AmtStatus;
 use crate::facts::{FactSource, HostStatus};
 use crate::rules::{Severity, Verdict};
 
-pub struct HtmlReport<W: Write> {
+pub(crate) struct HtmlReport<W: Write> {
     out: W,
     options: ReportOptions,
 }
 
 impl<W: Write> HtmlReport<W> {
-    pub fn new(out: W, options: ReportOptions) -> Self {
+    pub(crate) fn new(out: W, options: ReportOptions) -> Self {
         Self { out, options }
     }
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
-pub fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {

@@ -24,7 +24,7 @@ use crate::text::{bounded_line, clip_field, MAX_FIELD_BYTES};
 /// is still too long (an absurd number of elements), a reduced record is
 /// written instead: the host keeps its target, status and verdict and says in
 /// `error` what was dropped, so it still counts as done when resumed.
-pub fn record_line(report: &HostReport) -> serde_json::Result<Vec<u8>> {
+pub(crate) fn record_line(report: &HostReport) -> serde_json::Result<Vec<u8>> {
     let line = serde_json::to_vec(report)?;
     // A string is never longer than its JSON form, so a line whose string
     // literals are all this short holds nothing to clip: most records (a
@@ -170,6 +170,8 @@ pub struct JsonLinesSink<W: Write> {
 }
 
 impl<W: Write> JsonLinesSink<W> {
+    /// A sink writing to `out`, ending with the `{"summary": ...}` line if
+    /// `with_summary` (`--summary`).
     pub fn new(out: W, with_summary: bool) -> Self {
         Self {
             out,
@@ -227,14 +229,14 @@ impl<W: Write> ReportSink for JsonLinesSink<W> {
 /// bracket is missing but every finished element is on disk; `validate` reads
 /// such a file as JSON Lines would not, so prefer `jsonl` for long scans.
 /// The last element is the `{"summary": ...}` object.
-pub struct JsonArraySink<W: Write> {
+pub(crate) struct JsonArraySink<W: Write> {
     out: W,
     written: usize,
     tally: Tally,
 }
 
 impl<W: Write> JsonArraySink<W> {
-    pub fn new(out: W) -> Self {
+    pub(crate) fn new(out: W) -> Self {
         Self {
             out,
             written: 0,

@@ -14,13 +14,13 @@ use super::summary::Summary;
 use super::{Collected, ReportOptions, WriteCollected};
 use crate::rules::Verdict;
 
-pub struct JunitReport<W: Write> {
+pub(crate) struct JunitReport<W: Write> {
     out: W,
     options: ReportOptions,
 }
 
 impl<W: Write> JunitReport<W> {
-    pub fn new(out: W, options: ReportOptions) -> Self {
+    pub(crate) fn new(out: W, options: ReportOptions) -> Self {
         Self { out, options }
     }
 }

@@ -9,19 +9,19 @@ use super::summary::Summary;
 use super::table::{cells, HEADER};
 use super::{Collected, ReportOptions, WriteCollected};
 
-pub struct MarkdownReport<W: Write> {
+pub(crate) struct MarkdownReport<W: Write> {
     out: W,
     options: ReportOptions,
 }
 
 impl<W: Write> MarkdownReport<W> {
-    pub fn new(out: W, options: ReportOptions) -> Self {
+    pub(crate) fn new(out: W, options: ReportOptions) -> Self {
         Self { out, options }
     }
 }
 
 /// Backslash-escapes the punctuation CommonMark and GFM tables give meaning to.
-pub fn md(s: &str) -> String {
+pub(crate) fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 4);
     for c in s.chars() {
         if matches!(

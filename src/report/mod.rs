@@ -1,23 +1,23 @@
 //! Reports: one file per output format, over one shared row projection
-//! ([`row::Row`]). Machine formats (JSON, JSON Lines) write whole records as
+//! (`row::Row`). Machine formats (JSON, JSON Lines) write whole records as
 //! each host finishes; every other format projects each host to a compact row
 //! first, so a format that needs the whole scan before printing (the sorted
 //! table, JUnit, HTML) holds rows, never records.
 
-pub mod csv;
+pub(crate) mod csv;
 mod event;
-pub mod html;
-pub mod json;
-pub mod junit;
-pub mod listing;
-pub mod markdown;
-pub mod progress;
-pub mod render;
+pub(crate) mod html;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod listing;
+pub(crate) mod markdown;
+pub(crate) mod progress;
+pub(crate) mod render;
 pub mod replay;
-pub mod row;
-pub mod summary;
-pub mod table;
-pub mod tally;
+pub(crate) mod row;
+pub(crate) mod summary;
+pub(crate) mod table;
+pub(crate) mod tally;
 pub mod text;
 
 use std::io::{self, BufRead, Read, Write};
@@ -28,6 +28,11 @@ use crate::facts::{ConfigMgrView, FactsRecord, SiteFacts};
 use crate::rules::Evaluation;
 
 pub use event::Event;
+pub use json::JsonLinesSink;
+pub use listing::write_listing;
+pub use progress::Progress;
+pub use render::{render, render_with_host_facts, render_with_site};
+pub use row::source_of;
 pub use tally::{Counts, FailOn, Tally};
 
 /// Longest record, in bytes and without its newline, that every amtready
@@ -36,7 +41,7 @@ pub use tally::{Counts, FailOn, Tally};
 /// write: a writer that wrote more than its own readers take would leave an
 /// estate that cannot be resumed. Fields are clipped far below this
 /// ([`crate::text::MAX_FIELD_BYTES`]); only a record with an absurd number of
-/// elements reaches it, and is then written reduced (see [`json`]).
+/// elements reaches it, and is then written reduced (see `json`).
 pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 
 /// One line read by [`read_line_capped`].
@@ -127,7 +132,10 @@ impl Default for ReportOptions {
 /// never disagrees with them), and what the rules made of it.
 #[derive(Debug, Clone)]
 pub struct HostReport {
+    /// What was read of the host (or given for it).
     pub facts: FactsRecord,
+    /// What the rules made of the facts; `None` when the host was not judged
+    /// (a silent address is not).
     pub evaluation: Option<Evaluation>,
 }
 
@@ -136,7 +144,9 @@ pub struct HostReport {
 /// record, never copied into the host records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SiteReport {
+    /// The site as given (`--site`, or the flags of `site`).
     pub facts: SiteFacts,
+    /// What the site rules made of it; `None` when it was not judged.
     pub evaluation: Option<Evaluation>,
 }
 
@@ -192,6 +202,7 @@ impl Serialize for HostReport {
 pub trait ReportSink {
     /// The run's site, judged once. Called at most once per run.
     fn site(&mut self, site: &SiteReport) -> io::Result<()>;
+    /// One host, as soon as it is judged (or read back from a saved scan).
     fn record(&mut self, report: &HostReport) -> io::Result<()>;
     /// Called once after the last record.
     fn finish(&mut self) -> io::Result<()>;
@@ -252,7 +263,7 @@ pub fn sink<'a, W: Write + 'a>(
 
 /// Rows and the running summary: what every format that waits for the end keeps.
 #[derive(Default)]
-pub struct Collected {
+pub(crate) struct Collected {
     pub projector: row::Projector,
     pub rows: Vec<row::Row>,
     pub site: Option<row::SiteRow>,
@@ -261,24 +272,24 @@ pub struct Collected {
 }
 
 impl Collected {
-    pub fn notice(&mut self, text: &str) {
+    pub(crate) fn notice(&mut self, text: &str) {
         self.summary.notice(text);
     }
 
-    pub fn add_site(&mut self, site: &SiteReport) {
+    pub(crate) fn add_site(&mut self, site: &SiteReport) {
         let row = self.projector.site_row(site);
         self.summary.site(&row);
         self.site = Some(row);
     }
 
-    pub fn add(&mut self, report: &HostReport) {
+    pub(crate) fn add(&mut self, report: &HostReport) {
         let row = self.projector.row(report);
         self.summary.add(report, &row);
         self.rows.push(row);
     }
 
     /// Rows sorted by address (numerically), names after addresses.
-    pub fn sort(&mut self) {
+    pub(crate) fn sort(&mut self) {
         self.rows.sort_by_cached_key(|r| table::sort_key(&r.target));
     }
 }
@@ -286,7 +297,7 @@ impl Collected {
 /// A format that needs the whole scan before it can write (the sorted table,
 /// JUnit, Markdown, HTML). [`Collecting`] keeps its rows and summary as the
 /// hosts come and hands them over once, at the end.
-pub trait WriteCollected {
+pub(crate) trait WriteCollected {
     /// How hosts are projected to rows.
     fn projector(&self) -> row::Projector {
         row::Projector::default()
@@ -299,13 +310,13 @@ pub trait WriteCollected {
 
 /// The [`ReportSink`] of every format that collects before writing: one
 /// implementation of collecting, whatever the format.
-pub struct Collecting<F> {
+pub(crate) struct Collecting<F> {
     format: F,
     collected: Collected,
 }
 
 impl<F: WriteCollected> Collecting<F> {
-    pub fn new(format: F) -> Self {
+    pub(crate) fn new(format: F) -> Self {
         let collected = Collected {
             projector: format.projector(),
             ..Collected::default()

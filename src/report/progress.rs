@@ -22,7 +22,7 @@ pub struct Progress {
 }
 
 /// "12.3 hosts/s", or per minute when slower than one a second: never "0.0834/s".
-pub fn rate_text(per_sec: f64) -> String {
+pub(crate) fn rate_text(per_sec: f64) -> String {
     if !per_sec.is_finite() || per_sec <= 0.0 {
         "– hosts/s".to_string()
     } else if per_sec >= 100.0 {
@@ -35,7 +35,7 @@ pub fn rate_text(per_sec: f64) -> String {
 }
 
 /// The counts part of the bar's message.
-pub fn counts_text(amt: u64, ready: u64, not_ready: u64, unknown: u64) -> String {
+pub(crate) fn counts_text(amt: u64, ready: u64, not_ready: u64, unknown: u64) -> String {
     format!("AMT found {amt} · ready {ready} · not ready {not_ready} · unknown {unknown}")
 }
 

@@ -20,6 +20,8 @@ const MAX_DOCUMENT: u64 = 256 * 1024 * 1024;
 /// One record of a saved scan: a host, or the run's site.
 #[derive(Debug)]
 pub enum Item {
+    /// A host record, as the facts it holds (the verdict it was saved with
+    /// is not kept here: [`saved_hosts`] reads that).
     Host(Box<FactsRecord>),
     /// A `{"kind": "site", "site": {...}}` record.
     Site(Box<SiteFacts>),
@@ -30,6 +32,7 @@ pub enum Item {
 pub struct Input {
     /// 1-based line (JSON Lines) or element number (array).
     pub position: usize,
+    /// The record, or why it is not one (on one line, fit to show).
     pub record: Result<Item, String>,
 }
 

@@ -19,7 +19,7 @@ use crate::version::ReportedVersion;
 
 /// One finding as reports show it.
 #[derive(Debug, Clone)]
-pub struct RowFinding {
+pub(crate) struct RowFinding {
     pub rule: Arc<str>,
     pub severity: Severity,
     pub message: String,
@@ -31,7 +31,7 @@ pub struct RowFinding {
 
 /// One host, compact and in words. Every string is already [`clean`]ed.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub(crate) struct Row {
     pub target: String,
     /// AMT's own FQDN (`hostname.domain`) when it told us.
     pub hostname: Option<String>,
@@ -60,7 +60,7 @@ pub struct Row {
 
 /// The run's site, compact and in words: judged once, shown once.
 #[derive(Debug, Clone)]
-pub struct SiteRow {
+pub(crate) struct SiteRow {
     pub verdict: Option<Verdict>,
     pub findings: Vec<RowFinding>,
     pub missing: Vec<String>,
@@ -71,23 +71,23 @@ pub struct SiteRow {
 }
 
 /// The findings among these that block readiness (severity error).
-pub fn blocking(findings: &[RowFinding]) -> impl Iterator<Item = &RowFinding> {
+pub(crate) fn blocking(findings: &[RowFinding]) -> impl Iterator<Item = &RowFinding> {
     findings.iter().filter(|f| f.severity == Severity::Error)
 }
 
 impl SiteRow {
     /// Findings that block the rollout.
-    pub fn blocking(&self) -> impl Iterator<Item = &RowFinding> {
+    pub(crate) fn blocking(&self) -> impl Iterator<Item = &RowFinding> {
         blocking(&self.findings)
     }
 
     /// Verdict in words; "not judged" when rules did not run.
-    pub fn verdict_label(&self) -> &'static str {
+    pub(crate) fn verdict_label(&self) -> &'static str {
         verdict_label(self.verdict)
     }
 
     /// The facts on one line (`Site mode: native; Console OS: ...`).
-    pub fn facts_line(&self) -> String {
+    pub(crate) fn facts_line(&self) -> String {
         self.facts
             .iter()
             .map(|(k, v)| format!("{k}: {v}"))
@@ -98,7 +98,7 @@ impl SiteRow {
 
 impl Row {
     /// Whether anything answered at the address (for the summary).
-    pub fn answered(&self) -> bool {
+    pub(crate) fn answered(&self) -> bool {
         match self.status {
             Some(HostStatus::Unreachable | HostStatus::Silent) => false,
             Some(_) => true,
@@ -107,13 +107,13 @@ impl Row {
     }
 
     /// Whether the host is known to run Intel AMT.
-    pub fn amt_found(&self) -> bool {
+    pub(crate) fn amt_found(&self) -> bool {
         self.amt_seen || self.status.is_some_and(HostStatus::proves_amt) || self.version.is_some()
     }
 
     /// Whether anything is said under the host: why it was not read, its
     /// findings, the facts it lacked, or its host-facts notes.
-    pub fn has_details(&self) -> bool {
+    pub(crate) fn has_details(&self) -> bool {
         self.error.is_some()
             || !self.findings.is_empty()
             || !self.missing.is_empty()
@@ -121,12 +121,12 @@ impl Row {
     }
 
     /// Findings that block readiness, first.
-    pub fn blocking(&self) -> impl Iterator<Item = &RowFinding> {
+    pub(crate) fn blocking(&self) -> impl Iterator<Item = &RowFinding> {
         blocking(&self.findings)
     }
 
     /// The host cell: address, then AMT's FQDN when known.
-    pub fn host_label(&self) -> String {
+    pub(crate) fn host_label(&self) -> String {
         match &self.hostname {
             Some(h) => format!("{} {h}", self.target),
             None => self.target.clone(),
@@ -134,17 +134,17 @@ impl Row {
     }
 
     /// Verdict in words; "not judged" when rules did not run.
-    pub fn verdict_label(&self) -> &'static str {
+    pub(crate) fn verdict_label(&self) -> &'static str {
         verdict_label(self.verdict)
     }
 
     /// The read status in words, for rows that were not read fully.
-    pub fn status_label(&self) -> Option<&'static str> {
+    pub(crate) fn status_label(&self) -> Option<&'static str> {
         self.status.map(status_label)
     }
 }
 
-pub fn verdict_label(verdict: Option<Verdict>) -> &'static str {
+pub(crate) fn verdict_label(verdict: Option<Verdict>) -> &'static str {
     match verdict {
         Some(Verdict::Ready) => "ready",
         Some(Verdict::NotReady) => "not ready",
@@ -153,7 +153,7 @@ pub fn verdict_label(verdict: Option<Verdict>) -> &'static str {
     }
 }
 
-pub fn status_label(status: HostStatus) -> &'static str {
+pub(crate) fn status_label(status: HostStatus) -> &'static str {
     match status {
         HostStatus::Ok => "read",
         HostStatus::Unreachable => "unreachable",
@@ -167,12 +167,12 @@ pub fn status_label(status: HostStatus) -> &'static str {
 }
 
 /// The title of the document the built-in rules encode.
-pub const SEED_TITLE: &str = "Configuration Manager 2007 SP1 Supported Configurations";
+pub(crate) const SEED_TITLE: &str = "Configuration Manager 2007 SP1 Supported Configurations";
 
 /// A rule's source as a reader can find it: document title and section. A
 /// section that already names its document (an Intel advisory, a KB article)
 /// is kept as it is.
-pub fn source_title(section: &str) -> String {
+pub(crate) fn source_title(section: &str) -> String {
     let s = section.trim();
     let names_document = s.contains(" — ")
         || s.starts_with("INTEL-SA")
@@ -197,7 +197,7 @@ pub fn source_of(document: Option<&str>, section: &str) -> String {
 }
 
 /// Provisioning state and mode in the admin's words.
-pub fn provisioning_words(
+pub(crate) fn provisioning_words(
     state: Option<ProvisioningState>,
     mode: Option<ProvisioningMode>,
     control: Option<ControlMode>,
@@ -239,7 +239,7 @@ pub fn provisioning_words(
 /// Level III Manageability Upgrade (before 8.0). Our reading: from 5.0 a
 /// clear 0x4000 means consumer firmware; before 5.0 there was no such bit.
 /// AMT 2.x used plain values, not bits.
-pub fn decode_sku(raw: &str, major: Option<u32>) -> Option<String> {
+pub(crate) fn decode_sku(raw: &str, major: Option<u32>) -> Option<String> {
     let bits: u32 = raw.trim().parse().ok()?;
     let major = major.unwrap_or(5);
     let mut parts: Vec<&str> = Vec::new();
@@ -299,19 +299,19 @@ pub fn decode_sku(raw: &str, major: Option<u32>) -> Option<String> {
 
 /// Builds rows, sharing the repeated rule texts between them.
 #[derive(Default)]
-pub struct Projector {
+pub(crate) struct Projector {
     strings: HashMap<String, Arc<str>>,
     /// Keep [`Row::details`] (only the HTML report shows them).
     details: bool,
 }
 
 impl Projector {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// A projector that also keeps each host's further facts.
-    pub fn detailed() -> Self {
+    pub(crate) fn detailed() -> Self {
         Self {
             details: true,
             ..Self::default()
@@ -353,7 +353,7 @@ impl Projector {
     }
 
     /// The run's site, in words.
-    pub fn site_row(&mut self, site: &SiteReport) -> SiteRow {
+    pub(crate) fn site_row(&mut self, site: &SiteReport) -> SiteRow {
         let (findings, missing) = self.findings(site.evaluation.as_ref());
         let f = &site.facts;
         let mut facts: Vec<(String, String)> = Vec::new();
@@ -407,7 +407,7 @@ impl Projector {
         }
     }
 
-    pub fn row(&mut self, report: &HostReport) -> Row {
+    pub(crate) fn row(&mut self, report: &HostReport) -> Row {
         let facts = &report.facts;
         let amt = facts.amt.as_ref();
         let text = |v: Option<&String>| v.map(|s| clean(s).into_owned());

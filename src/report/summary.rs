@@ -17,7 +17,7 @@ use crate::rules::Verdict;
 const MAX_VERSIONS: usize = 4096;
 
 #[derive(Debug, Default)]
-pub struct SummaryBuilder {
+pub(crate) struct SummaryBuilder {
     hosts: usize,
     answered: usize,
     amt_found: usize,
@@ -39,7 +39,7 @@ const MAX_NOTICES: usize = 10;
 /// The run's site in the summary: its verdict and how many findings it has.
 /// The findings themselves are in the site section, once.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct SiteSummary {
+pub(crate) struct SiteSummary {
     /// `ready`, `not_ready`, `unknown`, or absent when rules did not run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
@@ -52,7 +52,7 @@ pub struct SiteSummary {
 
 impl SiteSummary {
     /// `not ready: 1 blocking finding, 2 warnings`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut parts = Vec::new();
         let plural =
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
@@ -80,14 +80,14 @@ impl SiteSummary {
 
 /// One count with its label, in the order reports show them.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Count {
+pub(crate) struct Count {
     pub name: String,
     pub count: usize,
 }
 
 /// A blocking rule and how many hosts it stops.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct BlockingCount {
+pub(crate) struct BlockingCount {
     pub rule: String,
     pub hosts: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,7 +96,7 @@ pub struct BlockingCount {
 
 /// The finished summary (also the JSON `summary` object).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Hosts in the report.
     pub hosts: usize,
     /// Something answered at the address.
@@ -141,7 +141,8 @@ fn verdict_index(v: Option<Verdict>) -> usize {
 }
 
 impl SummaryBuilder {
-    pub fn new() -> Self {
+    #[cfg(test)]
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
@@ -161,7 +162,7 @@ impl SummaryBuilder {
     }
 
     /// A run-wide notice, shown first (kept once, at most [`MAX_NOTICES`]).
-    pub fn notice(&mut self, text: &str) {
+    pub(crate) fn notice(&mut self, text: &str) {
         let text = super::text::clean(text).into_owned();
         if self.notices.len() < MAX_NOTICES && !self.notices.contains(&text) {
             self.notices.push(text);
@@ -169,7 +170,7 @@ impl SummaryBuilder {
     }
 
     /// Counts the run's site.
-    pub fn site(&mut self, row: &SiteRow) {
+    pub(crate) fn site(&mut self, row: &SiteRow) {
         self.site = Some(SiteSummary {
             verdict: row.verdict,
             blocking: row.blocking().count(),
@@ -182,7 +183,7 @@ impl SummaryBuilder {
         });
     }
 
-    pub fn add(&mut self, report: &HostReport, row: &Row) {
+    pub(crate) fn add(&mut self, report: &HostReport, row: &Row) {
         self.hosts += 1;
         self.answered += usize::from(row.answered());
         self.amt_found += usize::from(row.amt_found());
@@ -230,7 +231,7 @@ impl SummaryBuilder {
         }
     }
 
-    pub fn finish(&self, partial: bool) -> Summary {
+    pub(crate) fn finish(&self, partial: bool) -> Summary {
         let verdict_names = [
             Some(Verdict::Ready),
             Some(Verdict::NotReady),
@@ -313,7 +314,7 @@ impl SummaryBuilder {
 }
 
 /// Numeric part-by-part order for version-like labels; others by text.
-pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+pub(crate) fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     let parse = |s: &str| -> Option<Vec<u32>> { s.split('.').map(|p| p.parse().ok()).collect() };
     match (parse(a), parse(b)) {
         (Some(x), Some(y)) => x.cmp(&y),
@@ -335,7 +336,7 @@ fn counts_line(counts: &[Count]) -> String {
 
 impl Summary {
     /// The rollout's verdict in words, with what decides it.
-    pub fn rollout_line(&self) -> Option<String> {
+    pub(crate) fn rollout_line(&self) -> Option<String> {
         let rollout = self.rollout?;
         let count = |name: &str| {
             self.verdicts
@@ -382,7 +383,7 @@ impl Summary {
     /// The summary as text lines for the table, each at most `width` columns.
     /// `verbose` lists every unchecked rule; otherwise they are listed only
     /// when the list fits on one line.
-    pub fn text_lines(&self, width: usize, verbose: bool) -> Vec<String> {
+    pub(crate) fn text_lines(&self, width: usize, verbose: bool) -> Vec<String> {
         let mut out = Vec::new();
         out.push(String::new());
         let title = if self.partial {

@@ -14,18 +14,18 @@ use super::text::{hanging, Grid};
 use super::{Collected, ReportOptions, WriteCollected};
 use crate::facts::{FactSource, HostStatus};
 
-pub struct TableReport<W: Write> {
+pub(crate) struct TableReport<W: Write> {
     out: W,
     options: ReportOptions,
 }
 
 impl<W: Write> TableReport<W> {
-    pub fn new(out: W, options: ReportOptions) -> Self {
+    pub(crate) fn new(out: W, options: ReportOptions) -> Self {
         Self { out, options }
     }
 }
 
-pub const HEADER: [&str; 6] = [
+pub(crate) const HEADER: [&str; 6] = [
     "HOST",
     "AMT",
     "AMT STATUS",
@@ -46,7 +46,7 @@ const MAX_VERSION_MIN: usize = 12;
 const HARD_MINS: [usize; 6] = [16, 7, 13, 12, 9, 9];
 
 /// The row's cells, in [`HEADER`] order.
-pub fn cells(r: &Row) -> Vec<String> {
+pub(crate) fn cells(r: &Row) -> Vec<String> {
     let dash = || "-".to_string();
     let version = match (&r.version, r.version_source) {
         (Some(v), Some(FactSource::ServerHeader)) => format!("{v} (banner)"),
@@ -71,13 +71,13 @@ pub fn cells(r: &Row) -> Vec<String> {
 /// hosts prints its fix once, the first time, and is one line after that.
 /// `-v` prints every finding whole.
 #[derive(Default)]
-pub struct Shown {
+pub(crate) struct Shown {
     fixes: HashSet<Arc<str>>,
 }
 
 /// The indented lines under a host: why it could not be read, its findings
 /// (blocking first) with their fixes, and the facts the rules lacked.
-pub fn detail_lines(r: &Row, width: usize, verbose: bool, shown: &mut Shown) -> Vec<String> {
+pub(crate) fn detail_lines(r: &Row, width: usize, verbose: bool, shown: &mut Shown) -> Vec<String> {
     let mut out = Vec::new();
     if r.status.is_some_and(|s| s != HostStatus::Ok) || r.error.is_some() {
         let what = r.status_label().unwrap_or("error");
@@ -102,7 +102,7 @@ pub fn detail_lines(r: &Row, width: usize, verbose: bool, shown: &mut Shown) -> 
 
 /// Findings with their fixes (and sources, verbose), then the facts lacked.
 /// With `shown`, a rule whose fix was printed before is one line, clipped.
-pub fn finding_lines(
+pub(crate) fn finding_lines(
     findings: &[RowFinding],
     missing: &[String],
     width: usize,
@@ -137,7 +137,7 @@ pub fn finding_lines(
 
 /// The site section: judged once for the whole run, printed once above the
 /// hosts, because a blocking site finding stops every host's rollout.
-pub fn site_lines(site: &SiteRow, width: usize, verbose: bool) -> Vec<String> {
+pub(crate) fn site_lines(site: &SiteRow, width: usize, verbose: bool) -> Vec<String> {
     let mut out = Vec::new();
     out.extend(hanging(
         "",
@@ -273,7 +273,7 @@ fn one_line(text: &str, width: usize) -> String {
 }
 
 /// Addresses sort numerically (10.0.0.9 before 10.0.0.10), names after them.
-pub fn sort_key(target: &str) -> (u8, Option<IpAddr>, u16, String) {
+pub(crate) fn sort_key(target: &str) -> (u8, Option<IpAddr>, u16, String) {
     let (host, port) = match target.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') || h.ends_with(']') => {
             (h.trim_matches(['[', ']']), p.parse().unwrap_or(0))

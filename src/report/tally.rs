@@ -30,18 +30,28 @@ pub struct Counts {
     pub started: u64,
     /// Hosts known to run Intel AMT.
     pub amt_found: u64,
-    /// Host verdicts (the site's is apart).
+    /// Hosts judged ready (the site's verdict is not counted here).
     pub ready: u64,
+    /// Hosts judged not ready.
     pub not_ready: u64,
+    /// Hosts whose verdict is unknown: a fact a rule needs was not read.
     pub unknown: u64,
-    /// Hosts by status; a record without one counts as `error`.
+    /// Hosts read in full (status `ok`). Every host counts under one status;
+    /// a record without one counts as `error`.
     pub ok: u64,
+    /// Hosts whose read was refused, reset or timed out (status `unreachable`).
     pub unreachable: u64,
+    /// Hosts that rejected the credentials (status `auth_failed`).
     pub auth_failed: u64,
+    /// Hosts where something answered that is not Intel AMT (status `not_amt`).
     pub not_amt: u64,
+    /// Hosts whose answers could not be used, and records without a status.
     pub error: u64,
+    /// Addresses where nothing answered the sweep (status `silent`, listed with `--all`).
     pub silent: u64,
+    /// TLS endpoints whose certificate the policy did not trust (status `tls_untrusted`).
     pub tls_untrusted: u64,
+    /// AMT devices never offered the credentials after `--auth-fail-limit` tripped.
     pub not_tried: u64,
 }
 
@@ -132,6 +142,7 @@ impl Default for Tally {
 }
 
 impl Tally {
+    /// A tally that fails the run at `fail_on` (the `--fail-on` value) and above.
     pub fn new(fail_on: FailOn) -> Self {
         Self {
             fail_on,
@@ -183,6 +194,7 @@ impl Tally {
         }
     }
 
+    /// Counts one finished host.
     pub fn add(&mut self, report: &HostReport) {
         self.counts.count(report);
         // A silent address is no device, and something that is not AMT is

@@ -153,7 +153,7 @@ pub fn pad(s: &str, w: usize) -> String {
 /// A plain-text grid whose columns shrink (widest first) until the whole row
 /// fits `total` columns; cells then wrap onto continuation lines. Used by the
 /// host table and by `rules`.
-pub struct Grid {
+pub(crate) struct Grid {
     pub widths: Vec<usize>,
 }
 
@@ -177,7 +177,7 @@ impl Grid {
     /// rows on a big table), then the one that wraps fewest cells: "Provisioned,
     /// Enterprise mode" should not wrap while the SKU beside it has room to,
     /// and a cell may wrap freely in a row its neighbours already make tall.
-    pub fn fit<R: AsRef<[String]>>(
+    pub(crate) fn fit<R: AsRef<[String]>>(
         header: &[&str],
         rows: impl Iterator<Item = R>,
         mins: &[usize],
@@ -254,12 +254,12 @@ impl Grid {
     }
 
     /// Total width of a rendered line.
-    pub fn line_width(&self) -> usize {
+    pub(crate) fn line_width(&self) -> usize {
         self.widths.iter().sum::<usize>() + GAP * self.widths.len().saturating_sub(1)
     }
 
     /// One logical row as one or more physical lines (cells wrapped).
-    pub fn render<S: AsRef<str>>(&self, cells: &[S]) -> Vec<String> {
+    pub(crate) fn render<S: AsRef<str>>(&self, cells: &[S]) -> Vec<String> {
         let wrapped: Vec<Vec<String>> = self
             .widths
             .iter()
@@ -294,7 +294,7 @@ impl Grid {
     }
 
     /// A rule of dashes under the header, as wide as the grid.
-    pub fn rule(&self) -> String {
+    pub(crate) fn rule(&self) -> String {
         "-".repeat(self.line_width())
     }
 }

@@ -122,13 +122,13 @@ pub enum Judged {
 }
 
 /// Whether any finding blocks readiness.
-pub fn has_error(findings: &[Finding]) -> bool {
+pub(crate) fn has_error(findings: &[Finding]) -> bool {
     findings.iter().any(|f| f.severity == Severity::Error)
 }
 
 /// Runs `check` on every candidate: all fail → the first failure; none fail →
 /// the findings every candidate shares; a mix → undecided, naming `unknown`.
-pub fn decide<T>(
+pub(crate) fn decide<T>(
     candidates: &[T],
     unknown: &[String],
     check: impl Fn(&T) -> Vec<Finding>,
@@ -166,7 +166,7 @@ pub fn decide<T>(
 }
 
 /// Appends `value` unless it is already there.
-pub fn push_unique<T: PartialEq>(list: &mut Vec<T>, value: T) {
+pub(crate) fn push_unique<T: PartialEq>(list: &mut Vec<T>, value: T) {
     if !list.contains(&value) {
         list.push(value);
     }
@@ -176,7 +176,7 @@ pub fn push_unique<T: PartialEq>(list: &mut Vec<T>, value: T) {
 /// (both, when they disagree), or else every value in `domain`. The fact is
 /// named in `unknown` whenever that leaves more than one value, so a rule
 /// left undecided by it can say which fact was missing.
-pub fn candidates<T: PartialEq>(
+pub(crate) fn candidates<T: PartialEq>(
     from_os_string: Option<T>,
     from_field: Option<T>,
     fact: &str,

@@ -16,22 +16,40 @@ use super::version::Version;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SiteRole {
+    /// The primary site server: a site with its own site database.
     PrimarySiteServer,
+    /// A secondary site server: no site database, administered through its parent primary site.
     SecondarySiteServer,
+    /// Management point: where clients get policy and send inventory and state.
     ManagementPoint,
+    /// Standard distribution point: serves package content to clients.
     StandardDistributionPoint,
+    /// Branch distribution point: package content at a branch office, on a client or server OS.
     BranchDistributionPoint,
+    /// Server locator point: finds a client its site where Active Directory cannot.
     ServerLocatorPoint,
+    /// The SQL Server computer holding the site database.
     SiteDatabaseServer,
+    /// Fallback status point: takes state messages from clients that cannot reach their
+    /// management point.
     FallbackStatusPoint,
+    /// The Configuration Manager console (the out of band management console comes with it).
     Console,
+    /// SMS Provider: the WMI layer the console reads and writes the site database through.
     SmsProvider,
+    /// Software update point: the WSUS server software updates are synchronised from.
     SoftwareUpdatePoint,
+    /// State migration point: keeps user state during an operating system deployment.
     StateMigrationPoint,
+    /// Reporting point: serves the site's web reports.
     ReportingPoint,
+    /// System Health Validator point: checks Network Access Protection health statements.
     SystemHealthValidatorPoint,
+    /// PXE service point: starts operating system deployments over the network.
     PxeServicePoint,
+    /// Out of band service point: discovers, provisions and manages AMT computers.
     OutOfBandServicePoint,
+    /// Asset Intelligence synchronization point: keeps the Asset Intelligence catalog current.
     AssetIntelligenceSynchronizationPoint,
 }
 

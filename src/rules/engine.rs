@@ -126,7 +126,7 @@ pub(crate) fn site_scope(rule: &RuleInfo) -> bool {
 /// `Server` banner, which non-Intel firmware has been seen to send, or the
 /// RMCP pong). A facts file's statements (no read status, no source, or
 /// source `file`) are the admin's own and count as read.
-pub fn unauthenticated(record: &FactsRecord) -> Option<String> {
+pub(crate) fn unauthenticated(record: &FactsRecord) -> Option<String> {
     let weak_source = match record.amt.as_ref().and_then(|a| a.source) {
         Some(FactSource::ServerHeader) => Some("Server header"),
         Some(FactSource::Rmcp) => Some("RMCP presence pong"),

@@ -195,7 +195,9 @@ impl serde::Serialize for FactId {
 /// rule none of whose triggers is present is listed as not checked.
 #[derive(Debug, Clone, Copy)]
 pub struct FactUse {
+    /// Every fact the rule reads; one it needs and lacks is reported missing.
     pub reads: &'static [FactId],
+    /// The facts whose presence makes the rule apply; without any, it is not checked.
     pub triggers: &'static [FactId],
     /// Runs whatever the record holds (the firmware version: a record without
     /// one is unknown, not unchecked).

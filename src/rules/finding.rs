@@ -54,6 +54,7 @@ impl Verdict {
 pub struct Finding {
     /// Stable rule id (`AMT-FW-VERSION`).
     pub rule: String,
+    /// How much it weighs: an error blocks readiness, a warning or note does not.
     pub severity: Severity,
     /// One line naming the fact and the requirement.
     pub message: String,
@@ -71,7 +72,9 @@ pub struct Finding {
 /// The result of evaluating one facts record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evaluation {
+    /// The record's readiness, from its findings and the facts that were missing.
     pub verdict: Verdict,
+    /// What the rules found, in rule order; empty when every checked rule passed.
     pub findings: Vec<Finding>,
     /// Facts a rule needed and did not have (`host.service_pack`), or could
     /// not read (`host.os (unrecognised)`).

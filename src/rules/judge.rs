@@ -22,12 +22,12 @@ use crate::facts::{FactsRecord, SiteFacts};
 
 /// The rules judged on each host: every rule but those whose facts are all
 /// site facts (those are [`super::engine::site_scope`], judged once).
-pub fn host_scope(rule: &RuleInfo) -> bool {
+pub(crate) fn host_scope(rule: &RuleInfo) -> bool {
     rule.kind() == RuleKind::OsRecognised || !rule.facts().reads.iter().all(|f| f.is_site())
 }
 
 /// The site facts the host rules of `policies` read (`site.mode`).
-pub fn site_facts_for_hosts(policies: &PolicySet) -> Vec<FactId> {
+pub(crate) fn site_facts_for_hosts(policies: &PolicySet) -> Vec<FactId> {
     let mut out: Vec<FactId> = Vec::new();
     for (_, rule) in policies.rules() {
         if rule.kind() == RuleKind::OsRecognised || !host_scope(rule) {
@@ -43,7 +43,7 @@ pub fn site_facts_for_hosts(policies: &PolicySet) -> Vec<FactId> {
 }
 
 /// `site` with only the facts in `keep`.
-pub fn keep_only(site: &SiteFacts, keep: &[FactId]) -> SiteFacts {
+pub(crate) fn keep_only(site: &SiteFacts, keep: &[FactId]) -> SiteFacts {
     let mut out = SiteFacts::default();
     for fact in keep {
         match fact {
@@ -90,6 +90,7 @@ impl Judge {
         judge
     }
 
+    /// The policies this judge applies, built-in and `--policy` ones.
     pub fn policy(&self) -> &PolicySet {
         &self.policy
     }

@@ -2,6 +2,6 @@
 //! Server and product strings beside it, under the path the checks and
 //! policy files have always named.
 
-pub use super::product::{parse_upgrade_source, Release, UpgradeSource};
-pub use super::sql::{parse_sql, Sql, SqlVersion};
-pub use crate::os::*;
+pub(crate) use super::product::UpgradeSource;
+pub(crate) use super::sql::SqlVersion;
+pub(crate) use crate::os::*;

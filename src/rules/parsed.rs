@@ -152,7 +152,7 @@ impl<'a> Parsed<'a> {
 }
 
 /// Trimmed, non-blank text.
-pub fn non_empty(value: Option<&String>) -> Option<&str> {
+pub(crate) fn non_empty(value: Option<&String>) -> Option<&str> {
     value.map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 

@@ -11,16 +11,16 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-pub use super::checks::{RuleKind, RuleParams};
-pub use super::data::{
-    AmtRange, ClientOsRow, MobileOsRow, Note, OsMatch, PolicyData, RuleHead, SiteOsRow, SiteRole,
-    SiteTable, SqlRow, SqlUpgrade, UpgradeRow,
+pub(crate) use super::checks::{RuleKind, RuleParams};
+pub(crate) use super::data::{
+    AmtRange, ClientOsRow, MobileOsRow, Note, PolicyData, RuleHead, SiteOsRow, SqlRow, SqlUpgrade,
+    UpgradeRow,
 };
 use super::fact::FactUse;
 use super::finding::Severity;
 
 /// The embedded seed policy text.
-pub const BUILTIN_TOML: &str = include_str!("configmgr-2007-sp1.toml");
+pub(crate) const BUILTIN_TOML: &str = include_str!("configmgr-2007-sp1.toml");
 
 /// Every built-in policy: its name and its embedded text.
 pub const BUILTINS: [(&str, &str); 3] = [
@@ -48,33 +48,52 @@ fn shown(message: &str) -> String {
 
 /// Why a policy could not be loaded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyError {
     /// The file could not be read.
     #[error("cannot read policy {path}: {source}")]
     Io {
+        /// The policy file, as given to `--policy`.
         path: String,
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
     /// `--policy` named neither a built-in nor an existing file.
     #[error("{name}: no built-in policy or file by that name (built-ins: {builtins})")]
-    NotFound { name: String, builtins: String },
+    NotFound {
+        /// What `--policy` was given.
+        name: String,
+        /// The built-in policies' names, comma-separated, for the message.
+        builtins: String,
+    },
     /// The file is larger than any sensible policy.
     #[error("policy {path} is larger than {limit} bytes")]
-    TooLarge { path: String, limit: u64 },
+    TooLarge {
+        /// The policy file, as given to `--policy`.
+        path: String,
+        /// The most a policy file may hold, in bytes.
+        limit: u64,
+    },
     /// TOML syntax or a field of the wrong type or value.
     #[error("{origin}:{line}: {}", shown(message))]
     Syntax {
+        /// Where the policy came from: its path, or `builtin`.
         origin: String,
+        /// The 1-based line the parser stopped at.
         line: usize,
+        /// The parser's message, as it gave it (cleaned when shown).
         message: String,
     },
     /// Well-formed, but inconsistent (a duplicate rule id, a note that does not
     /// exist, a row whose Ø count does not match its roles).
     #[error("{origin}:{line}: {}", shown(message))]
     Invalid {
+        /// Where the policy came from: its path, or `builtin`.
         origin: String,
+        /// The 1-based line of the offending rule or row.
         line: usize,
+        /// What is inconsistent, in one line.
         message: String,
     },
 }
@@ -145,6 +164,7 @@ fn default_severity() -> Severity {
 /// notes they consult.
 #[derive(Debug, Clone)]
 pub struct Policy {
+    /// Every rule, in policy-file order.
     pub rule_list: Vec<RuleInfo>,
     /// Everything but the rules: what a check may read of its policy.
     pub data: PolicyData,

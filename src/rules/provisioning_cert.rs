@@ -2,7 +2,7 @@
 //! `scan --provisioning-cert`.
 //!
 //! The CERT-* rules are rows of the embedded `provisioning-certificate.toml`,
-//! one check each in [`super::checks`], run on a [`CertSubject`] rather than
+//! one check each in `super::checks`, run on a `CertSubject` rather than
 //! a facts record. The rules whose check reads no device fact judge the chain
 //! alone, once per run ([`check_chain`]); the others judge it against each
 //! device ([`check_device`]).
@@ -88,7 +88,9 @@ pub fn check_device(chain: &ChainFacts, device: &DeviceView, domain: Option<&str
 /// A provisioning certificate chain, read once, and what it gets wrong on its own.
 #[derive(Debug)]
 pub struct ProvisioningCert {
+    /// The chain as read from the certificate file, leaf first.
     pub chain: ChainFacts,
+    /// What the chain gets wrong whatever the device (expiry, key size, usage).
     pub chain_findings: Vec<Finding>,
 }
 

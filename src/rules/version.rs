@@ -2,4 +2,4 @@
 //! ([`crate::version`]), shared with `amt` and the reports; these names stay
 //! so policy code and saved paths (`rules::version::RangeFit`) keep working.
 
-pub use crate::version::{RangeFit, Version, VersionError};
+pub(crate) use crate::version::{RangeFit, Version};

@@ -70,7 +70,7 @@ pub const DEFAULT_RATE: u32 = 2_000;
 
 /// What the sweep learnt about one address.
 #[derive(Debug)]
-pub struct Swept {
+pub(crate) struct Swept {
     pub target: PlannedTarget,
     /// TCP ports that accepted a connection, in preference order.
     pub open: Vec<u16>,
@@ -87,21 +87,21 @@ pub struct Swept {
 
 impl Swept {
     /// Nothing answered: not a device.
-    pub fn is_silent(&self) -> bool {
+    pub(crate) fn is_silent(&self) -> bool {
         self.open.is_empty() && self.pong.is_none() && self.local_error.is_none()
     }
 }
 
 /// Timeout learnt from answers (RFC 6298 §2, the estimator nmap uses too).
 #[derive(Debug)]
-pub struct RttEstimator {
+pub(crate) struct RttEstimator {
     state: Mutex<Option<(f64, f64)>>,
     min: Duration,
     max: Duration,
 }
 
 impl RttEstimator {
-    pub fn new(min: Duration, max: Duration) -> Self {
+    pub(crate) fn new(min: Duration, max: Duration) -> Self {
         Self {
             state: Mutex::new(None),
             min: min.min(max),
@@ -109,7 +109,7 @@ impl RttEstimator {
         }
     }
 
-    pub fn sample(&self, rtt: Duration) {
+    pub(crate) fn sample(&self, rtt: Duration) {
         let r = rtt.as_secs_f64();
         if let Ok(mut s) = self.state.lock() {
             *s = Some(match *s {
@@ -123,7 +123,7 @@ impl RttEstimator {
     }
 
     /// The current timeout: the ceiling until something has answered.
-    pub fn timeout(&self) -> Duration {
+    pub(crate) fn timeout(&self) -> Duration {
         let learnt = self
             .state
             .lock()
@@ -138,13 +138,13 @@ impl RttEstimator {
 /// small bursts (the timer's granularity is a millisecond), never ahead of
 /// the average.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     interval: Option<Duration>,
     next: tokio::sync::Mutex<Instant>,
 }
 
 impl Pacer {
-    pub fn new(rate: u32) -> Self {
+    pub(crate) fn new(rate: u32) -> Self {
         Self {
             interval: (rate > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(rate))),
             next: tokio::sync::Mutex::new(Instant::now()),
@@ -152,7 +152,7 @@ impl Pacer {
     }
 
     /// Waits for `n` attempts' worth of budget.
-    pub async fn take(&self, n: u32) {
+    pub(crate) async fn take(&self, n: u32) {
         let Some(interval) = self.interval else {
             return;
         };
@@ -177,7 +177,7 @@ impl Pacer {
 /// The RMCP side: one UDP socket, one task reading pongs and handing each
 /// to whoever is waiting for its source address.
 #[derive(Debug)]
-pub struct RmcpPinger {
+pub(crate) struct RmcpPinger {
     socket: Arc<UdpSocket>,
     waiting: Arc<Mutex<HashMap<IpAddr, Vec<oneshot::Sender<Pong>>>>>,
     port: u16,
@@ -193,7 +193,7 @@ impl Drop for RmcpPinger {
 impl RmcpPinger {
     /// Binds an IPv4 socket. `None` when the machine will not give one (the
     /// sweep then goes on with TCP alone).
-    pub async fn new(port: u16) -> Option<Self> {
+    pub(crate) async fn new(port: u16) -> Option<Self> {
         let socket = match bind_rmcp_socket() {
             Ok(s) => Arc::new(s),
             Err(e) => {
@@ -306,7 +306,7 @@ async fn connect(addr: SocketAddr, timeout: Duration, keep: bool) -> Connect {
 
 /// Shared state of one sweep.
 #[derive(Debug)]
-pub struct Sweeper {
+pub(crate) struct Sweeper {
     pub opts: DiscoveryOptions,
     rtt: RttEstimator,
     pacer: Pacer,
@@ -314,7 +314,7 @@ pub struct Sweeper {
 }
 
 impl Sweeper {
-    pub async fn new(opts: DiscoveryOptions) -> Self {
+    pub(crate) async fn new(opts: DiscoveryOptions) -> Self {
         let rmcp = if opts.rmcp {
             RmcpPinger::new(opts.rmcp_port).await
         } else {
@@ -328,13 +328,8 @@ impl Sweeper {
         }
     }
 
-    /// The current adaptive timeout.
-    pub fn timeout(&self) -> Duration {
-        self.rtt.timeout()
-    }
-
     /// Probes one address, retrying while it stays silent.
-    pub async fn sweep(&self, target: PlannedTarget) -> Swept {
+    pub(crate) async fn sweep(&self, target: PlannedTarget) -> Swept {
         let ports: Vec<u16> = if target.port_given {
             vec![target.addr.port()]
         } else {
@@ -442,7 +437,7 @@ impl Sweeper {
 
 /// The soft limit on open files (Linux `/proc/self/limits`), to size the
 /// sweep's in-flight window without running out of sockets.
-pub fn open_file_limit() -> Option<u64> {
+pub(crate) fn open_file_limit() -> Option<u64> {
     let text =
         bounded_read::read_to_string(std::path::Path::new("/proc/self/limits"), 64 * 1024).ok()?;
     let line = text.lines().find(|l| l.starts_with("Max open files"))?;

@@ -1,23 +1,27 @@
 //! Scanning: plan → discover → inventory → judge → write.
 //!
-//! [`plan`] turns what the user typed into a deduplicated, excluded, sharded
-//! and resumable sequence of addresses; [`discover`] sweeps them for the ones
-//! that answer (TCP 16992/16993 and the [`rmcp`] presence ping); [`pipeline`]
+//! `plan` turns what the user typed into a deduplicated, excluded, sharded
+//! and resumable sequence of addresses; `discover` sweeps them for the ones
+//! that answer (TCP 16992/16993 and the [`rmcp`] presence ping); `pipeline`
 //! reads each answering device on its own task (read → enrich → judge) and
 //! [`run`] hands every result over as an [`Event`] as it is known. Stages are
 //! joined by bounded channels, so memory follows the concurrency, not the
 //! size of the subnet. One [`Tally`] of the events gives the counts and the
 //! exit code. Writing is the caller's (the report sinks).
 
-pub mod discover;
-pub mod output;
-pub mod pipeline;
-pub mod plan;
+pub(crate) mod discover;
+pub(crate) mod output;
+pub(crate) mod pipeline;
+pub(crate) mod plan;
 pub mod rmcp;
-pub mod target;
+pub(crate) mod target;
 
 pub use crate::report::{Counts, Event, FailOn, Tally};
-pub use discover::DiscoveryOptions;
+pub use discover::{default_in_flight, DiscoveryOptions, DEFAULT_RATE};
+pub use output::open as open_output;
 pub use pipeline::{credential_facts, run, Events, PipelineOptions};
 pub use plan::{Plan, PlanError, PlanInput, PlannedTarget, Shard};
-pub use target::{Target, TargetError, TargetSpec, AMT_HTTPS_PORT, AMT_HTTP_PORT};
+pub use target::{
+    label, SpecKind, Target, TargetError, TargetSpec, AMT_HTTPS_PORT, AMT_HTTP_PORT,
+    MAX_HOSTS_PER_SPEC,
+};

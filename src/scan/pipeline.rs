@@ -26,7 +26,7 @@ use crate::facts::{AmtFacts, CredentialFacts, FactSource, FactsRecord, HostStatu
 use crate::hostfacts::Inventory;
 use crate::report::{Event, HostReport, SiteReport};
 use crate::rules::checks::provisioning_password::password_problems;
-pub use crate::rules::provisioning_cert::ProvisioningCert;
+use crate::rules::provisioning_cert::ProvisioningCert;
 use crate::rules::Judge;
 use crate::wsman::{Credentials, Endpoint};
 
@@ -565,7 +565,7 @@ fn add_pong(facts: &mut AmtFacts, pong: Option<&super::rmcp::Pong>) {
 /// are in flight than the limit leaves room for, so a mistyped password costs
 /// exactly `limit` failed logins however high the concurrency.
 #[derive(Debug)]
-pub struct AuthGate {
+pub(crate) struct AuthGate {
     limit: u32,
     state: Mutex<GateState>,
     changed: Notify,
@@ -581,13 +581,13 @@ struct GateState {
 
 /// Whether a device may be offered the credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ticket {
+pub(crate) enum Ticket {
     Try,
     Skip,
 }
 
 impl AuthGate {
-    pub fn new(limit: u32) -> Self {
+    pub(crate) fn new(limit: u32) -> Self {
         Self {
             limit,
             state: Mutex::new(GateState::default()),
@@ -596,7 +596,7 @@ impl AuthGate {
         }
     }
 
-    pub async fn enter(&self) -> Ticket {
+    pub(crate) async fn enter(&self) -> Ticket {
         if self.limit == 0 {
             return Ticket::Try;
         }
@@ -621,7 +621,7 @@ impl AuthGate {
     }
 
     /// Records a try's outcome; true when this one reached the limit.
-    pub fn leave(&self, status: Option<HostStatus>) -> bool {
+    pub(crate) fn leave(&self, status: Option<HostStatus>) -> bool {
         if self.limit == 0 {
             return false;
         }

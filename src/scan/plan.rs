@@ -26,13 +26,15 @@ use super::target::{cidr_bounds, label, SpecKind, TargetError, TargetSpec};
 const MAX_TARGET_LINE: usize = 1 << 20;
 /// Most targets one run plans (after dedup), so a stray `/12` in a file
 /// cannot start a scan that never ends.
-pub const MAX_PLANNED: u128 = 1 << 24;
+pub(crate) const MAX_PLANNED: u128 = 1 << 24;
 
 /// `--shard K/N`: the K-th of N disjoint parts (K from 0, as Kubernetes'
 /// `JOB_COMPLETION_INDEX` counts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
+    /// K: which part this run takes, from 0.
     pub index: u64,
+    /// N: how many parts the targets are split into.
     pub count: u64,
 }
 
@@ -59,6 +61,7 @@ pub struct PlanInput {
     pub targets_file: Option<PathBuf>,
     /// `--exclude`, the same forms; without a port an exclude matches every port.
     pub excludes: Vec<String>,
+    /// `--shard K/N`: plan only this run's part of the targets.
     pub shard: Option<Shard>,
     /// `--resume`: a JSON Lines file whose records' `target`s are skipped.
     pub resume: Option<PathBuf>,
@@ -69,20 +72,32 @@ pub struct PlanInput {
 /// Why a plan could not be made: always a usage error (exit 3), naming the
 /// target or file and line.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlanError {
+    /// A target or exclude that could not be understood.
     #[error("{origin}: {source}")]
     Target {
+        /// Which one: `target 3`, `--exclude 2`, or the file and line.
         origin: String,
+        /// What is wrong with it.
         #[source]
         source: TargetError,
     },
+    /// A targets or `--resume` file that could not be read.
     #[error("cannot read {path}: {message}")]
-    File { path: String, message: String },
+    File {
+        /// The targets or `--resume` file, as given.
+        path: String,
+        /// Why, on one line.
+        message: String,
+    },
+    /// Neither a TARGET argument nor a `--targets-file` line named anything.
     #[error("no targets: give TARGET arguments or --targets-file")]
     NoTargets,
     /// A file amtready would write to that is not a plain file of its own.
     #[error("--resume: {0}")]
     NotWritable(String),
+    /// The targets add up to more addresses (given) than one run plans (`MAX_PLANNED`).
     #[error("the targets add up to {0} addresses, more than the limit of {MAX_PLANNED}; split them (see --shard)")]
     TooLarge(u128),
 }
@@ -90,6 +105,7 @@ pub enum PlanError {
 /// One address to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedTarget {
+    /// The address and port to read.
     pub addr: SocketAddr,
     /// How reports name it: the host name when it was given by name.
     pub label: String,

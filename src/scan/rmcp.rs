@@ -46,9 +46,13 @@ pub fn ping(tag: u8) -> [u8; 12] {
 /// Which generation's layout a pong has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
+    /// AMT 4.x to 5.0: no version; DASH in bit 5 of Supported Entities.
     Amt4To50,
+    /// AMT 5.1 to 5.x: no version; DASH in bit 5 of Supported Interactions.
     Amt51To5x,
+    /// AMT 6.0 to 15.x: open port, version nibbles and provisioning state.
     Amt6To15,
+    /// AMT 16 and later: major and minor in bytes of their own (the nibble byte is 0).
     Amt16Plus,
 }
 
@@ -66,11 +70,15 @@ impl Layout {
 
 /// Why a datagram is not an AMT pong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PongError {
+    /// The datagram is not an RMCP/ASF presence pong at all.
     #[error("not an RMCP/ASF presence pong")]
     NotPong,
+    /// A presence pong whose IANA enterprise number (given) is not Intel's.
     #[error("a presence pong, but not from Intel AMT (IANA {0})")]
     NotIntel(u32),
+    /// A pong from Intel, shorter (length given) than its layout needs.
     #[error("a truncated presence pong ({0} bytes)")]
     Truncated(usize),
 }
@@ -80,13 +88,17 @@ pub enum PongError {
 pub struct Pong {
     /// The tag echoed from the ping.
     pub tag: u8,
+    /// Which generation's byte layout the pong has, read from its bytes.
     pub layout: Layout,
+    /// The firmware major version (6.0 and later layouts).
     pub major: Option<u8>,
+    /// The firmware minor version (6.0 and later layouts).
     pub minor: Option<u8>,
     /// 6.0+ only.
     pub provisioning_state: Option<ProvisioningState>,
     /// The port the device says it serves (6.0+); none when it says "not set up".
     pub port: Option<u16>,
+    /// Whether the device says it supports DASH (the desktop management standard beside AMT).
     pub dash: bool,
 }
 

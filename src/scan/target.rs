@@ -30,6 +30,7 @@ pub const MAX_HOSTS_PER_SPEC: u128 = 1 << 20;
 pub struct Target {
     /// A hostname, an IPv4 address or an IPv6 address (without brackets).
     pub host: String,
+    /// The port to read AMT on (16992 plain, 16993 TLS, or what the user wrote).
     pub port: u16,
 }
 
@@ -68,13 +69,19 @@ pub enum SpecKind {
     /// A CIDR block (network and broadcast of IPv4 blocks shorter than /31 skipped).
     Cidr(IpNet),
     /// An inclusive IPv4 range.
-    Ipv4Range { first: Ipv4Addr, last: Ipv4Addr },
+    Ipv4Range {
+        /// The first address of the range.
+        first: Ipv4Addr,
+        /// The last address of the range, included.
+        last: Ipv4Addr,
+    },
 }
 
 /// One argument of `scan` or `--exclude`: a host, a CIDR block or an IPv4
 /// range, with the port when one was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetSpec {
+    /// What the spec names: an address, a name, a CIDR block or a range.
     pub kind: SpecKind,
     /// `None` when no port was written: targets use 16992, excludes match
     /// every port.
@@ -84,34 +91,56 @@ pub struct TargetSpec {
 /// Why a target argument could not be understood. Every variant names the
 /// target as written, so a usage error in a 10,000-line file can be found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TargetError {
+    /// The target is empty (a blank argument).
     #[error("empty target")]
     Empty,
+    /// The port is not a number from 1 to 65535 (the target as written).
     #[error("{}: bad port, expected 1-65535", shown(.0))]
     BadPort(String),
+    /// A URL where a host was expected (the target as written).
     #[error("{}: a URL is not a target; give the host, e.g. 10.0.0.5 or amt-pc.example.com", shown(.0))]
     Url(String),
+    /// Looks like an IPv4 address but is not one (the target as written).
     #[error("{}: not an IPv4 address (four decimal parts of 0-255, no leading zeros)", shown(.0))]
     BadAddress(String),
+    /// Not ADDRESS/PREFIX (the target as written).
     #[error("{}: bad CIDR block, expected ADDRESS/PREFIX such as 10.0.2.0/24", shown(.0))]
     BadCidr(String),
     // Said apart from BadCidr: "10.0.0.0/33" looks well formed, and the user
     // needs to hear which part is wrong.
+    /// A CIDR block whose prefix is longer than its address family allows.
     #[error(
         "{}: bad CIDR block, the prefix /{prefix} is over {max}, the longest an IPv{} prefix can be",
         shown(spec),
         if *max == 32 { 4 } else { 6 }
     )]
-    PrefixTooLong { spec: String, prefix: u32, max: u8 },
+    PrefixTooLong {
+        /// The target as written.
+        spec: String,
+        /// The prefix length written.
+        prefix: u32,
+        /// The longest prefix the address family has: 32 or 128.
+        max: u8,
+    },
+    /// Not a well-formed IPv4 range, or one that ends before it starts (the target as written).
     #[error("{}: bad address range, expected A.B.C.D-E.F.G.H or A.B.C.D-N with the end not before the start", shown(.0))]
     BadRange(String),
+    /// Not a valid DNS host name (the target as written).
     #[error("{}: bad host name", shown(.0))]
     BadHost(String),
+    /// A spec that expands to more than `MAX_HOSTS_PER_SPEC` addresses.
     #[error(
         "{} expands to {count} hosts, more than the limit of {MAX_HOSTS_PER_SPEC}; split it",
         shown(spec)
     )]
-    TooLarge { spec: String, count: u128 },
+    TooLarge {
+        /// The target as written.
+        spec: String,
+        /// How many addresses it expands to.
+        count: u128,
+    },
 }
 
 /// A target as written, quoted for an error: a line of a targets file can be
@@ -137,6 +166,7 @@ impl TargetSpec {
         }
     }
 
+    /// Whether the spec expands to no address (never, for a well-formed spec).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -150,7 +180,7 @@ impl TargetSpec {
 /// The first and last host of a block as integers: IPv4 blocks shorter than /31
 /// skip their network and broadcast addresses (RFC 919/922 convention; /31 and
 /// /32 have none, RFC 3021); IPv6 has no broadcast, so the whole block counts.
-pub fn cidr_bounds(net: &IpNet) -> (u128, u128) {
+pub(crate) fn cidr_bounds(net: &IpNet) -> (u128, u128) {
     match net {
         IpNet::V4(n) => {
             let lo = u128::from(u32::from(n.network()));
@@ -271,7 +301,7 @@ fn parse_decimal(s: &str) -> Option<u32> {
 }
 
 /// Strict dotted-decimal: exactly four parts, each 0–255 in plain decimal.
-pub fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
+pub(crate) fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
     let mut parts = s.split('.');
     for octet in &mut octets {

@@ -6,8 +6,6 @@
 //! (MS-WSMV §3.1.4.1.31, "WMI resource URIs"); an instance is the class
 //! element in the class's own namespace, its properties children of it.
 
-#![warn(unreachable_pub, missing_docs)]
-
 pub(crate) mod computer_system;
 pub(crate) mod operating_system;
 pub(crate) mod sealed;

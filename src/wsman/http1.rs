@@ -11,7 +11,7 @@
 //! hyper's pipelining, upgrades and background dispatch bought nothing.
 //!
 //! Every read is bounded: the head by [`MAX_HEAD`] and [`MAX_HEADERS`], a
-//! chunk-size line by [`MAX_CHUNK_LINE`], the trailers by [`MAX_TRAILERS`], the
+//! chunk-size line by `MAX_CHUNK_LINE`, the trailers by `MAX_TRAILERS`, the
 //! body by the caller's cap; time is the caller's deadline.
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -74,7 +74,7 @@ pub struct Failed {
 
 /// The request head as bytes on the wire: request line, `host`, the
 /// caller's headers, `content-length` where there is a body. The body goes
-/// out after it from the caller's own buffer (see [`exchange`]), never copied.
+/// out after it from the caller's own buffer (see `exchange`), never copied.
 pub(super) fn encode_head(
     method: &Method,
     path: &str,
@@ -171,7 +171,7 @@ pub(super) fn still_open<S: AsyncRead + Unpin + ?Sized>(stream: &mut S) -> bool 
 }
 
 /// Reads one response from bytes already received, `piece` bytes per read
-/// (at least 1), as [`exchange`] would from a device that sent them and then
+/// (at least 1), as `exchange` would from a device that sent them and then
 /// closed: what the fuzz target drives the reader with.
 pub fn read_answer(answer: &[u8], piece: usize, body_cap: usize) -> Result<Exchanged, Error> {
     read_pieces(answer, piece, body_cap).map_err(|failed| *failed.error)
@@ -748,7 +748,7 @@ mod tests {
         assert!(got.reusable);
     }
 
-    /// What [`exchange`] writes for a request whose head is `encode_head`'s.
+    /// What `exchange` writes for a request whose head is `encode_head`'s.
     fn sent(
         method: &Method,
         path: &str,

@@ -7,8 +7,6 @@
 //! Nothing here knows about AMT: paths, resource URIs and what the answers
 //! mean are the caller's business (see [`crate::amt`]).
 
-#![warn(unreachable_pub, missing_docs)]
-
 pub(crate) mod auth;
 pub(crate) mod digest;
 pub mod envelope;

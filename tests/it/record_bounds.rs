@@ -15,9 +15,9 @@ use crate::common;
 use amtready::facts::{
     AmtFacts, CertFacts, CertHash, FactsRecord, HostFacts, HostStatus, TlsFacts,
 };
-use amtready::report::json::JsonLinesSink;
 use amtready::report::replay::saved_hosts;
 use amtready::report::replay::{read_scan, Item};
+use amtready::report::JsonLinesSink;
 use amtready::report::{HostReport, ReportSink, MAX_RECORD_BYTES};
 use amtready::rules::{Evaluation, Verdict};
 use amtready::scan::{Plan, PlanInput};

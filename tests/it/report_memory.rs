@@ -8,7 +8,7 @@
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 
-use amtready::report::render::render;
+use amtready::report::render;
 use amtready::report::{Format, ReportOptions};
 use amtready::rules::PolicySet;
 

@@ -2,8 +2,9 @@
 //! arbitrary input, partial facts, and monotonicity when facts are removed.
 
 use amtready::facts::{AmtFacts, FactsRecord, HostFacts, SiteFacts};
-use amtready::rules::os::{parse_service_pack, parse_sql, parse_upgrade_source, Arch, Release};
+use amtready::os::{parse_service_pack, Arch};
 use amtready::rules::{parse_os, Policy, Verdict, Version};
+use amtready::rules::{parse_sql, parse_upgrade_source, Release};
 use proptest::prelude::*;
 
 fn version_parts() -> impl Strategy<Value = Vec<u32>> {

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Output;
 
 use amtready::facts::SiteFacts;
-use amtready::report::render::render_with_site;
+use amtready::report::render_with_site;
 use amtready::report::{Format, ReportOptions};
 use amtready::rules::PolicySet;
 use mock_amt::{start_fleet, DeviceConfig, Profile};

@@ -21,7 +21,7 @@ pub struct Params {
 }
 
 /// The suffix AMT matches the certificate against, and which fact gave it.
-pub fn device_suffix(amt: &AmtFacts) -> Option<(&str, FactId)> {
+pub(crate) fn device_suffix(amt: &AmtFacts) -> Option<(&str, FactId)> {
     amt.provisioning_dns_suffix().map(|(suffix, pki)| {
         let fact = if pki {
             FactId::AmtTrustedDnsSuffix
@@ -34,7 +34,7 @@ pub fn device_suffix(amt: &AmtFacts) -> Option<(&str, FactId)> {
 
 /// Whether a device suffix matches a certificate's domain as AMT 3.2.1+ does:
 /// the last two labels, case-insensitively.
-pub fn suffix_matches(device: &str, certificate: &str) -> bool {
+pub(crate) fn suffix_matches(device: &str, certificate: &str) -> bool {
     let tail = |name: &str| -> Vec<String> {
         let labels: Vec<String> = name
             .trim()

@@ -55,7 +55,7 @@ pub struct CertSubject<'a> {
 }
 
 /// The `missing` entry of a `cert-*` rule run without a certificate.
-pub fn no_certificate() -> Outcome {
+pub(crate) fn no_certificate() -> Outcome {
     Outcome::missing(vec![
         "provisioning certificate (give --provisioning-cert)".into()
     ])
@@ -177,7 +177,7 @@ impl Ctx<'_> {
 
 /// The provisioning states a record allows (every one when it was not read),
 /// and the `missing` entry that names the state when it decides nothing.
-pub fn provisioning_states(cx: &Ctx<'_>) -> (Vec<ProvisioningState>, Vec<String>) {
+pub(crate) fn provisioning_states(cx: &Ctx<'_>) -> (Vec<ProvisioningState>, Vec<String>) {
     match cx
         .parsed
         .record
@@ -198,7 +198,7 @@ pub fn provisioning_states(cx: &Ctx<'_>) -> (Vec<ProvisioningState>, Vec<String>
 }
 
 /// Whether hotfix `kb` is among `kbs` (`KB942841`, `kb942841` and `942841` match).
-pub fn kb_present(kbs: Option<&[String]>, kb: &str) -> bool {
+pub(crate) fn kb_present(kbs: Option<&[String]>, kb: &str) -> bool {
     let wanted = kb.trim_start_matches(|c: char| c.is_ascii_alphabetic());
     kbs.unwrap_or_default().iter().any(|have| {
         let have = have.trim();
@@ -208,7 +208,7 @@ pub fn kb_present(kbs: Option<&[String]>, kb: &str) -> bool {
 }
 
 /// Words that mean "no previous version" in an `..._upgraded_from` fact.
-pub fn is_none_word(text: &str) -> bool {
+pub(crate) fn is_none_word(text: &str) -> bool {
     matches!(
         text.trim().to_ascii_lowercase().as_str(),
         "none" | "no" | "clean" | "new" | "n/a"
@@ -216,7 +216,7 @@ pub fn is_none_word(text: &str) -> bool {
 }
 
 /// Bounds user text echoed into messages.
-pub fn clip(text: &str) -> &str {
+pub(crate) fn clip(text: &str) -> &str {
     const MAX: usize = 80;
     if text.len() <= MAX {
         return text;
@@ -232,7 +232,7 @@ pub fn clip(text: &str) -> &str {
 /// [`RuleParams`] enums with one variant per kind.
 macro_rules! checks {
     ($($kind:literal => $variant:ident($module:ident)),* $(,)?) => {
-        $(pub mod $module;)*
+        $(pub(crate) mod $module;)*
 
         /// Which check a rule runs, named in the policy file by `kind`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -260,7 +260,7 @@ macro_rules! checks {
         /// A rule's parameters, typed: one variant per kind.
         #[derive(Debug, Clone)]
         pub enum RuleParams {
-            $($variant($module::Params),)*
+            $(#[doc = concat!("The parameters of a `", $kind, "` rule.")] $variant($module::Params),)*
         }
 
         impl RuleParams {
@@ -343,7 +343,7 @@ pub(crate) mod testkit {
 
     /// Runs rule `id` of `policy` on `record` (JSON), whether or not it
     /// would apply; returns the outcome.
-    pub fn run_in(policy: &Policy, id: &str, record: serde_json::Value) -> Outcome {
+    pub(crate) fn run_in(policy: &Policy, id: &str, record: serde_json::Value) -> Outcome {
         let record: FactsRecord = serde_json::from_value(record).expect("test record");
         let rule = policy
             .rules()
@@ -360,19 +360,19 @@ pub(crate) mod testkit {
     }
 
     /// Runs rule `id` of the built-in seed policy.
-    pub fn run(id: &str, record: serde_json::Value) -> Outcome {
+    pub(crate) fn run(id: &str, record: serde_json::Value) -> Outcome {
         run_in(crate::rules::Policy::builtin(), id, record)
     }
 
     /// The rule ids of an outcome's findings.
-    pub fn rules(outcome: &Outcome) -> Vec<&str> {
+    pub(crate) fn rules(outcome: &Outcome) -> Vec<&str> {
         outcome.findings.iter().map(|f| f.rule.as_str()).collect()
     }
 
     /// A sound chain: a leaf for `leaf.corp.example.com` with the AMT usage,
     /// and its self-signed root `Root` (SHA-1 `aaaa`, SHA-256 `bbbb`), both
     /// valid from the epoch for ten years, 2048-bit keys.
-    pub fn chain() -> crate::cert::ChainFacts {
+    pub(crate) fn chain() -> crate::cert::ChainFacts {
         let cert = |subject: &str, issuer: &str, sha1: &str, sha256: &str| crate::cert::CertInfo {
             subject: subject.into(),
             issuer: issuer.into(),
@@ -399,7 +399,7 @@ pub(crate) mod testkit {
 
     /// Runs certificate rule `id` on `chain` (and `device`) at 1,000,000
     /// seconds past the epoch.
-    pub fn run_cert(
+    pub(crate) fn run_cert(
         id: &str,
         chain: &crate::cert::ChainFacts,
         device: Option<&crate::cert::DeviceView>,

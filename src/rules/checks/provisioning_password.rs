@@ -15,12 +15,12 @@ use crate::rules::fact::{FactId, FactUse};
 pub struct Params {}
 
 /// The symbols that count as the required symbol character.
-pub const SYMBOLS: &[char] = &['!', '@', '#', '$', '%', '^', '&', '*'];
+pub(crate) const SYMBOLS: &[char] = &['!', '@', '#', '$', '%', '^', '&', '*'];
 /// Characters the account's password may not contain.
-pub const FORBIDDEN: &[char] = &[':', '"', '_'];
+pub(crate) const FORBIDDEN: &[char] = &[':', '"', '_'];
 
 /// The rules `password` breaks, in words that reveal nothing of it.
-pub fn password_problems(password: &str) -> Vec<String> {
+pub(crate) fn password_problems(password: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let length = password.chars().count();
     if length < 8 {

@@ -22,7 +22,7 @@ pub struct Params {
 }
 
 /// Whether firmware of `major` can use a hash of `hash_type`.
-pub fn usable_type(hash_type: Option<&str>, major: Option<u32>, sha2_from_major: u32) -> bool {
+pub(crate) fn usable_type(hash_type: Option<&str>, major: Option<u32>, sha2_from_major: u32) -> bool {
     match hash_type {
         Some("sha1") => true,
         Some("sha256") | Some("sha384") => major.is_some_and(|m| m >= sha2_from_major),
@@ -31,7 +31,7 @@ pub fn usable_type(hash_type: Option<&str>, major: Option<u32>, sha2_from_major:
 }
 
 /// The device's enabled hashes that its firmware can use.
-pub fn usable_enabled(
+pub(crate) fn usable_enabled(
     hashes: &[CertHash],
     major: Option<u32>,
     sha2_from_major: u32,
@@ -98,7 +98,7 @@ impl Check for Params {
 }
 
 /// Lower-case hex without separators (`AB:CD` and `abcd` match).
-pub use crate::text::normalise_hex as normalise;
+pub(crate) use crate::text::normalise_hex as normalise;
 
 #[cfg(test)]
 mod tests {

@@ -27,7 +27,7 @@ fn names(cert: &CertFacts) -> Vec<String> {
 
 /// RFC 6125 matching: case-insensitive, a `*` only as the whole left-most
 /// label, standing for exactly one label.
-pub fn name_matches(pattern: &str, fqdn: &str) -> bool {
+pub(crate) fn name_matches(pattern: &str, fqdn: &str) -> bool {
     let norm = |s: &str| s.trim().trim_end_matches('.').to_ascii_lowercase();
     let (pattern, fqdn) = (norm(pattern), norm(fqdn));
     match pattern.strip_prefix("*.") {

@@ -61,6 +61,7 @@ macro_rules! handshake_signatures_checked_by_provider {
 /// Why a pinned or TOFU verification failed. Carried through rustls as an
 /// `OtherError` and shown to the admin as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PinError {
     /// The certificate is not the pinned one.
     #[error("certificate {got} does not match the pin {expected}")]
@@ -136,13 +137,13 @@ impl Pins {
 /// failed write leaves the old file whole, never half a line. The first host
 /// learnt is written at once (a store that cannot be written is known before
 /// any device is trusted); after it, what is learnt is written at most once
-/// per [`WRITE_EVERY`] and at the end of the run ([`TofuStore::flush`]), so
+/// per `WRITE_EVERY` and at the end of the run ([`TofuStore::flush`]), so
 /// a first scan of a /16 costs a few dozen rewrites, not one per device
 /// (65,000 rewrites of a file growing to 4 MiB would be over 100 GB of
 /// writes). A run killed between writes loses at most that interval's
 /// hosts, which the next run trusts on first use again.
 ///
-/// The cap: amtready reads at most [`MAX_FILE`] bytes of TOFU file, so it
+/// The cap: amtready reads at most `MAX_FILE` bytes of TOFU file, so it
 /// never writes more. A host whose entry would take the file past the cap is
 /// not learnt and stays untrusted (the scan says so once, at its end),
 /// rather than the cap growing with the file: a file the next run refuses
