@@ -205,6 +205,15 @@ pub struct FactUse {
 }
 
 impl FactUse {
+    /// A rule over the provisioning certificate chain alone: it reads no fact
+    /// of the record, and runs for every record (the chain is judged once
+    /// per scan, whatever the device said).
+    pub const CHAIN_ONLY: FactUse = FactUse {
+        reads: &[],
+        triggers: &[],
+        always: true,
+    };
+
     /// A rule that reads and is triggered by the same facts.
     pub const fn same(facts: &'static [FactId]) -> FactUse {
         FactUse {

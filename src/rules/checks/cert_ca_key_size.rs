@@ -16,12 +16,7 @@ pub struct Params {
 
 impl Check for Params {
     fn facts(&self) -> FactUse {
-        // The chain alone: no fact of the record.
-        FactUse {
-            reads: &[],
-            triggers: &[],
-            always: true,
-        }
+        FactUse::CHAIN_ONLY
     }
 
     fn run(&self, cx: &Ctx<'_>) -> Outcome {
