@@ -11,13 +11,19 @@
 
 use crate::common;
 
-use std::net::SocketAddr;
 use std::path::Path;
 
-use amtready::amt::{read_host, read_host_with, AmtClient, ClientOptions, Discovered, TlsMode};
+use amtready::amt::{read_host, AmtClient, ClientOptions, TlsMode};
 use amtready::facts::HostStatus;
 use amtready::wsman::{Endpoint, TlsPolicy};
-use mock_amt::{start_device, test_pki, DeviceConfig, DeviceHandle, Profile, TlsKind};
+use mock_amt::{test_pki, DeviceHandle, TlsKind};
+// The legacy stack's counts: AMT 7.1 and older firmware, TLS 1.0.
+#[cfg(feature = "legacy-tls")]
+use {
+    amtready::amt::{read_host_with, Discovered},
+    mock_amt::{start_device, DeviceConfig, Profile},
+    std::net::SocketAddr,
+};
 
 fn client() -> AmtClient {
     let pki = test_pki().unwrap();
