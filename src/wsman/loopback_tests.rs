@@ -259,6 +259,16 @@ async fn faults_and_empty_400_are_typed() {
     );
 }
 
+/// An EnumerateResponse that hands out `context` and no items, as AMT does.
+fn enumerate_answer(relates_to: &str, context: &str) -> String {
+    soap_envelope(
+        relates_to,
+        &format!(
+            r#"<g:EnumerateResponse xmlns:g="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><g:EnumerationContext>{context}</g:EnumerationContext></g:EnumerateResponse>"#
+        ),
+    )
+}
+
 fn pull_answer(relates_to: &str, context: Option<&str>, values: &[u32], end: bool) -> String {
     let mut body = String::from(
         r#"<g:PullResponse xmlns:g="http://schemas.xmlsoap.org/ws/2004/09/enumeration">"#,
@@ -296,10 +306,7 @@ async fn many_pulls_follow_the_context_until_end_of_sequence() {
         }
         let id = message_id(req);
         let answer = match enumeration_context_of(req).as_deref() {
-            None => soap_envelope(
-                &id,
-                r#"<g:EnumerateResponse xmlns:g="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><g:EnumerationContext>C0</g:EnumerationContext></g:EnumerateResponse>"#,
-            ),
+            None => enumerate_answer(&id, "C0"),
             Some("C0") => pull_answer(&id, Some("C1"), &[1, 2], false),
             // No new context: the old one still holds, forever.
             Some("C1") => pull_answer(&id, None, &[3], false),
@@ -322,10 +329,7 @@ async fn many_pulls_follow_the_context_until_end_of_sequence() {
         }
         let id = message_id(req);
         let answer = match enumeration_context_of(req).as_deref() {
-            None => soap_envelope(
-                &id,
-                r#"<g:EnumerateResponse xmlns:g="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><g:EnumerationContext>C0</g:EnumerationContext></g:EnumerateResponse>"#,
-            ),
+            None => enumerate_answer(&id, "C0"),
             Some("C0") => pull_answer(&id, Some("C1"), &[1, 2], false),
             Some("C1") => pull_answer(&id, Some("C2"), &[], false),
             Some("C2") => pull_answer(&id, None, &[3], true),
@@ -358,10 +362,7 @@ async fn endless_enumeration_is_bounded_by_the_deadline() {
         counter.fetch_add(1, Ordering::SeqCst);
         let id = message_id(req);
         match enumeration_context_of(req) {
-            None => Reply::Bytes(soap_ok(&soap_envelope(
-                &id,
-                r#"<g:EnumerateResponse xmlns:g="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><g:EnumerationContext>C</g:EnumerationContext></g:EnumerateResponse>"#,
-            ))),
+            None => Reply::Bytes(soap_ok(&enumerate_answer(&id, "C"))),
             // Slow pages that never end.
             Some(_) => Reply::Delayed(
                 Duration::from_millis(50),
@@ -417,10 +418,7 @@ async fn a_device_dropping_kept_alive_connections_is_read_on_fresh_ones() {
         }
         let id = message_id(req);
         let answer = match enumeration_context_of(req).as_deref() {
-            None => soap_envelope(
-                &id,
-                r#"<g:EnumerateResponse xmlns:g="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><g:EnumerationContext>C0</g:EnumerationContext></g:EnumerateResponse>"#,
-            ),
+            None => enumerate_answer(&id, "C0"),
             _ => pull_answer(&id, None, &[7], true),
         };
         Reply::FirstOnConnection(soap_ok(&answer))

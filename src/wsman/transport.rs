@@ -12,6 +12,7 @@
 //! `Connection: close`): each goes out once more on a fresh connection.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -168,7 +169,7 @@ pub struct HttpTransport {
     /// `Connection: close`, and does it faster than an idle check can see.
     /// From then on every request of this host gets a fresh connection, so
     /// the next one cannot lose the same race.
-    closes_kept_alive: std::sync::atomic::AtomicBool,
+    closes_kept_alive: AtomicBool,
 }
 
 /// A plain TCP connection the discovery sweep already opened to a device,
@@ -202,7 +203,7 @@ impl HttpTransport {
             idle: Mutex::new(Vec::new()),
             route: Mutex::new(TlsRoute::ModernFirst),
             adopted: Mutex::new(None),
-            closes_kept_alive: std::sync::atomic::AtomicBool::new(false),
+            closes_kept_alive: AtomicBool::new(false),
         }
     }
 
@@ -258,16 +259,23 @@ impl HttpTransport {
     }
 
     fn put_idle(&self, conn: Conn) {
-        if self
-            .closes_kept_alive
-            .load(std::sync::atomic::Ordering::Relaxed)
-        {
+        if self.closes_kept_alive.load(Ordering::Relaxed) {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < MAX_IDLE_PER_HOST {
             idle.push(conn);
         }
+    }
+
+    /// From now on every request of this host opens a fresh connection, and
+    /// the idle ones (which would lose the same race) are closed.
+    fn stop_reusing(&self) {
+        self.closes_kept_alive.store(true, Ordering::Relaxed);
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// A new connection, and whether it is one the sweep handed over (which
@@ -373,16 +381,11 @@ impl HttpTransport {
                     // the device never saw it, so a read may go again, once.
                     let died = matches!(*failed.error, Error::ConnectionReset);
                     if reused && !failed.answered && died {
-                        self.closes_kept_alive
-                            .store(true, std::sync::atomic::Ordering::Relaxed);
-                        self.idle
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .clear();
-                    }
-                    if reused && !failed.answered && died && request.retry_safe {
-                        fresh_tried = true;
-                        continue;
+                        self.stop_reusing();
+                        if request.retry_safe {
+                            fresh_tried = true;
+                            continue;
+                        }
                     }
                     return Err(*failed.error);
                 }
