@@ -28,7 +28,7 @@ use amtready::ExitCode;
 #[command(mut_arg("policy", |a: clap::Arg| a.long_help(
     "Judge with this built-in policy or policy file; repeatable.\n\n\
      Built in: configmgr-2007-sp1, configmgr-2007-sp1-provisioning, intel-advisories. \
-     Default: configmgr-2007-sp1 and configmgr-2007-sp1-provisioning."
+     Default: configmgr-2007-sp1, configmgr-2007-sp1-provisioning and intel-advisories."
 )))]
 #[command(mut_arg("summary", |a: clap::Arg| a.hide_short_help(true)))]
 pub struct ReadArgs {
