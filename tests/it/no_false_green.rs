@@ -387,7 +387,13 @@ async fn a_mistyped_password_is_reported_as_one() {
         assert_eq!(r["configmgr"]["amt_status"], "unknown", "{r}");
         assert_eq!(r["verdict"], "unknown", "{r}");
         assert!(r["error"].as_str().unwrap().contains("check them"), "{r}");
-        assert!(rules_of(r).is_empty(), "never offered, so no finding: {r}");
+        // Never offered, so nothing judges the device but what its banner's
+        // version says: INTEL-SA-00112 (info) on AMT 5.2.10.
+        assert_eq!(rules_of(r), ["INTEL-SA-00112"], "never offered: {r}");
+        assert!(
+            r["findings"].as_array().unwrap().iter().all(|f| f["severity"] == "info"),
+            "never offered, so no error or warning: {r}"
+        );
     }
     // The run's conclusion comes first in the formats that summarise.
     let out = run(scan(&targets, "table", &limit), Some("Passw0rd!typo"), "").await;
