@@ -391,7 +391,11 @@ async fn a_mistyped_password_is_reported_as_one() {
         // version says: INTEL-SA-00112 (info) on AMT 5.2.10.
         assert_eq!(rules_of(r), ["INTEL-SA-00112"], "never offered: {r}");
         assert!(
-            r["findings"].as_array().unwrap().iter().all(|f| f["severity"] == "info"),
+            r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["severity"] == "info"),
             "never offered, so no error or warning: {r}"
         );
     }

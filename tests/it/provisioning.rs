@@ -502,3 +502,89 @@ async fn advisory_on_mock_devices() {
     assert!(rule_ids(&recs[1].1, "error").is_empty(), "{:#}", recs[1].1);
     assert_eq!(recs[1].1["verdict"], "ready");
 }
+
+fn advisory_ids(rec: &Value, severity: &str) -> Vec<String> {
+    let mut ids: Vec<String> = rule_ids(rec, severity)
+        .into_iter()
+        .filter(|id| id.starts_with("INTEL-SA-") || id.starts_with("AMT-FW-3.2.1"))
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The advisory table, on by default, against the built-in profiles: each
+/// firmware gets exactly the advisories its build is in, at the severity
+/// its row gives, and a three-part version without its build is missing the
+/// build rather than passing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_advisory_table_judges_the_mock_firmware_by_default() {
+    let profiles = ["amt-11.8", "amt-6.2", "amt-6.2.61", "amt-3.2.1", "amt-16.1"];
+    let (recs, _) = scan(&profiles, &[], Some(mock_amt::DEFAULT_PASSWORD)).await;
+    let by = |name: &str| &recs.iter().find(|(n, _)| n == name).unwrap().1;
+    // 11.8.55.3510: before every 11.8 fix from INTEL-SA-00213 to 00404.
+    let eleven = by("amt-11.8");
+    assert_eq!(
+        advisory_ids(eleven, "error"),
+        [
+            "INTEL-SA-00241",
+            "INTEL-SA-00295",
+            "INTEL-SA-00391",
+            "INTEL-SA-00404"
+        ],
+        "{eleven:#}"
+    );
+    assert_eq!(
+        advisory_ids(eleven, "warning"),
+        ["INTEL-SA-00213"],
+        "{eleven:#}"
+    );
+    assert_eq!(eleven["verdict"], "not_ready");
+    let fix = eleven["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "INTEL-SA-00404")
+        .and_then(|f| f["fix"].as_str())
+        .unwrap_or("");
+    assert!(fix.contains("11.8.79"), "{fix}");
+    // 6.2.50 before the INTEL-SA-00075 fix; 6.2.61.3535 is that fix. Both
+    // carry INTEL-SA-00112, which no build clears: info.
+    assert_eq!(advisory_ids(by("amt-6.2"), "error"), ["INTEL-SA-00075"]);
+    let fixed = by("amt-6.2.61");
+    assert!(advisory_ids(fixed, "error").is_empty(), "{fixed:#}");
+    assert!(advisory_ids(fixed, "warning").is_empty(), "{fixed:#}");
+    assert_eq!(advisory_ids(fixed, "info"), ["INTEL-SA-00112"], "{fixed:#}");
+    // 3.2.1: the self-signed certificate defect (a warning), ready still.
+    let seed = by("amt-3.2.1");
+    assert_eq!(
+        advisory_ids(seed, "warning"),
+        ["AMT-FW-3.2.1-SELF-SIGNED-CERT"]
+    );
+    assert_eq!(advisory_ids(seed, "info"), ["INTEL-SA-00112"]);
+    // 16.1: nothing in the table.
+    let new = by("amt-16.1");
+    for severity in ["error", "warning", "info"] {
+        assert!(advisory_ids(new, severity).is_empty(), "{new:#}");
+    }
+
+    // Without a password, 7.1's banner (`7.1.91`) gives no build:
+    // INTEL-SA-00075 cannot tell it from the fixed 7.1.91.3272 and says so.
+    let (recs, _) = scan(&["amt-7.1"], &[], None).await;
+    let banner = &recs[0].1;
+    assert!(advisory_ids(banner, "error").is_empty(), "{banner:#}");
+    assert!(
+        banner["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|m| m.starts_with("amt.build") && m.contains("7.1.91.3272")),
+        "{banner:#}"
+    );
+    // Its only other advisory is the one every 7.x build is in.
+    assert_eq!(
+        advisory_ids(banner, "info"),
+        ["INTEL-SA-00112"],
+        "{banner:#}"
+    );
+}

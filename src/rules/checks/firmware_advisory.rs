@@ -28,6 +28,10 @@ pub struct Params {
     /// The affected ranges, each with its fixed build or none.
     #[serde(deserialize_with = "at_least_one_range")]
     pub affected: Vec<AffectedRange>,
+    /// What to do until the fixed build is installed, where the source says
+    /// (a workaround); without it the fix offers disabling AMT instead.
+    #[serde(default)]
+    pub meanwhile: Option<String>,
 }
 
 /// One affected range: `[from, end)`, where `end` is the fixed build the
@@ -191,9 +195,11 @@ impl Params {
             )),
         };
         if let Some(fixed) = &range.fixed {
-            finding.fix = Some(format!(
-                "update the AMT firmware to {fixed} or later (the fixed build for its line), or disable AMT"
-            ));
+            let update = format!("update the AMT firmware to {fixed} or later (the fixed build for its line)");
+            finding.fix = Some(match &self.meanwhile {
+                Some(meanwhile) => format!("{update}; meanwhile, {meanwhile}"),
+                None => format!("{update}, or disable AMT"),
+            });
         }
         finding
     }
@@ -297,6 +303,10 @@ mod tests {
         assert_shape("INTEL-SA-00404", "12.0.67", "12.0.68", Some("11.22"), "10.0.55");
         let cert = "AMT-FW-3.2.1-SELF-SIGNED-CERT";
         assert_shape(cert, "3.2.1.1053", "3.2.2", Some("3.2"), "3.2.0");
+        // Its fix keeps the source's workaround instead of disabling AMT.
+        let fix = run_rule(cert, "3.2.1", Some("1053")).findings[0].fix.clone().unwrap_or_default();
+        assert!(fix.contains("3.2.2") && fix.contains("unprovision"), "{fix}");
+        assert!(!fix.contains("disable AMT"), "{fix}");
     }
 
     #[test]
