@@ -190,7 +190,7 @@ impl Params {
         let mut finding = match &range.fixed {
             Some(_) => cx.finding(format!("AMT {full} is affected by {}{cves}", self.advisory)),
             None => cx.finding(format!(
-                "AMT {full} is affected by {}{cves}; the source names no fixed build for {} to {}",
+                "AMT {full} is affected by {}{cves}; no fixed build is named for AMT {} up to {} (exclusive)",
                 self.advisory, range.from, range.end
             )),
         };
