@@ -26,7 +26,11 @@ pub(crate) struct SummaryBuilder {
     amt_status: HashMap<AmtStatus, usize>,
     firmware: HashMap<String, usize>,
     firmware_other: usize,
-    blocking: HashMap<Arc<str>, (usize, Option<Arc<str>>)>,
+    /// Per blocking rule: the hosts it stops, and its fix when every one of
+    /// them has the same (an advisory's fix names each host's own fixed
+    /// build; the first host's would be wrong for the others, and arrival
+    /// order would decide which).
+    blocking: HashMap<Arc<str>, (usize, BlockingFix)>,
     not_checked: HashMap<String, usize>,
     site: Option<SiteSummary>,
     notices: Vec<String>,
@@ -84,6 +88,18 @@ pub(crate) struct Count {
     pub name: String,
     pub count: usize,
 }
+
+/// The fix of a blocking rule across the hosts it stops.
+#[derive(Debug, Clone)]
+enum BlockingFix {
+    /// Every host so far has this one.
+    Same(Option<Arc<str>>),
+    /// Hosts differ (each names its own fixed build).
+    Differs,
+}
+
+/// What the summary shows for a rule whose fix differs from host to host.
+const FIX_DIFFERS: &str = "differs by host (each names its own fixed build): see the hosts";
 
 /// A blocking rule and how many hosts it stops.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -216,8 +232,11 @@ impl SummaryBuilder {
             let e = self
                 .blocking
                 .entry(f.rule.clone())
-                .or_insert((0, f.fix.clone()));
+                .or_insert((0, BlockingFix::Same(f.fix.clone())));
             e.0 += 1;
+            if matches!(&e.1, BlockingFix::Same(fix) if *fix != f.fix) {
+                e.1 = BlockingFix::Differs;
+            }
         }
         if let Some(eval) = &report.evaluation {
             self.judged += 1;
@@ -281,7 +300,10 @@ impl SummaryBuilder {
             .map(|(rule, (n, fix))| BlockingCount {
                 rule: rule.to_string(),
                 hosts: *n,
-                fix: fix.as_deref().map(str::to_string),
+                fix: match fix {
+                    BlockingFix::Same(fix) => fix.as_deref().map(str::to_string),
+                    BlockingFix::Differs => Some(FIX_DIFFERS.to_string()),
+                },
             })
             .collect();
         top_blocking.sort_by(|a, b| b.hosts.cmp(&a.hosts).then_with(|| a.rule.cmp(&b.rule)));
@@ -518,6 +540,42 @@ mod tests {
                 not_checked: vec!["CLIENT-OS".into()],
             }),
         }
+    }
+
+    /// An advisory's fix names each host's own fixed build: the summary
+    /// shows one fix only when every host has it, whatever their order.
+    #[test]
+    fn a_fix_that_differs_by_host_is_not_the_first_host_s() {
+        let with_fix = |target: &str, fix: &str| {
+            let mut r = host(
+                target,
+                Some("6.2.50"),
+                Verdict::NotReady,
+                &["INTEL-SA-00075"],
+            );
+            if let Some(e) = r.evaluation.as_mut() {
+                e.findings[0].fix = Some(fix.into());
+            }
+            r
+        };
+        let fixes = |hosts: &[HostReport]| {
+            let mut p = Projector::new();
+            let mut b = SummaryBuilder::new();
+            for r in hosts {
+                let row = p.row(r);
+                b.add(r, &row);
+            }
+            b.finish(true).top_blocking[0].fix.clone()
+        };
+        let (six, eight) = (
+            with_fix("a", "to 6.2.61.3535"),
+            with_fix("b", "to 8.1.71.3608"),
+        );
+        let one = fixes(&[six.clone(), eight.clone()]);
+        assert_eq!(one.as_deref(), Some(FIX_DIFFERS));
+        assert_eq!(fixes(&[eight, six.clone()]), one);
+        let same = fixes(&[six.clone(), with_fix("c", "to 6.2.61.3535")]);
+        assert_eq!(same.as_deref(), Some("to 6.2.61.3535"));
     }
 
     #[test]
