@@ -27,7 +27,9 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use super::windows::{self, Services};
-use crate::facts::{FactSource, FactsRecord, HostFacts};
+use crate::facts::{
+    AmtStatus, FactSource, FactsRecord, HostFacts, HostStatus, InventoryAmt, ProvisioningState,
+};
 use crate::text::clean;
 use crate::text::clip_field;
 
@@ -80,6 +82,17 @@ enum Col {
     State,
     StartMode,
     ServiceName,
+    /// `SMS_AMTObject.AMT` (`v_GS_AMT_AGENT.AMT0`): AMT's firmware version.
+    AmtVersion,
+    AmtBuild,
+    AmtProvisionState,
+    AmtProvisionMode,
+    AmtZtc,
+    AmtTlsMode,
+    AmtSku,
+    /// `SMS_R_System.AMTStatus` (`v_R_System.AMTStatus0`).
+    AmtStatus,
+    AmtFullVersion,
 }
 
 fn column(header: &str) -> Option<Col> {
@@ -114,6 +127,18 @@ fn column(header: &str) -> Option<Col> {
         "state" => Col::State,
         "startmode" | "start_mode" => Col::StartMode,
         "servicename" | "service_name" | "service" => Col::ServiceName,
+        // Configuration Manager's AMT columns: the client's hardware
+        // inventory class SMS_AMTObject (v_GS_AMT_AGENT in SQL) and the
+        // discovery data of SMS_R_System (v_R_System).
+        "amt" => Col::AmtVersion,
+        "buildnumber" => Col::AmtBuild,
+        "provisionstate" => Col::AmtProvisionState,
+        "provisionmode" => Col::AmtProvisionMode,
+        "ztcenabled" => Col::AmtZtc,
+        "tlsmode" => Col::AmtTlsMode,
+        "sku" => Col::AmtSku,
+        "amtstatus" => Col::AmtStatus,
+        "amtfullversion" => Col::AmtFullVersion,
         _ => return None,
     })
 }
@@ -138,6 +163,8 @@ struct Row {
     ics: Option<bool>,
     inband: Option<bool>,
     service: Option<(String, Option<String>, Option<String>)>,
+    /// What Configuration Manager's AMT columns said, when any did.
+    amt: Option<InventoryAmt>,
 }
 
 /// A string in the inventory's table ([`Strings`]).
@@ -216,6 +243,8 @@ struct Rare {
     fact_lines: Vec<(&'static str, u32)>,
     /// Facts two rows disagreed on (`key: inventory line 3 says ...`).
     conflicts: Vec<String>,
+    /// What Configuration Manager's AMT columns said of the computer.
+    amt: Option<InventoryAmt>,
 }
 
 impl Machine {
@@ -310,6 +339,46 @@ pub struct Inventory {
     unmatched_devices: Mutex<Vec<String>>,
     /// Facts on which a device's record and its row disagreed (`target: ...`).
     conflicts: Mutex<Vec<String>>,
+    /// The computers the export says have AMT, by machine index: watched
+    /// through a scan for the ones whose addresses all stay silent.
+    watch: Vec<Watch>,
+}
+
+/// A computer the export says has AMT, followed through one scan.
+#[derive(Debug)]
+struct Watch {
+    machine: u32,
+    /// One of its addresses was swept and answered nothing.
+    silent: AtomicBool,
+    /// Something answered at one of its addresses (or as it, by AMT's
+    /// hostname).
+    answered: AtomicBool,
+}
+
+/// An address of a computer the export says has AMT that answered nothing
+/// in the sweep, held back until the scan's end decides whether the
+/// computer is dark ([`Inventory::settle_dark`]).
+#[derive(Debug)]
+pub struct HeldSilent<T> {
+    /// The address swept.
+    pub ip: IpAddr,
+    /// The target as the scan names it (`10.0.0.5`, `10.0.0.5:16993`).
+    pub label: String,
+    /// What the sweep saw, in words (`TCP 16992 no answer, ...`).
+    pub ports: String,
+    /// Whether a port refused the connection: the host is on.
+    pub refused: bool,
+    /// The record the scan would have written for the address.
+    pub held: T,
+}
+
+/// What the end of a scan makes of the held silent addresses.
+#[derive(Debug)]
+pub enum Settled<T> {
+    /// A computer whose swept addresses all stayed silent: one record.
+    Dark(Box<FactsRecord>),
+    /// An address of a computer that answered elsewhere: its own record.
+    Kept(T),
 }
 
 /// Rows that could not be used: the first [`MAX_PROBLEMS`] kept, the rest
@@ -439,6 +508,60 @@ impl Row {
                 let s = self.service.get_or_insert((String::new(), None, None));
                 s.2 = text(value);
             }
+            Col::AmtVersion
+            | Col::AmtBuild
+            | Col::AmtProvisionState
+            | Col::AmtProvisionMode
+            | Col::AmtZtc
+            | Col::AmtTlsMode
+            | Col::AmtSku
+            | Col::AmtStatus
+            | Col::AmtFullVersion => self.set_amt(col, value)?,
+        }
+        Ok(())
+    }
+}
+
+impl Row {
+    /// Sets one of Configuration Manager's AMT cells. A blank or `null` cell
+    /// says nothing (a computer without the HECI driver has no
+    /// SMS_AMTObject row, so a LEFT JOIN leaves its columns null).
+    fn set_amt(&mut self, col: Col, value: &str) -> Result<(), String> {
+        let Some(cell) = text(value) else {
+            return Ok(());
+        };
+        let number = |name: &str| {
+            cell.parse::<u32>()
+                .map_err(|_| format!("{name} `{}` is not a number", clean(&cut(&cell))))
+        };
+        let amt = self.amt.get_or_insert_with(InventoryAmt::default);
+        match col {
+            Col::AmtVersion => amt.version = Some(cell.clone()),
+            Col::AmtBuild => amt.build = Some(cell.clone()),
+            Col::AmtProvisionState => {
+                let n = number("ProvisionState")?;
+                amt.provisioning_state =
+                    Some(ProvisioningState::from_wire(n).ok_or_else(|| {
+                        format!("ProvisionState `{n}` is not 0 (pre), 1 (in) or 2 (post)")
+                    })?);
+            }
+            Col::AmtProvisionMode => amt.provision_mode = Some(number("ProvisionMode")?),
+            Col::AmtZtc => {
+                amt.ztc_enabled = boolean(&cell).map_err(|e| format!("ZTCEnabled {e}"))?;
+            }
+            Col::AmtTlsMode => amt.tls_mode = Some(number("TLSMode")?),
+            Col::AmtSku => amt.sku = Some(cell.clone()),
+            Col::AmtStatus => {
+                let n = number("AMTStatus")?;
+                amt.amt_status = Some(
+                    AmtStatus::ALL
+                        .into_iter()
+                        .find(|s| s.query_value() == u8::try_from(n).ok())
+                        .ok_or_else(|| format!("AMTStatus `{n}` is not 0, 1, 2, 3 or null"))?,
+                );
+            }
+            Col::AmtFullVersion => amt.full_version = Some(cell.clone()),
+            _ => {}
         }
         Ok(())
     }
@@ -811,6 +934,16 @@ impl Grouping {
             dropped: more_problems,
         } = problems;
         let matched = machines.iter().map(|_| AtomicBool::new(false)).collect();
+        // In machine order, so a machine's entry is found by binary search.
+        let watch = (0u32..)
+            .zip(&machines)
+            .filter(|(_, m)| m.amt().is_some_and(InventoryAmt::says_amt))
+            .map(|(machine, _)| Watch {
+                machine,
+                silent: AtomicBool::new(false),
+                answered: AtomicBool::new(false),
+            })
+            .collect();
         for ip in ambiguous.keys() {
             by_ip.remove(ip);
         }
@@ -826,6 +959,7 @@ impl Grouping {
             matched,
             unmatched_devices: Mutex::new(Vec::new()),
             conflicts: Mutex::new(Vec::new()),
+            watch,
         }
     }
 }
@@ -834,13 +968,18 @@ impl Inventory {
     /// The machine for a device: by its address, else by AMT's own hostname
     /// and domain (GeneralSettings).
     pub fn find(&self, record: &FactsRecord, ip: Option<IpAddr>) -> Option<&Machine> {
+        let i = self.find_index(record, ip)?;
+        self.machines.get(i as usize)
+    }
+
+    fn find_index(&self, record: &FactsRecord, ip: Option<IpAddr>) -> Option<u32> {
         let ip = ip.or_else(|| target_ip(&record.target));
         if let Some(i) = ip.and_then(|ip| self.by_ip.get(&ip)) {
-            let m = self.machines.get(*i as usize)?;
+            self.machines.get(*i as usize)?;
             self.matched
                 .get(*i as usize)?
                 .store(true, Ordering::Relaxed);
-            return Some(m);
+            return Some(*i);
         }
         let amt = record.amt.as_ref()?;
         let host = amt.hostname.as_deref().filter(|h| !h.is_empty())?;
@@ -853,7 +992,7 @@ impl Inventory {
             }
         }
         self.matched.get(i as usize)?.store(true, Ordering::Relaxed);
-        Some(m)
+        Some(i)
     }
 
     /// The two computers that claim `ip`, in words, when two do.
@@ -884,7 +1023,15 @@ impl Inventory {
     pub fn apply(&self, record: &mut FactsRecord, ip: Option<IpAddr>) -> bool {
         let ip = ip.or_else(|| target_ip(&record.target));
         let disputed_address = ip.and_then(|ip| self.claimants(ip));
-        match self.find(record, ip) {
+        let found = self.find_index(record, ip);
+        if let Some(i) = found {
+            if answered(record) {
+                if let Some(w) = self.watched(i) {
+                    w.answered.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+        match found.and_then(|i| self.machines.get(i as usize)) {
             Some(m) => {
                 let host = record.host.get_or_insert_with(HostFacts::default);
                 if let Some(claim) = &disputed_address {
@@ -895,6 +1042,10 @@ impl Inventory {
                 }
                 let before = host.conflicts.len();
                 super::merge(host, &self.facts(m), FactSource::Inventory);
+                if let Some(amt) = self.evidence(m) {
+                    record.inventory_amt = Some(amt);
+                }
+                let host = record.host.get_or_insert_with(HostFacts::default);
                 if host.conflicts.len() > before {
                     if let Ok(mut list) = self.conflicts.lock() {
                         let target = clean(&record.target).into_owned();
@@ -950,6 +1101,119 @@ impl Inventory {
                 false
             }
         }
+    }
+
+    /// The watch of machine `i`, when the export says it has AMT.
+    fn watched(&self, i: u32) -> Option<&Watch> {
+        let k = self.watch.binary_search_by_key(&i, |w| w.machine).ok()?;
+        self.watch.get(k)
+    }
+
+    fn watched_at(&self, ip: IpAddr) -> Option<&Watch> {
+        self.watched(*self.by_ip.get(&ip)?)
+    }
+
+    /// How many computers the export says have AMT.
+    pub fn amt_machines(&self) -> usize {
+        self.watch.len()
+    }
+
+    /// Notes that `ip` answered nothing in the sweep. True when it is an
+    /// address of a computer the export says has AMT: its record is then
+    /// held for [`Inventory::settle_dark`] instead of written.
+    pub fn note_silent(&self, ip: IpAddr) -> bool {
+        match self.watched_at(ip) {
+            Some(w) => {
+                w.silent.store(true, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Notes that something answered the sweep at `ip`.
+    pub fn note_answered(&self, ip: IpAddr) {
+        if let Some(w) = self.watched_at(ip) {
+            w.answered.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// The inventory's AMT evidence for machine `m`, named.
+    fn evidence(&self, m: &Machine) -> Option<InventoryAmt> {
+        let mut amt = m.amt()?.clone();
+        amt.computer = m.name().map(|n| clean(&cut(n)).into_owned());
+        amt.from = Some(format!("{} line {}", clean(&self.path), m.line()));
+        Some(amt)
+    }
+
+    /// At the scan's end (every address swept, every device read): the
+    /// held silent addresses ([`Inventory::note_silent`]) become one `dark`
+    /// record per computer none of whose addresses answered, and the rest
+    /// (addresses of computers that answered at another) are given back.
+    /// In the export's order, so a run's output does not depend on timing.
+    pub fn settle_dark<T>(&self, held: Vec<HeldSilent<T>>) -> Vec<Settled<T>> {
+        let mut by_machine: Vec<(u32, HeldSilent<T>)> = Vec::with_capacity(held.len());
+        let mut out = Vec::new();
+        for h in held {
+            match self.by_ip.get(&h.ip) {
+                Some(&i) => by_machine.push((i, h)),
+                None => out.push(Settled::Kept(h.held)),
+            }
+        }
+        by_machine.sort_by_key(|(i, h)| (*i, h.label.clone()));
+        let mut rest = by_machine.into_iter().peekable();
+        while let Some((i, first)) = rest.next() {
+            let mut group = vec![first];
+            while let Some((_, h)) = rest.next_if(|(j, _)| *j == i) {
+                group.push(h);
+            }
+            let dark = self
+                .watched(i)
+                .is_some_and(|w| !w.answered.load(Ordering::SeqCst));
+            match self.machines.get(i as usize).filter(|_| dark) {
+                Some(m) => out.push(Settled::Dark(Box::new(self.dark_record(m, &group)))),
+                None => out.extend(group.into_iter().map(|h| Settled::Kept(h.held))),
+            }
+        }
+        out
+    }
+
+    /// The record of a dark computer: its inventory evidence, the addresses
+    /// that stayed silent, and the likely causes.
+    fn dark_record<T>(&self, m: &Machine, silent: &[HeldSilent<T>]) -> FactsRecord {
+        let target = silent.first().map_or_else(String::new, |h| h.label.clone());
+        let mut record = FactsRecord::new(target);
+        record.status = Some(HostStatus::Dark);
+        let mut amt = self.evidence(m).unwrap_or_default();
+        let refused = silent.iter().any(|h| h.refused);
+        amt.silent_addresses = silent.iter().map(|h| h.label.clone()).collect();
+        amt.likely_causes = likely_causes(&amt, refused);
+        let seen = silent
+            .iter()
+            .map(|h| format!("{} ({})", h.label, h.ports))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let causes = amt
+            .likely_causes
+            .iter()
+            .enumerate()
+            .map(|(n, c)| format!("{}) {c}", n + 1))
+            .collect::<Vec<_>>()
+            .join("; ");
+        record.error = Some(
+            clean(&format!(
+                "dark: the inventory says AMT ({}), but nothing answered at {seen}; likely causes, likeliest first: {causes}",
+                amt.evidence()
+            ))
+            .into_owned(),
+        );
+        record.inventory_amt = Some(amt);
+        let mut host = HostFacts::default();
+        super::merge(&mut host, &self.facts(m), FactSource::Inventory);
+        if host != HostFacts::default() {
+            record.host = Some(host);
+        }
+        record
     }
 
     /// Machines no device was joined to (line, address or name).
@@ -1155,12 +1419,91 @@ impl Machine {
             }
         }
         self.sku = self.sku.or(row.sku);
+        if let Some(amt) = row.amt {
+            self.add_amt(amt, line, problems);
+        }
         if let Some((name, state, mode)) = row.service {
             if !name.is_empty() {
                 self.services.add(&name, state, mode);
             }
         }
         file_full
+    }
+
+    /// Takes one row's AMT columns: a value the machine lacks is taken, one
+    /// that differs from an earlier row's is named as a problem and the
+    /// first kept (the rows of one computer come from one export).
+    fn add_amt(&mut self, amt: InventoryAmt, line: u32, problems: &mut Problems) {
+        let first = self.line;
+        let rare = self.rare.get_or_insert_with(Box::default);
+        let Some(have) = rare.amt.as_mut() else {
+            rare.amt = Some(amt);
+            return;
+        };
+        fn take<T: PartialEq + std::fmt::Debug>(
+            name: &str,
+            have: &mut Option<T>,
+            new: Option<T>,
+            at: (u32, u32),
+            problems: &mut Problems,
+        ) {
+            match (have.as_ref(), new) {
+                (None, new) => *have = new,
+                (Some(old), Some(new)) if *old != new => problems.push(format!(
+                    "line {}: {name} {} differs from line {} ({}) for the same computer; the first is used",
+                    at.1,
+                    clean(&cut(&format!("{new:?}"))),
+                    at.0,
+                    clean(&cut(&format!("{old:?}")))
+                )),
+                _ => {}
+            }
+        }
+        let at = (first, line);
+        take("AMT", &mut have.version, amt.version, at, problems);
+        take("BuildNumber", &mut have.build, amt.build, at, problems);
+        take(
+            "ProvisionState",
+            &mut have.provisioning_state,
+            amt.provisioning_state,
+            at,
+            problems,
+        );
+        take(
+            "ProvisionMode",
+            &mut have.provision_mode,
+            amt.provision_mode,
+            at,
+            problems,
+        );
+        take(
+            "ZTCEnabled",
+            &mut have.ztc_enabled,
+            amt.ztc_enabled,
+            at,
+            problems,
+        );
+        take("TLSMode", &mut have.tls_mode, amt.tls_mode, at, problems);
+        take("Sku", &mut have.sku, amt.sku, at, problems);
+        take(
+            "AMTStatus",
+            &mut have.amt_status,
+            amt.amt_status,
+            at,
+            problems,
+        );
+        take(
+            "AMTFullVersion",
+            &mut have.full_version,
+            amt.full_version,
+            at,
+            problems,
+        );
+    }
+
+    /// What Configuration Manager's AMT columns said of the computer.
+    pub fn amt(&self) -> Option<&InventoryAmt> {
+        self.rare.as_deref().and_then(|r| r.amt.as_ref())
     }
 
     /// Settles what needs the whole machine: services read with the OS, and
@@ -1180,7 +1523,11 @@ impl Machine {
             let text = |id: Option<Sid>| id.map(|id| strings.get(id));
             self.ics_enabled = services.ics_enabled(text(self.os), text(self.version));
         }
-        if self.rare.as_ref().is_some_and(|r| r.conflicts.is_empty()) {
+        if self
+            .rare
+            .as_ref()
+            .is_some_and(|r| r.conflicts.is_empty() && r.amt.is_none())
+        {
             self.rare = None;
         } else if let Some(rare) = &mut self.rare {
             rare.fact_lines = Vec::new();
@@ -1240,6 +1587,45 @@ impl Settle<'_> {
 /// Whether rows of the machine already disagreed on `key`.
 fn disputed(rare: Option<&Rare>, key: &str) -> bool {
     rare.is_some_and(|r| super::is_disputed(&r.conflicts, key))
+}
+
+/// Whether something answered for the record: a silent address, a dark
+/// computer or a named target that answered nothing did not.
+fn answered(record: &FactsRecord) -> bool {
+    match record.status {
+        Some(HostStatus::Silent | HostStatus::Dark) => false,
+        Some(HostStatus::Unreachable) => record.amt.is_some(),
+        _ => true,
+    }
+}
+
+/// Why AMT may be silent on a computer the inventory says has it, the
+/// likeliest first. The order is the issue's reading of "About the AMT Status
+/// and Out of Band Management" (Not Supported: no AMT, or its interface
+/// closed after the provisioning period) and of AMT's power policies; the
+/// evidence drops what it rules out.
+fn likely_causes(amt: &InventoryAmt, refused: bool) -> Vec<String> {
+    let provisioned = amt.provisioning_state == Some(ProvisioningState::Post)
+        || amt.amt_status == Some(AmtStatus::Provisioned);
+    let mut causes =
+        vec!["AMT disabled in the BIOS or the MEBx since the inventory was taken".to_string()];
+    // The provisioning period only runs on a device not yet provisioned.
+    if !provisioned {
+        causes.push(
+            "the provisioning period ran out, so AMT closed its network interface (the console's Not Supported); a partial unprovision in the MEBx restarts it"
+                .into(),
+        );
+    }
+    // A port that refused the connection was answered by the host's own
+    // stack: the computer is on.
+    if !refused {
+        causes.push(
+            "the computer is off and its AMT power policy keeps the management engine off while it is (set the policy to on in S3/S4/S5)"
+                .into(),
+        );
+    }
+    causes.push("a firewall between the scanner and the computer blocks TCP 16992/16993".into());
+    causes
 }
 
 /// `rras_running: inventory line 3 says true, line 7 says false`: the
@@ -1495,6 +1881,10 @@ fn json_row(grouping: &mut Grouping, line: usize, value: Result<Value, String>) 
     };
     let mut bad = None;
     for (key, value) in &object {
+        // A nested object is no cell (a facts record's `amt`, say).
+        if value.is_object() {
+            continue;
+        }
         if let Some(col) = column(key) {
             if let Err(e) = row.set(col, &json_text(value), service_rows) {
                 bad = Some(e);

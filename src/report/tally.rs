@@ -53,6 +53,14 @@ pub struct Counts {
     pub tls_untrusted: u64,
     /// AMT devices never offered the credentials after `--auth-fail-limit` tripped.
     pub not_tried: u64,
+    /// Computers the inventory says have AMT whose swept addresses all stayed
+    /// silent (status `dark`, listed without `--all`).
+    pub dark: u64,
+    /// Hosts the inventory export says have AMT (`--host-facts` with the
+    /// `SMS_AMTObject` or `AMTStatus` columns), answered or dark.
+    pub inventory_amt: u64,
+    /// Of those, the ones where something answered at the address.
+    pub inventory_amt_answered: u64,
 }
 
 impl Counts {
@@ -65,6 +73,7 @@ impl Counts {
             + self.error
             + self.not_amt
             + self.tls_untrusted
+            + self.dark
     }
 
     /// What was counted after `earlier`, a copy of these counts taken then.
@@ -85,6 +94,9 @@ impl Counts {
             silent: d(self.silent, earlier.silent),
             tls_untrusted: d(self.tls_untrusted, earlier.tls_untrusted),
             not_tried: d(self.not_tried, earlier.not_tried),
+            dark: d(self.dark, earlier.dark),
+            inventory_amt: d(self.inventory_amt, earlier.inventory_amt),
+            inventory_amt_answered: d(self.inventory_amt_answered, earlier.inventory_amt_answered),
         }
     }
 
@@ -100,7 +112,27 @@ impl Counts {
             Some(HostStatus::Silent) => &mut self.silent,
             Some(HostStatus::TlsUntrusted) => &mut self.tls_untrusted,
             Some(HostStatus::NotTried) => &mut self.not_tried,
+            Some(HostStatus::Dark) => &mut self.dark,
         } += 1;
+        let inventory_says_amt = report
+            .facts
+            .inventory_amt
+            .as_ref()
+            .is_some_and(crate::facts::InventoryAmt::says_amt);
+        if inventory_says_amt || status == Some(HostStatus::Dark) {
+            let answered = !matches!(
+                status,
+                Some(HostStatus::Dark | HostStatus::Silent | HostStatus::Unreachable)
+            ) || report.facts.amt.is_some();
+            // A named address that stayed silent while its computer answered
+            // at another is neither: the computer is counted where it answered.
+            if answered {
+                self.inventory_amt += 1;
+                self.inventory_amt_answered += 1;
+            } else if status == Some(HostStatus::Dark) {
+                self.inventory_amt += 1;
+            }
+        }
         let version_read = report
             .facts
             .amt
@@ -200,13 +232,16 @@ impl Tally {
         // A silent address is no device, and something that is not AMT is
         // no AMT device. A named target that answered nothing is reported
         // unreachable: the user asked for it, so it is unread, not absent.
+        // A dark computer is an AMT machine the inventory vouches for that
+        // could not be read: unread, whatever --fail-on says.
         match report.facts.status {
             Some(
                 HostStatus::AuthFailed
                 | HostStatus::Error
                 | HostStatus::Unreachable
                 | HostStatus::TlsUntrusted
-                | HostStatus::NotTried,
+                | HostStatus::NotTried
+                | HostStatus::Dark,
             ) => self.unread += 1,
             Some(HostStatus::Ok) => self.read += 1,
             Some(HostStatus::NotAmt | HostStatus::Silent) | None => {}
