@@ -1202,7 +1202,7 @@ impl Inventory {
             .join("; ");
         record.error = Some(
             clean(&format!(
-                "dark: the inventory says AMT ({}), but nothing answered at {seen}; likely causes, likeliest first: {causes}",
+                "the inventory says AMT ({}), but nothing answered at {seen}; likely causes, likeliest first: {causes}",
                 amt.evidence()
             ))
             .into_owned(),

@@ -165,6 +165,17 @@ impl<W: Write> WriteCollected for JunitReport<W> {
         suite.add_property(Property::new("hosts", summary.hosts.to_string()));
         suite.add_property(Property::new("answered", summary.answered.to_string()));
         suite.add_property(Property::new("amt_found", summary.amt_found.to_string()));
+        if let Some(inventory) = &summary.inventory_amt {
+            suite.add_property(Property::new(
+                "inventory_says_amt",
+                inventory.says_amt.to_string(),
+            ));
+            suite.add_property(Property::new(
+                "inventory_amt_answered",
+                inventory.answered.to_string(),
+            ));
+            suite.add_property(Property::new("dark", inventory.dark.to_string()));
+        }
         for c in &summary.verdicts {
             suite.add_property(Property::new(
                 format!("verdict.{}", c.name.replace(' ', "_")),

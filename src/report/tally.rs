@@ -63,7 +63,40 @@ pub struct Counts {
     pub inventory_amt_answered: u64,
 }
 
+/// Whether `report` is a computer the inventory export says has AMT:
+/// `Some(true)` when something answered at its address, `Some(false)` when
+/// it is dark. A named address that stayed silent while its computer
+/// answered at another is neither: the computer is counted where it
+/// answered.
+pub(crate) fn inventory_amt_seen(report: &HostReport) -> Option<bool> {
+    let status = report.facts.status;
+    if status == Some(HostStatus::Dark) {
+        return Some(false);
+    }
+    let says_amt = report
+        .facts
+        .inventory_amt
+        .as_ref()
+        .is_some_and(crate::facts::InventoryAmt::says_amt);
+    let answered = !matches!(status, Some(HostStatus::Silent | HostStatus::Unreachable))
+        || report.facts.amt.is_some();
+    (says_amt && answered).then_some(true)
+}
+
+/// `inventory says AMT: 12; answered: 9; dark: 3`: the summary's words for
+/// the computers an inventory export vouches for.
+pub(crate) fn inventory_amt_words(says: u64, answered: u64, dark: u64) -> String {
+    format!("inventory says AMT: {says}; answered: {answered}; dark: {dark}")
+}
+
 impl Counts {
+    /// The inventory's AMT computers in words, when the run had any.
+    pub fn inventory_amt_line(&self) -> Option<String> {
+        (self.inventory_amt > 0).then(|| {
+            inventory_amt_words(self.inventory_amt, self.inventory_amt_answered, self.dark)
+        })
+    }
+
     /// Hosts reported, silent addresses aside.
     pub fn reported(&self) -> u64 {
         self.ok
@@ -114,24 +147,13 @@ impl Counts {
             Some(HostStatus::NotTried) => &mut self.not_tried,
             Some(HostStatus::Dark) => &mut self.dark,
         } += 1;
-        let inventory_says_amt = report
-            .facts
-            .inventory_amt
-            .as_ref()
-            .is_some_and(crate::facts::InventoryAmt::says_amt);
-        if inventory_says_amt || status == Some(HostStatus::Dark) {
-            let answered = !matches!(
-                status,
-                Some(HostStatus::Dark | HostStatus::Silent | HostStatus::Unreachable)
-            ) || report.facts.amt.is_some();
-            // A named address that stayed silent while its computer answered
-            // at another is neither: the computer is counted where it answered.
-            if answered {
+        match inventory_amt_seen(report) {
+            Some(true) => {
                 self.inventory_amt += 1;
                 self.inventory_amt_answered += 1;
-            } else if status == Some(HostStatus::Dark) {
-                self.inventory_amt += 1;
             }
+            Some(false) => self.inventory_amt += 1,
+            None => {}
         }
         let version_read = report
             .facts
