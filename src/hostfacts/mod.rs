@@ -164,6 +164,7 @@ const RECORD_KEYS: &[&str] = &[
     "host",
     "site",
     "credentials",
+    "inventory_amt",
     "configmgr",
     "verdict",
     "findings",
