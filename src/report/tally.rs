@@ -279,7 +279,8 @@ impl Tally {
         let c = &self.counts;
         let hosts = [
             (c.not_ready > 0).then_some(Verdict::NotReady),
-            (c.unknown > 0).then_some(Verdict::Unknown),
+            // A dark computer has no verdict, and its readiness is not known.
+            (c.unknown > 0 || c.dark > 0).then_some(Verdict::Unknown),
         ];
         rules::exit_code(hosts.into_iter().flatten().chain(self.site))
     }
