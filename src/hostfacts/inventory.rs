@@ -1142,7 +1142,10 @@ impl Inventory {
     fn evidence(&self, m: &Machine) -> Option<InventoryAmt> {
         let mut amt = m.amt()?.clone();
         amt.computer = m.name().map(|n| clean(&cut(n)).into_owned());
-        amt.from = Some(format!("{} line {}", clean(&self.path), m.line()));
+        amt.from = Some(match clean(&self.path) {
+            path if path.is_empty() => format!("line {}", m.line()),
+            path => format!("{path} line {}", m.line()),
+        });
         Some(amt)
     }
 
@@ -1936,6 +1939,158 @@ BAD,\"unterminated
             inv.problems
         );
         assert!(inv.problems[1].starts_with("line 7"), "{:?}", inv.problems);
+    }
+
+    /// Configuration Manager's AMT columns as the documented query gives
+    /// them: v_R_System, v_GS_AMT_AGENT and v_RA_System_IPAddresses.
+    const CM_AMT: &str = "\
+ResourceID,Netbios_Name0,IP_Addresses0,AMTStatus0,AMTFullVersion0,AMT0,BuildNumber0,ProvisionState0,ProvisionMode0,ZTCEnabled0,TLSMode0,Sku0
+16777217,PC-A,10.0.0.1,2,5.2.10,5.2.10,1023,0,1,1,0,16392
+16777217,PC-A,10.0.1.1,2,5.2.10,5.2.10,1023,0,1,1,0,16392
+16777218,PC-B,10.0.0.2,3,6.0.3,,,,,,,
+16777219,PC-C,10.0.0.3,0,,,,,,,,
+16777220,PC-D,10.0.0.4,NULL,,,,,,,,
+16777221,PC-E,10.0.0.5,7,,,,,,,,
+16777222,PC-F,10.0.0.6,,,5.2.10,1023,4,,,,
+16777223,PC-G,10.0.0.7,,,5.2.10,1023,2,,yes-ish,,
+16777224,PC-H,10.0.0.8,,,6.0.3,,2,,,,
+16777224,PC-H,10.0.0.8,,,6.1.0,,2,,,,
+";
+
+    #[test]
+    fn configuration_manager_amt_columns_are_read() {
+        let inv = Inventory::parse(CM_AMT.as_bytes()).unwrap();
+        let names: Vec<_> = inv.machines.iter().filter_map(Machine::name).collect();
+        assert_eq!(names, ["PC-A", "PC-B", "PC-C", "PC-D", "PC-H"]);
+        let a = inv.machines[0].amt().unwrap();
+        assert_eq!(a.version.as_deref(), Some("5.2.10"));
+        assert_eq!(a.build.as_deref(), Some("1023"));
+        assert_eq!(a.provisioning_state, Some(ProvisioningState::Pre));
+        assert_eq!((a.provision_mode, a.tls_mode), (Some(1), Some(0)));
+        assert_eq!(a.ztc_enabled, Some(true));
+        assert_eq!(a.sku.as_deref(), Some("16392"));
+        assert_eq!(a.amt_status, Some(AmtStatus::NotProvisioned));
+        assert_eq!(a.full_version.as_deref(), Some("5.2.10"));
+        assert_eq!(
+            inv.machines[0].addresses().len(),
+            2,
+            "two rows, one computer"
+        );
+        let b = inv.machines[1].amt().unwrap();
+        assert_eq!(b.amt_status, Some(AmtStatus::Provisioned));
+        assert!(b.says_amt());
+        // Not Supported and null say nothing of AMT: not watched.
+        let c = inv.machines[2].amt().unwrap();
+        assert_eq!(c.amt_status, Some(AmtStatus::NotSupported));
+        assert!(!c.says_amt());
+        assert!(inv.machines[3].amt().is_none(), "NULL is no value");
+        // PC-A, PC-B and PC-H say AMT.
+        assert_eq!(inv.amt_machines(), 3);
+        // Bad cells are per-row problems, the row left out, the rest read.
+        let problems = inv.problems.join("\n");
+        assert!(
+            problems.contains("line 7: AMTStatus `7` is not 0, 1, 2, 3 or null"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("line 8: ProvisionState `4` is not 0 (pre), 1 (in) or 2 (post)"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("line 9: ZTCEnabled `yes-ish` is not true or false"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("line 11: AMT \"6.1.0\" differs from line 10"),
+            "{problems}"
+        );
+        assert_eq!(
+            inv.machines[4].amt().unwrap().version.as_deref(),
+            Some("6.0.3")
+        );
+    }
+
+    #[test]
+    fn a_joined_device_carries_the_inventory_evidence() {
+        let inv = Inventory::parse(CM_AMT.as_bytes()).unwrap();
+        let mut read = FactsRecord::new("10.0.1.1");
+        read.status = Some(HostStatus::Ok);
+        assert!(inv.apply(&mut read, None));
+        let evidence = read.inventory_amt.unwrap();
+        assert_eq!(evidence.computer.as_deref(), Some("PC-A"));
+        assert_eq!(evidence.from.as_deref(), Some("line 2"));
+        assert!(evidence
+            .evidence()
+            .contains("SMS_AMTObject AMT 5.2.10, BuildNumber 1023, ProvisionState 0 (pre)"));
+    }
+
+    #[test]
+    fn a_computer_is_dark_only_when_none_of_its_addresses_answered() {
+        let inv = Inventory::parse(CM_AMT.as_bytes()).unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let held = |s: &str, refused: bool| HeldSilent {
+            ip: ip(s),
+            label: s.to_string(),
+            ports: "TCP 16992 no answer".into(),
+            refused,
+            held: s.to_string(),
+        };
+        // PC-A: both addresses silent. PC-B: silent, but it answered as
+        // itself (AMT's hostname). PC-C: the inventory does not say AMT.
+        assert!(inv.note_silent(ip("10.0.0.1")) && inv.note_silent(ip("10.0.1.1")));
+        assert!(inv.note_silent(ip("10.0.0.2")));
+        assert!(!inv.note_silent(ip("10.0.0.3")));
+        let mut by_name = FactsRecord::new("10.9.9.9");
+        by_name.status = Some(HostStatus::Ok);
+        by_name.amt = Some(crate::facts::AmtFacts {
+            hostname: Some("pc-b".into()),
+            ..Default::default()
+        });
+        assert!(inv.apply(&mut by_name, None));
+        let settled = inv.settle_dark(vec![
+            held("10.0.1.1", true),
+            held("10.0.0.2", false),
+            held("10.0.0.1", false),
+        ]);
+        assert_eq!(settled.len(), 2, "{settled:?}");
+        let Settled::Dark(dark) = &settled[0] else {
+            panic!("{settled:?}")
+        };
+        assert_eq!(dark.status, Some(HostStatus::Dark));
+        assert_eq!(dark.target, "10.0.0.1");
+        let evidence = dark.inventory_amt.as_ref().unwrap();
+        assert_eq!(evidence.silent_addresses, ["10.0.0.1", "10.0.1.1"]);
+        // One address refused: the computer is on, so power is not a cause.
+        assert_eq!(
+            evidence.likely_causes.len(),
+            3,
+            "{:?}",
+            evidence.likely_causes
+        );
+        assert!(evidence.likely_causes[0].starts_with("AMT disabled in the BIOS"));
+        assert!(evidence.likely_causes[1].contains("provisioning period"));
+        assert!(!evidence
+            .likely_causes
+            .iter()
+            .any(|c| c.contains("power policy")));
+        assert!(dark
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("likely causes, likeliest first: 1) AMT disabled"));
+        assert!(matches!(&settled[1], Settled::Kept(s) if s == "10.0.0.2"));
+    }
+
+    #[test]
+    fn a_provisioned_computer_is_not_told_its_provisioning_period_ran_out() {
+        let amt = InventoryAmt {
+            amt_status: Some(AmtStatus::Provisioned),
+            ..InventoryAmt::default()
+        };
+        let causes = likely_causes(&amt, false);
+        assert_eq!(causes.len(), 3);
+        assert!(causes[1].contains("power policy") && causes[2].contains("firewall"));
+        assert_eq!(likely_causes(&InventoryAmt::default(), false).len(), 4);
     }
 
     #[test]
