@@ -211,13 +211,10 @@ impl SummaryBuilder {
 
     pub(crate) fn add(&mut self, report: &HostReport, row: &Row) {
         self.hosts += 1;
-        match super::tally::inventory_amt_seen(report) {
-            Some(answered) => {
-                self.inventory_amt.says_amt += 1;
-                self.inventory_amt.answered += usize::from(answered);
-                self.inventory_amt.dark += usize::from(!answered);
-            }
-            None => {}
+        if let Some(answered) = super::tally::inventory_amt_seen(report) {
+            self.inventory_amt.says_amt += 1;
+            self.inventory_amt.answered += usize::from(answered);
+            self.inventory_amt.dark += usize::from(!answered);
         }
         self.answered += usize::from(row.answered());
         self.amt_found += usize::from(row.amt_found());
