@@ -865,6 +865,36 @@ mod tests {
     }
 
     #[test]
+    fn dark_records_and_records_from_before_them_load() {
+        let old: FactsRecord =
+            serde_json::from_str(r#"{"target": "10.0.0.5", "status": "silent"}"#).unwrap();
+        assert_eq!(old.inventory_amt, None);
+        let dark: FactsRecord = serde_json::from_str(
+            r#"{"target": "10.0.0.6", "status": "dark",
+                "inventory_amt": {"computer": "PC-6", "version": "5.2.10",
+                                  "provisioning_state": "pre", "amt_status": "not_provisioned",
+                                  "silent_addresses": ["10.0.0.6"],
+                                  "likely_causes": ["AMT disabled in the BIOS"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(dark.status, Some(HostStatus::Dark));
+        let amt = dark.inventory_amt.as_ref().unwrap();
+        assert!(amt.says_amt());
+        assert!(amt.evidence().starts_with(
+            "PC-6: SMS_AMTObject AMT 5.2.10, ProvisionState 0 (pre); SMS_R_System AMTStatus Not Provisioned (2)"
+        ));
+        let back: FactsRecord =
+            serde_json::from_str(&serde_json::to_string(&dark).unwrap()).unwrap();
+        assert_eq!(back, dark);
+        // Not Supported and null say nothing of AMT.
+        let none = InventoryAmt {
+            amt_status: Some(AmtStatus::NotSupported),
+            ..InventoryAmt::default()
+        };
+        assert!(!none.says_amt());
+    }
+
+    #[test]
     fn provisioning_mode_meaning_depends_on_release() {
         assert_eq!(
             ProvisioningMode::from_wire(1, Some(5)),

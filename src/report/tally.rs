@@ -349,6 +349,45 @@ mod tests {
     }
 
     #[test]
+    fn a_dark_computer_is_unread_under_every_fail_on_and_counted_apart() {
+        use crate::facts::InventoryAmt;
+        let says_amt = InventoryAmt {
+            version: Some("5.2.10".into()),
+            ..InventoryAmt::default()
+        };
+        let with_inventory = |status: HostStatus, verdict: Option<Verdict>| {
+            let Event::HostJudged(mut report) = host(status, verdict) else {
+                unreachable!()
+            };
+            report.facts.inventory_amt = Some(says_amt.clone());
+            Event::HostJudged(report)
+        };
+        for fail_on in [
+            FailOn::Unread,
+            FailOn::Error,
+            FailOn::Unknown,
+            FailOn::Warning,
+        ] {
+            let mut tally = Tally::new(fail_on);
+            tally.event(&with_inventory(HostStatus::Ok, Some(Verdict::Ready)));
+            assert_eq!(tally.exit_code(), ExitCode::Ready);
+            tally.event(&with_inventory(HostStatus::Dark, None));
+            // Silent addresses of computers the inventory does not vouch
+            // for count nowhere in its line.
+            tally.event(&host(HostStatus::Silent, None));
+            assert_eq!(tally.exit_code(), ExitCode::Unread, "{fail_on:?}");
+            assert_eq!(tally.verdict_code(), ExitCode::Unknown);
+            let c = tally.counts();
+            assert_eq!((c.dark, c.silent, c.reported()), (1, 1, 2));
+            assert_eq!(
+                c.inventory_amt_line().as_deref(),
+                Some("inventory says AMT: 2; answered: 1; dark: 1")
+            );
+        }
+        assert_eq!(Tally::default().counts().inventory_amt_line(), None);
+    }
+
+    #[test]
     fn a_site_that_is_not_ready_fails_a_ready_fleet() {
         let mut tally = Tally::new(FailOn::Error);
         tally.event(&host(HostStatus::Ok, Some(Verdict::Ready)));

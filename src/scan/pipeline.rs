@@ -92,7 +92,9 @@ struct DarkTail {
 }
 
 /// Silent addresses of computers the export says have AMT, kept back until
-/// the scan's end decides whether each computer is dark.
+/// the scan's end decides whether each computer is dark. Bounded by the
+/// export: at most its AMT computers' addresses (64 each), a few hundred
+/// bytes an address; no other address is held.
 type Held = Arc<Mutex<Vec<HeldSilent<HostReport>>>>;
 
 impl DarkTail {
