@@ -1174,7 +1174,14 @@ impl Inventory {
                 .watched(i)
                 .is_some_and(|w| !w.answered.load(Ordering::SeqCst));
             match self.machines.get(i as usize).filter(|_| dark) {
-                Some(m) => out.push(Settled::Dark(Box::new(self.dark_record(m, &group)))),
+                Some(m) => {
+                    // Its row is reported by its dark record, not as a row
+                    // that matched nothing.
+                    if let Some(hit) = self.matched.get(i as usize) {
+                        hit.store(true, Ordering::Relaxed);
+                    }
+                    out.push(Settled::Dark(Box::new(self.dark_record(m, &group))));
+                }
                 None => out.extend(group.into_iter().map(|h| Settled::Kept(h.held))),
             }
         }

@@ -195,6 +195,12 @@ async fn inventory_amt_computers_that_stay_silent_are_dark_in_every_format() {
     );
     assert!(stderr.contains("3 dark"), "{stderr}");
     assert_eq!(out.status.code(), Some(4), "{stderr}");
+    // The dark computers' rows are their records; the row that matched
+    // nothing is the computer the inventory does not vouch for.
+    assert!(
+        stderr.contains("1 row(s) matched no AMT device: line 10 (127.13.0.13, PC-NOAMT)"),
+        "{stderr}"
+    );
     // Not even when only unread devices fail the run.
     let out = amtready(scan(&inventory, "jsonl", &["--fail-on", "unread"])).await;
     assert_eq!(out.status.code(), Some(4));
