@@ -233,6 +233,7 @@ pub struct Machine {
     sku: Option<u32>,
     services: Services,
     rare: Option<Box<Rare>>,
+    amt: Option<Box<AmtCells>>,
 }
 
 /// What few machines carry.
@@ -243,8 +244,51 @@ struct Rare {
     fact_lines: Vec<(&'static str, u32)>,
     /// Facts two rows disagreed on (`key: inventory line 3 says ...`).
     conflicts: Vec<String>,
-    /// What Configuration Manager's AMT columns said of the computer.
-    amt: Option<InventoryAmt>,
+}
+
+/// Configuration Manager's AMT columns for one computer, kept compact: a
+/// vPro estate repeats a handful of versions, builds and SKUs, so the
+/// strings are ids into the inventory's table. Boxed apart from the
+/// machine, since most computers of an export have none.
+#[derive(Debug, Default, Clone, Copy)]
+struct AmtCells {
+    version: Option<Sid>,
+    build: Option<Sid>,
+    sku: Option<Sid>,
+    full_version: Option<Sid>,
+    provision_mode: Option<u32>,
+    tls_mode: Option<u32>,
+    provisioning_state: Option<ProvisioningState>,
+    amt_status: Option<AmtStatus>,
+    ztc_enabled: Option<bool>,
+}
+
+impl AmtCells {
+    /// As [`InventoryAmt::says_amt`].
+    fn says_amt(&self) -> bool {
+        self.version.is_some()
+            || self.full_version.is_some()
+            || matches!(
+                self.amt_status,
+                Some(AmtStatus::Detected | AmtStatus::NotProvisioned | AmtStatus::Provisioned)
+            )
+    }
+
+    fn to_facts(self, strings: &Strings) -> InventoryAmt {
+        let s = |id: Option<Sid>| id.map(|id| strings.get(id).to_string());
+        InventoryAmt {
+            version: s(self.version),
+            build: s(self.build),
+            sku: s(self.sku),
+            full_version: s(self.full_version),
+            provision_mode: self.provision_mode,
+            tls_mode: self.tls_mode,
+            provisioning_state: self.provisioning_state,
+            amt_status: self.amt_status,
+            ztc_enabled: self.ztc_enabled,
+            ..InventoryAmt::default()
+        }
+    }
 }
 
 impl Machine {
@@ -267,6 +311,7 @@ impl Machine {
             sku: None,
             services: Services::default(),
             rare: None,
+            amt: None,
         }
     }
 
@@ -937,7 +982,7 @@ impl Grouping {
         // In machine order, so a machine's entry is found by binary search.
         let watch = (0u32..)
             .zip(&machines)
-            .filter(|(_, m)| m.amt().is_some_and(InventoryAmt::says_amt))
+            .filter(|(_, m)| m.amt.as_deref().is_some_and(AmtCells::says_amt))
             .map(|(machine, _)| Watch {
                 machine,
                 silent: AtomicBool::new(false),
@@ -1103,6 +1148,11 @@ impl Inventory {
         }
     }
 
+    /// What Configuration Manager's AMT columns said of machine `m`.
+    pub fn amt_of(&self, m: &Machine) -> Option<InventoryAmt> {
+        Some(m.amt.as_deref()?.to_facts(&self.strings))
+    }
+
     /// The watch of machine `i`, when the export says it has AMT.
     fn watched(&self, i: u32) -> Option<&Watch> {
         let k = self.watch.binary_search_by_key(&i, |w| w.machine).ok()?;
@@ -1140,7 +1190,7 @@ impl Inventory {
 
     /// The inventory's AMT evidence for machine `m`, named.
     fn evidence(&self, m: &Machine) -> Option<InventoryAmt> {
-        let mut amt = m.amt()?.clone();
+        let mut amt = self.amt_of(m)?;
         amt.computer = m.name().map(|n| clean(&cut(n)).into_owned());
         amt.from = Some(match clean(&self.path) {
             path if path.is_empty() => format!("line {}", m.line()),
@@ -1349,6 +1399,9 @@ impl Machine {
                 self.who()
             ));
         }
+        if let Some(amt) = row.amt {
+            self.add_amt(amt, line, strings, problems);
+        }
         let mut intern = |v: Option<String>| v.and_then(|v| strings.intern(v));
         let (caption, csd, arch, edition, version) = (
             intern(row.caption),
@@ -1429,9 +1482,6 @@ impl Machine {
             }
         }
         self.sku = self.sku.or(row.sku);
-        if let Some(amt) = row.amt {
-            self.add_amt(amt, line, problems);
-        }
         if let Some((name, state, mode)) = row.service {
             if !name.is_empty() {
                 self.services.add(&name, state, mode);
@@ -1443,77 +1493,100 @@ impl Machine {
     /// Takes one row's AMT columns: a value the machine lacks is taken, one
     /// that differs from an earlier row's is named as a problem and the
     /// first kept (the rows of one computer come from one export).
-    fn add_amt(&mut self, amt: InventoryAmt, line: u32, problems: &mut Problems) {
-        let first = self.line;
-        let rare = self.rare.get_or_insert_with(Box::default);
-        let Some(have) = rare.amt.as_mut() else {
-            rare.amt = Some(amt);
+    fn add_amt(
+        &mut self,
+        amt: InventoryAmt,
+        line: u32,
+        strings: &mut Strings,
+        problems: &mut Problems,
+    ) {
+        let at = (self.line, line);
+        let mut intern = |v: Option<String>| v.and_then(|v| strings.intern(v));
+        let new = AmtCells {
+            version: intern(amt.version),
+            build: intern(amt.build),
+            sku: intern(amt.sku),
+            full_version: intern(amt.full_version),
+            provision_mode: amt.provision_mode,
+            tls_mode: amt.tls_mode,
+            provisioning_state: amt.provisioning_state,
+            amt_status: amt.amt_status,
+            ztc_enabled: amt.ztc_enabled,
+        };
+        let Some(have) = self.amt.as_deref_mut() else {
+            self.amt = Some(Box::new(new));
             return;
         };
-        fn take<T: PartialEq + std::fmt::Debug>(
+        let strings = &*strings;
+        let text = |id: Sid| strings.get(id).to_string();
+        let mut take = |name: &str, have: &mut Option<Sid>, new: Option<Sid>| match (*have, new) {
+            (None, new) => *have = new,
+            (Some(old), Some(new)) if old != new => {
+                problems.push(differs(name, &text(new), at, &text(old)));
+            }
+            _ => {}
+        };
+        take("AMT", &mut have.version, new.version);
+        take("BuildNumber", &mut have.build, new.build);
+        take("Sku", &mut have.sku, new.sku);
+        take("AMTFullVersion", &mut have.full_version, new.full_version);
+        fn take_value<T: PartialEq + Copy>(
             name: &str,
             have: &mut Option<T>,
             new: Option<T>,
+            shown: impl Fn(T) -> String,
             at: (u32, u32),
             problems: &mut Problems,
         ) {
-            match (have.as_ref(), new) {
+            match (*have, new) {
                 (None, new) => *have = new,
-                (Some(old), Some(new)) if *old != new => problems.push(format!(
-                    "line {}: {name} {} differs from line {} ({}) for the same computer; the first is used",
-                    at.1,
-                    clean(&cut(&format!("{new:?}"))),
-                    at.0,
-                    clean(&cut(&format!("{old:?}")))
-                )),
+                (Some(old), Some(new)) if old != new => {
+                    problems.push(differs(name, &shown(new), at, &shown(old)));
+                }
                 _ => {}
             }
         }
-        let at = (first, line);
-        take("AMT", &mut have.version, amt.version, at, problems);
-        take("BuildNumber", &mut have.build, amt.build, at, problems);
-        take(
-            "ProvisionState",
-            &mut have.provisioning_state,
-            amt.provisioning_state,
-            at,
-            problems,
-        );
-        take(
+        let number = |n: u32| n.to_string();
+        take_value(
             "ProvisionMode",
             &mut have.provision_mode,
-            amt.provision_mode,
+            new.provision_mode,
+            number,
             at,
             problems,
         );
-        take(
-            "ZTCEnabled",
-            &mut have.ztc_enabled,
-            amt.ztc_enabled,
+        take_value(
+            "TLSMode",
+            &mut have.tls_mode,
+            new.tls_mode,
+            number,
             at,
             problems,
         );
-        take("TLSMode", &mut have.tls_mode, amt.tls_mode, at, problems);
-        take("Sku", &mut have.sku, amt.sku, at, problems);
-        take(
+        take_value(
+            "ProvisionState",
+            &mut have.provisioning_state,
+            new.provisioning_state,
+            |s| s.as_str().to_string(),
+            at,
+            problems,
+        );
+        take_value(
             "AMTStatus",
             &mut have.amt_status,
-            amt.amt_status,
+            new.amt_status,
+            |s| s.with_value(),
             at,
             problems,
         );
-        take(
-            "AMTFullVersion",
-            &mut have.full_version,
-            amt.full_version,
+        take_value(
+            "ZTCEnabled",
+            &mut have.ztc_enabled,
+            new.ztc_enabled,
+            |b| b.to_string(),
             at,
             problems,
         );
-    }
-
-    /// What Configuration Manager's AMT columns said of the computer.
-    pub fn amt(&self) -> Option<&InventoryAmt> {
-        self.rare.as_deref().and_then(|r| r.amt.as_ref())
     }
 
     /// Settles what needs the whole machine: services read with the OS, and
@@ -1533,11 +1606,7 @@ impl Machine {
             let text = |id: Option<Sid>| id.map(|id| strings.get(id));
             self.ics_enabled = services.ics_enabled(text(self.os), text(self.version));
         }
-        if self
-            .rare
-            .as_ref()
-            .is_some_and(|r| r.conflicts.is_empty() && r.amt.is_none())
-        {
+        if self.rare.as_ref().is_some_and(|r| r.conflicts.is_empty()) {
             self.rare = None;
         } else if let Some(rare) = &mut self.rare {
             rare.fact_lines = Vec::new();
@@ -1636,6 +1705,16 @@ fn likely_causes(amt: &InventoryAmt, refused: bool) -> Vec<String> {
     }
     causes.push("a firewall between the scanner and the computer blocks TCP 16992/16993".into());
     causes
+}
+
+/// `line 9: AMT 6.1.0 differs from line 8 (6.0.3) for the same computer;
+/// the first is used`.
+fn differs(name: &str, new: &str, (first, line): (u32, u32), old: &str) -> String {
+    format!(
+        "line {line}: {name} {} differs from line {first} ({}) for the same computer; the first is used",
+        clean(&cut(new)),
+        clean(&cut(old))
+    )
 }
 
 /// `rras_running: inventory line 3 says true, line 7 says false`: the
@@ -1969,7 +2048,7 @@ ResourceID,Netbios_Name0,IP_Addresses0,AMTStatus0,AMTFullVersion0,AMT0,BuildNumb
         let inv = Inventory::parse(CM_AMT.as_bytes()).unwrap();
         let names: Vec<_> = inv.machines.iter().filter_map(Machine::name).collect();
         assert_eq!(names, ["PC-A", "PC-B", "PC-C", "PC-D", "PC-H"]);
-        let a = inv.machines[0].amt().unwrap();
+        let a = inv.amt_of(&inv.machines[0]).unwrap();
         assert_eq!(a.version.as_deref(), Some("5.2.10"));
         assert_eq!(a.build.as_deref(), Some("1023"));
         assert_eq!(a.provisioning_state, Some(ProvisioningState::Pre));
@@ -1983,14 +2062,14 @@ ResourceID,Netbios_Name0,IP_Addresses0,AMTStatus0,AMTFullVersion0,AMT0,BuildNumb
             2,
             "two rows, one computer"
         );
-        let b = inv.machines[1].amt().unwrap();
+        let b = inv.amt_of(&inv.machines[1]).unwrap();
         assert_eq!(b.amt_status, Some(AmtStatus::Provisioned));
         assert!(b.says_amt());
         // Not Supported and null say nothing of AMT: not watched.
-        let c = inv.machines[2].amt().unwrap();
+        let c = inv.amt_of(&inv.machines[2]).unwrap();
         assert_eq!(c.amt_status, Some(AmtStatus::NotSupported));
         assert!(!c.says_amt());
-        assert!(inv.machines[3].amt().is_none(), "NULL is no value");
+        assert!(inv.amt_of(&inv.machines[3]).is_none(), "NULL is no value");
         // PC-A, PC-B and PC-H say AMT.
         assert_eq!(inv.amt_machines(), 3);
         // Bad cells are per-row problems, the row left out, the rest read.
@@ -2008,11 +2087,11 @@ ResourceID,Netbios_Name0,IP_Addresses0,AMTStatus0,AMTFullVersion0,AMT0,BuildNumb
             "{problems}"
         );
         assert!(
-            problems.contains("line 11: AMT \"6.1.0\" differs from line 10"),
+            problems.contains("line 11: AMT 6.1.0 differs from line 10 (6.0.3)"),
             "{problems}"
         );
         assert_eq!(
-            inv.machines[4].amt().unwrap().version.as_deref(),
+            inv.amt_of(&inv.machines[4]).unwrap().version.as_deref(),
             Some("6.0.3")
         );
     }
