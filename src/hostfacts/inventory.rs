@@ -36,9 +36,10 @@ use crate::text::clip_field;
 /// Largest inventory file read, streamed. The memory budget for a load is
 /// a peak RSS under 1 GiB, and these caps hold it (measured with
 /// `bench/inventory-memory.sh`; figures in docs/user-guide.md, "Host facts"): a
-/// computer costs about 180 bytes loaded, so a file at this cap of
+/// computer costs about 190 bytes loaded, so a file at this cap of
 /// Configuration Manager rows (2.8M computers of about 90 bytes) peaks near
-/// 500 MiB; rows far shorter than that are held by [`MAX_MACHINES`]
+/// 520 MiB, and 3.5M computers with the AMT columns (about 250 bytes each)
+/// 841 MiB; rows far shorter than that are held by [`MAX_MACHINES`]
 /// (456 MiB for 3.5M names alone) and [`MAX_FILE_ADDRESSES`] (733 MiB for
 /// 3.5M computers with an IPv4 and an IPv6 address each).
 const MAX_FILE: u64 = 256 * 1024 * 1024;
