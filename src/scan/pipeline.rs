@@ -274,14 +274,14 @@ async fn sweep_stage(
             // Boxed so that its connect and timer state is freed once the
             // address is swept, and a task waiting for the inventory is small.
             let swept = Box::pin(sweeper.sweep(target)).await;
-            // A named address that stays silent goes on to be reported as
-            // down: only what a block or range expands to is an empty address.
             let ip = swept.target.addr.ip();
             if let Some((inventory, _)) = &watch {
                 if !swept.open.is_empty() || swept.pong.is_some() {
                     inventory.note_answered(ip);
                 }
             }
+            // A named address that stays silent goes on to be reported as
+            // down: only what a block or range expands to is an empty address.
             if swept.is_silent() && !swept.target.named {
                 let mut record = FactsRecord::new(&swept.target.label);
                 record.status = Some(HostStatus::Silent);
