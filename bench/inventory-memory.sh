@@ -5,13 +5,17 @@
 #   AMTREADY=path/to/amtready bench/inventory-memory.sh ...   # another build
 #   SHAPE=names|dual bench/inventory-memory.sh 3500000      # the worst shapes
 #   SHAPE=one bench/inventory-memory.sh 1000000             # one computer, N addresses
+#   SHAPE=amt bench/inventory-memory.sh 1000000             # with the AMT columns
 #
 # Writes Configuration Manager style CSV exports (Netbios_Name0,
 # IP_Addresses0, Caption0, CSDVersion0, SystemType0, rras_running; one row
 # per computer, every computer distinct, about 90 bytes a row; SHAPE=names:
 # the computer's name alone, the most computers a byte; SHAPE=dual: name,
 # an IPv4 and an IPv6 address, the most addresses a byte; SHAPE=one: one
-# computer on every row, each row another address) into a temp dir,
+# computer on every row, each row another address; SHAPE=amt: the README's
+# Dark vPro machines query, v_R_System's AMTStatus0/AMTFullVersion0 and
+# v_GS_AMT_AGENT's columns beside the name and address, every computer
+# with AMT, about 100 bytes a row) into a temp dir,
 # then runs `amtready report --host-facts EXPORT saved.jsonl` on a
 # one-record saved scan under GNU time and prints size, rows, wall time and
 # peak RSS. Exports past the file cap are refused; the table says so.
@@ -48,6 +52,13 @@ with open(path, "w", buffering=1 << 20) as out:
         out.write("Netbios_Name0,IP_Addresses0\n")
         for i in range(n):
             out.write(f"PC-1,10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}\n")
+        sys.exit(0)
+    if shape == "amt":
+        versions = [("5.2.10", "1023", 2), ("6.0.3", "1234", 3), ("7.1.91", "3272", 3), ("4.0.3", "1123", 2)]
+        out.write("Netbios_Name0,IP_Addresses0,AMTStatus0,AMTFullVersion0,AMT0,BuildNumber0,ProvisionState0,ProvisionMode0,ZTCEnabled0,TLSMode0,Sku0\n")
+        for i in range(n):
+            v, b, st = versions[i % len(versions)]
+            out.write(f"PC-{i:07d},10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255},{st},{v},{v},{b},{0 if st == 2 else 2},1,1,0,16392\n")
         sys.exit(0)
     if shape == "dual":
         out.write("Netbios_Name0,IP_Addresses0\n")

@@ -42,6 +42,137 @@ pub struct FactsRecord {
     /// credentials themselves).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credentials: Option<CredentialFacts>,
+    /// What Configuration Manager's own data says of AMT on this machine
+    /// (`--host-facts` rows with the `SMS_AMTObject` / `v_GS_AMT_AGENT` or
+    /// `SMS_R_System.AMTStatus` columns): kept beside what the device said,
+    /// so the two can be compared, and as the evidence of a `dark` record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory_amt: Option<InventoryAmt>,
+}
+
+/// What a Configuration Manager 2007 SP1 export says of AMT on one computer:
+/// the client's hardware inventory (`SMS_AMTObject`, from the Intel HECI
+/// driver; `SMS_G_System_AMT_AGENT` on the site server, `v_GS_AMT_AGENT` in
+/// SQL) and the site's discovery data (`SMS_R_System.AMTStatus` and
+/// `AMTFullVersion`). Each value is as old as the inventory cycle or the
+/// discovery that wrote it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InventoryAmt {
+    /// The computer's name in the export (`Name0`, `Netbios_Name0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub computer: Option<String>,
+    /// The export file and its line (or JSON element) that said it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// `SMS_AMTObject.AMT` (`AMT0`): the AMT firmware version, `XX.YY.ZZZZ`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// `SMS_AMTObject.BuildNumber` (`BuildNumber0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<String>,
+    /// `SMS_AMTObject.ProvisionState` (`ProvisionState0`): 0 pre, 1 in, 2 post.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<ProvisioningState>,
+    /// `SMS_AMTObject.ProvisionMode` (`ProvisionMode0`), the number as given:
+    /// its meaning changed with AMT 7.0, as the device's own does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provision_mode: Option<u32>,
+    /// `SMS_AMTObject.ZTCEnabled` (`ZTCEnabled0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ztc_enabled: Option<bool>,
+    /// `SMS_AMTObject.TLSMode` (`TLSMode0`), the number as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_mode: Option<u32>,
+    /// `SMS_AMTObject.Sku` (`Sku0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// `SMS_R_System.AMTStatus` (`AMTStatus0`): what the site's last
+    /// discovery of the computer found. Absent when the column was blank
+    /// (null: Unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amt_status: Option<AmtStatus>,
+    /// `SMS_R_System.AMTFullVersion` (`AMTFullVersion0`): the firmware
+    /// version discovery read, `major.minor.micro`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_version: Option<String>,
+    /// For a `dark` record: the computer's addresses the scan swept and
+    /// that answered nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub silent_addresses: Vec<String>,
+    /// For a `dark` record: why AMT may be silent, the likeliest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub likely_causes: Vec<String>,
+}
+
+impl InventoryAmt {
+    /// Whether the export says the computer has AMT: a firmware version in
+    /// its hardware inventory, or a discovery status that found AMT
+    /// (Detected, Not Provisioned, Provisioned). `Not Supported` and null
+    /// say nothing: the same status covers a closed AMT interface.
+    pub fn says_amt(&self) -> bool {
+        let text = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+        text(&self.version)
+            || text(&self.full_version)
+            || matches!(
+                self.amt_status,
+                Some(AmtStatus::Detected | AmtStatus::NotProvisioned | AmtStatus::Provisioned)
+            )
+    }
+
+    /// The evidence in one line: `PC-7 (hosts.csv line 3): SMS_AMTObject AMT
+    /// 5.2.10, BuildNumber 1023, ProvisionState 2 (post); AMTStatus 3
+    /// (Provisioned)`.
+    pub fn evidence(&self) -> String {
+        let mut inventory = Vec::new();
+        if let Some(v) = &self.version {
+            inventory.push(format!("AMT {v}"));
+        }
+        if let Some(b) = &self.build {
+            inventory.push(format!("BuildNumber {b}"));
+        }
+        if let Some(s) = self.provisioning_state {
+            let wire = match s {
+                ProvisioningState::Pre => 0,
+                ProvisioningState::In => 1,
+                ProvisioningState::Post => 2,
+            };
+            inventory.push(format!("ProvisionState {wire} ({})", s.as_str()));
+        }
+        if let Some(m) = self.provision_mode {
+            inventory.push(format!("ProvisionMode {m}"));
+        }
+        if let Some(z) = self.ztc_enabled {
+            inventory.push(format!("ZTCEnabled {}", u8::from(z)));
+        }
+        if let Some(t) = self.tls_mode {
+            inventory.push(format!("TLSMode {t}"));
+        }
+        if let Some(s) = &self.sku {
+            inventory.push(format!("Sku {s}"));
+        }
+        let mut parts = Vec::new();
+        if !inventory.is_empty() {
+            parts.push(format!("SMS_AMTObject {}", inventory.join(", ")));
+        }
+        let mut discovery = Vec::new();
+        if let Some(s) = self.amt_status {
+            discovery.push(format!("AMTStatus {}", s.with_value()));
+        }
+        if let Some(v) = &self.full_version {
+            discovery.push(format!("AMTFullVersion {v}"));
+        }
+        if !discovery.is_empty() {
+            parts.push(format!("SMS_R_System {}", discovery.join(", ")));
+        }
+        let who = match (&self.computer, &self.from) {
+            (Some(c), Some(f)) => format!("{c} ({f})"),
+            (Some(c), None) => c.clone(),
+            (None, Some(f)) => f.clone(),
+            (None, None) => "the inventory".into(),
+        };
+        crate::text::clean(&format!("{who}: {}", parts.join("; "))).into_owned()
+    }
 }
 
 /// The password given to `scan`, judged against the rules Configuration
@@ -189,6 +320,12 @@ pub enum HostStatus {
     /// row rejected them. Its readiness is not known, and nothing says it was
     /// provisioned elsewhere.
     NotTried,
+    /// The inventory export says the computer has AMT, and none of its
+    /// addresses the scan swept answered: a vPro machine Configuration
+    /// Manager cannot reach. The record carries the inventory's evidence
+    /// (`inventory_amt`) and the likely causes; it is listed without
+    /// `--all`, and it is never ready (an unread target).
+    Dark,
 }
 
 impl HostStatus {
@@ -212,6 +349,7 @@ impl HostStatus {
             HostStatus::TlsUntrusted => "tls_untrusted",
             HostStatus::Silent => "silent",
             HostStatus::NotTried => "not_tried",
+            HostStatus::Dark => "dark",
         }
     }
 }
@@ -724,6 +862,36 @@ mod tests {
         let back: FactsRecord =
             serde_json::from_str(&serde_json::to_string(&rec).unwrap()).unwrap();
         assert_eq!(back, rec);
+    }
+
+    #[test]
+    fn dark_records_and_records_from_before_them_load() {
+        let old: FactsRecord =
+            serde_json::from_str(r#"{"target": "10.0.0.5", "status": "silent"}"#).unwrap();
+        assert_eq!(old.inventory_amt, None);
+        let dark: FactsRecord = serde_json::from_str(
+            r#"{"target": "10.0.0.6", "status": "dark",
+                "inventory_amt": {"computer": "PC-6", "version": "5.2.10",
+                                  "provisioning_state": "pre", "amt_status": "not_provisioned",
+                                  "silent_addresses": ["10.0.0.6"],
+                                  "likely_causes": ["AMT disabled in the BIOS"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(dark.status, Some(HostStatus::Dark));
+        let amt = dark.inventory_amt.as_ref().unwrap();
+        assert!(amt.says_amt());
+        assert!(amt.evidence().starts_with(
+            "PC-6: SMS_AMTObject AMT 5.2.10, ProvisionState 0 (pre); SMS_R_System AMTStatus Not Provisioned (2)"
+        ));
+        let back: FactsRecord =
+            serde_json::from_str(&serde_json::to_string(&dark).unwrap()).unwrap();
+        assert_eq!(back, dark);
+        // Not Supported and null say nothing of AMT.
+        let none = InventoryAmt {
+            amt_status: Some(AmtStatus::NotSupported),
+            ..InventoryAmt::default()
+        };
+        assert!(!none.says_amt());
     }
 
     #[test]

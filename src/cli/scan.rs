@@ -605,13 +605,20 @@ fn summary(counts: &Counts, all: bool, elapsed: Duration) {
         (counts.unreachable, "unreachable"),
         (counts.not_amt, "not_amt"),
         (counts.tls_untrusted, "tls_untrusted"),
+        (counts.dark, "dark"),
     ] {
         if count > 0 {
             parts.push(format!("{count} {name}"));
         }
     }
+    // Only with an inventory that names AMT computers: the admin's list
+    // of vPro machines to chase.
+    let inventory = counts
+        .inventory_amt_line()
+        .map(|line| format!("; {line}"))
+        .unwrap_or_default();
     super::say(format_args!(
-        "{} host(s) reported ({}); {} silent address(es){}; {:.1} s",
+        "{} host(s) reported ({}); {} silent address(es){}{inventory}; {:.1} s",
         counts.reported(),
         parts.join(", "),
         counts.silent,

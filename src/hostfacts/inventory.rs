@@ -27,16 +27,19 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use super::windows::{self, Services};
-use crate::facts::{FactSource, FactsRecord, HostFacts};
+use crate::facts::{
+    AmtStatus, FactSource, FactsRecord, HostFacts, HostStatus, InventoryAmt, ProvisioningState,
+};
 use crate::text::clean;
 use crate::text::clip_field;
 
 /// Largest inventory file read, streamed. The memory budget for a load is
 /// a peak RSS under 1 GiB, and these caps hold it (measured with
 /// `bench/inventory-memory.sh`; figures in docs/user-guide.md, "Host facts"): a
-/// computer costs about 180 bytes loaded, so a file at this cap of
+/// computer costs about 190 bytes loaded, so a file at this cap of
 /// Configuration Manager rows (2.8M computers of about 90 bytes) peaks near
-/// 500 MiB; rows far shorter than that are held by [`MAX_MACHINES`]
+/// 520 MiB, and 3.5M computers with the AMT columns (about 250 bytes each)
+/// 841 MiB; rows far shorter than that are held by [`MAX_MACHINES`]
 /// (456 MiB for 3.5M names alone) and [`MAX_FILE_ADDRESSES`] (733 MiB for
 /// 3.5M computers with an IPv4 and an IPv6 address each).
 const MAX_FILE: u64 = 256 * 1024 * 1024;
@@ -80,6 +83,17 @@ enum Col {
     State,
     StartMode,
     ServiceName,
+    /// `SMS_AMTObject.AMT` (`v_GS_AMT_AGENT.AMT0`): AMT's firmware version.
+    AmtVersion,
+    AmtBuild,
+    AmtProvisionState,
+    AmtProvisionMode,
+    AmtZtc,
+    AmtTlsMode,
+    AmtSku,
+    /// `SMS_R_System.AMTStatus` (`v_R_System.AMTStatus0`).
+    AmtStatus,
+    AmtFullVersion,
 }
 
 fn column(header: &str) -> Option<Col> {
@@ -114,6 +128,18 @@ fn column(header: &str) -> Option<Col> {
         "state" => Col::State,
         "startmode" | "start_mode" => Col::StartMode,
         "servicename" | "service_name" | "service" => Col::ServiceName,
+        // Configuration Manager's AMT columns: the client's hardware
+        // inventory class SMS_AMTObject (v_GS_AMT_AGENT in SQL) and the
+        // discovery data of SMS_R_System (v_R_System).
+        "amt" => Col::AmtVersion,
+        "buildnumber" => Col::AmtBuild,
+        "provisionstate" => Col::AmtProvisionState,
+        "provisionmode" => Col::AmtProvisionMode,
+        "ztcenabled" => Col::AmtZtc,
+        "tlsmode" => Col::AmtTlsMode,
+        "sku" => Col::AmtSku,
+        "amtstatus" => Col::AmtStatus,
+        "amtfullversion" => Col::AmtFullVersion,
         _ => return None,
     })
 }
@@ -138,6 +164,8 @@ struct Row {
     ics: Option<bool>,
     inband: Option<bool>,
     service: Option<(String, Option<String>, Option<String>)>,
+    /// What Configuration Manager's AMT columns said, when any did.
+    amt: Option<InventoryAmt>,
 }
 
 /// A string in the inventory's table ([`Strings`]).
@@ -206,6 +234,7 @@ pub struct Machine {
     sku: Option<u32>,
     services: Services,
     rare: Option<Box<Rare>>,
+    amt: Option<Box<AmtCells>>,
 }
 
 /// What few machines carry.
@@ -216,6 +245,51 @@ struct Rare {
     fact_lines: Vec<(&'static str, u32)>,
     /// Facts two rows disagreed on (`key: inventory line 3 says ...`).
     conflicts: Vec<String>,
+}
+
+/// Configuration Manager's AMT columns for one computer, kept compact: a
+/// vPro estate repeats a handful of versions, builds and SKUs, so the
+/// strings are ids into the inventory's table. Boxed apart from the
+/// machine, since most computers of an export have none.
+#[derive(Debug, Default, Clone, Copy)]
+struct AmtCells {
+    version: Option<Sid>,
+    build: Option<Sid>,
+    sku: Option<Sid>,
+    full_version: Option<Sid>,
+    provision_mode: Option<u32>,
+    tls_mode: Option<u32>,
+    provisioning_state: Option<ProvisioningState>,
+    amt_status: Option<AmtStatus>,
+    ztc_enabled: Option<bool>,
+}
+
+impl AmtCells {
+    /// As [`InventoryAmt::says_amt`].
+    fn says_amt(&self) -> bool {
+        self.version.is_some()
+            || self.full_version.is_some()
+            || matches!(
+                self.amt_status,
+                Some(AmtStatus::Detected | AmtStatus::NotProvisioned | AmtStatus::Provisioned)
+            )
+    }
+
+    fn to_facts(self, strings: &Strings) -> InventoryAmt {
+        let s = |id: Option<Sid>| id.map(|id| strings.get(id).to_string());
+        InventoryAmt {
+            version: s(self.version),
+            build: s(self.build),
+            sku: s(self.sku),
+            full_version: s(self.full_version),
+            provision_mode: self.provision_mode,
+            tls_mode: self.tls_mode,
+            provisioning_state: self.provisioning_state,
+            amt_status: self.amt_status,
+            ztc_enabled: self.ztc_enabled,
+            ..InventoryAmt::default()
+        }
+    }
 }
 
 impl Machine {
@@ -238,6 +312,7 @@ impl Machine {
             sku: None,
             services: Services::default(),
             rare: None,
+            amt: None,
         }
     }
 
@@ -310,6 +385,46 @@ pub struct Inventory {
     unmatched_devices: Mutex<Vec<String>>,
     /// Facts on which a device's record and its row disagreed (`target: ...`).
     conflicts: Mutex<Vec<String>>,
+    /// The computers the export says have AMT, by machine index: watched
+    /// through a scan for the ones whose addresses all stay silent.
+    watch: Vec<Watch>,
+}
+
+/// A computer the export says has AMT, followed through one scan.
+#[derive(Debug)]
+struct Watch {
+    machine: u32,
+    /// One of its addresses was swept and answered nothing.
+    silent: AtomicBool,
+    /// Something answered at one of its addresses (or as it, by AMT's
+    /// hostname).
+    answered: AtomicBool,
+}
+
+/// An address of a computer the export says has AMT that answered nothing
+/// in the sweep, held back until the scan's end decides whether the
+/// computer is dark ([`Inventory::settle_dark`]).
+#[derive(Debug)]
+pub struct HeldSilent<T> {
+    /// The address swept.
+    pub ip: IpAddr,
+    /// The target as the scan names it (`10.0.0.5`, `10.0.0.5:16993`).
+    pub label: String,
+    /// What the sweep saw, in words (`TCP 16992 no answer, ...`).
+    pub ports: String,
+    /// Whether a port refused the connection: the host is on.
+    pub refused: bool,
+    /// The record the scan would have written for the address.
+    pub held: T,
+}
+
+/// What the end of a scan makes of the held silent addresses.
+#[derive(Debug)]
+pub enum Settled<T> {
+    /// A computer whose swept addresses all stayed silent: one record.
+    Dark(Box<FactsRecord>),
+    /// An address of a computer that answered elsewhere: its own record.
+    Kept(T),
 }
 
 /// Rows that could not be used: the first [`MAX_PROBLEMS`] kept, the rest
@@ -439,6 +554,60 @@ impl Row {
                 let s = self.service.get_or_insert((String::new(), None, None));
                 s.2 = text(value);
             }
+            Col::AmtVersion
+            | Col::AmtBuild
+            | Col::AmtProvisionState
+            | Col::AmtProvisionMode
+            | Col::AmtZtc
+            | Col::AmtTlsMode
+            | Col::AmtSku
+            | Col::AmtStatus
+            | Col::AmtFullVersion => self.set_amt(col, value)?,
+        }
+        Ok(())
+    }
+}
+
+impl Row {
+    /// Sets one of Configuration Manager's AMT cells. A blank or `null` cell
+    /// says nothing (a computer without the HECI driver has no
+    /// SMS_AMTObject row, so a LEFT JOIN leaves its columns null).
+    fn set_amt(&mut self, col: Col, value: &str) -> Result<(), String> {
+        let Some(cell) = text(value) else {
+            return Ok(());
+        };
+        let number = |name: &str| {
+            cell.parse::<u32>()
+                .map_err(|_| format!("{name} `{}` is not a number", clean(&cut(&cell))))
+        };
+        let amt = self.amt.get_or_insert_with(InventoryAmt::default);
+        match col {
+            Col::AmtVersion => amt.version = Some(cell.clone()),
+            Col::AmtBuild => amt.build = Some(cell.clone()),
+            Col::AmtProvisionState => {
+                let n = number("ProvisionState")?;
+                amt.provisioning_state =
+                    Some(ProvisioningState::from_wire(n).ok_or_else(|| {
+                        format!("ProvisionState `{n}` is not 0 (pre), 1 (in) or 2 (post)")
+                    })?);
+            }
+            Col::AmtProvisionMode => amt.provision_mode = Some(number("ProvisionMode")?),
+            Col::AmtZtc => {
+                amt.ztc_enabled = boolean(&cell).map_err(|e| format!("ZTCEnabled {e}"))?;
+            }
+            Col::AmtTlsMode => amt.tls_mode = Some(number("TLSMode")?),
+            Col::AmtSku => amt.sku = Some(cell.clone()),
+            Col::AmtStatus => {
+                let n = number("AMTStatus")?;
+                amt.amt_status = Some(
+                    AmtStatus::ALL
+                        .into_iter()
+                        .find(|s| s.query_value() == u8::try_from(n).ok())
+                        .ok_or_else(|| format!("AMTStatus `{n}` is not 0, 1, 2, 3 or null"))?,
+                );
+            }
+            Col::AmtFullVersion => amt.full_version = Some(cell.clone()),
+            _ => {}
         }
         Ok(())
     }
@@ -811,6 +980,16 @@ impl Grouping {
             dropped: more_problems,
         } = problems;
         let matched = machines.iter().map(|_| AtomicBool::new(false)).collect();
+        // In machine order, so a machine's entry is found by binary search.
+        let watch = (0u32..)
+            .zip(&machines)
+            .filter(|(_, m)| m.amt.as_deref().is_some_and(AmtCells::says_amt))
+            .map(|(machine, _)| Watch {
+                machine,
+                silent: AtomicBool::new(false),
+                answered: AtomicBool::new(false),
+            })
+            .collect();
         for ip in ambiguous.keys() {
             by_ip.remove(ip);
         }
@@ -826,6 +1005,7 @@ impl Grouping {
             matched,
             unmatched_devices: Mutex::new(Vec::new()),
             conflicts: Mutex::new(Vec::new()),
+            watch,
         }
     }
 }
@@ -834,13 +1014,18 @@ impl Inventory {
     /// The machine for a device: by its address, else by AMT's own hostname
     /// and domain (GeneralSettings).
     pub fn find(&self, record: &FactsRecord, ip: Option<IpAddr>) -> Option<&Machine> {
+        let i = self.find_index(record, ip)?;
+        self.machines.get(i as usize)
+    }
+
+    fn find_index(&self, record: &FactsRecord, ip: Option<IpAddr>) -> Option<u32> {
         let ip = ip.or_else(|| target_ip(&record.target));
         if let Some(i) = ip.and_then(|ip| self.by_ip.get(&ip)) {
-            let m = self.machines.get(*i as usize)?;
+            self.machines.get(*i as usize)?;
             self.matched
                 .get(*i as usize)?
                 .store(true, Ordering::Relaxed);
-            return Some(m);
+            return Some(*i);
         }
         let amt = record.amt.as_ref()?;
         let host = amt.hostname.as_deref().filter(|h| !h.is_empty())?;
@@ -853,7 +1038,7 @@ impl Inventory {
             }
         }
         self.matched.get(i as usize)?.store(true, Ordering::Relaxed);
-        Some(m)
+        Some(i)
     }
 
     /// The two computers that claim `ip`, in words, when two do.
@@ -884,7 +1069,15 @@ impl Inventory {
     pub fn apply(&self, record: &mut FactsRecord, ip: Option<IpAddr>) -> bool {
         let ip = ip.or_else(|| target_ip(&record.target));
         let disputed_address = ip.and_then(|ip| self.claimants(ip));
-        match self.find(record, ip) {
+        let found = self.find_index(record, ip);
+        if let Some(i) = found {
+            if answered(record) {
+                if let Some(w) = self.watched(i) {
+                    w.answered.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+        match found.and_then(|i| self.machines.get(i as usize)) {
             Some(m) => {
                 let host = record.host.get_or_insert_with(HostFacts::default);
                 if let Some(claim) = &disputed_address {
@@ -895,6 +1088,10 @@ impl Inventory {
                 }
                 let before = host.conflicts.len();
                 super::merge(host, &self.facts(m), FactSource::Inventory);
+                if let Some(amt) = self.evidence(m) {
+                    record.inventory_amt = Some(amt);
+                }
+                let host = record.host.get_or_insert_with(HostFacts::default);
                 if host.conflicts.len() > before {
                     if let Ok(mut list) = self.conflicts.lock() {
                         let target = clean(&record.target).into_owned();
@@ -950,6 +1147,134 @@ impl Inventory {
                 false
             }
         }
+    }
+
+    /// What Configuration Manager's AMT columns said of machine `m`.
+    pub fn amt_of(&self, m: &Machine) -> Option<InventoryAmt> {
+        Some(m.amt.as_deref()?.to_facts(&self.strings))
+    }
+
+    /// The watch of machine `i`, when the export says it has AMT.
+    fn watched(&self, i: u32) -> Option<&Watch> {
+        let k = self.watch.binary_search_by_key(&i, |w| w.machine).ok()?;
+        self.watch.get(k)
+    }
+
+    fn watched_at(&self, ip: IpAddr) -> Option<&Watch> {
+        self.watched(*self.by_ip.get(&ip)?)
+    }
+
+    /// How many computers the export says have AMT.
+    pub fn amt_machines(&self) -> usize {
+        self.watch.len()
+    }
+
+    /// Notes that `ip` answered nothing in the sweep. True when it is an
+    /// address of a computer the export says has AMT: its record is then
+    /// held for [`Inventory::settle_dark`] instead of written.
+    pub fn note_silent(&self, ip: IpAddr) -> bool {
+        match self.watched_at(ip) {
+            Some(w) => {
+                w.silent.store(true, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Notes that something answered the sweep at `ip`.
+    pub fn note_answered(&self, ip: IpAddr) {
+        if let Some(w) = self.watched_at(ip) {
+            w.answered.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// The inventory's AMT evidence for machine `m`, named.
+    fn evidence(&self, m: &Machine) -> Option<InventoryAmt> {
+        let mut amt = self.amt_of(m)?;
+        amt.computer = m.name().map(|n| clean(&cut(n)).into_owned());
+        amt.from = Some(match clean(&self.path) {
+            path if path.is_empty() => format!("line {}", m.line()),
+            path => format!("{path} line {}", m.line()),
+        });
+        Some(amt)
+    }
+
+    /// At the scan's end (every address swept, every device read): the
+    /// held silent addresses ([`Inventory::note_silent`]) become one `dark`
+    /// record per computer none of whose addresses answered, and the rest
+    /// (addresses of computers that answered at another) are given back.
+    /// In the export's order, so a run's output does not depend on timing.
+    pub fn settle_dark<T>(&self, held: Vec<HeldSilent<T>>) -> Vec<Settled<T>> {
+        let mut by_machine: Vec<(u32, HeldSilent<T>)> = Vec::with_capacity(held.len());
+        let mut out = Vec::new();
+        for h in held {
+            match self.by_ip.get(&h.ip) {
+                Some(&i) => by_machine.push((i, h)),
+                None => out.push(Settled::Kept(h.held)),
+            }
+        }
+        by_machine.sort_by_key(|(i, h)| (*i, h.label.clone()));
+        let mut rest = by_machine.into_iter().peekable();
+        while let Some((i, first)) = rest.next() {
+            let mut group = vec![first];
+            while let Some((_, h)) = rest.next_if(|(j, _)| *j == i) {
+                group.push(h);
+            }
+            let dark = self
+                .watched(i)
+                .is_some_and(|w| !w.answered.load(Ordering::SeqCst));
+            match self.machines.get(i as usize).filter(|_| dark) {
+                Some(m) => {
+                    // Its row is reported by its dark record, not as a row
+                    // that matched nothing.
+                    if let Some(hit) = self.matched.get(i as usize) {
+                        hit.store(true, Ordering::Relaxed);
+                    }
+                    out.push(Settled::Dark(Box::new(self.dark_record(m, &group))));
+                }
+                None => out.extend(group.into_iter().map(|h| Settled::Kept(h.held))),
+            }
+        }
+        out
+    }
+
+    /// The record of a dark computer: its inventory evidence, the addresses
+    /// that stayed silent, and the likely causes.
+    fn dark_record<T>(&self, m: &Machine, silent: &[HeldSilent<T>]) -> FactsRecord {
+        let target = silent.first().map_or_else(String::new, |h| h.label.clone());
+        let mut record = FactsRecord::new(target);
+        record.status = Some(HostStatus::Dark);
+        let mut amt = self.evidence(m).unwrap_or_default();
+        let refused = silent.iter().any(|h| h.refused);
+        amt.silent_addresses = silent.iter().map(|h| h.label.clone()).collect();
+        amt.likely_causes = likely_causes(&amt, refused);
+        let seen = silent
+            .iter()
+            .map(|h| format!("{} ({})", h.label, h.ports))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let causes = amt
+            .likely_causes
+            .iter()
+            .enumerate()
+            .map(|(n, c)| format!("{}) {c}", n + 1))
+            .collect::<Vec<_>>()
+            .join("; ");
+        record.error = Some(
+            clean(&format!(
+                "the inventory says AMT ({}), but nothing answered at {seen}; likely causes, likeliest first: {causes}",
+                amt.evidence()
+            ))
+            .into_owned(),
+        );
+        record.inventory_amt = Some(amt);
+        let mut host = HostFacts::default();
+        super::merge(&mut host, &self.facts(m), FactSource::Inventory);
+        if host != HostFacts::default() {
+            record.host = Some(host);
+        }
+        record
     }
 
     /// Machines no device was joined to (line, address or name).
@@ -1075,6 +1400,9 @@ impl Machine {
                 self.who()
             ));
         }
+        if let Some(amt) = row.amt {
+            self.add_amt(amt, line, strings, problems);
+        }
         let mut intern = |v: Option<String>| v.and_then(|v| strings.intern(v));
         let (caption, csd, arch, edition, version) = (
             intern(row.caption),
@@ -1163,6 +1491,105 @@ impl Machine {
         file_full
     }
 
+    /// Takes one row's AMT columns: a value the machine lacks is taken, one
+    /// that differs from an earlier row's is named as a problem and the
+    /// first kept (the rows of one computer come from one export).
+    fn add_amt(
+        &mut self,
+        amt: InventoryAmt,
+        line: u32,
+        strings: &mut Strings,
+        problems: &mut Problems,
+    ) {
+        let at = (self.line, line);
+        let mut intern = |v: Option<String>| v.and_then(|v| strings.intern(v));
+        let new = AmtCells {
+            version: intern(amt.version),
+            build: intern(amt.build),
+            sku: intern(amt.sku),
+            full_version: intern(amt.full_version),
+            provision_mode: amt.provision_mode,
+            tls_mode: amt.tls_mode,
+            provisioning_state: amt.provisioning_state,
+            amt_status: amt.amt_status,
+            ztc_enabled: amt.ztc_enabled,
+        };
+        let Some(have) = self.amt.as_deref_mut() else {
+            self.amt = Some(Box::new(new));
+            return;
+        };
+        let strings = &*strings;
+        let text = |id: Sid| strings.get(id).to_string();
+        let mut take = |name: &str, have: &mut Option<Sid>, new: Option<Sid>| match (*have, new) {
+            (None, new) => *have = new,
+            (Some(old), Some(new)) if old != new => {
+                problems.push(differs(name, &text(new), at, &text(old)));
+            }
+            _ => {}
+        };
+        take("AMT", &mut have.version, new.version);
+        take("BuildNumber", &mut have.build, new.build);
+        take("Sku", &mut have.sku, new.sku);
+        take("AMTFullVersion", &mut have.full_version, new.full_version);
+        fn take_value<T: PartialEq + Copy>(
+            name: &str,
+            have: &mut Option<T>,
+            new: Option<T>,
+            shown: impl Fn(T) -> String,
+            at: (u32, u32),
+            problems: &mut Problems,
+        ) {
+            match (*have, new) {
+                (None, new) => *have = new,
+                (Some(old), Some(new)) if old != new => {
+                    problems.push(differs(name, &shown(new), at, &shown(old)));
+                }
+                _ => {}
+            }
+        }
+        let number = |n: u32| n.to_string();
+        take_value(
+            "ProvisionMode",
+            &mut have.provision_mode,
+            new.provision_mode,
+            number,
+            at,
+            problems,
+        );
+        take_value(
+            "TLSMode",
+            &mut have.tls_mode,
+            new.tls_mode,
+            number,
+            at,
+            problems,
+        );
+        take_value(
+            "ProvisionState",
+            &mut have.provisioning_state,
+            new.provisioning_state,
+            |s| s.as_str().to_string(),
+            at,
+            problems,
+        );
+        take_value(
+            "AMTStatus",
+            &mut have.amt_status,
+            new.amt_status,
+            |s| s.with_value(),
+            at,
+            problems,
+        );
+        take_value(
+            "ZTCEnabled",
+            &mut have.ztc_enabled,
+            new.ztc_enabled,
+            |b| b.to_string(),
+            at,
+            problems,
+        );
+    }
+
     /// Settles what needs the whole machine: services read with the OS, and
     /// Server Core from the SKU. A disputed fact stays unsettled. What only
     /// loading needed is dropped.
@@ -1240,6 +1667,55 @@ impl Settle<'_> {
 /// Whether rows of the machine already disagreed on `key`.
 fn disputed(rare: Option<&Rare>, key: &str) -> bool {
     rare.is_some_and(|r| super::is_disputed(&r.conflicts, key))
+}
+
+/// Whether something answered for the record: a silent address, a dark
+/// computer or a named target that answered nothing did not.
+fn answered(record: &FactsRecord) -> bool {
+    match record.status {
+        Some(HostStatus::Silent | HostStatus::Dark) => false,
+        Some(HostStatus::Unreachable) => record.amt.is_some(),
+        _ => true,
+    }
+}
+
+/// Why AMT may be silent on a computer the inventory says has it, the
+/// likeliest first. The order is the issue's reading of "About the AMT Status
+/// and Out of Band Management" (Not Supported: no AMT, or its interface
+/// closed after the provisioning period) and of AMT's power policies; the
+/// evidence drops what it rules out.
+fn likely_causes(amt: &InventoryAmt, refused: bool) -> Vec<String> {
+    let provisioned = amt.provisioning_state == Some(ProvisioningState::Post)
+        || amt.amt_status == Some(AmtStatus::Provisioned);
+    let mut causes =
+        vec!["AMT disabled in the BIOS or the MEBx since the inventory was taken".to_string()];
+    // The provisioning period only runs on a device not yet provisioned.
+    if !provisioned {
+        causes.push(
+            "the provisioning period ran out, so AMT closed its network interface (the console's Not Supported); a partial unprovision in the MEBx restarts it"
+                .into(),
+        );
+    }
+    // A port that refused the connection was answered by the host's own
+    // stack: the computer is on.
+    if !refused {
+        causes.push(
+            "the computer is off and its AMT power policy keeps the management engine off while it is (set the policy to on in S3/S4/S5)"
+                .into(),
+        );
+    }
+    causes.push("a firewall between the scanner and the computer blocks TCP 16992/16993".into());
+    causes
+}
+
+/// `line 9: AMT 6.1.0 differs from line 8 (6.0.3) for the same computer;
+/// the first is used`.
+fn differs(name: &str, new: &str, (first, line): (u32, u32), old: &str) -> String {
+    format!(
+        "line {line}: {name} {} differs from line {first} ({}) for the same computer; the first is used",
+        clean(&cut(new)),
+        clean(&cut(old))
+    )
 }
 
 /// `rras_running: inventory line 3 says true, line 7 says false`: the
@@ -1495,6 +1971,10 @@ fn json_row(grouping: &mut Grouping, line: usize, value: Result<Value, String>) 
     };
     let mut bad = None;
     for (key, value) in &object {
+        // A nested object is no cell (a facts record's `amt`, say).
+        if value.is_object() {
+            continue;
+        }
         if let Some(col) = column(key) {
             if let Err(e) = row.set(col, &json_text(value), service_rows) {
                 bad = Some(e);
@@ -1546,6 +2026,158 @@ BAD,\"unterminated
             inv.problems
         );
         assert!(inv.problems[1].starts_with("line 7"), "{:?}", inv.problems);
+    }
+
+    /// Configuration Manager's AMT columns as the documented query gives
+    /// them: v_R_System, v_GS_AMT_AGENT and v_RA_System_IPAddresses.
+    const CM_AMT: &str = "\
+ResourceID,Netbios_Name0,IP_Addresses0,AMTStatus0,AMTFullVersion0,AMT0,BuildNumber0,ProvisionState0,ProvisionMode0,ZTCEnabled0,TLSMode0,Sku0
+16777217,PC-A,10.0.0.1,2,5.2.10,5.2.10,1023,0,1,1,0,16392
+16777217,PC-A,10.0.1.1,2,5.2.10,5.2.10,1023,0,1,1,0,16392
+16777218,PC-B,10.0.0.2,3,6.0.3,,,,,,,
+16777219,PC-C,10.0.0.3,0,,,,,,,,
+16777220,PC-D,10.0.0.4,NULL,,,,,,,,
+16777221,PC-E,10.0.0.5,7,,,,,,,,
+16777222,PC-F,10.0.0.6,,,5.2.10,1023,4,,,,
+16777223,PC-G,10.0.0.7,,,5.2.10,1023,2,,yes-ish,,
+16777224,PC-H,10.0.0.8,,,6.0.3,,2,,,,
+16777224,PC-H,10.0.0.8,,,6.1.0,,2,,,,
+";
+
+    #[test]
+    fn configuration_manager_amt_columns_are_read() {
+        let inv = Inventory::parse(CM_AMT.as_bytes()).unwrap();
+        let names: Vec<_> = inv.machines.iter().filter_map(Machine::name).collect();
+        assert_eq!(names, ["PC-A", "PC-B", "PC-C", "PC-D", "PC-H"]);
+        let a = inv.amt_of(&inv.machines[0]).unwrap();
+        assert_eq!(a.version.as_deref(), Some("5.2.10"));
+        assert_eq!(a.build.as_deref(), Some("1023"));
+        assert_eq!(a.provisioning_state, Some(ProvisioningState::Pre));
+        assert_eq!((a.provision_mode, a.tls_mode), (Some(1), Some(0)));
+        assert_eq!(a.ztc_enabled, Some(true));
+        assert_eq!(a.sku.as_deref(), Some("16392"));
+        assert_eq!(a.amt_status, Some(AmtStatus::NotProvisioned));
+        assert_eq!(a.full_version.as_deref(), Some("5.2.10"));
+        assert_eq!(
+            inv.machines[0].addresses().len(),
+            2,
+            "two rows, one computer"
+        );
+        let b = inv.amt_of(&inv.machines[1]).unwrap();
+        assert_eq!(b.amt_status, Some(AmtStatus::Provisioned));
+        assert!(b.says_amt());
+        // Not Supported and null say nothing of AMT: not watched.
+        let c = inv.amt_of(&inv.machines[2]).unwrap();
+        assert_eq!(c.amt_status, Some(AmtStatus::NotSupported));
+        assert!(!c.says_amt());
+        assert!(inv.amt_of(&inv.machines[3]).is_none(), "NULL is no value");
+        // PC-A, PC-B and PC-H say AMT.
+        assert_eq!(inv.amt_machines(), 3);
+        // Bad cells are per-row problems, the row left out, the rest read.
+        let problems = inv.problems.join("\n");
+        assert!(
+            problems.contains("line 7: AMTStatus `7` is not 0, 1, 2, 3 or null"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("line 8: ProvisionState `4` is not 0 (pre), 1 (in) or 2 (post)"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("line 9: ZTCEnabled `yes-ish` is not true or false"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("line 11: AMT 6.1.0 differs from line 10 (6.0.3)"),
+            "{problems}"
+        );
+        assert_eq!(
+            inv.amt_of(&inv.machines[4]).unwrap().version.as_deref(),
+            Some("6.0.3")
+        );
+    }
+
+    #[test]
+    fn a_joined_device_carries_the_inventory_evidence() {
+        let inv = Inventory::parse(CM_AMT.as_bytes()).unwrap();
+        let mut read = FactsRecord::new("10.0.1.1");
+        read.status = Some(HostStatus::Ok);
+        assert!(inv.apply(&mut read, None));
+        let evidence = read.inventory_amt.unwrap();
+        assert_eq!(evidence.computer.as_deref(), Some("PC-A"));
+        assert_eq!(evidence.from.as_deref(), Some("line 2"));
+        assert!(evidence
+            .evidence()
+            .contains("SMS_AMTObject AMT 5.2.10, BuildNumber 1023, ProvisionState 0 (pre)"));
+    }
+
+    #[test]
+    fn a_computer_is_dark_only_when_none_of_its_addresses_answered() {
+        let inv = Inventory::parse(CM_AMT.as_bytes()).unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let held = |s: &str, refused: bool| HeldSilent {
+            ip: ip(s),
+            label: s.to_string(),
+            ports: "TCP 16992 no answer".into(),
+            refused,
+            held: s.to_string(),
+        };
+        // PC-A: both addresses silent. PC-B: silent, but it answered as
+        // itself (AMT's hostname). PC-C: the inventory does not say AMT.
+        assert!(inv.note_silent(ip("10.0.0.1")) && inv.note_silent(ip("10.0.1.1")));
+        assert!(inv.note_silent(ip("10.0.0.2")));
+        assert!(!inv.note_silent(ip("10.0.0.3")));
+        let mut by_name = FactsRecord::new("10.9.9.9");
+        by_name.status = Some(HostStatus::Ok);
+        by_name.amt = Some(crate::facts::AmtFacts {
+            hostname: Some("pc-b".into()),
+            ..Default::default()
+        });
+        assert!(inv.apply(&mut by_name, None));
+        let settled = inv.settle_dark(vec![
+            held("10.0.1.1", true),
+            held("10.0.0.2", false),
+            held("10.0.0.1", false),
+        ]);
+        assert_eq!(settled.len(), 2, "{settled:?}");
+        let Settled::Dark(dark) = &settled[0] else {
+            panic!("{settled:?}")
+        };
+        assert_eq!(dark.status, Some(HostStatus::Dark));
+        assert_eq!(dark.target, "10.0.0.1");
+        let evidence = dark.inventory_amt.as_ref().unwrap();
+        assert_eq!(evidence.silent_addresses, ["10.0.0.1", "10.0.1.1"]);
+        // One address refused: the computer is on, so power is not a cause.
+        assert_eq!(
+            evidence.likely_causes.len(),
+            3,
+            "{:?}",
+            evidence.likely_causes
+        );
+        assert!(evidence.likely_causes[0].starts_with("AMT disabled in the BIOS"));
+        assert!(evidence.likely_causes[1].contains("provisioning period"));
+        assert!(!evidence
+            .likely_causes
+            .iter()
+            .any(|c| c.contains("power policy")));
+        assert!(dark
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("likely causes, likeliest first: 1) AMT disabled"));
+        assert!(matches!(&settled[1], Settled::Kept(s) if s == "10.0.0.2"));
+    }
+
+    #[test]
+    fn a_provisioned_computer_is_not_told_its_provisioning_period_ran_out() {
+        let amt = InventoryAmt {
+            amt_status: Some(AmtStatus::Provisioned),
+            ..InventoryAmt::default()
+        };
+        let causes = likely_causes(&amt, false);
+        assert_eq!(causes.len(), 3);
+        assert!(causes[1].contains("power policy") && causes[2].contains("firewall"));
+        assert_eq!(likely_causes(&InventoryAmt::default(), false).len(), 4);
     }
 
     #[test]

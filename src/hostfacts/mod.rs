@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::facts::{FactSource, HostFacts};
 use crate::os::{parse_os, parse_service_pack, Arch};
 
-pub use inventory::Inventory;
+pub use inventory::{HeldSilent, Inventory, Settled};
 
 /// Adds `incoming` (all from `source`) to `host`. A fact the host lacks is
 /// taken; one from the same source is replaced (a newer export); one from
@@ -164,6 +164,7 @@ const RECORD_KEYS: &[&str] = &[
     "host",
     "site",
     "credentials",
+    "inventory_amt",
     "configmgr",
     "verdict",
     "findings",

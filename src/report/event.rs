@@ -18,7 +18,10 @@ pub enum Event {
     /// slot: its read, enrichment and judging follow on its own task.
     HostStarted,
     /// One host is finished: read, enriched and judged (silent addresses
-    /// included, status `silent`, not judged).
+    /// included, status `silent`, not judged). With an inventory export
+    /// that names AMT computers, the last ones before [`Event::Finished`]
+    /// are its `dark` computers (one each, not judged) and the silent
+    /// addresses held back to decide them.
     HostJudged(Box<HostReport>),
     /// `limit` devices in a row rejected the credentials; the rest are not
     /// offered them (their records say so).

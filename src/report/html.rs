@@ -196,6 +196,17 @@ fn summary_html(s: &Summary) -> String {
             "<div class=\"tile {class}\"><span class=\"n\">{n}</span><span class=\"l\">{label}</span></div>"
         );
     }
+    // Only when the inventory named AMT computers, so reports without one
+    // look as they did.
+    if let Some(inventory) = &s.inventory_amt {
+        let class = if inventory.dark > 0 { "bad" } else { "" };
+        let _ = write!(
+            h,
+            "<div class=\"tile {class}\" title=\"{}\"><span class=\"n\">{}</span><span class=\"l\">Dark (inventory says AMT)</span></div>",
+            esc(&inventory.line()),
+            inventory.dark
+        );
+    }
     h.push_str("</div><div class=\"charts\">");
     let items = |counts: &[Count],
                  class: &dyn Fn(&str) -> &'static str|

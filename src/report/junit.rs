@@ -90,6 +90,17 @@ fn test_case(r: &Row) -> TestCase {
             s.set_description(description);
             s
         }
+        // A computer the inventory says has AMT that answered nowhere is
+        // what the admin must chase: a failure, which a skip would hide.
+        None if r.status == Some(crate::facts::HostStatus::Dark) => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_type("dark");
+            s.set_message("dark: the inventory says AMT, and nothing answered");
+            if let Some(e) = &r.error {
+                s.set_description(e.clone());
+            }
+            s
+        }
         Some(Verdict::Unknown) | None => {
             let mut s = TestCaseStatus::skipped();
             let reason = match (&r.error, r.status_label(), r.missing.is_empty()) {
@@ -165,6 +176,17 @@ impl<W: Write> WriteCollected for JunitReport<W> {
         suite.add_property(Property::new("hosts", summary.hosts.to_string()));
         suite.add_property(Property::new("answered", summary.answered.to_string()));
         suite.add_property(Property::new("amt_found", summary.amt_found.to_string()));
+        if let Some(inventory) = &summary.inventory_amt {
+            suite.add_property(Property::new(
+                "inventory_says_amt",
+                inventory.says_amt.to_string(),
+            ));
+            suite.add_property(Property::new(
+                "inventory_amt_answered",
+                inventory.answered.to_string(),
+            ));
+            suite.add_property(Property::new("dark", inventory.dark.to_string()));
+        }
         for c in &summary.verdicts {
             suite.add_property(Property::new(
                 format!("verdict.{}", c.name.replace(' ', "_")),

@@ -121,6 +121,15 @@ fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
     writeln!(out, "| Hosts scanned | {} |", s.hosts)?;
     writeln!(out, "| Answered | {} |", s.answered)?;
     writeln!(out, "| AMT found | {} |", s.amt_found)?;
+    if let Some(inventory) = &s.inventory_amt {
+        writeln!(out, "| Inventory says AMT | {} |", inventory.says_amt)?;
+        writeln!(out, "| Inventory AMT answered | {} |", inventory.answered)?;
+        writeln!(
+            out,
+            "| Dark (inventory says AMT, nothing answered) | {} |",
+            inventory.dark
+        )?;
+    }
     for c in &s.verdicts {
         writeln!(out, "| Verdict: {} | {} |", md(&c.name), c.count)?;
     }

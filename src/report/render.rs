@@ -227,7 +227,10 @@ fn judge_and_write(
     sink: &mut Box<dyn super::ReportSink + '_>,
     done: &mut Rendered,
 ) -> io::Result<()> {
-    let evaluation = judge.as_ref().map(|j| match &own_site {
+    // A dark computer is not judged, as in the scan that wrote it: nothing
+    // of the device was read. The tally still counts it, never as ready.
+    let dark = facts.status == Some(crate::facts::HostStatus::Dark);
+    let evaluation = judge.as_ref().filter(|_| !dark).map(|j| match &own_site {
         Some(site) => j.with_site(Some(site.clone())).judge_host(facts),
         None => j.judge_host(facts),
     });

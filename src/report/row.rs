@@ -100,7 +100,7 @@ impl Row {
     /// Whether anything answered at the address (for the summary).
     pub(crate) fn answered(&self) -> bool {
         match self.status {
-            Some(HostStatus::Unreachable | HostStatus::Silent) => false,
+            Some(HostStatus::Unreachable | HostStatus::Silent | HostStatus::Dark) => false,
             Some(_) => true,
             None => self.version.is_some(),
         }
@@ -163,6 +163,7 @@ pub(crate) fn status_label(status: HostStatus) -> &'static str {
         HostStatus::Silent => "silent",
         HostStatus::TlsUntrusted => "certificate not trusted",
         HostStatus::NotTried => "credentials not tried",
+        HostStatus::Dark => "dark: inventory says AMT, nothing answered",
     }
 }
 

@@ -34,6 +34,28 @@ pub(crate) struct SummaryBuilder {
     not_checked: HashMap<String, usize>,
     site: Option<SiteSummary>,
     notices: Vec<String>,
+    inventory_amt: InventoryAmtCounts,
+}
+
+/// The computers an inventory export says have AMT (`--host-facts` with
+/// Configuration Manager's AMT columns): how many, how many answered, how
+/// many stayed dark.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub(crate) struct InventoryAmtCounts {
+    pub says_amt: usize,
+    pub answered: usize,
+    pub dark: usize,
+}
+
+impl InventoryAmtCounts {
+    /// `inventory says AMT: 3; answered: 2; dark: 1`.
+    pub(crate) fn line(&self) -> String {
+        super::tally::inventory_amt_words(
+            self.says_amt as u64,
+            self.answered as u64,
+            self.dark as u64,
+        )
+    }
 }
 
 /// Run-wide notices kept: each is a conclusion about the whole run (the
@@ -145,6 +167,10 @@ pub(crate) struct Summary {
     /// credentials were rejected by the first 3 devices in a row: check them`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<String>,
+    /// The computers the inventory export says have AMT; absent when it
+    /// named none (or none was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory_amt: Option<InventoryAmtCounts>,
 }
 
 fn verdict_index(v: Option<Verdict>) -> usize {
@@ -201,6 +227,11 @@ impl SummaryBuilder {
 
     pub(crate) fn add(&mut self, report: &HostReport, row: &Row) {
         self.hosts += 1;
+        if let Some(answered) = super::tally::inventory_amt_seen(report) {
+            self.inventory_amt.says_amt += 1;
+            self.inventory_amt.answered += usize::from(answered);
+            self.inventory_amt.dark += usize::from(!answered);
+        }
         self.answered += usize::from(row.answered());
         self.amt_found += usize::from(row.amt_found());
         self.verdicts[verdict_index(row.verdict)] += 1;
@@ -331,6 +362,7 @@ impl SummaryBuilder {
             rollout: self.rollout(),
             partial,
             notices: self.notices.clone(),
+            inventory_amt: (self.inventory_amt.says_amt > 0).then_some(self.inventory_amt),
         }
     }
 }
@@ -437,6 +469,9 @@ impl Summary {
         kv("Hosts scanned", self.hosts.to_string());
         kv("Answered", self.answered.to_string());
         kv("AMT found", self.amt_found.to_string());
+        if let Some(inventory) = &self.inventory_amt {
+            kv("Inventory", inventory.line());
+        }
         kv("Verdicts", counts_line(&self.verdicts));
         if !self.amt_status.is_empty() {
             kv("AMT status", counts_line(&self.amt_status));

@@ -53,9 +53,50 @@ pub struct Counts {
     pub tls_untrusted: u64,
     /// AMT devices never offered the credentials after `--auth-fail-limit` tripped.
     pub not_tried: u64,
+    /// Computers the inventory says have AMT whose swept addresses all stayed
+    /// silent (status `dark`, listed without `--all`).
+    pub dark: u64,
+    /// Hosts the inventory export says have AMT (`--host-facts` with the
+    /// `SMS_AMTObject` or `AMTStatus` columns), answered or dark.
+    pub inventory_amt: u64,
+    /// Of those, the ones where something answered at the address.
+    pub inventory_amt_answered: u64,
+}
+
+/// Whether `report` is a computer the inventory export says has AMT:
+/// `Some(true)` when something answered at its address, `Some(false)` when
+/// it is dark. A named address that stayed silent while its computer
+/// answered at another is neither: the computer is counted where it
+/// answered.
+pub(crate) fn inventory_amt_seen(report: &HostReport) -> Option<bool> {
+    let status = report.facts.status;
+    if status == Some(HostStatus::Dark) {
+        return Some(false);
+    }
+    let says_amt = report
+        .facts
+        .inventory_amt
+        .as_ref()
+        .is_some_and(crate::facts::InventoryAmt::says_amt);
+    let answered = !matches!(status, Some(HostStatus::Silent | HostStatus::Unreachable))
+        || report.facts.amt.is_some();
+    (says_amt && answered).then_some(true)
+}
+
+/// `inventory says AMT: 12; answered: 9; dark: 3`: the summary's words for
+/// the computers an inventory export vouches for.
+pub(crate) fn inventory_amt_words(says: u64, answered: u64, dark: u64) -> String {
+    format!("inventory says AMT: {says}; answered: {answered}; dark: {dark}")
 }
 
 impl Counts {
+    /// The inventory's AMT computers in words, when the run had any.
+    pub fn inventory_amt_line(&self) -> Option<String> {
+        (self.inventory_amt > 0).then(|| {
+            inventory_amt_words(self.inventory_amt, self.inventory_amt_answered, self.dark)
+        })
+    }
+
     /// Hosts reported, silent addresses aside.
     pub fn reported(&self) -> u64 {
         self.ok
@@ -65,6 +106,7 @@ impl Counts {
             + self.error
             + self.not_amt
             + self.tls_untrusted
+            + self.dark
     }
 
     /// What was counted after `earlier`, a copy of these counts taken then.
@@ -85,6 +127,9 @@ impl Counts {
             silent: d(self.silent, earlier.silent),
             tls_untrusted: d(self.tls_untrusted, earlier.tls_untrusted),
             not_tried: d(self.not_tried, earlier.not_tried),
+            dark: d(self.dark, earlier.dark),
+            inventory_amt: d(self.inventory_amt, earlier.inventory_amt),
+            inventory_amt_answered: d(self.inventory_amt_answered, earlier.inventory_amt_answered),
         }
     }
 
@@ -100,7 +145,16 @@ impl Counts {
             Some(HostStatus::Silent) => &mut self.silent,
             Some(HostStatus::TlsUntrusted) => &mut self.tls_untrusted,
             Some(HostStatus::NotTried) => &mut self.not_tried,
+            Some(HostStatus::Dark) => &mut self.dark,
         } += 1;
+        match inventory_amt_seen(report) {
+            Some(true) => {
+                self.inventory_amt += 1;
+                self.inventory_amt_answered += 1;
+            }
+            Some(false) => self.inventory_amt += 1,
+            None => {}
+        }
         let version_read = report
             .facts
             .amt
@@ -200,13 +254,16 @@ impl Tally {
         // A silent address is no device, and something that is not AMT is
         // no AMT device. A named target that answered nothing is reported
         // unreachable: the user asked for it, so it is unread, not absent.
+        // A dark computer is an AMT machine the inventory vouches for that
+        // could not be read: unread, whatever --fail-on says.
         match report.facts.status {
             Some(
                 HostStatus::AuthFailed
                 | HostStatus::Error
                 | HostStatus::Unreachable
                 | HostStatus::TlsUntrusted
-                | HostStatus::NotTried,
+                | HostStatus::NotTried
+                | HostStatus::Dark,
             ) => self.unread += 1,
             Some(HostStatus::Ok) => self.read += 1,
             Some(HostStatus::NotAmt | HostStatus::Silent) | None => {}
@@ -222,7 +279,8 @@ impl Tally {
         let c = &self.counts;
         let hosts = [
             (c.not_ready > 0).then_some(Verdict::NotReady),
-            (c.unknown > 0).then_some(Verdict::Unknown),
+            // A dark computer has no verdict, and its readiness is not known.
+            (c.unknown > 0 || c.dark > 0).then_some(Verdict::Unknown),
         ];
         rules::exit_code(hosts.into_iter().flatten().chain(self.site))
     }
@@ -288,6 +346,45 @@ mod tests {
         );
         assert_eq!(tally.exit_code(), ExitCode::Unread);
         assert_eq!(tally.verdict_code(), ExitCode::Unknown);
+    }
+
+    #[test]
+    fn a_dark_computer_is_unread_under_every_fail_on_and_counted_apart() {
+        use crate::facts::InventoryAmt;
+        let says_amt = InventoryAmt {
+            version: Some("5.2.10".into()),
+            ..InventoryAmt::default()
+        };
+        let with_inventory = |status: HostStatus, verdict: Option<Verdict>| {
+            let Event::HostJudged(mut report) = host(status, verdict) else {
+                unreachable!()
+            };
+            report.facts.inventory_amt = Some(says_amt.clone());
+            Event::HostJudged(report)
+        };
+        for fail_on in [
+            FailOn::Unread,
+            FailOn::Error,
+            FailOn::Unknown,
+            FailOn::Warning,
+        ] {
+            let mut tally = Tally::new(fail_on);
+            tally.event(&with_inventory(HostStatus::Ok, Some(Verdict::Ready)));
+            assert_eq!(tally.exit_code(), ExitCode::Ready);
+            tally.event(&with_inventory(HostStatus::Dark, None));
+            // Silent addresses of computers the inventory does not vouch
+            // for count nowhere in its line.
+            tally.event(&host(HostStatus::Silent, None));
+            assert_eq!(tally.exit_code(), ExitCode::Unread, "{fail_on:?}");
+            assert_eq!(tally.verdict_code(), ExitCode::Unknown);
+            let c = tally.counts();
+            assert_eq!((c.dark, c.silent, c.reported()), (1, 1, 2));
+            assert_eq!(
+                c.inventory_amt_line().as_deref(),
+                Some("inventory says AMT: 2; answered: 1; dark: 1")
+            );
+        }
+        assert_eq!(Tally::default().counts().inventory_amt_line(), None);
     }
 
     #[test]

@@ -15,6 +15,10 @@
 //! Readings we took where the page is silent (the reason says which applied):
 //! - Nothing answered (silent, unreachable): Unknown, not Not Supported: a
 //!   scan cannot tell a computer that is switched off from one without AMT.
+//! - Dark (the inventory export says the computer has AMT, and nothing
+//!   answered at its addresses): Not Supported. "No AMT" is ruled out by the
+//!   inventory, and "cannot detect AMT by using the network interface" is
+//!   what the page says Not Supported means, a closed interface included.
 //! - Something answered on the AMT port but not as AMT: Not Supported.
 //! - AMT answered but refused the credentials given to `scan` (which stand for
 //!   Configuration Manager's AMT Provisioning and Discovery Account): Detected,
@@ -49,6 +53,14 @@ fn decide(record: &FactsRecord) -> (AmtStatus, &'static str) {
             return (
                 AmtStatus::Unknown,
                 "nothing answered on the AMT port: discovery cannot tell a switched-off computer from one without AMT",
+            )
+        }
+        // "About the AMT Status and Out of Band Management": Not Supported
+        // also covers a computer with AMT whose network interface is closed.
+        Some(HostStatus::Dark) => {
+            return (
+                AmtStatus::NotSupported,
+                "the inventory says this computer has AMT, but nothing answered on the AMT ports: discovery would find no AMT (its interface closed or off)",
             )
         }
         Some(HostStatus::NotAmt) => {

@@ -22,6 +22,9 @@ pub enum FactGroup {
     Read,
     /// What `scan` was given (the credentials' checks), not a device fact.
     Scan,
+    /// What Configuration Manager's own data says of the computer
+    /// (`--host-facts` with its AMT columns).
+    Inventory,
 }
 
 macro_rules! facts {
@@ -93,6 +96,7 @@ facts! {
     SiteRoleOs = "site.role_os", Site;
     SiteKbs = "site.site_kbs", Site;
     CredentialsPassword = "credentials.password", Scan;
+    InventoryAmt = "inventory_amt", Inventory;
 }
 
 impl FactId {
@@ -175,6 +179,12 @@ impl FactId {
             }
             FactId::SiteKbs => site.is_some_and(|s| s.site_kbs.is_some()),
             FactId::CredentialsPassword => record.credentials.is_some(),
+            FactId::InventoryAmt => record.inventory_amt.as_ref().is_some_and(|i| {
+                text(i.version.as_ref())
+                    || text(i.full_version.as_ref())
+                    || i.provisioning_state.is_some()
+                    || i.amt_status.is_some()
+            }),
         }
     }
 }

@@ -23,7 +23,7 @@ use super::target::{AMT_HTTPS_PORT, AMT_HTTP_PORT};
 use crate::amt::tls::Discovered;
 use crate::amt::{read_host_handed, AmtClient};
 use crate::facts::{AmtFacts, CredentialFacts, FactSource, FactsRecord, HostStatus};
-use crate::hostfacts::Inventory;
+use crate::hostfacts::{HeldSilent, Inventory, Settled};
 use crate::report::{Event, HostReport, SiteReport};
 use crate::rules::checks::provisioning_password::password_problems;
 use crate::rules::provisioning_cert::ProvisioningCert;
@@ -77,6 +77,53 @@ pub fn credential_facts(credentials: Option<&Credentials>) -> CredentialFacts {
 pub struct Events {
     rx: mpsc::Receiver<Event>,
     finished: bool,
+    /// With `--host-facts`: the silent addresses of computers the export
+    /// says have AMT, settled once every other host is done.
+    dark: Option<DarkTail>,
+}
+
+/// The end of a scan with an inventory: the held silent addresses, then
+/// what settling them gave, handed out one event at a time.
+#[derive(Debug)]
+struct DarkTail {
+    inventory: Arc<Inventory>,
+    held: Held,
+    settled: Option<std::collections::VecDeque<HostReport>>,
+}
+
+/// Silent addresses of computers the export says have AMT, kept back until
+/// the scan's end decides whether each computer is dark. Bounded by the
+/// export: at most its AMT computers' addresses (64 each), a few hundred
+/// bytes an address; no other address is held.
+type Held = Arc<Mutex<Vec<HeldSilent<HostReport>>>>;
+
+impl DarkTail {
+    /// The next settled report; the first call settles them all (every
+    /// sender is gone, so every address has been swept and read).
+    fn next(&mut self) -> Option<HostReport> {
+        let settled = self.settled.get_or_insert_with(|| {
+            let held = std::mem::take(
+                &mut *self
+                    .held
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            self.inventory
+                .settle_dark(held)
+                .into_iter()
+                .map(|s| match s {
+                    // Not judged, as a silent address is not: there is no
+                    // device fact to judge, and its status is never ready.
+                    Settled::Dark(record) => HostReport {
+                        facts: *record,
+                        evaluation: None,
+                    },
+                    Settled::Kept(report) => report,
+                })
+                .collect()
+        });
+        settled.pop_front()
+    }
 }
 
 impl Events {
@@ -91,6 +138,9 @@ impl Events {
         }
         match self.rx.poll_recv(cx) {
             Poll::Ready(None) => {
+                if let Some(report) = self.dark.as_mut().and_then(DarkTail::next) {
+                    return Poll::Ready(Some(Event::HostJudged(Box::new(report))));
+                }
                 self.finished = true;
                 Poll::Ready(Some(Event::Finished))
             }
@@ -131,7 +181,13 @@ pub async fn run(
     if let Some(site) = site {
         let _ = events.send(Event::SiteJudged(Box::new(site))).await;
     }
-    let host = Arc::new(HostStages::new(client, &options, events.clone()));
+    let held: Held = Arc::default();
+    let host = Arc::new(HostStages::new(
+        client,
+        &options,
+        events.clone(),
+        Arc::clone(&held),
+    ));
     let (found_tx, found_rx) = mpsc::channel::<Swept>(STAGE_DEPTH);
 
     // Names that did not resolve are hosts we cannot read: say so first.
@@ -148,11 +204,27 @@ pub async fn run(
         Some(d) => Some(Arc::new(Sweeper::new(d.clone()).await)),
         None => None,
     };
-    tokio::spawn(sweep_stage(plan, sweeper, found_tx, events.clone()));
+    let watch = options
+        .inventory
+        .clone()
+        .filter(|i| i.amt_machines() > 0)
+        .map(|inventory| (inventory, Arc::clone(&held)));
+    tokio::spawn(sweep_stage(
+        plan,
+        sweeper,
+        found_tx,
+        events.clone(),
+        watch.clone(),
+    ));
     tokio::spawn(inventory_stage(host, found_rx, events, options.concurrency));
     Events {
         rx,
         finished: false,
+        dark: watch.map(|(inventory, held)| DarkTail {
+            inventory,
+            held,
+            settled: None,
+        }),
     }
 }
 
@@ -161,6 +233,7 @@ async fn sweep_stage(
     sweeper: Option<Arc<Sweeper>>,
     found: mpsc::Sender<Swept>,
     events: mpsc::Sender<Event>,
+    watch: Option<(Arc<Inventory>, Held)>,
 ) {
     let Some(sweeper) = sweeper else {
         for target in plan.targets() {
@@ -190,16 +263,23 @@ async fn sweep_stage(
         if found.is_closed() {
             return;
         }
-        let (sweeper, found, events, unread) = (
+        let (sweeper, found, events, unread, watch) = (
             Arc::clone(&sweeper),
             found.clone(),
             events.clone(),
             Arc::clone(&unread),
+            watch.clone(),
         );
         tokio::spawn(async move {
             // Boxed so that its connect and timer state is freed once the
             // address is swept, and a task waiting for the inventory is small.
             let swept = Box::pin(sweeper.sweep(target)).await;
+            let ip = swept.target.addr.ip();
+            if let Some((inventory, _)) = &watch {
+                if !swept.open.is_empty() || swept.pong.is_some() {
+                    inventory.note_answered(ip);
+                }
+            }
             // A named address that stays silent goes on to be reported as
             // down: only what a block or range expands to is an empty address.
             if swept.is_silent() && !swept.target.named {
@@ -209,6 +289,17 @@ async fn sweep_stage(
                     facts: record,
                     evaluation: None,
                 };
+                // An address of a computer the inventory says has AMT waits
+                // for the scan's end: dark if none of its addresses answer.
+                if let Some((inventory, held)) = &watch {
+                    if inventory.note_silent(ip) {
+                        let rmcp = sweeper.opts.rmcp.then_some(sweeper.opts.rmcp_port);
+                        let (ports, refused) = port_words(&swept, rmcp);
+                        hold(held, ip, &swept.target.label, ports, refused, report);
+                        drop(permit);
+                        return;
+                    }
+                }
                 // The slot is held until the writer has it: a slow writer
                 // slows the sweep rather than piling up silent results.
                 let _ = events.send(Event::HostJudged(Box::new(report))).await;
@@ -246,10 +337,18 @@ struct HostStages {
     winrm: Option<Arc<crate::winrm::HostOptions>>,
     /// For the auth-limit notice, sent when a read trips it.
     events: mpsc::Sender<Event>,
+    /// Named targets that answered nothing, of computers the inventory
+    /// says have AMT: settled at the scan's end.
+    held: Held,
 }
 
 impl HostStages {
-    fn new(client: AmtClient, options: &PipelineOptions, events: mpsc::Sender<Event>) -> Self {
+    fn new(
+        client: AmtClient,
+        options: &PipelineOptions,
+        events: mpsc::Sender<Event>,
+        held: Held,
+    ) -> Self {
         Self {
             client,
             credentials: options.credentials.clone(),
@@ -265,6 +364,7 @@ impl HostStages {
             inventory: options.inventory.clone(),
             winrm: options.winrm.clone(),
             events,
+            held,
         }
     }
 
@@ -368,11 +468,23 @@ async fn inventory_stage(
         tokio::spawn(async move {
             let ip = swept.target.addr.ip();
             let down = swept.is_silent();
+            let words = down.then(|| {
+                (
+                    port_words(&swept, host.rmcp_port),
+                    swept.target.label.clone(),
+                )
+            });
             let record = host.read(swept).await;
             let record = host.enrich(record, ip, down).await;
             // The slot is for the network; judging is CPU alone.
             drop(permit);
             let report = host.judge(record);
+            if let (Some(((ports, refused), label)), Some(inventory)) = (words, &host.inventory) {
+                if inventory.note_silent(ip) {
+                    hold(&host.held, ip, &label, ports, refused, report);
+                    return;
+                }
+            }
             let _ = events.send(Event::HostJudged(Box::new(report))).await;
         });
     }
@@ -382,6 +494,17 @@ async fn inventory_stage(
 /// ports refused and which stayed silent, so the admin can tell a machine
 /// that is off from a firewall.
 fn down_record(swept: &Swept, rmcp_port: Option<u16>) -> FactsRecord {
+    let (words, _) = port_words(swept, rmcp_port);
+    let mut record = FactsRecord::new(&swept.target.label);
+    record.status = Some(HostStatus::Unreachable);
+    record.error = Some(format!("named target is down or filtered: {words}"));
+    record
+}
+
+/// What the sweep saw of an address that answered nothing, in words
+/// (`TCP 16992 refused, TCP 16993 no answer, no RMCP pong on UDP 623`), and
+/// whether a port refused (the host's own stack answered: it is on).
+fn port_words(swept: &Swept, rmcp_port: Option<u16>) -> (String, bool) {
     let target = &swept.target;
     let ports = if target.port_given {
         vec![target.addr.port()]
@@ -401,13 +524,22 @@ fn down_record(swept: &Swept, rmcp_port: Option<u16>) -> FactsRecord {
     if let Some(port) = rmcp_port {
         parts.push(format!("no RMCP pong on UDP {port}"));
     }
-    let mut record = FactsRecord::new(&target.label);
-    record.status = Some(HostStatus::Unreachable);
-    record.error = Some(format!(
-        "named target is down or filtered: {}",
-        parts.join(", ")
-    ));
-    record
+    let refused = ports.iter().any(|p| swept.refused.contains(p));
+    (parts.join(", "), refused)
+}
+
+/// Keeps a silent address's report back for the scan's end.
+fn hold(held: &Held, ip: IpAddr, label: &str, ports: String, refused: bool, report: HostReport) {
+    let mut held = held
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    held.push(HeldSilent {
+        ip,
+        label: label.to_string(),
+        ports,
+        refused,
+        held: report,
+    });
 }
 
 /// Reads the Windows beside a device over WinRM, on the scanned address or
@@ -661,6 +793,7 @@ mod tests {
         let mut events = Events {
             rx,
             finished: false,
+            dark: None,
         };
         tx.send(Event::HostStarted).await.unwrap();
         drop(tx);

@@ -27,6 +27,12 @@ fn loud(msg: &str) {
 /// Outside the namespace: re-runs `test` inside a new one and returns false.
 /// Inside: returns true, with loopback up and `nft_rules` loaded.
 fn enter_netns(test: &str, nft_rules: &str) -> bool {
+    enter_netns_from(module_path!(), test, nft_rules)
+}
+
+/// [`enter_netns`] for a test of another module of this binary, named by
+/// that module's `module_path!()`.
+pub(crate) fn enter_netns_from(module_path: &str, test: &str, nft_rules: &str) -> bool {
     if std::env::var_os(INSIDE).is_some() {
         let up = Command::new("ip")
             .args(["link", "set", "lo", "up"])
@@ -64,7 +70,7 @@ fn enter_netns(test: &str, nft_rules: &str) -> bool {
     }
     let exe = std::env::current_exe().unwrap();
     // The harness names a test by its path below the crate: this module's.
-    let module = module_path!().split_once("::").map_or("", |(_, rest)| rest);
+    let module = module_path.split_once("::").map_or("", |(_, rest)| rest);
     let qualified = format!("{module}::{test}");
     let out = Command::new("unshare")
         .arg("-n")

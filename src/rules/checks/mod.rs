@@ -316,6 +316,7 @@ checks! {
     "provisioning-state" => ProvisioningState(provisioning_state),
     "provisioning-mode" => ProvisioningMode(provisioning_mode),
     "network-interface" => NetworkInterface(network_interface),
+    "inventory-agrees" => InventoryAgrees(inventory_agrees),
     "remote-configuration" => RemoteConfiguration(remote_configuration),
     "provisioning-root-hash" => ProvisioningRootHash(provisioning_root_hash),
     "dns-suffix" => DnsSuffix(dns_suffix),
