@@ -22,6 +22,8 @@ pub enum FactGroup {
     Read,
     /// What `scan` was given (the credentials' checks), not a device fact.
     Scan,
+    /// What DNS answered for the device's names.
+    Dns,
 }
 
 macro_rules! facts {
@@ -93,6 +95,11 @@ facts! {
     SiteRoleOs = "site.role_os", Site;
     SiteKbs = "site.site_kbs", Site;
     CredentialsPassword = "credentials.password", Scan;
+    DnsProvisionServer = "dns.provision_server", Dns;
+    DnsServicePoint = "dns.service_point", Dns;
+    DnsAmtFqdn = "dns.amt_fqdn", Dns;
+    DnsReverse = "dns.reverse", Dns;
+    DnsCertificateName = "dns.certificate_name", Dns;
 }
 
 impl FactId {
@@ -122,6 +129,7 @@ impl FactId {
         let amt = record.amt.as_ref();
         let host = record.host.as_ref();
         let site = record.site.as_ref();
+        let dns = record.dns.as_ref();
         let text = |value: Option<&String>| value.is_some_and(|s| !s.trim().is_empty());
         match self {
             FactId::ReadStatus => record.status.is_some(),
@@ -175,6 +183,11 @@ impl FactId {
             }
             FactId::SiteKbs => site.is_some_and(|s| s.site_kbs.is_some()),
             FactId::CredentialsPassword => record.credentials.is_some(),
+            FactId::DnsProvisionServer => dns.is_some_and(|d| d.provision_server.is_some()),
+            FactId::DnsServicePoint => dns.is_some_and(|d| d.service_point.is_some()),
+            FactId::DnsAmtFqdn => dns.is_some_and(|d| d.amt_fqdn.is_some()),
+            FactId::DnsReverse => dns.is_some_and(|d| d.reverse.is_some()),
+            FactId::DnsCertificateName => dns.is_some_and(|d| d.certificate_name.is_some()),
         }
     }
 }
