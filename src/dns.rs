@@ -85,7 +85,10 @@ pub fn parse_server(text: &str) -> Result<SocketAddr, String> {
         .map_err(|_| {
             format!(
                 "`{}` is not a DNS server address: give ADDR, ADDR:PORT or [IPv6]:PORT",
-                crate::text::clean(text).chars().take(60).collect::<String>()
+                crate::text::clean(text)
+                    .chars()
+                    .take(60)
+                    .collect::<String>()
             )
         })
 }
@@ -158,7 +161,12 @@ impl DnsChecker {
         let resolver = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
             .with_options(opts)
             .build()
-            .map_err(|e| format!("cannot set up the DNS resolver: {}", one_line(&e.to_string())))?;
+            .map_err(|e| {
+                format!(
+                    "cannot set up the DNS resolver: {}",
+                    one_line(&e.to_string())
+                )
+            })?;
         let provision_server_name = site
             .and_then(|s| s.provision_server_name.as_deref())
             .map(str::trim)
@@ -268,9 +276,7 @@ impl DnsChecker {
             resolver: self.label.clone(),
             at: now_rfc3339(),
             scanned_address: Some(ip),
-            service_point: provision_server
-                .as_ref()
-                .and(self.service_point.clone()),
+            service_point: provision_server.as_ref().and(self.service_point.clone()),
             provision_server,
             amt_fqdn,
             reverse,
@@ -424,8 +430,16 @@ impl DnsChecker {
 /// AMT's FQDN as it reports it: HostName.DomainName.
 pub fn amt_fqdn(record: &FactsRecord) -> Option<String> {
     let amt = record.amt.as_ref()?;
-    let host = amt.hostname.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-    let domain = amt.domain.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    let host = amt
+        .hostname
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())?;
+    let domain = amt
+        .domain
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())?;
     Some(format!("{}.{}", host, domain.trim_matches('.')))
 }
 
@@ -462,7 +476,10 @@ fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -472,11 +489,22 @@ mod tests {
 
     #[test]
     fn server_addresses_take_a_default_port() {
-        assert_eq!(parse_server("10.0.0.2").unwrap(), "10.0.0.2:53".parse().unwrap());
-        assert_eq!(parse_server("127.0.0.1:5353").unwrap(), "127.0.0.1:5353".parse().unwrap());
-        assert_eq!(parse_server("[::1]:5353").unwrap(), "[::1]:5353".parse().unwrap());
+        assert_eq!(
+            parse_server("10.0.0.2").unwrap(),
+            "10.0.0.2:53".parse().unwrap()
+        );
+        assert_eq!(
+            parse_server("127.0.0.1:5353").unwrap(),
+            "127.0.0.1:5353".parse().unwrap()
+        );
+        assert_eq!(
+            parse_server("[::1]:5353").unwrap(),
+            "[::1]:5353".parse().unwrap()
+        );
         assert_eq!(parse_server("::1").unwrap(), "[::1]:53".parse().unwrap());
-        assert!(parse_server("dns.example.com").unwrap_err().contains("not a DNS server"));
+        assert!(parse_server("dns.example.com")
+            .unwrap_err()
+            .contains("not a DNS server"));
     }
 
     #[test]
@@ -488,10 +516,14 @@ mod tests {
     #[test]
     fn the_certificate_name_is_a_san_or_a_host_like_common_name() {
         let record = |cert: serde_json::Value| -> FactsRecord {
-            serde_json::from_value(serde_json::json!({"target": "t", "amt": {"tls": {"certificate": cert}}}))
-                .unwrap()
+            serde_json::from_value(
+                serde_json::json!({"target": "t", "amt": {"tls": {"certificate": cert}}}),
+            )
+            .unwrap()
         };
-        let r = record(serde_json::json!({"common_name": "x.example.com", "san_dns": ["*.w.example.com", "a.example.com"]}));
+        let r = record(
+            serde_json::json!({"common_name": "x.example.com", "san_dns": ["*.w.example.com", "a.example.com"]}),
+        );
         assert_eq!(certificate_name(&r).as_deref(), Some("a.example.com"));
         let r = record(serde_json::json!({"common_name": "a.example.com"}));
         assert_eq!(certificate_name(&r).as_deref(), Some("a.example.com"));

@@ -136,6 +136,48 @@ pub struct ScanArgs {
     pub site: SiteFactsArgs,
     #[command(flatten)]
     pub winrm: super::winrm::WinrmArgs,
+    #[command(flatten)]
+    pub dns: DnsArgs,
+}
+
+/// How the provisioning path's DNS lookups are made.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DnsArgs {
+    /// Ask this DNS server (ADDR, ADDR:PORT or [IPv6]:PORT) instead of the
+    /// system's.
+    ///
+    /// For a scanner outside the estate: the names AMT and the out of band
+    /// service point use are those of the estate's own DNS.
+    #[arg(long, value_name = "ADDR[:PORT]", help_heading = heading::DNS, conflicts_with = "no_dns")]
+    pub dns_server: Option<String>,
+    /// Make no DNS lookups: the provisioning path rules (PATH-*) are then
+    /// not checked.
+    #[arg(long, env = "AMTREADY_NO_DNS", help_heading = heading::DNS)]
+    pub no_dns: bool,
+    /// Seconds allowed for each DNS lookup.
+    #[arg(long, value_name = "SECS", default_value_t = amtready::dns::DEFAULT_TIMEOUT.as_secs_f64(), help_heading = heading::DNS, hide_short_help = true)]
+    pub dns_timeout: f64,
+}
+
+impl DnsArgs {
+    /// The resolver's options; `None` with `--no-dns`.
+    pub fn options(&self) -> Result<Option<amtready::dns::DnsOptions>, String> {
+        if self.no_dns {
+            return Ok(None);
+        }
+        let server = match &self.dns_server {
+            Some(text) => Some(amtready::dns::parse_server(text)?),
+            None => None,
+        };
+        let Some(timeout) = secs(self.dns_timeout).filter(|t| !t.is_zero()) else {
+            return Err("--dns-timeout must be above 0 and at most 3600 seconds".into());
+        };
+        Ok(Some(amtready::dns::DnsOptions {
+            server,
+            timeout,
+            ..amtready::dns::DnsOptions::default()
+        }))
+    }
 }
 
 /// How the discovery sweep runs and what the run reports.
@@ -272,6 +314,10 @@ pub fn run(args: &ScanArgs) -> ExitCode {
     } else {
         None
     };
+    let dns = match args.dns.options() {
+        Ok(d) => d,
+        Err(e) => return input_error(e),
+    };
     execute(
         input,
         credentials,
@@ -279,6 +325,7 @@ pub fn run(args: &ScanArgs) -> ExitCode {
         &args.sweep,
         site,
         winrm,
+        dns,
         true,
     )
 }
@@ -297,6 +344,7 @@ pub fn execute(
     sweep: &SweepArgs,
     site: Option<SiteFacts>,
     winrm: Option<Arc<amtready::winrm::HostOptions>>,
+    dns: Option<amtready::dns::DnsOptions>,
     warn_without_password: bool,
 ) -> ExitCode {
     let judge = if read.no_rules {
@@ -311,6 +359,7 @@ pub fn execute(
         Ok(c) => c,
         Err(code) => return code,
     };
+    let dns_site = site.clone();
     let site_report = site.map(|facts| SiteReport {
         facts,
         evaluation: judge.as_ref().and_then(|j| j.judge_site()),
@@ -351,6 +400,16 @@ pub fn execute(
     let plan = match runtime.block_on(Plan::build(&input)) {
         Ok(p) => Arc::new(p),
         Err(e) => return input_error(e),
+    };
+    // The service point's FQDN is resolved here, once, before any device.
+    let dns = match dns {
+        Some(options) => {
+            match runtime.block_on(amtready::dns::DnsChecker::new(&options, dns_site.as_ref())) {
+                Ok(checker) => Some(Arc::new(checker)),
+                Err(e) => return input_error(e),
+            }
+        }
+        None => None,
     };
     let tofu = client_tofu.clone();
     // Said once every input is known good, so a usage error is never
@@ -424,6 +483,7 @@ pub fn execute(
         inventory: inventory.clone(),
         provisioning_cert,
         winrm,
+        dns,
     };
 
     let bar = ProgressBar::new(plan.total(), !read.no_progress);

@@ -164,6 +164,7 @@ const RECORD_KEYS: &[&str] = &[
     "host",
     "site",
     "credentials",
+    "dns",
     "configmgr",
     "verdict",
     "findings",

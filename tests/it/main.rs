@@ -10,6 +10,7 @@ mod common;
 mod captures;
 mod cert;
 mod client_vs_mock;
+mod dns_path;
 mod e2e_scan;
 mod e2e_tls;
 mod files;

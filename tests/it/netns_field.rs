@@ -91,6 +91,7 @@ fn enter_netns(test: &str, nft_rules: &str) -> bool {
 
 fn amtready(args: &[String]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_amtready"))
+        .env("AMTREADY_NO_DNS", "1")
         .args(args)
         .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
         .env_remove("AMTREADY_LOG")
