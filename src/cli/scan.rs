@@ -148,11 +148,11 @@ pub struct DnsArgs {
     ///
     /// For a scanner outside the estate: the names AMT and the out of band
     /// service point use are those of the estate's own DNS.
-    #[arg(long, value_name = "ADDR[:PORT]", help_heading = heading::DNS, conflicts_with = "no_dns")]
+    #[arg(long, value_name = "ADDR[:PORT]", help_heading = heading::DNS)]
     pub dns_server: Option<String>,
     /// Make no DNS lookups: the provisioning path rules (PATH-*) are then
     /// not checked.
-    #[arg(long, env = "AMTREADY_NO_DNS", help_heading = heading::DNS)]
+    #[arg(long, env = "AMTREADY_NO_DNS", value_parser = clap::builder::FalseyValueParser::new(), help_heading = heading::DNS)]
     pub no_dns: bool,
     /// Seconds allowed for each DNS lookup.
     #[arg(long, value_name = "SECS", default_value_t = amtready::dns::DEFAULT_TIMEOUT.as_secs_f64(), help_heading = heading::DNS, hide_short_help = true)]
@@ -163,6 +163,11 @@ impl DnsArgs {
     /// The resolver's options; `None` with `--no-dns`.
     pub fn options(&self) -> Result<Option<amtready::dns::DnsOptions>, String> {
         if self.no_dns {
+            if self.dns_server.is_some() {
+                // Checked here, not by clap: the environment's "0" is a
+                // value too, and must not clash with --dns-server.
+                return Err("--dns-server and --no-dns (or AMTREADY_NO_DNS) contradict each other: give one".into());
+            }
             return Ok(None);
         }
         let server = match &self.dns_server {
@@ -324,10 +329,18 @@ pub fn run(args: &ScanArgs) -> ExitCode {
         &args.read,
         &args.sweep,
         site,
-        winrm,
-        dns,
+        Beside { winrm, dns },
         true,
     )
+}
+
+/// What a scan reads beside AMT itself: the Windows host over WinRM, and DNS.
+#[derive(Debug, Default)]
+pub struct Beside {
+    /// `--winrm`.
+    pub winrm: Option<Arc<amtready::winrm::HostOptions>>,
+    /// The DNS lookups; `None` with `--no-dns`.
+    pub dns: Option<amtready::dns::DnsOptions>,
 }
 
 /// Bound on resolving each host name, once, before the scan starts.
@@ -343,10 +356,10 @@ pub fn execute(
     read: &ReadArgs,
     sweep: &SweepArgs,
     site: Option<SiteFacts>,
-    winrm: Option<Arc<amtready::winrm::HostOptions>>,
-    dns: Option<amtready::dns::DnsOptions>,
+    beside: Beside,
     warn_without_password: bool,
 ) -> ExitCode {
+    let Beside { winrm, dns } = beside;
     let judge = if read.no_rules {
         None
     } else {
