@@ -21,8 +21,10 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::Duration;
 
+use hickory_server::net::runtime::Time;
 use hickory_server::proto::rr::{LowerName, Name};
 use hickory_server::proto::serialize::txt::Parser;
+use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneHandler, ZoneType};
 use hickory_server::Server;
@@ -137,10 +139,36 @@ const REVERSE: &str = "
 4 3600 IN PTR amt-post.corp.example.com.
 ";
 
+/// The questions the server was asked (`name TYPE`), counted.
+type Asked = Arc<std::sync::Mutex<BTreeMap<String, usize>>>;
+
+/// The zones, counting every question before answering it.
+struct Counting {
+    catalog: Catalog,
+    asked: Asked,
+}
+
+#[async_trait::async_trait]
+impl RequestHandler for Counting {
+    async fn handle_request<R: ResponseHandler, T: Time>(
+        &self,
+        request: &Request,
+        response_handle: R,
+    ) -> ResponseInfo {
+        if let Ok(info) = request.request_info() {
+            let key = format!("{} {}", info.query.name(), info.query.query_type());
+            *self.asked.lock().unwrap().entry(key).or_default() += 1;
+        }
+        self.catalog
+            .handle_request::<R, T>(request, response_handle)
+            .await
+    }
+}
+
 /// An authoritative server for the zones on 127.0.0.1, UDP and TCP on one
-/// port; its address, and the server (dropping it does not stop it: call
-/// `shutdown_gracefully`).
-async fn dns_server() -> (SocketAddr, Server<Catalog>) {
+/// port; its address, the questions it gets, and the server (dropping it
+/// does not stop it: call `shutdown_gracefully`).
+async fn dns_server() -> (SocketAddr, Asked, Server<Counting>) {
     let mut catalog = Catalog::new();
     for (origin, text) in [
         ("corp.example.com.", CORP),
@@ -161,10 +189,14 @@ async fn dns_server() -> (SocketAddr, Server<Catalog>) {
     let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = udp.local_addr().unwrap();
     let tcp = tokio::net::TcpListener::bind(addr).await.unwrap();
-    let mut server = Server::new(catalog);
+    let asked = Asked::default();
+    let mut server = Server::new(Counting {
+        catalog,
+        asked: Arc::clone(&asked),
+    });
     server.register_socket(udp);
     server.register_listener(tcp, Duration::from_secs(5), 65_535);
-    (addr, server)
+    (addr, asked, server)
 }
 
 /// One device: its address's last octet, profile, names and suffixes.
@@ -357,7 +389,7 @@ async fn each_path_finding_is_where_the_zone_makes_it_true_and_validate_agrees_w
     if !enter_netns(NAME) {
         return;
     }
-    let (dns, mut server) = dns_server().await;
+    let (dns, asked, mut server) = dns_server().await;
     let fleet = start_devices().await;
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site.toml");
@@ -437,6 +469,17 @@ async fn each_path_finding_is_where_the_zone_makes_it_true_and_validate_agrees_w
         recs["10.77.1.5"]["dns"]["provision_server"]["suffix_from"],
         "amt.trusted_dns_suffix"
     );
+
+    // Each distinct name once per run: two devices complete ProvisionServer
+    // with corp.example.com, and the service point is resolved before any.
+    let asked = asked.lock().unwrap().clone();
+    for question in [
+        "provisionserver.corp.example.com. A",
+        "provisionserver.wrong.example.com. A",
+        "oobsp.corp.example.com. A",
+    ] {
+        assert_eq!(asked.get(question), Some(&1), "{question}: {asked:?}");
+    }
 
     // The saved scan judged again with the DNS server gone: the same findings.
     server.shutdown_gracefully().await.unwrap();
