@@ -42,35 +42,43 @@ table inet field {
 NFT
 ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d)
+mock_pid= dns_pid=
 trap 'kill -INT "$mock_pid" "$dns_pid" 2>/dev/null || true; sleep 0.5; rm -rf "$work"' EXIT
 
 profiles=amt-2.6,amt-3.2.1,amt-4.2,amt-5.2.10,amt-6.2,amt-7.1,amt-8.1,amt-11.8,amt-15.0,amt-16.1
-"$bin/mock-amt" fleet --count 4096 --first 10.79.0.1 --allow-non-loopback --profiles "$profiles" \
+"$bin/mock-amt" fleet --count 4096 --first 10.79.0.1 --allow-non-loopback --numbered-hostnames --profiles "$profiles" \
   --lockout-threshold 0 --write-ca "$work/ca.pem" --manifest "$work/manifest.jsonl" >"$work/fleet.out" 2>"$work/fleet.err" &
 mock_pid=$!
 
+for _ in $(seq 1 600); do
+  [ "$(grep -c '^listening' "$work/fleet.out" || true)" -ge 4096 ] && break
+  sleep 0.1
+done
+[ "$(grep -c '^listening' "$work/fleet.out" || true)" -ge 4096 ] || { cat "$work/fleet.err"; exit 1; }
+# The zones, from the fleet's truth: each device's own host record and PTR,
+# ProvisionServer as an alias of the service point.
 python3 - "$work" <<'PY'
-import sys
+import json, sys
 work = sys.argv[1]
 soa = "@ 3600 IN SOA ns.corp.example.com. hostmaster.corp.example.com. 1 3600 600 86400 60\n@ 3600 IN NS ns.corp.example.com.\n"
+devices = [json.loads(l) for l in open(f"{work}/manifest.jsonl")]
 with open(f"{work}/corp.zone", "w") as z:
     z.write(soa + "ns 3600 IN A 127.0.0.1\noobsp 3600 IN A 10.79.255.250\nProvisionServer 3600 IN CNAME oobsp\n")
-    for i, host in enumerate(["ws-amt26", "ws-amt321", "nb-amt42", "ws-amt5210", "ws-amt62",
-                              "ws-amt71", "ws-amt81", "nb-amt118", "nb-amt150", "nb-amt161"]):
-        z.write(f"{host} 3600 IN A 10.79.0.{i + 1}\n")
+    for d in devices:
+        z.write(f"{d['hostname']} 3600 IN A {d['address']}\n")
 with open(f"{work}/reverse.zone", "w") as z:
     z.write(soa)
-    for n in range(1, 4097):
-        z.write(f"{n % 256}.{n // 256} 3600 IN PTR dev-{n}.corp.example.com.\n")
+    for d in devices:
+        a, b, c, e = d["address"].split(".")
+        z.write(f"{e}.{c} 3600 IN PTR {d['hostname']}.{d['domain']}.\n")
 PY
 "$bin/examples/dns_zone" 127.0.0.1:5353 "corp.example.com.=$work/corp.zone" \
   "79.10.in-addr.arpa.=$work/reverse.zone" >"$work/dns.out" 2>"$work/dns.err" &
 dns_pid=$!
-for _ in $(seq 1 600); do
-  [ "$(grep -c '^listening' "$work/fleet.out" || true)" -ge 4096 ] && grep -q '^listening' "$work/dns.out" && break
+for _ in $(seq 1 100); do
+  grep -q '^listening' "$work/dns.out" && break
   sleep 0.1
 done
-[ "$(grep -c '^listening' "$work/fleet.out" || true)" -ge 4096 ] || { cat "$work/fleet.err"; exit 1; }
 grep -q '^listening' "$work/dns.out" || { cat "$work/dns.err"; exit 1; }
 printf 'service_point_fqdn = "oobsp.corp.example.com"\n' >"$work/site.toml"
 

@@ -140,6 +140,7 @@ async fn field_fleet() -> (mock_amt::Fleet, Vec<ManifestEntry>) {
         closed_every: Some(10),
         fault_every: vec![(13, Fault::Http500)],
         wrong_password_every: Some(7),
+        numbered_hostnames: false,
     };
     let configs: Vec<DeviceConfig> = mock_amt::round_robin(&addrs, 16992, &profiles)
         .into_iter()
