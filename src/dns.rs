@@ -337,7 +337,12 @@ impl DnsChecker {
 
     /// A forward (A and AAAA) lookup of `name`, fully qualified.
     async fn forward(&self, name: &str) -> DnsLookup {
-        let shown = name.trim_end_matches('.').to_string();
+        // The name comes from the device: kept printable and no longer than
+        // a DNS name can be (253), plus a little to show it was longer.
+        let shown: String = crate::text::clean(name.trim_end_matches('.'))
+            .chars()
+            .take(260)
+            .collect();
         let mut out = DnsLookup {
             name: shown.clone(),
             ..DnsLookup::default()
