@@ -243,8 +243,16 @@ impl DnsChecker {
             if provisioned {
                 return None;
             }
-            let (suffix, pki) = amt.provisioning_dns_suffix()?;
-            Some(self.provision_server(suffix, pki).await)
+            match amt.provisioning_dns_suffix() {
+                Some((suffix, pki)) => Some(self.provision_server(suffix, pki).await),
+                // An FQDN or an address needs no suffix.
+                None if self.provision_server_name.contains('.')
+                    || self.provision_server_name.contains(':') =>
+                {
+                    Some(self.provision_server("", false).await)
+                }
+                None => None,
+            }
         };
         let fqdn = amt_fqdn(record);
         let forward = async {
@@ -287,30 +295,18 @@ impl DnsChecker {
     /// The provisioning server name AMT would ask for with `suffix`: asked
     /// once per run and name.
     async fn provision_server(&self, suffix: &str, pki: bool) -> DnsLookup {
-        let configured = self.provision_server_name.as_str();
-        let suffix_from = Some(
-            if pki {
-                "amt.trusted_dns_suffix"
-            } else {
-                "amt.dhcp_dns_suffix"
-            }
-            .to_string(),
-        );
-        // An address needs no DNS, and AMT uses an FQDN as it is.
-        if let Ok(ip) = configured.parse::<IpAddr>() {
-            return DnsLookup {
-                name: configured.to_string(),
-                answer: DnsAnswer::Found,
-                addresses: vec![ip],
-                ..DnsLookup::default()
+        let (name, suffix_from) =
+            match provision_server_name(&self.provision_server_name, suffix, pki) {
+                ProvisionServerName::Address(ip) => {
+                    return DnsLookup {
+                        name: ip.to_string(),
+                        answer: DnsAnswer::Found,
+                        addresses: vec![ip],
+                        ..DnsLookup::default()
+                    }
+                }
+                ProvisionServerName::Name { name, suffix_from } => (name, suffix_from),
             };
-        }
-        let (name, suffix_from) = if configured.contains('.') {
-            (configured.to_string(), None)
-        } else {
-            let suffix = suffix.trim().trim_matches('.');
-            (format!("{configured}.{suffix}"), suffix_from)
-        };
         let key = name.to_ascii_lowercase();
         let cell = {
             let mut remembered = self
@@ -432,6 +428,43 @@ impl DnsChecker {
     }
 }
 
+/// What AMT does with the provisioning server value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ProvisionServerName {
+    /// An address: no DNS.
+    Address(IpAddr),
+    /// A name to look up, and the suffix fact that completed it (none for
+    /// an FQDN, used as it is).
+    Name {
+        name: String,
+        suffix_from: Option<String>,
+    },
+}
+
+/// The provisioning server value as AMT uses it: an address as it is, a
+/// name with a dot as an FQDN, a short name completed with `suffix` (the
+/// PKI DNS suffix when `pki`, else DHCP option 15's).
+fn provision_server_name(configured: &str, suffix: &str, pki: bool) -> ProvisionServerName {
+    if let Ok(ip) = configured.parse::<IpAddr>() {
+        return ProvisionServerName::Address(ip);
+    }
+    if configured.contains('.') {
+        return ProvisionServerName::Name {
+            name: configured.to_string(),
+            suffix_from: None,
+        };
+    }
+    let from = if pki {
+        "amt.trusted_dns_suffix"
+    } else {
+        "amt.dhcp_dns_suffix"
+    };
+    ProvisionServerName::Name {
+        name: format!("{configured}.{}", suffix.trim().trim_matches('.')),
+        suffix_from: Some(from.to_string()),
+    }
+}
+
 /// AMT's FQDN as it reports it: HostName.DomainName.
 pub fn amt_fqdn(record: &FactsRecord) -> Option<String> {
     let amt = record.amt.as_ref()?;
@@ -510,6 +543,35 @@ mod tests {
         assert!(parse_server("dns.example.com")
             .unwrap_err()
             .contains("not a DNS server"));
+    }
+
+    #[test]
+    fn the_provisioning_server_value_is_used_as_amt_uses_it() {
+        assert_eq!(
+            provision_server_name("ProvisionServer", "corp.example.com.", false),
+            ProvisionServerName::Name {
+                name: "ProvisionServer.corp.example.com".into(),
+                suffix_from: Some("amt.dhcp_dns_suffix".into())
+            }
+        );
+        assert_eq!(
+            provision_server_name("oob", "pki.example.com", true),
+            ProvisionServerName::Name {
+                name: "oob.pki.example.com".into(),
+                suffix_from: Some("amt.trusted_dns_suffix".into())
+            }
+        );
+        assert_eq!(
+            provision_server_name("oobsp.corp.example.com", "other.example.com", false),
+            ProvisionServerName::Name {
+                name: "oobsp.corp.example.com".into(),
+                suffix_from: None
+            }
+        );
+        assert_eq!(
+            provision_server_name("10.0.0.10", "corp.example.com", false),
+            ProvisionServerName::Address("10.0.0.10".parse().unwrap())
+        );
     }
 
     #[test]
