@@ -834,6 +834,30 @@ mod tests {
     }
 
     #[test]
+    fn dns_facts_round_trip_and_a_record_without_them_still_loads() {
+        let old: FactsRecord =
+            serde_json::from_str(r#"{"target": "10.0.0.5", "amt": {"version": "7.1.91"}}"#)
+                .unwrap();
+        assert_eq!(old.dns, None);
+        let json = r#"{"target": "10.0.0.5", "dns": {"resolver": "10.0.0.2:53",
+            "at": "2026-12-07T15:00:00Z", "scanned_address": "10.0.0.5",
+            "provision_server": {"name": "ProvisionServer.corp.example.com",
+                                 "suffix_from": "amt.dhcp_dns_suffix", "answer": "found",
+                                 "addresses": ["10.0.0.10"]},
+            "reverse": {"name": "10.0.0.5", "answer": "no_record"}}}"#;
+        let rec: FactsRecord = serde_json::from_str(json).unwrap();
+        let dns = rec.dns.as_ref().unwrap();
+        assert_eq!(
+            dns.provision_server.as_ref().unwrap().answer,
+            DnsAnswer::Found
+        );
+        assert_eq!(dns.reverse.as_ref().unwrap().answer, DnsAnswer::NoRecord);
+        let back: FactsRecord =
+            serde_json::from_str(&serde_json::to_string(&rec).unwrap()).unwrap();
+        assert_eq!(back, rec);
+    }
+
+    #[test]
     fn provisioning_mode_meaning_depends_on_release() {
         assert_eq!(
             ProvisioningMode::from_wire(1, Some(5)),
