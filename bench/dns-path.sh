@@ -11,8 +11,8 @@
 # server) on 127.0.0.1:5353 serves corp.example.com (ProvisionServer, the
 # devices' host names) and 79.10.in-addr.arpa (a PTR record per device).
 # Then it times `amtready scan 10.79.0.0/16 --rate 20000` with --no-dns and
-# with --dns-server 127.0.0.1:5353, alternated ROUNDS times, and counts the
-# lookups the DNS runs recorded. Never run by CI: figures go in
+# with --dns-server 127.0.0.1:5353, and with a DNS server that drops every
+# query, alternated ROUNDS times, and counts the lookups the runs recorded. Never run by CI: figures go in
 # docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -98,7 +98,9 @@ names=()
 for r in $(seq 1 "$rounds"); do
   timed_scan "nodns-$r" --no-dns
   timed_scan "dns-$r" --dns-server 127.0.0.1:5353
-  names+=("nodns-$r" "dns-$r")
+  # A server whose address drops every query (in the nftables drop range).
+  timed_scan "dropped-$r" --dns-server 10.79.255.53
+  names+=("nodns-$r" "dns-$r" "dropped-$r")
 done
 
 python3 - "$work" "${names[@]}" <<'PY'

@@ -17,6 +17,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,6 +48,11 @@ pub const DEFAULT_IN_FLIGHT: usize = 32;
 /// Most addresses or names kept from one answer: a record is bounded
 /// whatever a zone holds.
 const MAX_ANSWERS: usize = 16;
+
+/// Lookups in a row that may go unanswered before the rest of the run asks
+/// no more: a resolver that drops every query would otherwise cost each
+/// device its timeouts, minutes on a large scan, for facts that stay unknown.
+const MAX_UNANSWERED_IN_A_ROW: u32 = 16;
 
 /// Most distinct provisioning server names remembered: one per DNS suffix,
 /// so an estate has a handful; past this a name is asked again.
@@ -103,6 +109,8 @@ pub struct DnsChecker {
     provision_server_name: String,
     service_point: Option<ServicePointFacts>,
     remembered: Mutex<HashMap<String, Arc<OnceCell<DnsLookup>>>>,
+    /// Lookups in a row without an answer (reset by any answer).
+    unanswered: AtomicU32,
 }
 
 impl std::fmt::Debug for DnsChecker {
@@ -187,6 +195,7 @@ impl DnsChecker {
             provision_server_name,
             service_point: None,
             remembered: Mutex::new(HashMap::new()),
+            unanswered: AtomicU32::new(0),
         };
         checker.service_point = checker.service_point(site).await;
         Ok(checker)
@@ -359,6 +368,10 @@ impl DnsChecker {
             out.error = Some("the scan is stopping".into());
             return out;
         };
+        if let Some(why) = self.given_up() {
+            out.error = Some(why);
+            return out;
+        }
         match tokio::time::timeout(self.timeout, self.resolver.lookup_ip(fqdn)).await {
             Err(_) => out.error = Some(self.timed_out()),
             Ok(Ok(found)) => {
@@ -375,6 +388,7 @@ impl DnsChecker {
             }
             Ok(Err(e)) => self.failed(&mut out, &e),
         }
+        self.count(&out);
         out
     }
 
@@ -388,6 +402,10 @@ impl DnsChecker {
             out.error = Some("the scan is stopping".into());
             return out;
         };
+        if let Some(why) = self.given_up() {
+            out.error = Some(why);
+            return out;
+        }
         let arpa = Name::from(ip);
         match tokio::time::timeout(self.timeout, self.resolver.reverse_lookup(arpa)).await {
             Err(_) => out.error = Some(self.timed_out()),
@@ -413,7 +431,27 @@ impl DnsChecker {
             }
             Ok(Err(e)) => self.failed(&mut out, &e),
         }
+        self.count(&out);
         out
+    }
+
+    /// Why no more lookups are sent, once too many in a row went unanswered.
+    fn given_up(&self) -> Option<String> {
+        (self.unanswered.load(Ordering::Relaxed) >= MAX_UNANSWERED_IN_A_ROW).then(|| {
+            format!(
+                "not asked: {MAX_UNANSWERED_IN_A_ROW} lookups in a row to {} got no answer",
+                self.label
+            )
+        })
+    }
+
+    /// Counts an unanswered lookup, or resets the count on an answer.
+    fn count(&self, lookup: &DnsLookup) {
+        if lookup.answer == DnsAnswer::Failed {
+            self.unanswered.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.unanswered.store(0, Ordering::Relaxed);
+        }
     }
 
     fn timed_out(&self) -> String {
@@ -577,6 +615,37 @@ mod tests {
             provision_server_name("10.0.0.10", "corp.example.com", false),
             ProvisionServerName::Address("10.0.0.10".parse().unwrap())
         );
+    }
+
+    /// No packet is sent: the checker gives up before asking.
+    #[tokio::test]
+    async fn after_too_many_unanswered_lookups_in_a_row_no_more_are_sent() {
+        let options = DnsOptions {
+            server: Some("127.0.0.1:9".parse().unwrap()),
+            ..DnsOptions::default()
+        };
+        let checker = DnsChecker::new(&options, None).await.unwrap();
+        let failed = DnsLookup::default();
+        let answered = DnsLookup {
+            answer: DnsAnswer::NoRecord,
+            ..DnsLookup::default()
+        };
+        for _ in 1..MAX_UNANSWERED_IN_A_ROW {
+            checker.count(&failed);
+        }
+        checker.count(&answered);
+        assert_eq!(checker.given_up(), None, "an answer resets the count");
+        for _ in 0..MAX_UNANSWERED_IN_A_ROW {
+            checker.count(&failed);
+        }
+        let lookup = checker.forward("amt1.corp.example.com").await;
+        assert_eq!(lookup.answer, DnsAnswer::Failed);
+        assert!(lookup
+            .error
+            .unwrap()
+            .starts_with("not asked: 16 lookups in a row to 127.0.0.1:9"));
+        let reverse = checker.reverse("10.0.0.5".parse().unwrap()).await;
+        assert_eq!(reverse.answer, DnsAnswer::Failed);
     }
 
     #[test]
