@@ -36,7 +36,6 @@ pub mod heading {
     pub const SITE: &str = "Site (the flags override --site FILE)";
     pub const OUTPUT: &str = "Output";
     pub const RULES: &str = "Rules";
-    pub const DNS: &str = "DNS (the provisioning path)";
     /// `cert`'s inputs: which devices' root hashes the chain is checked against.
     pub const DEVICES: &str = "Devices";
 }

@@ -148,14 +148,14 @@ pub struct DnsArgs {
     ///
     /// For a scanner outside the estate: the names AMT and the out of band
     /// service point use are those of the estate's own DNS.
-    #[arg(long, value_name = "ADDR[:PORT]", help_heading = heading::DNS)]
+    #[arg(long, value_name = "ADDR[:PORT]", help_heading = heading::DISCOVERY)]
     pub dns_server: Option<String>,
     /// Make no DNS lookups: the provisioning path rules (PATH-*) are then
     /// not checked.
-    #[arg(long, env = "AMTREADY_NO_DNS", value_parser = clap::builder::FalseyValueParser::new(), help_heading = heading::DNS)]
+    #[arg(long, env = "AMTREADY_NO_DNS", value_parser = clap::builder::FalseyValueParser::new(), help_heading = heading::DISCOVERY, hide_short_help = true)]
     pub no_dns: bool,
     /// Seconds allowed for each DNS lookup.
-    #[arg(long, value_name = "SECS", default_value_t = amtready::dns::DEFAULT_TIMEOUT.as_secs_f64(), help_heading = heading::DNS, hide_short_help = true)]
+    #[arg(long, value_name = "SECS", default_value_t = amtready::dns::DEFAULT_TIMEOUT.as_secs_f64(), help_heading = heading::DISCOVERY, hide_short_help = true)]
     pub dns_timeout: f64,
 }
 
