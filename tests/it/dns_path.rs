@@ -496,6 +496,30 @@ async fn each_path_finding_is_where_the_zone_makes_it_true_and_validate_agrees_w
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
+
+    // The policy is switched off as any other: by naming the ones wanted.
+    let args: Vec<String> = [
+        "validate",
+        &saved,
+        "--format",
+        "jsonl",
+        "--policy",
+        "configmgr-2007-sp1",
+        "--policy",
+        "configmgr-2007-sp1-provisioning",
+    ]
+    .map(String::from)
+    .to_vec();
+    let without = tokio::task::spawn_blocking(move || amtready(args))
+        .await
+        .unwrap();
+    let none: BTreeMap<String, Vec<String>> =
+        expected().into_keys().map(|ip| (ip, Vec::new())).collect();
+    assert_eq!(path_findings(&without), none);
+    assert!(
+        !String::from_utf8_lossy(&without.stdout).contains("PATH-"),
+        "not even listed as not checked"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
