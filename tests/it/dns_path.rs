@@ -117,6 +117,8 @@ amt-good 3600 IN A 10.77.1.1
 amt-stale 3600 IN A 10.77.1.99
 amt-post 3600 IN A 10.77.1.4
 amt-pki 3600 IN A 10.77.1.5
+amt-renamed 3600 IN A 10.77.1.6
+amt-oldname 3600 IN A 10.77.1.60
 ";
 
 const WRONG: &str = "
@@ -206,6 +208,8 @@ struct Device {
     hostname: &'static str,
     dhcp_suffix: Option<&'static str>,
     pki_suffix: Option<&'static str>,
+    /// The names its TLS certificate carries (empty: its FQDN).
+    certificate_names: &'static [&'static str],
     /// The PATH-* rules that must fire, sorted.
     expect: &'static [&'static str],
 }
@@ -219,6 +223,7 @@ const FLEET: &[Device] = &[
         hostname: "amt-good",
         dhcp_suffix: Some("corp.example.com"),
         pki_suffix: None,
+        certificate_names: &[],
         expect: &[],
     },
     // ProvisionServer in its suffix's zone points elsewhere; its host record
@@ -229,6 +234,7 @@ const FLEET: &[Device] = &[
         hostname: "amt-stale",
         dhcp_suffix: Some("wrong.example.com"),
         pki_suffix: None,
+        certificate_names: &[],
         expect: &["PATH-AMT-FQDN", "PATH-AMT-REVERSE", "PATH-PROVISION-SERVER"],
     },
     // No ProvisionServer in its suffix's zone, no host record, no PTR.
@@ -238,6 +244,7 @@ const FLEET: &[Device] = &[
         hostname: "amt-nohost",
         dhcp_suffix: Some("missing.example.com"),
         pki_suffix: None,
+        certificate_names: &[],
         expect: &["PATH-AMT-FQDN", "PATH-PROVISION-SERVER"],
     },
     // Provisioned: AMT no longer looks for ProvisionServer, so neither do we;
@@ -248,6 +255,7 @@ const FLEET: &[Device] = &[
         hostname: "amt-post",
         dhcp_suffix: Some("wrong.example.com"),
         pki_suffix: None,
+        certificate_names: &[],
         expect: &[],
     },
     // The PKI DNS suffix wins over DHCP's, as in AMT: the right zone.
@@ -257,7 +265,19 @@ const FLEET: &[Device] = &[
         hostname: "amt-pki",
         dhcp_suffix: Some("wrong.example.com"),
         pki_suffix: Some("corp.example.com"),
+        certificate_names: &[],
         expect: &[],
+    },
+    // TLS only (AMT 16), its certificate issued before a rename: the old
+    // name's record now leads elsewhere.
+    Device {
+        octet: 6,
+        profile: "amt-16.1",
+        hostname: "amt-renamed",
+        dhcp_suffix: None,
+        pki_suffix: None,
+        certificate_names: &["amt-oldname.corp.example.com"],
+        expect: &["PATH-AMT-CERT-DNS"],
     },
 ];
 
@@ -278,6 +298,7 @@ async fn start_devices() -> mock_amt::Fleet {
                 DeviceConfig::new(profile, SocketAddr::new(address(d.octet).into(), 16992));
             // On the private namespace's loopback interface: nothing outside sees it.
             config.allow_non_loopback = true;
+            config.certificate_names = d.certificate_names.iter().map(|n| n.to_string()).collect();
             config
         })
         .collect();
@@ -294,9 +315,16 @@ fn amtready(args: Vec<String>) -> Output {
         .expect("amtready runs")
 }
 
-fn scan_args(dns: SocketAddr, site: &str, extra: &[&str]) -> Vec<String> {
+/// The mock fleet's CA, for the TLS device, in `dir`.
+fn write_ca(dir: &std::path::Path) -> String {
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, mock_amt::test_pki().unwrap().ca_pem()).unwrap();
+    ca.to_str().unwrap().to_string()
+}
+
+fn scan_args(dns: SocketAddr, site: &str, ca: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = vec!["scan".into()];
-    args.extend(FLEET.iter().map(|d| format!("{}:16992", address(d.octet))));
+    args.extend(FLEET.iter().map(|d| address(d.octet).to_string()));
     args.extend(
         [
             "--format",
@@ -305,8 +333,8 @@ fn scan_args(dns: SocketAddr, site: &str, extra: &[&str]) -> Vec<String> {
             PASSWORD_VAR,
             "--rmcp",
             "off",
-            "--tls",
-            "off",
+            "--ca",
+            ca,
             "--no-progress",
             "--dns-server",
             &dns.to_string(),
@@ -402,7 +430,8 @@ async fn each_path_finding_is_where_the_zone_makes_it_true_and_validate_agrees_w
     let saved = dir.path().join("saved.jsonl");
     let saved = saved.to_str().unwrap().to_string();
 
-    let args = scan_args(dns, &site, &["--output", &saved]);
+    let ca = write_ca(dir.path());
+    let args = scan_args(dns, &site, &ca, &["--output", &saved]);
     let out = tokio::task::spawn_blocking(move || amtready(args))
         .await
         .unwrap();
@@ -468,6 +497,16 @@ async fn each_path_finding_is_where_the_zone_makes_it_true_and_validate_agrees_w
     assert_eq!(
         recs["10.77.1.5"]["dns"]["provision_server"]["suffix_from"],
         "amt.trusted_dns_suffix"
+    );
+    let renamed = &recs["10.77.1.6"];
+    assert_eq!(
+        renamed["amt"]["scheme"], "https",
+        "read over TLS: {renamed}"
+    );
+    assert!(
+        message(renamed, "PATH-AMT-CERT-DNS")
+            .contains("amt-oldname.corp.example.com resolves elsewhere: 10.77.1.60, not 10.77.1.6"),
+        "{renamed}"
     );
 
     // Each distinct name once per run: two devices complete ProvisionServer
@@ -538,7 +577,8 @@ async fn a_dns_server_that_does_not_answer_leaves_the_facts_unknown_never_passed
     let site = dir.path().join("site.toml");
     std::fs::write(&site, "service_point_addresses = [\"10.77.1.250\"]\n").unwrap();
     let site = site.to_str().unwrap().to_string();
-    let args = scan_args(dead_addr, &site, &["--dns-timeout", "1"]);
+    let ca = write_ca(dir.path());
+    let args = scan_args(dead_addr, &site, &ca, &["--dns-timeout", "1"]);
     let out = tokio::task::spawn_blocking(move || amtready(args))
         .await
         .unwrap();
@@ -566,7 +606,7 @@ async fn a_dns_server_that_does_not_answer_leaves_the_facts_unknown_never_passed
             missing.iter().any(|m| m.starts_with("dns.amt_fqdn (")),
             "{ip}: the FQDN's record is unknown: {r}"
         );
-        if ip != "10.77.1.4" {
+        if ip != "10.77.1.4" && ip != "10.77.1.6" {
             assert!(
                 missing
                     .iter()
