@@ -66,7 +66,7 @@ impl Check for Params {
                 )])
             }
             DnsAnswer::NoRecord => format!(
-                "the provisioning server name {name}{via} does not resolve, so AMT cannot find the out of band service point"
+                "the provisioning server name {name}{via} does not resolve, so AMT cannot find the out of band service point (and its AMT status stays Unknown)"
             ),
             DnsAnswer::Found => {
                 let service_point = dns.and_then(|d| d.service_point.as_ref());
