@@ -14,6 +14,9 @@
 # than hosts/s to whatever else the machine is doing.
 # Never run by CI: the figures go in docs/performance.md.
 set -euo pipefail
+# No DNS lookups (--no-dns; older binaries ignore the variable): these figures
+# measure the scan itself, and bench/dns-path.sh what DNS adds to it.
+export AMTREADY_NO_DNS=1
 cd "$(dirname "$0")/.."
 count=${1:-4096}
 profile=${2:-amt-15.0}

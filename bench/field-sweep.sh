@@ -13,6 +13,9 @@
 # and checks every live device against the fleet manifest (0 missed).
 # Never run by CI: the figures go in docs/performance.md.
 set -euo pipefail
+# No DNS lookups (--no-dns; older binaries ignore the variable): these figures
+# measure the scan itself, and bench/dns-path.sh what DNS adds to it.
+export AMTREADY_NO_DNS=1
 cd "$(dirname "$0")/.."
 rate=${1:-20000}
 

@@ -13,6 +13,9 @@
 # the requests, TCP connections and TLS handshakes the mock counted. Both
 # processes share the machine, so the figure is a floor for the scanner alone.
 set -euo pipefail
+# No DNS lookups (--no-dns; older binaries ignore the variable): these figures
+# measure the scan itself, and bench/dns-path.sh what DNS adds to it.
+export AMTREADY_NO_DNS=1
 cd "$(dirname "$0")/.."
 count=${1:-500}
 profile=${2:-amt-15.0}

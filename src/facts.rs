@@ -48,6 +48,11 @@ pub struct FactsRecord {
     /// so the two can be compared, and as the evidence of a `dark` record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory_amt: Option<InventoryAmt>,
+    /// What DNS answered for the names AMT and the out of band service point
+    /// use (`scan` without `--no-dns`), kept so that `validate` judges a
+    /// saved scan again without asking DNS. Absent in older records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsFacts>,
 }
 
 /// What a Configuration Manager 2007 SP1 export says of AMT on one computer:
@@ -173,6 +178,92 @@ impl InventoryAmt {
         };
         crate::text::clean(&format!("{who}: {}", parts.join("; "))).into_owned()
     }
+}
+
+/// The DNS lookups of one device, and where and when they were made.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DnsFacts {
+    /// The resolver asked: `system (10.0.0.2:53)` from the system's
+    /// configuration, or the `--dns-server` address.
+    pub resolver: String,
+    /// When the lookups were made, RFC 3339 UTC.
+    pub at: String,
+    /// The address the device was scanned at: its name must resolve to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scanned_address: Option<std::net::IpAddr>,
+    /// The provisioning server name AMT looks up, with the device's DNS
+    /// suffix (devices not yet provisioned).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provision_server: Option<DnsLookup>,
+    /// The out of band service point that name must reach, from the site
+    /// file (its addresses, or its FQDN resolved); absent when not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_point: Option<ServicePointFacts>,
+    /// AMT's own FQDN (HostName.DomainName), looked up forward.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amt_fqdn: Option<DnsLookup>,
+    /// The scanned address, looked up in reverse (PTR).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverse: Option<DnsLookup>,
+    /// The name the device's TLS certificate carries, looked up forward
+    /// when it is not AMT's FQDN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_name: Option<DnsLookup>,
+}
+
+/// One DNS question and what came back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DnsLookup {
+    /// The name asked (`ProvisionServer.corp.example.com`, or the address
+    /// for a reverse lookup).
+    pub name: String,
+    /// For the provisioning server: the fact that gave the suffix,
+    /// `amt.trusted_dns_suffix` (the PKI DNS suffix, which AMT prefers) or
+    /// `amt.dhcp_dns_suffix` (DHCP option 15).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suffix_from: Option<String>,
+    /// Whether the name has records, has none, or could not be asked.
+    pub answer: DnsAnswer,
+    /// The addresses of a forward lookup.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<std::net::IpAddr>,
+    /// The names of a reverse lookup, without the trailing dot.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+    /// Why the lookup failed (`timed out`), one line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// How a DNS question was answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsAnswer {
+    /// Records of the type asked came back.
+    Found,
+    /// The server said the name has no such record (NXDOMAIN or no data).
+    NoRecord,
+    /// No answer that says either: timed out, unreachable, refused,
+    /// server failure. What the name resolves to is unknown.
+    #[default]
+    Failed,
+}
+
+/// The out of band service point, as the provisioning server name must reach it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServicePointFacts {
+    /// Its addresses: those the site file gives, and its FQDN's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<std::net::IpAddr>,
+    /// Its FQDN, when the site file gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fqdn: Option<String>,
+    /// Why its FQDN gave no address, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unresolved: Option<String>,
 }
 
 /// The password given to `scan`, judged against the rules Configuration
@@ -754,6 +845,16 @@ pub struct SiteFacts {
     /// Hotfixes on the site server, SMS Provider and console computers (`KB955262`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub site_kbs: Option<Vec<String>>,
+    /// The provisioning server value set in the devices' BIOS extensions: a
+    /// short name (`ProvisionServer` when absent), an FQDN or an address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provision_server_name: Option<String>,
+    /// The out of band service point's FQDN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_point_fqdn: Option<String>,
+    /// The out of band service point's addresses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_point_addresses: Option<Vec<String>>,
 }
 
 impl FactsRecord {
@@ -794,6 +895,9 @@ impl SiteFacts {
             console_roles,
             role_os,
             site_kbs,
+            provision_server_name,
+            service_point_fqdn,
+            service_point_addresses,
         } = over;
         take(&mut self.mode, mode);
         take(&mut self.console_os, console_os);
@@ -811,6 +915,9 @@ impl SiteFacts {
         take(&mut self.console_roles, console_roles);
         take(&mut self.role_os, role_os);
         take(&mut self.site_kbs, site_kbs);
+        take(&mut self.provision_server_name, provision_server_name);
+        take(&mut self.service_point_fqdn, service_point_fqdn);
+        take(&mut self.service_point_addresses, service_point_addresses);
     }
 }
 
@@ -892,6 +999,30 @@ mod tests {
             ..InventoryAmt::default()
         };
         assert!(!none.says_amt());
+    }
+
+    #[test]
+    fn dns_facts_round_trip_and_a_record_without_them_still_loads() {
+        let old: FactsRecord =
+            serde_json::from_str(r#"{"target": "10.0.0.5", "amt": {"version": "7.1.91"}}"#)
+                .unwrap();
+        assert_eq!(old.dns, None);
+        let json = r#"{"target": "10.0.0.5", "dns": {"resolver": "10.0.0.2:53",
+            "at": "2026-12-07T15:00:00Z", "scanned_address": "10.0.0.5",
+            "provision_server": {"name": "ProvisionServer.corp.example.com",
+                                 "suffix_from": "amt.dhcp_dns_suffix", "answer": "found",
+                                 "addresses": ["10.0.0.10"]},
+            "reverse": {"name": "10.0.0.5", "answer": "no_record"}}}"#;
+        let rec: FactsRecord = serde_json::from_str(json).unwrap();
+        let dns = rec.dns.as_ref().unwrap();
+        assert_eq!(
+            dns.provision_server.as_ref().unwrap().answer,
+            DnsAnswer::Found
+        );
+        assert_eq!(dns.reverse.as_ref().unwrap().answer, DnsAnswer::NoRecord);
+        let back: FactsRecord =
+            serde_json::from_str(&serde_json::to_string(&rec).unwrap()).unwrap();
+        assert_eq!(back, rec);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod amt;
 pub mod cert;
+pub mod dns;
 mod exit;
 pub mod facts;
 pub mod hostfacts;

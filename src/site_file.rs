@@ -32,6 +32,9 @@ pub const KEYS: &[&str] = &[
     "sql",
     "sql_upgraded_from",
     "role_os",
+    "provision_server_name",
+    "service_point_fqdn",
+    "service_point_addresses",
 ];
 
 /// Values `mode` may take (as `--site-mode`).
@@ -65,6 +68,9 @@ struct SiteFile {
     sql: Option<String>,
     sql_upgraded_from: Option<String>,
     role_os: Option<std::collections::BTreeMap<String, String>>,
+    provision_server_name: Option<String>,
+    service_point_fqdn: Option<String>,
+    service_point_addresses: Option<Vec<String>>,
 }
 
 impl From<SiteFile> for SiteFacts {
@@ -83,6 +89,9 @@ impl From<SiteFile> for SiteFacts {
             console_roles: f.console_roles,
             role_os: f.role_os,
             site_kbs: f.site_kbs,
+            provision_server_name: f.provision_server_name,
+            service_point_fqdn: f.service_point_fqdn,
+            service_point_addresses: f.service_point_addresses,
         }
     }
 }
@@ -194,7 +203,26 @@ pub fn check_values(facts: &SiteFacts) -> Result<(), String> {
         _ => Ok(()),
     };
     check("mode", &facts.mode, MODES)?;
-    check("release", &facts.release, RELEASES)
+    check("release", &facts.release, RELEASES)?;
+    // A mistyped address would otherwise make every provisioning server
+    // lookup "resolve elsewhere".
+    for address in facts.service_point_addresses.iter().flatten() {
+        if address.trim().parse::<std::net::IpAddr>().is_err() {
+            return Err(format!(
+                "`service_point_addresses` holds `{}`, which is not an IP address (give a name as `service_point_fqdn`)",
+                one_line(address)
+            ));
+        }
+    }
+    for (key, value) in [
+        ("provision_server_name", &facts.provision_server_name),
+        ("service_point_fqdn", &facts.service_point_fqdn),
+    ] {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(format!("`{key}` is blank"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -47,6 +47,10 @@ pub struct DeviceConfig {
     pub allow_non_loopback: bool,
     /// The TLS listener (on `listen`'s address), if any.
     pub tls: Option<TlsSetup>,
+    /// The DNS names the TLS certificate carries. Empty: the profile's FQDN
+    /// and host name, as Configuration Manager requests it; others model a
+    /// certificate issued before the device was renamed.
+    pub certificate_names: Vec<String>,
     /// Whether plain HTTP is served on `listen`. Off for firmware that
     /// closes 16992 once TLS is on (AMT 16+).
     pub plain: bool,
@@ -80,6 +84,7 @@ impl std::fmt::Debug for DeviceConfig {
             .field("faults", &self.faults)
             .field("allow_non_loopback", &self.allow_non_loopback)
             .field("tls", &self.tls)
+            .field("certificate_names", &self.certificate_names)
             .field("plain", &self.plain)
             .field("rmcp_port", &self.rmcp_port)
             .field("rmcp_optional", &self.rmcp_optional)
@@ -113,6 +118,7 @@ impl DeviceConfig {
             faults: Vec::new(),
             allow_non_loopback: false,
             tls: None,
+            certificate_names: Vec::new(),
             plain: true,
             rmcp_port: None,
             rmcp_optional: false,

@@ -156,7 +156,8 @@ struct FleetArgs {
     fleet_file: Option<PathBuf>,
     /// Write the fleet's truth to FILE as JSON Lines, one line per address:
     /// address, port, profile, version, provisioning_state, credentials_match,
-    /// fault (null when healthy, `closed` when nothing listens).
+    /// fault (null when healthy, `closed` when nothing listens), hostname,
+    /// domain, dns_suffix.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
     /// Every N-th device (by position, from 1) listens on nothing: AMT off.
@@ -168,6 +169,10 @@ struct FleetArgs {
     /// Every N-th device has a password other than the fleet's.
     #[arg(long, value_name = "N")]
     wrong_password_every: Option<usize>,
+    /// Give each device a HostName of its own: the profile's, then its
+    /// position (`ws-amt71-0042`), so each FQDN can have its own DNS record.
+    #[arg(long)]
+    numbered_hostnames: bool,
 }
 
 /// RMCP's port (ASF: the primary RMCP port, UDP 623).
@@ -432,6 +437,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     .map(|s| parse_fault_every(s))
                     .collect::<Result<_, _>>()?,
                 wrong_password_every: fleet.wrong_password_every,
+                numbered_hostnames: fleet.numbered_hostnames,
             };
             let (mixed, manifest) = mixed_fleet(std::mem::take(&mut configs), &mix);
             configs = mixed;

@@ -167,10 +167,14 @@ pub async fn start_device(cfg: DeviceConfig) -> std::io::Result<DeviceHandle> {
     }
     let acceptor = match cfg.tls {
         Some(setup) => {
-            let names = vec![
-                format!("{}.{}", cfg.profile.hostname, cfg.profile.domain),
-                cfg.profile.hostname.clone(),
-            ];
+            let names = if cfg.certificate_names.is_empty() {
+                vec![
+                    format!("{}.{}", cfg.profile.hostname, cfg.profile.domain),
+                    cfg.profile.hostname.clone(),
+                ]
+            } else {
+                cfg.certificate_names.clone()
+            };
             let legacy_generation = cfg.profile.tls_speaks() == TlsSpeaks::Legacy;
             let acceptor = Acceptor::new(setup.kind, legacy_generation, &names, cfg.listen.ip())?;
             let at = SocketAddr::new(cfg.listen.ip(), setup.port);

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use mock_amt::{round_robin, start_fleet, Profile};
 
 use super::input_error;
-use super::scan::{execute, ReadArgs, SweepArgs};
+use super::scan::{execute, Beside, ReadArgs, SweepArgs};
 use super::site::SiteFactsArgs;
 use amtready::scan::PlanInput;
 use amtready::wsman::{Credentials, Password};
@@ -100,8 +100,18 @@ pub fn run(args: &DemoArgs) -> ExitCode {
         rmcp: false,
         ..SweepArgs::default()
     };
-    // The demo says itself whether it scans with credentials.
-    let code = execute(input, credentials, &read, &sweep, site, None, false);
+    // The demo says itself whether it scans with credentials. No DNS: the
+    // mock devices' names exist in no zone, and asking the user's DNS for
+    // them would send made-up names off the machine.
+    let code = execute(
+        input,
+        credentials,
+        &read,
+        &sweep,
+        site,
+        Beside::default(),
+        false,
+    );
     drop(ca_file);
     runtime.block_on(fleet.shutdown());
     // The demo fleet mixes supported and unsupported firmware on purpose, so

@@ -27,8 +27,10 @@ use amtready::ExitCode;
 // A scan's --policy also names the built-in policies; its --summary is rarely used.
 #[command(mut_arg("policy", |a: clap::Arg| a.long_help(
     "Judge with this built-in policy or policy file; repeatable.\n\n\
-     Built in: configmgr-2007-sp1, configmgr-2007-sp1-provisioning, intel-advisories. \
-     Default: configmgr-2007-sp1, configmgr-2007-sp1-provisioning and intel-advisories."
+     Built in: configmgr-2007-sp1, configmgr-2007-sp1-provisioning, \
+     configmgr-2007-sp1-provisioning-path, intel-advisories. \
+     Default: configmgr-2007-sp1, configmgr-2007-sp1-provisioning, \
+     configmgr-2007-sp1-provisioning-path and intel-advisories."
 )))]
 #[command(mut_arg("summary", |a: clap::Arg| a.hide_short_help(true)))]
 pub struct ReadArgs {
@@ -134,6 +136,53 @@ pub struct ScanArgs {
     pub site: SiteFactsArgs,
     #[command(flatten)]
     pub winrm: super::winrm::WinrmArgs,
+    #[command(flatten)]
+    pub dns: DnsArgs,
+}
+
+/// How the provisioning path's DNS lookups are made.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DnsArgs {
+    /// Ask this DNS server (ADDR, ADDR:PORT or [IPv6]:PORT) instead of the
+    /// system's.
+    ///
+    /// For a scanner outside the estate: the names AMT and the out of band
+    /// service point use are those of the estate's own DNS.
+    #[arg(long, value_name = "ADDR[:PORT]", help_heading = heading::DISCOVERY)]
+    pub dns_server: Option<String>,
+    /// Make no DNS lookups: the provisioning path rules (PATH-*) are then
+    /// not checked.
+    #[arg(long, env = "AMTREADY_NO_DNS", value_parser = clap::builder::FalseyValueParser::new(), help_heading = heading::DISCOVERY, hide_short_help = true)]
+    pub no_dns: bool,
+    /// Seconds allowed for each DNS lookup.
+    #[arg(long, value_name = "SECS", default_value_t = amtready::dns::DEFAULT_TIMEOUT.as_secs_f64(), help_heading = heading::DISCOVERY, hide_short_help = true)]
+    pub dns_timeout: f64,
+}
+
+impl DnsArgs {
+    /// The resolver's options; `None` with `--no-dns`.
+    pub fn options(&self) -> Result<Option<amtready::dns::DnsOptions>, String> {
+        if self.no_dns {
+            if self.dns_server.is_some() {
+                // Checked here, not by clap: the environment's "0" is a
+                // value too, and must not clash with --dns-server.
+                return Err("--dns-server and --no-dns (or AMTREADY_NO_DNS) contradict each other: give one".into());
+            }
+            return Ok(None);
+        }
+        let server = match &self.dns_server {
+            Some(text) => Some(amtready::dns::parse_server(text)?),
+            None => None,
+        };
+        let Some(timeout) = secs(self.dns_timeout).filter(|t| !t.is_zero()) else {
+            return Err("--dns-timeout must be above 0 and at most 3600 seconds".into());
+        };
+        Ok(Some(amtready::dns::DnsOptions {
+            server,
+            timeout,
+            ..amtready::dns::DnsOptions::default()
+        }))
+    }
 }
 
 /// How the discovery sweep runs and what the run reports.
@@ -270,15 +319,28 @@ pub fn run(args: &ScanArgs) -> ExitCode {
     } else {
         None
     };
+    let dns = match args.dns.options() {
+        Ok(d) => d,
+        Err(e) => return input_error(e),
+    };
     execute(
         input,
         credentials,
         &args.read,
         &args.sweep,
         site,
-        winrm,
+        Beside { winrm, dns },
         true,
     )
+}
+
+/// What a scan reads beside AMT itself: the Windows host over WinRM, and DNS.
+#[derive(Debug, Default)]
+pub struct Beside {
+    /// `--winrm`.
+    pub winrm: Option<Arc<amtready::winrm::HostOptions>>,
+    /// The DNS lookups; `None` with `--no-dns`.
+    pub dns: Option<amtready::dns::DnsOptions>,
 }
 
 /// Bound on resolving each host name, once, before the scan starts.
@@ -294,9 +356,10 @@ pub fn execute(
     read: &ReadArgs,
     sweep: &SweepArgs,
     site: Option<SiteFacts>,
-    winrm: Option<Arc<amtready::winrm::HostOptions>>,
+    beside: Beside,
     warn_without_password: bool,
 ) -> ExitCode {
+    let Beside { winrm, dns } = beside;
     let judge = if read.no_rules {
         None
     } else {
@@ -309,6 +372,7 @@ pub fn execute(
         Ok(c) => c,
         Err(code) => return code,
     };
+    let dns_site = site.clone();
     let site_report = site.map(|facts| SiteReport {
         facts,
         evaluation: judge.as_ref().and_then(|j| j.judge_site()),
@@ -349,6 +413,16 @@ pub fn execute(
     let plan = match runtime.block_on(Plan::build(&input)) {
         Ok(p) => Arc::new(p),
         Err(e) => return input_error(e),
+    };
+    // The service point's FQDN is resolved here, once, before any device.
+    let dns = match dns {
+        Some(options) => {
+            match runtime.block_on(amtready::dns::DnsChecker::new(&options, dns_site.as_ref())) {
+                Ok(checker) => Some(Arc::new(checker)),
+                Err(e) => return input_error(e),
+            }
+        }
+        None => None,
     };
     let tofu = client_tofu.clone();
     // Said once every input is known good, so a usage error is never
@@ -422,6 +496,7 @@ pub fn execute(
         inventory: inventory.clone(),
         provisioning_cert,
         winrm,
+        dns,
     };
 
     let bar = ProgressBar::new(plan.total(), !read.no_progress);

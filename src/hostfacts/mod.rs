@@ -165,6 +165,7 @@ const RECORD_KEYS: &[&str] = &[
     "site",
     "credentials",
     "inventory_amt",
+    "dns",
     "configmgr",
     "verdict",
     "findings",

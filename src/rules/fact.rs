@@ -25,6 +25,8 @@ pub enum FactGroup {
     /// What Configuration Manager's own data says of the computer
     /// (`--host-facts` with its AMT columns).
     Inventory,
+    /// What DNS answered for the device's names.
+    Dns,
 }
 
 macro_rules! facts {
@@ -97,6 +99,11 @@ facts! {
     SiteKbs = "site.site_kbs", Site;
     CredentialsPassword = "credentials.password", Scan;
     InventoryAmt = "inventory_amt", Inventory;
+    DnsProvisionServer = "dns.provision_server", Dns;
+    DnsServicePoint = "dns.service_point", Dns;
+    DnsAmtFqdn = "dns.amt_fqdn", Dns;
+    DnsReverse = "dns.reverse", Dns;
+    DnsCertificateName = "dns.certificate_name", Dns;
 }
 
 impl FactId {
@@ -126,6 +133,7 @@ impl FactId {
         let amt = record.amt.as_ref();
         let host = record.host.as_ref();
         let site = record.site.as_ref();
+        let dns = record.dns.as_ref();
         let text = |value: Option<&String>| value.is_some_and(|s| !s.trim().is_empty());
         match self {
             FactId::ReadStatus => record.status.is_some(),
@@ -185,6 +193,11 @@ impl FactId {
                     || i.provisioning_state.is_some()
                     || i.amt_status.is_some()
             }),
+            FactId::DnsProvisionServer => dns.is_some_and(|d| d.provision_server.is_some()),
+            FactId::DnsServicePoint => dns.is_some_and(|d| d.service_point.is_some()),
+            FactId::DnsAmtFqdn => dns.is_some_and(|d| d.amt_fqdn.is_some()),
+            FactId::DnsReverse => dns.is_some_and(|d| d.reverse.is_some()),
+            FactId::DnsCertificateName => dns.is_some_and(|d| d.certificate_name.is_some()),
         }
     }
 }

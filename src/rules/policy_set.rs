@@ -13,12 +13,14 @@ use super::policy::{Policy, PolicyError, RuleInfo, BUILTINS};
 use crate::facts::{FactsRecord, SiteFacts};
 
 /// The policies used when none is named: the seed's support matrix, the
-/// provisioning-readiness rules and the Intel advisories by firmware build
-/// (a device that is provisionable but open to an unauthenticated network
-/// exploit is not safe to manage out of band).
-pub const DEFAULT_POLICIES: [&str; 3] = [
+/// provisioning-readiness rules, the provisioning path on the network (DNS,
+/// which judges only records that carry DNS facts) and the Intel advisories
+/// by firmware build (a device that is provisionable but open to an
+/// unauthenticated network exploit is not safe to manage out of band).
+pub const DEFAULT_POLICIES: [&str; 4] = [
     "configmgr-2007-sp1",
     "configmgr-2007-sp1-provisioning",
+    "configmgr-2007-sp1-provisioning-path",
     "intel-advisories",
 ];
 
@@ -141,7 +143,7 @@ mod tests {
         let set = PolicySet::default_set();
         assert_eq!(
             set.name(),
-            "configmgr-2007-sp1+configmgr-2007-sp1-provisioning+intel-advisories"
+            "configmgr-2007-sp1+configmgr-2007-sp1-provisioning+configmgr-2007-sp1-provisioning-path+intel-advisories"
         );
         let set = PolicySet::from_args(&["intel-advisories", "configmgr-2007-sp1"]).unwrap();
         assert_eq!(set.policies().count(), 2);

@@ -55,6 +55,8 @@ pub struct PipelineOptions {
     pub provisioning_cert: Option<Arc<ProvisioningCert>>,
     /// `--winrm`: read the host OS beside each device over WinRM.
     pub winrm: Option<Arc<crate::winrm::HostOptions>>,
+    /// DNS as AMT and the service point use it (`None`: `--no-dns`).
+    pub dns: Option<Arc<crate::dns::DnsChecker>>,
 }
 
 /// What the provisioning rules need to know of the credentials: the user and
@@ -335,6 +337,7 @@ struct HostStages {
     provisioning_cert: Option<Arc<ProvisioningCert>>,
     inventory: Option<Arc<Inventory>>,
     winrm: Option<Arc<crate::winrm::HostOptions>>,
+    dns: Option<Arc<crate::dns::DnsChecker>>,
     /// For the auth-limit notice, sent when a read trips it.
     events: mpsc::Sender<Event>,
     /// Named targets that answered nothing, of computers the inventory
@@ -363,6 +366,7 @@ impl HostStages {
             provisioning_cert: options.provisioning_cert.clone(),
             inventory: options.inventory.clone(),
             winrm: options.winrm.clone(),
+            dns: options.dns.clone(),
             events,
             held,
         }
@@ -389,9 +393,11 @@ impl HostStages {
     }
 
     /// Enrich: what is known of the machine beside AMT, the Windows host
-    /// over WinRM (`--winrm`) and its inventory export row (`--host-facts`).
-    /// A machine that answered nothing at all is not asked again: its record
-    /// already says it is down.
+    /// over WinRM (`--winrm`), its inventory export row (`--host-facts`),
+    /// and what DNS answers for its names (the provisioning server name with
+    /// its suffix, its FQDN, its address in reverse). A machine that
+    /// answered nothing at all is not asked again: its record already says
+    /// it is down.
     async fn enrich(&self, mut record: FactsRecord, ip: IpAddr, down: bool) -> FactsRecord {
         if let Some(winrm) = &self.winrm {
             if record.status != Some(HostStatus::NotAmt) && !down {
@@ -423,6 +429,12 @@ impl HostStages {
         if let Some(inventory) = &self.inventory {
             if record.status != Some(HostStatus::NotAmt) {
                 inventory.apply(&mut record, Some(ip));
+            }
+        }
+        if let Some(dns) = &self.dns {
+            // After the inventory row: it may name what the device did not.
+            if record.status != Some(HostStatus::NotAmt) && !down {
+                record.dns = Box::pin(dns.facts(&record, ip)).await;
             }
         }
         record

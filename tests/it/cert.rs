@@ -163,6 +163,7 @@ fn temp(suffix: &str, content: &[u8]) -> tempfile::NamedTempFile {
 
 fn amtready(args: &[&str], env: Option<(&str, &str)>) -> Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_amtready"));
+    cmd.env("AMTREADY_NO_DNS", "1");
     cmd.args(args).env_remove("AMTREADY_LOG");
     if let Some((k, v)) = env {
         cmd.env(k, v);

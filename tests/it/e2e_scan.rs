@@ -22,6 +22,7 @@ async fn amtready(args: Vec<String>, password: Option<&str>) -> Output {
     let password = password.map(str::to_string);
     tokio::task::spawn_blocking(move || {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_amtready"));
+        cmd.env("AMTREADY_NO_DNS", "1");
         cmd.args(&args).env_remove("AMTREADY_LOG");
         match password {
             Some(p) => cmd.env(PASSWORD_VAR, p),
@@ -478,6 +479,7 @@ async fn a_killed_scan_keeps_every_host_it_finished() {
 
     let finished = tokio::task::spawn_blocking(move || {
         let mut child = Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .env("AMTREADY_NO_DNS", "1")
             .args(scan_args(
                 &targets,
                 &["--timeout", "120", "--password-env", PASSWORD_VAR],
@@ -599,6 +601,7 @@ async fn ctrl_c_on_a_table_scan_prints_what_was_gathered_marked_partial() {
         );
         args.push(saved.display().to_string());
         let child = Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .env("AMTREADY_NO_DNS", "1")
             .args(&args)
             .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
             .env("COLUMNS", "100")

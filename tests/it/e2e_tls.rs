@@ -87,6 +87,7 @@ async fn start(subnet: u8) -> Fleet {
 async fn amtready(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .env("AMTREADY_NO_DNS", "1")
             .args(&args)
             .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
             .env_remove("AMTREADY_LOG")

@@ -156,6 +156,7 @@ async fn resume_writes_only_to_a_scan_file_of_its_own() {
 async fn bounded_run(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || {
         let mut child = Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .env("AMTREADY_NO_DNS", "1")
             .args(&args)
             .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
             .stdin(Stdio::null())
@@ -249,6 +250,7 @@ async fn kill_nine_at_any_point_loses_no_finished_host() {
         let args = args.clone();
         let finished = tokio::task::spawn_blocking(move || {
             let mut child = Command::new(env!("CARGO_BIN_EXE_amtready"))
+                .env("AMTREADY_NO_DNS", "1")
                 .args(&args)
                 .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
                 .stdout(Stdio::null())

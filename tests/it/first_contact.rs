@@ -6,6 +6,7 @@ use std::process::Command;
 
 fn demo(columns: usize) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_amtready"))
+        .env("AMTREADY_NO_DNS", "1")
         .args(["demo", "--no-progress"])
         .env("COLUMNS", columns.to_string())
         .env_remove("AMTREADY_LOG")
@@ -113,6 +114,7 @@ fn csv_lists_hosts_in_the_table_s_order() {
     );
     let run = |format: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .env("AMTREADY_NO_DNS", "1")
             .args(["report", fleet, "--format", format])
             .env("COLUMNS", "200")
             .output()
@@ -190,6 +192,7 @@ fn stderr_fits_an_80_column_terminal() {
 #[test]
 fn a_bad_target_is_the_only_message() {
     let out = Command::new(env!("CARGO_BIN_EXE_amtready"))
+        .env("AMTREADY_NO_DNS", "1")
         .args(["scan", "10.0.0.0/33"])
         .env_remove("AMTREADY_LOG")
         .output()

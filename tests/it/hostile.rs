@@ -21,6 +21,7 @@ fn any_port() -> SocketAddr {
 
 fn amtready_bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_amtready"));
+    cmd.env("AMTREADY_NO_DNS", "1");
     cmd.env_remove("AMTREADY_LOG").env_remove("COLUMNS");
     cmd
 }
@@ -37,6 +38,7 @@ fn amtready_capped(args: &[&str]) -> Output {
         .arg(script)
         .arg(env!("CARGO_BIN_EXE_amtready"))
         .args(args)
+        .env("AMTREADY_NO_DNS", "1")
         .stdin(Stdio::null())
         .output()
         .expect("sh runs")

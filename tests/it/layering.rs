@@ -27,7 +27,8 @@ use std::path::{Path, PathBuf};
 /// - the protocol (`wsman`), which knows nothing of AMT, Windows or facts;
 /// - the facts record, which every stage fills and every output reads;
 /// - what speaks the protocol or reads a host (`amt`, `winrm`, `hostfacts`)
-///   and the provisioning certificate's facts (`cert`): they produce facts;
+///   and the provisioning certificate's facts (`cert`), and DNS (`dns`):
+///   they produce facts;
 /// - the site file, then the rules (pure, over facts);
 /// - the reports, over facts and findings;
 /// - the scan, whose last stage writes through the reports (and whose resume
@@ -37,7 +38,7 @@ const LAYERS: &[&[&str]] = &[
     &["text", "json_array", "os", "version", "exit"],
     &["wsman"],
     &["facts"],
-    &["amt", "winrm", "hostfacts", "cert"],
+    &["amt", "winrm", "hostfacts", "cert", "dns"],
     &["site_file"],
     &["rules"],
     &["report"],

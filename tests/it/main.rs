@@ -11,6 +11,7 @@ mod captures;
 mod cert;
 mod client_vs_mock;
 mod dark_vpro;
+mod dns_path;
 mod e2e_scan;
 mod e2e_tls;
 mod files;

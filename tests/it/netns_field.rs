@@ -97,6 +97,7 @@ pub(crate) fn enter_netns_from(module_path: &str, test: &str, nft_rules: &str) -
 
 fn amtready(args: &[String]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_amtready"))
+        .env("AMTREADY_NO_DNS", "1")
         .args(args)
         .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
         .env_remove("AMTREADY_LOG")
@@ -145,6 +146,7 @@ async fn field_fleet() -> (mock_amt::Fleet, Vec<ManifestEntry>) {
         closed_every: Some(10),
         fault_every: vec![(13, Fault::Http500)],
         wrong_password_every: Some(7),
+        numbered_hostnames: false,
     };
     let configs: Vec<DeviceConfig> = mock_amt::round_robin(&addrs, 16992, &profiles)
         .into_iter()

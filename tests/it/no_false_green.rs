@@ -33,6 +33,7 @@ async fn run(args: Vec<String>, amt_password: Option<&str>, winrm_password: &str
         (amt_password.map(str::to_string), winrm_password.to_string());
     tokio::task::spawn_blocking(move || {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_amtready"));
+        cmd.env("AMTREADY_NO_DNS", "1");
         cmd.args(&args)
             .env_remove("AMTREADY_LOG")
             .env("COLUMNS", "120")
@@ -99,6 +100,7 @@ async fn run_into_full_disk(args: Vec<String>, password: &str) -> Output {
             .open("/dev/full")
             .expect("/dev/full is part of every Linux system this suite runs on");
         Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .env("AMTREADY_NO_DNS", "1")
             .args(&args)
             .args(["--password-env", PASSWORD_VAR])
             .env(PASSWORD_VAR, password)
@@ -754,6 +756,7 @@ async fn interrupt_once_written(
     let password = password.to_string();
     tokio::task::spawn_blocking(move || {
         let child = Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .env("AMTREADY_NO_DNS", "1")
             .args(&args)
             .args(["--password-env", PASSWORD_VAR, "--no-progress"])
             .env(PASSWORD_VAR, password)

@@ -257,6 +257,7 @@ async fn amtready(args: Vec<String>, password: Option<&str>) -> Output {
     let password = password.map(str::to_string);
     tokio::task::spawn_blocking(move || {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_amtready"));
+        cmd.env("AMTREADY_NO_DNS", "1");
         cmd.args(&args).env_remove("AMTREADY_LOG");
         match password {
             Some(p) => cmd.env(PASSWORD_VAR, p),

@@ -20,6 +20,7 @@ async fn amtready(args: Vec<String>, password: Option<&str>) -> Output {
     let password = password.map(str::to_string);
     tokio::task::spawn_blocking(move || {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_amtready"));
+        cmd.env("AMTREADY_NO_DNS", "1");
         cmd.args(&args).env_remove("AMTREADY_LOG");
         match password {
             Some(p) => cmd.env(PASSWORD_VAR, p),
@@ -264,6 +265,7 @@ async fn a_scan_killed_halfway_and_resumed_equals_an_uninterrupted_one() {
         );
         tokio::task::spawn_blocking(move || {
             let mut child = Command::new(env!("CARGO_BIN_EXE_amtready"))
+                .env("AMTREADY_NO_DNS", "1")
                 .args(a)
                 .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)
                 .stdout(Stdio::piped())

@@ -30,6 +30,7 @@ sql = "SQL Server 2005 Enterprise SP2 x64"
 
 fn run(args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_amtready"))
+        .env("AMTREADY_NO_DNS", "1")
         .args(args)
         .env_remove("AMTREADY_LOG")
         .output()

@@ -24,6 +24,9 @@ pub struct FleetMix {
     pub fault_every: Vec<(usize, Fault)>,
     /// The device's password is not the fleet's.
     pub wrong_password_every: Option<usize>,
+    /// Each device's HostName gets its position (`ws-amt71-0042`), so every
+    /// FQDN in the fleet is its own, as in an estate's DNS.
+    pub numbered_hostnames: bool,
 }
 
 /// One line of the manifest: what the address really is.
@@ -41,6 +44,13 @@ pub struct ManifestEntry {
     /// `closed` (nothing listens), a fault in mock-amt's `--fault` spelling,
     /// or null when healthy.
     pub fault: Option<String>,
+    /// AMT_GeneralSettings.HostName: the device's FQDN is `hostname.domain`.
+    pub hostname: String,
+    /// AMT_GeneralSettings.DomainName.
+    pub domain: String,
+    /// The DNS suffix AMT completes names with (the PKI DNS suffix, else
+    /// DHCP option 15's); null when it has none.
+    pub dns_suffix: Option<String>,
 }
 
 /// The state name a scan reports for a wire value.
@@ -67,7 +77,16 @@ pub fn mixed_fleet(
     let mut manifest = Vec::new();
     for (i, mut cfg) in configs.into_iter().enumerate() {
         let position = i + 1;
+        if mix.numbered_hostnames {
+            cfg.profile.hostname = format!("{}-{position:04}", cfg.profile.hostname);
+        }
         let profile = &cfg.profile;
+        let set = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
         let mut entry = ManifestEntry {
             address: cfg.listen.ip(),
             port: cfg.listen.port(),
@@ -76,6 +95,9 @@ pub fn mixed_fleet(
             provisioning_state: state_name(profile.provisioning_state),
             credentials_match: true,
             fault: None,
+            hostname: profile.hostname.clone(),
+            domain: profile.domain.clone(),
+            dns_suffix: set(&profile.trusted_dns_suffix).or_else(|| set(&profile.dhcp_dns_suffix)),
         };
         if every(mix.closed_every, position) {
             entry.fault = Some("closed".into());
@@ -129,6 +151,7 @@ mod tests {
             closed_every: Some(6),
             fault_every: vec![(4, Fault::Http500)],
             wrong_password_every: Some(3),
+            numbered_hostnames: true,
         };
         let configs = crate::round_robin(&addrs, 16992, &profiles);
         let (configs, manifest) = mixed_fleet(configs, &mix);
@@ -141,11 +164,14 @@ mod tests {
         assert!(!m(9).credentials_match);
         assert_eq!(m(2).profile, "amt-11.8");
         assert_eq!(m(2).provisioning_state, "pre");
+        assert_eq!(m(2).hostname, "nb-amt118-0002");
+        assert_eq!(configs[1].profile.hostname, "nb-amt118-0002");
         let line = manifest_jsonl(&manifest[..1]);
         assert_eq!(
             line,
             "{\"address\":\"127.9.0.1\",\"port\":16992,\"profile\":\"amt-7.1\",\"version\":\"7.1.91\",\
-             \"provisioning_state\":\"post\",\"credentials_match\":true,\"fault\":null}\n"
+             \"provisioning_state\":\"post\",\"credentials_match\":true,\"fault\":null,\
+             \"hostname\":\"ws-amt71-0001\",\"domain\":\"corp.example.com\",\"dns_suffix\":null}\n"
         );
     }
 }

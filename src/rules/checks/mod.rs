@@ -332,6 +332,10 @@ checks! {
     "cert-ca-key-size" => CertCaKeySize(cert_ca_key_size),
     "cert-root-hash" => CertRootHash(cert_root_hash),
     "cert-domain" => CertDomain(cert_domain),
+    "provision-server-dns" => ProvisionServerDns(provision_server_dns),
+    "amt-fqdn-dns" => AmtFqdnDns(amt_fqdn_dns),
+    "amt-reverse-dns" => AmtReverseDns(amt_reverse_dns),
+    "amt-certificate-dns" => AmtCertificateDns(amt_certificate_dns),
 }
 
 /// Running one rule alone, for the checks' unit tests.

@@ -16,9 +16,15 @@ pub const WINRM_PASSWORD_VAR: &str = "AMTREADY_TEST_WINRM_PASSWORD";
 
 /// Runs the binary off the async runtime, so the mock devices the test
 /// started in-process keep answering while it scans them.
+///
+/// Every suite's scans run with `AMTREADY_NO_DNS=1` (`--no-dns`): the mock
+/// devices' names would otherwise go to the machine's resolver, off the
+/// machine. The DNS suites (`dns_path`) ask a loopback server in a private
+/// network namespace instead.
 pub async fn amtready(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_amtready"))
+            .env("AMTREADY_NO_DNS", "1")
             .args(&args)
             .env_remove("AMTREADY_LOG")
             .env(PASSWORD_VAR, mock_amt::DEFAULT_PASSWORD)

@@ -1,0 +1,88 @@
+//! `amt-fqdn-dns`: Configuration Manager reaches a device by its FQDN, so the
+//! host record of the FQDN AMT reports (HostName.DomainName) must hold the
+//! address the device answered at. A name that does not resolve, or resolves
+//! only to other addresses (a stale record, a DHCP lease that moved), sends
+//! discovery and the console elsewhere.
+
+use serde::Deserialize;
+
+use super::{Check, Ctx, Outcome};
+use crate::facts::DnsAnswer;
+use crate::rules::fact::{FactId, FactUse};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {}
+
+impl Check for Params {
+    fn facts(&self) -> FactUse {
+        FactUse {
+            reads: &[FactId::DnsAmtFqdn, FactId::AmtHostname, FactId::AmtDomain],
+            triggers: &[FactId::DnsAmtFqdn],
+            always: false,
+        }
+    }
+
+    fn run(&self, cx: &Ctx<'_>) -> Outcome {
+        let dns = cx.parsed.record.dns.as_ref();
+        let Some(lookup) = dns.and_then(|d| d.amt_fqdn.as_ref()) else {
+            return Outcome::missing(vec![FactId::DnsAmtFqdn.missing()]);
+        };
+        let Some(scanned) = dns.and_then(|d| d.scanned_address) else {
+            return Outcome::missing(vec![FactId::DnsAmtFqdn.missing_because(
+                "the address the device was scanned at is not in the record",
+            )]);
+        };
+        let name = super::clip(&lookup.name);
+        let message = match lookup.answer {
+            DnsAnswer::Failed => {
+                return Outcome::missing(vec![FactId::DnsAmtFqdn.missing_because(format!(
+                    "{name}: {}",
+                    super::clip(lookup.error.as_deref().unwrap_or("lookup failed"))
+                ))])
+            }
+            DnsAnswer::Found if lookup.addresses.contains(&scanned) => return Outcome::pass(),
+            DnsAnswer::Found => format!(
+                "AMT's FQDN {name} resolves elsewhere: {}, not {scanned} where the device answered",
+                lookup
+                    .addresses
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            DnsAnswer::NoRecord => format!(
+                "AMT's FQDN {name} does not resolve, so Configuration Manager cannot reach the device at {scanned} by name"
+            ),
+        };
+        Outcome::findings(vec![cx.finding(message)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{rules, run_in};
+    use crate::rules::Policy;
+    use serde_json::{json, Value};
+
+    fn run(lookup: Value) -> super::Outcome {
+        let policy = Policy::named("configmgr-2007-sp1-provisioning-path").unwrap();
+        run_in(policy, "PATH-AMT-FQDN", json!({"target": "t",
+            "amt": {"hostname": "amt1", "domain": "corp.example.com"},
+            "dns": {"scanned_address": "10.0.0.21", "amt_fqdn": lookup}}))
+    }
+
+    #[test]
+    fn the_fqdn_must_hold_the_scanned_address() {
+        let ok = run(json!({"name": "amt1.corp.example.com", "answer": "found", "addresses": ["10.0.0.5", "10.0.0.21"]}));
+        assert!(ok.findings.is_empty() && ok.missing.is_empty());
+        let stale = run(json!({"name": "amt1.corp.example.com", "answer": "found", "addresses": ["10.0.0.5"]}));
+        assert_eq!(rules(&stale), ["PATH-AMT-FQDN"]);
+        assert!(stale.findings[0].message.contains("resolves elsewhere: 10.0.0.5, not 10.0.0.21"));
+        let none = run(json!({"name": "amt1.corp.example.com", "answer": "no_record"}));
+        assert!(none.findings[0].message.contains("does not resolve"));
+        let failed = run(json!({"name": "amt1.corp.example.com", "answer": "failed", "error": "refused"}));
+        assert!(failed.findings.is_empty());
+        assert_eq!(failed.missing, ["dns.amt_fqdn (amt1.corp.example.com: refused)"]);
+    }
+}
