@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::SystemTime;
 
 use crate::facts::{AmtFacts, FactSource, HostStatus};
 use crate::version::ReportedVersion;
@@ -23,6 +24,12 @@ pub enum Fetch {
     /// WS-Man Enumerate and Pull: [`Class::parse`] gets every item, in the
     /// device's order.
     Enumerate,
+    /// A WS-Man method call that only reads (`GetLowAccuracyTimeSynch`):
+    /// [`Class::parse`] gets the `<method>_OUTPUT` element.
+    Invoke {
+        /// The method's name.
+        method: &'static str,
+    },
     /// An EOI SOAP 1.1 call: [`Class::parse`] gets the SOAP Body. The
     /// wire details are `eoi.rs`'s, given here whole so this module needs
     /// nothing of it.
@@ -61,6 +68,11 @@ pub trait Class: Sync {
     /// Writes the facts read.
     fn apply(&self, value: Self::Value, facts: &mut Apply<'_>);
 
+    /// Notes when the request went out and when its answer came back, for
+    /// a value that is a reading of the device's clock: the round trip
+    /// bounds how far the scanner's clock and the device's can be compared.
+    fn stamp(&self, _value: &mut Self::Value, _sent: SystemTime, _answered: SystemTime) {}
+
     /// Whether the read is wanted given what is known so far. Fallbacks
     /// (EOI) are asked only for what the classes before them did not give.
     fn wanted(&self, _seen: &Seen<'_>) -> bool {
@@ -80,7 +92,8 @@ pub(crate) async fn read<C: Class>(
     session: &Session,
     limits: &CallLimits,
 ) -> Result<C::Value, Error> {
-    match C::FETCH {
+    let sent = SystemTime::now();
+    let mut value = match C::FETCH {
         Fetch::Get => {
             let item = session.get(C::RESOURCE_URI, &[], limits).await?;
             class.parse(std::slice::from_ref(&item))
@@ -97,7 +110,15 @@ pub(crate) async fn read<C: Class>(
             let body = session.soap11(path, action, &request(), limits).await?;
             class.parse(std::slice::from_ref(&body))
         }
-    }
+        Fetch::Invoke { method } => {
+            let output = session
+                .invoke_read(C::RESOURCE_URI, method, &[], limits)
+                .await?;
+            class.parse(std::slice::from_ref(&output))
+        }
+    }?;
+    class.stamp(&mut value, sent, SystemTime::now());
+    Ok(value)
 }
 
 /// The one element of a Get's answer.
@@ -157,6 +178,11 @@ impl Apply<'_> {
             *slot(self.facts) = Some(value);
             self.facts.sources.insert(field.to_owned(), self.source);
         }
+    }
+
+    /// The facts read so far (a class that refines an earlier one's).
+    pub fn facts(&self) -> &AmtFacts {
+        self.facts
     }
 
     /// The firmware version known so far: the one read, else the banner's.
@@ -369,6 +395,11 @@ mod tests {
                 "AMT_GeneralSettings",
                 "AMT_ProvisioningCertificateHash",
                 "AMT_TLSSettingData",
+                "AMT_EthernetPortSettings",
+                "AMT_8021XProfile",
+                "AMT_SystemPowerScheme",
+                "CIM_ElementSettingData",
+                "AMT_TimeSynchronizationService",
                 "EOI GetHostName",
                 "EOI GetDomainName",
             ]

@@ -22,6 +22,11 @@ class::sequence! {
     mod general_settings::AmtGeneralSettings,
     mod provisioning_certificate_hash::AmtProvisioningCertificateHash,
     mod tls_setting_data::AmtTlsSettingData,
+    mod ethernet_port_settings::AmtEthernetPortSettings,
+    mod ieee8021x_profile::Amt8021xProfile,
+    mod system_power_scheme::AmtSystemPowerScheme,
+    mod element_setting_data::CimElementSettingData,
+    mod time_synchronization::AmtTimeSynchronization,
     eoi::EoiHostName,
     eoi::EoiDomainName,
 }

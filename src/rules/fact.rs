@@ -70,6 +70,11 @@ facts! {
     AmtDomain = "amt.domain", Amt;
     AmtTlsProtocol = "amt.tls.protocol", Amt;
     AmtTlsCertificate = "amt.tls.certificate", Amt;
+    AmtOperationalRead = "amt.operational_read", Amt;
+    AmtEthernetPorts = "amt.ethernet_ports", Amt;
+    AmtWired8021x = "amt.wired_8021x", Amt;
+    AmtPowerPackages = "amt.power_packages", Amt;
+    AmtClock = "amt.clock", Amt;
     HostOs = "host.os", Host;
     HostServicePack = "host.service_pack", Host;
     HostArchitecture = "host.architecture", Host;
@@ -148,6 +153,11 @@ impl FactId {
             FactId::AmtTlsCertificate => amt
                 .and_then(|a| a.tls.as_ref())
                 .is_some_and(|t| t.certificate.is_some()),
+            FactId::AmtOperationalRead => amt.is_some_and(crate::rules::operational::was_read),
+            FactId::AmtEthernetPorts => amt.is_some_and(|a| a.ethernet_ports.is_some()),
+            FactId::AmtWired8021x => amt.is_some_and(|a| a.wired_8021x.is_some()),
+            FactId::AmtPowerPackages => amt.is_some_and(|a| a.power_packages.is_some()),
+            FactId::AmtClock => amt.is_some_and(|a| a.clock.is_some()),
             FactId::HostOs => host.is_some_and(|h| text(h.os.as_ref())),
             FactId::HostServicePack => host.is_some_and(|h| h.service_pack.is_some()),
             FactId::HostArchitecture => host.is_some_and(|h| text(h.architecture.as_ref())),

@@ -23,13 +23,17 @@ use super::finding::Severity;
 pub(crate) const BUILTIN_TOML: &str = include_str!("configmgr-2007-sp1.toml");
 
 /// Every built-in policy: its name and its embedded text.
-pub const BUILTINS: [(&str, &str); 3] = [
+pub const BUILTINS: [(&str, &str); 4] = [
     ("configmgr-2007-sp1", BUILTIN_TOML),
     (
         "configmgr-2007-sp1-provisioning",
         include_str!("configmgr-2007-sp1-provisioning.toml"),
     ),
     ("intel-advisories", include_str!("intel-advisories.toml")),
+    (
+        "configmgr-2007-sp1-operational",
+        include_str!("configmgr-2007-sp1-operational.toml"),
+    ),
 ];
 
 /// Largest policy file we read: the built-in one is a few dozen kilobytes.
@@ -236,8 +240,12 @@ impl Policy {
 
     /// A built-in policy by name, parsed once.
     pub fn named(name: &str) -> Option<&'static Policy> {
-        static PARSED: [OnceLock<Option<Policy>>; 3] =
-            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        static PARSED: [OnceLock<Option<Policy>>; 4] = [
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+        ];
         let index = BUILTINS.iter().position(|(n, _)| *n == name)?;
         let (name, text) = BUILTINS[index];
         PARSED[index]

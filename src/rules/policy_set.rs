@@ -13,8 +13,13 @@ use super::policy::{Policy, PolicyError, RuleInfo, BUILTINS};
 use crate::facts::{FactsRecord, SiteFacts};
 
 /// The policies used when none is named: the seed's support matrix and the
-/// provisioning-readiness rules.
-pub const DEFAULT_POLICIES: [&str; 2] = ["configmgr-2007-sp1", "configmgr-2007-sp1-provisioning"];
+/// provisioning-readiness rules, and the operational ones (out of band with
+/// the PC off).
+pub const DEFAULT_POLICIES: [&str; 3] = [
+    "configmgr-2007-sp1",
+    "configmgr-2007-sp1-provisioning",
+    "configmgr-2007-sp1-operational",
+];
 
 /// One or more policies.
 #[derive(Debug, Clone)]
@@ -135,7 +140,7 @@ mod tests {
         let set = PolicySet::default_set();
         assert_eq!(
             set.name(),
-            "configmgr-2007-sp1+configmgr-2007-sp1-provisioning"
+            "configmgr-2007-sp1+configmgr-2007-sp1-provisioning+configmgr-2007-sp1-operational"
         );
         let set = PolicySet::from_args(&["intel-advisories", "configmgr-2007-sp1"]).unwrap();
         assert_eq!(set.policies().count(), 2);

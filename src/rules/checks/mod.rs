@@ -331,6 +331,10 @@ checks! {
     "cert-ca-key-size" => CertCaKeySize(cert_ca_key_size),
     "cert-root-hash" => CertRootHash(cert_root_hash),
     "cert-domain" => CertDomain(cert_domain),
+    "wired-only" => WiredOnly(wired_only),
+    "power-package" => PowerPackage(power_package),
+    "addressing" => Addressing(addressing),
+    "clock-skew" => ClockSkew(clock_skew),
 }
 
 /// Running one rule alone, for the checks' unit tests.
