@@ -384,8 +384,9 @@ pub struct AmtFacts {
     /// (AMT_8021XProfile): `false` when the firmware lists none enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wired_8021x: Option<bool>,
-    /// AMT's power packages (AMT_SystemPowerScheme), the active one marked:
-    /// in which host power states the management engine stays on.
+    /// AMT's power packages as read, the active one marked: the one
+    /// CIM_ElementSettingData names current, with its AMT_SystemPowerScheme
+    /// (in which host power states the management engine stays on).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub power_packages: Option<Vec<PowerPackageFacts>>,
     /// AMT's clock against the scanner's, as measured at scan time

@@ -11,7 +11,7 @@ use std::time::SystemTime;
 
 use crate::facts::{AmtFacts, FactSource, HostStatus};
 use crate::version::ReportedVersion;
-use crate::wsman::{CallLimits, Element, Error, Session};
+use crate::wsman::{CallLimits, Element, Error, Selector, Session};
 
 use super::firmware::{self, Generation};
 use super::status::host_status;
@@ -68,6 +68,12 @@ pub trait Class: Sync {
     /// Writes the facts read.
     fn apply(&self, value: Self::Value, facts: &mut Apply<'_>);
 
+    /// The instance a Get asks for, when the classes before it named it
+    /// (the active power package): none asks for the class's singleton.
+    fn selectors(&self, _seen: &Seen<'_>) -> Vec<Selector> {
+        Vec::new()
+    }
+
     /// Notes when the request went out and when its answer came back, for
     /// a value that is a reading of the device's clock: the round trip
     /// bounds how far the scanner's clock and the device's can be compared.
@@ -92,10 +98,20 @@ pub(crate) async fn read<C: Class>(
     session: &Session,
     limits: &CallLimits,
 ) -> Result<C::Value, Error> {
+    read_selected(class, session, limits, &[]).await
+}
+
+/// [`read`], a Get picking its instance by `selectors`.
+async fn read_selected<C: Class>(
+    class: &C,
+    session: &Session,
+    limits: &CallLimits,
+    selectors: &[Selector],
+) -> Result<C::Value, Error> {
     let sent = SystemTime::now();
     let mut value = match C::FETCH {
         Fetch::Get => {
-            let item = session.get(C::RESOURCE_URI, &[], limits).await?;
+            let item = session.get(C::RESOURCE_URI, selectors, limits).await?;
             class.parse(std::slice::from_ref(&item))
         }
         Fetch::Enumerate => {
@@ -318,7 +334,8 @@ impl<C: Class> Step for C {
                 run.write(self, value, source);
                 return Ok(());
             }
-            let result = read(self, run.session, run.limits).await;
+            let selectors = self.selectors(&seen);
+            let result = read_selected(self, run.session, run.limits, &selectors).await;
             if !eoi && run.wsman == Wsman::Untried {
                 run.wsman = match result {
                     Err(Error::HttpStatus(404)) => Wsman::Missing,
@@ -397,8 +414,8 @@ mod tests {
                 "AMT_TLSSettingData",
                 "AMT_EthernetPortSettings",
                 "AMT_8021XProfile",
-                "AMT_SystemPowerScheme",
                 "CIM_ElementSettingData",
+                "AMT_SystemPowerScheme",
                 "AMT_TimeSynchronizationService",
                 "EOI GetHostName",
                 "EOI GetDomainName",

@@ -3,14 +3,14 @@
 //! Currently Active Power Package" walks this association from AMT's
 //! CIM_ComputerSystem: the instance whose SettingData points at an
 //! AMT_SystemPowerScheme and whose IsCurrent is 1 names the active package
-//! (0 and 2 do not). Asked only after the packages were read, and only when
-//! there is more than one to choose from.
+//! (0 and 2 do not). Read before AMT_SystemPowerScheme, which then Gets that
+//! one package.
 
 use crate::facts::PowerPackageFacts;
 use crate::wsman::envelope::NS_WSMAN;
 use crate::wsman::{Element, Error};
 
-use super::class::{set_facts, Apply, Class, Fetch, Seen};
+use super::class::{set_facts, Apply, Class, Fetch};
 use super::firmware::{self, Generation};
 use super::{expect_class, property_u32, system_power_scheme};
 
@@ -65,30 +65,21 @@ impl Class for CimElementSettingData {
     const FETCH: Fetch = Fetch::Enumerate;
     const FIRMWARE: &'static Generation = &firmware::POWER_PACKAGES;
 
-    fn wanted(&self, seen: &Seen<'_>) -> bool {
-        seen.facts()
-            .power_packages
-            .as_ref()
-            .is_some_and(|p| p.len() > 1)
-    }
-
     fn parse(&self, answer: &[Element]) -> Result<Option<String>, Error> {
         current_power_scheme(answer)
     }
 
     fn apply(&self, current: Option<String>, out: &mut Apply<'_>) {
-        let Some(mut packages) = out.facts().power_packages.clone() else {
-            return;
-        };
-        // Without a package marked current, none is known to be active or
-        // not: the flags stay unknown.
-        let Some(current) = current else {
-            return;
-        };
-        for p in &mut packages {
-            p.active = Some(p.instance_id.as_deref() == Some(current.as_str()));
-        }
-        let packages: Vec<PowerPackageFacts> = packages;
+        // None marked current: no package is known to be active, and the
+        // rule says so.
+        let packages: Vec<PowerPackageFacts> = current
+            .map(|id| PowerPackageFacts {
+                instance_id: Some(id),
+                active: Some(true),
+                ..PowerPackageFacts::default()
+            })
+            .into_iter()
+            .collect();
         set_facts!(out, power_packages = Some(packages));
     }
 }

@@ -3,9 +3,10 @@
 //! Intel AMT SDK, Detailed Description: the ME is off in every S-state the
 //! package's description does not list; "WoL" or "Wake" means the ME sleeps
 //! and wakes on traffic to AMT's address; "AC" means on mains power only).
-//! The SDK's use cases "Get the Currently Active Power Package" and "Change
-//! to a Different Power Package" read them by enumeration; which one is
-//! active is CIM_ElementSettingData's to say (`element_setting_data.rs`).
+//! The SDK's use case "Get the Currently Active Power Package" finds the
+//! active one through CIM_ElementSettingData (`element_setting_data.rs`,
+//! read first) and then Gets that one instance by its InstanceID: three
+//! requests where enumerating every package as well would take four.
 //! The SDK describes Release 3.0's packages, so the class is asked from 3.0
 //! on; AMT 2.x kept its power packages behind EOI's SecurityAdministration
 //! service, whose method names no source we could read confirms, so there
@@ -13,9 +14,9 @@
 //! names as go-wsman-messages' `amt/systempowerscheme` package has them.
 
 use crate::facts::PowerPackageFacts;
-use crate::wsman::{Element, Error};
+use crate::wsman::{Element, Error, Selector};
 
-use super::class::{set_facts, Apply, Class, Fetch};
+use super::class::{set_facts, Apply, Class, Fetch, Seen};
 use super::firmware::{self, Generation};
 use super::{expect_class, property_text};
 
@@ -36,26 +37,53 @@ pub fn from_element(item: &Element) -> Result<PowerPackageFacts, Error> {
     })
 }
 
-/// AMT_SystemPowerScheme, as the inventory reads it.
+/// The active package's InstanceID, as CIM_ElementSettingData named it.
+fn active_instance(seen: &Seen<'_>) -> Option<String> {
+    seen.facts()
+        .power_packages
+        .as_ref()?
+        .iter()
+        .find(|p| p.active == Some(true))?
+        .instance_id
+        .clone()
+}
+
+/// AMT_SystemPowerScheme, as the inventory reads it: a Get of the active
+/// package, asked only when CIM_ElementSettingData named one.
 pub struct AmtSystemPowerScheme;
 
 impl Class for AmtSystemPowerScheme {
-    type Value = Vec<PowerPackageFacts>;
+    type Value = PowerPackageFacts;
     const NAME: &'static str = CLASS;
     const RESOURCE_URI: &'static str = RESOURCE_URI;
-    const FETCH: Fetch = Fetch::Enumerate;
+    const FETCH: Fetch = Fetch::Get;
     const FIRMWARE: &'static Generation = &firmware::POWER_PACKAGES;
 
-    fn parse(&self, answer: &[Element]) -> Result<Vec<PowerPackageFacts>, Error> {
-        answer.iter().map(from_element).collect()
+    fn wanted(&self, seen: &Seen<'_>) -> bool {
+        active_instance(seen).is_some()
     }
 
-    fn apply(&self, mut packages: Vec<PowerPackageFacts>, out: &mut Apply<'_>) {
-        // A firmware with one package has no choice to make: it is the
-        // active one, and the association need not be read.
-        if let [only] = packages.as_mut_slice() {
-            only.active = Some(true);
-        }
+    fn selectors(&self, seen: &Seen<'_>) -> Vec<Selector> {
+        active_instance(seen)
+            .map(|id| {
+                vec![Selector {
+                    name: "InstanceID".to_owned(),
+                    value: id,
+                }]
+            })
+            .unwrap_or_default()
+    }
+
+    fn parse(&self, answer: &[Element]) -> Result<PowerPackageFacts, Error> {
+        from_element(super::class::single(answer, CLASS)?)
+    }
+
+    fn apply(&self, mut package: PowerPackageFacts, out: &mut Apply<'_>) {
+        package.active = Some(true);
+        let mut packages = out.facts().power_packages.clone().unwrap_or_default();
+        // The instance asked for replaces the name CIM_ElementSettingData gave.
+        packages.retain(|p| p.instance_id != package.instance_id);
+        packages.push(package);
         set_facts!(out, power_packages = Some(packages));
     }
 }
@@ -89,13 +117,13 @@ mod tests {
     }
 
     #[test]
-    fn a_lone_package_is_the_active_one() {
+    fn an_instance_reads_as_a_package() {
         let item = crate::wsman::xml::parse(
-            format!(r#"<h:AMT_SystemPowerScheme xmlns:h="{RESOURCE_URI}"><h:Description>Desktop: ON in S0</h:Description><h:InstanceID>Intel(r) AMT Power Scheme 0</h:InstanceID></h:AMT_SystemPowerScheme>"#).as_bytes(),
+            format!(r#"<h:AMT_SystemPowerScheme xmlns:h="{RESOURCE_URI}"><h:Description>Desktop: ON in S0</h:Description><h:InstanceID>Intel(r) AMT:Power Scheme 0</h:InstanceID><h:SchemeGUID>AAAA</h:SchemeGUID></h:AMT_SystemPowerScheme>"#).as_bytes(),
         )
         .unwrap();
         let read = AmtSystemPowerScheme.parse(&[item]).unwrap();
-        assert_eq!(read[0].description.as_deref(), Some("Desktop: ON in S0"));
-        assert_eq!(read[0].active, None);
+        assert_eq!(read.description.as_deref(), Some("Desktop: ON in S0"));
+        assert_eq!(read.guid.as_deref(), Some("AAAA"));
     }
 }

@@ -34,7 +34,7 @@ impl Check for Params {
         let Some(packages) = amt.and_then(|a| a.power_packages.as_deref()) else {
             let why = amt.map_or_else(
                 || FactId::AmtPowerPackages.missing(),
-                |a| missing(a, FactId::AmtPowerPackages, system_power_scheme::CLASS),
+                |a| missing(a, FactId::AmtPowerPackages, element_setting_data::CLASS),
             );
             return Outcome::missing(vec![why]);
         };
@@ -47,7 +47,15 @@ impl Check for Params {
             };
             return Outcome::missing(vec![FactId::AmtPowerPackages.missing_because(why)]);
         };
-        let description = active.description.as_deref().unwrap_or_default();
+        let Some(description) = active.description.as_deref() else {
+            let why = match amt {
+                Some(a) if a.unavailable.iter().any(|c| c == system_power_scheme::CLASS) => {
+                    format!("{} unavailable", system_power_scheme::CLASS)
+                }
+                _ => "the active package has no description".to_owned(),
+            };
+            return Outcome::missing(vec![FactId::AmtPowerPackages.missing_because(why)]);
+        };
         let Some((sleep, off)) = system_power_scheme::me_states(description) else {
             return Outcome::missing(vec![FactId::AmtPowerPackages.missing_because(
                 "the active package's description names no power states",
