@@ -20,7 +20,8 @@ pub struct FormatArgs {
 pub struct PolicyArgs {
     /// Judge with this built-in policy or policy file; repeatable.
     ///
-    /// Default: configmgr-2007-sp1 and configmgr-2007-sp1-provisioning.
+    /// Default: configmgr-2007-sp1, configmgr-2007-sp1-provisioning and
+    /// configmgr-2007-sp1-operational.
     #[arg(long, value_name = "NAME|FILE", help_heading = heading::RULES)]
     pub policy: Vec<String>,
 }

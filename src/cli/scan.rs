@@ -27,8 +27,9 @@ use amtready::ExitCode;
 // A scan's --policy also names the built-in policies; its --summary is rarely used.
 #[command(mut_arg("policy", |a: clap::Arg| a.long_help(
     "Judge with this built-in policy or policy file; repeatable.\n\n\
-     Built in: configmgr-2007-sp1, configmgr-2007-sp1-provisioning, intel-advisories. \
-     Default: configmgr-2007-sp1 and configmgr-2007-sp1-provisioning."
+     Built in: configmgr-2007-sp1, configmgr-2007-sp1-provisioning, \
+     configmgr-2007-sp1-operational, intel-advisories. Default: configmgr-2007-sp1, \
+     configmgr-2007-sp1-provisioning and configmgr-2007-sp1-operational."
 )))]
 #[command(mut_arg("summary", |a: clap::Arg| a.hide_short_help(true)))]
 pub struct ReadArgs {
