@@ -412,6 +412,7 @@ mod tests {
                 "AMT_GeneralSettings",
                 "AMT_ProvisioningCertificateHash",
                 "AMT_TLSSettingData",
+                "AMT_EthernetPortSettings (wired instance)",
                 "AMT_EthernetPortSettings",
                 "AMT_8021XProfile",
                 "CIM_ElementSettingData",

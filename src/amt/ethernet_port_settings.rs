@@ -7,11 +7,19 @@
 //! 3.0; IpSyncEnabled comes with 7.0 ("Automatic Synchronization of IP
 //! Addresses"). The property set is go-wsman-messages' `amt/ethernetport`
 //! answer (two instances), as mock-amt serves it.
+//!
+//! Read in one request where it can be: a Get of the wired instance by its
+//! InstanceID gives every fact the rules judge (the wired link, DHCP, the
+//! shared address). Only where that instance is not there (a platform
+//! without a wired interface, or firmware that faults the Get) does the
+//! enumeration of every interface follow, which tells "no wired interface"
+//! (a wireless instance answers) from "no such class" (the enumeration
+//! faults too).
 
 use crate::facts::EthernetPortFacts;
-use crate::wsman::{Element, Error};
+use crate::wsman::{Element, Error, Selector};
 
-use super::class::{set_facts, Apply, Class, Fetch};
+use super::class::{set_facts, Apply, Class, Fetch, Seen};
 use super::firmware::{self, Generation};
 use super::{expect_class, property, property_bool, property_text, property_u32};
 
@@ -21,6 +29,13 @@ pub const RESOURCE_URI: &str =
 
 /// Class name, as recorded in `AmtFacts.unavailable`.
 pub const CLASS: &str = "AMT_EthernetPortSettings";
+
+/// The Get of the wired instance, as recorded in `AmtFacts.unavailable`
+/// when the device has no such instance.
+pub const WIRED_GET: &str = "AMT_EthernetPortSettings (wired instance)";
+
+/// The wired interface's InstanceID (SDK: "… Settings 0").
+pub const WIRED_INSTANCE_ID: &str = "Intel(r) AMT Ethernet Port Settings 0";
 
 /// Interface names as the record has them.
 pub mod values {
@@ -56,8 +71,39 @@ pub fn from_element(item: &Element) -> Result<EthernetPortFacts, Error> {
     })
 }
 
-/// AMT_EthernetPortSettings, as the inventory reads it: one enumeration
-/// gives the interfaces, their links and their addressing at once.
+/// The wired instance by a Get: one request for every fact the rules need.
+pub struct AmtWiredPortSettings;
+
+impl Class for AmtWiredPortSettings {
+    type Value = Vec<EthernetPortFacts>;
+    const NAME: &'static str = WIRED_GET;
+    const RESOURCE_URI: &'static str = RESOURCE_URI;
+    const FETCH: Fetch = Fetch::Get;
+    const FIRMWARE: &'static Generation = &firmware::ETHERNET_PORT_SETTINGS;
+
+    fn selectors(&self, _seen: &Seen<'_>) -> Vec<Selector> {
+        vec![Selector {
+            name: "InstanceID".to_owned(),
+            value: WIRED_INSTANCE_ID.to_owned(),
+        }]
+    }
+
+    fn parse(&self, answer: &[Element]) -> Result<Vec<EthernetPortFacts>, Error> {
+        let port = from_element(super::class::single(answer, CLASS)?)?;
+        // Whatever the instance says of itself, it is the one asked for.
+        Ok(vec![EthernetPortFacts {
+            interface: Some(values::WIRED.to_owned()),
+            ..port
+        }])
+    }
+
+    fn apply(&self, ports: Vec<EthernetPortFacts>, out: &mut Apply<'_>) {
+        set_facts!(out, ethernet_ports = Some(ports));
+    }
+}
+
+/// AMT_EthernetPortSettings by enumeration, every interface: asked only
+/// when the wired instance did not answer its Get.
 pub struct AmtEthernetPortSettings;
 
 impl Class for AmtEthernetPortSettings {
@@ -66,6 +112,10 @@ impl Class for AmtEthernetPortSettings {
     const RESOURCE_URI: &'static str = RESOURCE_URI;
     const FETCH: Fetch = Fetch::Enumerate;
     const FIRMWARE: &'static Generation = &firmware::ETHERNET_PORT_SETTINGS;
+
+    fn wanted(&self, seen: &Seen<'_>) -> bool {
+        !seen.answered(WIRED_GET)
+    }
 
     fn parse(&self, answer: &[Element]) -> Result<Vec<EthernetPortFacts>, Error> {
         answer.iter().map(from_element).collect()

@@ -13,8 +13,9 @@ use crate::amt::{
 use crate::facts::{AmtFacts, EthernetPortFacts};
 
 /// The classes the operational facts come from.
-pub(crate) const CLASSES: [&str; 5] = [
+pub(crate) const CLASSES: [&str; 6] = [
     ethernet_port_settings::CLASS,
+    ethernet_port_settings::WIRED_GET,
     ieee8021x_profile::CLASS,
     system_power_scheme::CLASS,
     element_setting_data::CLASS,
