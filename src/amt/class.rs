@@ -420,6 +420,7 @@ mod tests {
                 "AMT_TimeSynchronizationService",
                 "EOI GetHostName",
                 "EOI GetDomainName",
+                "EOI GetInterfaceSettings",
             ]
         );
     }

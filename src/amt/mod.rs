@@ -30,6 +30,7 @@ class::sequence! {
     mod time_synchronization::AmtTimeSynchronization,
     eoi::EoiHostName,
     eoi::EoiDomainName,
+    eoi::EoiInterfaceSettings,
 }
 
 use std::sync::Arc;

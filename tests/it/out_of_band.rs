@@ -129,8 +129,12 @@ async fn every_generation_answers_as_its_firmware_did() {
                 "{name}"
             );
         } else {
-            // AMT 2.x: no WS-Man, so the classes are unavailable and the
-            // operational facts unknown, never passed.
+            // AMT 2.x: no WS-Man, so the classes are unavailable; EOI's
+            // GetInterfaceSettings stands in for the wired port, with no
+            // link state, and what stays unknown is never passed.
+            let ports = amt.ethernet_ports.as_ref().unwrap();
+            assert_eq!(ports[0].dhcp_enabled, Some(true), "{name}");
+            assert_eq!(ports[0].link_up, None, "{name}");
             for class in [
                 "AMT_EthernetPortSettings",
                 "AMT_SystemPowerScheme",
