@@ -153,7 +153,7 @@ impl FactId {
             FactId::AmtTlsCertificate => amt
                 .and_then(|a| a.tls.as_ref())
                 .is_some_and(|t| t.certificate.is_some()),
-            FactId::AmtOperationalRead => amt.is_some_and(crate::rules::operational::was_read),
+            FactId::AmtOperationalRead => amt.is_some_and(operational_read),
             FactId::AmtEthernetPorts => amt.is_some_and(|a| a.ethernet_ports.is_some()),
             FactId::AmtWired8021x => amt.is_some_and(|a| a.wired_8021x.is_some()),
             FactId::AmtPowerPackages => amt.is_some_and(|a| a.power_packages.is_some()),
@@ -187,6 +187,32 @@ impl FactId {
             FactId::CredentialsPassword => record.credentials.is_some(),
         }
     }
+}
+
+/// The classes the operational facts come from (out of band with the PC
+/// off, `rules/operational.rs`).
+const OPERATIONAL_CLASSES: [&str; 6] = [
+    crate::amt::ethernet_port_settings::CLASS,
+    crate::amt::ethernet_port_settings::WIRED_GET,
+    crate::amt::ieee8021x_profile::CLASS,
+    crate::amt::system_power_scheme::CLASS,
+    crate::amt::element_setting_data::CLASS,
+    crate::amt::time_synchronization::CLASS,
+];
+
+/// Whether the scan asked for any operational class: one of the facts is
+/// there, or one of the classes is recorded unavailable. A record that never
+/// asked (a facts file, a scan by an older amtready) leaves the operational
+/// rules not checked.
+fn operational_read(amt: &crate::facts::AmtFacts) -> bool {
+    amt.ethernet_ports.is_some()
+        || amt.wired_8021x.is_some()
+        || amt.power_packages.is_some()
+        || amt.clock.is_some()
+        || amt
+            .unavailable
+            .iter()
+            .any(|c| OPERATIONAL_CLASSES.contains(&c.as_str()))
 }
 
 impl fmt::Display for FactId {
