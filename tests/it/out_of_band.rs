@@ -9,7 +9,9 @@ use amtready::amt::{read_host, AmtClient, ClientOptions};
 use amtready::facts::{FactsRecord, HostStatus};
 use amtready::rules::{Policy, PolicySet};
 use amtready::wsman::{Credentials, Endpoint, Password};
-use mock_amt::{start_device, DeviceConfig, Profile};
+use mock_amt::{start_device, start_fleet, DeviceConfig, Profile};
+
+use crate::common;
 
 const OPERATIONAL: [&str; 4] = [
     "AMT-WIRED-ONLY",
@@ -167,5 +169,70 @@ async fn a_saved_scan_is_judged_again_as_measured() {
         let clock = back.amt.as_mut().unwrap().clock.as_mut().unwrap();
         assert!(clock.amt_unix.is_some());
         assert_eq!(operational(&back).0.len(), expected, "{profile}");
+    }
+}
+
+/// The CLI end to end: `scan` writes each set-up's finding, and `validate`
+/// of that file, run later, gives the same findings from the saved facts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_then_validate_gives_the_same_findings() {
+    let profiles = [
+        "amt-7.1+desktop",
+        "amt-7.1+clock-skew=-7200",
+        "amt-7.1+s0-only",
+        "amt-7.1+dot1x+static-shared-ip",
+    ];
+    let configs: Vec<DeviceConfig> = profiles
+        .iter()
+        .map(|p| {
+            DeviceConfig::new(
+                Profile::builtin(p).unwrap(),
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+            )
+        })
+        .collect();
+    let fleet = start_fleet(configs).await.unwrap();
+    let addrs: Vec<SocketAddr> = fleet.devices.iter().map(|d| d.addr()).collect();
+    let out = common::amtready(common::scan_args(&addrs, &[])).await;
+    let scanned = common::records(&out);
+    assert_eq!(scanned.len(), profiles.len(), "{out:?}");
+    let saved = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(saved.path(), &out.stdout).unwrap();
+    let out = common::amtready(vec![
+        "validate".into(),
+        saved.path().to_str().unwrap().into(),
+        "--format".into(),
+        "jsonl".into(),
+    ])
+    .await;
+    let validated = common::records(&out);
+    let operational = |rec: &serde_json::Value| -> Vec<String> {
+        common::rules_of(rec)
+            .into_iter()
+            .filter(|r| OPERATIONAL.contains(&r.as_str()))
+            .collect()
+    };
+    for (dev, profile) in fleet.devices.iter().zip(profiles) {
+        let target = dev.addr().to_string();
+        let find = |records: &[serde_json::Value]| {
+            records
+                .iter()
+                .find(|r| r["target"] == target)
+                .cloned()
+                .unwrap_or_else(|| panic!("{profile}: no record"))
+        };
+        let (scan, later) = (find(&scanned), find(&validated));
+        let expected: &[&str] = match profile {
+            "amt-7.1+desktop" => &[],
+            "amt-7.1+clock-skew=-7200" => &["AMT-CLOCK-SKEW"],
+            "amt-7.1+s0-only" => &["AMT-POWER-PACKAGE"],
+            _ => &["AMT-ADDRESSING", "AMT-WIRED-ONLY"],
+        };
+        assert_eq!(operational(&scan), expected, "{profile}: {scan}");
+        assert_eq!(operational(&later), expected, "{profile}: {later}");
+        assert!(
+            scan["amt"]["clock"]["scanner_sent_unix_ms"].is_i64(),
+            "{profile}"
+        );
     }
 }
