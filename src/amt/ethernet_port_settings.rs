@@ -17,6 +17,7 @@
 //! faults too).
 
 use crate::facts::EthernetPortFacts;
+use crate::wsman::response::Fault;
 use crate::wsman::{Element, Error, Selector};
 
 use super::class::{set_facts, Apply, Class, Fetch, Seen};
@@ -90,7 +91,16 @@ impl Class for AmtWiredPortSettings {
 
     fn parse(&self, answer: &[Element]) -> Result<Vec<EthernetPortFacts>, Error> {
         let port = from_element(super::class::single(answer, CLASS)?)?;
-        // Whatever the instance says of itself, it is the one asked for.
+        // A device that ignores the selector and answers another interface
+        // has not shown a wired one: treated as a refusal, so the
+        // enumeration of every interface decides.
+        if port.interface.as_deref() == Some(values::WIRELESS) {
+            return Err(Error::Fault(Fault {
+                code: "Sender".into(),
+                reason: "asked for the wired instance, got the wireless one".into(),
+                ..Fault::default()
+            }));
+        }
         Ok(vec![EthernetPortFacts {
             interface: Some(values::WIRED.to_owned()),
             ..port
@@ -157,6 +167,18 @@ mod tests {
         let wireless = from_element(&wireless).unwrap();
         assert_eq!(wireless.interface.as_deref(), Some("wireless"));
         assert_eq!(wireless.dhcp_enabled, None);
+    }
+
+    #[test]
+    fn a_get_answered_with_the_wireless_instance_falls_back() {
+        let wireless = instance(
+            "<h:InstanceID>Intel(r) AMT Ethernet Port Settings 1</h:InstanceID><h:PhysicalConnectionType>3</h:PhysicalConnectionType>",
+        );
+        let err = AmtWiredPortSettings.parse(&[wireless]).unwrap_err();
+        assert!(err.is_refusal(), "{err:?}");
+        let wired = instance("<h:InstanceID>Intel(r) AMT Ethernet Port Settings 0</h:InstanceID>");
+        let ports = AmtWiredPortSettings.parse(&[wired]).unwrap();
+        assert_eq!(ports[0].interface.as_deref(), Some("wired"));
     }
 
     #[test]

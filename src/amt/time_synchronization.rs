@@ -9,6 +9,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::facts::ClockFacts;
+use crate::wsman::response::Fault;
 use crate::wsman::{Element, Error};
 
 use super::class::{set_facts, Apply, Class, Fetch};
@@ -26,17 +27,22 @@ pub const CLASS: &str = "AMT_TimeSynchronizationService";
 pub const METHOD: &str = "GetLowAccuracyTimeSynch";
 
 /// Ta0 from a `GetLowAccuracyTimeSynch_OUTPUT`, which must say ReturnValue
-/// 0 (PT_STATUS_SUCCESS).
+/// 0 (PT_STATUS_SUCCESS). Another ReturnValue is the device refusing the
+/// call (the class is then unavailable, the host still read); an answer
+/// without one is malformed.
 pub fn ta0(output: &Element) -> Result<i64, Error> {
     expect_class(output, RESOURCE_URI, "GetLowAccuracyTimeSynch_OUTPUT")?;
     match property_u32(output, "ReturnValue") {
         Some(0) => {}
-        other => {
-            return Err(Error::Protocol(format!(
-                "{METHOD} returned {}",
-                other.map_or("no ReturnValue".to_owned(), |v| format!("ReturnValue {v}"))
-            )))
+        Some(status) => {
+            return Err(Error::Fault(Fault {
+                code: "ReturnValue".into(),
+                subcode: Some(status.to_string()),
+                reason: format!("{METHOD} returned ReturnValue {status}"),
+                ..Fault::default()
+            }))
         }
+        None => return Err(Error::Protocol(format!("{METHOD} gave no ReturnValue"))),
     }
     property(output, "Ta0")
         .and_then(|t| t.parse::<u32>().ok())
@@ -95,7 +101,8 @@ mod tests {
             ta0(&output("<g:Ta0>1700000000</g:Ta0><g:ReturnValue>0</g:ReturnValue>")).unwrap(),
             1_700_000_000
         );
-        assert!(ta0(&output("<g:Ta0>1700000000</g:Ta0><g:ReturnValue>1</g:ReturnValue>")).is_err());
+        let refused = ta0(&output("<g:Ta0>1700000000</g:Ta0><g:ReturnValue>1</g:ReturnValue>"));
+        assert!(refused.unwrap_err().is_refusal());
         assert!(ta0(&output("<g:ReturnValue>0</g:ReturnValue>")).is_err());
     }
 
