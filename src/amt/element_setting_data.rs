@@ -12,7 +12,7 @@ use crate::wsman::{Element, Error};
 
 use super::class::{set_facts, Apply, Class, Fetch};
 use super::firmware::{self, Generation};
-use super::{expect_class, property_u32, system_power_scheme};
+use super::{property_u32, system_power_scheme};
 
 /// The class's resource URI.
 pub const RESOURCE_URI: &str =
@@ -25,10 +25,12 @@ pub const CLASS: &str = "CIM_ElementSettingData";
 const IS_CURRENT: u32 = 1;
 
 /// The InstanceID of the power package marked current, if the answer marks
-/// one. Associations to other settings are passed over.
+/// one. Associations to other settings are passed over, and so are items
+/// typed as another class: an association's enumeration may answer with a
+/// subclass's instances (the 8.1.71 capture of CIM_ServiceAvailableToElement
+/// does), which are read by their properties, in their own namespace.
 pub fn current_power_scheme(items: &[Element]) -> Result<Option<String>, Error> {
     for item in items {
-        expect_class(item, RESOURCE_URI, CLASS)?;
         if property_u32(item, "IsCurrent") != Some(IS_CURRENT) {
             continue;
         }
@@ -111,5 +113,18 @@ mod tests {
             Some("Scheme 1")
         );
         assert_eq!(current_power_scheme(&items[..2]).unwrap(), None);
+        // A subclass's instance (its own namespace) reads the same way.
+        let subclass = crate::wsman::xml::parse(
+            format!(
+                r#"<h:AMT_ElementSettingData xmlns:h="urn:sub" xmlns:w="{NS_WSMAN}"><h:IsCurrent>1</h:IsCurrent><h:SettingData><h:ReferenceParameters><w:ResourceURI>{}</w:ResourceURI><w:SelectorSet><w:Selector Name="InstanceID">Scheme 2</w:Selector></w:SelectorSet></h:ReferenceParameters></h:SettingData></h:AMT_ElementSettingData>"#,
+                system_power_scheme::RESOURCE_URI
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            current_power_scheme(&[subclass]).unwrap().as_deref(),
+            Some("Scheme 2")
+        );
     }
 }
