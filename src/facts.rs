@@ -605,6 +605,23 @@ pub struct AmtFacts {
     /// AMT's own TLS settings (AMT_TLSSettingData), where the firmware has the class.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_settings: Option<TlsSettingsFacts>,
+    /// AMT_EthernetPortSettings: one entry per network interface AMT has
+    /// (wired, wireless), where the firmware has the class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ethernet_ports: Option<Vec<EthernetPortFacts>>,
+    /// Whether an 802.1X profile is enabled on AMT's wired interface
+    /// (AMT_8021XProfile): `false` when the firmware lists none enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wired_8021x: Option<bool>,
+    /// AMT's power packages as read, the active one marked: the one
+    /// CIM_ElementSettingData names current, with its AMT_SystemPowerScheme
+    /// (in which host power states the management engine stays on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power_packages: Option<Vec<PowerPackageFacts>>,
+    /// AMT's clock against the scanner's, as measured at scan time
+    /// (AMT_TimeSynchronizationService.GetLowAccuracyTimeSynch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockFacts>,
     /// Which source gave each fact, keyed by the field name above.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub sources: BTreeMap<String, FactSource>,
@@ -721,6 +738,99 @@ pub struct TlsSettingsFacts {
     /// AcceptNonSecureConnections: 16992 stays open next to TLS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accept_non_secure_connections: Option<bool>,
+}
+
+/// One AMT_EthernetPortSettings instance: one of AMT's network interfaces.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EthernetPortFacts {
+    /// `wired` (InstanceID "… Settings 0") or `wireless` ("… Settings 1",
+    /// or PhysicalConnectionType 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    /// LinkIsUp: the interface has a link now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_up: Option<bool>,
+    /// DHCPEnabled: AMT takes its IPv4 address from DHCP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dhcp_enabled: Option<bool>,
+    /// SharedStaticIp: a static address AMT shares with the host OS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_static_ip: Option<bool>,
+    /// IpSyncEnabled: AMT follows the host's address (AMT 7.0 and later).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_sync_enabled: Option<bool>,
+    /// SharedMAC: AMT shares the host's MAC address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_mac: Option<bool>,
+    /// IPAddress, when the firmware reports one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// MACAddress (`00-15-17-0a-0b-0c`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+}
+
+/// One AMT power package (AMT_SystemPowerScheme).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PowerPackageFacts {
+    /// InstanceID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    /// SchemeGUID, as the firmware sends it (base64).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
+    /// Description: the host power states the ME is on in
+    /// (`Desktop: ON in S0, S3, S4-5`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Whether it is the active package (CIM_ElementSettingData.IsCurrent);
+    /// unknown when the association was not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+/// AMT's clock read against the scanner's. Both readings and the round trip
+/// are kept, so a saved scan is judged again on what was measured then,
+/// never against the clock of the day it is validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClockFacts {
+    /// Ta0: AMT's time, in whole seconds since 1970-01-01 UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amt_unix: Option<i64>,
+    /// The scanner's clock when the request went out, in milliseconds
+    /// since 1970-01-01 UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scanner_sent_unix_ms: Option<i64>,
+    /// The scanner's clock when the answer came back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scanner_answered_unix_ms: Option<i64>,
+}
+
+impl ClockFacts {
+    /// The round trip in milliseconds, when both scanner readings are there
+    /// and in order.
+    pub fn round_trip_ms(&self) -> Option<i64> {
+        let (sent, answered) = (self.scanner_sent_unix_ms?, self.scanner_answered_unix_ms?);
+        (answered >= sent).then(|| answered - sent)
+    }
+
+    /// The least and the most AMT's clock can be ahead of the scanner's
+    /// (negative: behind), in milliseconds. Ta0 was taken somewhere in the
+    /// round trip and is cut to the second, so the span is the round trip
+    /// plus one second wide.
+    pub fn skew_bounds_ms(&self) -> Option<(i64, i64)> {
+        let amt_ms = self.amt_unix?.checked_mul(1000)?;
+        let sent = self.scanner_sent_unix_ms?;
+        let answered = self.scanner_answered_unix_ms?;
+        self.round_trip_ms()?;
+        Some((
+            amt_ms.checked_sub(answered)?,
+            amt_ms.checked_add(999)?.checked_sub(sent)?,
+        ))
+    }
 }
 
 /// The RMCP presence pong (UDP 623): unauthenticated, but it answers before

@@ -232,21 +232,89 @@ pub struct ClassSettings {
     /// `[classes.AMT_EthernetPortSettings]`.
     #[serde(default, rename = "AMT_EthernetPortSettings")]
     pub ethernet_port_settings: EthernetPortSettingsProfile,
+    /// `[classes.AMT_8021XProfile]`.
+    #[serde(default, rename = "AMT_8021XProfile")]
+    pub ieee8021x_profile: Ieee8021xProfile,
+    /// `[classes.AMT_SystemPowerScheme]`.
+    #[serde(default, rename = "AMT_SystemPowerScheme")]
+    pub system_power_scheme: SystemPowerSchemeProfile,
+    /// `[classes.AMT_TimeSynchronizationService]`.
+    #[serde(default, rename = "AMT_TimeSynchronizationService")]
+    pub time_synchronization: TimeSynchronizationProfile,
 }
 
 /// `[classes.AMT_EthernetPortSettings]`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EthernetPortSettingsProfile {
-    /// Whether the machine has a wireless interface (a second instance).
+    /// Whether the machine has a wireless interface (a second instance);
+    /// such a machine is a laptop, with the mobile power packages.
     #[serde(default = "default_true")]
     pub wireless: bool,
+    /// Whether the machine has a wired interface (instance 0). From 9.5
+    /// some platforms have none.
+    #[serde(default = "default_true")]
+    pub wired: bool,
+    /// Whether the wireless interface has a link (the wired one's is up
+    /// while the wired interface exists and this is off).
+    #[serde(default)]
+    pub wireless_link_up: bool,
+    /// The wired interface takes its address from DHCP (else it is static).
+    #[serde(default = "default_true")]
+    pub dhcp: bool,
+    /// A static wired address shared with the host OS (SharedStaticIp).
+    #[serde(default)]
+    pub shared_static_ip: bool,
 }
 
 impl Default for EthernetPortSettingsProfile {
     fn default() -> Self {
-        EthernetPortSettingsProfile { wireless: true }
+        EthernetPortSettingsProfile {
+            wireless: true,
+            wired: true,
+            wireless_link_up: false,
+            dhcp: true,
+            shared_static_ip: false,
+        }
     }
+}
+
+/// `[classes.AMT_8021XProfile]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ieee8021xProfile {
+    /// An enabled 802.1X profile on the wired interface (else none at all).
+    #[serde(default)]
+    pub enabled: bool,
+}
+
+/// `[classes.AMT_SystemPowerScheme]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemPowerSchemeProfile {
+    /// Which package is active.
+    #[serde(default)]
+    pub active: PowerPackage,
+}
+
+/// The active power package, by the host states the ME is on in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PowerPackage {
+    /// ON in S0 only.
+    S0,
+    /// ON in S0, S3 and S4-5 (on AC power, on a laptop).
+    #[default]
+    S0ToS5,
+}
+
+/// `[classes.AMT_TimeSynchronizationService]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeSynchronizationProfile {
+    /// How far AMT's clock is ahead of the machine's (negative: behind).
+    #[serde(default)]
+    pub offset_seconds: i64,
 }
 
 /// The `[tls]` section of a profile.
@@ -300,6 +368,21 @@ pub enum Setup {
     Pre,
     /// DHCP gave no domain name (option 15) and no PKI DNS suffix is set.
     NoDnsSuffix,
+    /// A laptop whose AMT has a wireless interface only, link up, and no
+    /// wired one (from 9.5 some platforms have none).
+    WirelessOnly,
+    /// The active power package keeps the ME on in S0 only.
+    S0Only,
+    /// The wired interface has a static address shared with the host OS.
+    StaticSharedIp,
+    /// AMT's clock is this many seconds ahead (negative: behind):
+    /// `clock-skew=SECONDS`.
+    ClockSkew(i64),
+    /// An 802.1X profile is enabled on the wired interface.
+    Dot1x,
+    /// A desktop: a wired interface only, no WLAN (and so the desktop
+    /// power packages).
+    Desktop,
 }
 
 /// The admin password [`Setup::ProvisionedElsewhere`] sets (another tool's).
@@ -309,8 +392,9 @@ pub const MAX_PROFILE_BYTES: u64 = 1024 * 1024;
 pub const ELSEWHERE_PASSWORD: &str = "0ther-Tool#2008";
 
 impl Setup {
-    /// Every set-up and its name after `+`.
-    pub const ALL: [(Setup, &'static str); 8] = [
+    /// Every set-up without a value and its name after `+`; the valued
+    /// ones are in [`Setup::VALUED`].
+    pub const ALL: [(Setup, &'static str); 13] = [
         (Setup::SmallBusiness, "small-business"),
         (Setup::ZtcOff, "ztc-off"),
         (Setup::HashesDisabled, "hashes-disabled"),
@@ -319,10 +403,24 @@ impl Setup {
         (Setup::NicOff, "nic-off"),
         (Setup::Pre, "pre"),
         (Setup::NoDnsSuffix, "no-dns-suffix"),
+        (Setup::WirelessOnly, "wireless-only"),
+        (Setup::S0Only, "s0-only"),
+        (Setup::StaticSharedIp, "static-shared-ip"),
+        (Setup::Dot1x, "dot1x"),
+        (Setup::Desktop, "desktop"),
     ];
 
-    /// The set-up called `name`.
+    /// The set-ups that take a value, `name=VALUE`, as their usage.
+    pub const VALUED: [&'static str; 1] = ["clock-skew=SECONDS"];
+
+    /// The set-up called `name` (`clock-skew=-3600` for one with a value).
     pub fn parse(name: &str) -> Option<Setup> {
+        if let Some((key, value)) = name.split_once('=') {
+            return match key {
+                "clock-skew" => value.trim().parse().ok().map(Setup::ClockSkew),
+                _ => None,
+            };
+        }
         Setup::ALL.iter().find(|(_, n)| *n == name).map(|(s, _)| *s)
     }
 
@@ -352,6 +450,21 @@ impl Setup {
                 p.dhcp_dns_suffix = Some(String::new());
                 p.trusted_dns_suffix = None;
             }
+            Setup::WirelessOnly => {
+                let ports = &mut p.classes.ethernet_port_settings;
+                ports.wired = false;
+                ports.wireless = true;
+                ports.wireless_link_up = true;
+            }
+            Setup::S0Only => p.classes.system_power_scheme.active = PowerPackage::S0,
+            Setup::StaticSharedIp => {
+                let ports = &mut p.classes.ethernet_port_settings;
+                ports.dhcp = false;
+                ports.shared_static_ip = true;
+            }
+            Setup::ClockSkew(seconds) => p.classes.time_synchronization.offset_seconds = seconds,
+            Setup::Dot1x => p.classes.ieee8021x_profile.enabled = true,
+            Setup::Desktop => p.classes.ethernet_port_settings.wireless = false,
         }
     }
 }
@@ -640,6 +753,15 @@ mod tests {
             0
         );
         assert!(Profile::builtin("amt-5.2.10+bogus").is_none());
+        let p = Profile::builtin("amt-7.1+clock-skew=-3600+s0-only+dot1x").unwrap();
+        assert_eq!(p.classes.time_synchronization.offset_seconds, -3600);
+        assert_eq!(p.classes.system_power_scheme.active, PowerPackage::S0);
+        assert!(p.classes.ieee8021x_profile.enabled);
+        assert!(Profile::builtin("amt-7.1+clock-skew=soon").is_none());
+        assert!(Profile::builtin("amt-7.1+bogus=1").is_none());
+        let p = Profile::builtin("amt-7.1+wireless-only+static-shared-ip").unwrap();
+        let ports = &p.classes.ethernet_port_settings;
+        assert!(!ports.wired && ports.wireless_link_up && ports.shared_static_ip && !ports.dhcp);
         assert!(
             Profile::builtin("amt-5.2.10")
                 .unwrap()

@@ -7,10 +7,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::SystemTime;
 
 use crate::facts::{AmtFacts, FactSource, HostStatus};
 use crate::version::ReportedVersion;
-use crate::wsman::{CallLimits, Element, Error, Session};
+use crate::wsman::{CallLimits, Element, Error, Selector, Session};
 
 use super::firmware::{self, Generation};
 use super::status::host_status;
@@ -23,6 +24,12 @@ pub enum Fetch {
     /// WS-Man Enumerate and Pull: [`Class::parse`] gets every item, in the
     /// device's order.
     Enumerate,
+    /// A WS-Man method call that only reads (`GetLowAccuracyTimeSynch`):
+    /// [`Class::parse`] gets the `<method>_OUTPUT` element.
+    Invoke {
+        /// The method's name.
+        method: &'static str,
+    },
     /// An EOI SOAP 1.1 call: [`Class::parse`] gets the SOAP Body. The
     /// wire details are `eoi.rs`'s, given here whole so this module needs
     /// nothing of it.
@@ -61,6 +68,17 @@ pub trait Class: Sync {
     /// Writes the facts read.
     fn apply(&self, value: Self::Value, facts: &mut Apply<'_>);
 
+    /// The instance a Get asks for, when the classes before it named it
+    /// (the active power package): none asks for the class's singleton.
+    fn selectors(&self, _seen: &Seen<'_>) -> Vec<Selector> {
+        Vec::new()
+    }
+
+    /// Notes when the request went out and when its answer came back, for
+    /// a value that is a reading of the device's clock: the round trip
+    /// bounds how far the scanner's clock and the device's can be compared.
+    fn stamp(&self, _value: &mut Self::Value, _sent: SystemTime, _answered: SystemTime) {}
+
     /// Whether the read is wanted given what is known so far. Fallbacks
     /// (EOI) are asked only for what the classes before them did not give.
     fn wanted(&self, _seen: &Seen<'_>) -> bool {
@@ -80,9 +98,20 @@ pub(crate) async fn read<C: Class>(
     session: &Session,
     limits: &CallLimits,
 ) -> Result<C::Value, Error> {
-    match C::FETCH {
+    read_selected(class, session, limits, &[]).await
+}
+
+/// [`read`], a Get picking its instance by `selectors`.
+async fn read_selected<C: Class>(
+    class: &C,
+    session: &Session,
+    limits: &CallLimits,
+    selectors: &[Selector],
+) -> Result<C::Value, Error> {
+    let sent = SystemTime::now();
+    let mut value = match C::FETCH {
         Fetch::Get => {
-            let item = session.get(C::RESOURCE_URI, &[], limits).await?;
+            let item = session.get(C::RESOURCE_URI, selectors, limits).await?;
             class.parse(std::slice::from_ref(&item))
         }
         Fetch::Enumerate => {
@@ -97,7 +126,15 @@ pub(crate) async fn read<C: Class>(
             let body = session.soap11(path, action, &request(), limits).await?;
             class.parse(std::slice::from_ref(&body))
         }
-    }
+        Fetch::Invoke { method } => {
+            let output = session
+                .invoke_read(C::RESOURCE_URI, method, &[], limits)
+                .await?;
+            class.parse(std::slice::from_ref(&output))
+        }
+    }?;
+    class.stamp(&mut value, sent, SystemTime::now());
+    Ok(value)
 }
 
 /// The one element of a Get's answer.
@@ -157,6 +194,11 @@ impl Apply<'_> {
             *slot(self.facts) = Some(value);
             self.facts.sources.insert(field.to_owned(), self.source);
         }
+    }
+
+    /// The facts read so far (a class that refines an earlier one's).
+    pub fn facts(&self) -> &AmtFacts {
+        self.facts
     }
 
     /// The firmware version known so far: the one read, else the banner's.
@@ -292,7 +334,8 @@ impl<C: Class> Step for C {
                 run.write(self, value, source);
                 return Ok(());
             }
-            let result = read(self, run.session, run.limits).await;
+            let selectors = self.selectors(&seen);
+            let result = read_selected(self, run.session, run.limits, &selectors).await;
             if !eoi && run.wsman == Wsman::Untried {
                 run.wsman = match result {
                     Err(Error::HttpStatus(404)) => Wsman::Missing,
@@ -369,8 +412,15 @@ mod tests {
                 "AMT_GeneralSettings",
                 "AMT_ProvisioningCertificateHash",
                 "AMT_TLSSettingData",
+                "AMT_EthernetPortSettings (wired instance)",
+                "AMT_EthernetPortSettings",
+                "AMT_8021XProfile",
+                "CIM_ElementSettingData",
+                "AMT_SystemPowerScheme",
+                "AMT_TimeSynchronizationService",
                 "EOI GetHostName",
                 "EOI GetDomainName",
+                "EOI GetInterfaceSettings",
             ]
         );
     }

@@ -6,6 +6,7 @@
 //! Answers begin with a status element (`StatusCode`; 0 is success) and
 //! then the values.
 
+use crate::facts::EthernetPortFacts;
 use crate::version::ReportedVersion;
 use crate::wsman::response::Fault;
 use crate::wsman::{CallLimits, Element, Error, Session};
@@ -208,6 +209,118 @@ impl Class for EoiDomainName {
     }
 }
 
+/// NetworkAdministrationService GetInterfaceSettings for interface handle
+/// 0, the wired one (`amttool netinfo` asks EnumerateInterfaces first; AMT
+/// before 3.0 has one wired interface, so the handle is 0): the stand-in for
+/// AMT_EthernetPortSettings where WS-Man is missing. Element names are the
+/// SDK WSDL's (NetworkAdministrationInterface: InterfaceDescriptor,
+/// DhcpEnabled, InterfaceMode, IPv4Parameters). EOI reports no link state,
+/// so that stays unknown and the wired-only rule says so.
+pub struct EoiInterfaceSettings;
+
+/// The GetInterfaceSettings request for interface handle 0.
+fn interface_settings_request() -> String {
+    format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+            r#"<soap:Envelope xmlns:soap="{soap}">"#,
+            r#"<soap:Body><m:GetInterfaceSettings xmlns:m="{ns}"><m:InterfaceHandle>0</m:InterfaceHandle></m:GetInterfaceSettings></soap:Body></soap:Envelope>"#
+        ),
+        soap = crate::wsman::envelope::NS_SOAP11,
+        ns = namespace(NETWORK_ADMINISTRATION),
+    )
+}
+
+/// The wired interface from a GetInterfaceSettings answer (the SOAP Body).
+pub fn interface_settings(body: &Element) -> Result<EthernetPortFacts, Error> {
+    let ns = namespace(NETWORK_ADMINISTRATION);
+    let response = body
+        .child(&ns, "GetInterfaceSettingsResponse")
+        .ok_or_else(|| Error::Protocol("expected GetInterfaceSettingsResponse".into()))?;
+    match response.child_text(&ns, "StatusCode") {
+        Some("0") => {}
+        status => {
+            let status = status.unwrap_or("none").to_owned();
+            return Err(Error::Fault(Fault {
+                code: "StatusCode".into(),
+                subcode: Some(status.clone()),
+                reason: format!("GetInterfaceSettings returned status {status}"),
+                ..Fault::default()
+            }));
+        }
+    }
+    let descriptor = response
+        .child(&ns, "InterfaceDescriptor")
+        .ok_or_else(|| Error::Protocol("GetInterfaceSettings has no InterfaceDescriptor".into()))?;
+    let flag = |name: &str| match descriptor.child_text(&ns, name) {
+        Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Some(true),
+        Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Some(false),
+        _ => None,
+    };
+    let ip = descriptor
+        .child(&ns, "IPv4Parameters")
+        .and_then(|p| p.child_text(&ns, "LocalAddress"))
+        .and_then(|a| a.parse::<u32>().ok())
+        .filter(|a| *a != 0)
+        .map(|a| std::net::Ipv4Addr::from(a).to_string());
+    let dhcp_enabled = flag("DhcpEnabled");
+    Ok(EthernetPortFacts {
+        interface: Some(super::ethernet_port_settings::values::WIRED.to_owned()),
+        link_up: None,
+        dhcp_enabled,
+        // Before 3.0 a static address is AMT's own: Intel never supported
+        // one static address shared by AMT and the host ("Using Static IP
+        // Addressing with Intel AMT"), and EOI has no setting for it.
+        shared_static_ip: dhcp_enabled.map(|_| false),
+        ip_sync_enabled: None,
+        shared_mac: descriptor
+            .child_text(&ns, "InterfaceMode")
+            .map(|m| m == "SHARED_MAC_ADDRESS"),
+        ip_address: ip,
+        mac_address: descriptor
+            .child_text(&ns, "MACAddress")
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned),
+    })
+}
+
+impl Class for EoiInterfaceSettings {
+    type Value = Vec<EthernetPortFacts>;
+    const NAME: &'static str = "EOI GetInterfaceSettings";
+    const RESOURCE_URI: &'static str =
+        "http://schemas.intel.com/platform/client/NetworkAdministration/2004/01";
+    const FETCH: Fetch = Fetch::Eoi {
+        path: "/NetworkAdministrationService",
+        action: "http://schemas.intel.com/platform/client/NetworkAdministration/2004/01#GetInterfaceSettings",
+        request: interface_settings_request,
+    };
+    const FIRMWARE: &'static Generation = &firmware::EOI;
+
+    fn parse(&self, answer: &[Element]) -> Result<Vec<EthernetPortFacts>, Error> {
+        Ok(vec![interface_settings(class::single(
+            answer,
+            Self::NAME,
+        )?)?])
+    }
+
+    fn apply(&self, ports: Vec<EthernetPortFacts>, out: &mut Apply<'_>) {
+        set_facts!(out, ethernet_ports = Some(ports));
+    }
+
+    /// Only where WS-Man gave no interface at all: AMT before 3.0.
+    fn wanted(&self, seen: &Seen<'_>) -> bool {
+        seen.facts().ethernet_ports.is_none()
+            && !seen.answered(super::ethernet_port_settings::WIRED_GET)
+            && !seen.answered(super::ethernet_port_settings::CLASS)
+            && seen
+                .facts()
+                .version
+                .as_ref()
+                .and_then(ReportedVersion::major)
+                .is_some_and(|major| major < 3)
+    }
+}
+
 /// SecurityAdministrationService GetCoreVersion: the firmware version.
 pub async fn core_version(session: &Session, limits: &CallLimits) -> Result<String, Error> {
     call(
@@ -301,5 +414,25 @@ mod tests {
             parse_answer(&body, SECURITY_ADMINISTRATION, "GetCoreVersion", "Version"),
             Err(Error::Protocol(_))
         ));
+    }
+
+    #[test]
+    fn interface_settings_give_the_wired_port_without_a_link_state() {
+        let ns = namespace(NETWORK_ADMINISTRATION);
+        let body = format!(
+            r#"<?xml version="1.0"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:s0="{ns}"><SOAP-ENV:Body><s0:GetInterfaceSettingsResponse><s0:StatusCode>0</s0:StatusCode><s0:InterfaceDescriptor><s0:MACAddress>00-15-17-01-02-03</s0:MACAddress><s0:InterfaceMode>SHARED_MAC_ADDRESS</s0:InterfaceMode><s0:DhcpEnabled>false</s0:DhcpEnabled><s0:IPv4Parameters><s0:LocalAddress>167772165</s0:LocalAddress></s0:IPv4Parameters></s0:InterfaceDescriptor></s0:GetInterfaceSettingsResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>"#
+        );
+        let parsed = parse_soap11(body.as_bytes()).unwrap();
+        let port = interface_settings(&parsed).unwrap();
+        assert_eq!(port.interface.as_deref(), Some("wired"));
+        assert_eq!(port.link_up, None);
+        assert_eq!(
+            (port.dhcp_enabled, port.shared_static_ip),
+            (Some(false), Some(false))
+        );
+        assert_eq!(port.shared_mac, Some(true));
+        assert_eq!(port.ip_address.as_deref(), Some("10.0.0.5"));
+        let refused = body.replace("<s0:StatusCode>0<", "<s0:StatusCode>1<");
+        assert!(interface_settings(&parse_soap11(refused.as_bytes()).unwrap()).is_err());
     }
 }

@@ -163,15 +163,56 @@ pub(crate) const TLS_1_0_ONLY: Generation = Generation {
     section: "TLS",
 };
 
+const SDK_CLASS_REFERENCE: &str = "Intel AMT SDK, WS-Management Class Reference";
+
+/// AMT_EthernetPortSettings: AMT's wired and wireless interfaces.
+pub(crate) const ETHERNET_PORT_SETTINGS: Generation = Generation {
+    what: "AMT_EthernetPortSettings (instance 0 wired, 1 wireless)",
+    span: Span::from(3, 0),
+    document: "Intel AMT SDK",
+    section: "Set/Get Miscellaneous Network Interface Settings (SharedMAC required in Releases 3.0 and 3.2)",
+};
+
+/// AMT_8021XProfile: the wired interface's 802.1X profile.
+pub(crate) const IEEE8021X_PROFILE: Generation = Generation {
+    what: "AMT_8021XProfile (802.1X on the wired interface)",
+    span: Span::from(3, 0),
+    document: SDK_CLASS_REFERENCE,
+    section: "AMT_8021XProfile: compatible with Releases 3.0 to 11.0",
+};
+
+/// AMT_SystemPowerScheme and its CIM_ElementSettingData: the power packages
+/// and the active one. The reading taken: the SDK's power package
+/// description names Release 3.0's packages and its use cases read them over
+/// WS-Man; the class page itself was not in any source we could read.
+pub(crate) const POWER_PACKAGES: Generation = Generation {
+    what: "AMT_SystemPowerScheme power packages over WS-Man",
+    span: Span::from(3, 0),
+    document: "Intel AMT SDK",
+    section: "Power Packages: Detailed Description (Release 3.0 packages); Get the Currently Active Power Package",
+};
+
+/// AMT_TimeSynchronizationService.GetLowAccuracyTimeSynch.
+pub(crate) const TIME_SYNCHRONIZATION: Generation = Generation {
+    what: "AMT_TimeSynchronizationService (GetLowAccuracyTimeSynch, Ta0)",
+    span: Span::from(3, 0),
+    document: SDK_CLASS_REFERENCE,
+    section: "AMT_TimeSynchronizationService: compatible with Releases 3.0 to 11.0",
+};
+
 /// Every generation fact, oldest first: the tests hold each to its source.
 #[cfg(test)]
-pub(crate) const ALL: [&Generation; 6] = [
+pub(crate) const ALL: [&Generation; 10] = [
     &EOI,
     &WSMAN,
     &SHA2_ROOT_HASHES,
     &HOST_BASED_SETUP,
     &CONTROL_MODES,
     &TLS_1_0_ONLY,
+    &ETHERNET_PORT_SETTINGS,
+    &IEEE8021X_PROFILE,
+    &POWER_PACKAGES,
+    &TIME_SYNCHRONIZATION,
 ];
 
 /// Whether firmware of this major version serves TLS 1.0 only, so its
@@ -228,7 +269,15 @@ mod tests {
     fn every_class_span_lies_inside_its_protocol() {
         // A class read over WS-Man cannot exist before WS-Man does.
         let (wsman_major, _) = WSMAN.span.from.unwrap();
-        for g in [&HOST_BASED_SETUP, &CONTROL_MODES, &SHA2_ROOT_HASHES] {
+        for g in [
+            &HOST_BASED_SETUP,
+            &CONTROL_MODES,
+            &SHA2_ROOT_HASHES,
+            &ETHERNET_PORT_SETTINGS,
+            &IEEE8021X_PROFILE,
+            &POWER_PACKAGES,
+            &TIME_SYNCHRONIZATION,
+        ] {
             assert!(g.span.from.unwrap().0 >= wsman_major, "{}", g.what);
         }
         for g in ALL {

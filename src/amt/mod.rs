@@ -22,8 +22,15 @@ class::sequence! {
     mod general_settings::AmtGeneralSettings,
     mod provisioning_certificate_hash::AmtProvisioningCertificateHash,
     mod tls_setting_data::AmtTlsSettingData,
+    mod ethernet_port_settings::AmtWiredPortSettings,
+    ethernet_port_settings::AmtEthernetPortSettings,
+    mod ieee8021x_profile::Amt8021xProfile,
+    mod element_setting_data::CimElementSettingData,
+    mod system_power_scheme::AmtSystemPowerScheme,
+    mod time_synchronization::AmtTimeSynchronization,
     eoi::EoiHostName,
     eoi::EoiDomainName,
+    eoi::EoiInterfaceSettings,
 }
 
 use std::sync::Arc;

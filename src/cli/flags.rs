@@ -21,7 +21,8 @@ pub struct PolicyArgs {
     /// Judge with this built-in policy or policy file; repeatable.
     ///
     /// Default: configmgr-2007-sp1, configmgr-2007-sp1-provisioning,
-    /// configmgr-2007-sp1-provisioning-path and intel-advisories.
+    /// configmgr-2007-sp1-provisioning-path, configmgr-2007-sp1-operational
+    /// and intel-advisories.
     #[arg(long, value_name = "NAME|FILE", help_heading = heading::RULES)]
     pub policy: Vec<String>,
 }

@@ -28,9 +28,8 @@ use amtready::ExitCode;
 #[command(mut_arg("policy", |a: clap::Arg| a.long_help(
     "Judge with this built-in policy or policy file; repeatable.\n\n\
      Built in: configmgr-2007-sp1, configmgr-2007-sp1-provisioning, \
-     configmgr-2007-sp1-provisioning-path, intel-advisories. \
-     Default: configmgr-2007-sp1, configmgr-2007-sp1-provisioning, \
-     configmgr-2007-sp1-provisioning-path and intel-advisories."
+     configmgr-2007-sp1-provisioning-path, configmgr-2007-sp1-operational, \
+     intel-advisories. Default: all five."
 )))]
 #[command(mut_arg("summary", |a: clap::Arg| a.hide_short_help(true)))]
 pub struct ReadArgs {

@@ -75,6 +75,11 @@ facts! {
     AmtDomain = "amt.domain", Amt;
     AmtTlsProtocol = "amt.tls.protocol", Amt;
     AmtTlsCertificate = "amt.tls.certificate", Amt;
+    AmtOperationalRead = "amt.operational_read", Amt;
+    AmtEthernetPorts = "amt.ethernet_ports", Amt;
+    AmtWired8021x = "amt.wired_8021x", Amt;
+    AmtPowerPackages = "amt.power_packages", Amt;
+    AmtClock = "amt.clock", Amt;
     HostOs = "host.os", Host;
     HostServicePack = "host.service_pack", Host;
     HostArchitecture = "host.architecture", Host;
@@ -160,6 +165,11 @@ impl FactId {
             FactId::AmtTlsCertificate => amt
                 .and_then(|a| a.tls.as_ref())
                 .is_some_and(|t| t.certificate.is_some()),
+            FactId::AmtOperationalRead => amt.is_some_and(operational_read),
+            FactId::AmtEthernetPorts => amt.is_some_and(|a| a.ethernet_ports.is_some()),
+            FactId::AmtWired8021x => amt.is_some_and(|a| a.wired_8021x.is_some()),
+            FactId::AmtPowerPackages => amt.is_some_and(|a| a.power_packages.is_some()),
+            FactId::AmtClock => amt.is_some_and(|a| a.clock.is_some()),
             FactId::HostOs => host.is_some_and(|h| text(h.os.as_ref())),
             FactId::HostServicePack => host.is_some_and(|h| h.service_pack.is_some()),
             FactId::HostArchitecture => host.is_some_and(|h| text(h.architecture.as_ref())),
@@ -200,6 +210,32 @@ impl FactId {
             FactId::DnsCertificateName => dns.is_some_and(|d| d.certificate_name.is_some()),
         }
     }
+}
+
+/// The classes the operational facts come from (out of band with the PC
+/// off, `rules/operational.rs`).
+const OPERATIONAL_CLASSES: [&str; 6] = [
+    crate::amt::ethernet_port_settings::CLASS,
+    crate::amt::ethernet_port_settings::WIRED_GET,
+    crate::amt::ieee8021x_profile::CLASS,
+    crate::amt::system_power_scheme::CLASS,
+    crate::amt::element_setting_data::CLASS,
+    crate::amt::time_synchronization::CLASS,
+];
+
+/// Whether the scan asked for any operational class: one of the facts is
+/// there, or one of the classes is recorded unavailable. A record that never
+/// asked (a facts file, a scan by an older amtready) leaves the operational
+/// rules not checked.
+fn operational_read(amt: &crate::facts::AmtFacts) -> bool {
+    amt.ethernet_ports.is_some()
+        || amt.wired_8021x.is_some()
+        || amt.power_packages.is_some()
+        || amt.clock.is_some()
+        || amt
+            .unavailable
+            .iter()
+            .any(|c| OPERATIONAL_CLASSES.contains(&c.as_str()))
 }
 
 impl fmt::Display for FactId {

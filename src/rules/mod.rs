@@ -39,6 +39,7 @@ pub(crate) mod engine;
 pub(crate) mod fact;
 pub(crate) mod finding;
 pub(crate) mod judge;
+pub(crate) mod operational;
 pub(crate) mod os;
 pub(crate) mod parsed;
 pub(crate) mod policy;

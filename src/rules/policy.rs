@@ -23,7 +23,7 @@ use super::finding::Severity;
 pub(crate) const BUILTIN_TOML: &str = include_str!("configmgr-2007-sp1.toml");
 
 /// Every built-in policy: its name and its embedded text.
-pub const BUILTINS: [(&str, &str); 4] = [
+pub const BUILTINS: [(&str, &str); 5] = [
     ("configmgr-2007-sp1", BUILTIN_TOML),
     (
         "configmgr-2007-sp1-provisioning",
@@ -33,6 +33,10 @@ pub const BUILTINS: [(&str, &str); 4] = [
     (
         "configmgr-2007-sp1-provisioning-path",
         include_str!("configmgr-2007-sp1-provisioning-path.toml"),
+    ),
+    (
+        "configmgr-2007-sp1-operational",
+        include_str!("configmgr-2007-sp1-operational.toml"),
     ),
 ];
 

@@ -14,13 +14,16 @@ use crate::facts::{FactsRecord, SiteFacts};
 
 /// The policies used when none is named: the seed's support matrix, the
 /// provisioning-readiness rules, the provisioning path on the network (DNS,
-/// which judges only records that carry DNS facts) and the Intel advisories
+/// which judges only records that carry DNS facts), the operational checks
+/// (out of band with the PC off, which judge only records whose scan read
+/// those classes) and the Intel advisories
 /// by firmware build (a device that is provisionable but open to an
 /// unauthenticated network exploit is not safe to manage out of band).
-pub const DEFAULT_POLICIES: [&str; 4] = [
+pub const DEFAULT_POLICIES: [&str; 5] = [
     "configmgr-2007-sp1",
     "configmgr-2007-sp1-provisioning",
     "configmgr-2007-sp1-provisioning-path",
+    "configmgr-2007-sp1-operational",
     "intel-advisories",
 ];
 
@@ -143,7 +146,7 @@ mod tests {
         let set = PolicySet::default_set();
         assert_eq!(
             set.name(),
-            "configmgr-2007-sp1+configmgr-2007-sp1-provisioning+configmgr-2007-sp1-provisioning-path+intel-advisories"
+            "configmgr-2007-sp1+configmgr-2007-sp1-provisioning+configmgr-2007-sp1-provisioning-path+configmgr-2007-sp1-operational+intel-advisories"
         );
         let set = PolicySet::from_args(&["intel-advisories", "configmgr-2007-sp1"]).unwrap();
         assert_eq!(set.policies().count(), 2);

@@ -178,6 +178,32 @@ pub fn pull(to: &str, resource_uri: &str, context: &str, opts: &EnvelopeOptions)
     build(to, ACTION_PULL, resource_uri, &[], &[], opts, &body)
 }
 
+/// A method call (DSP0226 §9): the action is `<resource URI>/<method>` and
+/// the Body carries `<method>_INPUT` in the class's namespace, here without
+/// parameters (the read-only methods the inventory calls take none).
+pub fn invoke(
+    to: &str,
+    resource_uri: &str,
+    method: &str,
+    selectors: &[Selector],
+    opts: &EnvelopeOptions,
+) -> Request {
+    let action = format!("{resource_uri}/{method}");
+    let body = format!(
+        r#"<h:{method}_INPUT xmlns:h="{}"></h:{method}_INPUT>"#,
+        escape(resource_uri)
+    );
+    build(
+        to,
+        &escape(&action),
+        resource_uri,
+        selectors,
+        &[],
+        opts,
+        &body,
+    )
+}
+
 /// A WS-Management Identify. It has no addressing headers (DSP0226 §11), so
 /// its answer carries no RelatesTo to check.
 pub fn identify() -> Request {

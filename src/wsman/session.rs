@@ -170,6 +170,23 @@ impl Session {
         )))
     }
 
+    /// A method call without input parameters: the `<method>_OUTPUT`
+    /// element. Only methods that read may be called this way, since the
+    /// request may be resent on a connection that died before answering.
+    pub async fn invoke_read(
+        &self,
+        resource_uri: &str,
+        method: &str,
+        selectors: &[Selector],
+        limits: &CallLimits,
+    ) -> Result<Element, Error> {
+        let request = envelope::invoke(&self.to(), resource_uri, method, selectors, &self.envelope);
+        let response = self.call(request, limits, true).await?;
+        response
+            .into_payload()
+            .ok_or_else(|| Error::Protocol(format!("{method} answered with an empty Body")))
+    }
+
     /// WS-Management Identify (authenticated): the IdentifyResponse element.
     pub async fn identify(&self, limits: &CallLimits) -> Result<Element, Error> {
         let request = envelope::identify();

@@ -153,6 +153,76 @@ async fn a_device_closing_kept_alive_connections_reads_the_same_every_run() {
     }
 }
 
+/// Issue 28: a device that faults the operational classes, one at a time
+/// or all together, is still read (status ok, every other fact kept); each
+/// class it refused is `unavailable`, and the rule over it says what it
+/// lacks instead of passing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_faulting_the_operational_classes_is_read_with_those_facts_unknown() {
+    let classes = [
+        "AMT_EthernetPortSettings",
+        "AMT_8021XProfile",
+        "CIM_ElementSettingData",
+        "AMT_SystemPowerScheme",
+        "AMT_TimeSynchronizationService",
+    ];
+    let mut cases: Vec<Vec<&str>> = classes.iter().map(|c| vec![*c]).collect();
+    cases.push(classes.to_vec());
+    for missing in cases {
+        let mut cfg = DeviceConfig::new(Profile::builtin("amt-7.1").unwrap(), any_port());
+        cfg.faults = missing
+            .iter()
+            .map(|c| Fault::MissingClass((*c).to_owned()))
+            .collect();
+        let dev = start_device(cfg).await.unwrap();
+        let endpoint = Endpoint::http("127.0.0.1", dev.addr().port());
+        let client = client(Duration::from_secs(5), Duration::from_secs(20));
+        let record = read_host(&client, &endpoint, Some(&creds()), "d").await;
+        dev.shutdown().await;
+        assert_eq!(
+            record.status,
+            Some(HostStatus::Ok),
+            "{missing:?}: {record:?}"
+        );
+        let amt = record.amt.as_ref().unwrap();
+        assert!(
+            amt.provisioning_state.is_some() && amt.hostname.is_some(),
+            "{missing:?}"
+        );
+        for class in &missing {
+            // Without CIM_ElementSettingData no package is named active,
+            // and the Get of it is not sent at all.
+            let asked =
+                *class != "AMT_SystemPowerScheme" || !missing.contains(&"CIM_ElementSettingData");
+            assert_eq!(
+                amt.unavailable.iter().any(|c| c == class),
+                asked,
+                "{missing:?}: {class}"
+            );
+        }
+        let evaluation = amtready::rules::PolicySet::default_set().evaluate(&record);
+        let operational = [
+            "AMT-WIRED-ONLY",
+            "AMT-POWER-PACKAGE",
+            "AMT-ADDRESSING",
+            "AMT-CLOCK-SKEW",
+        ];
+        assert!(
+            !evaluation
+                .findings
+                .iter()
+                .any(|f| operational.contains(&f.rule.as_str())),
+            "{missing:?}: {:?}",
+            evaluation.findings
+        );
+        assert!(
+            evaluation.missing.iter().any(|m| m.contains("unavailable")),
+            "{missing:?}: {:?}",
+            evaluation.missing
+        );
+    }
+}
+
 /// Bug 6: a device that answers each request just inside `--timeout` cannot
 /// hold its slot past `--host-timeout`, and keeps what was read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,6 +23,7 @@ mod html_browser;
 mod layering;
 mod netns_field;
 mod no_false_green;
+mod out_of_band;
 mod progress_tty;
 mod provisioning;
 mod record_bounds;

@@ -7,7 +7,10 @@
 //! implements the optimization, as Windows' WinRM does, an enumeration is one
 //! request. AMT_TLSSettingData is asked for only where TLS may be on: a
 //! device the sweep saw refuse 16993 has TLS off, and its settings are known
-//! without asking.
+//! without asking. The operational reads (issue 28) add a Get of the wired
+//! AMT_EthernetPortSettings instance, a Get of the active power package, the
+//! GetLowAccuracyTimeSynch call, and two enumerations: AMT_8021XProfile and
+//! CIM_ElementSettingData.
 
 use crate::common;
 
@@ -59,10 +62,12 @@ async fn a_full_inventory_costs_one_request_per_get_and_two_per_enumeration() {
         assert_eq!(stats.failed_auth, 0, "{name}");
         report.push(format!("{name}: {}", stats.requests));
         if name == "amt-15.0" || name == "amt-16.1" || name == "amt-11.8" {
-            // Probe; Get SetupAndConfiguration, HostBasedSetup and
-            // GeneralSettings; Enumerate and Pull SoftwareIdentity,
-            // ProvisioningCertificateHash and TLSSettingData.
-            assert_eq!(stats.requests, 1 + 3 + 3 * 2, "{name}");
+            // Probe; Get SetupAndConfiguration, HostBasedSetup,
+            // GeneralSettings, the wired EthernetPortSettings and the active
+            // SystemPowerScheme; invoke GetLowAccuracyTimeSynch; Enumerate
+            // and Pull SoftwareIdentity, ProvisioningCertificateHash,
+            // TLSSettingData, 8021XProfile and ElementSettingData.
+            assert_eq!(stats.requests, 1 + 5 + 1 + 5 * 2, "{name}");
         }
         dev.shutdown().await;
     }
@@ -100,7 +105,7 @@ async fn a_device_that_refused_16993_is_not_asked_for_its_tls_settings() {
 
     // 16993 refused: the class is not asked for, and the record says why.
     let (refused, requests) = read(true, false).await;
-    assert_eq!(requests, 1 + 3 + 2 * 2);
+    assert_eq!(requests, 1 + 5 + 1 + 4 * 2);
     assert_eq!(
         refused.tls_settings,
         Some(TlsSettingsFacts {
@@ -119,7 +124,7 @@ async fn a_device_that_refused_16993_is_not_asked_for_its_tls_settings() {
     // 16993 silent (filtered on the way, so TLS may be on): read, and the
     // device's own answer agrees with what the refusal told.
     let (silent, requests) = read(false, false).await;
-    assert_eq!(requests, 1 + 3 + 3 * 2);
+    assert_eq!(requests, 1 + 5 + 1 + 5 * 2);
     assert_eq!(silent.sources.get("tls_settings"), Some(&FactSource::Wsman));
     let settings = silent.tls_settings.unwrap();
     assert_eq!(settings.enabled, Some(false));
@@ -143,7 +148,7 @@ async fn a_service_that_implements_optimized_enumeration_saves_the_pulls() {
     assert_eq!(record.status, Some(HostStatus::Ok), "{record:?}");
     let amt = record.amt.unwrap();
     assert!(amt.cert_hashes.is_some() && amt.tls_settings.is_some() && amt.build.is_some());
-    assert_eq!(requests, 1 + 3 + 3);
+    assert_eq!(requests, 1 + 5 + 1 + 5);
 }
 
 /// The sweep's connection to a device is handed to its read: the first

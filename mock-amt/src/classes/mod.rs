@@ -56,15 +56,19 @@ macro_rules! class_names {
 }
 
 pub mod associated_power_management_service;
+pub mod element_setting_data;
 pub mod ethernet_port_settings;
 pub mod general_settings;
 pub mod host_based_setup;
+pub mod ieee8021x_profile;
 pub mod kvm_redirection_setting_data;
 pub mod power_management_service;
 pub mod provisioning_certificate_hash;
 pub mod service_available_to_element;
 pub mod setup_and_configuration;
 pub mod software_identity;
+pub mod system_power_scheme;
+pub mod time_synchronization_service;
 pub mod tls_setting_data;
 
 use crate::nic::Nic;
@@ -195,6 +199,10 @@ pub const ALL: &[&dyn Class] = &[
     &power_management_service::PowerManagementService,
     &ethernet_port_settings::EthernetPortSettings,
     &kvm_redirection_setting_data::KvmRedirectionSettingData,
+    &ieee8021x_profile::Ieee8021xProfile,
+    &system_power_scheme::SystemPowerScheme,
+    &element_setting_data::ElementSettingData,
+    &time_synchronization_service::TimeSynchronizationService,
 ];
 
 /// The class a resource URI names, if we serve it.

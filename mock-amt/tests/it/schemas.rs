@@ -65,7 +65,7 @@ impl Corpus {
     }
 }
 
-const CLASSES: [(&str, &str); 11] = [
+const CLASSES: [(&str, &str); 15] = [
     (CIM, "CIM_SoftwareIdentity"),
     (AMT, "AMT_SetupAndConfigurationService"),
     (IPS, "IPS_HostBasedSetupService"),
@@ -77,6 +77,10 @@ const CLASSES: [(&str, &str); 11] = [
     (CIM, "CIM_PowerManagementService"),
     (AMT, "AMT_EthernetPortSettings"),
     (IPS, "IPS_KVMRedirectionSettingData"),
+    (AMT, "AMT_8021XProfile"),
+    (AMT, "AMT_SystemPowerScheme"),
+    (CIM, "CIM_ElementSettingData"),
+    (AMT, "AMT_TimeSynchronizationService"),
 ];
 
 async fn collect(corpus: &mut Corpus, profile_name: &str) {
@@ -193,6 +197,25 @@ async fn collect(corpus: &mut Corpus, profile_name: &str) {
             r.text()
         );
         corpus.add(false, &format!("{profile_name}-invoke-power"), &r.body);
+        if p.major() >= 3 {
+            let tss = format!("{AMT}AMT_TimeSynchronizationService");
+            let r = c
+                .post(
+                    addr,
+                    "/wsman",
+                    "",
+                    envelope(
+                        &format!("{tss}/GetLowAccuracyTimeSynch"),
+                        &tss,
+                        "10",
+                        &format!("<p:GetLowAccuracyTimeSynch_INPUT xmlns:p=\"{tss}\"></p:GetLowAccuracyTimeSynch_INPUT>"),
+                    )
+                    .as_bytes(),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            corpus.add(false, &format!("{profile_name}-invoke-clock"), &r.body);
+        }
         if p.identify {
             let body = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:i=\"http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd\"><s:Header/><s:Body><i:Identify/></s:Body></s:Envelope>";
             let r = c.post(addr, "/wsman", "", body.as_bytes()).await;

@@ -336,6 +336,10 @@ checks! {
     "amt-fqdn-dns" => AmtFqdnDns(amt_fqdn_dns),
     "amt-reverse-dns" => AmtReverseDns(amt_reverse_dns),
     "amt-certificate-dns" => AmtCertificateDns(amt_certificate_dns),
+    "wired-only" => WiredOnly(wired_only),
+    "power-package" => PowerPackage(power_package),
+    "addressing" => Addressing(addressing),
+    "clock-skew" => ClockSkew(clock_skew),
 }
 
 /// Running one rule alone, for the checks' unit tests.
