@@ -7,8 +7,8 @@
 use serde::Deserialize;
 
 use super::{Check, Ctx, Outcome};
-use crate::facts::DnsAnswer;
 use crate::rules::fact::{FactId, FactUse};
+use super::dns_path::{forward, Forward};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,33 +25,17 @@ impl Check for Params {
 
     fn run(&self, cx: &Ctx<'_>) -> Outcome {
         let dns = cx.parsed.record.dns.as_ref();
-        let Some(lookup) = dns.and_then(|d| d.amt_fqdn.as_ref()) else {
-            return Outcome::missing(vec![FactId::DnsAmtFqdn.missing()]);
-        };
-        let Some(scanned) = dns.and_then(|d| d.scanned_address) else {
-            return Outcome::missing(vec![FactId::DnsAmtFqdn.missing_because(
-                "the address the device was scanned at is not in the record",
-            )]);
+        let (lookup, leads) = match forward(dns, FactId::DnsAmtFqdn, |d| d.amt_fqdn.as_ref()) {
+            Ok(judged) => judged,
+            Err(outcome) => return outcome,
         };
         let name = super::clip(&lookup.name);
-        let message = match lookup.answer {
-            DnsAnswer::Failed => {
-                return Outcome::missing(vec![FactId::DnsAmtFqdn.missing_because(format!(
-                    "{name}: {}",
-                    super::clip(lookup.error.as_deref().unwrap_or("lookup failed"))
-                ))])
-            }
-            DnsAnswer::Found if lookup.addresses.contains(&scanned) => return Outcome::pass(),
-            DnsAnswer::Found => format!(
-                "AMT's FQDN {name} resolves elsewhere: {}, not {scanned} where the device answered",
-                lookup
-                    .addresses
-                    .iter()
-                    .map(|a| a.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+        let message = match leads {
+            Forward::ToDevice => return Outcome::pass(),
+            Forward::Elsewhere { addresses, scanned } => format!(
+                "AMT's FQDN {name} resolves elsewhere: {addresses}, not {scanned} where the device answered"
             ),
-            DnsAnswer::NoRecord => format!(
+            Forward::Nowhere { scanned } => format!(
                 "AMT's FQDN {name} does not resolve, so Configuration Manager cannot reach the device at {scanned} by name"
             ),
         };

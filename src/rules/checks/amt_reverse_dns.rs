@@ -9,6 +9,7 @@ use super::{Check, Ctx, Outcome};
 use crate::dns::same_name;
 use crate::facts::DnsAnswer;
 use crate::rules::fact::{FactId, FactUse};
+use super::dns_path::unanswered;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,11 +33,7 @@ impl Check for Params {
             return Outcome::missing(vec![FactId::DnsReverse.missing()]);
         };
         match reverse.answer {
-            DnsAnswer::Failed => Outcome::missing(vec![FactId::DnsReverse.missing_because(format!(
-                "{}: {}",
-                super::clip(&reverse.name),
-                super::clip(reverse.error.as_deref().unwrap_or("lookup failed"))
-            ))]),
+            DnsAnswer::Failed => unanswered(FactId::DnsReverse, reverse),
             DnsAnswer::NoRecord => Outcome::pass(),
             DnsAnswer::Found if reverse.names.iter().any(|n| same_name(n, &fqdn.name)) => {
                 Outcome::pass()

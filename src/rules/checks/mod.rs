@@ -342,6 +342,8 @@ checks! {
     "clock-skew" => ClockSkew(clock_skew),
 }
 
+mod dns_path;
+
 /// Running one rule alone, for the checks' unit tests.
 #[cfg(test)]
 pub(crate) mod testkit {

@@ -13,6 +13,7 @@ use super::{provisioning_states, Check, Ctx, Outcome};
 use crate::facts::{DnsAnswer, DnsLookup, ProvisioningState};
 use crate::rules::candidates::decide;
 use crate::rules::fact::{FactId, FactUse};
+use super::dns_path::unanswered;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,14 +58,7 @@ impl Check for Params {
         let name = super::clip(&lookup.name);
         let via = suffix_said(lookup);
         let problem = match lookup.answer {
-            DnsAnswer::Failed => {
-                return Outcome::missing(vec![FactId::DnsProvisionServer.missing_because(
-                    format!(
-                        "{name}: {}",
-                        super::clip(lookup.error.as_deref().unwrap_or("lookup failed"))
-                    ),
-                )])
-            }
+            DnsAnswer::Failed => return unanswered(FactId::DnsProvisionServer, lookup),
             DnsAnswer::NoRecord => format!(
                 "the provisioning server name {name}{via} does not resolve, so AMT cannot find the out of band service point (and its AMT status stays Unknown)"
             ),
