@@ -57,6 +57,10 @@ pub fn run(args: &ReportArgs) -> ExitCode {
     if let Some(t) = &args.title {
         options.title = report::text::clean(t).into_owned();
     }
+    options.judged_by = match &policy {
+        Some(set) => super::rules::judged_by(set),
+        None => super::rules::SAVED_VERDICTS.into(),
+    };
     let site = match args.site.resolve() {
         Ok(site) => site,
         Err(e) => return input_error(e),

@@ -99,6 +99,20 @@ pub(crate) fn load_policies(args: &[String]) -> Result<PolicySet, ExitCode> {
     PolicySet::from_args(args).map_err(super::input_error)
 }
 
+/// What a report's header says the hosts were judged by: the policies' names.
+pub(crate) fn judged_by(set: &PolicySet) -> String {
+    set.policies()
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a scan report's header says under `--no-rules`.
+pub(crate) const NO_RULES: &str = "none (--no-rules)";
+
+/// What `report --no-rules` says: the saved verdicts are shown as written.
+pub(crate) const SAVED_VERDICTS: &str = "the verdicts saved in the file (--no-rules)";
+
 /// Runs `amtready rules`; returns the exit code.
 pub fn run(args: &RulesArgs) -> ExitCode {
     let names: Vec<String> = if args.policy.policy.is_empty() {

@@ -359,11 +359,16 @@ pub fn execute(
     warn_without_password: bool,
 ) -> ExitCode {
     let Beside { winrm, dns } = beside;
+    let mut report_options = read.report_options();
     let judge = if read.no_rules {
+        report_options.judged_by = super::rules::NO_RULES.into();
         None
     } else {
         match super::rules::load_policies(&read.policy.policy) {
-            Ok(p) => Some(Arc::new(Judge::new(Arc::new(p), site.clone()))),
+            Ok(p) => {
+                report_options.judged_by = super::rules::judged_by(&p);
+                Some(Arc::new(Judge::new(Arc::new(p), site.clone())))
+            }
             Err(code) => return code,
         }
     };
@@ -503,7 +508,7 @@ pub fn execute(
     let mut sink = report::sink(
         read.format.format,
         std::io::BufWriter::new(stdout.lock()),
-        &read.report_options(),
+        &report_options,
     );
     // The one tally of the run: the bar, the summary line and the exit code
     // read it. The site, a resumed file's hosts and this run's hosts all

@@ -114,6 +114,9 @@ pub struct ReportOptions {
     pub jsonl_summary: bool,
     /// Title for documents (HTML, Markdown, JUnit suite name).
     pub title: String,
+    /// What the hosts were judged by, as a document's header names it: the
+    /// policies' names, or that no rules ran.
+    pub judged_by: String,
 }
 
 impl Default for ReportOptions {
@@ -123,6 +126,7 @@ impl Default for ReportOptions {
             verbose: false,
             jsonl_summary: false,
             title: "amtready: Configuration Manager 2007 SP1 out-of-band readiness".to_string(),
+            judged_by: crate::rules::DEFAULT_POLICIES.join(", "),
         }
     }
 }

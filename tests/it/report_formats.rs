@@ -429,3 +429,22 @@ fn rules_and_site_use_the_same_formats() {
     let html = String::from_utf8(html.stdout).unwrap();
     assert!(html.contains("id=\"chart-verdicts\"") && html.contains("<section id=\"site\""));
 }
+
+/// The HTML header names the policies the hosts were judged by, not a fixed
+/// title: a report judged by a site's own policy must not claim the seed's.
+#[test]
+fn html_header_names_the_policies_judged_by() {
+    let header = |extra: &[&str]| {
+        let html = text(&report("html", 100, extra));
+        let start = html.find("<header>").expect("a header");
+        let end = html.find("</header>").expect("the header ends");
+        html[start..end].to_string()
+    };
+    let defaults = header(&[]);
+    for name in amtready::rules::DEFAULT_POLICIES {
+        assert!(defaults.contains(name), "{name} missing from {defaults}");
+    }
+    let one = header(&["--policy", "configmgr-2007-sp1"]);
+    assert!(one.contains("rules: configmgr-2007-sp1 ·"), "{one}");
+    assert!(!one.contains("intel-advisories"), "{one}");
+}
