@@ -10,10 +10,15 @@ use crate::amt::ethernet_port_settings;
 use crate::facts::{AmtFacts, EthernetPortFacts};
 use crate::rules::fact::FactId;
 
+/// Whether the record says `class` did not answer.
+pub(crate) fn unavailable(amt: Option<&AmtFacts>, class: &str) -> bool {
+    amt.is_some_and(|a| a.unavailable.iter().any(|c| c == class))
+}
+
 /// `missing` text for a fact: with the class that did not answer, when the
 /// record says so.
-pub(crate) fn missing(amt: &AmtFacts, fact: FactId, class: &str) -> String {
-    if amt.unavailable.iter().any(|c| c == class) {
+pub(crate) fn missing(amt: Option<&AmtFacts>, fact: FactId, class: &str) -> String {
+    if unavailable(amt, class) {
         fact.missing_because(format!("{class} unavailable"))
     } else {
         fact.missing()

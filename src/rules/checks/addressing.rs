@@ -32,11 +32,7 @@ impl Check for Params {
     fn run(&self, cx: &Ctx<'_>) -> Outcome {
         let amt = cx.parsed.record.amt.as_ref();
         let Some(ports) = amt.and_then(|a| a.ethernet_ports.as_deref()) else {
-            let why = amt.map_or_else(
-                || FactId::AmtEthernetPorts.missing(),
-                |a| missing(a, FactId::AmtEthernetPorts, ethernet_port_settings::CLASS),
-            );
-            return Outcome::missing(vec![why]);
+            return Outcome::missing(vec![missing(amt, FactId::AmtEthernetPorts, ethernet_port_settings::CLASS)]);
         };
         // Without a wired interface there is no shared static address to
         // judge (wired-only reports the missing interface).

@@ -34,11 +34,7 @@ impl Check for Params {
     fn run(&self, cx: &Ctx<'_>) -> Outcome {
         let amt = cx.parsed.record.amt.as_ref();
         let Some(clock) = amt.and_then(|a| a.clock.as_ref()) else {
-            let why = amt.map_or_else(
-                || FactId::AmtClock.missing(),
-                |a| missing(a, FactId::AmtClock, time_synchronization::CLASS),
-            );
-            return Outcome::missing(vec![why]);
+            return Outcome::missing(vec![missing(amt, FactId::AmtClock, time_synchronization::CLASS)]);
         };
         let Some((least, most)) = clock.skew_bounds_ms() else {
             return Outcome::missing(vec![FactId::AmtClock.missing_because(

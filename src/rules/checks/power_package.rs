@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{Check, Ctx, Outcome};
 use crate::amt::{element_setting_data, system_power_scheme};
 use crate::rules::fact::{FactId, FactUse};
-use crate::rules::operational::missing;
+use crate::rules::operational::{missing, unavailable};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,27 +32,21 @@ impl Check for Params {
     fn run(&self, cx: &Ctx<'_>) -> Outcome {
         let amt = cx.parsed.record.amt.as_ref();
         let Some(packages) = amt.and_then(|a| a.power_packages.as_deref()) else {
-            let why = amt.map_or_else(
-                || FactId::AmtPowerPackages.missing(),
-                |a| missing(a, FactId::AmtPowerPackages, element_setting_data::CLASS),
-            );
-            return Outcome::missing(vec![why]);
+            return Outcome::missing(vec![missing(amt, FactId::AmtPowerPackages, element_setting_data::CLASS)]);
         };
         let Some(active) = packages.iter().find(|p| p.active == Some(true)) else {
-            let why = match amt {
-                Some(a) if a.unavailable.iter().any(|c| c == element_setting_data::CLASS) => {
-                    format!("{} unavailable", element_setting_data::CLASS)
-                }
-                _ => "no package marked active".to_owned(),
+            let why = if unavailable(amt, element_setting_data::CLASS) {
+                format!("{} unavailable", element_setting_data::CLASS)
+            } else {
+                "no package marked active".to_owned()
             };
             return Outcome::missing(vec![FactId::AmtPowerPackages.missing_because(why)]);
         };
         let Some(description) = active.description.as_deref() else {
-            let why = match amt {
-                Some(a) if a.unavailable.iter().any(|c| c == system_power_scheme::CLASS) => {
-                    format!("{} unavailable", system_power_scheme::CLASS)
-                }
-                _ => "the active package has no description".to_owned(),
+            let why = if unavailable(amt, system_power_scheme::CLASS) {
+                format!("{} unavailable", system_power_scheme::CLASS)
+            } else {
+                "the active package has no description".to_owned()
             };
             return Outcome::missing(vec![FactId::AmtPowerPackages.missing_because(why)]);
         };

@@ -34,7 +34,7 @@ impl Check for Params {
         let mut out = Outcome::default();
         match amt.ethernet_ports.as_deref() {
             None => out.missing.push(missing(
-                amt,
+                Some(amt),
                 FactId::AmtEthernetPorts,
                 ethernet_port_settings::CLASS,
             )),
@@ -57,7 +57,7 @@ impl Check for Params {
             )),
             Some(false) => {}
             None => out.missing.push(missing(
-                amt,
+                Some(amt),
                 FactId::AmtWired8021x,
                 ieee8021x_profile::CLASS,
             )),
