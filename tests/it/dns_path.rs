@@ -31,14 +31,8 @@ use hickory_server::Server;
 use mock_amt::{start_fleet, DeviceConfig, Profile};
 use serde_json::Value;
 
+use crate::common::netns::{self, Needs};
 use crate::common::{records, PASSWORD_VAR};
-
-const INSIDE: &str = "AMTREADY_IN_NETNS";
-
-fn loud(msg: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "\n*** {msg} ***\n");
-}
 
 /// Outside the namespace: re-runs `test` inside a new one and returns false.
 /// Inside: returns true, with loopback up and the fleet's addresses on it.
@@ -47,11 +41,11 @@ fn loud(msg: &str) {
 /// lookup of a loopback address itself (`localhost`, RFC 6761), without
 /// asking the server, so their PTR records could not be tested there.
 fn enter_netns(test: &str) -> bool {
-    if std::env::var_os(INSIDE).is_some() {
-        let up = Command::new("ip")
-            .args(["link", "set", "lo", "up"])
-            .status();
-        assert!(up.is_ok_and(|s| s.success()), "ip link set lo up");
+    let needs = [Needs {
+        probe: &["ip", "link", "set", "lo", "up"],
+        why: "`unshare -n` with `ip` is not available (needs root or user namespaces)",
+    }];
+    netns::enter(module_path!(), test, &needs, || {
         for d in FLEET {
             let added = Command::new("ip")
                 .args([
@@ -64,43 +58,7 @@ fn enter_netns(test: &str) -> bool {
                 .status();
             assert!(added.is_ok_and(|s| s.success()), "ip addr add on lo");
         }
-        return true;
-    }
-    let require = std::env::var("AMTREADY_REQUIRE_PEERS").is_ok_and(|v| v == "1");
-    let usable = Command::new("unshare")
-        .args(["-n", "ip", "link", "set", "lo", "up"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !usable {
-        let why = "`unshare -n` with `ip` is not available (needs root or user namespaces)";
-        assert!(!require, "{why} but AMTREADY_REQUIRE_PEERS=1");
-        loud(&format!(
-            "SKIPPING {test}: {why}; this DNS test did NOT run"
-        ));
-        return false;
-    }
-    let exe = std::env::current_exe().unwrap();
-    let module = module_path!().split_once("::").map_or("", |(_, rest)| rest);
-    let out = Command::new("unshare")
-        .arg("-n")
-        .arg(exe)
-        .args([
-            "--exact",
-            &format!("{module}::{test}"),
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(INSIDE, "1")
-        .output()
-        .expect("unshare runs the test binary");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "{test} inside the namespace failed:\n{stdout}\n{stderr}"
-    );
-    false
+    })
 }
 
 /// The service point, and where the wrong ProvisionServer record points.

@@ -16,13 +16,9 @@ use std::process::{Command, Output};
 use mock_amt::{mixed_fleet, start_fleet, DeviceConfig, Fault, FleetMix, ManifestEntry, Profile};
 use serde_json::Value;
 
-const INSIDE: &str = "AMTREADY_IN_NETNS";
-const PASSWORD_VAR: &str = "AMTREADY_NETNS_PASSWORD";
+use crate::common::netns::{self, Needs};
 
-fn loud(msg: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "\n*** {msg} ***\n");
-}
+const PASSWORD_VAR: &str = "AMTREADY_NETNS_PASSWORD";
 
 /// Outside the namespace: re-runs `test` inside a new one and returns false.
 /// Inside: returns true, with loopback up and `nft_rules` loaded.
@@ -33,11 +29,17 @@ fn enter_netns(test: &str, nft_rules: &str) -> bool {
 /// [`enter_netns`] for a test of another module of this binary, named by
 /// that module's `module_path!()`.
 pub(crate) fn enter_netns_from(module_path: &str, test: &str, nft_rules: &str) -> bool {
-    if std::env::var_os(INSIDE).is_some() {
-        let up = Command::new("ip")
-            .args(["link", "set", "lo", "up"])
-            .status();
-        assert!(up.is_ok_and(|s| s.success()), "ip link set lo up");
+    let needs = [
+        Needs {
+            probe: &["true"],
+            why: "`unshare -n` is not available (needs root or user namespaces)",
+        },
+        Needs {
+            probe: &["nft", "list", "ruleset"],
+            why: "`nft` (nftables) is not installed",
+        },
+    ];
+    netns::enter(module_path, test, &needs, || {
         let mut nft = Command::new("nft")
             .args(["-f", "-"])
             .stdin(std::process::Stdio::piped())
@@ -50,49 +52,7 @@ pub(crate) fn enter_netns_from(module_path: &str, test: &str, nft_rules: &str) -
             .write_all(nft_rules.as_bytes())
             .unwrap();
         assert!(nft.wait().unwrap().success(), "nft accepted the rules");
-        return true;
-    }
-    let require = std::env::var("AMTREADY_REQUIRE_PEERS").is_ok_and(|v| v == "1");
-    let usable = |cmd: &mut Command| cmd.output().is_ok_and(|o| o.status.success());
-    let unshare_ok = usable(Command::new("unshare").args(["-n", "true"]));
-    let nft_ok = usable(Command::new("unshare").args(["-n", "nft", "list", "ruleset"]));
-    if !(unshare_ok && nft_ok) {
-        let why = if unshare_ok {
-            "`nft` (nftables) is not installed"
-        } else {
-            "`unshare -n` is not available (needs root or user namespaces)"
-        };
-        assert!(!require, "{why} but AMTREADY_REQUIRE_PEERS=1");
-        loud(&format!(
-            "SKIPPING {test}: {why}; this field test did NOT run"
-        ));
-        return false;
-    }
-    let exe = std::env::current_exe().unwrap();
-    // The harness names a test by its path below the crate: this module's.
-    let module = module_path.split_once("::").map_or("", |(_, rest)| rest);
-    let qualified = format!("{module}::{test}");
-    let out = Command::new("unshare")
-        .arg("-n")
-        .arg(exe)
-        // The test is #[ignore]d for plain runs; the inner run must not skip it.
-        .args([
-            "--exact",
-            &qualified,
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(INSIDE, "1")
-        .output()
-        .expect("unshare runs the test binary");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "{test} inside the namespace failed:\n{stdout}\n{stderr}"
-    );
-    false
+    })
 }
 
 fn amtready(args: &[String]) -> Output {

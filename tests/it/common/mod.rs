@@ -1,8 +1,11 @@
 //! What the end-to-end suites that drive the `amtready` binary share: the CLI
 //! as a child process (passwords through the environment, never argv) and
 //! its JSON Lines read back.
+
 // Each suite is its own crate and uses only some of these.
 #![allow(dead_code)]
+
+pub(crate) mod netns;
 
 use std::net::SocketAddr;
 use std::process::Output;
