@@ -194,10 +194,9 @@ async fn amttool_with_a_wrong_password_is_counted() {
     d.shutdown().await;
 }
 
-/// amtctrl only speaks to port 16992, so the device takes a loopback address
-/// of its own. Several candidates are tried in case one is taken.
-/// amtctrl talks only to port 16992: a device on the first free address of
-/// `lasts` in 127.0.29.0/24, or `None` (skipped, or a panic in REQUIRE mode).
+/// amtctrl talks only to port 16992, so the device takes a loopback address
+/// of its own: the first free one of `lasts` in 127.0.29.0/24 (one may be
+/// taken), or `None` (skipped, or a panic in REQUIRE mode).
 async fn amtctrl_device(
     profile: &str,
     lasts: std::ops::RangeInclusive<u8>,
