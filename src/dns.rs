@@ -364,52 +364,32 @@ impl DnsChecker {
                 return out;
             }
         };
-        let Ok(_slot) = self.slots.acquire().await else {
-            out.error = Some("the scan is stopping".into());
-            return out;
-        };
-        if let Some(why) = self.given_up() {
-            out.error = Some(why);
-            return out;
-        }
-        match tokio::time::timeout(self.timeout, self.resolver.lookup_ip(fqdn)).await {
-            Err(_) => out.error = Some(self.timed_out()),
-            Ok(Ok(found)) => {
+        self.ask(
+            out,
+            || self.resolver.lookup_ip(fqdn),
+            |found, out| {
                 let mut addresses: Vec<IpAddr> = found.iter().collect();
                 addresses.sort();
                 addresses.dedup();
                 addresses.truncate(MAX_ANSWERS);
-                out.answer = if addresses.is_empty() {
-                    DnsAnswer::NoRecord
-                } else {
-                    DnsAnswer::Found
-                };
                 out.addresses = addresses;
-            }
-            Ok(Err(e)) => self.failed(&mut out, &e),
-        }
-        self.count(&out);
-        out
+                !out.addresses.is_empty()
+            },
+        )
+        .await
     }
 
     /// A reverse (PTR) lookup of `ip`.
     async fn reverse(&self, ip: IpAddr) -> DnsLookup {
-        let mut out = DnsLookup {
+        let out = DnsLookup {
             name: ip.to_string(),
             ..DnsLookup::default()
         };
-        let Ok(_slot) = self.slots.acquire().await else {
-            out.error = Some("the scan is stopping".into());
-            return out;
-        };
-        if let Some(why) = self.given_up() {
-            out.error = Some(why);
-            return out;
-        }
         let arpa = Name::from(ip);
-        match tokio::time::timeout(self.timeout, self.resolver.reverse_lookup(arpa)).await {
-            Err(_) => out.error = Some(self.timed_out()),
-            Ok(Ok(found)) => {
+        self.ask(
+            out,
+            || self.resolver.reverse_lookup(arpa),
+            |found, out| {
                 let mut names: Vec<String> = found
                     .answers()
                     .iter()
@@ -422,12 +402,42 @@ impl DnsChecker {
                 names.sort();
                 names.dedup();
                 names.truncate(MAX_ANSWERS);
-                out.answer = if names.is_empty() {
-                    DnsAnswer::NoRecord
-                } else {
-                    DnsAnswer::Found
-                };
                 out.names = names;
+                !out.names.is_empty()
+            },
+        )
+        .await
+    }
+
+    /// Asks one question within the run's limits (a slot among those in
+    /// flight, the time bound, the give-up after too many unanswered) and
+    /// records the answer in `out`: `fill` stores what came back and says
+    /// whether there was any (`found`) or not (`no_record`).
+    async fn ask<T, F>(
+        &self,
+        mut out: DnsLookup,
+        query: impl FnOnce() -> F,
+        fill: impl FnOnce(T, &mut DnsLookup) -> bool,
+    ) -> DnsLookup
+    where
+        F: std::future::Future<Output = Result<T, NetError>>,
+    {
+        let Ok(_slot) = self.slots.acquire().await else {
+            out.error = Some("the scan is stopping".into());
+            return out;
+        };
+        if let Some(why) = self.given_up() {
+            out.error = Some(why);
+            return out;
+        }
+        match tokio::time::timeout(self.timeout, query()).await {
+            Err(_) => out.error = Some(self.timed_out()),
+            Ok(Ok(found)) => {
+                out.answer = if fill(found, &mut out) {
+                    DnsAnswer::Found
+                } else {
+                    DnsAnswer::NoRecord
+                };
             }
             Ok(Err(e)) => self.failed(&mut out, &e),
         }
